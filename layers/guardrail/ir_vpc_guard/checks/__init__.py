@@ -1,0 +1,78 @@
+"""Checks: pure functions over a Snapshot, registered under stable IDs (see registry)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from ir_vpc_guard.checks import capacity, dns, egress, identity, model, nacl, routing, vpc_config
+from ir_vpc_guard.checks.registry import CATALOGUE, Check
+from ir_vpc_guard.findings import CHECK_ERROR, Finding, Remediation, RemediationStatus, Severity
+from ir_vpc_guard.snapshot import ReadError, Snapshot
+
+__all__ = ["CATALOGUE", "Check", "CheckRun", "run_checks"]
+_MODULES = (vpc_config, capacity, routing, egress, nacl, dns, identity, model)
+
+
+@dataclass
+class CheckRun:
+    """The findings of one run of the catalogue, and what could not be evaluated."""
+
+    findings: list[Finding] = field(default_factory=list)
+    passed: list[str] = field(default_factory=list)
+    not_evaluated: dict[str, str] = field(default_factory=dict)
+    errored: list[str] = field(default_factory=list)
+
+
+def run_checks(snapshot: Snapshot, only: set[str] | None = None) -> CheckRun:
+    """Run every check (or `only` these) and turn each failed read into one CHECK_ERROR."""
+    run = CheckRun()
+    failed_reads: dict[tuple[str, ReadError], list[str]] = {}
+    for check in CATALOGUE.values():
+        if only is not None and check.check_id not in only:
+            continue
+        reads = {name: snapshot.read(name) for name in check.reads}
+        errors = [(name, r.error) for name, r in reads.items() if r.error is not None]
+        if errors:
+            for name, error in errors:
+                failed_reads.setdefault((name, error), []).append(check.check_id)
+            run.errored.append(check.check_id)
+            continue
+        reasons = [r.not_applicable for r in reads.values() if r.not_applicable]
+        if reasons:
+            run.not_evaluated[check.check_id] = reasons[0]
+            continue
+        findings = [check.finding(problem) for problem in check.run(snapshot)]
+        run.findings.extend(findings)
+        if not findings:
+            run.passed.append(check.check_id)
+    run.findings.extend(
+        check_error(read, error, checks) for (read, error), checks in failed_reads.items()
+    )
+    return run
+
+
+def check_error(read: str, error: ReadError, checks: list[str]) -> Finding:
+    evidence: dict[str, Any] = {
+        "read": read,
+        "api": error.api,
+        "errorCode": error.code,
+        "checks": checks,
+    }
+    if error.message:
+        evidence["message"] = error.message
+    return Finding(
+        check_id=CHECK_ERROR,
+        severity=Severity.MEDIUM,
+        title="A check could not run because a read failed",
+        detail=f"{error.api} failed with {error.code}; not checked: {', '.join(checks)}.",
+        resources=(read,),
+        evidence=evidence,
+        requirement="all",
+        remediation=Remediation(
+            action="manual",
+            status=RemediationStatus.MANUAL,
+            reason="Grant the guardrail's role the read (see the template) or retry; "
+            "the listed checks were not evaluated.",
+        ),
+    )

@@ -1,0 +1,52 @@
+"""R6: the VPC's DNS resolves the standard S3 names."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from ir_vpc_guard.checks.registry import Problem, register
+from ir_vpc_guard.findings import Severity
+from ir_vpc_guard.requirements import AMAZON_PROVIDED_DNS
+from ir_vpc_guard.snapshot import Snapshot
+
+
+@register(
+    "VPC_DNS_DISABLED",
+    title="DNS resolution is turned off in the job's VPC",
+    severity=Severity.HIGH,
+    requirement="R6",
+    reads=("dns_support",),
+    risk="The endpoints cannot resolve S3's names and the job fails.",
+    fix="Turn on DNS resolution (enableDnsSupport) for the VPC.",
+)
+def vpc_dns_disabled(snapshot: Snapshot) -> Iterator[Problem]:
+    if not snapshot.dns_support.get():
+        yield Problem(
+            detail=f"enableDnsSupport is false in {snapshot.vpc_id}.",
+            resources=(str(snapshot.vpc_id),),
+            evidence={"enableDnsSupport": False},
+            command=f"aws ec2 modify-vpc-attribute --vpc-id {snapshot.vpc_id} "
+            '--enable-dns-support "{\\"Value\\":true}"',
+        )
+
+
+@register(
+    "VPC_CUSTOM_DNS",
+    title="The VPC uses custom DNS servers",
+    severity=Severity.MEDIUM,
+    requirement="R6",
+    reads=("vpc", "dhcp_name_servers"),
+    risk="Unless those servers forward to the Amazon resolver, S3 names may not resolve.",
+    fix="Make sure the servers resolve <bucket>.s3.<region>.amazonaws.com (forward to the "
+    "VPC resolver at the VPC CIDR base + 2), or use AmazonProvidedDNS.",
+)
+def vpc_custom_dns(snapshot: Snapshot) -> Iterator[Problem]:
+    servers = snapshot.dhcp_name_servers.get()
+    if AMAZON_PROVIDED_DNS not in servers:
+        options = snapshot.vpc.get().get("DhcpOptionsId")
+        yield Problem(
+            detail=f"{options} gives DNS servers {', '.join(servers) or '(none)'}.",
+            resources=(str(options), str(snapshot.vpc_id)),
+            evidence={"dhcpOptionsId": options, "domainNameServers": list(servers)},
+            command=f"aws ec2 describe-dhcp-options --dhcp-options-ids {options}",
+        )

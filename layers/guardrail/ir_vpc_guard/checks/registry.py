@@ -1,0 +1,108 @@
+"""The check catalogue: stable IDs, their metadata and the reads they depend on.
+
+Like Cloud Custodian's registries, each check declares what it needs (snapshot reads, and
+through them IAM actions); like Prowler's, each carries its title, risk and remediation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from ir_vpc_guard.findings import Finding, Remediation, RemediationStatus, Severity
+from ir_vpc_guard.snapshot import Snapshot
+
+
+@dataclass(frozen=True)
+class Problem:
+    """What a check found wrong; the registry turns it into a Finding."""
+
+    detail: str
+    resources: tuple[str, ...] = ()
+    evidence: dict[str, Any] = field(default_factory=dict)
+    severity: Severity | None = None
+    command: str | None = None
+
+
+CheckFunction = Callable[[Snapshot], Iterable[Problem]]
+
+
+@dataclass(frozen=True)
+class Check:
+    """A registered check and its Prowler-style metadata."""
+
+    check_id: str
+    title: str
+    severity: Severity
+    requirement: str
+    reads: tuple[str, ...]
+    risk: str
+    fix: str
+    run: CheckFunction
+    remediation_action: str | None = None
+
+    @property
+    def remediable(self) -> bool:
+        return self.remediation_action is not None
+
+    def finding(self, problem: Problem) -> Finding:
+        if self.remediation_action:
+            remediation = Remediation(
+                action=self.remediation_action,
+                status=RemediationStatus.PLANNED,
+                reason=self.fix,
+                command=problem.command,
+            )
+        else:
+            remediation = Remediation(
+                action="manual",
+                status=RemediationStatus.MANUAL,
+                reason=self.fix,
+                command=problem.command,
+            )
+        return Finding(
+            check_id=self.check_id,
+            severity=problem.severity or self.severity,
+            title=self.title,
+            detail=problem.detail,
+            resources=problem.resources,
+            evidence=problem.evidence,
+            requirement=self.requirement,
+            remediation=remediation,
+        )
+
+
+CATALOGUE: dict[str, Check] = {}
+
+
+def register(
+    check_id: str,
+    *,
+    title: str,
+    severity: Severity,
+    requirement: str,
+    reads: tuple[str, ...],
+    risk: str,
+    fix: str,
+    remediation_action: str | None = None,
+) -> Callable[[CheckFunction], CheckFunction]:
+    """Add a check to the catalogue under its stable, public ID."""
+
+    def add(run: CheckFunction) -> CheckFunction:
+        if check_id in CATALOGUE:
+            raise ValueError(f"check {check_id} registered twice")
+        CATALOGUE[check_id] = Check(
+            check_id=check_id,
+            title=title,
+            severity=severity,
+            requirement=requirement,
+            reads=reads,
+            risk=risk,
+            fix=fix,
+            run=run,
+            remediation_action=remediation_action,
+        )
+        return run
+
+    return add

@@ -1,0 +1,483 @@
+"""Discovery: read exactly what the checks need, with a number of calls that does not grow
+with the size of the VPC (everything is filtered by ID or by vpc-id), in three waves.
+
+A read that fails is recorded in the snapshot with its AWS error code and never raised.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import urllib.parse
+from collections import Counter
+from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any, TypeVar
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from ir_vpc_guard.aws import AwsClients
+from ir_vpc_guard.job import JobRequest, s3_bucket
+from ir_vpc_guard.requirements import (
+    AMAZON_PROVIDED_DNS,
+    ROLE_REQUIRED_ACTIONS,
+    SAGEMAKER_FULL_ACCESS,
+    s3_service_name,
+)
+from ir_vpc_guard.snapshot import (
+    ModelInfo,
+    PrefixList,
+    Read,
+    RoleAccess,
+    Snapshot,
+    failed,
+    not_applicable,
+)
+
+T = TypeVar("T")
+
+# Each read of the snapshot and the IAM actions it may use (the template grants exactly these).
+READ_ACTIONS: dict[str, tuple[str, ...]] = {
+    "subnets": ("ec2:DescribeSubnets",),
+    "security_groups": ("ec2:DescribeSecurityGroups",),
+    "network_acls": ("ec2:DescribeNetworkAcls",),
+    "s3_prefix_list": ("ec2:DescribePrefixLists", "ec2:GetManagedPrefixListEntries"),
+    "vpc": ("ec2:DescribeVpcs",),
+    "dns_support": ("ec2:DescribeVpcAttribute",),
+    "dhcp_name_servers": ("ec2:DescribeDhcpOptions",),
+    "route_tables": ("ec2:DescribeRouteTables",),
+    "s3_endpoints": ("ec2:DescribeVpcEndpoints",),
+    "role": (
+        "iam:SimulatePrincipalPolicy",
+        "iam:ListAttachedRolePolicies",
+        "iam:ListRolePolicies",
+        "iam:GetRolePolicy",
+        "iam:GetPolicy",
+        "iam:GetPolicyVersion",
+    ),
+    "model": ("sagemaker:DescribeModelPackage", "sagemaker:DescribeModel"),
+    "artifact_bucket_policies": ("s3:GetBucketPolicy",),
+    "payload_bucket_policies": ("s3:GetBucketPolicy",),
+    "repository_policies": ("ecr:GetRepositoryPolicy",),
+}
+
+ECR_IMAGE = re.compile(
+    r"(\d{12})\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?/([a-z0-9][a-z0-9._/-]{0,255})"
+    r"(?::[\w.-]{1,128}|@sha256:[a-f0-9]{64})?"
+)
+SIMULATION_UNAVAILABLE = (NotImplementedError, BotoCoreError, ClientError)
+TIMEOUT_BUDGET = "TIMEOUT_BUDGET"
+
+
+class AwsReadError(Exception):
+    """A read failed in a way that is not an AWS ClientError (e.g. nothing found)."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def guarded(api: str, read: Callable[[], T]) -> Read[T]:
+    """Run one read; any failure becomes a Read error naming the call and the error code."""
+    try:
+        return Read(value=read())
+    except ClientError as error:
+        info = error.response.get("Error", {})
+        return failed(api, str(info.get("Code") or "Unknown"), str(info.get("Message", ""))[:300])
+    except AwsReadError as error:
+        return failed(api, error.code, str(error))
+    except NotImplementedError as error:  # moto in-process for calls it does not emulate
+        return failed(api, "NotImplemented", str(error)[:300])
+    except BotoCoreError as error:  # timeouts, connection errors, unparseable answers
+        return failed(api, type(error).__name__, str(error)[:300])
+    except Exception as error:  # never raised past discovery, whatever the cause
+        return failed(api, type(error).__name__, str(error)[:300])
+
+
+class Discovery:
+    """Reads one job's snapshot. `may_start` lets the caller stop new reads near a deadline."""
+
+    def __init__(
+        self,
+        clients: AwsClients,
+        may_start: Callable[[], bool] = lambda: True,
+        max_workers: int = 8,
+    ) -> None:
+        self.clients = clients
+        self.may_start = may_start
+        self.max_workers = max_workers
+
+    def discover(self, job: JobRequest) -> Snapshot:
+        with ThreadPoolExecutor(self.max_workers, thread_name_prefix="discovery") as pool:
+            return self._discover(job, pool)
+
+    def _discover(self, job: JobRequest, pool: ThreadPoolExecutor) -> Snapshot:
+        def submit(api: str, read: Callable[[], T]) -> Future[Read[T]]:
+            if not self.may_start():
+                done: Future[Read[T]] = Future()
+                done.set_result(failed(api, TIMEOUT_BUDGET, "deadline near: read not started"))
+                return done
+            return pool.submit(guarded, api, read)
+
+        # Wave 1: everything the event names directly.
+        subnets_f = submit("ec2:DescribeSubnets", lambda: self._subnets(job.subnets))
+        groups_f = submit("ec2:DescribeSecurityGroups", lambda: self._groups(job.security_groups))
+        nacls_f = submit("ec2:DescribeNetworkAcls", lambda: self._network_acls(job.subnets))
+        prefix_f = submit("ec2:DescribePrefixLists", lambda: self._s3_prefix_list(job.region))
+        role_f = self._submit_role(job, submit)
+        model_f = self._submit_model(job, submit)
+
+        # Wave 2: what depends on the VPC the subnets are in, and on the model's locations.
+        subnets, groups = subnets_f.result(), groups_f.result()
+        vpc_id = _vpc_of(subnets, groups)
+        if vpc_id is None:
+            missing: Read[Any] = not_applicable("no job subnet or group was found, so no VPC")
+            vpc_f = dns_f = tables_f = endpoints_f = _done(missing)
+        else:
+            vpc_f = submit("ec2:DescribeVpcs", lambda: self._vpc(vpc_id))
+            dns_f = submit("ec2:DescribeVpcAttribute", lambda: self._dns_support(vpc_id))
+            tables_f = submit("ec2:DescribeRouteTables", lambda: self._route_tables(vpc_id))
+            endpoints_f = submit(
+                "ec2:DescribeVpcEndpoints", lambda: self._s3_endpoints(vpc_id, job.region)
+            )
+        model = model_f.result()
+        policies = _PolicyReads(self, job, model, submit)
+
+        # Wave 3: the DHCP options the VPC names.
+        vpc = vpc_f.result()
+        dhcp = self._dhcp(vpc, submit)
+        return Snapshot(
+            job=job,
+            vpc_id=vpc_id,
+            subnets=subnets,
+            security_groups=groups,
+            network_acls=nacls_f.result(),
+            s3_prefix_list=prefix_f.result(),
+            vpc=vpc,
+            dns_support=dns_f.result(),
+            dhcp_name_servers=dhcp,
+            route_tables=tables_f.result(),
+            s3_endpoints=endpoints_f.result(),
+            role=role_f.result(),
+            model=model,
+            artifact_bucket_policies=policies.artifacts(),
+            payload_bucket_policies=policies.payload(),
+            repository_policies=policies.repositories(),
+        )
+
+    # --- EC2 -------------------------------------------------------------------------
+    def _paginate(self, operation: str, key: str, **kwargs: Any) -> list[dict[str, Any]]:
+        paginator = self.clients.ec2.get_paginator(operation)
+        return [item for page in paginator.paginate(**kwargs) for item in page.get(key, [])]
+
+    def _subnets(self, ids: tuple[str, ...]) -> dict[str, dict[str, Any]]:
+        # A filter (not SubnetIds=) so that one missing ID does not hide the others.
+        found = self._paginate(
+            "describe_subnets", "Subnets", Filters=[{"Name": "subnet-id", "Values": list(ids)}]
+        )
+        return {s["SubnetId"]: s for s in found if s.get("SubnetId") in ids}
+
+    def _groups(self, ids: tuple[str, ...]) -> dict[str, dict[str, Any]]:
+        found = self._paginate(
+            "describe_security_groups",
+            "SecurityGroups",
+            Filters=[{"Name": "group-id", "Values": list(ids)}],
+        )
+        return {g["GroupId"]: g for g in found if g.get("GroupId") in ids}
+
+    def _network_acls(self, subnet_ids: tuple[str, ...]) -> list[dict[str, Any]]:
+        return self._paginate(
+            "describe_network_acls",
+            "NetworkAcls",
+            Filters=[{"Name": "association.subnet-id", "Values": list(subnet_ids)}],
+        )
+
+    def _s3_prefix_list(self, region: str) -> PrefixList:
+        ec2 = self.clients.ec2
+        name = s3_service_name(region)
+        lists = ec2.describe_prefix_lists(
+            Filters=[{"Name": "prefix-list-name", "Values": [name]}]
+        ).get("PrefixLists", [])
+        match = next((p for p in lists if p.get("PrefixListName") == name), None)
+        if match is None:
+            raise AwsReadError("PrefixListNotFound", f"no prefix list named {name}")
+        cidrs = match.get("Cidrs") or [
+            entry["Cidr"]
+            for page in ec2.get_paginator("get_managed_prefix_list_entries").paginate(
+                PrefixListId=match["PrefixListId"]
+            )
+            for entry in page.get("Entries", [])
+        ]
+        return PrefixList(prefix_list_id=match["PrefixListId"], cidrs=tuple(cidrs))
+
+    def _vpc(self, vpc_id: str) -> dict[str, Any]:
+        vpcs = self.clients.ec2.describe_vpcs(VpcIds=[vpc_id]).get("Vpcs", [])
+        if not vpcs:
+            raise AwsReadError("InvalidVpcID.NotFound", f"VPC {vpc_id} not found")
+        return dict(vpcs[0])
+
+    def _dns_support(self, vpc_id: str) -> bool:
+        answer = self.clients.ec2.describe_vpc_attribute(VpcId=vpc_id, Attribute="enableDnsSupport")
+        return bool(answer["EnableDnsSupport"]["Value"])
+
+    def _route_tables(self, vpc_id: str) -> list[dict[str, Any]]:
+        # All tables of the VPC in one call: the main table and every explicit association.
+        return self._paginate(
+            "describe_route_tables", "RouteTables", Filters=[{"Name": "vpc-id", "Values": [vpc_id]}]
+        )
+
+    def _s3_endpoints(self, vpc_id: str, region: str) -> list[dict[str, Any]]:
+        return self._paginate(
+            "describe_vpc_endpoints",
+            "VpcEndpoints",
+            Filters=[
+                {"Name": "vpc-id", "Values": [vpc_id]},
+                {"Name": "service-name", "Values": [s3_service_name(region)]},
+            ],
+        )
+
+    def _dhcp(
+        self, vpc: Read[dict[str, Any]], submit: Callable[..., Future[Read[Any]]]
+    ) -> Read[tuple[str, ...]]:
+        if not vpc.ok:
+            # The same error (or reason) as the VPC read it depends on.
+            return Read(error=vpc.error, not_applicable=vpc.not_applicable)
+        options_id = vpc.get().get("DhcpOptionsId", "default")
+        if options_id == "default":  # no options set: instances use the Amazon-provided DNS
+            return Read(value=(AMAZON_PROVIDED_DNS,))
+
+        def read() -> tuple[str, ...]:
+            sets = self.clients.ec2.describe_dhcp_options(DhcpOptionsIds=[options_id])
+            configs = sets.get("DhcpOptions", [{}])[0].get("DhcpConfigurations", [])
+            return tuple(
+                value["Value"]
+                for config in configs
+                if config.get("Key") == "domain-name-servers"
+                for value in config.get("Values", [])
+            )
+
+        result: Read[tuple[str, ...]] = submit("ec2:DescribeDhcpOptions", read).result()
+        return result
+
+    # --- IAM -------------------------------------------------------------------------
+    def _submit_role(
+        self, job: JobRequest, submit: Callable[..., Future[Read[Any]]]
+    ) -> Future[Read[Any]]:
+        role_arn = job.role_arn
+        if role_arn is None:
+            reason = "roleArn is not valid" if "roleArn is not valid" in job.input_problems else ""
+            if reason:
+                return _done(failed("iam:SimulatePrincipalPolicy", "InvalidInput", reason))
+            return _done(not_applicable("the job names no execution role"))
+        return submit("iam:SimulatePrincipalPolicy", lambda: self._role(role_arn))
+
+    def _role(self, role_arn: str) -> RoleAccess:
+        iam = self.clients.iam
+        try:
+            answer = iam.simulate_principal_policy(
+                PolicySourceArn=role_arn, ActionNames=list(ROLE_REQUIRED_ACTIONS)
+            )
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") == "NoSuchEntity":
+                raise
+            return self._role_policies(role_arn)
+        except SIMULATION_UNAVAILABLE:
+            return self._role_policies(role_arn)
+        return RoleAccess(
+            simulated={
+                r["EvalActionName"]: r["EvalDecision"] for r in answer.get("EvaluationResults", [])
+            }
+        )
+
+    def _role_policies(self, role_arn: str) -> RoleAccess:
+        """Fallback when the simulator is unavailable: the role's own policy documents."""
+        iam = self.clients.iam
+        name = role_arn.rsplit("/", 1)[-1]
+        attached = [
+            p["PolicyArn"]
+            for page in iam.get_paginator("list_attached_role_policies").paginate(RoleName=name)
+            for p in page.get("AttachedPolicies", [])
+        ]
+        if any(arn.endswith(f":policy/{SAGEMAKER_FULL_ACCESS}") for arn in attached):
+            return RoleAccess(attached_policy_arns=tuple(attached))
+        documents = [
+            _policy_document(
+                iam.get_role_policy(RoleName=name, PolicyName=policy)["PolicyDocument"]
+            )
+            for page in iam.get_paginator("list_role_policies").paginate(RoleName=name)
+            for policy in page.get("PolicyNames", [])
+        ]
+        for arn in attached:
+            version = iam.get_policy(PolicyArn=arn)["Policy"]["DefaultVersionId"]
+            document = iam.get_policy_version(PolicyArn=arn, VersionId=version)
+            documents.append(_policy_document(document["PolicyVersion"]["Document"]))
+        return RoleAccess(policies=tuple(documents), attached_policy_arns=tuple(attached))
+
+    # --- SageMaker -------------------------------------------------------------------
+    def _submit_model(
+        self, job: JobRequest, submit: Callable[..., Future[Read[Any]]]
+    ) -> Future[Read[Any]]:
+        package_arn, model_name = job.model_package_arn, job.model_name
+        if package_arn:
+            return submit(
+                "sagemaker:DescribeModelPackage", lambda: self._model_package(package_arn)
+            )
+        if model_name:
+            return submit("sagemaker:DescribeModel", lambda: self._model(model_name))
+        return _done(not_applicable("the job names no model package or model"))
+
+    def _model_package(self, arn: str) -> ModelInfo:
+        package = self.clients.sagemaker.describe_model_package(ModelPackageName=arn)
+        containers = package.get("InferenceSpecification", {}).get("Containers", [])
+        return ModelInfo(
+            source=arn,
+            artifact_urls=_artifact_urls(containers),
+            images=tuple(c["Image"] for c in containers if c.get("Image")),
+            sample_payload_url=package.get("SamplePayloadUrl"),
+        )
+
+    def _model(self, name: str) -> ModelInfo:
+        model = self.clients.sagemaker.describe_model(ModelName=name)
+        containers = [model["PrimaryContainer"]] if model.get("PrimaryContainer") else []
+        containers += model.get("Containers", [])
+        return ModelInfo(
+            source=model.get("ModelArn", name),
+            artifact_urls=_artifact_urls(containers),
+            images=tuple(c["Image"] for c in containers if c.get("Image")),
+        )
+
+    # --- S3 and ECR ------------------------------------------------------------------
+    def bucket_policy(self, bucket: str) -> str | None:
+        try:
+            return str(self.clients.s3.get_bucket_policy(Bucket=bucket)["Policy"])
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") == "NoSuchBucketPolicy":
+                return None
+            raise
+
+    def repository_policy(self, registry: str, repository: str) -> str | None:
+        try:
+            answer = self.clients.ecr.get_repository_policy(
+                registryId=registry, repositoryName=repository
+            )
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") == "RepositoryPolicyNotFoundException":
+                return None
+            raise
+        return str(answer["policyText"])
+
+
+class _PolicyReads:
+    """Bucket and repository policy reads of one job, each bucket read once."""
+
+    def __init__(
+        self,
+        discovery: Discovery,
+        job: JobRequest,
+        model: Read[ModelInfo],
+        submit: Callable[..., Future[Read[Any]]],
+    ) -> None:
+        self.model = model
+        self.job = job
+        info = model.value if model.ok else None
+        self.artifact_buckets = _buckets(info.artifact_urls if info else ())
+        payload_url = job.sample_payload_url or (info.sample_payload_url if info else None)
+        self.payload_buckets = _buckets([payload_url] if payload_url else [])
+        self.bucket_reads = {
+            bucket: submit("s3:GetBucketPolicy", lambda b=bucket: discovery.bucket_policy(b))
+            for bucket in dict.fromkeys(self.artifact_buckets + self.payload_buckets)
+        }
+        self.repository_reads: dict[str, Future[Read[Any]]] = {}
+        self.foreign_images: list[str] = []
+        for image in info.images if info else ():
+            match = ECR_IMAGE.fullmatch(image)
+            if not match or match.group(1) != job.account or match.group(2) != job.region:
+                self.foreign_images.append(image)
+                continue
+            registry, repository = match.group(1), match.group(3)
+            if repository not in self.repository_reads:
+                self.repository_reads[repository] = submit(
+                    "ecr:GetRepositoryPolicy",
+                    lambda r=registry, n=repository: discovery.repository_policy(r, n),
+                )
+
+    def _model_missing(self) -> Read[Any] | None:
+        if self.model.ok:
+            return None
+        if self.model.error:
+            return failed(self.model.error.api, self.model.error.code, "model could not be read")
+        return not_applicable(self.model.not_applicable or "no model")
+
+    def artifacts(self) -> Read[dict[str, str | None]]:
+        missing = self._model_missing()
+        if missing:
+            return missing
+        if not self.artifact_buckets:
+            return not_applicable("the model names no S3 artifact")
+        return _collect({b: self.bucket_reads[b] for b in self.artifact_buckets})
+
+    def payload(self) -> Read[dict[str, str | None]]:
+        if not self.payload_buckets:
+            missing = self._model_missing() if not self.job.sample_payload_url else None
+            return missing or not_applicable("no S3 sample payload is named")
+        return _collect({b: self.bucket_reads[b] for b in self.payload_buckets})
+
+    def repositories(self) -> Read[dict[str, str | None]]:
+        missing = self._model_missing()
+        if missing:
+            return missing
+        if not self.repository_reads:
+            where = ", ".join(self.foreign_images) or "none"
+            return not_applicable(f"no image in this account's ECR registry (images: {where})")
+        return _collect(self.repository_reads)
+
+
+def _collect(reads: dict[str, Future[Read[Any]]]) -> Read[dict[str, str | None]]:
+    values: dict[str, str | None] = {}
+    for name, future in reads.items():
+        result = future.result()
+        if result.error:
+            return result
+        values[name] = result.value
+    return Read(value=values)
+
+
+def _done(read: Read[Any]) -> Future[Read[Any]]:
+    future: Future[Read[Any]] = Future()
+    future.set_result(read)
+    return future
+
+
+def _vpc_of(
+    subnets: Read[dict[str, dict[str, Any]]], groups: Read[dict[str, dict[str, Any]]]
+) -> str | None:
+    """The job's VPC: where most of its subnets are (else its groups)."""
+    for read in (subnets, groups):
+        if read.ok and read.get():
+            counts = Counter(item.get("VpcId") for item in read.get().values())
+            vpc, _ = counts.most_common(1)[0]
+            if isinstance(vpc, str):
+                return vpc
+    return None
+
+
+def _artifact_urls(containers: Iterable[dict[str, Any]]) -> tuple[str, ...]:
+    urls = []
+    for container in containers:
+        source = container.get("ModelDataSource", {}).get("S3DataSource", {}).get("S3Uri")
+        for url in (container.get("ModelDataUrl"), source):
+            if url:
+                urls.append(url)
+    return tuple(dict.fromkeys(urls))
+
+
+def _buckets(urls: Iterable[str | None]) -> list[str]:
+    return list(dict.fromkeys(b for b in (s3_bucket(u) for u in urls) if b))
+
+
+def _policy_document(document: Any) -> dict[str, Any]:
+    """IAM answers documents as dicts (boto3 decodes) or URL-encoded JSON strings."""
+    if isinstance(document, dict):
+        return document
+    parsed = json.loads(urllib.parse.unquote(str(document)))
+    return parsed if isinstance(parsed, dict) else {}

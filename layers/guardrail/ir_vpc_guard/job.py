@@ -1,0 +1,100 @@
+"""The immutable job request every stage works from, and the API's own limits on its IDs."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+# Limits and patterns from the CreateInferenceRecommendationsJob API model (VpcConfig).
+MAX_SUBNETS = 16
+MAX_SECURITY_GROUPS = 5
+MAX_ID_LENGTH = 32
+VPC_ID_PATTERN = re.compile(r"[-0-9a-zA-Z]+")
+
+ROLE_ARN_PATTERN = re.compile(r"arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}")
+MODEL_PACKAGE_ARN_PATTERN = re.compile(
+    r"arn:aws[a-z-]*:sagemaker:[a-z0-9-]{1,64}:\d{12}:model-package/[\S]{1,2048}"
+)
+NAME_PATTERN = re.compile(r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}")
+JOB_ARN_PATTERN = re.compile(
+    r"arn:aws[a-z-]*:sagemaker:[a-z0-9-]{1,64}:\d{12}:inference-recommendations-job/[\S]{1,64}"
+)
+S3_URL_PATTERN = re.compile(r"s3://([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])(/\S*)?")
+ACCOUNT_PATTERN = re.compile(r"\d{12}")
+REGION_PATTERN = re.compile(r"[a-z]{2}(-[a-z]+)+-\d{1,2}")
+
+
+@dataclass(frozen=True)
+class EndpointConfiguration:
+    """One load-test target; serverless ones place no instances in the VPC."""
+
+    instance_type: str | None
+    serverless: bool = False
+
+
+@dataclass(frozen=True)
+class JobRequest:
+    """What a CreateInferenceRecommendationsJob call asked for, validated.
+
+    `vpc_config_problems` lists every way the VPC config breaks the API's limits; when it is
+    not empty, no ID of this request is ever sent to AWS.
+    """
+
+    job_name: str
+    account: str
+    region: str
+    event_id: str
+    subnets: tuple[str, ...]
+    security_groups: tuple[str, ...]
+    job_arn: str | None = None
+    role_arn: str | None = None
+    model_package_arn: str | None = None
+    model_name: str | None = None
+    job_type: str = "Default"
+    max_parallel_of_tests: int | None = None
+    endpoint_configurations: tuple[EndpointConfiguration, ...] = ()
+    sample_payload_url: str | None = None
+    trigger: str = "event"
+    vpc_config_problems: tuple[str, ...] = ()
+    input_problems: tuple[str, ...] = field(default=())
+
+    @property
+    def vpc_config_valid(self) -> bool:
+        return not self.vpc_config_problems
+
+
+def vpc_config_problems(subnets: object, security_groups: object) -> list[str]:
+    """Every way `subnets` and `security_groups` break the API's VpcConfig limits."""
+    problems: list[str] = []
+    for label, ids, limit in (
+        ("subnets", subnets, MAX_SUBNETS),
+        ("securityGroupIds", security_groups, MAX_SECURITY_GROUPS),
+    ):
+        if not isinstance(ids, list | tuple):
+            problems.append(f"{label} must be a list of IDs, got {type(ids).__name__}")
+            continue
+        if not 1 <= len(ids) <= limit:
+            problems.append(f"{label} must hold 1 to {limit} IDs, got {len(ids)}")
+        problems.extend(
+            f"{label}[{index}] is not a valid ID (pattern [-0-9a-zA-Z]+, at most "
+            f"{MAX_ID_LENGTH} characters)"
+            for index, value in enumerate(ids[:64])
+            if not valid_vpc_id(value)
+        )
+    return problems
+
+
+def valid_vpc_id(value: object) -> bool:
+    return (
+        isinstance(value, str)
+        and len(value) <= MAX_ID_LENGTH
+        and VPC_ID_PATTERN.fullmatch(value) is not None
+    )
+
+
+def s3_bucket(url: str | None) -> str | None:
+    """The bucket of an `s3://bucket/key` URL, or None when it is not a valid S3 URL."""
+    if not url:
+        return None
+    match = S3_URL_PATTERN.fullmatch(url)
+    return match.group(1) if match else None

@@ -1,0 +1,47 @@
+"""The engine's one entry: intake → discovery → checks → report (remediation plugs in here)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Any
+
+from ir_vpc_guard.aws import AwsClients
+from ir_vpc_guard.checks import run_checks
+from ir_vpc_guard.discovery import Discovery
+from ir_vpc_guard.event import Skipped, parse_event
+from ir_vpc_guard.job import JobRequest
+from ir_vpc_guard.report import Report, checked_report, skipped_report
+from ir_vpc_guard.settings import Settings
+from ir_vpc_guard.snapshot import Snapshot
+
+ClientsFactory = Callable[[str], AwsClients]
+
+
+def check_job(
+    job: JobRequest,
+    clients: AwsClients,
+    settings: Settings,
+    may_start: Callable[[], bool] = lambda: True,
+) -> Report:
+    """Check one job. An invalid VPC config is reported without sending any ID to AWS."""
+    if not job.vpc_config_valid:
+        snapshot = Snapshot(job=job)
+    else:
+        snapshot = Discovery(clients, may_start=may_start).discover(job)
+    snapshot = replace(snapshot, default_job_instances=settings.default_job_instances)
+    run = run_checks(snapshot)
+    return checked_report(job, snapshot.vpc_id, run, settings.remediation_mode)
+
+
+def handle_event(
+    event: Any,
+    settings: Settings,
+    clients_for: ClientsFactory = AwsClients,
+    may_start: Callable[[], bool] = lambda: True,
+) -> Report:
+    """Check the job an EventBridge CloudTrail event describes, or say why it is skipped."""
+    intake = parse_event(event)
+    if isinstance(intake, Skipped):
+        return skipped_report(intake, settings.remediation_mode)
+    return check_job(intake, clients_for(intake.region), settings, may_start)

@@ -1,0 +1,52 @@
+"""Plain-text views of a report, for people: the CLI summary and the e-mail body."""
+
+from __future__ import annotations
+
+import textwrap
+from typing import Any
+
+
+def headline(report: dict[str, Any]) -> str:
+    job = report.get("job", {})
+    name = job.get("name") or "unknown job"
+    return f"{report['outcome']}: {name} in {report['account']}/{report['region']}"
+
+
+def text(report: dict[str, Any]) -> str:
+    """A summary a person understands without opening JSON: one line per finding."""
+    job = report.get("job", {})
+    lines = [headline(report)]
+    if report.get("reason"):
+        lines.append(f"Reason: {report['reason']}")
+    if job.get("vpc") or job.get("subnets"):
+        lines.append(
+            f"VPC {job.get('vpc') or '?'}; subnets {', '.join(job.get('subnets', [])) or '-'};"
+            f" groups {', '.join(job.get('securityGroups', [])) or '-'}"
+        )
+    lines.append(f"Mode: {report['mode']}; event {report['eventId']}")
+    findings = report.get("findings", [])
+    if findings:
+        lines.append("")
+        lines.append(f"{len(findings)} finding(s):")
+    for finding in findings:
+        remediation = finding.get("remediation", {})
+        lines.append(f"- [{finding['severity']}] {finding['checkId']}: {finding['detail']}")
+        todo = remediation.get("reason", "")
+        status = remediation.get("status", "")
+        lines.extend(
+            textwrap.wrap(
+                f"{status}: {todo}", width=100, initial_indent="    ", subsequent_indent="    "
+            )
+        )
+        if remediation.get("command"):
+            lines.append(f"    $ {remediation['command']}")
+    for action in report.get("actions", []):
+        lines.append(
+            f"* {action['status']} {action['action']} on {action['resource']}"
+            + (f" ({action['reason']})" if action.get("reason") else "")
+        )
+    not_evaluated = report.get("summary", {}).get("checks", {}).get("notEvaluated", {})
+    if not_evaluated:
+        lines.append("")
+        lines.append("Not evaluated: " + "; ".join(f"{k} ({v})" for k, v in not_evaluated.items()))
+    return "\n".join(lines)

@@ -1,0 +1,143 @@
+"""The report: one JSON object per job, the contract with every consumer (schema beside)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from importlib import resources
+from typing import Any
+
+from ir_vpc_guard import __version__
+from ir_vpc_guard.checks import CheckRun
+from ir_vpc_guard.event import Skipped
+from ir_vpc_guard.findings import CHECK_ERROR, Finding, Outcome, RemediationStatus, Severity
+from ir_vpc_guard.job import JobRequest
+
+SCHEMA_VERSION = "1.0"
+BLOCKING = {Severity.MEDIUM, Severity.HIGH, Severity.CRITICAL}
+
+
+def load_schema() -> dict[str, Any]:
+    text = resources.files("ir_vpc_guard").joinpath("report.schema.json").read_text()
+    schema: dict[str, Any] = json.loads(text)
+    return schema
+
+
+def outcome_of(findings: list[Finding], actions_taken: bool = False) -> Outcome:
+    """FAIL on any blocking finding; ERROR when only reads failed; else PASS.
+
+    After remediation: REMEDIATED when nothing blocking is left, PARTIAL when some is.
+    """
+    problems = [f for f in findings if f.check_id != CHECK_ERROR and f.severity in BLOCKING]
+    statuses = {f.remediation.status for f in findings if f.remediation}
+    if actions_taken:
+        if problems or RemediationStatus.FAILED in statuses:
+            return Outcome.PARTIAL
+        return Outcome.REMEDIATED
+    if problems:
+        return Outcome.FAIL
+    if any(f.check_id == CHECK_ERROR for f in findings):
+        return Outcome.ERROR
+    return Outcome.PASS
+
+
+@dataclass
+class Report:
+    """What the guardrail concluded about one job (or why it skipped the event)."""
+
+    event_id: str
+    account: str
+    region: str
+    outcome: Outcome
+    mode: str = "report"
+    trigger: str = "event"
+    job: dict[str, Any] = field(default_factory=dict)
+    findings: list[Finding] = field(default_factory=list)
+    checks: dict[str, Any] = field(default_factory=dict)
+    reason: str | None = None
+    generated_at: str = field(
+        default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds")
+    )
+
+    @property
+    def max_severity(self) -> str:
+        severities = [f.severity for f in self.findings]
+        return max(severities, key=lambda s: s.rank).value if severities else "NONE"
+
+    def to_dict(self) -> dict[str, Any]:
+        by_severity: dict[str, int] = {}
+        for finding in self.findings:
+            by_severity[finding.severity.value] = by_severity.get(finding.severity.value, 0) + 1
+        out: dict[str, Any] = {
+            "schemaVersion": SCHEMA_VERSION,
+            "guardrailVersion": __version__,
+            "generatedAt": self.generated_at,
+            "eventId": self.event_id,
+            "account": self.account,
+            "region": self.region,
+            "trigger": self.trigger,
+            "mode": self.mode,
+            "outcome": self.outcome.value,
+            "job": self.job,
+            "summary": {
+                "findings": len(self.findings),
+                "maxSeverity": self.max_severity,
+                "bySeverity": by_severity,
+                "checks": self.checks,
+            },
+            "findings": [f.to_dict() for f in self.findings],
+        }
+        if self.reason:
+            out["reason"] = self.reason
+        return out
+
+
+def job_section(job: JobRequest, vpc_id: str | None) -> dict[str, Any]:
+    return {
+        "name": job.job_name,
+        "arn": job.job_arn,
+        "type": job.job_type,
+        "role": job.role_arn,
+        "modelPackageArn": job.model_package_arn,
+        "modelName": job.model_name,
+        "subnets": list(job.subnets),
+        "securityGroups": list(job.security_groups),
+        "vpc": vpc_id,
+    }
+
+
+def skipped_report(skipped: Skipped, mode: str) -> Report:
+    job = {"name": skipped.job_name} if skipped.job_name else {}
+    return Report(
+        event_id=skipped.event_id,
+        account=skipped.account,
+        region=skipped.region,
+        outcome=Outcome.SKIPPED,
+        mode=mode,
+        job=job,
+        reason=skipped.reason,
+    )
+
+
+def checked_report(
+    job: JobRequest, vpc_id: str | None, run: CheckRun, mode: str, actions_taken: bool = False
+) -> Report:
+    severity_order = {s: -s.rank for s in Severity}
+    findings = sorted(run.findings, key=lambda f: (severity_order[f.severity], f.check_id))
+    return Report(
+        event_id=job.event_id,
+        account=job.account,
+        region=job.region,
+        outcome=outcome_of(findings, actions_taken),
+        mode=mode,
+        trigger=job.trigger,
+        job=job_section(job, vpc_id),
+        findings=findings,
+        checks={
+            "passed": sorted(run.passed),
+            "failed": sorted({f.check_id for f in findings if f.check_id != CHECK_ERROR}),
+            "errored": sorted(run.errored),
+            "notEvaluated": dict(sorted(run.not_evaluated.items())),
+        },
+    )

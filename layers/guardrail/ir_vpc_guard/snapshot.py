@@ -1,0 +1,110 @@
+"""What discovery read about one job: each input is a value, an error, or not applicable."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
+
+from ir_vpc_guard.job import JobRequest
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class ReadError:
+    """A read that failed: which API call, and the AWS error code."""
+
+    api: str
+    code: str
+    message: str = ""
+
+
+@dataclass(frozen=True)
+class Read(Generic[T]):
+    """The result of one read. Exactly one of value / error / not_applicable is meaningful."""
+
+    value: T | None = None
+    error: ReadError | None = None
+    not_applicable: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None and self.not_applicable is None
+
+    def get(self) -> T:
+        """The value; only call after `ok` (the check runner guarantees it)."""
+        if self.value is None:
+            raise LookupError("read has no value")
+        return self.value
+
+
+def not_applicable(reason: str) -> Read[Any]:
+    return Read(not_applicable=reason)
+
+
+def failed(api: str, code: str, message: str = "") -> Read[Any]:
+    return Read(error=ReadError(api=api, code=code, message=message))
+
+
+def _unread() -> Read[Any]:
+    return not_applicable("not read")
+
+
+@dataclass(frozen=True)
+class PrefixList:
+    """The regional S3 prefix list: its ID and its CIDRs."""
+
+    prefix_list_id: str
+    cidrs: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class RoleAccess:
+    """What is known about the execution role's permissions.
+
+    Either the IAM policy simulator's decisions per action, or (when simulation is not
+    available) the role's own policy documents for local evaluation.
+    """
+
+    simulated: dict[str, str] | None = None
+    policies: tuple[dict[str, Any], ...] = ()
+    attached_policy_arns: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """Where the model's artifacts and image live, from the model package (or model)."""
+
+    source: str
+    artifact_urls: tuple[str, ...] = ()
+    images: tuple[str, ...] = ()
+    sample_payload_url: str | None = None
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """Everything the checks look at for one job. Checks never do I/O."""
+
+    job: JobRequest
+    vpc_id: str | None = None
+    # Not documented by AWS: how many instances a Default job runs at once (see settings).
+    default_job_instances: int = 10
+    subnets: Read[dict[str, dict[str, Any]]] = field(default_factory=_unread)
+    security_groups: Read[dict[str, dict[str, Any]]] = field(default_factory=_unread)
+    network_acls: Read[list[dict[str, Any]]] = field(default_factory=_unread)
+    s3_prefix_list: Read[PrefixList] = field(default_factory=_unread)
+    vpc: Read[dict[str, Any]] = field(default_factory=_unread)
+    dns_support: Read[bool] = field(default_factory=_unread)
+    dhcp_name_servers: Read[tuple[str, ...]] = field(default_factory=_unread)
+    route_tables: Read[list[dict[str, Any]]] = field(default_factory=_unread)
+    s3_endpoints: Read[list[dict[str, Any]]] = field(default_factory=_unread)
+    role: Read[RoleAccess] = field(default_factory=_unread)
+    model: Read[ModelInfo] = field(default_factory=_unread)
+    artifact_bucket_policies: Read[dict[str, str | None]] = field(default_factory=_unread)
+    payload_bucket_policies: Read[dict[str, str | None]] = field(default_factory=_unread)
+    repository_policies: Read[dict[str, str | None]] = field(default_factory=_unread)
+
+    def read(self, name: str) -> Read[Any]:
+        value = getattr(self, name)
+        assert isinstance(value, Read)
+        return value
