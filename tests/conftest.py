@@ -9,9 +9,8 @@ from typing import Any
 
 import boto3
 import pytest
-from moto import mock_aws
-
 from ir_vpc_guard.sandbox import World, build_world
+from moto import mock_aws
 
 ROOT = Path(__file__).resolve().parents[1]
 EVENTS = ROOT / "events"
