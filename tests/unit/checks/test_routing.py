@@ -1,0 +1,89 @@
+"""R5: the S3 gateway endpoint, on every job subnet's effective route table."""
+
+import json
+
+from ir_vpc_guard.findings import Severity
+from ir_vpc_guard.snapshot import Read
+from tests.unit.checks.helpers import finding, found
+from tests.unit.snapshots import SUBNETS, compliant, endpoint, route_table
+
+NAT_ROUTE = {"DestinationCidrBlock": "0.0.0.0/0", "NatGatewayId": "nat-1", "State": "active"}
+
+
+def test_no_endpoint_is_high_without_a_nat_path() -> None:
+    result = finding(compliant(s3_endpoints=Read(value=[])), "S3_ENDPOINT_MISSING")
+    assert result.severity is Severity.HIGH
+    assert "rtb-1" in (result.remediation.command if result.remediation else "")
+
+
+def test_no_endpoint_is_low_when_every_subnet_has_a_nat_path() -> None:
+    tables = [route_table("rtb-main", main=True), route_table("rtb-1", SUBNETS, routes=[NAT_ROUTE])]
+    result = finding(
+        compliant(route_tables=Read(value=tables), s3_endpoints=Read(value=[])),
+        "S3_ENDPOINT_MISSING",
+    )
+    assert result.severity is Severity.LOW
+
+
+def test_blackholed_nat_route_is_no_path() -> None:
+    dead = {**NAT_ROUTE, "State": "blackhole"}
+    tables = [route_table("rtb-1", SUBNETS, routes=[dead]), route_table("rtb-main", main=True)]
+    result = finding(
+        compliant(route_tables=Read(value=tables), s3_endpoints=Read(value=[])),
+        "S3_ENDPOINT_MISSING",
+    )
+    assert result.severity is Severity.HIGH
+
+
+def test_interface_endpoint_does_not_count_as_gateway() -> None:
+    assert found(compliant(s3_endpoints=Read(value=[endpoint(["rtb-1"], kind="Interface")]))) == [
+        "S3_ENDPOINT_MISSING"
+    ]
+
+
+def test_subnet_without_explicit_association_uses_the_main_table() -> None:
+    tables = [route_table("rtb-main", main=True), route_table("rtb-1", ("subnet-a",))]
+    result = finding(compliant(route_tables=Read(value=tables)), "S3_ENDPOINT_ROUTE_MISSING")
+    assert result.evidence["subnetRouteTables"] == {"subnet-b": "rtb-main"}
+    on_both = compliant(
+        route_tables=Read(value=tables), s3_endpoints=Read(value=[endpoint(["rtb-1", "rtb-main"])])
+    )
+    assert found(on_both) == []
+
+
+def test_endpoint_policy_must_allow_reading_the_jobs_objects() -> None:
+    other_bucket = json.dumps(
+        {
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Principal": "*",
+                    "Action": "s3:GetObject",
+                    "Resource": "arn:aws:s3:::other/*",
+                }
+            ]
+        }
+    )
+    models = other_bucket.replace("other", "models")
+    assert found(compliant(s3_endpoints=Read(value=[endpoint(["rtb-1"], other_bucket)]))) == [
+        "S3_ENDPOINT_POLICY_DENIES"
+    ]
+    assert found(compliant(s3_endpoints=Read(value=[endpoint(["rtb-1"], models)]))) == []
+
+
+def test_endpoint_policy_deny_wins_over_allow() -> None:
+    policy = {
+        "Statement": [
+            {"Effect": "Allow", "Principal": "*", "Action": "*", "Resource": "*"},
+            {
+                "Effect": "Deny",
+                "Principal": "*",
+                "Action": "s3:Get*",
+                "Resource": "arn:aws:s3:::models/*",
+            },
+        ]
+    }
+    snapshot = compliant(s3_endpoints=Read(value=[endpoint(["rtb-1"], json.dumps(policy))]))
+    assert finding(snapshot, "S3_ENDPOINT_POLICY_DENIES").evidence["decisions"] == {
+        "arn:aws:s3:::models/m.tar.gz": "explicitDeny"
+    }

@@ -1,0 +1,77 @@
+"""R2: subnets and groups exist, in one VPC; R4: free IPs for the instances."""
+
+from dataclasses import replace
+
+from ir_vpc_guard.job import EndpointConfiguration
+from ir_vpc_guard.snapshot import Read
+from tests.unit.checks.helpers import finding, found
+from tests.unit.snapshots import GROUP, compliant, group, job, subnet
+
+
+def test_missing_subnet_is_named() -> None:
+    snapshot = compliant(subnets=Read(value={"subnet-a": subnet("subnet-a", "10.0.1.0/24")}))
+    result = finding(snapshot, "SUBNET_NOT_FOUND")
+    assert result.resources == ("subnet-b",)
+
+
+def test_missing_group_is_named() -> None:
+    snapshot = compliant(job=job(security_groups=(GROUP, "sg-gone")))
+    assert finding(snapshot, "SECURITY_GROUP_NOT_FOUND").resources == ("sg-gone",)
+
+
+def test_group_in_another_vpc_is_a_mismatch() -> None:
+    other = {**group("sg-2"), "VpcId": "vpc-2"}
+    snapshot = compliant(
+        job=job(security_groups=(GROUP, "sg-2")),
+        security_groups=Read(value={GROUP: group(), "sg-2": other}),
+    )
+    assert finding(snapshot, "VPC_MISMATCH").resources == ("sg-2",)
+
+
+def _with_free(free: int, **job_changes: object) -> list[str]:
+    subnets = {
+        "subnet-a": subnet("subnet-a", "10.0.1.0/24", free),
+        "subnet-b": subnet("subnet-b", "10.0.2.0/24"),
+    }
+    return found(compliant(job=job(**job_changes), subnets=Read(value=subnets)))
+
+
+def test_default_job_needs_twice_the_default_instances() -> None:
+    assert _with_free(20) == []  # default estimate: 10 instances x 2 IPs
+    assert _with_free(19) == ["SUBNET_IP_CAPACITY"]
+
+
+def test_advanced_job_needs_min_of_parallel_and_instance_configurations() -> None:
+    configs = tuple(EndpointConfiguration(f"ml.m5.{n}") for n in ("large", "xlarge", "2xlarge"))
+    serverless = EndpointConfiguration(None, serverless=True)
+    assert (
+        _with_free(4, job_type="Advanced", endpoint_configurations=configs, max_parallel_of_tests=2)
+        == []
+    )
+    assert _with_free(
+        3, job_type="Advanced", endpoint_configurations=configs, max_parallel_of_tests=2
+    ) == ["SUBNET_IP_CAPACITY"]
+    # Serverless configurations place no instance in the VPC.
+    assert _with_free(6, job_type="Advanced", endpoint_configurations=(*configs, serverless)) == []
+    assert _with_free(5, job_type="Advanced", endpoint_configurations=(*configs, serverless)) == [
+        "SUBNET_IP_CAPACITY"
+    ]
+
+
+def test_capacity_finding_says_it_is_an_estimate() -> None:
+    subnets = {
+        "subnet-a": subnet("subnet-a", "10.0.1.0/24", 3),
+        "subnet-b": subnet("subnet-b", "10.0.2.0/24"),
+    }
+    result = finding(compliant(subnets=Read(value=subnets)), "SUBNET_IP_CAPACITY")
+    assert result.evidence["needed"] == 20 and result.evidence["freeIps"] == {"subnet-a": 3}
+    assert "estimate" in result.evidence
+
+
+def test_configured_default_instances_is_used() -> None:
+    subnets = {
+        "subnet-a": subnet("subnet-a", "10.0.1.0/24", 5),
+        "subnet-b": subnet("subnet-b", "10.0.2.0/24"),
+    }
+    snapshot = replace(compliant(subnets=Read(value=subnets)), default_job_instances=2)
+    assert found(snapshot) == []
