@@ -15,6 +15,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, TypeVar
 
 from botocore.exceptions import BotoCoreError, ClientError
+from botocore.parsers import ResponseParserError
 
 from ir_vpc_guard.aws import AwsClients
 from ir_vpc_guard.job import JobRequest, s3_bucket
@@ -65,7 +66,9 @@ ECR_IMAGE = re.compile(
     r"(\d{12})\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?/([a-z0-9][a-z0-9._/-]{0,255})"
     r"(?::[\w.-]{1,128}|@sha256:[a-f0-9]{64})?"
 )
-SIMULATION_UNAVAILABLE = (NotImplementedError, BotoCoreError, ClientError)
+# How "no simulator here" looks: AWS AccessDenied (a ClientError), moto in-process
+# (NotImplementedError) and the moto server (an HTML 500 that botocore cannot parse).
+SIMULATION_UNAVAILABLE = (NotImplementedError, BotoCoreError, ClientError, ResponseParserError)
 TIMEOUT_BUDGET = "TIMEOUT_BUDGET"
 
 

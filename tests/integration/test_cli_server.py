@@ -1,0 +1,74 @@
+"""Black box: the installed `ir-vpc-guard replay` against a moto server over HTTP."""
+
+import json
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+import jsonschema
+import pytest
+
+from ir_vpc_guard.report import load_schema
+from ir_vpc_guard.sandbox import build_world
+from tests.conftest import EVENTS, load_event
+from tests.moto_server import BIN, cli_env, moto_server
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[str]:
+    with moto_server() as url:
+        yield url
+
+
+def replay(url: str, event: Path, *flags: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(BIN / "ir-vpc-guard"), "replay", str(event), *flags],
+        env=cli_env(url),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_replay_names_the_findings_of_the_world_it_finds(server: str, tmp_path: Path) -> None:
+    session = boto3.session.Session(
+        aws_access_key_id="testing", aws_secret_access_key="testing", region_name="us-east-1"
+    )
+    clients: dict[str, Any] = {}
+
+    class Remote:  # a session whose clients all talk to the server
+        def client(self, service: str, **kwargs: Any) -> Any:
+            if service not in clients:
+                clients[service] = session.client(service, endpoint_url=server, **kwargs)
+            return clients[service]
+
+    world = build_world(Remote(), "us-east-1", with_endpoint=False)
+    event_file = tmp_path / "event.json"
+    event_file.write_text(json.dumps(world.event(load_event("good_job"))))
+
+    result = replay(server, event_file, "--json")
+    assert result.returncode == 1, result.stderr
+    report = json.loads(result.stdout)
+    jsonschema.validate(report, load_schema())
+    # Over HTTP moto answers SimulatePrincipalPolicy with a 500: the role check falls back.
+    assert [f["checkId"] for f in report["findings"]] == ["S3_ENDPOINT_MISSING"], json.dumps(report["findings"])
+    assert report["job"]["vpc"] == world.vpc_id
+
+
+def test_replay_of_a_placeholder_event_reports_missing_resources(server: str) -> None:
+    result = replay(server, EVENTS / "good_job.json", "--json")
+    assert result.returncode == 1
+    found = {f["checkId"] for f in json.loads(result.stdout)["findings"]}
+    assert {"SUBNET_NOT_FOUND", "SECURITY_GROUP_NOT_FOUND"} <= found
+
+
+def test_readable_summary_and_exit_codes(server: str, tmp_path: Path) -> None:
+    skipped = replay(server, EVENTS / "failed_call.json")
+    assert skipped.returncode == 0 and skipped.stdout.startswith("SKIPPED: demo-ir-job")
+    bad = tmp_path / "bad.json"
+    bad.write_text("{not json")
+    broken = replay(server, bad)
+    assert broken.returncode == 2 and "Traceback" not in broken.stderr
