@@ -6,7 +6,6 @@ from collections import Counter
 from typing import Any
 
 import boto3
-
 from ir_vpc_guard.aws import AwsClients
 
 
@@ -24,7 +23,7 @@ def counting_session(counter: Counter[str], *, simulator: str | None = "allowed"
     session = boto3.session.Session(region_name="us-east-1")
 
     def count(event_name: str, **_: Any) -> None:
-        _, service, operation = event_name.split(".", 2)
+        _stage, service, operation = event_name.split(".", 2)
         counter[f"{service}.{operation}"] += 1
 
     def simulate(params: dict[str, Any], **_: Any) -> tuple[Any, dict[str, Any]]:

@@ -1,10 +1,12 @@
 """R6 DNS, R8 execution role, R1 registry and R3 resource policies."""
 
 import json
+from typing import Any
 
 from ir_vpc_guard.findings import Severity
 from ir_vpc_guard.requirements import ROLE_REQUIRED_ACTIONS
 from ir_vpc_guard.snapshot import Read, RoleAccess
+
 from tests.unit.checks.helpers import finding, found
 from tests.unit.snapshots import compliant, job
 
@@ -22,7 +24,7 @@ def test_custom_dns_servers_are_flagged_amazon_dns_is_not() -> None:
     assert found(both) == []
 
 
-def _role(*statements: dict[str, object], attached: tuple[str, ...] = ()) -> list[str]:
+def _role(*statements: Any, attached: tuple[str, ...] = ()) -> list[str]:
     access = RoleAccess(policies=({"Statement": list(statements)},), attached_policy_arns=attached)
     return found(compliant(role=Read(value=access)))
 

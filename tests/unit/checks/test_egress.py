@@ -4,8 +4,8 @@ from typing import Any
 
 from hypothesis import given
 from hypothesis import strategies as st
-
 from ir_vpc_guard.snapshot import Read
+
 from tests.unit.checks.helpers import finding, found
 from tests.unit.snapshots import GROUP, S3_PL, compliant, group, job, rule
 
@@ -82,7 +82,7 @@ def test_subnet_finding_names_the_uncovered_cidr() -> None:
     )
     result = finding(snapshot, "SG_EGRESS_SUBNETS_MISSING")
     assert result.evidence["missingCidrs"] == {"subnet-b": "10.0.2.0/24"}
-    assert "10.0.2.0/24" in (result.remediation.command if result.remediation else "")
+    assert "10.0.2.0/24" in ((result.remediation and result.remediation.command) or "")
 
 
 RULES = st.builds(

@@ -4,6 +4,7 @@ import json
 
 from ir_vpc_guard.findings import Severity
 from ir_vpc_guard.snapshot import Read
+
 from tests.unit.checks.helpers import finding, found
 from tests.unit.snapshots import SUBNETS, compliant, endpoint, route_table
 
@@ -13,7 +14,7 @@ NAT_ROUTE = {"DestinationCidrBlock": "0.0.0.0/0", "NatGatewayId": "nat-1", "Stat
 def test_no_endpoint_is_high_without_a_nat_path() -> None:
     result = finding(compliant(s3_endpoints=Read(value=[])), "S3_ENDPOINT_MISSING")
     assert result.severity is Severity.HIGH
-    assert "rtb-1" in (result.remediation.command if result.remediation else "")
+    assert "rtb-1" in ((result.remediation and result.remediation.command) or "")
 
 
 def test_no_endpoint_is_low_when_every_subnet_has_a_nat_path() -> None:
