@@ -11,7 +11,7 @@ export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(CURDIR)/.venv
 RUN := $(UV) run --locked --no-sync
 
-.PHONY: help venv lint typecheck test demo fuzz bench clean
+.PHONY: help venv lint typecheck test demo fuzz bench docs clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -38,6 +38,9 @@ test: lint typecheck ## lint, typecheck and the whole test suite against moto
 
 demo: venv ## the story in one minute, on emulated AWS
 	$(RUN) ir-vpc-guard demo
+
+docs: venv ## regenerate the README's tables from the code
+	$(RUN) python scripts/update_readme.py
 
 clean: ## remove the environments
 	rm -rf .venv .tools .mypy_cache .pytest_cache .ruff_cache

@@ -1,0 +1,21 @@
+"""The catalogue as a Markdown table: printed by `ir-vpc-guard checks`, kept in the README."""
+
+from __future__ import annotations
+
+from ir_vpc_guard.checks.registry import CATALOGUE
+from ir_vpc_guard.findings import CHECK_ERROR
+
+HEADER = "| ID | severity | requirement | remediable | what it looks at |\n|---|---|---|---|---|"
+
+
+def markdown() -> str:
+    rows = [
+        f"| `{c.check_id}` | {c.severity.value} | {c.requirement} | "
+        f"{'yes: ' + str(c.remediation_action) if c.remediable else 'no'} | {c.title} |"
+        for c in sorted(CATALOGUE.values(), key=lambda c: c.requirement)
+    ]
+    rows.append(
+        f"| `{CHECK_ERROR}` | MEDIUM | all | no | A read a check needed failed (names the call "
+        "and the AWS error code) |"
+    )
+    return "\n".join([HEADER, *rows])
