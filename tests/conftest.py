@@ -9,8 +9,9 @@ from typing import Any
 
 import boto3
 import pytest
-from ir_vpc_guard.sandbox import World, build_world
 from moto import mock_aws
+
+from ir_vpc_guard.sandbox import World, build_world
 
 ROOT = Path(__file__).resolve().parents[1]
 EVENTS = ROOT / "events"

@@ -6,6 +6,7 @@ from collections import Counter
 from typing import Any
 
 import boto3
+
 from ir_vpc_guard.aws import AwsClients
 
 

@@ -9,9 +9,9 @@ from typing import Any
 import boto3
 import jsonschema
 import pytest
+
 from ir_vpc_guard.report import load_schema
 from ir_vpc_guard.sandbox import build_world
-
 from tests.conftest import EVENTS, load_event
 from tests.moto_server import BIN, cli_env, moto_server
 

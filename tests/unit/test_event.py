@@ -4,9 +4,9 @@ import copy
 from typing import Any
 
 import pytest
+
 from ir_vpc_guard.event import Skipped, parse_event
 from ir_vpc_guard.job import JobRequest
-
 from tests.conftest import load_event
 
 

@@ -2,6 +2,7 @@
 
 from hypothesis import given
 from hypothesis import strategies as st
+
 from ir_vpc_guard.checks.netmath import (
     AclRule,
     Grant,

@@ -4,7 +4,6 @@ from ir_vpc_guard.checks import CATALOGUE, run_checks
 from ir_vpc_guard.discovery import READ_ACTIONS
 from ir_vpc_guard.requirements import REQUIREMENTS
 from ir_vpc_guard.snapshot import failed, not_applicable
-
 from tests.unit.checks.helpers import found
 from tests.unit.snapshots import compliant
 

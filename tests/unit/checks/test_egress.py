@@ -4,8 +4,8 @@ from typing import Any
 
 from hypothesis import given
 from hypothesis import strategies as st
-from ir_vpc_guard.snapshot import Read
 
+from ir_vpc_guard.snapshot import Read
 from tests.unit.checks.helpers import finding, found
 from tests.unit.snapshots import GROUP, S3_PL, compliant, group, job, rule
 

@@ -4,7 +4,6 @@ from dataclasses import replace
 
 from ir_vpc_guard.job import EndpointConfiguration
 from ir_vpc_guard.snapshot import Read
-
 from tests.unit.checks.helpers import finding, found
 from tests.unit.snapshots import GROUP, compliant, group, job, subnet
 
