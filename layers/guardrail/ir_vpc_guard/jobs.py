@@ -1,0 +1,49 @@
+"""Inference Recommender jobs as the Describe/List APIs answer them (PascalCase), turned into
+the same JobRequest the event intake produces."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any
+
+from ir_vpc_guard.event import Skipped, member, parse_request
+from ir_vpc_guard.job import JOB_ARN_PATTERN, NAME_PATTERN, JobRequest
+
+ACTIVE_STATUSES = ("PENDING", "IN_PROGRESS")
+PAGE_SIZE = 100  # the API's maximum
+
+
+def describe_job(
+    sagemaker: Any, name: str, *, account: str, region: str, trigger: str
+) -> JobRequest | Skipped:
+    """Read a job with DescribeInferenceRecommendationsJob and normalize it."""
+    if NAME_PATTERN.fullmatch(name) is None:
+        return Skipped("not a valid job name", account=account, region=region)
+    answer = sagemaker.describe_inference_recommendations_job(JobName=name)
+    arn = member(answer, "jobArn")
+    job_arn = arn if isinstance(arn, str) and JOB_ARN_PATTERN.fullmatch(arn) else None
+    return parse_request(
+        answer,
+        account=account,
+        region=region,
+        event_id=f"{trigger}:{job_arn or name}",
+        job_arn=job_arn,
+        trigger=trigger,
+    )
+
+
+def active_jobs(sagemaker: Any, created_after: datetime | None = None) -> Iterator[dict[str, Any]]:
+    """Every PENDING or IN_PROGRESS job (optionally only recent ones), oldest first."""
+    paginator = sagemaker.get_paginator("list_inference_recommendations_jobs")
+    for status in ACTIVE_STATUSES:
+        kwargs: dict[str, Any] = {
+            "StatusEquals": status,
+            "SortBy": "CreationTime",
+            "SortOrder": "Ascending",
+            "PaginationConfig": {"PageSize": PAGE_SIZE},
+        }
+        if created_after is not None:
+            kwargs["CreationTimeAfter"] = created_after
+        for page in paginator.paginate(**kwargs):
+            yield from page.get("InferenceRecommendationsJobs", [])

@@ -1,0 +1,96 @@
+"""Which jobs were already checked, keyed by job ARN, so the event path and the sweep
+never check one job twice. Backed by the idempotency table (one item per job, with a TTL)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterable
+from typing import Any, Protocol
+
+from botocore.exceptions import ClientError
+
+RETENTION_SECONDS = 14 * 24 * 3600  # longer than any job may run
+BATCH = 100  # BatchGetItem's limit
+
+
+class CheckedJobs(Protocol):
+    def seen(self, job_arns: Iterable[str]) -> set[str]: ...
+
+    def claim(self, job_arn: str, trigger: str) -> bool: ...
+
+    def release(self, job_arn: str) -> None: ...
+
+
+def _key(job_arn: str) -> str:
+    return f"job#{job_arn}"
+
+
+class DynamoCheckedJobs:
+    """Records in the DynamoDB table the idempotency layer uses (partition key `id`)."""
+
+    def __init__(self, dynamodb: Any, table: str) -> None:
+        self.dynamodb = dynamodb
+        self.table = table
+
+    def seen(self, job_arns: Iterable[str]) -> set[str]:
+        arns = list(dict.fromkeys(job_arns))
+        found: set[str] = set()
+        for start in range(0, len(arns), BATCH):
+            keys: list[dict[str, Any]] = [
+                {"id": {"S": _key(a)}} for a in arns[start : start + BATCH]
+            ]
+            request: dict[str, Any] = {self.table: {"Keys": keys, "ProjectionExpression": "id"}}
+            while request:
+                answer = self.dynamodb.batch_get_item(RequestItems=request)
+                found.update(
+                    item["id"]["S"].removeprefix("job#")
+                    for item in answer.get("Responses", {}).get(self.table, [])
+                )
+                request = answer.get("UnprocessedKeys") or {}
+        return found
+
+    def claim(self, job_arn: str, trigger: str) -> bool:
+        """Record the job as checked; False when someone already did (conditional write)."""
+        try:
+            self.dynamodb.put_item(
+                TableName=self.table,
+                Item={
+                    "id": {"S": _key(job_arn)},
+                    "trigger": {"S": trigger},
+                    "expiration": {"N": str(int(time.time()) + RETENTION_SECONDS)},
+                },
+                ConditionExpression="attribute_not_exists(id)",
+            )
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    def release(self, job_arn: str) -> None:
+        """Forget a claim whose check could not be delivered, so a retry checks the job."""
+        self.dynamodb.delete_item(TableName=self.table, Key={"id": {"S": _key(job_arn)}})
+
+
+class MemoryCheckedJobs:
+    """The same contract in memory, for the CLI and tests that run without a table."""
+
+    def __init__(self) -> None:
+        self._arns: dict[str, str] = {}
+        self._lock = threading.Lock()
+
+    def seen(self, job_arns: Iterable[str]) -> set[str]:
+        with self._lock:
+            return {a for a in job_arns if a in self._arns}
+
+    def claim(self, job_arn: str, trigger: str) -> bool:
+        with self._lock:
+            if job_arn in self._arns:
+                return False
+            self._arns[job_arn] = trigger
+            return True
+
+    def release(self, job_arn: str) -> None:
+        with self._lock:
+            self._arns.pop(job_arn, None)

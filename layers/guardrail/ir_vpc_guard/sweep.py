@@ -1,0 +1,112 @@
+"""The catch-up sweep: check the running jobs whose CloudTrail event never arrived.
+
+EventBridge delivers CloudTrail events best effort, only while a trail logs, and SageMaker
+emits no state change for these jobs: a schedule closes that hole with the same pipeline.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from ir_vpc_guard.aws import AwsClients
+from ir_vpc_guard.event import Skipped
+from ir_vpc_guard.jobs import active_jobs, describe_job
+from ir_vpc_guard.pipeline import check_job
+from ir_vpc_guard.records import CheckedJobs
+from ir_vpc_guard.report import Report, skipped_report
+from ir_vpc_guard.settings import Settings
+
+Deliver = Callable[[Report], None]
+
+
+@dataclass
+class SweepResult:
+    """What one sweep did, for the log line and the metrics."""
+
+    listed: int = 0
+    already_checked: int = 0
+    checked: list[Report] = field(default_factory=list)
+    skipped: list[Report] = field(default_factory=list)
+    left_for_next_run: int = 0
+    stopped_for_deadline: bool = False
+    unreadable: dict[str, str] = field(default_factory=dict)
+
+
+def run_sweep(
+    clients: AwsClients,
+    settings: Settings,
+    account: str,
+    records: CheckedJobs,
+    deliver: Deliver,
+    *,
+    max_jobs: int,
+    lookback: timedelta | None = None,
+    may_start: Callable[[], bool] = lambda: True,
+) -> SweepResult:
+    """List active jobs, drop the ones already checked, check at most `max_jobs` of the rest."""
+    result = SweepResult()
+    created_after = datetime.now(UTC) - lookback if lookback else None
+    summaries = {
+        s["JobArn"]: s for s in active_jobs(clients.sagemaker, created_after) if s.get("JobArn")
+    }
+    result.listed = len(summaries)
+    seen = records.seen(summaries)
+    result.already_checked = len(seen)
+    pending = [s for arn, s in summaries.items() if arn not in seen]
+    for index, summary in enumerate(pending):
+        if len(result.checked) + len(result.skipped) >= max_jobs or not may_start():
+            result.stopped_for_deadline = len(result.checked) + len(result.skipped) < max_jobs
+            result.left_for_next_run = len(pending) - index
+            break
+        if not records.claim(summary["JobArn"], "sweep"):
+            result.already_checked += 1  # the event path got there first
+            continue
+        try:
+            _check_one(
+                summary,
+                result,
+                clients=clients,
+                settings=settings,
+                account=account,
+                deliver=deliver,
+                may_start=may_start,
+            )
+        except (ClientError, BotoCoreError) as error:
+            # Unreadable now: forget the claim so the next sweep tries again.
+            records.release(summary["JobArn"])
+            result.unreadable[summary["JobArn"]] = type(error).__name__
+        except BaseException:
+            records.release(summary["JobArn"])  # e.g. the publish failed: retry must check
+            raise
+    return result
+
+
+def _check_one(
+    summary: dict[str, object],
+    result: SweepResult,
+    *,
+    clients: AwsClients,
+    settings: Settings,
+    account: str,
+    deliver: Deliver,
+    may_start: Callable[[], bool],
+) -> None:
+    job = describe_job(
+        clients.sagemaker,
+        str(summary.get("JobName", "")),
+        account=account,
+        region=clients.region,
+        trigger="sweep",
+    )
+    if isinstance(job, Skipped):
+        report = skipped_report(job, settings.remediation_mode)
+        report.trigger = "sweep"
+        result.skipped.append(report)
+        return
+    report = check_job(job, clients, settings, may_start)
+    deliver(report)
+    result.checked.append(report)

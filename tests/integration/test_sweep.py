@@ -1,0 +1,150 @@
+"""The catch-up sweep finds running jobs whose event never arrived, and checks each once."""
+
+from collections import Counter
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from ir_vpc_guard.aws import AwsClients
+from ir_vpc_guard.records import DynamoCheckedJobs, MemoryCheckedJobs
+from ir_vpc_guard.report import Report
+from ir_vpc_guard.sandbox import World
+from ir_vpc_guard.settings import Settings
+from ir_vpc_guard.sweep import SweepResult, run_sweep
+from tests.integration.calls import counting_session
+from tests.integration.fake_recommender import FakeRecommender
+
+TABLE = "ir-vpc-guard-records"
+
+
+@pytest.fixture
+def setup(aws: Any, world: World) -> tuple[Any, FakeRecommender, Counter[str]]:
+    calls: Counter[str] = Counter()
+    session = counting_session(calls)
+    return session, FakeRecommender(session), calls
+
+
+@pytest.fixture
+def records(aws: Any) -> DynamoCheckedJobs:
+    dynamodb = aws.client("dynamodb")
+    dynamodb.create_table(
+        TableName=TABLE,
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    return DynamoCheckedJobs(dynamodb, TABLE)
+
+
+def sweep(session: Any, records: Any, delivered: list[Report], **kwargs: Any) -> SweepResult:
+    return run_sweep(
+        AwsClients("us-east-1", session=session),
+        Settings(),
+        "123456789012",
+        records,
+        delivered.append,
+        max_jobs=kwargs.pop("max_jobs", 25),
+        **kwargs,
+    )
+
+
+def test_lost_event_job_is_checked_once_across_two_sweeps(
+    setup: Any, records: Any, world: World
+) -> None:
+    session, fake, _ = setup
+    fake.add(world, "lost-event-job")
+    delivered: list[Report] = []
+    first = sweep(session, records, delivered)
+    second = sweep(session, records, delivered)
+    assert [r.job["name"] for r in delivered] == ["lost-event-job"]
+    assert delivered[0].trigger == "sweep" and delivered[0].to_dict()["trigger"] == "sweep"
+    assert delivered[0].outcome.value == "PASS"
+    assert (first.listed, len(first.checked), second.already_checked, len(second.checked)) == (
+        1,
+        1,
+        1,
+        0,
+    )
+
+
+def test_job_seen_through_its_event_is_not_checked_again(
+    setup: Any, records: Any, world: World
+) -> None:
+    session, fake, _ = setup
+    arn = fake.add(world, "evented-job")
+    assert records.claim(arn, "event")  # what the event path records after its check
+    delivered: list[Report] = []
+    result = sweep(session, records, delivered)
+    assert delivered == [] and result.already_checked == 1
+
+
+def test_finished_and_vpc_less_jobs(setup: Any, records: Any, world: World) -> None:
+    session, fake, _ = setup
+    fake.add(world, "done-job", status="COMPLETED")
+    fake.add(world, "no-vpc-job", vpc=False)
+    delivered: list[Report] = []
+    result = sweep(session, records, delivered)
+    assert result.listed == 1  # the completed job is not listed at all
+    assert delivered == [] and [r.reason for r in result.skipped] == [
+        "the job has no VPC config: it does not run in a VPC"
+    ]
+
+
+def test_pagination_over_120_jobs_and_the_per_run_cap(setup: Any, world: World) -> None:
+    session, fake, calls = setup
+    for n in range(120):
+        fake.add(world, f"job-{n:03d}", age=timedelta(minutes=200 - n))
+    records = MemoryCheckedJobs()
+    delivered: list[Report] = []
+    result = sweep(session, records, delivered, max_jobs=3)
+    assert result.listed == 120
+    assert [r.job["name"] for r in delivered] == ["job-000", "job-001", "job-002"]  # oldest first
+    assert result.left_for_next_run == 117 and not result.stopped_for_deadline
+    # Two statuses: IN_PROGRESS takes 2 pages (100 + 20), PENDING one empty page.
+    assert fake.calls.count("ListInferenceRecommendationsJobs") == 3
+    assert fake.calls.count("DescribeInferenceRecommendationsJob") == 3
+
+
+def test_deadline_stops_starting_new_jobs(setup: Any, world: World) -> None:
+    session, fake, _ = setup
+    for n in range(3):
+        fake.add(world, f"job-{n}")
+    budget = iter([True] + [False] * 100)
+    delivered: list[Report] = []
+    result = sweep(session, MemoryCheckedJobs(), delivered, may_start=lambda: next(budget))
+    assert result.stopped_for_deadline and result.left_for_next_run >= 2
+
+
+def test_failed_delivery_releases_the_claim(setup: Any, records: Any, world: World) -> None:
+    session, fake, _ = setup
+    fake.add(world, "job-x")
+
+    def fail(report: Report) -> None:
+        raise RuntimeError("SNS down")
+
+    with pytest.raises(RuntimeError):
+        run_sweep(
+            AwsClients("us-east-1", session=session),
+            Settings(),
+            "123456789012",
+            records,
+            fail,
+            max_jobs=5,
+        )
+    delivered: list[Report] = []
+    sweep(session, records, delivered)
+    assert [r.job["name"] for r in delivered] == ["job-x"]
+
+
+@pytest.mark.parametrize("jobs", [0, 1, 120])
+def test_calls_per_sweep(setup: Any, world: World, jobs: int) -> None:
+    session, fake, calls = setup
+    for n in range(jobs):
+        fake.add(world, f"job-{n:03d}")
+    calls.clear()
+    sweep(session, MemoryCheckedJobs(), [], max_jobs=1)
+    sagemaker = {k: v for k, v in calls.items() if k.startswith("sagemaker.")}
+    expected_lists = 3 if jobs > 100 else 2
+    assert sagemaker.get("sagemaker.ListInferenceRecommendationsJobs") == expected_lists
+    assert sagemaker.get("sagemaker.DescribeInferenceRecommendationsJob", 0) == min(jobs, 1)
