@@ -92,7 +92,7 @@ def test_finished_and_vpc_less_jobs(setup: Any, records: Any, world: World) -> N
 
 
 def test_pagination_over_120_jobs_and_the_per_run_cap(setup: Any, world: World) -> None:
-    session, fake, calls = setup
+    session, fake, _ = setup
     for n in range(120):
         fake.add(world, f"job-{n:03d}", age=timedelta(minutes=200 - n))
     records = MemoryCheckedJobs()
