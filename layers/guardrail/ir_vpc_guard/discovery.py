@@ -86,6 +86,9 @@ def guarded(api: str, read: Callable[[], T]) -> Read[T]:
         return Read(value=read())
     except ClientError as error:
         info = error.response.get("Error", {})
+        # Name the call that failed, which may be a later call of the same read.
+        operation = getattr(error, "operation_name", None)
+        api = f"{api.partition(':')[0]}:{operation}" if operation else api
         return failed(api, str(info.get("Code") or "Unknown"), str(info.get("Message", ""))[:300])
     except AwsReadError as error:
         return failed(api, error.code, str(error))

@@ -27,7 +27,8 @@ class CheckRun:
 def run_checks(snapshot: Snapshot, only: set[str] | None = None) -> CheckRun:
     """Run every check (or `only` these) and turn each failed read into one CHECK_ERROR."""
     run = CheckRun()
-    failed_reads: dict[tuple[str, ReadError], list[str]] = {}
+    # One CHECK_ERROR per failure: reads that depend on a failed read carry the same error.
+    failures: dict[ReadError, tuple[dict[str, None], dict[str, None]]] = {}
     for check in CATALOGUE.values():
         if only is not None and check.check_id not in only:
             continue
@@ -35,7 +36,8 @@ def run_checks(snapshot: Snapshot, only: set[str] | None = None) -> CheckRun:
         errors = [(name, r.error) for name, r in reads.items() if r.error is not None]
         if errors:
             for name, error in errors:
-                failed_reads.setdefault((name, error), []).append(check.check_id)
+                names, checks = failures.setdefault(error, ({}, {}))  # ordered sets
+                names[name] = checks[check.check_id] = None
             run.errored.append(check.check_id)
             continue
         reasons = [r.not_applicable for r in reads.values() if r.not_applicable]
@@ -47,14 +49,14 @@ def run_checks(snapshot: Snapshot, only: set[str] | None = None) -> CheckRun:
         if not findings:
             run.passed.append(check.check_id)
     run.findings.extend(
-        check_error(read, error, checks) for (read, error), checks in failed_reads.items()
+        check_error(error, list(names), list(checks)) for error, (names, checks) in failures.items()
     )
     return run
 
 
-def check_error(read: str, error: ReadError, checks: list[str]) -> Finding:
+def check_error(error: ReadError, reads: list[str], checks: list[str]) -> Finding:
     evidence: dict[str, Any] = {
-        "read": read,
+        "reads": reads,
         "api": error.api,
         "errorCode": error.code,
         "checks": checks,
@@ -66,7 +68,7 @@ def check_error(read: str, error: ReadError, checks: list[str]) -> Finding:
         severity=Severity.MEDIUM,
         title="A check could not run because a read failed",
         detail=f"{error.api} failed with {error.code}; not checked: {', '.join(checks)}.",
-        resources=(read,),
+        resources=(error.api,),
         evidence=evidence,
         requirement="all",
         remediation=Remediation(

@@ -1,0 +1,94 @@
+"""Every AWS call the engine makes, failed four ways: the report still comes out whole."""
+
+from collections import Counter
+from typing import Any
+
+import pytest
+
+from ir_vpc_guard.aws import AwsClients
+from ir_vpc_guard.discovery import READ_ACTIONS
+from ir_vpc_guard.pipeline import handle_event
+from ir_vpc_guard.sandbox import World
+from ir_vpc_guard.settings import Settings
+from tests.conftest import load_event
+from tests.integration.calls import counting_session
+from tests.reliability.faults import CALLS, access_denied, server_error, throttle, timeout
+
+
+@pytest.fixture(autouse=True)
+def _no_backoff_sleep(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Retries keep their count; only the real seconds of backoff are skipped."""
+    monkeypatch.setattr("botocore.retries.standard.time.sleep", lambda _s: None, raising=False)
+    monkeypatch.setattr("botocore.endpoint.time.sleep", lambda _s: None)
+
+
+def run(world: World, session: Any) -> dict[str, Any]:
+    event = world.event(load_event("good_job"))
+    return handle_event(event, Settings(), lambda r: AwsClients(r, session=session)).to_dict()
+
+
+# Reads that are not attempted when the read they depend on failed, and carry its error.
+DEPENDENT_READS = {
+    "vpc": ("dhcp_name_servers",),
+    "model": ("artifact_bucket_policies", "payload_bucket_policies", "repository_policies"),
+}
+
+FAULTS = {
+    "AccessDenied": (access_denied, "AccessDenied"),
+    "500": (server_error, "InternalError"),
+    "timeout": (timeout, "ConnectTimeoutError"),
+}
+
+
+def _session(service: str) -> Any:
+    """Counting session; IAM faults target the role's policies, read when simulation is absent."""
+    return counting_session(Counter(), simulator=None if service == "iam" else "allowed")
+
+
+@pytest.mark.parametrize("call", CALLS)
+def test_each_failed_call_is_a_check_error_and_the_rest_still_runs(
+    aws: Any, world: World, call: str
+) -> None:
+    service, operation = call.split(".")
+    owners = {read for read, actions in READ_ACTIONS.items() if f"{service}:{operation}" in actions}
+    owners |= {r for o in owners for r in DEPENDENT_READS.get(o, ())}
+    for fault, (make_hook, code) in FAULTS.items():
+        session = _session(service)
+        session.events.register(f"before-call.{service}.{operation}", make_hook(operation))
+        report = run(world, session)
+        errors = [f for f in report["findings"] if f["checkId"] == "CHECK_ERROR"]
+        assert errors, (call, fault)
+        assert all(f["evidence"]["errorCode"] == code for f in errors), (call, fault, errors)
+        assert {r for f in errors for r in f["evidence"]["reads"]} == owners, (call, fault)
+        assert {f["checkId"] for f in report["findings"]} == {"CHECK_ERROR"}, (call, fault)
+        assert report["outcome"] == "ERROR"
+        assert report["summary"]["checks"]["passed"], "the other checks still ran"
+
+
+def test_failed_simulation_falls_back_to_the_roles_policies(aws: Any, world: World) -> None:
+    session = counting_session(Counter(), simulator=None)
+    session.events.register("before-call.iam.SimulatePrincipalPolicy", access_denied("Simulate"))
+    report = run(world, session)
+    assert report["outcome"] == "PASS"
+    assert "ROLE_VPC_PERMISSIONS_MISSING" in report["summary"]["checks"]["passed"]
+
+
+@pytest.mark.parametrize(("service", "operation"), [c.split(".") for c in CALLS])
+def test_throttling_is_retried_within_a_bounded_budget(
+    aws: Any, world: World, service: str, operation: str
+) -> None:
+    sends: list[int] = []
+    session = _session(service)
+    session.events.register_first(f"before-send.{service}.{operation}", throttle(service, 2, sends))
+    assert run(world, session)["outcome"] == "PASS"  # two throttles, then success
+
+    endless: list[int] = []
+    session = _session(service)
+    session.events.register_first(
+        f"before-send.{service}.{operation}", throttle(service, 99, endless)
+    )
+    report = run(world, session)
+    errors = [f for f in report["findings"] if f["checkId"] == "CHECK_ERROR"]
+    assert errors and report["outcome"] == "ERROR"
+    per_call = 4  # total_max_attempts of the one retry policy (ir_vpc_guard.aws)
+    assert len(endless) % per_call == 0 and len(endless) <= 2 * per_call  # two buckets at most
