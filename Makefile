@@ -39,6 +39,10 @@ test: lint typecheck ## lint, typecheck and the whole test suite against moto
 demo: venv ## the story in one minute, on emulated AWS
 	$(RUN) ir-vpc-guard demo
 
+fuzz: venv ## 10,000 hypothesis-generated events through the pipeline (prints the count)
+	FUZZ_EXAMPLES=10000 $(RUN) pytest -p no:xdist tests/reliability/test_fuzz_events.py \
+		--hypothesis-show-statistics -q
+
 docs: venv ## regenerate the README's tables from the code
 	$(RUN) python scripts/update_readme.py
 
