@@ -138,3 +138,12 @@ def test_duplicate_ids_are_checked_once() -> None:
     vpc["subnets"] = ["subnet-1", "subnet-1"]
     job = parse_event(event)
     assert isinstance(job, JobRequest) and job.subnets == ("subnet-1",)
+
+
+def test_event_for_another_account_is_skipped_when_a_home_account_is_set() -> None:
+    event = load_event("good_job")
+    assert isinstance(parse_event(event, home_account="123456789012"), JobRequest)
+    other = parse_event(event, home_account="210987654321")
+    assert isinstance(other, Skipped) and "another account" in other.reason
+    event["detail"]["recipientAccountId"] = "210987654321"
+    assert isinstance(parse_event(event, home_account="123456789012"), Skipped)

@@ -53,8 +53,12 @@ def member(mapping: object, name: str) -> Any:
     return next((v for k, v in mapping.items() if isinstance(k, str) and k.lower() == folded), None)
 
 
-def parse_event(event: object) -> JobRequest | Skipped:
-    """Validate the EventBridge envelope and the CloudTrail record inside it."""
+def parse_event(event: object, home_account: str | None = None) -> JobRequest | Skipped:
+    """Validate the EventBridge envelope and the CloudTrail record inside it.
+
+    With `home_account`, an event about another account (forwarded from another bus) is
+    skipped: this function's credentials cannot see that account's VPC.
+    """
     if not isinstance(event, Mapping):
         return Skipped(f"event is a {type(event).__name__}, not a JSON object")
     detail = event.get("detail")
@@ -64,7 +68,9 @@ def parse_event(event: object) -> JobRequest | Skipped:
 
     params = member(detail, "requestParameters")
     job_name = _matching(member(params, "jobName"), NAME_PATTERN)
-    reason = _skip_reason(event, detail, params, account, region)
+    reason = _skip_reason(event, detail, params, account, region) or _foreign(
+        detail, account, home_account
+    )
     if reason is not None:
         return Skipped(reason, event_id=event_id, account=account, region=region, job_name=job_name)
     assert isinstance(detail, Mapping) and isinstance(params, Mapping)
@@ -92,6 +98,14 @@ def _skip_reason(
     if member(params, "omitted") is True:
         return "CloudTrail omitted the request parameters (too large)"
     return None
+
+
+def _foreign(detail: object, account: str, home_account: str | None) -> str | None:
+    recipient = member(detail, "recipientAccountId")
+    accounts = {account, recipient if isinstance(recipient, str) else account}
+    if home_account is None or accounts == {home_account}:
+        return None
+    return "the event is about another account than this function's (cross-account is off)"
 
 
 def parse_request(
