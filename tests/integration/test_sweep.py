@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from ir_vpc_guard.aws import AwsClients
+from ir_vpc_guard.budget import Budget
 from ir_vpc_guard.records import DynamoCheckedJobs, MemoryCheckedJobs
 from ir_vpc_guard.report import Report
 from ir_vpc_guard.sandbox import World
@@ -110,10 +111,25 @@ def test_deadline_stops_starting_new_jobs(setup: Any, world: World) -> None:
     session, fake, _ = setup
     for n in range(3):
         fake.add(world, f"job-{n}")
-    budget = iter([True] + [False] * 100)
+    left = {"seconds": 60.0}
+
+    def deliver(report: Report) -> None:  # the first job's check ate the time
+        delivered.append(report)
+        left["seconds"] = 4.0
+
     delivered: list[Report] = []
-    result = sweep(session, MemoryCheckedJobs(), delivered, may_start=lambda: next(budget))
-    assert result.stopped_for_deadline and result.left_for_next_run >= 2
+    budget = Budget(lambda: left["seconds"], reserve=5.0)
+    result = run_sweep(
+        AwsClients("us-east-1", session=session),
+        Settings(),
+        "123456789012",
+        MemoryCheckedJobs(),
+        deliver,
+        max_jobs=25,
+        budget=budget,
+    )
+    assert len(delivered) == 1
+    assert result.stopped_for_deadline and result.left_for_next_run == 2
 
 
 def test_failed_delivery_releases_the_claim(setup: Any, records: Any, world: World) -> None:

@@ -12,12 +12,15 @@ import urllib.parse
 from collections import Counter
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
+from functools import partial
 from typing import Any, TypeVar
 
 from botocore.exceptions import BotoCoreError, ClientError
 from botocore.parsers import ResponseParserError
 
 from ir_vpc_guard.aws import AwsClients
+from ir_vpc_guard.budget import UNLIMITED, Budget
 from ir_vpc_guard.job import JobRequest, s3_bucket
 from ir_vpc_guard.requirements import (
     AMAZON_PROVIDED_DNS,
@@ -36,6 +39,7 @@ from ir_vpc_guard.snapshot import (
 )
 
 T = TypeVar("T")
+Submit = Callable[[str, Callable[[], Any]], "Future[Read[Any]]"]
 
 # Each read of the snapshot and the IAM actions it may use (the template grants exactly these).
 READ_ACTIONS: dict[str, tuple[str, ...]] = {
@@ -100,31 +104,49 @@ def guarded(api: str, read: Callable[[], T]) -> Read[T]:
         return failed(api, type(error).__name__, str(error)[:300])
 
 
+class _Wave:
+    """Reads run on a shared pool; none starts, and none is waited for, past the budget."""
+
+    def __init__(self, pool: ThreadPoolExecutor, budget: Budget) -> None:
+        self.pool = pool
+        self.budget = budget
+        self.apis: dict[Future[Read[Any]], str] = {}
+
+    def submit(self, api: str, read: Callable[[], T]) -> Future[Read[T]]:
+        if not self.budget.may_start():
+            return _done(failed(api, TIMEOUT_BUDGET, "deadline near: read not started"))
+        future: Future[Read[T]] = self.pool.submit(guarded, api, read)
+        self.apis[future] = api
+        return future
+
+    def result(self, future: Future[Read[T]]) -> Read[T]:
+        try:
+            return future.result(timeout=self.budget.wait_limit())
+        except FutureTimeout:
+            api = self.apis.get(future, "unknown")
+            return failed(api, TIMEOUT_BUDGET, "deadline near: read did not finish in time")
+
+
 class Discovery:
-    """Reads one job's snapshot. `may_start` lets the caller stop new reads near a deadline."""
+    """Reads one job's snapshot within the invocation's time budget."""
 
     def __init__(
-        self,
-        clients: AwsClients,
-        may_start: Callable[[], bool] = lambda: True,
-        max_workers: int = 8,
+        self, clients: AwsClients, budget: Budget = UNLIMITED, max_workers: int = 8
     ) -> None:
         self.clients = clients
-        self.may_start = may_start
+        self.budget = budget
         self.max_workers = max_workers
 
     def discover(self, job: JobRequest) -> Snapshot:
-        with ThreadPoolExecutor(self.max_workers, thread_name_prefix="discovery") as pool:
-            return self._discover(job, pool)
+        pool = ThreadPoolExecutor(self.max_workers, thread_name_prefix="discovery")
+        try:
+            return self._discover(job, _Wave(pool, self.budget))
+        finally:
+            # Never wait past the budget for a read that hangs: its result is not used.
+            pool.shutdown(wait=self.budget.wait_limit() is None, cancel_futures=True)
 
-    def _discover(self, job: JobRequest, pool: ThreadPoolExecutor) -> Snapshot:
-        def submit(api: str, read: Callable[[], T]) -> Future[Read[T]]:
-            if not self.may_start():
-                done: Future[Read[T]] = Future()
-                done.set_result(failed(api, TIMEOUT_BUDGET, "deadline near: read not started"))
-                return done
-            return pool.submit(guarded, api, read)
-
+    def _discover(self, job: JobRequest, wave: _Wave) -> Snapshot:
+        submit, result = wave.submit, wave.result
         # Wave 1: everything the event names directly.
         subnets_f = submit("ec2:DescribeSubnets", lambda: self._subnets(job.subnets))
         groups_f = submit("ec2:DescribeSecurityGroups", lambda: self._groups(job.security_groups))
@@ -134,7 +156,7 @@ class Discovery:
         model_f = self._submit_model(job, submit)
 
         # Wave 2: what depends on the VPC the subnets are in, and on the model's locations.
-        subnets, groups = subnets_f.result(), groups_f.result()
+        subnets, groups = result(subnets_f), result(groups_f)
         vpc_id = _vpc_of(subnets, groups)
         if vpc_id is None:
             missing: Read[Any] = not_applicable("no job subnet or group was found, so no VPC")
@@ -146,25 +168,25 @@ class Discovery:
             endpoints_f = submit(
                 "ec2:DescribeVpcEndpoints", lambda: self._s3_endpoints(vpc_id, job.region)
             )
-        model = model_f.result()
-        policies = _PolicyReads(self, job, model, submit)
+        model = result(model_f)
+        policies = _PolicyReads(self, job, model, wave)
 
         # Wave 3: the DHCP options the VPC names.
-        vpc = vpc_f.result()
-        dhcp = self._dhcp(vpc, submit)
+        vpc = result(vpc_f)
+        dhcp = self._dhcp(vpc, wave)
         return Snapshot(
             job=job,
             vpc_id=vpc_id,
             subnets=subnets,
             security_groups=groups,
-            network_acls=nacls_f.result(),
-            s3_prefix_list=prefix_f.result(),
+            network_acls=result(nacls_f),
+            s3_prefix_list=result(prefix_f),
             vpc=vpc,
-            dns_support=dns_f.result(),
+            dns_support=result(dns_f),
             dhcp_name_servers=dhcp,
-            route_tables=tables_f.result(),
-            s3_endpoints=endpoints_f.result(),
-            role=role_f.result(),
+            route_tables=result(tables_f),
+            s3_endpoints=result(endpoints_f),
+            role=result(role_f),
             model=model,
             artifact_bucket_policies=policies.artifacts(),
             payload_bucket_policies=policies.payload(),
@@ -242,9 +264,7 @@ class Discovery:
             ],
         )
 
-    def _dhcp(
-        self, vpc: Read[dict[str, Any]], submit: Callable[..., Future[Read[Any]]]
-    ) -> Read[tuple[str, ...]]:
+    def _dhcp(self, vpc: Read[dict[str, Any]], wave: _Wave) -> Read[tuple[str, ...]]:
         if not vpc.ok:
             # The same error (or reason) as the VPC read it depends on.
             return Read(error=vpc.error, not_applicable=vpc.not_applicable)
@@ -262,13 +282,10 @@ class Discovery:
                 for value in config.get("Values", [])
             )
 
-        result: Read[tuple[str, ...]] = submit("ec2:DescribeDhcpOptions", read).result()
-        return result
+        return wave.result(wave.submit("ec2:DescribeDhcpOptions", read))
 
     # --- IAM -------------------------------------------------------------------------
-    def _submit_role(
-        self, job: JobRequest, submit: Callable[..., Future[Read[Any]]]
-    ) -> Future[Read[Any]]:
+    def _submit_role(self, job: JobRequest, submit: Submit) -> Future[Read[Any]]:
         role_arn = job.role_arn
         if role_arn is None:
             reason = "roleArn is not valid" if "roleArn is not valid" in job.input_problems else ""
@@ -320,9 +337,7 @@ class Discovery:
         return RoleAccess(policies=tuple(documents), attached_policy_arns=tuple(attached))
 
     # --- SageMaker -------------------------------------------------------------------
-    def _submit_model(
-        self, job: JobRequest, submit: Callable[..., Future[Read[Any]]]
-    ) -> Future[Read[Any]]:
+    def _submit_model(self, job: JobRequest, submit: Submit) -> Future[Read[Any]]:
         package_arn, model_name = job.model_package_arn, job.model_name
         if package_arn:
             return submit(
@@ -381,8 +396,10 @@ class _PolicyReads:
         discovery: Discovery,
         job: JobRequest,
         model: Read[ModelInfo],
-        submit: Callable[..., Future[Read[Any]]],
+        wave: _Wave,
     ) -> None:
+        submit = wave.submit
+        self.wave = wave
         self.model = model
         self.job = job
         info = model.value if model.ok else None
@@ -390,7 +407,7 @@ class _PolicyReads:
         payload_url = job.sample_payload_url or (info.sample_payload_url if info else None)
         self.payload_buckets = _buckets([payload_url] if payload_url else [])
         self.bucket_reads = {
-            bucket: submit("s3:GetBucketPolicy", lambda b=bucket: discovery.bucket_policy(b))
+            bucket: submit("s3:GetBucketPolicy", partial(discovery.bucket_policy, bucket))
             for bucket in dict.fromkeys(self.artifact_buckets + self.payload_buckets)
         }
         self.repository_reads: dict[str, Future[Read[Any]]] = {}
@@ -404,7 +421,7 @@ class _PolicyReads:
             if repository not in self.repository_reads:
                 self.repository_reads[repository] = submit(
                     "ecr:GetRepositoryPolicy",
-                    lambda r=registry, n=repository: discovery.repository_policy(r, n),
+                    partial(discovery.repository_policy, registry, repository),
                 )
 
     def _model_missing(self) -> Read[Any] | None:
@@ -420,13 +437,13 @@ class _PolicyReads:
             return missing
         if not self.artifact_buckets:
             return not_applicable("the model names no S3 artifact")
-        return _collect({b: self.bucket_reads[b] for b in self.artifact_buckets})
+        return self._collect({b: self.bucket_reads[b] for b in self.artifact_buckets})
 
     def payload(self) -> Read[dict[str, str | None]]:
         if not self.payload_buckets:
             missing = self._model_missing() if not self.job.sample_payload_url else None
             return missing or not_applicable("no S3 sample payload is named")
-        return _collect({b: self.bucket_reads[b] for b in self.payload_buckets})
+        return self._collect({b: self.bucket_reads[b] for b in self.payload_buckets})
 
     def repositories(self) -> Read[dict[str, str | None]]:
         missing = self._model_missing()
@@ -435,17 +452,16 @@ class _PolicyReads:
         if not self.repository_reads:
             where = ", ".join(self.foreign_images) or "none"
             return not_applicable(f"no image in this account's ECR registry (images: {where})")
-        return _collect(self.repository_reads)
+        return self._collect(self.repository_reads)
 
-
-def _collect(reads: dict[str, Future[Read[Any]]]) -> Read[dict[str, str | None]]:
-    values: dict[str, str | None] = {}
-    for name, future in reads.items():
-        result = future.result()
-        if result.error:
-            return result
-        values[name] = result.value
-    return Read(value=values)
+    def _collect(self, reads: dict[str, Future[Read[Any]]]) -> Read[dict[str, str | None]]:
+        values: dict[str, str | None] = {}
+        for name, future in reads.items():
+            result = self.wave.result(future)
+            if result.error:
+                return result
+            values[name] = result.value
+        return Read(value=values)
 
 
 def _done(read: Read[Any]) -> Future[Read[Any]]:

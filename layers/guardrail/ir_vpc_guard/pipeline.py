@@ -7,6 +7,7 @@ from dataclasses import replace
 from typing import Any
 
 from ir_vpc_guard.aws import AwsClients
+from ir_vpc_guard.budget import UNLIMITED, Budget
 from ir_vpc_guard.checks import run_checks
 from ir_vpc_guard.discovery import Discovery
 from ir_vpc_guard.event import Skipped, parse_event
@@ -22,13 +23,13 @@ def check_job(
     job: JobRequest,
     clients: AwsClients,
     settings: Settings,
-    may_start: Callable[[], bool] = lambda: True,
+    budget: Budget = UNLIMITED,
 ) -> Report:
     """Check one job. An invalid VPC config is reported without sending any ID to AWS."""
     if not job.vpc_config_valid:
         snapshot = Snapshot(job=job)
     else:
-        snapshot = Discovery(clients, may_start=may_start).discover(job)
+        snapshot = Discovery(clients, budget).discover(job)
     snapshot = replace(snapshot, default_job_instances=settings.default_job_instances)
     run = run_checks(snapshot)
     return checked_report(job, snapshot.vpc_id, run, settings.remediation_mode)
@@ -38,10 +39,10 @@ def handle_event(
     event: Any,
     settings: Settings,
     clients_for: ClientsFactory = AwsClients,
-    may_start: Callable[[], bool] = lambda: True,
+    budget: Budget = UNLIMITED,
 ) -> Report:
     """Check the job an EventBridge CloudTrail event describes, or say why it is skipped."""
     intake = parse_event(event)
     if isinstance(intake, Skipped):
         return skipped_report(intake, settings.remediation_mode)
-    return check_job(intake, clients_for(intake.region), settings, may_start)
+    return check_job(intake, clients_for(intake.region), settings, budget)

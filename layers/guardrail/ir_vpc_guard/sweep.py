@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from botocore.exceptions import BotoCoreError, ClientError
 
 from ir_vpc_guard.aws import AwsClients
+from ir_vpc_guard.budget import UNLIMITED, Budget
 from ir_vpc_guard.event import Skipped
 from ir_vpc_guard.jobs import active_jobs, describe_job
 from ir_vpc_guard.pipeline import check_job
@@ -45,7 +46,7 @@ def run_sweep(
     *,
     max_jobs: int,
     lookback: timedelta | None = None,
-    may_start: Callable[[], bool] = lambda: True,
+    budget: Budget = UNLIMITED,
 ) -> SweepResult:
     """List active jobs, drop the ones already checked, check at most `max_jobs` of the rest."""
     result = SweepResult()
@@ -58,7 +59,7 @@ def run_sweep(
     result.already_checked = len(seen)
     pending = [s for arn, s in summaries.items() if arn not in seen]
     for index, summary in enumerate(pending):
-        if len(result.checked) + len(result.skipped) >= max_jobs or not may_start():
+        if len(result.checked) + len(result.skipped) >= max_jobs or not budget.may_start():
             result.stopped_for_deadline = len(result.checked) + len(result.skipped) < max_jobs
             result.left_for_next_run = len(pending) - index
             break
@@ -73,7 +74,7 @@ def run_sweep(
                 settings=settings,
                 account=account,
                 deliver=deliver,
-                may_start=may_start,
+                budget=budget,
             )
         except (ClientError, BotoCoreError) as error:
             # Unreadable now: forget the claim so the next sweep tries again.
@@ -93,7 +94,7 @@ def _check_one(
     settings: Settings,
     account: str,
     deliver: Deliver,
-    may_start: Callable[[], bool],
+    budget: Budget,
 ) -> None:
     job = describe_job(
         clients.sagemaker,
@@ -107,6 +108,6 @@ def _check_one(
         report.trigger = "sweep"
         result.skipped.append(report)
         return
-    report = check_job(job, clients, settings, may_start)
+    report = check_job(job, clients, settings, budget)
     deliver(report)
     result.checked.append(report)

@@ -1,0 +1,65 @@
+"""Near the Lambda deadline, nothing new starts and nothing hung is waited for: the report
+names what could not be read as CHECK_ERROR TIMEOUT_BUDGET and is still produced."""
+
+import threading
+import time
+from collections import Counter
+from typing import Any
+
+from ir_vpc_guard.aws import AwsClients
+from ir_vpc_guard.budget import Budget
+from ir_vpc_guard.pipeline import handle_event
+from ir_vpc_guard.sandbox import World
+from ir_vpc_guard.settings import Settings
+from tests.conftest import load_event
+from tests.integration.calls import counting_session
+
+
+def _timeouts(report: dict[str, Any]) -> dict[str, list[str]]:
+    return {
+        f["evidence"]["api"]: f["evidence"]["reads"]
+        for f in report["findings"]
+        if f["checkId"] == "CHECK_ERROR" and f["evidence"]["errorCode"] == "TIMEOUT_BUDGET"
+    }
+
+
+def test_no_read_starts_when_the_budget_is_spent(aws: Any, world: World) -> None:
+    calls: Counter[str] = Counter()
+    session = counting_session(calls)
+    spent = Budget(lambda: 3.0, reserve=8.0)
+    report = handle_event(
+        world.event(load_event("good_job")),
+        Settings(),
+        lambda r: AwsClients(r, session=session),
+        spent,
+    ).to_dict()
+    assert calls == Counter()
+    assert report["outcome"] == "ERROR"
+    assert "ec2:DescribeSubnets" in _timeouts(report)
+
+
+def test_a_hung_read_is_not_waited_for_past_the_budget(aws: Any, world: World) -> None:
+    release = threading.Event()
+    session = counting_session(Counter())
+
+    def hang(**_: Any) -> None:
+        release.wait(timeout=30)  # released only after the engine returned: if it had
+        # waited, the read would have succeeded and no TIMEOUT_BUDGET would be reported
+
+    session.events.register("before-call.ec2.DescribeRouteTables", hang)
+    deadline = time.monotonic() + 3.0
+    budget = Budget(lambda: deadline - time.monotonic(), reserve=1.0)
+    try:
+        report = handle_event(
+            world.event(load_event("good_job")),
+            Settings(),
+            lambda r: AwsClients(r, session=session),
+            budget,
+        ).to_dict()
+    finally:
+        release.set()
+    timeouts = _timeouts(report)
+    assert timeouts["ec2:DescribeRouteTables"] == ["route_tables"]
+    checks = report["summary"]["checks"]
+    assert "S3_ENDPOINT_MISSING" in checks["errored"]
+    assert "SG_EGRESS_S3_MISSING" in checks["passed"]  # what was read is still judged
