@@ -12,6 +12,11 @@ from ir_vpc_guard.job import JOB_ARN_PATTERN, NAME_PATTERN, JobRequest
 
 ACTIVE_STATUSES = ("PENDING", "IN_PROGRESS")
 PAGE_SIZE = 100  # the API's maximum
+# What the catch-up sweep needs; the template grants it only when the sweep is on.
+SWEEP_ACTIONS = (
+    "sagemaker:ListInferenceRecommendationsJobs",
+    "sagemaker:DescribeInferenceRecommendationsJob",
+)
 
 
 def describe_job(

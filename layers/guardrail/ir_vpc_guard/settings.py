@@ -1,12 +1,52 @@
-"""Every setting, read from the environment once and validated: a bad value is an error."""
+"""Every setting, read from the environment once and validated: a bad value is an error.
+
+The names are the template's environment variables; the README's configuration table is
+generated from `DOCUMENTED` so the two never drift apart.
+"""
 
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 MODES = ("report", "apply")
+NOTIFY_POLICIES = ("findings", "all")
+# The remediation actions the planner knows, by the name the check catalogue uses.
+REMEDIATION_ACTIONS = (
+    "create-s3-gateway-endpoint",
+    "add-endpoint-route-tables",
+    "add-s3-egress-rule",
+    "add-subnet-egress-rules",
+)
+DEFAULT_OPT_OUT_TAG_KEY = "ir-vpc-guard:remediate"
+VPC_ID = re.compile(r"vpc-[0-9a-f]{8,17}")
+TOPIC_ARN = re.compile(r"arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[\w-]{1,256}")
+TABLE_NAME = re.compile(r"[a-zA-Z0-9_.-]{3,255}")
+TAG_KEY = re.compile(r"[\w.:/=+\-@ ]{1,128}")
+
+# Environment variable -> (default, meaning): the documented surface of the product.
+DOCUMENTED: dict[str, tuple[str, str]] = {
+    "REMEDIATION_MODE": ("report", "`report` plans fixes only; `apply` makes them."),
+    "VPC_ALLOWLIST": ("(empty: all)", "Comma-separated VPC IDs where `apply` may write."),
+    "OPT_OUT_TAG_KEY": (
+        DEFAULT_OPT_OUT_TAG_KEY,
+        "A VPC or security group with this tag set to `false` is never changed.",
+    ),
+    "REMEDIATION_ACTIONS": (
+        "(empty: all)",
+        "Comma-separated subset of " + ", ".join(f"`{a}`" for a in REMEDIATION_ACTIONS) + ".",
+    ),
+    "NOTIFY_ON": ("findings", "`findings`: publish only when something is wrong or changed; `all`."),
+    "TOPIC_ARN": ("(none)", "SNS topic the reports go to (the stack's, or a central one)."),
+    "SECURITY_HUB": ("false", "`true` also imports one ASFF finding per check into Security Hub."),
+    "ALLOW_CROSS_ACCOUNT": ("false", "`true` checks events whose account is not the function's."),
+    "IDEMPOTENCY_TABLE": ("(none)", "DynamoDB table for idempotency, job records and VPC locks."),
+    "SWEEP_MAX_JOBS": ("25", "Most jobs one catch-up sweep checks (1-500)."),
+    "SWEEP_LOOKBACK_MINUTES": ("0", "Sweep only jobs created this recently; 0 means any age."),
+    "DEFAULT_JOB_INSTANCES": ("10", "Instances assumed when a job sets no parallelism (1-100)."),
+}
 
 
 class SettingsError(ValueError):
@@ -16,23 +56,83 @@ class SettingsError(ValueError):
 @dataclass(frozen=True)
 class Settings:
     remediation_mode: str = "report"
+    vpc_allowlist: frozenset[str] = frozenset()
+    opt_out_tag_key: str = DEFAULT_OPT_OUT_TAG_KEY
+    remediation_actions: frozenset[str] = frozenset(REMEDIATION_ACTIONS)
+    notify_on: str = "findings"
+    topic_arn: str | None = None
+    security_hub: bool = False
+    allow_cross_account: bool = False
+    idempotency_table: str | None = None
+    sweep_max_jobs: int = 25
+    sweep_lookback_minutes: int = 0
     default_job_instances: int = 10
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if env is None else env
-        mode = env.get("REMEDIATION_MODE", "report").strip().lower()
-        if mode not in MODES:
-            raise SettingsError(f"REMEDIATION_MODE must be one of {', '.join(MODES)}, got {mode!r}")
         return cls(
-            remediation_mode=mode,
+            remediation_mode=_choice(env, "REMEDIATION_MODE", MODES),
+            vpc_allowlist=frozenset(_list(env, "VPC_ALLOWLIST", VPC_ID)),
+            opt_out_tag_key=_pattern(env, "OPT_OUT_TAG_KEY", TAG_KEY) or DEFAULT_OPT_OUT_TAG_KEY,
+            remediation_actions=_actions(env),
+            notify_on=_choice(env, "NOTIFY_ON", NOTIFY_POLICIES),
+            topic_arn=_pattern(env, "TOPIC_ARN", TOPIC_ARN),
+            security_hub=_bool(env, "SECURITY_HUB"),
+            allow_cross_account=_bool(env, "ALLOW_CROSS_ACCOUNT"),
+            idempotency_table=_pattern(env, "IDEMPOTENCY_TABLE", TABLE_NAME),
+            sweep_max_jobs=_int(env, "SWEEP_MAX_JOBS", 25, low=1, high=500),
+            sweep_lookback_minutes=_int(env, "SWEEP_LOOKBACK_MINUTES", 0, low=0, high=10080),
             default_job_instances=_int(env, "DEFAULT_JOB_INSTANCES", 10, low=1, high=100),
         )
 
 
+def _raw(env: Mapping[str, str], name: str) -> str:
+    return env.get(name, "").strip()
+
+
+def _choice(env: Mapping[str, str], name: str, choices: tuple[str, ...]) -> str:
+    value = _raw(env, name).lower() or choices[0]
+    if value not in choices:
+        raise SettingsError(f"{name} must be one of {', '.join(choices)}, got {value!r}")
+    return value
+
+
+def _bool(env: Mapping[str, str], name: str) -> bool:
+    return _choice(env, name, ("false", "true")) == "true"
+
+
+def _pattern(env: Mapping[str, str], name: str, pattern: re.Pattern[str]) -> str | None:
+    value = _raw(env, name)
+    if not value:
+        return None
+    if not pattern.fullmatch(value):
+        raise SettingsError(f"{name} is not valid: {value!r}")
+    return value
+
+
+def _list(env: Mapping[str, str], name: str, pattern: re.Pattern[str]) -> list[str]:
+    items = [item.strip() for item in _raw(env, name).split(",") if item.strip()]
+    bad = [item for item in items if not pattern.fullmatch(item)]
+    if bad:
+        raise SettingsError(f"{name} has invalid entries: {', '.join(map(repr, bad))}")
+    return items
+
+
+def _actions(env: Mapping[str, str]) -> frozenset[str]:
+    names = [item.strip() for item in _raw(env, "REMEDIATION_ACTIONS").split(",") if item.strip()]
+    unknown = sorted(set(names) - set(REMEDIATION_ACTIONS))
+    if unknown:
+        raise SettingsError(
+            f"REMEDIATION_ACTIONS has unknown actions {', '.join(unknown)}; "
+            f"known: {', '.join(REMEDIATION_ACTIONS)}"
+        )
+    return frozenset(names or REMEDIATION_ACTIONS)
+
+
 def _int(env: Mapping[str, str], name: str, default: int, *, low: int, high: int) -> int:
-    raw = env.get(name)
-    if raw is None or raw.strip() == "":
+    raw = _raw(env, name)
+    if not raw:
         return default
     try:
         value = int(raw)

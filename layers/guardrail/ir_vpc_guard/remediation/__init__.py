@@ -1,0 +1,1 @@
+"""Remediation: plan the safe fixes for remediable findings, gate them, apply them."""
