@@ -40,9 +40,14 @@ def handle_event(
     settings: Settings,
     clients_for: ClientsFactory = AwsClients,
     budget: Budget = UNLIMITED,
+    home_account: str | None = None,
 ) -> Report:
-    """Check the job an EventBridge CloudTrail event describes, or say why it is skipped."""
-    intake = parse_event(event)
+    """Check the job an EventBridge CloudTrail event describes, or say why it is skipped.
+
+    With `home_account` (the function's own), events about other accounts are skipped
+    unless the settings allow cross-account checks.
+    """
+    intake = parse_event(event, None if settings.allow_cross_account else home_account)
     if isinstance(intake, Skipped):
         return skipped_report(intake, settings.remediation_mode)
     return check_job(intake, clients_for(intake.region), settings, budget)

@@ -12,6 +12,14 @@ from botocore.exceptions import ClientError
 
 RETENTION_SECONDS = 14 * 24 * 3600  # longer than any job may run
 BATCH = 100  # BatchGetItem's limit
+# The idempotency layer, these records and the per-VPC write locks share one table.
+TABLE_ACTIONS = (
+    "dynamodb:GetItem",
+    "dynamodb:PutItem",
+    "dynamodb:UpdateItem",
+    "dynamodb:DeleteItem",
+    "dynamodb:BatchGetItem",
+)
 
 
 class CheckedJobs(Protocol):
