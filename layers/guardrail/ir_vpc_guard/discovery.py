@@ -13,6 +13,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
+from dataclasses import replace
 from functools import partial
 from typing import Any, TypeVar
 
@@ -143,6 +144,26 @@ class Discovery:
             return self._discover(job, _Wave(pool, self.budget))
         finally:
             # Never wait past the budget for a read that hangs: its result is not used.
+            pool.shutdown(wait=self.budget.wait_limit() is None, cancel_futures=True)
+
+    def refresh_after_remediation(self, snapshot: Snapshot) -> Snapshot:
+        """Re-read what remediation changes (endpoints, groups) in one concurrent wave."""
+        job, vpc_id = snapshot.job, snapshot.vpc_id
+        if vpc_id is None:
+            return snapshot
+        pool = ThreadPoolExecutor(2, thread_name_prefix="reverify")
+        try:
+            wave = _Wave(pool, self.budget)
+            groups = wave.submit(
+                "ec2:DescribeSecurityGroups", lambda: self._groups(job.security_groups)
+            )
+            endpoints = wave.submit(
+                "ec2:DescribeVpcEndpoints", lambda: self._s3_endpoints(vpc_id, job.region)
+            )
+            return replace(
+                snapshot, security_groups=wave.result(groups), s3_endpoints=wave.result(endpoints)
+            )
+        finally:
             pool.shutdown(wait=self.budget.wait_limit() is None, cancel_futures=True)
 
     def _discover(self, job: JobRequest, wave: _Wave) -> Snapshot:

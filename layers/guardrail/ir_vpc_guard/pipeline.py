@@ -1,4 +1,4 @@
-"""The engine's one entry: intake → discovery → checks → report (remediation plugs in here)."""
+"""The engine's one entry: intake → discovery → checks → remediation → report."""
 
 from __future__ import annotations
 
@@ -12,6 +12,8 @@ from ir_vpc_guard.checks import run_checks
 from ir_vpc_guard.discovery import Discovery
 from ir_vpc_guard.event import Skipped, parse_event
 from ir_vpc_guard.job import JobRequest
+from ir_vpc_guard.remediation.lock import VpcLock
+from ir_vpc_guard.remediation.stage import lock_for, remediate
 from ir_vpc_guard.report import Report, checked_report, skipped_report
 from ir_vpc_guard.settings import Settings
 from ir_vpc_guard.snapshot import Snapshot
@@ -24,15 +26,25 @@ def check_job(
     clients: AwsClients,
     settings: Settings,
     budget: Budget = UNLIMITED,
+    lock: VpcLock | None = None,
 ) -> Report:
-    """Check one job. An invalid VPC config is reported without sending any ID to AWS."""
+    """Check one job and remediate what the settings allow.
+
+    An invalid VPC config is reported without sending any ID to AWS.
+    """
     if not job.vpc_config_valid:
         snapshot = Snapshot(job=job)
     else:
         snapshot = Discovery(clients, budget).discover(job)
     snapshot = replace(snapshot, default_job_instances=settings.default_job_instances)
     run = run_checks(snapshot)
-    return checked_report(job, snapshot.vpc_id, run, settings.remediation_mode)
+    lock = lock or lock_for(settings, clients)
+    done = remediate(snapshot, run, settings=settings, clients=clients, lock=lock, budget=budget)
+    report = checked_report(
+        job, snapshot.vpc_id, done.run, settings.remediation_mode, done.actions_taken
+    )
+    report.actions = done.actions
+    return report
 
 
 def handle_event(

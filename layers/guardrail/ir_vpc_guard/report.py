@@ -13,6 +13,7 @@ from ir_vpc_guard.checks import CheckRun
 from ir_vpc_guard.event import Skipped
 from ir_vpc_guard.findings import CHECK_ERROR, Finding, Outcome, RemediationStatus, Severity
 from ir_vpc_guard.job import JobRequest
+from ir_vpc_guard.remediation.actions import Action
 
 SCHEMA_VERSION = "1.0"
 BLOCKING = {Severity.MEDIUM, Severity.HIGH, Severity.CRITICAL}
@@ -56,6 +57,7 @@ class Report:
     findings: list[Finding] = field(default_factory=list)
     checks: dict[str, Any] = field(default_factory=dict)
     reason: str | None = None
+    actions: list[Action] = field(default_factory=list)
     generated_at: str = field(
         default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds")
     )
@@ -88,6 +90,8 @@ class Report:
             },
             "findings": [f.to_dict() for f in self.findings],
         }
+        if self.actions:
+            out["actions"] = [a.to_dict() for a in self.actions]
         if self.reason:
             out["reason"] = self.reason
         return out

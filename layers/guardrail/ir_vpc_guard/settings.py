@@ -38,7 +38,10 @@ DOCUMENTED: dict[str, tuple[str, str]] = {
         "(empty: all)",
         "Comma-separated subset of " + ", ".join(f"`{a}`" for a in REMEDIATION_ACTIONS) + ".",
     ),
-    "NOTIFY_ON": ("findings", "`findings`: publish only when something is wrong or changed; `all`."),
+    "NOTIFY_ON": (
+        "findings",
+        "`findings`: publish only when something is wrong or was changed; `all`: always.",
+    ),
     "TOPIC_ARN": ("(none)", "SNS topic the reports go to (the stack's, or a central one)."),
     "SECURITY_HUB": ("false", "`true` also imports one ASFF finding per check into Security Hub."),
     "ALLOW_CROSS_ACCOUNT": ("false", "`true` checks events whose account is not the function's."),

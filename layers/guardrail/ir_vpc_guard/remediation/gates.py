@@ -1,0 +1,60 @@
+"""Gates: whether a planned action may be applied (safe by default: report mode)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from ir_vpc_guard.findings import RemediationStatus
+from ir_vpc_guard.remediation.actions import GROUP_ACTIONS, Action
+from ir_vpc_guard.settings import Settings
+from ir_vpc_guard.snapshot import Snapshot
+
+OPT_OUT_VALUE = "false"
+
+
+def opted_out(resource: dict[str, Any], tag_key: str) -> bool:
+    """The resource carries the opt-out tag with the value `false` (any case)."""
+    return any(
+        tag.get("Key") == tag_key and str(tag.get("Value", "")).strip().lower() == OPT_OUT_VALUE
+        for tag in resource.get("Tags", []) or []
+    )
+
+
+def gate(actions: list[Action], snapshot: Snapshot, settings: Settings) -> list[Action]:
+    """Mark each action SKIPPED (with why), PLANNED (report mode) or ready to apply.
+
+    Approved actions keep status PLANNED until the executor settles them.
+    """
+    return [_gate(action, snapshot, settings) for action in actions]
+
+
+def _gate(action: Action, snapshot: Snapshot, settings: Settings) -> Action:
+    if action.status is not RemediationStatus.PLANNED:
+        return action  # already refused by the planner
+    skip = _skip_reason(action, snapshot, settings)
+    if skip:
+        return action.settle(RemediationStatus.SKIPPED, skip)
+    if settings.remediation_mode != "apply":
+        return action.settle(
+            RemediationStatus.PLANNED, "REMEDIATION_MODE is report: set apply to make this change"
+        )
+    return replace(action, approved=True, reason="approved for apply")
+
+
+def _skip_reason(action: Action, snapshot: Snapshot, settings: Settings) -> str | None:
+    if action.name not in settings.remediation_actions:
+        return f"{action.name} is not in REMEDIATION_ACTIONS"
+    if settings.vpc_allowlist and action.vpc_id not in settings.vpc_allowlist:
+        return f"{action.vpc_id} is not in VPC_ALLOWLIST"
+    key = settings.opt_out_tag_key
+    vpc = snapshot.vpc.value if snapshot.vpc.ok else None
+    if vpc is None:
+        return "the VPC's tags could not be read, so its opt-out tag is unknown"
+    if opted_out(vpc, key):
+        return f"{action.vpc_id} is tagged {key}={OPT_OUT_VALUE}"
+    if action.name in GROUP_ACTIONS:
+        group = snapshot.security_groups.get().get(action.resource, {})
+        if opted_out(group, key):
+            return f"{action.resource} is tagged {key}={OPT_OUT_VALUE}"
+    return None

@@ -1,0 +1,128 @@
+"""From remediable findings to actions, using only what the snapshot read.
+
+The planner proposes additive changes only: an S3 gateway endpoint, route tables on it,
+and egress rules to the S3 prefix list and to the job subnets' own CIDRs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+from ir_vpc_guard.checks.egress import allows_subnet, tcp_egress
+from ir_vpc_guard.checks.routing import effective_route_tables, gateway_endpoints
+from ir_vpc_guard.findings import Finding, RemediationStatus
+from ir_vpc_guard.remediation.actions import (
+    ADD_ENDPOINT_ROUTE_TABLES,
+    ADD_S3_EGRESS,
+    ADD_SUBNET_EGRESS,
+    CREATE_ENDPOINT,
+    Action,
+)
+from ir_vpc_guard.remediation.safety import safe_egress_cidr
+from ir_vpc_guard.snapshot import Snapshot
+
+Planner = Callable[[Snapshot, str, Finding], Action | None]
+
+
+def plan(snapshot: Snapshot, findings: Iterable[Finding]) -> list[Action]:
+    """One action per remediable finding, in a stable order."""
+    if snapshot.vpc_id is None:
+        return []
+    actions = []
+    for finding in findings:
+        remediation = finding.remediation
+        planner = PLANNERS.get(remediation.action) if remediation else None
+        if planner is not None:
+            action = planner(snapshot, snapshot.vpc_id, finding)
+            if action is not None:
+                actions.append(action)
+    return actions
+
+
+def _table_ids(snapshot: Snapshot) -> tuple[str, ...]:
+    tables = effective_route_tables(snapshot)
+    return tuple(sorted({t["RouteTableId"] for t in tables.values() if t}))
+
+
+def _create_endpoint(snapshot: Snapshot, vpc_id: str, finding: Finding) -> Action | None:
+    tables = _table_ids(snapshot)
+    if not tables:
+        return None
+    return Action(CREATE_ENDPOINT, finding.check_id, vpc_id, vpc_id, route_table_ids=tables)
+
+
+def _add_route_tables(snapshot: Snapshot, vpc_id: str, finding: Finding) -> Action | None:
+    endpoints = gateway_endpoints(snapshot)
+    if not endpoints:
+        return None
+    endpoint = endpoints[0]
+    attached = set(endpoint.get("RouteTableIds", []))
+    missing = tuple(t for t in _table_ids(snapshot) if t not in attached)
+    if not missing:
+        return None
+    return Action(
+        ADD_ENDPOINT_ROUTE_TABLES,
+        finding.check_id,
+        vpc_id,
+        str(endpoint["VpcEndpointId"]),
+        route_table_ids=missing,
+    )
+
+
+def _first_group(snapshot: Snapshot) -> str | None:
+    found = snapshot.security_groups.get()
+    return next((g for g in snapshot.job.security_groups if g in found), None)
+
+
+def _add_s3_egress(snapshot: Snapshot, vpc_id: str, finding: Finding) -> Action | None:
+    group = _first_group(snapshot)
+    if group is None:
+        return None
+    prefix_list = snapshot.s3_prefix_list.get()
+    return Action(
+        ADD_S3_EGRESS,
+        finding.check_id,
+        vpc_id,
+        group,
+        prefix_list_id=prefix_list.prefix_list_id,
+    )
+
+
+def _add_subnet_egress(snapshot: Snapshot, vpc_id: str, finding: Finding) -> Action | None:
+    group = _first_group(snapshot)
+    if group is None:
+        return None
+    found = snapshot.security_groups.get()
+    job_groups = [g for g in snapshot.job.security_groups if g in found]
+    egress = tcp_egress(found[g] for g in job_groups)
+    cidrs = sorted(
+        {
+            str(subnet.get("CidrBlock"))
+            for subnet in snapshot.subnets.get().values()
+            if not allows_subnet(egress, str(subnet.get("CidrBlock")), job_groups)
+        }
+    )
+    if not cidrs:
+        return None
+    unsafe = [c for c in cidrs if not safe_egress_cidr(c)]
+    action = Action(
+        ADD_SUBNET_EGRESS,
+        finding.check_id,
+        vpc_id,
+        group,
+        cidrs=tuple(c for c in cidrs if safe_egress_cidr(c)),
+    )
+    if unsafe:
+        return action.settle(
+            RemediationStatus.SKIPPED,
+            f"refused: {', '.join(unsafe)} is not a subnet-sized IPv4 CIDR",
+        )
+    return action
+
+
+PLANNERS: dict[str, Planner] = {
+    CREATE_ENDPOINT: _create_endpoint,
+    ADD_ENDPOINT_ROUTE_TABLES: _add_route_tables,
+    ADD_S3_EGRESS: _add_s3_egress,
+    ADD_SUBNET_EGRESS: _add_subnet_egress,
+}

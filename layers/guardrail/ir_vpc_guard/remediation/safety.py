@@ -1,0 +1,30 @@
+"""The limits remediation never crosses, in one place the executor cannot bypass."""
+
+from __future__ import annotations
+
+import ipaddress
+
+# AWS subnets are /16 to /28: an egress CIDR is only ever a job subnet's own CIDR.
+SMALLEST_PREFIX, LARGEST_PREFIX = 16, 28
+
+
+def safe_egress_cidr(cidr: str) -> bool:
+    """True only for an IPv4 subnet-sized CIDR: never 0.0.0.0/0, ::/0 or anything that wide."""
+    try:
+        network = ipaddress.ip_network(cidr, strict=True)
+    except ValueError:
+        return False
+    return network.version == 4 and SMALLEST_PREFIX <= network.prefixlen <= LARGEST_PREFIX
+
+
+def egress_permissions_are_safe(permissions: list[dict[str, object]]) -> bool:
+    """Every rule names a prefix list or a subnet-sized IPv4 CIDR; none names IPv6."""
+    for permission in permissions:
+        if permission.get("Ipv6Ranges"):
+            return False
+        ranges = permission.get("IpRanges") or []
+        assert isinstance(ranges, list)
+        for ip_range in ranges:
+            if not isinstance(ip_range, dict) or not safe_egress_cidr(str(ip_range.get("CidrIp"))):
+                return False
+    return True

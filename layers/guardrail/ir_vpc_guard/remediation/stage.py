@@ -1,0 +1,111 @@
+"""The remediation stage: plan, gate, apply under the VPC's lock, re-read, re-check."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from ir_vpc_guard.aws import AwsClients
+from ir_vpc_guard.budget import UNLIMITED, Budget
+from ir_vpc_guard.checks import CheckRun, run_checks
+from ir_vpc_guard.discovery import Discovery
+from ir_vpc_guard.findings import Finding, RemediationStatus
+from ir_vpc_guard.remediation.actions import Action
+from ir_vpc_guard.remediation.executor import Executor
+from ir_vpc_guard.remediation.gates import gate
+from ir_vpc_guard.remediation.lock import (
+    LOCK_TIMEOUT,
+    DynamoVpcLock,
+    LocalVpcLock,
+    LockTimeoutError,
+    VpcLock,
+)
+from ir_vpc_guard.remediation.planner import plan
+from ir_vpc_guard.settings import Settings
+from ir_vpc_guard.snapshot import Snapshot
+
+LOCK_WAIT_SECONDS = 30.0
+TAKEN = {RemediationStatus.APPLIED, RemediationStatus.FAILED}
+
+
+@dataclass(frozen=True)
+class Remediated:
+    """The actions and the state after them (the state before when nothing was written)."""
+
+    actions: list[Action]
+    snapshot: Snapshot
+    run: CheckRun
+
+    @property
+    def actions_taken(self) -> bool:
+        return any(a.status in TAKEN for a in self.actions)
+
+
+def lock_for(settings: Settings, clients: AwsClients) -> VpcLock:
+    """The DynamoDB lease when a table is configured (Lambda), else a process-local lock."""
+    if settings.idempotency_table:
+        return DynamoVpcLock(clients.client("dynamodb"), settings.idempotency_table)
+    return LocalVpcLock()
+
+
+def remediate(
+    snapshot: Snapshot,
+    run: CheckRun,
+    *,
+    settings: Settings,
+    clients: AwsClients,
+    lock: VpcLock,
+    budget: Budget = UNLIMITED,
+) -> Remediated:
+    actions = gate(plan(snapshot, run.findings), snapshot, settings)
+    approved = [a for a in actions if a.approved]
+    if approved and snapshot.vpc_id is not None:
+        actions = _apply(actions, snapshot, clients, lock, budget)
+    if any(a.status is RemediationStatus.APPLIED for a in actions):
+        snapshot = Discovery(clients, budget).refresh_after_remediation(snapshot)
+        run = run_checks(snapshot)
+    return Remediated(actions, snapshot, _annotated(run, actions))
+
+
+def _apply(
+    actions: list[Action],
+    snapshot: Snapshot,
+    clients: AwsClients,
+    lock: VpcLock,
+    budget: Budget,
+) -> list[Action]:
+    wait = min(LOCK_WAIT_SECONDS, budget.wait_limit() or LOCK_WAIT_SECONDS)
+    try:
+        with lock.hold(str(snapshot.vpc_id), wait):
+            return Executor(clients, snapshot, budget).apply(actions)
+    except LockTimeoutError as error:
+        return _fail_approved(actions, str(error), LOCK_TIMEOUT)
+    except ClientError as error:  # the lock table itself could not be written
+        code = str(error.response.get("Error", {}).get("Code", "Unknown"))
+        return _fail_approved(actions, f"the VPC lock failed: {error}", code)
+    except BotoCoreError as error:
+        return _fail_approved(actions, f"the VPC lock failed: {error}", type(error).__name__)
+
+
+def _fail_approved(actions: list[Action], reason: str, code: str) -> list[Action]:
+    return [a.settle(RemediationStatus.FAILED, reason, code) if a.approved else a for a in actions]
+
+
+def _annotated(run: CheckRun, actions: list[Action]) -> CheckRun:
+    """Each remaining finding's remediation says what became of its action."""
+    by_check = {a.check_id: a for a in actions}
+    findings = [_with_action(f, by_check.get(f.check_id)) for f in run.findings]
+    return replace(run, findings=findings)
+
+
+def _with_action(finding: Finding, action: Action | None) -> Finding:
+    remediation = finding.remediation
+    if action is None or remediation is None or remediation.action != action.name:
+        return finding
+    fix = remediation.reason
+    reason = {
+        RemediationStatus.PLANNED: fix,
+        RemediationStatus.APPLIED: f"Applied ({action.reason}), but the re-check still fails.",
+    }.get(action.status, f"{action.reason}. To fix by hand: {fix}")
+    return replace(finding, remediation=replace(remediation, status=action.status, reason=reason))

@@ -1,0 +1,235 @@
+"""Remediation against moto: broken worlds are fixed in apply mode, exactly once."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+import jsonschema
+import pytest
+from botocore.exceptions import ClientError
+
+from ir_vpc_guard.aws import AwsClients
+from ir_vpc_guard.pipeline import handle_event
+from ir_vpc_guard.report import load_schema
+from ir_vpc_guard.sandbox import World, build_world
+from ir_vpc_guard.settings import Settings
+from tests.conftest import REGION, load_event
+from tests.integration.calls import clients_factory, counting_session
+
+APPLY = Settings(remediation_mode="apply")
+
+
+@pytest.fixture
+def broken(aws: Any) -> World:
+    """No S3 endpoint; the group only allows HTTPS to 10.0.0.0/8 (not S3, not all TCP)."""
+    return build_world(aws, REGION, with_endpoint=False, group_egress="vpc-https-only")
+
+
+def run(event: dict[str, Any], settings: Settings = APPLY) -> dict[str, Any]:
+    report = handle_event(event, settings).to_dict()
+    jsonschema.validate(report, load_schema())
+    return report
+
+
+def endpoints(session: Any, world: World) -> list[dict[str, Any]]:
+    answer = session.client("ec2").describe_vpc_endpoints(
+        Filters=[{"Name": "vpc-id", "Values": [world.vpc_id]}]
+    )
+    return [e for e in answer["VpcEndpoints"] if e["State"].lower() != "deleted"]
+
+
+def egress_rules(session: Any, world: World) -> list[dict[str, Any]]:
+    answer = session.client("ec2").describe_security_group_rules(
+        Filters=[{"Name": "group-id", "Values": world.group_ids}]
+    )
+    return [r for r in answer["SecurityGroupRules"] if r["IsEgress"]]
+
+
+def test_report_mode_plans_and_writes_nothing(aws: Any, broken: World) -> None:
+    report = run(broken.event(load_event("good_job")), Settings())
+    assert report["outcome"] == "FAIL"
+    assert {a["status"] for a in report["actions"]} == {"PLANNED"}
+    assert {a["action"] for a in report["actions"]} == {
+        "create-s3-gateway-endpoint",
+        "add-s3-egress-rule",
+        "add-subnet-egress-rules",
+    }
+    assert endpoints(aws, broken) == []
+    assert len(egress_rules(aws, broken)) == 1
+
+
+def test_apply_fixes_the_world_and_a_second_run_passes(aws: Any, broken: World) -> None:
+    event = broken.event(load_event("good_job"))
+    report = run(event)
+    assert report["outcome"] == "REMEDIATED", report["findings"]
+    assert report["findings"] == []
+    assert {a["status"] for a in report["actions"]} == {"APPLIED"}
+    [endpoint] = endpoints(aws, broken)
+    assert endpoint["VpcEndpointType"] == "Gateway"
+    assert sorted(endpoint["RouteTableIds"]) == sorted(broken.route_table_ids)
+    tags = {t["Key"]: t["Value"] for t in endpoint.get("Tags", [])}
+    assert tags["ir-vpc-guard:created-by"] == "ir-vpc-guard"
+    assert tags["ir-vpc-guard:job"] == report["job"]["name"]
+    rules_after_first = egress_rules(aws, broken)
+    assert {
+        r.get("CidrIpv4") for r in rules_after_first if "ir-vpc-guard" in r.get("Description", "")
+    } == {
+        "10.0.1.0/24",
+        "10.0.2.0/24",
+    }
+    # moto's DescribeSecurityGroupRules leaves out PrefixListId: read the group instead.
+    group = aws.client("ec2").describe_security_groups(GroupIds=broken.group_ids)
+    https = [p for p in group["SecurityGroups"][0]["IpPermissionsEgress"] if p["FromPort"] == 443]
+    assert {pl["PrefixListId"] for p in https for pl in p["PrefixListIds"]} == {
+        broken.prefix_list_id
+    }
+    assert all(r.get("CidrIpv4") != "0.0.0.0/0" for r in rules_after_first)
+
+    second = run(event)
+    assert second["outcome"] == "PASS"
+    assert "actions" not in second
+    assert len(endpoints(aws, broken)) == 1
+    assert len(egress_rules(aws, broken)) == len(rules_after_first)
+
+
+def test_replaying_the_same_event_three_times_creates_one_of_everything(
+    aws: Any, broken: World
+) -> None:
+    event = broken.event(load_event("good_job"))
+    outcomes = [run(event)["outcome"] for _ in range(3)]
+    assert outcomes == ["REMEDIATED", "PASS", "PASS"]
+    assert len(endpoints(aws, broken)) == 1
+    rules = egress_rules(aws, broken)
+    keys = [
+        (r["IpProtocol"], r["FromPort"], r.get("CidrIpv4"), r.get("Description")) for r in rules
+    ]
+    assert len(keys) == len(set(keys))
+
+
+def test_missing_route_table_is_added_to_the_existing_endpoint(aws: Any) -> None:
+    world = build_world(aws, REGION)
+    ec2 = aws.client("ec2")
+    ec2.modify_vpc_endpoint(
+        VpcEndpointId=world.endpoint_id, RemoveRouteTableIds=world.route_table_ids
+    )
+    report = run(world.event(load_event("good_job")))
+    assert report["outcome"] == "REMEDIATED"
+    [action] = report["actions"]
+    assert action["action"] == "add-endpoint-route-tables"
+    assert action["resource"] == world.endpoint_id
+    [endpoint] = endpoints(aws, world)
+    assert endpoint["RouteTableIds"] == world.route_table_ids
+
+
+def test_opt_out_tag_on_the_vpc_skips_every_change(aws: Any, broken: World) -> None:
+    aws.client("ec2").create_tags(
+        Resources=[broken.vpc_id], Tags=[{"Key": "ir-vpc-guard:remediate", "Value": "False"}]
+    )
+    report = run(broken.event(load_event("good_job")))
+    assert report["outcome"] == "FAIL"
+    assert {a["status"] for a in report["actions"]} == {"SKIPPED"}
+    assert all("ir-vpc-guard:remediate=false" in a["reason"] for a in report["actions"])
+    statuses = {f["checkId"]: f["remediation"]["status"] for f in report["findings"]}
+    assert statuses["S3_ENDPOINT_MISSING"] == "SKIPPED"
+    assert endpoints(aws, broken) == []
+
+
+def test_opt_out_tag_on_the_group_skips_only_its_rules(aws: Any, broken: World) -> None:
+    aws.client("ec2").create_tags(
+        Resources=broken.group_ids, Tags=[{"Key": "ir-vpc-guard:remediate", "Value": "false"}]
+    )
+    report = run(broken.event(load_event("good_job")))
+    status = {a["action"]: a["status"] for a in report["actions"]}
+    assert status == {
+        "create-s3-gateway-endpoint": "APPLIED",
+        "add-s3-egress-rule": "SKIPPED",
+        "add-subnet-egress-rules": "SKIPPED",
+    }
+    assert report["outcome"] == "PARTIAL"
+    assert len(endpoints(aws, broken)) == 1
+
+
+def test_allowlist_and_action_list_gate_each_action(aws: Any, broken: World) -> None:
+    elsewhere = Settings(
+        remediation_mode="apply", vpc_allowlist=frozenset({"vpc-0123456789abcdef0"})
+    )
+    report = run(broken.event(load_event("good_job")), elsewhere)
+    assert {a["status"] for a in report["actions"]} == {"SKIPPED"}
+    assert all("VPC_ALLOWLIST" in a["reason"] for a in report["actions"])
+
+    only_endpoint = Settings(
+        remediation_mode="apply", remediation_actions=frozenset({"create-s3-gateway-endpoint"})
+    )
+    report = run(broken.event(load_event("good_job")), only_endpoint)
+    status = {a["action"]: a["status"] for a in report["actions"]}
+    assert status["create-s3-gateway-endpoint"] == "APPLIED"
+    assert status["add-s3-egress-rule"] == "SKIPPED"
+    assert {f["checkId"] for f in report["findings"]} == {
+        "SG_EGRESS_S3_MISSING",
+        "SG_EGRESS_SUBNETS_MISSING",
+    }
+
+
+def test_a_failed_write_fails_that_action_only(aws: Any, broken: World) -> None:
+    calls: Counter[str] = Counter()
+    session = counting_session(calls)
+
+    def refuse(**_: Any) -> None:
+        raise ClientError(
+            {"Error": {"Code": "UnauthorizedOperation", "Message": "no"}},
+            "AuthorizeSecurityGroupEgress",
+        )
+
+    session.events.register("before-call.ec2.AuthorizeSecurityGroupEgress", refuse)
+    event = broken.event(load_event("good_job"))
+    report = handle_event(event, APPLY, clients_factory(session)).to_dict()
+    jsonschema.validate(report, load_schema())
+    assert report["outcome"] == "PARTIAL"
+    status = {a["action"]: (a["status"], a.get("errorCode")) for a in report["actions"]}
+    assert status["create-s3-gateway-endpoint"] == ("APPLIED", None)
+    assert status["add-s3-egress-rule"] == ("FAILED", "UnauthorizedOperation")
+    assert status["add-subnet-egress-rules"] == ("FAILED", "UnauthorizedOperation")
+    left = {f["checkId"]: f["remediation"]["status"] for f in report["findings"]}
+    assert left == {"SG_EGRESS_S3_MISSING": "FAILED", "SG_EGRESS_SUBNETS_MISSING": "FAILED"}
+    # What was created is tagged in the create call itself: never half-made and untagged.
+    assert all(e.get("Tags") for e in endpoints(aws, broken))
+
+
+def test_apply_makes_exactly_the_expected_calls(aws: Any, broken: World) -> None:
+    calls: Counter[str] = Counter()
+    event = broken.event(load_event("good_job"))
+    handle_event(event, APPLY, clients_factory(counting_session(calls)))
+    writes = {"ec2.CreateVpcEndpoint": 1, "ec2.AuthorizeSecurityGroupEgress": 2}
+    assert {k: calls[k] for k in writes} == writes
+    assert not [k for k in calls if k.split(".")[1].startswith(("Delete", "Revoke", "Put"))]
+    # 14 reads to check, then 2 re-reads before writing and 2 re-reads to verify.
+    assert sum(calls.values()) - sum(writes.values()) == 14 + 2 + 2
+    assert calls["ec2.DescribeVpcEndpoints"] == 3
+    assert calls["ec2.DescribeSecurityGroups"] == 3
+
+
+def test_manual_findings_are_never_touched(aws: Any) -> None:
+    world = build_world(aws, REGION)
+    ec2 = aws.client("ec2")
+    ec2.modify_vpc_attribute(VpcId=world.vpc_id, EnableDnsSupport={"Value": False})
+    report = run(world.event(load_event("good_job")))
+    assert report["outcome"] == "FAIL"
+    [finding] = report["findings"]
+    assert finding["checkId"] == "VPC_DNS_DISABLED"
+    assert finding["remediation"]["status"] == "MANUAL"
+    assert "modify-vpc-attribute" in finding["remediation"]["command"]
+    assert "actions" not in report
+    dns = ec2.describe_vpc_attribute(VpcId=world.vpc_id, Attribute="enableDnsSupport")
+    assert dns["EnableDnsSupport"]["Value"] is False
+
+
+def test_clients_come_from_the_region_of_the_event(aws: Any, broken: World) -> None:
+    seen: list[str] = []
+
+    def factory(region: str) -> AwsClients:
+        seen.append(region)
+        return AwsClients(region)
+
+    handle_event(broken.event(load_event("good_job")), APPLY, factory)
+    assert seen == [REGION]
