@@ -1,0 +1,99 @@
+"""One measured run of the product (or the baseline): calls, waves, wall time, bytes.
+
+Shared by the call-count, latency and baseline tables so that all three count the same way.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from benchmarks.harness import DELAY_SECONDS, CallLog, Instrumented
+from ir_vpc_guard.aws import AwsClients
+from ir_vpc_guard.pipeline import handle_event
+from ir_vpc_guard.settings import Settings
+
+
+@dataclass(frozen=True)
+class Sample:
+    """What one run cost: `depth` is the longest chain of calls one after the other."""
+
+    calls: int
+    depth: int
+    wall: float
+    emulator_cpu: float
+    bytes_in: int
+    outcome: str
+    applied: bool
+    log: CallLog
+
+    @property
+    def waves(self) -> float:
+        return self.wall / DELAY_SECONDS
+
+    @property
+    def net_waves(self) -> float:
+        """Waves once the in-process emulator's CPU time is taken out of the wall time."""
+        return (self.wall - self.emulator_cpu) / DELAY_SECONDS
+
+
+Run = Callable[[], dict[str, Any]]
+APPLIED_OUTCOMES = ("REMEDIATED", "PARTIAL")
+
+
+def product(
+    instrumented: Instrumented, event: dict[str, Any], settings: Settings | None = None
+) -> Run:
+    """A run of the product's engine entry on `event`; returns the report as JSON."""
+
+    def run() -> dict[str, Any]:
+        report = handle_event(
+            event, settings or Settings(), lambda r: AwsClients(r, session=instrumented.session)
+        )
+        return report.to_dict()
+
+    return run
+
+
+def applied(report: dict[str, Any]) -> bool:
+    """Whether the report shows remediation that was carried out (not only planned)."""
+    statuses = {(f.get("remediation") or {}).get("status") for f in report.get("findings", [])} | {
+        a.get("status") for a in report.get("actions", []) if isinstance(a, dict)
+    }
+    return report.get("outcome") in APPLIED_OUTCOMES or "APPLIED" in statuses
+
+
+def sample(instrumented: Instrumented, run: Run, delay: float) -> Sample:
+    """Run once with `delay` seconds injected per call (0: none) and return its cost."""
+    with instrumented.delayed(delay) as log:
+        started = time.perf_counter()
+        report = run()
+        wall = time.perf_counter() - started
+    return Sample(
+        calls=log.total,
+        depth=log.depth(),
+        wall=wall,
+        emulator_cpu=log.emulator_cpu,
+        bytes_in=log.bytes_in,
+        outcome=str(report.get("outcome")),
+        applied=applied(report),
+        log=log,
+    )
+
+
+def median_sample(instrumented: Instrumented, run: Run, delay: float, repeats: int = 3) -> Sample:
+    """One warm-up run (client creation, model loading), then the median of `repeats`."""
+    sample(instrumented, run, delay)
+    samples = sorted((sample(instrumented, run, delay) for _ in range(repeats)), key=_wall)
+    return samples[len(samples) // 2]
+
+
+def _wall(s: Sample) -> float:
+    return s.wall
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values)
