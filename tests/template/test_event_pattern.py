@@ -1,0 +1,94 @@
+"""The rule's event pattern, run through EventBridge's matcher as moto emulates it.
+
+moto's `test_event_pattern` is a stub that answers `{}` for any pattern (see MOTO_NOTES), so
+the pattern is tested end to end: `put_rule` with the template's pattern, an SQS target,
+`put_events` with each sample event, and the queue says which ones the rule matched.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from tests.conftest import EVENTS, load_event
+from tests.template.cfn import Stack, transformed
+
+# The rule matches every successful CreateInferenceRecommendationsJob call; jobs without a
+# VPC config or with invalid IDs are the handler's to skip, with a reason.
+MATCHING = ("good_job", "good_job_pascal_case", "advanced_job", "no_vpc_config", "invalid_ids")
+NOT_MATCHING = ("failed_call", "unrelated_event")
+
+
+def pattern() -> dict[str, Any]:
+    rule = Stack(transformed()).resource("GuardrailFunctionCreateJob")
+    event_pattern: dict[str, Any] = rule["Properties"]["EventPattern"]
+    return event_pattern
+
+
+def test_every_sample_event_is_classified() -> None:
+    assert sorted(MATCHING + NOT_MATCHING) == sorted(p.stem for p in EVENTS.glob("*.json"))
+
+
+def test_pattern_is_the_agreed_one() -> None:
+    assert pattern() == {
+        "source": ["aws.sagemaker"],
+        "detail-type": ["AWS API Call via CloudTrail"],
+        "detail": {
+            "eventSource": ["sagemaker.amazonaws.com"],
+            "eventName": ["CreateInferenceRecommendationsJob"],
+            "errorCode": [{"exists": False}],
+        },
+    }
+
+
+@pytest.fixture(scope="module")
+def matched() -> Iterator[set[str]]:
+    """The sample events the template's rule delivers, by name (one emulated account)."""
+    # Module scope runs before the function-scoped credentials fixture: set them here too.
+    with pytest.MonkeyPatch.context() as env, mock_aws():
+        env.delenv("AWS_PROFILE", raising=False)
+        env.setenv("AWS_ACCESS_KEY_ID", "testing")
+        env.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+        events = boto3.client("events", region_name="us-east-1")
+        sqs = boto3.client("sqs", region_name="us-east-1")
+        queue = sqs.create_queue(QueueName="matched")["QueueUrl"]
+        queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])
+        events.put_rule(Name="ir-create", EventPattern=json.dumps(pattern()), State="ENABLED")
+        events.put_targets(
+            Rule="ir-create",
+            Targets=[{"Id": "q", "Arn": queue_arn["Attributes"]["QueueArn"]}],
+        )
+        for name in MATCHING + NOT_MATCHING:
+            event = load_event(name)
+            answer = events.put_events(
+                Entries=[
+                    {
+                        "Source": event["source"],
+                        "DetailType": event["detail-type"],
+                        "Detail": json.dumps(event["detail"]),
+                        "Resources": [name],  # tells the delivered copies apart
+                    }
+                ]
+            )
+            assert answer["FailedEntryCount"] == 0
+        delivered: set[str] = set()
+        while batch := sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10).get("Messages"):
+            for message in batch:
+                delivered.update(json.loads(message["Body"])["resources"])
+                sqs.delete_message(QueueUrl=queue, ReceiptHandle=message["ReceiptHandle"])
+        yield delivered
+
+
+@pytest.mark.parametrize("name", MATCHING)
+def test_rule_matches_successful_create_calls(matched: set[str], name: str) -> None:
+    assert name in matched
+
+
+@pytest.mark.parametrize("name", NOT_MATCHING)
+def test_rule_ignores_failed_calls_and_other_events(matched: set[str], name: str) -> None:
+    assert name not in matched

@@ -1,0 +1,250 @@
+"""The function's role grants exactly the IAM actions the engine declares, for every mode.
+
+Read from the template after the SAM transform, evaluated for each combination of
+remediation mode, sweep, Security Hub and topic choice: the same policy CloudFormation
+would attach to a stack created with those parameters.
+"""
+
+from __future__ import annotations
+
+import importlib
+import itertools
+from collections.abc import Iterable
+from typing import Any
+
+import pytest
+
+from ir_vpc_guard.discovery import READ_ACTIONS
+from ir_vpc_guard.jobs import SWEEP_ACTIONS
+from ir_vpc_guard.records import TABLE_ACTIONS
+from ir_vpc_guard.remediation.permissions import LOCK_ACTIONS, WRITE_ACTIONS
+from tests.template.cfn import ACCOUNT, PARTITION, REGION, Stack, as_list, statements, transformed
+
+ROLE = "GuardrailFunctionRole"
+CENTRAL_TOPIC = "arn:aws:sns:us-east-1:111122223333:org-security-findings"
+CENTRAL_KEY = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+
+
+def _declared(module: str, name: str, fallback: tuple[str, ...]) -> tuple[str, ...]:
+    """A declaration of a module that may not have landed yet (then the agreed literal)."""
+    try:
+        value: tuple[str, ...] = getattr(importlib.import_module(module), name)
+    except (ImportError, AttributeError):
+        return fallback
+    return value
+
+
+PUBLISH_ACTIONS = _declared("ir_vpc_guard.notify", "PUBLISH_ACTIONS", ("sns:Publish",))
+SECURITY_HUB_ACTIONS = _declared(
+    "ir_vpc_guard.securityhub", "SECURITY_HUB_ACTIONS", ("securityhub:BatchImportFindings",)
+)
+TOPIC_KEY_ACTIONS = ("kms:GenerateDataKey", "kms:Decrypt")  # publishing to an encrypted topic
+DESTINATION_ACTIONS = ("sqs:SendMessage",)  # the OnFailure destination (SAM adds it)
+# The AWS managed policies SAM attaches to a role it makes, and what they allow: logs for
+# every function, X-Ray because Tracing is Active. Nothing else may be attached.
+SAM_MANAGED_POLICIES = {
+    "service-role/AWSLambdaBasicExecutionRole": (
+        "logs:CreateLogGroup",
+        "logs:CreateLogStream",
+        "logs:PutLogEvents",
+    ),
+    "AWSXrayWriteOnlyAccess": (
+        "xray:PutTraceSegments",
+        "xray:PutTelemetryRecords",
+        "xray:GetSamplingRules",
+        "xray:GetSamplingTargets",
+        "xray:GetSamplingStatisticSummaries",
+    ),
+}
+# Actions without resource-level permissions: the only ones allowed on "*".
+UNSCOPABLE = {
+    "ec2:DescribeSubnets",
+    "ec2:DescribeSecurityGroups",
+    "ec2:DescribeNetworkAcls",
+    "ec2:DescribePrefixLists",
+    "ec2:DescribeVpcs",
+    "ec2:DescribeDhcpOptions",
+    "ec2:DescribeRouteTables",
+    "ec2:DescribeVpcEndpoints",
+    "sagemaker:ListInferenceRecommendationsJobs",
+}
+READ_VERBS = ("Describe", "Get", "List", "Simulate", "BatchGet")
+TOPICS = {
+    "own": {},
+    "central": {"ExistingTopicArn": CENTRAL_TOPIC},
+    "central-encrypted": {"ExistingTopicArn": CENTRAL_TOPIC, "ExistingTopicKmsKeyArn": CENTRAL_KEY},
+}
+COMBINATIONS = list(
+    itertools.product(("report", "apply"), ("true", "false"), ("false", "true"), TOPICS)
+)
+
+
+def union(groups: Iterable[Iterable[str]]) -> set[str]:
+    return {action for group in groups for action in group}
+
+
+def stack(mode: str, sweep: str, hub: str, topic: str) -> Stack:
+    parameters = {"RemediationMode": mode, "EnableSweep": sweep, "EnableSecurityHub": hub}
+    return Stack(transformed(), parameters | TOPICS[topic])
+
+
+def role_statements(stack: Stack) -> list[dict[str, Any]]:
+    role = stack.resource(ROLE)["Properties"]
+    return [s for policy in role["Policies"] for s in statements(policy["PolicyDocument"])]
+
+
+def managed_actions(stack: Stack) -> set[str]:
+    arns = stack.resource(ROLE)["Properties"].get("ManagedPolicyArns", [])
+    names = [arn.removeprefix(f"arn:{PARTITION}:iam::aws:policy/") for arn in arns]
+    assert sorted(names) == sorted(SAM_MANAGED_POLICIES), f"unexpected managed policies {arns}"
+    return union(SAM_MANAGED_POLICIES[name] for name in names)
+
+
+def granted(stack: Stack) -> dict[str, list[dict[str, Any]]]:
+    """Each allowed action of the inline policies -> the statements that allow it."""
+    by_action: dict[str, list[dict[str, Any]]] = {}
+    for statement in role_statements(stack):
+        assert statement["Effect"] == "Allow", statement
+        assert "NotAction" not in statement and "NotResource" not in statement, statement
+        for action in as_list(statement["Action"]):
+            by_action.setdefault(action, []).append(statement)
+    return by_action
+
+
+def expected(mode: str, sweep: str, hub: str, topic: str) -> set[str]:
+    actions = union(READ_ACTIONS.values()) | set(TABLE_ACTIONS) | set(PUBLISH_ACTIONS)
+    actions |= set(DESTINATION_ACTIONS)
+    if topic != "central":  # the stack's own key, or the central topic's key
+        actions |= set(TOPIC_KEY_ACTIONS)
+    if mode == "apply":
+        actions |= union(WRITE_ACTIONS.values()) | set(LOCK_ACTIONS)
+    if sweep == "true":
+        actions |= set(SWEEP_ACTIONS)
+    if hub == "true":
+        actions |= set(SECURITY_HUB_ACTIONS)
+    return actions
+
+
+@pytest.mark.parametrize(("mode", "sweep", "hub", "topic"), COMBINATIONS)
+def test_role_grants_exactly_the_declared_actions(
+    mode: str, sweep: str, hub: str, topic: str
+) -> None:
+    guard = stack(mode, sweep, hub, topic)
+    inline = set(granted(guard))
+    assert inline == expected(mode, sweep, hub, topic), (
+        f"missing {sorted(expected(mode, sweep, hub, topic) - inline)}, "
+        f"extra {sorted(inline - expected(mode, sweep, hub, topic))}"
+    )
+    everything = inline | managed_actions(guard)
+    assert not [a for a in everything if "*" in a], "no wildcard actions"
+
+
+@pytest.mark.parametrize(("mode", "sweep", "hub", "topic"), COMBINATIONS)
+def test_nothing_destructive_and_nothing_unscoped(
+    mode: str, sweep: str, hub: str, topic: str
+) -> None:
+    for action, grants in granted(stack(mode, sweep, hub, topic)).items():
+        service, verb = action.split(":")
+        assert not verb.startswith(("Delete", "Revoke", "Detach", "Replace", "Disassociate")) or (
+            action == "dynamodb:DeleteItem"
+        ), action
+        assert not (service == "iam" and verb.startswith(("Put", "Attach", "Create", "Update")))
+        assert not (service == "s3" and verb.startswith("Put")), action
+        for statement in grants:
+            if "*" in as_list(statement["Resource"]):
+                assert action in UNSCOPABLE, f"{action} is allowed on '*'"
+
+
+def test_report_mode_cannot_change_ec2_iam_or_s3() -> None:
+    for sweep, hub, topic in itertools.product(("true", "false"), ("true", "false"), TOPICS):
+        for action in granted(stack("report", sweep, hub, topic)):
+            service, verb = action.split(":")
+            if service in ("ec2", "iam", "s3", "ecr", "sagemaker"):
+                assert verb.startswith(READ_VERBS), f"{action} in report mode"
+
+
+def test_apply_mode_writes_are_exactly_the_declared_ones_with_their_conditions() -> None:
+    grants = granted(stack("apply", "false", "false", "own"))
+    writes = {
+        action
+        for action in grants
+        if action.split(":")[0] in ("ec2", "iam", "s3")
+        and not action.split(":")[1].startswith(READ_VERBS)
+    }
+    assert writes == union(WRITE_ACTIONS.values())
+    arn = f"arn:{PARTITION}:ec2:{REGION}:{ACCOUNT}"
+
+    # The endpoint may only be the S3 service of this region; the VPC and route tables it
+    # names are authorized too (the service-name key does not exist on them).
+    create = {
+        tuple(as_list(s["Resource"])): s.get("Condition") for s in grants["ec2:CreateVpcEndpoint"]
+    }
+    assert create == {
+        (f"{arn}:vpc-endpoint/*",): {
+            "StringEquals": {"ec2:VpceServiceName": f"com.amazonaws.{REGION}.s3"}
+        },
+        (f"{arn}:vpc/*", f"{arn}:route-table/*"): None,
+    }
+    (tags,) = grants["ec2:CreateTags"]
+    assert tags["Resource"] == f"{arn}:vpc-endpoint/*"
+    assert tags["Condition"] == {"StringEquals": {"ec2:CreateAction": "CreateVpcEndpoint"}}
+    (modify,) = grants["ec2:ModifyVpcEndpoint"]
+    assert as_list(modify["Resource"]) == [f"{arn}:vpc-endpoint/*", f"{arn}:route-table/*"]
+    (egress,) = grants["ec2:AuthorizeSecurityGroupEgress"]
+    assert as_list(egress["Resource"]) == [
+        f"{arn}:security-group/*",
+        f"{arn}:security-group-rule/*",
+    ]
+    for action in writes:
+        for statement in grants[action]:
+            assert "*" not in as_list(statement["Resource"]), action
+
+
+def test_each_service_is_scoped_to_the_stacks_own_resources() -> None:
+    own = stack("apply", "true", "true", "own")
+    grants = granted(own)
+    topic = own.ref("AlertTopic")
+
+    def resources(action: str) -> list[str]:
+        return [r for s in grants[action] for r in as_list(s["Resource"])]
+
+    assert set(resources("sns:Publish")) == {topic}
+    for action in TABLE_ACTIONS:
+        assert set(resources(action)) == {"<GuardrailTable.Arn>"}, action
+    assert set(resources("sqs:SendMessage")) == {"<DeadLetterQueue.Arn>"}
+    for action in TOPIC_KEY_ACTIONS:
+        (statement,) = grants[action]
+        assert statement["Resource"] == "<TopicKey.Arn>"
+        assert statement["Condition"] == {"StringLike": {"kms:ViaService": "sns.*.amazonaws.com"}}
+    assert resources("securityhub:BatchImportFindings") == [
+        f"arn:{PARTITION}:securityhub:{REGION}:{ACCOUNT}:product/{ACCOUNT}/default"
+    ]
+    assert resources("iam:GetRolePolicy") == [f"arn:{PARTITION}:iam::{ACCOUNT}:role/*"]
+    assert resources("iam:GetPolicyVersion") == [
+        f"arn:{PARTITION}:iam::{ACCOUNT}:policy/*",
+        f"arn:{PARTITION}:iam::aws:policy/*",  # AWS managed policies attached to job roles
+    ]
+    assert resources("s3:GetBucketPolicy") == [f"arn:{PARTITION}:s3:::*"]
+    assert resources("ecr:GetRepositoryPolicy") == [
+        f"arn:{PARTITION}:ecr:{REGION}:{ACCOUNT}:repository/*"
+    ]
+
+    central = stack("report", "false", "false", "central-encrypted")
+    grants = granted(central)
+    assert [s["Resource"] for s in grants["sns:Publish"]] == [CENTRAL_TOPIC]
+    assert [s["Resource"] for s in grants["kms:Decrypt"]] == [CENTRAL_KEY]
+
+
+def test_the_stacks_topic_key_and_subscription_follow_the_topic_choice() -> None:
+    template = transformed()
+    own = Stack(template, {"AlertEmail": "secops@example.com"})
+    assert all(own.exists(r) for r in ("AlertTopic", "TopicKey", "AlertTopicPolicy"))
+    assert own.exists("AlertEmailSubscription")
+    central = Stack(template, {"ExistingTopicArn": CENTRAL_TOPIC, "AlertEmail": "a@example.com"})
+    for resource in ("AlertTopic", "TopicKey", "TopicKeyAlias", "AlertTopicPolicy"):
+        assert not central.exists(resource), resource
+    assert not central.exists("AlertEmailSubscription"), "no subscription to a central topic"
+    env = central.resource("GuardrailFunction")["Properties"]["Environment"]["Variables"]
+    assert env["TOPIC_ARN"] == CENTRAL_TOPIC
+    for _, alarm in central.resources("AWS::CloudWatch::Alarm"):
+        assert alarm["Properties"]["AlarmActions"] == [CENTRAL_TOPIC]
