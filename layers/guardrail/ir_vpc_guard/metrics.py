@@ -1,0 +1,49 @@
+"""The CloudWatch metrics one report yields: names an alarm can key on, no per-job dimension.
+
+Every metric is a Count under the function's namespace with the Powertools `service`
+dimension only, so an alarm needs no knowledge of jobs or accounts:
+`Outcome_FAIL`, `Finding_S3_ENDPOINT_MISSING`, `Severity_HIGH`, `RemediationsFailed`, ...
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+OUTCOMES = ("PASS", "FAIL", "REMEDIATED", "PARTIAL", "SKIPPED", "ERROR")
+REPORTS = "Reports"
+FINDINGS = "Findings"
+REMEDIATIONS_APPLIED = "RemediationsApplied"
+REMEDIATIONS_FAILED = "RemediationsFailed"
+SWEEP_FOUND_JOBS = "SweepFoundJobs"
+PUBLISHED = "ReportsPublished"
+SECURITY_HUB_FAILURES = "SecurityHubExportFailures"
+REPLAYS = "EventReplays"
+
+
+def outcome_metric(outcome: str) -> str:
+    return f"Outcome_{outcome}"
+
+
+def finding_metric(check_id: str) -> str:
+    return f"Finding_{check_id}"
+
+
+def severity_metric(severity: str) -> str:
+    return f"Severity_{severity}"
+
+
+def report_counts(report: dict[str, Any]) -> Counter[str]:
+    """Counts for one report: its outcome, its findings by check and severity, its fixes."""
+    counts: Counter[str] = Counter({REPORTS: 1, outcome_metric(str(report.get("outcome"))): 1})
+    if report.get("outcome") == "SKIPPED":
+        return counts
+    findings = report.get("findings", [])
+    counts[FINDINGS] += len(findings)
+    for finding in findings:
+        counts[finding_metric(str(finding.get("checkId")))] += 1
+        counts[severity_metric(str(finding.get("severity")))] += 1
+    statuses = Counter(str(a.get("status")) for a in report.get("actions", []))
+    counts[REMEDIATIONS_APPLIED] += statuses["APPLIED"]
+    counts[REMEDIATIONS_FAILED] += statuses["FAILED"]
+    return counts

@@ -1,0 +1,245 @@
+"""Delivery on SNS: one message per job, readable in an e-mail and routable as JSON.
+
+`MessageStructure=json` gives each protocol its own body: e-mail and default subscribers
+get a text a person understands without opening JSON; SQS, Lambda and HTTPS subscribers
+get the JSON report. Message attributes let subscription filter policies route by outcome,
+severity and account. A failed publish raises (the ClientError is not caught), so Lambda
+retries the invocation and then sends it to its DLQ: a finding is never lost silently.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from ir_vpc_guard import render
+
+# What the function's role needs to deliver (the template grants it on the topic only).
+PUBLISH_ACTIONS = ("sns:Publish",)
+
+# SNS counts the message and its attributes against 256 KiB; keep room for the request's
+# other fields so a report that fits here is never refused as "Message too long".
+SNS_LIMIT_BYTES = 256 * 1024
+MESSAGE_BUDGET_BYTES = SNS_LIMIT_BYTES - 4 * 1024
+TEXT_BUDGET_BYTES = 32 * 1024  # each text copy (default and email)
+SUBJECT_LIMIT = 99  # SNS: "Subject must be less than 100 characters"
+SUBJECT_PREFIX = "IR VPC Guard"
+QUIET_OUTCOMES = frozenset({"PASS", "SKIPPED"})  # not published under NOTIFY_ON=findings
+JSON_PROTOCOLS = ("sqs", "lambda", "https")
+TEXT_PROTOCOLS = ("default", "email")
+TRIMMED_EVIDENCE = {
+    "trimmed": "evidence removed to fit the SNS message limit; replay the event with "
+    "`ir-vpc-guard replay` for the full evidence"
+}
+
+MEANING = {
+    "PASS": "The job's VPC meets every requirement the guardrail checks.",
+    "FAIL": "The job's VPC does not meet every requirement: the job may fail after it is"
+    " billed. Fix the findings below (commands included), then run the job again.",
+    "REMEDIATED": "The guardrail fixed what it is allowed to fix (see the actions);"
+    " nothing blocking is left.",
+    "PARTIAL": "The guardrail fixed part of the problems; the findings below still need a person.",
+    "ERROR": "Some requirements could not be checked (see CHECK_ERROR): grant the"
+    " missing read access, or check the job again.",
+    "SKIPPED": "The event was not checked (see the reason).",
+}
+_UNPRINTABLE = re.compile(r"[^\x20-\x7e]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\ud800-\udfff]")
+
+
+def should_publish(report: dict[str, Any], notify_on: str) -> bool:
+    """`findings`: only when something is wrong or was changed; `all`: always."""
+    return notify_on == "all" or report.get("outcome") not in QUIET_OUTCOMES
+
+
+def subject(report: dict[str, Any]) -> str:
+    """`IR VPC Guard FAIL: <job> in <account>`, printable ASCII, under 100 characters.
+
+    SNS refuses subjects with control characters or non-ASCII text, so the job name (which
+    may come from anywhere in a skipped event) is reduced to printable ASCII and shortened.
+    """
+    outcome = _ascii(str(report.get("outcome", "UNKNOWN")))[:12]
+    account = _ascii(str(report.get("account", "unknown")))[:12]
+    job = report.get("job") or {}
+    name = _ascii(str(job.get("name") or "unknown job"))
+    head, tail = f"{SUBJECT_PREFIX} {outcome}: ", f" in {account}"
+    room = SUBJECT_LIMIT - len(head) - len(tail)
+    if len(name) > room:
+        name = name[: room - 3].rstrip() + "..."
+    return f"{head}{name}{tail}"
+
+
+def attributes(report: dict[str, Any]) -> dict[str, dict[str, str]]:
+    """Message attributes for subscription filter policies."""
+    summary = report.get("summary") or {}
+    values = {
+        "outcome": report.get("outcome"),
+        "maxSeverity": summary.get("maxSeverity"),
+        "account": report.get("account"),
+        "trigger": report.get("trigger"),
+    }
+    return {
+        name: {"DataType": "String", "StringValue": _ascii(str(value))[:256] or "unknown"}
+        for name, value in values.items()
+        if value is not None
+    }
+
+
+def email_text(report: dict[str, Any]) -> str:
+    """render.text with what the outcome means, the job ARN and any trimming said aloud."""
+    first, _, rest = render.text(report).partition("\n")
+    lines = [first, MEANING.get(str(report.get("outcome")), "")]
+    if rest:
+        lines.append(rest)
+    job = report.get("job") or {}
+    lines.append("")
+    if job.get("arn"):
+        lines.append(f"Job: {job['arn']}")
+    lines.append(
+        f"Found through: {report.get('trigger', 'event')}; checked at "
+        f"{report.get('generatedAt', '?')} by IR VPC Guard {report.get('guardrailVersion', '')}"
+    )
+    trimmed = report.get("trimmed")
+    if trimmed:
+        lines.append(
+            "NOTE: the report was too large for SNS (256 KB): "
+            + (
+                "the findings' evidence was removed"
+                if trimmed.get("evidence")
+                else "it was shortened"
+            )
+            + (
+                f" and {trimmed['findingsOmitted']} finding(s) were left out"
+                if trimmed.get("findingsOmitted")
+                else ""
+            )
+            + ". Replay the event with `ir-vpc-guard replay` for everything."
+        )
+    lines.append(
+        "The JSON report goes to the topic's SQS, Lambda and HTTPS subscribers;"
+        " filter on the message attributes outcome, maxSeverity and account."
+    )
+    return _bounded_text(_CONTROL.sub("?", "\n".join(lines)), TEXT_BUDGET_BYTES)
+
+
+def message(report: dict[str, Any]) -> str:
+    """The `MessageStructure=json` body: text for people, the JSON report for machines."""
+    text = email_text(report)
+    data = json.dumps(report, separators=(",", ":"), sort_keys=False)
+    bodies = {protocol: text for protocol in TEXT_PROTOCOLS}
+    bodies.update({protocol: data for protocol in JSON_PROTOCOLS})
+    return json.dumps(bodies)
+
+
+def fit(report: dict[str, Any], budget: int = MESSAGE_BUDGET_BYTES) -> dict[str, Any]:
+    """The report itself when its message fits in `budget` bytes, else a trimmed copy.
+
+    First every finding's evidence is replaced by a note; if that is not enough, the least
+    severe findings are left out (the summary keeps the true counts). `trimmed` says what
+    was done, and the e-mail text says it too.
+    """
+    if _size(report) <= budget:
+        return report
+    trimmed = copy.deepcopy(report)
+    for finding in trimmed.get("findings", []):
+        if isinstance(finding, dict):
+            finding["evidence"] = dict(TRIMMED_EVIDENCE)
+    for action in trimmed.get("actions", []):
+        if isinstance(action, dict):
+            action.pop("target", None)
+    trimmed["trimmed"] = {"evidence": True, "findingsOmitted": 0}
+    if _size(trimmed) <= budget:
+        return trimmed
+    findings = list(trimmed.get("findings", []))
+    low, high = 0, len(findings)  # the most findings (in severity order) that still fit
+    while low < high:
+        middle = (low + high + 1) // 2
+        trimmed["findings"] = findings[:middle]
+        trimmed["trimmed"]["findingsOmitted"] = len(findings) - middle
+        if _size(trimmed) <= budget:
+            low = middle
+        else:
+            high = middle - 1
+    trimmed["findings"] = findings[:low]
+    trimmed["trimmed"]["findingsOmitted"] = len(findings) - low
+    return trimmed
+
+
+@dataclass(frozen=True)
+class Publication:
+    """What was sent: the SNS message id, the subject and whether the report was trimmed."""
+
+    message_id: str
+    subject: str
+    trimmed: bool
+    size: int
+
+
+def publish(sns: Any, topic_arn: str, report: dict[str, Any]) -> Publication:
+    """Publish one message for one report. A ClientError propagates: the caller must fail."""
+    fitted = fit(report)
+    body = message(fitted)
+    title = subject(fitted)
+    answer = sns.publish(
+        TopicArn=topic_arn,
+        Subject=title,
+        Message=body,
+        MessageStructure="json",
+        MessageAttributes=attributes(fitted),
+    )
+    return Publication(
+        message_id=str(answer.get("MessageId", "")),
+        subject=title,
+        trimmed=fitted is not report,
+        size=len(body.encode()),
+    )
+
+
+class Notifier:
+    """The NOTIFY_ON policy in front of `publish`, for one topic."""
+
+    def __init__(self, sns: Any, topic_arn: str, notify_on: str = "findings") -> None:
+        self.sns = sns
+        self.topic_arn = topic_arn
+        self.notify_on = notify_on
+
+    def deliver(self, report: dict[str, Any]) -> Publication | None:
+        """Publish when the policy says so; None when the report is not for publishing."""
+        if not should_publish(report, self.notify_on):
+            return None
+        return publish(self.sns, self.topic_arn, report)
+
+
+def _size(report: dict[str, Any]) -> int:
+    body = message(report)
+    attrs = sum(
+        len(name) + len(value["DataType"]) + len(value["StringValue"])
+        for name, value in attributes(report).items()
+    )
+    return len(body.encode()) + attrs
+
+
+def _ascii(value: str) -> str:
+    """Printable ASCII on one line: SNS subjects and attribute values accept nothing else."""
+    return " ".join(_UNPRINTABLE.sub("?", value).split())
+
+
+def _bounded_text(text: str, limit: int) -> str:
+    if len(text.encode()) <= limit:
+        return text
+    kept: list[str] = []
+    used = 0
+    lines = text.split("\n")
+    for index, line in enumerate(lines):
+        size = len(line.encode()) + 1
+        if used + size > limit - 200:
+            kept.append(
+                f"... {len(lines) - index} more line(s): the JSON report has every finding."
+            )
+            break
+        kept.append(line)
+        used += size
+    return "\n".join(kept)

@@ -1,0 +1,234 @@
+"""Optional export to Security Hub: one ASFF finding per (job, check), updated on re-runs.
+
+Each finding's Id is derived from the job ARN and the check ID, so checking a job again
+updates the same finding instead of adding one. A check that fails is imported ACTIVE with
+Compliance FAILED (NOT_AVAILABLE for CHECK_ERROR: the check could not run); a check that
+passes is imported with Compliance PASSED and RecordState ARCHIVED, which resolves a
+finding an earlier run reported (Security Hub moves its workflow to RESOLVED), the way
+Prowler reports passed checks. Only BatchImportFindings is used: no read permission needed.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from ir_vpc_guard.checks.registry import CATALOGUE
+from ir_vpc_guard.findings import CHECK_ERROR, Severity
+
+SECURITY_HUB_ACTIONS = ("securityhub:BatchImportFindings",)
+BATCH = 100  # BatchImportFindings accepts at most 100 findings per call
+ASFF_VERSION = "2018-10-08"
+MAX_RESOURCES = 32
+MAX_TITLE = 256
+MAX_DESCRIPTION = 1024
+MAX_RECOMMENDATION = 512
+NETWORK_CHECKS = re.compile(r"(SG_|NACL_|S3_ENDPOINT|VPC_DNS|VPC_CUSTOM_DNS|SUBNET_IP)")
+# ID prefix -> (ASFF resource type, ARN resource path)
+EC2_RESOURCES = {
+    "subnet-": ("AwsEc2Subnet", "subnet"),
+    "sg-": ("AwsEc2SecurityGroup", "security-group"),
+    "vpc-": ("AwsEc2Vpc", "vpc"),
+    "vpce-": ("Other", "vpc-endpoint"),
+    "rtb-": ("AwsEc2RouteTable", "route-table"),
+    "acl-": ("AwsEc2NetworkAcl", "network-acl"),
+    "dopt-": ("Other", "dhcp-options"),
+}
+ARN_RESOURCES = {"iam": "AwsIamRole", "s3": "AwsS3Bucket", "ecr": "AwsEcrRepository"}
+# Checks whose resources are plain names: buckets and repositories.
+BUCKET_CHECKS = frozenset({"MODEL_ARTIFACT_VPC_RESTRICTED", "SAMPLE_PAYLOAD_VPC_RESTRICTED"})
+REPOSITORY_CHECKS = frozenset({"IMAGE_VPC_RESTRICTED"})
+
+
+@dataclass
+class ExportResult:
+    imported: int = 0
+    failed: list[dict[str, Any]] = field(default_factory=list)
+    calls: int = 0
+
+
+def partition(region: str) -> str:
+    if region.startswith("cn-"):
+        return "aws-cn"
+    if region.startswith("us-gov-"):
+        return "aws-us-gov"
+    return "aws"
+
+
+def product_arn(region: str, account: str) -> str:
+    """The default product ARN a custom integration imports its own findings under."""
+    return f"arn:{partition(region)}:securityhub:{region}:{account}:product/{account}/default"
+
+
+def job_arn(report: dict[str, Any]) -> str | None:
+    """The job's ARN from the report, or built from its name when the event had none."""
+    job = report.get("job") or {}
+    if job.get("arn"):
+        return str(job["arn"])
+    if not job.get("name") or report.get("account") == "unknown":
+        return None
+    region, account = report["region"], report["account"]
+    return (
+        f"arn:{partition(region)}:sagemaker:{region}:{account}:"
+        f"inference-recommendations-job/{job['name']}"
+    )
+
+
+def finding_id(arn: str, check_id: str) -> str:
+    """Deterministic: the same job and check always give the same Id."""
+    return f"{arn}/ir-vpc-guard/{check_id}"
+
+
+def asff_findings(report: dict[str, Any], now: datetime | None = None) -> list[dict[str, Any]]:
+    """The ASFF findings for one checked report: failed checks, then passed ones."""
+    arn = job_arn(report)
+    if report.get("outcome") == "SKIPPED" or arn is None:
+        return []
+    stamp = _timestamp(now or datetime.now(UTC))
+    by_check: dict[str, list[dict[str, Any]]] = {}
+    for finding in report.get("findings", []):
+        by_check.setdefault(str(finding["checkId"]), []).append(finding)
+    out = [_failed(report, arn, check_id, found, stamp) for check_id, found in by_check.items()]
+    passed = (report.get("summary") or {}).get("checks", {}).get("passed", [])
+    out.extend(_passed(report, arn, str(check_id), stamp) for check_id in passed)
+    return out
+
+
+def export(securityhub: Any, report: dict[str, Any]) -> ExportResult:
+    """Import the report's findings in batches of 100. ClientErrors propagate."""
+    result = ExportResult()
+    findings = asff_findings(report)
+    for start in range(0, len(findings), BATCH):
+        answer = securityhub.batch_import_findings(Findings=findings[start : start + BATCH])
+        result.calls += 1
+        result.imported += int(answer.get("SuccessCount", 0))
+        result.failed.extend(answer.get("FailedFindings", []))
+    return result
+
+
+def _base(
+    report: dict[str, Any], arn: str, check_id: str, stamp: str, severity: str
+) -> dict[str, Any]:
+    region, account = report["region"], report["account"]
+    check = CATALOGUE.get(check_id)
+    kind = "Software and Configuration Checks/AWS Security Best Practices"
+    if NETWORK_CHECKS.match(check_id):
+        kind += "/Network Reachability"
+    return {
+        "SchemaVersion": ASFF_VERSION,
+        "Id": finding_id(arn, check_id),
+        "ProductArn": product_arn(region, account),
+        "GeneratorId": f"ir-vpc-guard/{check_id}",
+        "AwsAccountId": account,
+        "Region": region,
+        "Types": [kind],
+        "CreatedAt": stamp,
+        "UpdatedAt": stamp,
+        "LastObservedAt": stamp,
+        "Severity": {"Label": severity, "Original": severity},
+        "Title": _cut(check.title if check else check_id, MAX_TITLE),
+        "ProductName": "IR VPC Guard",
+        "CompanyName": "IR VPC Guard",
+        "ProductFields": {
+            "ir-vpc-guard/checkId": check_id,
+            "ir-vpc-guard/outcome": str(report.get("outcome")),
+            "ir-vpc-guard/eventId": _cut(str(report.get("eventId")), 128),
+            "ir-vpc-guard/trigger": str(report.get("trigger", "event")),
+            "ir-vpc-guard/mode": str(report.get("mode", "report")),
+        },
+    }
+
+
+def _failed(
+    report: dict[str, Any], arn: str, check_id: str, found: list[dict[str, Any]], stamp: str
+) -> dict[str, Any]:
+    severity = max((Severity(f["severity"]) for f in found), key=lambda s: s.rank).value
+    out = _base(report, arn, check_id, stamp, severity)
+    out["Title"] = _cut(str(found[0].get("title") or out["Title"]), MAX_TITLE)
+    out["Description"] = _cut(" ".join(str(f.get("detail", "")) for f in found), MAX_DESCRIPTION)
+    remediation = found[0].get("remediation") or {}
+    text = " ".join(
+        part
+        for part in (
+            f"{remediation.get('status', '')}: {remediation.get('reason', '')}".strip(": "),
+            f"Run: {remediation['command']}" if remediation.get("command") else "",
+        )
+        if part
+    )
+    if text:
+        out["Remediation"] = {"Recommendation": {"Text": _cut(text, MAX_RECOMMENDATION)}}
+    ids = [str(r) for f in found for r in f.get("resources", [])]
+    out["Resources"] = _resources(report, arn, [_named(check_id, i, report) for i in ids])
+    out["Compliance"] = {"Status": "NOT_AVAILABLE" if check_id == CHECK_ERROR else "FAILED"}
+    out["RecordState"] = "ACTIVE"
+    out["Workflow"] = {"Status": "NEW"}
+    out["ProductFields"]["ir-vpc-guard/remediationStatus"] = str(remediation.get("status", ""))
+    return out
+
+
+def _passed(report: dict[str, Any], arn: str, check_id: str, stamp: str) -> dict[str, Any]:
+    out = _base(report, arn, check_id, stamp, Severity.INFORMATIONAL.value)
+    out["Description"] = _cut(
+        f"{check_id} passed when the job was checked again ({report.get('outcome')}).",
+        MAX_DESCRIPTION,
+    )
+    out["Resources"] = _resources(report, arn, [])
+    out["Compliance"] = {"Status": "PASSED"}
+    out["RecordState"] = "ARCHIVED"
+    out["Workflow"] = {"Status": "RESOLVED"}
+    return out
+
+
+def _resources(report: dict[str, Any], arn: str, ids: list[str]) -> list[dict[str, Any]]:
+    """The job first, then its VPC, then each resource a finding names (typed when known)."""
+    region, account = report["region"], report["account"]
+    part = partition(region)
+    vpc = (report.get("job") or {}).get("vpc")
+    out: dict[str, dict[str, Any]] = {
+        arn: {"Type": "Other", "Id": arn, "Partition": part, "Region": region}
+    }
+    for value in [*([vpc] if vpc else []), *ids]:
+        resource = _resource(value, part, region, account)
+        if resource is not None:
+            out.setdefault(resource["Id"], resource)
+    return list(out.values())[:MAX_RESOURCES]
+
+
+def _named(check_id: str, value: str, report: dict[str, Any]) -> str:
+    """Bucket and repository names as ARNs, so they become typed resources."""
+    part = partition(str(report["region"]))
+    if check_id in BUCKET_CHECKS and re.fullmatch(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]", value):
+        return f"arn:{part}:s3:::{value}"
+    if check_id in REPOSITORY_CHECKS and re.fullmatch(r"[a-z0-9][a-z0-9._/-]{0,255}", value):
+        return f"arn:{part}:ecr:{report['region']}:{report['account']}:repository/{value}"
+    return value
+
+
+def _resource(value: str, part: str, region: str, account: str) -> dict[str, Any] | None:
+    for prefix, (kind, path) in EC2_RESOURCES.items():
+        if value.startswith(prefix) and re.fullmatch(r"[a-z]+-[0-9a-f]{8,17}", value):
+            return {
+                "Type": kind,
+                "Id": f"arn:{part}:ec2:{region}:{account}:{path}/{value}",
+                "Partition": part,
+                "Region": region,
+            }
+    if value.startswith("arn:"):
+        service = value.split(":")[2] if value.count(":") >= 5 else ""
+        return {
+            "Type": ARN_RESOURCES.get(service, "Other"),
+            "Id": value,
+            "Partition": part,
+            "Region": region,
+        }
+    return None  # CIDRs, API names: they are in the description, not resources
+
+
+def _timestamp(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."

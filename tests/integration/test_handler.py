@@ -1,0 +1,206 @@
+"""The Lambda handler end to end on moto: event → report → SNS → an SQS subscriber."""
+
+from __future__ import annotations
+
+import copy
+import json
+from typing import Any
+
+import jsonschema
+import pytest
+
+from ir_vpc_guard.report import load_schema
+from ir_vpc_guard.sandbox import build_world
+from ir_vpc_guard.settings import SettingsError
+from tests.conftest import REGION, load_event
+from tests.lambda_context import (
+    ACCOUNT,
+    FakeContext,
+    Inbox,
+    create_table,
+    emf_blobs,
+    load_handler,
+    metric_names,
+)
+
+
+@pytest.fixture
+def inbox(aws: Any) -> Inbox:
+    return Inbox(aws)
+
+
+@pytest.fixture
+def table(aws: Any) -> str:
+    return create_table(aws)
+
+
+@pytest.fixture
+def broken_event(aws: Any) -> dict[str, Any]:
+    """A world without the S3 gateway endpoint: the job fails S3_ENDPOINT_MISSING."""
+    return build_world(aws, REGION, with_endpoint=False).event(load_event("good_job"))
+
+
+def sent_messages(app: Any) -> list[dict[str, Any]]:
+    """Record every sns:Publish the handler makes, as the API parameters."""
+    sent: list[dict[str, Any]] = []
+
+    def record(params: dict[str, Any], **_: Any) -> None:
+        sent.append(copy.deepcopy(params))
+
+    app.SNS.meta.events.register("provide-client-params.sns.Publish", record)
+    return sent
+
+
+def test_compliant_job_passes_and_is_not_published_by_default(
+    monkeypatch: pytest.MonkeyPatch, good_event: dict[str, Any], inbox: Inbox, table: str
+) -> None:
+    app = load_handler(monkeypatch, TOPIC_ARN=inbox.topic_arn, IDEMPOTENCY_TABLE=table)
+    report = app.lambda_handler(good_event, FakeContext())
+    assert report["outcome"] == "PASS" and report["findings"] == []
+    assert inbox.envelopes() == []
+
+
+def test_notify_on_all_publishes_a_pass(
+    monkeypatch: pytest.MonkeyPatch, good_event: dict[str, Any], inbox: Inbox
+) -> None:
+    app = load_handler(monkeypatch, TOPIC_ARN=inbox.topic_arn, NOTIFY_ON="all")
+    report = app.lambda_handler(good_event, FakeContext())
+    [envelope] = inbox.envelopes()
+    assert report["outcome"] == "PASS"
+    assert envelope["Subject"] == f"IR VPC Guard PASS: demo-ir-job in {ACCOUNT}"
+    assert envelope["MessageAttributes"]["outcome"] == {"Type": "String", "Value": "PASS"}
+    assert envelope["MessageAttributes"]["maxSeverity"]["Value"] == "NONE"
+
+
+def test_broken_world_fails_with_one_message_for_every_subscriber(
+    monkeypatch: pytest.MonkeyPatch, broken_event: dict[str, Any], inbox: Inbox, table: str
+) -> None:
+    app = load_handler(monkeypatch, TOPIC_ARN=inbox.topic_arn, IDEMPOTENCY_TABLE=table)
+    sent = sent_messages(app)
+    report = app.lambda_handler(broken_event, FakeContext())
+    assert report["outcome"] == "FAIL"
+    assert [f["checkId"] for f in report["findings"]] == ["S3_ENDPOINT_MISSING"]
+
+    [envelope] = inbox.envelopes()  # exactly one message for the job, not one per finding
+    subject = envelope["Subject"]
+    assert len(subject) < 100 and subject.isascii() and subject.isprintable()
+    assert "FAIL" in subject and "demo-ir-job" in subject and ACCOUNT in subject
+    assert envelope["MessageAttributes"] == {
+        "outcome": {"Type": "String", "Value": "FAIL"},
+        "maxSeverity": {"Type": "String", "Value": "HIGH"},
+        "account": {"Type": "String", "Value": ACCOUNT},
+        "trigger": {"Type": "String", "Value": "event"},
+    }
+    delivered = json.loads(envelope["Message"])  # the SQS body's Message: the JSON report
+    jsonschema.validate(delivered, load_schema())
+    assert delivered == report
+
+    [params] = sent
+    assert params["MessageStructure"] == "json"
+    bodies = json.loads(params["Message"])
+    assert set(bodies) == {"default", "email", "sqs", "lambda", "https"}
+    assert bodies["default"] == bodies["email"]
+    for protocol in ("sqs", "lambda", "https"):
+        assert json.loads(bodies[protocol]) == report
+    text = bodies["email"]
+    assert not text.lstrip().startswith("{")  # a person's text, not JSON
+    finding_lines = [line for line in text.splitlines() if line.startswith("- [")]
+    assert finding_lines == [f"- [HIGH] S3_ENDPOINT_MISSING: {report['findings'][0]['detail']}"]
+    assert report["job"]["vpc"] in text and "create-vpc-endpoint" in text
+
+
+def test_metrics_name_the_outcome_findings_and_remediations(
+    monkeypatch: pytest.MonkeyPatch,
+    broken_event: dict[str, Any],
+    inbox: Inbox,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    app = load_handler(monkeypatch, TOPIC_ARN=inbox.topic_arn)
+    capsys.readouterr()
+    app.lambda_handler(broken_event, FakeContext())
+    blobs = emf_blobs(capsys.readouterr().out)
+    values = metric_names(blobs)
+    assert values["Outcome_FAIL"] == 1.0
+    assert values["Finding_S3_ENDPOINT_MISSING"] == 1.0
+    assert values["Severity_HIGH"] == 1.0
+    assert values["RemediationsApplied"] == 0.0 and values["RemediationsFailed"] == 0.0
+    assert values["ReportsPublished"] == 1.0
+    report_blob = next(b for b in blobs if "Outcome_FAIL" in b)
+    directive = report_blob["_aws"]["CloudWatchMetrics"][0]
+    assert directive["Namespace"] == "IrVpcGuard"
+    assert directive["Dimensions"] == [["service"]]  # no per-job dimension: alarms can key on it
+
+
+def test_apply_mode_counts_the_applied_remediation(
+    monkeypatch: pytest.MonkeyPatch,
+    broken_event: dict[str, Any],
+    inbox: Inbox,
+    table: str,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    app = load_handler(
+        monkeypatch,
+        TOPIC_ARN=inbox.topic_arn,
+        IDEMPOTENCY_TABLE=table,
+        REMEDIATION_MODE="apply",
+    )
+    capsys.readouterr()
+    report = app.lambda_handler(broken_event, FakeContext())
+    values = metric_names(emf_blobs(capsys.readouterr().out))
+    assert report["outcome"] == "REMEDIATED"
+    assert values["Outcome_REMEDIATED"] == 1.0
+    assert values["RemediationsApplied"] >= 1.0
+    [envelope] = inbox.envelopes()  # something was changed: published under "findings"
+    assert envelope["MessageAttributes"]["outcome"]["Value"] == "REMEDIATED"
+
+
+@pytest.mark.parametrize(
+    "event",
+    [
+        None,
+        [],
+        "not an event",
+        {},
+        {"detail": "not a record"},
+        {"detail": {"eventID": {"nested": True}}, "source": "aws.sagemaker"},
+        load_event("unrelated_event"),
+        load_event("failed_call"),
+        load_event("no_vpc_config"),
+    ],
+    ids=["null", "list", "string", "empty", "bad-detail", "odd-id", "unrelated", "failed", "novpc"],
+)
+def test_malformed_or_unrelated_events_are_skipped_not_raised(
+    monkeypatch: pytest.MonkeyPatch, aws: Any, inbox: Inbox, table: str, event: Any
+) -> None:
+    app = load_handler(
+        monkeypatch, TOPIC_ARN=inbox.topic_arn, IDEMPOTENCY_TABLE=table, NOTIFY_ON="all"
+    )
+    report = app.lambda_handler(event, FakeContext())
+    assert report["outcome"] == "SKIPPED" and report["reason"]
+    jsonschema.validate(report, load_schema())
+    [envelope] = inbox.envelopes()  # NOTIFY_ON=all: even a skipped event is said
+    assert envelope["Subject"].startswith("IR VPC Guard SKIPPED: ")
+
+
+def test_event_about_another_account_is_skipped(
+    monkeypatch: pytest.MonkeyPatch, good_event: dict[str, Any], inbox: Inbox
+) -> None:
+    foreign = copy.deepcopy(good_event)
+    foreign["account"] = foreign["detail"]["recipientAccountId"] = "210987654321"
+    app = load_handler(monkeypatch, TOPIC_ARN=inbox.topic_arn)
+    report = app.lambda_handler(foreign, FakeContext())
+    assert report["outcome"] == "SKIPPED" and "another account" in report["reason"]
+
+
+def test_without_a_topic_the_report_is_returned(
+    monkeypatch: pytest.MonkeyPatch, broken_event: dict[str, Any]
+) -> None:
+    app = load_handler(monkeypatch, TOPIC_ARN=None, IDEMPOTENCY_TABLE=None)
+    assert app.SNS is None
+    report = app.lambda_handler(broken_event, FakeContext())
+    assert report["outcome"] == "FAIL"
+
+
+def test_a_bad_setting_fails_the_cold_start(monkeypatch: pytest.MonkeyPatch, aws: Any) -> None:
+    with pytest.raises(SettingsError, match="NOTIFY_ON"):
+        load_handler(monkeypatch, NOTIFY_ON="sometimes")

@@ -1,0 +1,131 @@
+"""The catch-up schedule through the handler: a job whose CloudTrail event was lost is
+checked and published once; a job handled through its event is not checked again.
+
+moto lacks the Inference Recommender job APIs (MOTO_NOTES §9): FakeRecommender answers
+List/DescribeInferenceRecommendationsJob(s) on the handler's session; all else is moto."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
+
+from ir_vpc_guard.sandbox import World
+from tests.conftest import REGION, load_event
+from tests.integration.fake_recommender import FakeRecommender
+from tests.lambda_context import (
+    ACCOUNT,
+    FakeContext,
+    Inbox,
+    create_table,
+    emf_blobs,
+    follow_stdout,
+    load_handler,
+    metric_names,
+)
+
+SCHEDULE = {
+    "version": "0",
+    "id": "5e3b1c1a-2f4d-4b8e-9d6a-7c8b9a0f1e2d",
+    "detail-type": "Scheduled Event",
+    "source": "aws.events",
+    "account": ACCOUNT,
+    "time": "2026-11-24T12:15:00Z",
+    "region": REGION,
+    "resources": [f"arn:aws:events:{REGION}:{ACCOUNT}:rule/ir-vpc-guard-sweep"],
+    "detail": {},
+}
+
+
+@pytest.fixture
+def setup(
+    aws: Any, world: World, monkeypatch: pytest.MonkeyPatch
+) -> tuple[Any, Inbox, FakeRecommender]:
+    inbox = Inbox(aws)
+    table = create_table(aws)
+    app = load_handler(
+        monkeypatch, TOPIC_ARN=inbox.topic_arn, IDEMPOTENCY_TABLE=table, NOTIFY_ON="all"
+    )
+    return app, inbox, FakeRecommender(app.SESSION)
+
+
+def jobs_published(inbox: Inbox) -> list[tuple[str, str]]:
+    return [
+        (report["job"]["name"], report["trigger"])
+        for report in (json.loads(e["Message"]) for e in inbox.envelopes())
+    ]
+
+
+def test_lost_event_is_caught_once_and_an_evented_job_is_left_alone(
+    setup: tuple[Any, Inbox, FakeRecommender],
+    world: World,
+    good_event: dict[str, Any],
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    app, inbox, fake = setup
+    fake.add(world, "demo-ir-job")  # its event arrives
+    fake.add(world, "lost-event-job")  # its event never does
+    fake.add(world, "finished-job", status="COMPLETED")
+    report = app.lambda_handler(good_event, FakeContext())
+    assert report["job"]["arn"].endswith("/demo-ir-job")
+    assert jobs_published(inbox) == [("demo-ir-job", "event")]
+
+    capsys.readouterr()
+    summary = app.lambda_handler(SCHEDULE, FakeContext())
+    out = capsys.readouterr().out
+    assert summary["listed"] == 2 and summary["alreadyChecked"] == 1
+    assert summary["checked"] == [{"job": "lost-event-job", "outcome": "PASS"}]
+    assert jobs_published(inbox) == [("lost-event-job", "sweep")]
+    assert metric_names(emf_blobs(out))["SweepFoundJobs"] == 1.0
+    assert fake.calls.count("DescribeInferenceRecommendationsJob") == 1
+
+    again = app.lambda_handler(SCHEDULE, FakeContext())  # the next run finds nothing new
+    assert again["checked"] == [] and again["alreadyChecked"] == 2
+    assert jobs_published(inbox) == []
+    assert fake.calls.count("DescribeInferenceRecommendationsJob") == 1
+
+
+def test_sweep_logs_carry_the_schedule_id_and_each_job(
+    setup: tuple[Any, Inbox, FakeRecommender], world: World, capsys: pytest.CaptureFixture[str]
+) -> None:
+    app, _, fake = setup
+    fake.add(world, "lost-event-job")
+    follow_stdout(app)
+    capsys.readouterr()
+    app.lambda_handler(SCHEDULE, FakeContext())
+    lines = [json.loads(x) for x in capsys.readouterr().out.splitlines() if '"level"' in x]
+    assert {line["correlation_id"] for line in lines} == {SCHEDULE["id"]}
+    report_line = next(line for line in lines if line["message"] == "report")
+    assert report_line["job"] == "lost-event-job" and report_line["trigger"] == "sweep"
+    assert next(line for line in lines if line["message"] == "sweep done")["job"] == "sweep"
+
+
+def test_sweep_publish_failure_fails_the_run_and_the_next_run_retries(
+    setup: tuple[Any, Inbox, FakeRecommender], world: World
+) -> None:
+    app, inbox, fake = setup
+    fake.add(world, "lost-event-job")
+
+    def down(**_: Any) -> None:
+        raise ClientError({"Error": {"Code": "InternalError", "Message": "x"}}, "Publish")
+
+    app.SNS.meta.events.register("before-call.sns.Publish", down)
+    with pytest.raises(app.DeliveryError) as failure:
+        app.lambda_handler(SCHEDULE, FakeContext())
+    assert isinstance(failure.value.__cause__, ClientError)
+    app.SNS.meta.events.unregister("before-call.sns.Publish", down)
+    summary = app.lambda_handler(SCHEDULE, FakeContext())
+    assert summary["checked"] == [{"job": "lost-event-job", "outcome": "PASS"}]
+    assert jobs_published(inbox) == [("lost-event-job", "sweep")]
+
+
+def test_an_event_is_not_mistaken_for_the_schedule(
+    setup: tuple[Any, Inbox, FakeRecommender],
+) -> None:
+    app, _, fake = setup
+    spoofed = {**load_event("unrelated_event"), "detail-type": "Scheduled Event"}
+    report = app.lambda_handler(spoofed, FakeContext())
+    assert report["outcome"] == "SKIPPED"
+    assert fake.calls == []

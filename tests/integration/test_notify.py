@@ -1,0 +1,188 @@
+"""SNS delivery rules: the subject, the attributes, the policy, and SNS's 256 KB limit
+(moto refuses a longer message with "Message too long", as SNS does)."""
+
+from __future__ import annotations
+
+import copy
+import json
+from typing import Any
+
+import jsonschema
+import pytest
+
+from ir_vpc_guard import notify
+from ir_vpc_guard.report import load_schema
+from tests.lambda_context import Inbox
+
+REPORT: dict[str, Any] = {
+    "schemaVersion": "1.0",
+    "guardrailVersion": "0.1.0",
+    "generatedAt": "2026-11-24T12:00:00+00:00",
+    "eventId": "0d2a43d4-5c1e-4f0b-9a53-1e2f3a4b5c6d",
+    "account": "123456789012",
+    "region": "us-east-1",
+    "trigger": "event",
+    "mode": "report",
+    "outcome": "FAIL",
+    "job": {
+        "name": "demo-ir-job",
+        "arn": "arn:aws:sagemaker:us-east-1:123456789012:inference-recommendations-job/demo-ir-job",
+        "subnets": ["subnet-0123456789abcdef0"],
+        "securityGroups": ["sg-0123456789abcdef0"],
+        "vpc": "vpc-0123456789abcdef0",
+    },
+    "summary": {
+        "findings": 1,
+        "maxSeverity": "HIGH",
+        "bySeverity": {"HIGH": 1},
+        "checks": {"passed": [], "failed": ["SG_EGRESS_S3_MISSING"]},
+    },
+    "findings": [
+        {
+            "checkId": "SG_EGRESS_S3_MISSING",
+            "severity": "HIGH",
+            "title": "The job's security groups do not allow HTTPS to S3",
+            "resources": ["sg-0123456789abcdef0"],
+            "detail": "No egress rule of sg-0123456789abcdef0 allows TCP 443 to pl-63a5400a.",
+            "evidence": {"rules": []},
+            "remediation": {
+                "action": "add-s3-egress-rule",
+                "status": "PLANNED",
+                "reason": "Add an egress rule to the S3 prefix list on TCP 443.",
+                "command": "aws ec2 authorize-security-group-egress --group-id "
+                "sg-0123456789abcdef0",
+            },
+        }
+    ],
+}
+
+
+def report_with(findings: int, evidence_bytes: int) -> dict[str, Any]:
+    report = copy.deepcopy(REPORT)
+    template = report["findings"][0]
+    report["findings"] = []
+    for n in range(findings):
+        finding = copy.deepcopy(template)
+        finding["detail"] = f"Finding {n}: " + template["detail"]
+        finding["evidence"] = {"rules": ["x" * 64] * (evidence_bytes // 64)}
+        report["findings"].append(finding)
+    report["summary"]["findings"] = findings
+    report["summary"]["bySeverity"] = {"HIGH": findings}
+    return report
+
+
+@pytest.mark.parametrize(
+    ("outcome", "findings_policy", "all_policy"),
+    [
+        ("PASS", False, True),
+        ("SKIPPED", False, True),
+        ("FAIL", True, True),
+        ("ERROR", True, True),
+        ("REMEDIATED", True, True),
+        ("PARTIAL", True, True),
+    ],
+)
+def test_notify_policy(outcome: str, findings_policy: bool, all_policy: bool) -> None:
+    report = {**REPORT, "outcome": outcome}
+    assert notify.should_publish(report, "findings") is findings_policy
+    assert notify.should_publish(report, "all") is all_policy
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "demo-ir-job",
+        "a" * 63,
+        "jöb-ünïcode-名前-\u202e-\x00-\n-tab\there",
+        "\n  leading-space",
+        None,
+    ],
+)
+@pytest.mark.parametrize("outcome", ["REMEDIATED", "SKIPPED", "FAIL"])
+def test_subject_is_short_printable_ascii(name: str | None, outcome: str) -> None:
+    report = {**REPORT, "outcome": outcome, "job": {"name": name}}
+    subject = notify.subject(report)
+    assert len(subject) < 100
+    assert subject.isascii() and subject.isprintable() and "\n" not in subject
+    assert subject[0].isalnum()
+    assert outcome in subject and "123456789012" in subject
+    if name == "demo-ir-job":
+        assert subject == f"IR VPC Guard {outcome}: demo-ir-job in 123456789012"
+    if name and len(name) == 63:  # the longest job name: whole when it fits, else cut
+        whole = name in subject
+        assert whole or subject.endswith("... in 123456789012")
+        assert whole is (outcome == "FAIL")
+
+
+def test_attributes_route_by_outcome_severity_and_account() -> None:
+    assert notify.attributes(REPORT) == {
+        "outcome": {"DataType": "String", "StringValue": "FAIL"},
+        "maxSeverity": {"DataType": "String", "StringValue": "HIGH"},
+        "account": {"DataType": "String", "StringValue": "123456789012"},
+        "trigger": {"DataType": "String", "StringValue": "event"},
+    }
+
+
+def test_email_text_says_what_to_do_in_one_line_per_finding() -> None:
+    text = notify.email_text(report_with(3, 0))
+    assert text.splitlines()[0] == "FAIL: demo-ir-job in 123456789012/us-east-1"
+    assert "does not meet every requirement" in text
+    assert len([line for line in text.splitlines() if line.startswith("- [HIGH]")]) == 3
+    assert "authorize-security-group-egress" in text
+    assert REPORT["job"]["arn"] in text
+
+
+def test_small_report_is_sent_whole(aws: Any) -> None:
+    inbox = Inbox(aws)
+    sent = notify.publish(aws.client("sns"), inbox.topic_arn, REPORT)
+    [envelope] = inbox.envelopes()
+    assert not sent.trimmed and sent.message_id == envelope["MessageId"]
+    assert json.loads(envelope["Message"]) == REPORT
+
+
+def test_huge_evidence_is_trimmed_to_fit_and_the_text_says_so(aws: Any) -> None:
+    inbox = Inbox(aws)
+    report = report_with(5, 60_000)  # ~300 kB of evidence, sent three times over
+    with pytest.raises(Exception, match="too long"):  # what SNS (and moto) do untrimmed
+        aws.client("sns").publish(
+            TopicArn=inbox.topic_arn,
+            Message=notify.message(report),
+            MessageStructure="json",
+        )
+    sent = notify.publish(aws.client("sns"), inbox.topic_arn, report)
+    assert sent.trimmed and sent.size <= notify.MESSAGE_BUDGET_BYTES
+    [envelope] = inbox.envelopes()
+    delivered = json.loads(envelope["Message"])
+    jsonschema.validate(delivered, load_schema())
+    assert len(delivered["findings"]) == 5  # every finding kept, only the evidence went
+    assert all("trimmed" in f["evidence"] for f in delivered["findings"])
+    assert delivered["trimmed"] == {"evidence": True, "findingsOmitted": 0}
+    assert delivered["summary"] == report["summary"]
+    text = json.loads(notify.message(notify.fit(report)))["email"]
+    assert "too large for SNS" in text and "evidence was removed" in text
+    assert report["findings"][0]["evidence"]["rules"]  # the caller's report is untouched
+
+
+def test_too_many_findings_keeps_the_most_severe_that_fit(aws: Any) -> None:
+    inbox = Inbox(aws)
+    report = report_with(2000, 0)
+    report["findings"][0]["severity"] = "CRITICAL"
+    sent = notify.publish(aws.client("sns"), inbox.topic_arn, report)
+    [envelope] = inbox.envelopes()
+    delivered = json.loads(envelope["Message"])
+    jsonschema.validate(delivered, load_schema())
+    kept = len(delivered["findings"])
+    assert sent.trimmed and 0 < kept < 2000
+    assert delivered["trimmed"]["findingsOmitted"] == 2000 - kept
+    assert delivered["findings"][0]["severity"] == "CRITICAL"
+    assert delivered["summary"]["findings"] == 2000  # the true count
+    text = json.loads(notify.message(notify.fit(report)))["email"]
+    assert f"{2000 - kept} finding(s) were left out" in text
+
+
+def test_notifier_skips_quiet_reports(aws: Any) -> None:
+    inbox = Inbox(aws)
+    notifier = notify.Notifier(aws.client("sns"), inbox.topic_arn)
+    assert notifier.deliver({**REPORT, "outcome": "PASS"}) is None
+    assert notifier.deliver(REPORT) is not None
+    assert len(inbox.envelopes()) == 1

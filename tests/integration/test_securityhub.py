@@ -1,0 +1,172 @@
+"""Security Hub export on moto (which implements BatchImportFindings as an upsert by Id, and
+GetFindings without filters, so the tests filter what it returns)."""
+
+from __future__ import annotations
+
+import copy
+import uuid
+from typing import Any
+
+import pytest
+
+from ir_vpc_guard import securityhub
+from ir_vpc_guard.requirements import s3_service_name
+from ir_vpc_guard.sandbox import build_world
+from tests.conftest import REGION, load_event
+from tests.lambda_context import ACCOUNT, FakeContext, Inbox, load_handler
+
+
+def ours(aws: Any) -> dict[str, dict[str, Any]]:
+    """Every finding IR VPC Guard imported, by Id."""
+    paginator = aws.client("securityhub").get_paginator("get_findings")
+    return {
+        f["Id"]: f
+        for page in paginator.paginate()
+        for f in page["Findings"]
+        if f["GeneratorId"].startswith("ir-vpc-guard/")
+    }
+
+
+@pytest.fixture
+def setup(aws: Any, monkeypatch: pytest.MonkeyPatch) -> tuple[Any, Any, dict[str, Any]]:
+    aws.client("securityhub").enable_security_hub()
+    world = build_world(aws, REGION, with_endpoint=False)
+    inbox = Inbox(aws)
+    app = load_handler(monkeypatch, TOPIC_ARN=inbox.topic_arn, SECURITY_HUB="true")
+    return app, world, world.event(load_event("good_job"))
+
+
+def fresh(event: dict[str, Any]) -> dict[str, Any]:
+    """The same job seen through another event (a re-check, not a replay)."""
+    again = copy.deepcopy(event)
+    again["detail"]["eventID"] = str(uuid.uuid4())
+    return again
+
+
+def test_failed_check_is_imported_as_an_active_failed_finding(
+    aws: Any, setup: tuple[Any, Any, dict[str, Any]]
+) -> None:
+    app, world, event = setup
+    report = app.lambda_handler(event, FakeContext())
+    findings = ours(aws)
+    job_arn = report["job"]["arn"]
+    failed = findings[f"{job_arn}/ir-vpc-guard/S3_ENDPOINT_MISSING"]
+    assert failed["ProductArn"] == (
+        f"arn:aws:securityhub:{REGION}:{ACCOUNT}:product/{ACCOUNT}/default"
+    )
+    assert failed["GeneratorId"] == "ir-vpc-guard/S3_ENDPOINT_MISSING"
+    assert failed["AwsAccountId"] == ACCOUNT and failed["SchemaVersion"] == "2018-10-08"
+    assert failed["Severity"]["Label"] == "HIGH"
+    assert failed["Compliance"] == {"Status": "FAILED"}
+    assert failed["RecordState"] == "ACTIVE" and failed["Workflow"] == {"Status": "NEW"}
+    assert failed["Types"][0].startswith("Software and Configuration Checks/")
+    assert failed["Resources"][0] == {
+        "Type": "Other",
+        "Id": job_arn,
+        "Partition": "aws",
+        "Region": REGION,
+    }
+    assert {
+        "Type": "AwsEc2Vpc",
+        "Id": f"arn:aws:ec2:{REGION}:{ACCOUNT}:vpc/{world.vpc_id}",
+        "Partition": "aws",
+        "Region": REGION,
+    } in failed["Resources"]
+    assert "create-vpc-endpoint" in failed["Remediation"]["Recommendation"]["Text"]
+    passed = report["summary"]["checks"]["passed"]
+    assert len(findings) == 1 + len(passed)
+    for check_id in passed:
+        archived = findings[f"{job_arn}/ir-vpc-guard/{check_id}"]
+        assert archived["Compliance"] == {"Status": "PASSED"}
+        assert archived["RecordState"] == "ARCHIVED"
+
+
+def test_a_rerun_updates_the_same_findings_and_a_fix_archives_them(
+    aws: Any, setup: tuple[Any, Any, dict[str, Any]]
+) -> None:
+    app, world, event = setup
+    app.lambda_handler(event, FakeContext())
+    first = ours(aws)
+    app.lambda_handler(fresh(event), FakeContext())
+    second = ours(aws)
+    assert second.keys() == first.keys()  # updated, not duplicated
+
+    aws.client("ec2").create_vpc_endpoint(  # someone fixes the VPC; the job is checked again
+        VpcId=world.vpc_id,
+        ServiceName=s3_service_name(REGION),
+        VpcEndpointType="Gateway",
+        RouteTableIds=world.route_table_ids,
+    )
+    report = app.lambda_handler(fresh(event), FakeContext())
+    assert report["outcome"] == "PASS"
+    third = ours(aws)
+    assert third.keys() == first.keys()
+    fixed = third[f"{report['job']['arn']}/ir-vpc-guard/S3_ENDPOINT_MISSING"]
+    assert fixed["Compliance"] == {"Status": "PASSED"}
+    assert fixed["RecordState"] == "ARCHIVED"
+    assert all(f["RecordState"] == "ARCHIVED" for f in third.values())
+
+
+def test_skipped_events_export_nothing(aws: Any, setup: tuple[Any, Any, dict[str, Any]]) -> None:
+    app, _, _ = setup
+    app.lambda_handler(load_event("no_vpc_config"), FakeContext())
+    assert ours(aws) == {}
+
+
+def test_findings_are_imported_100_per_call(aws: Any) -> None:
+    calls: list[int] = []
+    client = aws.client("securityhub")
+    client.enable_security_hub()
+    client.meta.events.register(
+        "provide-client-params.securityhub.BatchImportFindings",
+        lambda params, **_: calls.append(len(params["Findings"])),
+    )
+    report: dict[str, Any] = {
+        "eventId": "e",
+        "account": ACCOUNT,
+        "region": REGION,
+        "outcome": "FAIL",
+        "job": {"name": "many"},
+        "summary": {"checks": {"passed": [f"PASSED_{n}" for n in range(60)]}},
+        "findings": [
+            {
+                "checkId": f"CHECK_{n}",
+                "severity": "LOW",
+                "title": "t",
+                "detail": "d",
+                "resources": [f"subnet-{n:017x}", "10.0.0.0/24"],
+            }
+            for n in range(190)
+        ],
+    }
+    result = securityhub.export(client, report)
+    assert calls == [100, 100, 50] and result.calls == 3
+    assert result.imported == 250 and result.failed == []
+    ids = {f["Id"] for f in securityhub.asff_findings(report)}
+    job = f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:inference-recommendations-job/many"
+    assert f"{job}/ir-vpc-guard/CHECK_7" in ids and len(ids) == 250
+
+
+def test_check_error_is_not_available_and_names_no_api_as_resource() -> None:
+    report: dict[str, Any] = {
+        "eventId": "e",
+        "account": ACCOUNT,
+        "region": REGION,
+        "outcome": "ERROR",
+        "job": {"name": "j", "arn": "arn:aws:sagemaker:us-east-1:123456789012:x/j"},
+        "summary": {"checks": {}},
+        "findings": [
+            {
+                "checkId": "CHECK_ERROR",
+                "severity": "MEDIUM",
+                "title": "A check could not run because a read failed",
+                "detail": f"ec2:DescribeSubnets failed with {code}.",
+                "resources": ["ec2:DescribeSubnets"],
+            }
+            for code in ("AccessDenied", "Throttling")
+        ],
+    }
+    [finding] = securityhub.asff_findings(report)
+    assert finding["Compliance"] == {"Status": "NOT_AVAILABLE"}
+    assert [r["Id"] for r in finding["Resources"]] == [report["job"]["arn"]]
+    assert "AccessDenied" in finding["Description"] and "Throttling" in finding["Description"]
