@@ -11,7 +11,7 @@ export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(CURDIR)/.venv
 RUN := $(UV) run --locked --no-sync
 
-.PHONY: help venv lint typecheck test demo fuzz bench docs clean
+.PHONY: help venv lint typecheck test demo fuzz bench docs build clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -43,8 +43,24 @@ fuzz: venv ## 10,000 hypothesis-generated events through the pipeline (prints th
 	FUZZ_EXAMPLES=10000 $(RUN) pytest -p no:xdist tests/reliability/test_fuzz_events.py \
 		--hypothesis-show-statistics -q
 
+bench: venv ## API calls, waves, cold start and memory, against a naive baseline
+	$(RUN) python -m benchmarks.run
+
 docs: venv ## regenerate the README's tables from the code
 	$(RUN) python scripts/update_readme.py
+
+SAM_VERSION := 1.170.0
+SAM := $(CURDIR)/.tools/sam/bin/sam
+
+$(SAM): | $(UV)
+	$(UV) venv --quiet --python "$(PYTHON)" $(CURDIR)/.tools/sam
+	$(UV) pip install --quiet --python $(CURDIR)/.tools/sam/bin/python "aws-sam-cli==$(SAM_VERSION)"
+
+# No Docker: the layer's BuildMethod python3.13 builds with the python3.13 on PATH, and pip
+# fetches arm64 (manylinux aarch64) wheels for BuildArchitecture arm64.
+build: venv $(SAM) ## sam build (SAM CLI in .tools/sam), then check the built function and layer
+	PATH="$(dir $(PYTHON)):$$PATH" SAM_CLI_TELEMETRY=0 $(SAM) build --template-file template.yaml
+	SAM_BUILD_DIR=$(CURDIR)/.aws-sam/build $(RUN) pytest -p no:xdist tests/template/test_build.py
 
 clean: ## remove the environments
 	rm -rf .venv .tools .mypy_cache .pytest_cache .ruff_cache

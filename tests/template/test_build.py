@@ -1,0 +1,71 @@
+"""What `sam build` made: the layer carries the engine and Powertools for arm64, the function
+carries the handler. `make build` runs these right after the build (SAM_BUILD_DIR set);
+`make test` skips them rather than judge a build left over from another revision.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT
+from tests.template.cfn import load
+
+BUILD = os.environ.get("SAM_BUILD_DIR")
+pytestmark = pytest.mark.skipif(not BUILD, reason="checks a fresh `sam build`: run make build")
+ENGINE = ROOT / "layers" / "guardrail" / "ir_vpc_guard"
+LAYER_LIMIT_BYTES = 250 * 1024 * 1024  # Lambda: function and layers unzipped, together
+
+
+def built() -> Path:
+    assert BUILD
+    return Path(BUILD)
+
+
+def layer_python() -> Path:
+    return built() / "EngineLayer" / "python"
+
+
+def test_layer_holds_the_engine_package_as_in_the_repository() -> None:
+    sources = [p for p in ENGINE.rglob("*") if p.is_file() and "__pycache__" not in p.parts]
+    assert sources
+    for source in sources:
+        copy = layer_python() / "ir_vpc_guard" / source.relative_to(ENGINE)
+        assert copy.is_file(), f"{copy} missing from the layer"
+        assert copy.read_bytes() == source.read_bytes(), f"{copy} differs from {source}"
+
+
+def test_layer_holds_powertools_with_the_tracer() -> None:
+    assert (layer_python() / "aws_lambda_powertools" / "__init__.py").is_file()
+    assert (layer_python() / "aws_xray_sdk" / "__init__.py").is_file()
+
+
+def test_compiled_code_in_the_layer_is_for_arm64() -> None:
+    extensions = list(layer_python().rglob("*.so"))
+    assert [p for p in extensions if "x86_64" in p.name] == []
+    for extension in extensions:
+        header = extension.read_bytes()[:20]
+        assert header[:4] == b"\x7fELF"
+        assert int.from_bytes(header[18:20], "little") == 183, f"{extension} is not aarch64"
+
+
+def test_function_holds_the_handler() -> None:
+    function = built() / "GuardrailFunction"
+    assert (function / "app.py").is_file()
+    assert not (function / "ir_vpc_guard").exists(), "the engine ships in the layer only"
+
+
+def test_built_template_points_at_the_built_code_and_fits_lambdas_limit() -> None:
+    template = load(built() / "template.yaml")
+    resources = template["Resources"]
+    assert resources["GuardrailFunction"]["Properties"]["CodeUri"] == "GuardrailFunction"
+    assert resources["EngineLayer"]["Properties"]["ContentUri"] == "EngineLayer"
+    size = sum(
+        p.stat().st_size
+        for part in ("GuardrailFunction", "EngineLayer")
+        for p in (built() / part).rglob("*")
+        if p.is_file()
+    )
+    assert size < LAYER_LIMIT_BYTES
