@@ -1,18 +1,33 @@
 """`ir-vpc-guard`: the same engine as the Lambda, from a shell, against whatever
-AWS_ENDPOINT_URL and the usual credentials point to. Exit 0 pass or skipped, 1 findings,
-2 bad input or no access."""
+AWS_ENDPOINT_URL and the usual credentials point to.
+
+Exit codes: 0 pass (or skipped, or remediated), 1 findings, 2 bad input or no access.
+Errors are one line that says what to do, never a traceback.
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
+
+import boto3
+from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, NoRegionError
 
 from ir_vpc_guard import render
-from ir_vpc_guard.pipeline import handle_event
-from ir_vpc_guard.settings import Settings, SettingsError
+from ir_vpc_guard.aws import AwsClients
+from ir_vpc_guard.checks import CATALOGUE
+from ir_vpc_guard.event import Skipped
+from ir_vpc_guard.findings import CHECK_ERROR
+from ir_vpc_guard.pipeline import check_job, handle_event
+from ir_vpc_guard.preflight import existing_job, preflight_request
+from ir_vpc_guard.report import Report, skipped_report
+from ir_vpc_guard.settings import MODES, Settings, SettingsError
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 EXIT_BY_OUTCOME = {
@@ -23,6 +38,11 @@ EXIT_BY_OUTCOME = {
     "PARTIAL": EXIT_FINDINGS,
     "ERROR": EXIT_USAGE,
 }
+ACCESS_DENIED = {"AccessDenied", "AccessDeniedException", "UnauthorizedOperation"}
+
+
+class UsageError(Exception):
+    """Something the user can fix; the message says how."""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -30,31 +50,213 @@ def build_parser() -> argparse.ArgumentParser:
         prog="ir-vpc-guard",
         description="Check that a SageMaker Inference Recommender job can run in its VPC.",
     )
-    commands = parser.add_subparsers(dest="command", required=True)
-    replay = commands.add_parser("replay", help="check the job a saved EventBridge event describes")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    check = commands.add_parser("check", help="pre-flight: check a VPC config before a job")
+    check.add_argument("--subnets", nargs="+", required=True, metavar="SUBNET_ID")
+    check.add_argument("--security-groups", nargs="+", required=True, metavar="GROUP_ID")
+    check.add_argument("--role-arn", help="the job's execution role")
+    model = check.add_mutually_exclusive_group()
+    model.add_argument("--model-package-arn", help="the model package version to recommend for")
+    model.add_argument("--model-name", help="a SageMaker model (not in the registry)")
+    check.add_argument("--max-parallel", type=int, metavar="N", help="MaxParallelOfTests")
+    check.add_argument("--instance-types", nargs="+", metavar="TYPE", help="endpoint types")
+    check.add_argument("--job-name", default="preflight", help="name used in the report")
+    _common(check)
+
+    job = commands.add_parser("job", help="check an existing Inference Recommender job")
+    job.add_argument("name", help="the job's name")
+    _common(job)
+
+    replay = commands.add_parser("replay", help="check the job a saved EventBridge event names")
     replay.add_argument("event", type=Path, help="EventBridge event JSON file")
-    replay.add_argument("--json", action="store_true", help="print the JSON report")
-    replay.add_argument(
-        "--mode", choices=("report",), default="report", help="report only (default)"
-    )
-    commands.add_parser("demo", help="tell the whole story on emulated AWS")
+    _common(replay)
+
+    checks = commands.add_parser("checks", help="list the checks, their IDs and requirements")
+    checks.add_argument("--json", action="store_true", help="print JSON")
+
+    demo = commands.add_parser("demo", help="tell the whole story on emulated AWS")
+    demo.add_argument("--plain", action="store_true", help="no colour or tables")
     return parser
+
+
+def _common(command: argparse.ArgumentParser) -> None:
+    command.add_argument("--region", help="AWS region (default: your configured region)")
+    command.add_argument(
+        "--mode", choices=MODES, help="report (default) or apply: make the safe fixes"
+    )
+    command.add_argument("--json", action="store_true", help="print the JSON report")
+    command.add_argument("--output-file", type=Path, help="also write the JSON report here")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.command == "checks":
+        return _list_checks(args.json)
     if args.command == "demo":
-        print("The demo is coming in the next step; run `make test` meanwhile.")
-        return EXIT_OK
+        # Imported here: only the demo needs moto and rich, which Lambda never ships.
+        from ir_vpc_guard.demo import run_demo  # noqa: PLC0415
+
+        return run_demo(plain=args.plain)
+    try:
+        report = COMMANDS[args.command](args, _settings(args))
+    except UsageError as error:
+        return _fail(str(error))
+    except NoCredentialsError:
+        return _fail("no AWS credentials found: run `aws configure` or set AWS_PROFILE")
+    except NoRegionError:
+        return _fail("no region: pass --region or set AWS_DEFAULT_REGION")
+    except ClientError as error:
+        return _fail(_client_error(error))
+    except BotoCoreError as error:
+        return _fail(f"AWS could not be reached: {error}")
+    return _output(report.to_dict(), args)
+
+
+def _settings(args: argparse.Namespace) -> Settings:
     try:
         settings = Settings.from_env()
+    except SettingsError as error:
+        raise UsageError(str(error)) from None
+    return replace(settings, remediation_mode=args.mode) if args.mode else settings
+
+
+def _session(region: str | None) -> tuple[Any, str]:
+    session = boto3.session.Session(region_name=region)
+    if session.region_name is None:
+        raise NoRegionError()
+    known = session.get_available_regions("ec2") + session.get_available_regions(
+        "ec2", partition_name="aws-cn"
+    )
+    if session.region_name not in known and not os.environ.get("AWS_ENDPOINT_URL"):
+        raise UsageError(f"unknown region {session.region_name!r}: pass --region, e.g. us-east-1")
+    if session.get_credentials() is None:
+        raise NoCredentialsError()
+    return session, session.region_name
+
+
+def _account(session: Any, region: str) -> str:
+    return str(session.client("sts", region_name=region).get_caller_identity()["Account"])
+
+
+def _check(args: argparse.Namespace, settings: Settings) -> Report:
+    session, region = _session(args.region)
+    request = preflight_request(
+        account=_account(session, region),
+        region=region,
+        subnets=args.subnets,
+        security_groups=args.security_groups,
+        role_arn=args.role_arn,
+        model_package_arn=args.model_package_arn,
+        model_name=args.model_name,
+        max_parallel=args.max_parallel,
+        instance_types=args.instance_types,
+        job_name=args.job_name,
+    )
+    return _run(request, AwsClients(region, session=session), settings)
+
+
+def _job(args: argparse.Namespace, settings: Settings) -> Report:
+    session, region = _session(args.region)
+    clients = AwsClients(region, session=session)
+    request = existing_job(
+        clients.sagemaker, args.name, account=_account(session, region), region=region
+    )
+    return _run(request, clients, settings)
+
+
+def _replay(args: argparse.Namespace, settings: Settings) -> Report:
+    try:
         event = json.loads(args.event.read_text())
-    except (OSError, ValueError, SettingsError) as error:
-        print(f"ir-vpc-guard: {error}", file=sys.stderr)
-        return EXIT_USAGE
-    report = handle_event(event, settings).to_dict()
+    except OSError as error:
+        raise UsageError(f"cannot read {args.event}: {error.strerror}") from None
+    except ValueError as error:
+        raise UsageError(f"{args.event} is not JSON: {error}") from None
+    session, _ = _session(args.region or _event_region(event))
+    return handle_event(event, settings, lambda region: AwsClients(region, session=session))
+
+
+def _event_region(event: Any) -> str | None:
+    region = event.get("region") if isinstance(event, dict) else None
+    return region if isinstance(region, str) else None
+
+
+def _run(request: Any, clients: AwsClients, settings: Settings) -> Report:
+    if isinstance(request, Skipped):
+        return skipped_report(request, settings.remediation_mode)
+    return check_job(request, clients, settings)
+
+
+COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], Report]] = {
+    "check": _check,
+    "job": _job,
+    "replay": _replay,
+}
+
+
+def _output(report: dict[str, Any], args: argparse.Namespace) -> int:
+    if args.output_file:
+        try:
+            args.output_file.write_text(json.dumps(report, indent=2) + "\n")
+        except OSError as error:
+            return _fail(f"cannot write {args.output_file}: {error.strerror}")
     print(json.dumps(report, indent=2) if args.json else render.text(report))
+    denied = _denied_reads(report)
+    if denied:
+        print(
+            f"ir-vpc-guard: access denied to {', '.join(denied)}: grant these read actions "
+            "to the credentials in use (README, 'IAM permissions')",
+            file=sys.stderr,
+        )
     return EXIT_BY_OUTCOME[report["outcome"]]
+
+
+def _denied_reads(report: dict[str, Any]) -> list[str]:
+    return sorted(
+        {
+            f["evidence"]["api"]
+            for f in report.get("findings", [])
+            if f["checkId"] == CHECK_ERROR and f["evidence"].get("errorCode") in ACCESS_DENIED
+        }
+    )
+
+
+def _client_error(error: ClientError) -> str:
+    info = error.response.get("Error", {})
+    code = str(info.get("Code", "Unknown"))
+    if code in ACCESS_DENIED:
+        return f"access denied to {error.operation_name}: use credentials that allow it"
+    if code == "ValidationException" and error.operation_name.startswith("Describe"):
+        return f"{error.operation_name}: {info.get('Message', code)}"
+    return f"{error.operation_name} failed with {code}: {info.get('Message', '')}"
+
+
+def _list_checks(as_json: bool) -> int:
+    rows = [
+        {
+            "checkId": c.check_id,
+            "severity": c.severity.value,
+            "requirement": c.requirement,
+            "remediable": c.remediable,
+            "title": c.title,
+        }
+        for c in CATALOGUE.values()
+    ]
+    if as_json:
+        print(json.dumps(rows, indent=2))
+    else:
+        for row in rows:
+            fix = "auto-fix" if row["remediable"] else "manual"
+            print(
+                f"{row['checkId']:<32} {row['severity']:<8} {row['requirement']:<4} "
+                f"{fix:<8} {row['title']}"
+            )
+    return EXIT_OK
+
+
+def _fail(message: str) -> int:
+    print(f"ir-vpc-guard: {message}", file=sys.stderr)
+    return EXIT_USAGE
 
 
 if __name__ == "__main__":

@@ -57,4 +57,9 @@ def subnet_ip_capacity(snapshot: Snapshot) -> Iterator[Problem]:
                 "instances": instances,
                 "estimate": basis,
             },
+            command=(
+                "aws ec2 describe-subnets --filters Name=vpc-id,Values="
+                f"{snapshot.vpc_id} --query 'Subnets[?AvailableIpAddressCount>=`{needed}`]"
+                ".[SubnetId,AvailabilityZone,AvailableIpAddressCount]'  # pick these instead"
+            ),
         )

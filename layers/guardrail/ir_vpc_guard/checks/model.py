@@ -28,6 +28,11 @@ def model_not_in_registry(snapshot: Snapshot) -> Iterator[Problem]:
             detail=f"The job names model {job.model_name or '(none)'}, not a package version.",
             resources=(job.model_name or job.job_name,),
             evidence={"modelName": job.model_name},
+            command=(
+                "aws sagemaker create-model-package --model-package-group-name <group> "
+                "--inference-specification file://inference-spec.json "
+                "--model-approval-status Approved  # then pass its ARN as ModelPackageVersionArn"
+            ),
         )
 
 
@@ -51,7 +56,23 @@ def _restricted(
             resources=(name,),
             evidence={"statements": found["denies"], "onlyAllows": found["onlyAllows"]},
             severity=severity,
+            command=_policy_command(kind, name),
         )
+
+
+def _policy_command(kind: str, name: str) -> str:
+    """Where a person edits the policy: fetch it, change the named statements, put it back."""
+    if kind == "bucket":
+        return (
+            f"aws s3api get-bucket-policy --bucket {name} --query Policy --output text "
+            f"> policy.json && $EDITOR policy.json && "
+            f"aws s3api put-bucket-policy --bucket {name} --policy file://policy.json"
+        )
+    return (
+        f"aws ecr get-repository-policy --repository-name {name} --query policyText "
+        f"--output text > policy.json && $EDITOR policy.json && "
+        f"aws ecr set-repository-policy --repository-name {name} --policy-text file://policy.json"
+    )
 
 
 @register(

@@ -92,7 +92,25 @@ def nacl_blocks_s3(snapshot: Snapshot) -> Iterator[Problem]:
             + ".",
             resources=tuple(sorted({k.split(" ")[0] for k in blocked})),
             evidence={"blocked": blocked},
+            command=_entries_command(blocked, HTTPS, EPHEMERAL_PORTS),
         )
+
+
+def _entries_command(
+    blocked: dict[str, dict[str, list[str]]], out: tuple[int, int], back: tuple[int, int]
+) -> str:
+    """The two entries for the first blocked ACL and range; pick a free rule number below
+    the deny that matches (`aws ec2 describe-network-acls --network-acl-ids <id>`)."""
+    acl_label, ranges = next(iter(blocked.items()))
+    acl, cidr = acl_label.split(" ")[0], next(iter(ranges))
+    return (
+        f"aws ec2 create-network-acl-entry --network-acl-id {acl} --egress --rule-number <n> "
+        f"--protocol tcp --port-range From={out[0]},To={out[1]} "
+        f"--cidr-block {cidr} --rule-action allow && "
+        f"aws ec2 create-network-acl-entry --network-acl-id {acl} --ingress --rule-number <n> "
+        f"--protocol tcp --port-range From={back[0]},To={back[1]} "
+        f"--cidr-block {cidr} --rule-action allow"
+    )
 
 
 @register(
@@ -122,4 +140,5 @@ def nacl_blocks_subnets(snapshot: Snapshot) -> Iterator[Problem]:
             + ".",
             resources=tuple(sorted({k.split(" ")[0] for k in blocked})),
             evidence={"blocked": blocked},
+            command=_entries_command(blocked, ALL_PORTS, ALL_PORTS),
         )

@@ -1,0 +1,301 @@
+"""`make demo`: the whole story in a minute, on emulated AWS (moto, in-process).
+
+A VPC that breaks several requirements; the sample event through the real Lambda handler
+in report mode, then in apply mode; the SNS message as an e-mail and an SQS subscriber get
+it; a person makes the one fix the guardrail never makes; the job passes. Needs the dev
+environment (moto, rich): it is not part of the Lambda layer's import path.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import importlib.util
+import io
+import json
+import logging
+import os
+import sys
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import boto3
+from moto import mock_aws
+from moto.backends import get_backend
+from rich.console import Console
+from rich.panel import Panel
+from rich.table import Table
+
+from ir_vpc_guard import render
+from ir_vpc_guard.sandbox import MODEL_BUCKET, World, build_world
+
+ROOT = Path(__file__).resolve().parents[3]
+HANDLER = ROOT / "functions" / "guardrail" / "app.py"
+EVENT = ROOT / "events" / "good_job.json"
+REGION = "us-east-1"
+TABLE = "ir-vpc-guard-demo"
+FUNCTION = "ir-vpc-guard"
+ENVIRONMENT = {
+    "AWS_ACCESS_KEY_ID": "demo",
+    "AWS_SECRET_ACCESS_KEY": "demo",
+    "AWS_DEFAULT_REGION": REGION,
+    "AWS_REGION": REGION,
+    "AWS_LAMBDA_FUNCTION_NAME": FUNCTION,
+    "POWERTOOLS_SERVICE_NAME": "ir-vpc-guard",
+    "POWERTOOLS_METRICS_NAMESPACE": "IrVpcGuard",
+    "POWERTOOLS_TRACE_DISABLED": "true",
+    "IDEMPOTENCY_TABLE": TABLE,
+}
+
+
+@dataclass
+class Context:
+    """The parts of a Lambda context the handler reads."""
+
+    account: str
+    function_name: str = FUNCTION
+    function_version: str = "$LATEST"
+    memory_limit_in_mb: int = 256
+    aws_request_id: str = "demo"
+    log_group_name: str = f"/aws/lambda/{FUNCTION}"
+    log_stream_name: str = "demo"
+
+    @property
+    def invoked_function_arn(self) -> str:
+        return f"arn:aws:lambda:{REGION}:{self.account}:function:{FUNCTION}"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 120_000
+
+
+class Story:
+    """Prints the demo: rich tables on a terminal, plain text when piped or asked."""
+
+    def __init__(self, plain: bool) -> None:
+        self.console = Console(highlight=False)
+        self.plain = plain or not self.console.is_terminal
+
+    def step(self, number: int, title: str, text: str) -> None:
+        if self.plain:
+            print(f"\n== {number}. {title} ==\n{text}")
+        else:
+            self.console.print(Panel(text, title=f"[bold]{number}. {title}", expand=False))
+
+    def report(self, report: dict[str, Any]) -> None:
+        if self.plain:
+            print(render.text(report))
+            return
+        colour = {"PASS": "green", "REMEDIATED": "green", "FAIL": "red"}.get(
+            report["outcome"], "yellow"
+        )
+        self.console.print(f"[bold {colour}]{render.headline(report)}")
+        if report["findings"]:
+            table = Table("Severity", "Check", "Resource", "What to do", "Status")
+            for finding in report["findings"]:
+                remediation = finding.get("remediation", {})
+                table.add_row(
+                    finding["severity"],
+                    finding["checkId"],
+                    "\n".join(finding["resources"][:3]),
+                    remediation.get("command") or remediation.get("reason", ""),
+                    remediation.get("status", ""),
+                )
+            self.console.print(table)
+        if report.get("actions"):
+            table = Table("Action", "Resource", "Status", "What happened")
+            for action in report["actions"]:
+                table.add_row(
+                    action["action"], action["resource"], action["status"], action["reason"]
+                )
+            self.console.print(table)
+
+    def text(self, text: str) -> None:
+        print(text) if self.plain else self.console.print(text, markup=False)
+
+
+def run_demo(plain: bool = False) -> int:
+    story = Story(plain)
+    with _environment(), mock_aws():
+        session = boto3.session.Session(region_name=REGION)
+        world = _broken_world(session)
+        topic, queue = _topic_with_inbox(session)
+        _table(session)
+        story.step(
+            1,
+            "An emulated AWS account (moto, in-process)",
+            f"VPC {world.vpc_id} with job subnets {', '.join(world.subnet_ids)}:\n"
+            "- no S3 gateway endpoint;\n"
+            f"- security group {world.group_ids[0]} allows only HTTPS to 10.0.0.0/8;\n"
+            f"- bucket {MODEL_BUCKET} refuses reads that do not come through one VPC endpoint.\n"
+            f"Sample event: {EVENT.relative_to(ROOT)}; findings go to SNS topic {topic}.",
+        )
+        context = Context(world.account)
+        template = world.event(json.loads(EVENT.read_text()))
+
+        report = _invoke(_new_event(template), context, REMEDIATION_MODE="report", TOPIC_ARN=topic)
+        story.step(2, "The job is created: report mode (the default)", "Nothing is changed.")
+        story.report(report)
+
+        applied = _invoke(_new_event(template), context, REMEDIATION_MODE="apply", TOPIC_ARN=topic)
+        story.step(
+            3,
+            "The operator sets REMEDIATION_MODE=apply; the job is retried",
+            "The guardrail adds what is safe to add, re-reads and re-checks.",
+        )
+        story.report(applied)
+
+        email, envelope = _delivered(session, topic, queue)
+        story.step(
+            4,
+            "The SNS message as an e-mail subscriber receives it",
+            f"Subject: {envelope['Subject']}",
+        )
+        story.text(email)
+        story.step(
+            5,
+            "The same message as an SQS subscriber receives it (envelope, JSON report)",
+            "Filter policies can key on the message attributes.",
+        )
+        story.text(_envelope_excerpt(envelope))
+
+        _manual_fix(session)
+        final = _invoke(_new_event(template), context, REMEDIATION_MODE="apply", TOPIC_ARN=topic)
+        story.step(
+            6,
+            "A person makes the one fix the guardrail never makes; the job is retried",
+            f"The bucket policy of {MODEL_BUCKET} is removed (the report said how).",
+        )
+        story.report(final)
+    ok = (
+        report["outcome"] == "FAIL"
+        and applied["outcome"] == "PARTIAL"
+        and final["outcome"] == "PASS"
+    )
+    return 0 if ok else 1
+
+
+@contextlib.contextmanager
+def _environment() -> Iterator[None]:
+    """Demo credentials only: nothing can reach a real account, and the caller's env is kept."""
+    saved = dict(os.environ)
+    for name in [n for n in os.environ if n.startswith("AWS_")]:
+        del os.environ[name]
+    os.environ.update(ENVIRONMENT)
+    try:
+        yield
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+def _broken_world(session: Any) -> World:
+    world = build_world(session, REGION, with_endpoint=False, group_egress="vpc-https-only")
+    policy = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "OnlyThroughOurEndpoint",
+                "Effect": "Deny",
+                "Principal": "*",
+                "Action": "s3:GetObject",
+                "Resource": f"arn:aws:s3:::{MODEL_BUCKET}/*",
+                "Condition": {"StringNotEquals": {"aws:SourceVpce": "vpce-0a1b2c3d4e5f60718"}},
+            }
+        ],
+    }
+    session.client("s3").put_bucket_policy(Bucket=MODEL_BUCKET, Policy=json.dumps(policy))
+    return world
+
+
+def _topic_with_inbox(session: Any) -> tuple[str, str]:
+    sns, sqs = session.client("sns"), session.client("sqs")
+    topic = sns.create_topic(Name="ir-vpc-guard-findings")["TopicArn"]
+    queue = sqs.create_queue(QueueName="security-inbox")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]
+    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=arn["QueueArn"])
+    sns.subscribe(TopicArn=topic, Protocol="email", Endpoint="platform-team@example.com")
+    return topic, queue
+
+
+def _table(session: Any) -> None:
+    session.client("dynamodb").create_table(
+        TableName=TABLE,
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+
+
+def _new_event(template: dict[str, Any]) -> dict[str, Any]:
+    """Each retry of the job is a new API call, so a new CloudTrail event ID."""
+    event = copy.deepcopy(template)
+    event["detail"]["eventID"] = str(uuid.uuid4())
+    event["id"] = str(uuid.uuid4())
+    return event
+
+
+def _invoke(event: dict[str, Any], context: Context, **env: str) -> dict[str, Any]:
+    """A cold start of the real handler with `env`, its JSON logs and metrics kept aside."""
+    os.environ.update(env)
+    logs = io.StringIO()
+    with contextlib.redirect_stdout(logs):
+        handler = _load_handler()
+        report: dict[str, Any] = handler.lambda_handler(event, context)
+    return report
+
+
+def _load_handler() -> ModuleType:
+    service_logger = logging.getLogger("ir-vpc-guard")
+    for handler in list(service_logger.handlers):  # a fresh cold start logs to the new stdout
+        service_logger.removeHandler(handler)
+    for mark in ("init", "powertools_handler"):
+        if hasattr(service_logger, mark):
+            delattr(service_logger, mark)
+    spec = importlib.util.spec_from_file_location("guardrail_app", HANDLER)
+    if spec is None or spec.loader is None:
+        raise FileNotFoundError(HANDLER)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["guardrail_app"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def _delivered(session: Any, topic: str, queue: str) -> tuple[str, dict[str, Any]]:
+    """The last message: its `email` body (what SNS mails) and the SQS envelope."""
+    answer = session.client("sqs").receive_message(QueueUrl=queue, MaxNumberOfMessages=10)
+    envelope = json.loads(answer["Messages"][-1]["Body"])
+    # moto records each publish but sends no e-mail: take the body SNS would mail.
+    account = topic.split(":")[4]
+    sent = get_backend("sns")[account][REGION].topics[topic].sent_notifications[-1]
+    email = json.loads(sent[1])["email"]
+    return str(email), envelope
+
+
+def _envelope_excerpt(envelope: dict[str, Any]) -> str:
+    report = json.loads(envelope["Message"])
+    shown = {
+        "Type": envelope["Type"],
+        "Subject": envelope["Subject"],
+        "MessageAttributes": envelope.get("MessageAttributes"),
+        "Message": {
+            "schemaVersion": report["schemaVersion"],
+            "outcome": report["outcome"],
+            "job": {k: report["job"][k] for k in ("name", "vpc", "subnets")},
+            "summary": {k: report["summary"][k] for k in ("findings", "maxSeverity")},
+            "findings": [
+                {k: f[k] for k in ("checkId", "severity", "resources")} for f in report["findings"]
+            ],
+            "actions": [
+                {k: a[k] for k in ("action", "status", "resource")} for a in report["actions"]
+            ],
+        },
+    }
+    return json.dumps(shown, indent=2)
+
+
+def _manual_fix(session: Any) -> None:
+    session.client("s3").delete_bucket_policy(Bucket=MODEL_BUCKET)
