@@ -75,10 +75,9 @@ def load_handler(monkeypatch: pytest.MonkeyPatch, **env: str | None) -> ModuleTy
 
 def follow_stdout(app: ModuleType) -> None:
     """Point the handler's log handlers at the current sys.stdout (capsys's, once active)."""
-    for handler in logging.getLogger("ir-vpc-guard").handlers:
-        if isinstance(handler, logging.StreamHandler):
-            handler.setStream(sys.stdout)
-    assert app.logger is not None
+    handler = app.logger.registered_handler
+    assert isinstance(handler, logging.StreamHandler)
+    handler.setStream(sys.stdout)
 
 
 def create_table(session: Any, name: str = TABLE) -> str:
