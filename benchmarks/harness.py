@@ -5,7 +5,10 @@ tests/integration/calls.py, so the engine runs unchanged. Three hooks matter:
 
 * `before-call.*.*` counts the call, notes when it started and, only inside `delayed()`,
   sleeps for the injected delay (it runs before the fake simulator below, so that call is
-  delayed too: on AWS it is a real round trip);
+  delayed too: on AWS it is a real round trip). The hook is registered once, before any
+  client exists, because botocore copies a session's handlers into each client when the
+  client is made: a hook added later would never reach clients kept across runs. Worlds
+  are built with another, plain session, so the delay never touches world building;
 * `after-call.*.*` / `after-call-error.*.*` note when it ended and how many bytes came back;
 * `request-created` / `before-parse` bracket the in-process emulator (moto answers in
   `before-send`, between the two): the CPU time a thread spends there is the emulator's,
@@ -28,6 +31,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import boto3
+
+from ir_vpc_guard.aws import AwsClients
 
 REGION = "us-east-1"
 DELAY_SECONDS = 0.040
@@ -73,6 +78,7 @@ class CallLog:
     calls: Counter[str] = field(default_factory=Counter)
     intervals: list[tuple[float, float]] = field(default_factory=list)
     bytes_in: int = 0
+    bytes_by_call: Counter[str] = field(default_factory=Counter)
     emulator_cpu: float = 0.0
 
     @property
@@ -97,6 +103,8 @@ class Instrumented:
         self.log = CallLog()
         self._lock = threading.Lock()
         self._local = threading.local()
+        self._clients: dict[str, AwsClients] = {}
+        self.delay = 0.0  # seconds each call sleeps; set only inside `delayed()`
         events = self.session.events
         events.register("before-call.*.*", self._before)
         events.register("before-call.iam.SimulatePrincipalPolicy", simulate_allowed)
@@ -107,6 +115,13 @@ class Instrumented:
         events.register("request-created.*.*", self._emulator_starts)
         events.register("before-parse.*.*", self._emulator_ends)
 
+    def clients(self, region: str) -> AwsClients:
+        """One set of clients per region for the session's life, as the Lambda handler keeps."""
+        with self._lock:
+            if region not in self._clients:
+                self._clients[region] = AwsClients(region, session=self.session)
+            return self._clients[region]
+
     def reset(self) -> CallLog:
         with self._lock:
             self.log = CallLog()
@@ -114,30 +129,32 @@ class Instrumented:
 
     @contextmanager
     def delayed(self, seconds: float = DELAY_SECONDS) -> Iterator[CallLog]:
-        """A fresh log; every call inside sleeps `seconds` (the hook exists only here)."""
-
-        def sleep(**_: Any) -> None:
-            time.sleep(seconds)
-
+        """A fresh log; every call inside sleeps `seconds` first (0: no delay)."""
         log = self.reset()
-        self.session.events.register("before-call.*.*", sleep, unique_id="bench-delay")
+        self.delay = seconds
         try:
             yield log
         finally:
-            self.session.events.unregister("before-call.*.*", unique_id="bench-delay")
+            self.delay = 0.0
 
     def _before(self, event_name: str, context: dict[str, Any], **_: Any) -> None:
         _stage, service, operation = event_name.split(".", 2)
         context["bench_started"] = time.perf_counter()
         with self._lock:
             self.log.calls[f"{service}.{operation}"] += 1
+        if self.delay:
+            time.sleep(self.delay)
 
-    def _after(self, context: dict[str, Any], http_response: Any = None, **_: Any) -> None:
+    def _after(
+        self, event_name: str, context: dict[str, Any], http_response: Any = None, **_: Any
+    ) -> None:
         ended = time.perf_counter()
+        _stage, service, operation = event_name.split(".", 2)
         size = len(getattr(http_response, "content", b"") or b"")
         with self._lock:
             self.log.intervals.append((context.get("bench_started", ended), ended))
             self.log.bytes_in += size
+            self.log.bytes_by_call[f"{service}.{operation}"] += size
 
     def _emulator_starts(self, **_: Any) -> None:
         self._local.started = time.thread_time()

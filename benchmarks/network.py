@@ -6,7 +6,7 @@ uninstrumented session, and the delay hook exists only around each measured run.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import boto3
@@ -21,7 +21,8 @@ from ir_vpc_guard.settings import Settings
 SIZES = (3, 50, 500)
 SHAPES_VPC_SIZE = 50
 JOB_SHAPES = ((1, 1), (1, 5), (8, 1), (8, 5), (16, 1), (16, 5))
-REPEATS = 3
+REPEATS = 5
+APPLY_REPEATS = 3
 
 
 @dataclass(frozen=True)
@@ -100,12 +101,13 @@ def run_apply_once() -> ApplyRun:
         event = good_event(world)
         check = product(measured, event)
         sample(measured, check, 0.0)  # warm-up: clients and models; report mode changes nothing
-        check_sample = median_sample(measured, check, DELAY_SECONDS, 1)
+        check_sample = median_sample(measured, check, DELAY_SECONDS, REPEATS)
         fix = product(measured, event, Settings(remediation_mode="apply"))
         return ApplyRun(check=check_sample, apply=sample(measured, fix, DELAY_SECONDS))
 
 
 def run_apply() -> ApplyRun:
-    """Median (by apply wall time) of `REPEATS` fresh broken worlds."""
-    runs = sorted((run_apply_once() for _ in range(REPEATS)), key=lambda r: r.apply.wall)
-    return runs[len(runs) // 2]
+    """Median (by apply wall time) of `APPLY_REPEATS` fresh broken worlds."""
+    runs = sorted((run_apply_once() for _ in range(APPLY_REPEATS)), key=lambda r: r.apply.wall)
+    middle = runs[len(runs) // 2]
+    return replace(middle, apply=replace(middle.apply, best_wall=runs[0].apply.wall))
