@@ -185,9 +185,15 @@ def test_apply_mode_writes_are_exactly_the_declared_ones_with_their_conditions()
         },
         (f"{arn}:vpc/*", f"{arn}:route-table/*"): None,
     }
-    (tags,) = grants["ec2:CreateTags"]
-    assert tags["Resource"] == f"{arn}:vpc-endpoint/*"
-    assert tags["Condition"] == {"StringEquals": {"ec2:CreateAction": "CreateVpcEndpoint"}}
+    # Tags only as part of the create call, on what that call creates (the executor tags
+    # the endpoint and the egress rules it adds).
+    tags = {s["Resource"]: s["Condition"] for s in grants["ec2:CreateTags"]}
+    assert tags == {
+        f"{arn}:vpc-endpoint/*": {"StringEquals": {"ec2:CreateAction": "CreateVpcEndpoint"}},
+        f"{arn}:security-group-rule/*": {
+            "StringEquals": {"ec2:CreateAction": "AuthorizeSecurityGroupEgress"}
+        },
+    }
     (modify,) = grants["ec2:ModifyVpcEndpoint"]
     assert as_list(modify["Resource"]) == [f"{arn}:vpc-endpoint/*", f"{arn}:route-table/*"]
     (egress,) = grants["ec2:AuthorizeSecurityGroupEgress"]
@@ -225,6 +231,11 @@ def test_each_service_is_scoped_to_the_stacks_own_resources() -> None:
         f"arn:{PARTITION}:iam::aws:policy/*",  # AWS managed policies attached to job roles
     ]
     assert resources("s3:GetBucketPolicy") == [f"arn:{PARTITION}:s3:::*"]
+    # VPCs of any owner in the region: subnets may be shared with the account (AWS RAM).
+    assert resources("ec2:DescribeVpcAttribute") == [f"arn:{PARTITION}:ec2:{REGION}:*:vpc/*"]
+    assert resources("ec2:GetManagedPrefixListEntries") == [
+        f"arn:{PARTITION}:ec2:{REGION}:*:prefix-list/*"  # S3's list is owned by AWS
+    ]
     assert resources("ecr:GetRepositoryPolicy") == [
         f"arn:{PARTITION}:ecr:{REGION}:{ACCOUNT}:repository/*"
     ]
