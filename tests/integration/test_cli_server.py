@@ -2,6 +2,7 @@
 
 import json
 import subprocess
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -72,3 +73,33 @@ def test_readable_summary_and_exit_codes(server: str, tmp_path: Path) -> None:
     bad.write_text("{not json")
     broken = replay(server, bad)
     assert broken.returncode == 2 and "Traceback" not in broken.stderr
+
+
+def test_replay_in_apply_mode_fixes_the_world_over_http(server: str, tmp_path: Path) -> None:
+    reset = urllib.request.Request(f"{server}/moto-api/reset", method="POST")
+    urllib.request.urlopen(reset, timeout=10).close()  # a fresh account on the shared server
+    session = boto3.session.Session(
+        aws_access_key_id="testing", aws_secret_access_key="testing", region_name="us-east-1"
+    )
+    ec2 = session.client("ec2", endpoint_url=server)
+    clients: dict[str, Any] = {}
+
+    class Remote:
+        def client(self, service: str, **kwargs: Any) -> Any:
+            if service not in clients:
+                clients[service] = session.client(service, endpoint_url=server, **kwargs)
+            return clients[service]
+
+    world = build_world(Remote(), "us-east-1", with_endpoint=False, group_egress="vpc-https-only")
+    event_file = tmp_path / "event.json"
+    event_file.write_text(json.dumps(world.event(load_event("good_job"))))
+
+    first = replay(server, event_file, "--json", "--mode", "apply")
+    assert first.returncode == 0, first.stderr
+    report = json.loads(first.stdout)
+    assert report["outcome"] == "REMEDIATED"
+    assert {a["status"] for a in report["actions"]} == {"APPLIED"}
+    second = replay(server, event_file, "--json", "--mode", "apply")
+    assert json.loads(second.stdout)["outcome"] == "PASS"
+    endpoints = ec2.describe_vpc_endpoints(Filters=[{"Name": "vpc-id", "Values": [world.vpc_id]}])
+    assert len(endpoints["VpcEndpoints"]) == 1

@@ -3,6 +3,7 @@
 import json
 from typing import Any
 
+from ir_vpc_guard.checks import run_checks
 from ir_vpc_guard.findings import Severity
 from ir_vpc_guard.requirements import ROLE_REQUIRED_ACTIONS
 from ir_vpc_guard.snapshot import Read, RoleAccess
@@ -69,6 +70,11 @@ def test_simulator_decisions_are_used_when_available() -> None:
 def test_model_name_instead_of_package_is_flagged() -> None:
     snapshot = compliant(job=job(model_package_arn=None, model_name="my-model"))
     assert finding(snapshot, "MODEL_NOT_IN_REGISTRY").resources == ("my-model",)
+
+
+def test_a_preflight_without_a_model_is_not_judged_on_it() -> None:
+    snapshot = compliant(job=job(model_package_arn=None, model_name=None))
+    assert "MODEL_NOT_IN_REGISTRY" not in {f.check_id for f in run_checks(snapshot).findings}
 
 
 VPC_DENY = {

@@ -23,10 +23,11 @@ from ir_vpc_guard.snapshot import Snapshot
 )
 def model_not_in_registry(snapshot: Snapshot) -> Iterator[Problem]:
     job = snapshot.job
-    if job.vpc_config_valid and not job.model_package_arn:
+    # A job that names neither (a pre-flight check before the model is chosen) is not judged.
+    if job.vpc_config_valid and job.model_name and not job.model_package_arn:
         yield Problem(
-            detail=f"The job names model {job.model_name or '(none)'}, not a package version.",
-            resources=(job.model_name or job.job_name,),
+            detail=f"The job names model {job.model_name}, not a package version.",
+            resources=(job.model_name,),
             evidence={"modelName": job.model_name},
             command=(
                 "aws sagemaker create-model-package --model-package-group-name <group> "

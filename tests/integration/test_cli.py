@@ -1,0 +1,222 @@
+"""The CLI in-process on moto: every command, and every error path with its exit code.
+
+The black-box runs over HTTP against a moto server are in test_cli_server.py.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import boto3
+import jsonschema
+import pytest
+from botocore.exceptions import ClientError
+
+from ir_vpc_guard import cli
+from ir_vpc_guard.checks import CATALOGUE
+from ir_vpc_guard.report import load_schema
+from ir_vpc_guard.sandbox import World, build_world
+from tests.conftest import REGION, load_event
+from tests.integration.fake_recommender import FakeRecommender
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = cli.main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.fixture
+def broken(aws: Any) -> World:
+    return build_world(aws, REGION, with_endpoint=False, group_egress="vpc-https-only")
+
+
+def test_check_is_a_preflight_with_the_same_report(
+    capsys: pytest.CaptureFixture[str], broken: World, tmp_path: Path
+) -> None:
+    out_file = tmp_path / "report.json"
+    code, out, err = run(
+        capsys,
+        "check",
+        "--subnets",
+        *broken.subnet_ids,
+        "--security-groups",
+        *broken.group_ids,
+        "--role-arn",
+        broken.role_arn,
+        "--model-package-arn",
+        broken.model_package_arn,
+        "--max-parallel",
+        "2",
+        "--json",
+        "--output-file",
+        str(out_file),
+    )
+    assert code == 1, err
+    report = json.loads(out)
+    jsonschema.validate(report, load_schema())
+    assert report["trigger"] == "cli"
+    assert report["job"]["name"] == "preflight"
+    assert {f["checkId"] for f in report["findings"]} == {
+        "S3_ENDPOINT_MISSING",
+        "SG_EGRESS_S3_MISSING",
+        "SG_EGRESS_SUBNETS_MISSING",
+    }
+    assert json.loads(out_file.read_text())["findings"] == report["findings"]
+
+
+def test_check_in_apply_mode_fixes_then_passes(
+    capsys: pytest.CaptureFixture[str], broken: World
+) -> None:
+    args = ["check", "--subnets", *broken.subnet_ids, "--security-groups", *broken.group_ids]
+    code, out, _ = run(capsys, *args, "--mode", "apply")
+    assert code == 0
+    assert out.startswith("REMEDIATED: preflight")
+    assert "* APPLIED create-s3-gateway-endpoint" in out
+    code, out, _ = run(capsys, *args)
+    assert (code, out.splitlines()[0]) == (0, f"PASS: preflight in {broken.account}/{REGION}")
+
+
+def test_check_names_an_unknown_subnet(capsys: pytest.CaptureFixture[str], world: World) -> None:
+    code, out, _ = run(
+        capsys,
+        "check",
+        "--subnets",
+        "subnet-0123456789abcdef0",
+        "--security-groups",
+        *world.group_ids,
+        "--json",
+    )
+    assert code == 1
+    report = json.loads(out)
+    [missing] = [f for f in report["findings"] if f["checkId"] == "SUBNET_NOT_FOUND"]
+    assert missing["resources"] == ["subnet-0123456789abcdef0"]
+
+
+def test_invalid_ids_are_reported_and_never_sent(
+    capsys: pytest.CaptureFixture[str], world: World
+) -> None:
+    code, out, _ = run(
+        capsys, "check", "--subnets", "subnet-$(rm -rf)", "--security-groups", "sg-1", "--json"
+    )
+    assert code == 1
+    assert [f["checkId"] for f in json.loads(out)["findings"]] == ["VPC_CONFIG_INVALID"]
+
+
+def test_job_reads_an_existing_job(
+    capsys: pytest.CaptureFixture[str], broken: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    session = boto3.session.Session(region_name=REGION)
+    fake = FakeRecommender(session)  # moto lacks the Inference Recommender job APIs
+    fake.add(broken, "nightly-recommendation")
+    monkeypatch.setattr(boto3.session, "Session", lambda region_name=None: session)
+    code, out, _ = run(capsys, "job", "nightly-recommendation", "--json")
+    assert code == 1
+    report = json.loads(out)
+    assert report["job"]["name"] == "nightly-recommendation"
+    assert report["job"]["arn"].endswith("inference-recommendations-job/nightly-recommendation")
+    assert fake.calls == ["DescribeInferenceRecommendationsJob"]
+
+
+def test_replay_in_both_modes(
+    capsys: pytest.CaptureFixture[str], broken: World, tmp_path: Path
+) -> None:
+    event = tmp_path / "event.json"
+    event.write_text(json.dumps(broken.event(load_event("good_job"))))
+    code, out, _ = run(capsys, "replay", str(event))
+    assert code == 1 and out.startswith("FAIL: demo-ir-job")
+    code, out, _ = run(capsys, "replay", str(event), "--mode", "apply", "--json")
+    assert code == 0 and json.loads(out)["outcome"] == "REMEDIATED"
+
+
+def test_checks_lists_the_catalogue(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "checks", "--json")
+    assert code == 0
+    assert [c["checkId"] for c in json.loads(out)] == list(CATALOGUE)
+    code, out, _ = run(capsys, "checks")
+    assert len(out.splitlines()) == len(CATALOGUE)
+
+
+def test_no_credentials_is_one_line_and_exit_2(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    code, out, err = run(capsys, "check", "--subnets", "subnet-1", "--security-groups", "sg-1")
+    assert (code, out) == (2, "")
+    assert err == "ir-vpc-guard: no AWS credentials found: run `aws configure` or set AWS_PROFILE\n"
+
+
+def test_no_region_and_unknown_region(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.delenv("AWS_DEFAULT_REGION")
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    code, _, err = run(capsys, "job", "some-job")
+    assert (code, err) == (2, "ir-vpc-guard: no region: pass --region or set AWS_DEFAULT_REGION\n")
+    code, _, err = run(capsys, "job", "some-job", "--region", "us-middle-7")
+    assert code == 2
+    assert err == "ir-vpc-guard: unknown region 'us-middle-7': pass --region, e.g. us-east-1\n"
+
+
+def test_access_denied_says_what_to_do(
+    capsys: pytest.CaptureFixture[str], aws: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    session = boto3.session.Session(region_name=REGION)
+
+    def deny(**_: Any) -> None:
+        raise ClientError({"Error": {"Code": "AccessDenied", "Message": "no"}}, "GetCallerIdentity")
+
+    session.events.register("before-call.sts.GetCallerIdentity", deny)
+    monkeypatch.setattr(boto3.session, "Session", lambda region_name=None: session)
+    code, out, err = run(capsys, "check", "--subnets", "subnet-1", "--security-groups", "sg-1")
+    assert (code, out) == (2, "")
+    assert err == (
+        "ir-vpc-guard: access denied to GetCallerIdentity: use credentials that allow it\n"
+    )
+
+
+def test_reads_denied_mid_check_are_named(
+    capsys: pytest.CaptureFixture[str], world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    session = boto3.session.Session(region_name=REGION)
+
+    def deny(**_: Any) -> None:
+        raise ClientError(
+            {"Error": {"Code": "UnauthorizedOperation", "Message": "no"}}, "DescribeRouteTables"
+        )
+
+    session.events.register("before-call.ec2.DescribeRouteTables", deny)
+    monkeypatch.setattr(boto3.session, "Session", lambda region_name=None: session)
+    code, _, err = run(
+        capsys, "check", "--subnets", *world.subnet_ids, "--security-groups", *world.group_ids
+    )
+    assert code == 2
+    assert "access denied to ec2:DescribeRouteTables" in err
+    assert "Traceback" not in err
+
+
+def test_bad_arguments_exit_2(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["check", "--subnets", "subnet-1"])  # no --security-groups
+    assert exit_info.value.code == 2
+    assert "--security-groups" in capsys.readouterr().err
+    code, _, err = run(capsys, "replay", str(tmp_path / "missing.json"))
+    assert code == 2 and err.startswith("ir-vpc-guard: cannot read")
+    bad = tmp_path / "bad.json"
+    bad.write_text("{")
+    code, _, err = run(capsys, "replay", str(bad))
+    assert code == 2 and "is not JSON" in err
+
+
+def test_a_bad_setting_is_a_usage_error(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("REMEDIATION_MODE", "fix-everything")
+    code, _, err = run(capsys, "job", "x")
+    assert code == 2 and "REMEDIATION_MODE must be one of report, apply" in err

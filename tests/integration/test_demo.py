@@ -1,0 +1,38 @@
+"""`make demo` tells the whole story: run it as a user would and read what it prints."""
+
+from __future__ import annotations
+
+import subprocess
+
+from tests.moto_server import BIN
+
+
+def test_demo_tells_the_story_and_exits_0() -> None:
+    result = subprocess.run(
+        [str(BIN / "ir-vpc-guard"), "demo", "--plain"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    steps = [
+        "== 2. The job is created: report mode",
+        "FAIL: demo-ir-job",
+        "[HIGH] S3_ENDPOINT_MISSING",
+        "* PLANNED create-s3-gateway-endpoint",
+        "== 3. The operator sets REMEDIATION_MODE=apply",
+        "PARTIAL: demo-ir-job",
+        "* APPLIED create-s3-gateway-endpoint",
+        "== 4. The SNS message as an e-mail subscriber receives it ==",
+        "Subject: IR VPC Guard PARTIAL: demo-ir-job in 123456789012",
+        "== 5. The same message as an SQS subscriber receives it",
+        '"Type": "Notification"',
+        "== 6. A person makes the one fix",
+        "PASS: demo-ir-job",
+    ]
+    positions = [out.find(step) for step in steps]
+    assert -1 not in positions, [s for s, p in zip(steps, positions, strict=True) if p == -1]
+    assert positions == sorted(positions)
+    assert "Traceback" not in result.stderr
