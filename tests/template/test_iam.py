@@ -7,7 +7,6 @@ would attach to a stack created with those parameters.
 
 from __future__ import annotations
 
-import importlib
 import itertools
 from collections.abc import Iterable
 from typing import Any
@@ -16,8 +15,10 @@ import pytest
 
 from ir_vpc_guard.discovery import READ_ACTIONS
 from ir_vpc_guard.jobs import SWEEP_ACTIONS
+from ir_vpc_guard.notify import PUBLISH_ACTIONS
 from ir_vpc_guard.records import TABLE_ACTIONS
 from ir_vpc_guard.remediation.permissions import LOCK_ACTIONS, WRITE_ACTIONS
+from ir_vpc_guard.securityhub import SECURITY_HUB_ACTIONS
 from tests.template.cfn import ACCOUNT, PARTITION, REGION, Stack, as_list, statements, transformed
 
 ROLE = "GuardrailFunctionRole"
@@ -25,19 +26,6 @@ CENTRAL_TOPIC = "arn:aws:sns:us-east-1:111122223333:org-security-findings"
 CENTRAL_KEY = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 
 
-def _declared(module: str, name: str, fallback: tuple[str, ...]) -> tuple[str, ...]:
-    """A declaration of a module that may not have landed yet (then the agreed literal)."""
-    try:
-        value: tuple[str, ...] = getattr(importlib.import_module(module), name)
-    except (ImportError, AttributeError):
-        return fallback
-    return value
-
-
-PUBLISH_ACTIONS = _declared("ir_vpc_guard.notify", "PUBLISH_ACTIONS", ("sns:Publish",))
-SECURITY_HUB_ACTIONS = _declared(
-    "ir_vpc_guard.securityhub", "SECURITY_HUB_ACTIONS", ("securityhub:BatchImportFindings",)
-)
 TOPIC_KEY_ACTIONS = ("kms:GenerateDataKey", "kms:Decrypt")  # publishing to an encrypted topic
 DESTINATION_ACTIONS = ("sqs:SendMessage",)  # the OnFailure destination (SAM adds it)
 # The AWS managed policies SAM attaches to a role it makes, and what they allow: logs for
