@@ -47,7 +47,7 @@ bench: venv ## API calls, waves, cold start and memory, against a naive baseline
 	$(RUN) python -m benchmarks.run
 
 docs: venv ## regenerate the README's tables from the code
-	$(RUN) python scripts/update_readme.py
+	$(RUN) python -m scripts.update_readme
 
 SAM_VERSION := 1.170.0
 SAM := $(CURDIR)/.tools/sam/bin/sam

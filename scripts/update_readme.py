@@ -1,23 +1,29 @@
-"""Regenerate the README's tables from the code (`make docs`)."""
+"""Regenerate the README's tables from the code and the template (`make docs`)."""
 
 from __future__ import annotations
 
 import re
-from pathlib import Path
+from collections.abc import Callable
 
-from ir_vpc_guard.checks.table import markdown
+from scripts.readme_tables import ROOT, checks_table, config_table, iam_table
 
-README = Path(__file__).resolve().parents[1] / "README.md"
+README = ROOT / "README.md"
+TABLES: dict[str, Callable[[], str]] = {
+    "checks": checks_table,
+    "config": config_table,
+    "iam": iam_table,
+}
 
 
 def main() -> None:
     text = README.read_text()
-    text = re.sub(
-        r"(<!-- checks:start -->\n).*?(<!-- checks:end -->)",
-        lambda m: f"{m.group(1)}{markdown()}\n{m.group(2)}",
-        text,
-        flags=re.S,
-    )
+    for name, table in TABLES.items():
+        text = re.sub(
+            rf"(<!-- {name}:start -->\n).*?(<!-- {name}:end -->)",
+            lambda m, table=table: f"{m.group(1)}{table()}\n{m.group(2)}",  # type: ignore[misc]
+            text,
+            flags=re.S,
+        )
     README.write_text(text)
 
 

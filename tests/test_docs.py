@@ -1,8 +1,10 @@
-"""The README's tables are generated from the code and must not go stale."""
+"""The README's tables are generated from the code and the template and must not go stale."""
 
 import re
 
-from ir_vpc_guard.checks.table import markdown
+import pytest
+
+from scripts.readme_tables import checks_table, config_table, iam_table
 from tests.conftest import ROOT
 
 
@@ -12,6 +14,10 @@ def between(text: str, name: str) -> str:
     return match.group(1).strip()
 
 
-def test_readme_check_table_matches_the_registry() -> None:
+@pytest.mark.parametrize(
+    ("name", "table"), [("checks", checks_table), ("config", config_table), ("iam", iam_table)]
+)
+def test_readme_tables_match_the_code(name: str, table: object) -> None:
     readme = (ROOT / "README.md").read_text()
-    assert between(readme, "checks") == markdown(), "run `make docs` to regenerate"
+    assert callable(table)
+    assert between(readme, name) == table(), "run `make docs` to regenerate"

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 WRITE_ACTIONS: dict[str, tuple[str, ...]] = {
     # Tags are set in the create call (TagSpecifications), which needs ec2:CreateTags
-    # for the ec2:CreateAction CreateVpcEndpoint.
+    # for that ec2:CreateAction (CreateVpcEndpoint, AuthorizeSecurityGroupEgress).
     "create-s3-gateway-endpoint": ("ec2:CreateVpcEndpoint", "ec2:CreateTags"),
     "add-endpoint-route-tables": ("ec2:ModifyVpcEndpoint",),
-    "add-s3-egress-rule": ("ec2:AuthorizeSecurityGroupEgress",),
-    "add-subnet-egress-rules": ("ec2:AuthorizeSecurityGroupEgress",),
+    "add-s3-egress-rule": ("ec2:AuthorizeSecurityGroupEgress", "ec2:CreateTags"),
+    "add-subnet-egress-rules": ("ec2:AuthorizeSecurityGroupEgress", "ec2:CreateTags"),
 }
 
 # Writes are serialized per VPC with a conditional item in the idempotency table.

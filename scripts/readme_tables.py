@@ -1,0 +1,88 @@
+"""The README's generated tables: the check catalogue and the configuration, from the code
+and the template themselves, so the README cannot drift from what ships."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from cfnlint.decode import decode  # type: ignore[import-untyped]
+
+from ir_vpc_guard.checks.table import markdown as checks_table
+from ir_vpc_guard.settings import DOCUMENTED
+
+ROOT = Path(__file__).resolve().parents[1]
+TEMPLATE = ROOT / "template.yaml"
+FUNCTION = "GuardrailFunction"
+
+__all__ = ["checks_table", "config_table", "iam_table"]
+
+
+def _template() -> dict[str, Any]:
+    data, matches = decode(str(TEMPLATE))
+    if matches or data is None:
+        raise ValueError(f"{TEMPLATE} does not parse: {matches}")
+    template: dict[str, Any] = json.loads(json.dumps(data))
+    return template
+
+
+def _cell(text: object) -> str:
+    return " ".join(str(text).split()).replace("|", "\\|")
+
+
+def _shown(default: object) -> str:
+    return "(empty)" if default == "" else str(default)
+
+
+def config_table() -> str:
+    """Every environment variable and every template parameter: default and meaning."""
+    template = _template()
+    parameters: dict[str, dict[str, Any]] = template["Parameters"]
+    variables = template["Resources"][FUNCTION]["Properties"]["Environment"]["Variables"]
+    rows = ["| parameter | environment variable | default | meaning |", "|---|---|---|---|"]
+    mapped: set[str] = set()
+    for name, (code_default, meaning) in DOCUMENTED.items():
+        value = variables.get(name)
+        parameter = value.get("Ref") if isinstance(value, dict) else None
+        default = code_default
+        if parameter in parameters:
+            mapped.add(parameter)
+            default = _shown(parameters[parameter].get("Default", code_default))
+        source = f"`{parameter}`" if parameter in parameters else "(set by the stack)"
+        rows.append(f"| {source} | `{name}` | `{_cell(default)}` | {_cell(meaning)} |")
+    for parameter, spec in parameters.items():
+        if parameter not in mapped:
+            default = _shown(spec.get("Default", ""))
+            rows.append(
+                f"| `{parameter}` | - | `{_cell(default)}` | {_cell(spec.get('Description', ''))} |"
+            )
+    return "\n".join(rows)
+
+
+def iam_table() -> str:
+    """The function's permissions per mode, from the code's own declarations."""
+    from ir_vpc_guard.discovery import READ_ACTIONS  # noqa: PLC0415
+    from ir_vpc_guard.jobs import SWEEP_ACTIONS  # noqa: PLC0415
+    from ir_vpc_guard.notify import PUBLISH_ACTIONS  # noqa: PLC0415
+    from ir_vpc_guard.records import TABLE_ACTIONS  # noqa: PLC0415
+    from ir_vpc_guard.remediation.permissions import LOCK_ACTIONS, WRITE_ACTIONS  # noqa: PLC0415
+    from ir_vpc_guard.securityhub import SECURITY_HUB_ACTIONS  # noqa: PLC0415
+
+    def actions(names: object) -> str:
+        assert isinstance(names, list | tuple | set)
+        return ", ".join(f"`{a}`" for a in sorted(set(names)))
+
+    reads = [a for group in READ_ACTIONS.values() for a in group]
+    writes = [a for group in WRITE_ACTIONS.values() for a in group] + list(LOCK_ACTIONS)
+    rows = [
+        "| when | actions | why |",
+        "|---|---|---|",
+        f"| always | {actions(reads)} | discovery's reads (filtered by ID and `vpc-id`) |",
+        f"| always | {actions(PUBLISH_ACTIONS)} | the report, on the topic only |",
+        f"| always | {actions(TABLE_ACTIONS)} | idempotency and job records, on the table only |",
+        f"| `RemediationMode=apply` | {actions(writes)} | the additive fixes and the VPC lock |",
+        f"| `EnableSweep=true` | {actions(SWEEP_ACTIONS)} | the catch-up sweep |",
+        f"| `EnableSecurityHub=true` | {actions(SECURITY_HUB_ACTIONS)} | the ASFF export |",
+    ]
+    return "\n".join(rows)
