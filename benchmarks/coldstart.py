@@ -20,11 +20,18 @@ from benchmarks.tables import Table, met
 ROOT = Path(__file__).resolve().parents[1]
 HANDLER = ROOT / "functions" / "guardrail" / "app.py"
 FALLBACK_MODULE = "ir_vpc_guard.pipeline"
-RUNS = 7
+RUNS = 5
 TARGET_RATIO = 1.3
 TOP = 10
 # Must never be imported by the function: dev, CLI or test dependencies.
 FORBIDDEN = ("moto", "rich", "typer", "pydantic", "jsonschema", "hypothesis")
+# Heavy, and not needed on the hot path as measured (tracing disabled): flagged when present.
+SUSPECTS = {
+    "aws_xray_sdk.core": "the X-Ray SDK, imported although tracing is disabled "
+    "(Powertools' Tracer imports it whatever POWERTOOLS_TRACE_DISABLED says)",
+    "aws_lambda_powertools.utilities.data_classes": "every Powertools event class "
+    "(the package's __init__ imports them all; the handler uses EventBridgeEvent)",
+}
 TIMED = "import time\nstarted = time.perf_counter()\n{code}\nprint(time.perf_counter() - started)"
 # As deployed (template: Tracing: Active): in Lambda, with tracing left on.
 TRACING_ON = {"POWERTOOLS_TRACE_DISABLED": None, "LAMBDA_TASK_ROOT": "/var/task"}
@@ -137,6 +144,16 @@ def by_package(lines: list[ImportLine]) -> list[tuple[str, int]]:
     return sorted(totals.items(), key=lambda item: -item[1])
 
 
+def suspects(lines: list[ImportLine]) -> list[str]:
+    """The SUSPECTS present, each with the largest cumulative time it was imported with."""
+    found = []
+    for module, why in SUSPECTS.items():
+        times = [i.cumulative_us for i in lines if i.module == module]
+        if times:
+            found.append(f"`{module}` ({max(times) / 1000:.0f} ms): {why}")
+    return found
+
+
 def cold_start_table() -> Table:
     kinds = variants()
     handler, deployed, boto3 = medians(kinds)
@@ -172,4 +189,5 @@ def cold_start_table() -> Table:
         + ", ".join(f"`{p}` {us / 1000:.0f} ms" for p, us in by_package(lines)[:TOP])
         + ".",
     ]
+    table.notes += [f"Heavy, not needed on the hot path: {s}." for s in suspects(lines)]
     return table

@@ -76,7 +76,7 @@ class CallLog:
     """What one measured run asked of AWS."""
 
     calls: Counter[str] = field(default_factory=Counter)
-    intervals: list[tuple[float, float]] = field(default_factory=list)
+    intervals: list[tuple[float, float, str]] = field(default_factory=list)  # start, end, op
     bytes_in: int = 0
     bytes_by_call: Counter[str] = field(default_factory=Counter)
     emulator_cpu: float = 0.0
@@ -85,14 +85,21 @@ class CallLog:
     def total(self) -> int:
         return sum(self.calls.values())
 
+    def waves(self) -> list[list[str]]:
+        """Calls by wave: a call's wave is one more than that of the latest-waved call that
+        ended before it started. Their number is the longest chain of calls one after the
+        other, the waves a client must wait for, whatever the emulator's own CPU time."""
+        ended: list[tuple[float, int]] = []  # (end, wave) of the calls seen so far
+        waves: list[list[str]] = []
+        for start, end, operation in sorted(self.intervals):
+            wave = 1 + max((n for e, n in ended if e <= start), default=0)
+            ended.append((end, wave))
+            waves += [[] for _ in range(wave - len(waves))]
+            waves[wave - 1].append(operation)
+        return waves
+
     def depth(self) -> int:
-        """The longest chain of calls each starting after the previous ended: the waves a
-        client must wait for one after the other, whatever the emulator's own CPU time."""
-        longest: list[tuple[float, int]] = []  # (end, chain length ending there)
-        for start, end in sorted(self.intervals):
-            before = [n for e, n in longest if e <= start]
-            longest.append((end, 1 + max(before, default=0)))
-        return max((n for _, n in longest), default=0)
+        return len(self.waves())
 
 
 class Instrumented:
@@ -152,7 +159,8 @@ class Instrumented:
         _stage, service, operation = event_name.split(".", 2)
         size = len(getattr(http_response, "content", b"") or b"")
         with self._lock:
-            self.log.intervals.append((context.get("bench_started", ended), ended))
+            started = context.get("bench_started", ended)
+            self.log.intervals.append((started, ended, f"{service}.{operation}"))
             self.log.bytes_in += size
             self.log.bytes_by_call[f"{service}.{operation}"] += size
 

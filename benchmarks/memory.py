@@ -22,11 +22,13 @@ import os
 import resource
 import subprocess
 import sys
+import tempfile
 import tracemalloc
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from benchmarks.tables import Table, mb, met
 
@@ -112,20 +114,38 @@ def server_child() -> dict[str, Any]:
     return {"label": label, "imports": rss_now(), **measure_invocation(event)}
 
 
-def run_child(kind: str, stdin: str = "", **env: str) -> dict[str, Any]:
-    from benchmarks.coldstart import ROOT, child_env  # noqa: PLC0415
+@dataclass
+class Child:
+    """A running `python -m benchmarks.memory KIND`; stderr goes to a file, as a pipe could
+    fill up while this process is busy building a world."""
 
-    done = subprocess.run(
-        [sys.executable, "-m", "benchmarks.memory", kind],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        env={**child_env(), **env},
-        cwd=ROOT,
-        check=True,
-    )
-    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
-    return result
+    process: subprocess.Popen[str]
+    errors: IO[str]
+
+    @classmethod
+    def start(cls, kind: str, **env: str) -> Child:
+        from benchmarks.coldstart import ROOT, child_env  # noqa: PLC0415
+
+        errors = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115 (closed in finish)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "benchmarks.memory", kind],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=errors,
+            text=True,
+            env={**child_env(), **env},
+            cwd=ROOT,
+        )
+        return cls(process, errors)
+
+    def finish(self, stdin: str = "") -> dict[str, Any]:
+        out, _ = self.process.communicate(stdin)
+        with self.errors:
+            if self.process.returncode != 0:
+                self.errors.seek(0)
+                raise RuntimeError(f"memory child failed: {self.errors.read()[-2000:]}")
+        result: dict[str, Any] = json.loads(out.strip().splitlines()[-1])
+        return result
 
 
 @contextmanager
@@ -146,7 +166,7 @@ def server_run() -> dict[str, Any]:
 
     with moto_server() as url, endpoint(url):
         world = crowded_world(boto3.session.Session(), VPC_SIZE)
-        return run_child("server", json.dumps(good_event(world)), AWS_ENDPOINT_URL=url)
+        return Child.start("server", AWS_ENDPOINT_URL=url).finish(json.dumps(good_event(world)))
 
 
 def add_rows(table: Table, where: str, run: dict[str, Any], imports: str) -> None:
@@ -160,7 +180,11 @@ def add_rows(table: Table, where: str, run: dict[str, Any], imports: str) -> Non
 
 
 def memory_table() -> Table:
-    inprocess, server = run_child("inprocess"), server_run()
+    # Independent, and memory does not mind sharing the CPU: the in-process child runs
+    # while this process builds the moto server's world.
+    child = Child.start("inprocess")
+    server = server_run()
+    inprocess = child.finish()
     table = Table(
         f"4. Memory: one cold invocation in the {VPC_SIZE}-subnet world",
         ["Where the emulator runs", "Measure", "MB"],

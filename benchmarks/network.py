@@ -15,7 +15,15 @@ from moto import mock_aws
 from benchmarks.harness import DELAY_SECONDS, REGION, Instrumented
 from benchmarks.measure import Run, Sample, median_sample, product, sample
 from benchmarks.naive import naive_check
-from benchmarks.worlds import add_job_groups, broken_world, crowded_world, good_event, job_event
+from benchmarks.profile import Profile, profile_check
+from benchmarks.worlds import (
+    add_job_groups,
+    broken_world,
+    crowded_world,
+    good_event,
+    job_event,
+    lock_table,
+)
 from ir_vpc_guard.settings import Settings
 
 SIZES = (3, 50, 500)
@@ -35,6 +43,7 @@ class SizeRun:
     bare: Sample  # warm, no delay, median
     naive: Sample  # 40 ms per call, median
     naive_bare: Sample  # no delay, median
+    profile: Profile | None  # where a warm check's CPU goes (some sizes only)
 
 
 @dataclass(frozen=True)
@@ -47,7 +56,8 @@ class ShapeRun:
 @dataclass(frozen=True)
 class ApplyRun:
     check: Sample  # the broken world in report mode
-    apply: Sample  # check + apply + re-verify
+    apply: Sample  # check + apply + re-verify, no lock table (the CLI, local runs)
+    locked: Sample  # the same with the DynamoDB VPC lock (as deployed: IDEMPOTENCY_TABLE)
 
 
 def new_session() -> Any:
@@ -65,7 +75,7 @@ def naive(instrumented: Instrumented, world: Any) -> Run:
     return run
 
 
-def run_size(extra: int) -> SizeRun:
+def run_size(extra: int, *, profiled: bool = False) -> SizeRun:
     with mock_aws():
         world = crowded_world(new_session(), extra)
         measured, baseline = Instrumented(), Instrumented()
@@ -78,6 +88,7 @@ def run_size(extra: int) -> SizeRun:
             bare=median_sample(measured, check, 0.0, REPEATS),
             naive=median_sample(baseline, script, DELAY_SECONDS, REPEATS),
             naive_bare=median_sample(baseline, script, 0.0, REPEATS),
+            profile=profile_check(world) if profiled else None,
         )
 
 
@@ -94,20 +105,32 @@ def run_shapes() -> list[ShapeRun]:
         ]
 
 
-def run_apply_once() -> ApplyRun:
+def run_apply_once(*, locked: bool) -> tuple[Sample, Sample]:
+    """(report-mode check, apply run) on a fresh broken world, after one warm-up check."""
     with mock_aws():
-        world = broken_world(new_session())
+        session = new_session()
+        world = broken_world(session)
+        table = lock_table(session) if locked else None
         measured = Instrumented()
         event = good_event(world)
         check = product(measured, event)
         sample(measured, check, 0.0)  # warm-up: clients and models; report mode changes nothing
         check_sample = median_sample(measured, check, DELAY_SECONDS, REPEATS)
-        fix = product(measured, event, Settings(remediation_mode="apply"))
-        return ApplyRun(check=check_sample, apply=sample(measured, fix, DELAY_SECONDS))
+        settings = Settings(remediation_mode="apply", idempotency_table=table)
+        if locked:
+            measured.clients(REGION).client("dynamodb")  # as app.py makes it at import
+        return check_sample, sample(measured, product(measured, event, settings), DELAY_SECONDS)
+
+
+def median_apply(*, locked: bool) -> tuple[Sample, Sample]:
+    """Median (by apply wall time) of `APPLY_REPEATS` fresh broken worlds."""
+    runs = sorted(
+        (run_apply_once(locked=locked) for _ in range(APPLY_REPEATS)), key=lambda r: r[1].wall
+    )
+    check, apply = runs[len(runs) // 2]
+    return check, replace(apply, best_wall=runs[0][1].wall)
 
 
 def run_apply() -> ApplyRun:
-    """Median (by apply wall time) of `APPLY_REPEATS` fresh broken worlds."""
-    runs = sorted((run_apply_once() for _ in range(APPLY_REPEATS)), key=lambda r: r.apply.wall)
-    middle = runs[len(runs) // 2]
-    return replace(middle, apply=replace(middle.apply, best_wall=runs[0].apply.wall))
+    check, apply = median_apply(locked=False)
+    return ApplyRun(check=check, apply=apply, locked=median_apply(locked=True)[1])

@@ -103,6 +103,24 @@ def latency_row(table: Table, label: str, s: Sample, target: float, cold: Sample
     )
 
 
+def timeline(s: Sample) -> str:
+    waves = s.log.waves()
+    return "; ".join(f"{n} ({', '.join(sorted(ops))})" for n, ops in enumerate(waves, 1))
+
+
+def summary(samples: list[Sample], target: float) -> str:
+    """How many runs meet `target` by each measure of waves."""
+
+    def count(waves: list[float]) -> str:
+        return f"{sum(w <= target for w in waves)} of {len(waves)}"
+
+    return (
+        f"{count([s.waves for s in samples])} met on wall / delay, "
+        f"{count([s.net_waves for s in samples])} net of the emulator, "
+        f"{count([float(s.depth) for s in samples])} on the longest chain of calls"
+    )
+
+
 def latency_table(sizes: list[SizeRun], apply: ApplyRun) -> Table:
     table = Table(
         f"2. Latency with {DELAY_MS} injected per call",
@@ -132,19 +150,26 @@ def latency_table(sizes: list[SizeRun], apply: ApplyRun) -> Table:
     latency_row(table, "check, report mode, broken world", apply.check, CHECK_WAVES, None)
     if apply.apply.applied:
         latency_row(
-            table, "check + apply + re-verify, broken world", apply.apply, APPLY_WAVES, None
+            table, "check + apply + re-verify, no lock table", apply.apply, APPLY_WAVES, None
+        )
+        latency_row(
+            table,
+            "the same with the DynamoDB VPC lock (as deployed)",
+            apply.locked,
+            APPLY_WAVES,
+            None,
         )
     else:
         table.add("check + apply + re-verify", "pending remediation", *["n/a"] * 10)
     checks = [r.product for r in sizes] + [apply.check]
-    ok = all(s.waves <= CHECK_WAVES for s in checks) and apply.apply.waves <= APPLY_WAVES
-    net_ok = (
-        all(s.net_waves <= CHECK_WAVES for s in checks) and apply.apply.net_waves <= APPLY_WAVES
-    )
-    depth_ok = all(s.depth <= CHECK_WAVES for s in checks) and apply.apply.depth <= APPLY_WAVES
     table.verdict = (
-        f"{met(ok)} on wall / delay; {'met' if net_ok else 'NOT met'} net of the emulator; "
-        f"{'met' if depth_ok else 'NOT met'} on the longest chain of calls"
+        f"check <= {CHECK_WAVES:.0f} waves: {summary(checks, CHECK_WAVES)}. "
+        f"check + apply + re-verify <= {APPLY_WAVES:.0f} waves: "
+        + (
+            summary([apply.apply, apply.locked], APPLY_WAVES)
+            if apply.apply.applied
+            else "pending remediation"
+        )
     )
     table.notes += [
         "Warm runs (clients kept per region, as functions/guardrail/app.py keeps them): "
@@ -161,11 +186,12 @@ def latency_table(sizes: list[SizeRun], apply: ApplyRun) -> Table:
         "function itself spends (at 128 MB a Lambda has about 1/14 of a vCPU).",
     ]
     if apply.apply.applied:
-        table.notes.append(
-            "Apply run by operation: "
-            + ", ".join(f"{op} {n}" for op, n in sorted(apply.apply.log.calls.items()))
-            + "."
-        )
+        table.notes.append("Apply run with the lock, wave by wave: " + timeline(apply.locked) + ".")
+    table.notes.append(
+        f"Check at {sizes[-1].extra} other subnets, wave by wave: "
+        + timeline(sizes[-1].product)
+        + "."
+    )
     return table
 
 

@@ -68,3 +68,14 @@ def broken_world(session: Any) -> World:
 def _other_subnets(ec2: Any, world: World) -> list[str]:
     found = ec2.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [world.vpc_id]}])
     return sorted(s["SubnetId"] for s in found["Subnets"] if s["SubnetId"] not in world.subnet_ids)
+
+
+def lock_table(session: Any, name: str = "ir-vpc-guard-bench") -> str:
+    """The idempotency table as the template makes it (partition key `id`): the VPC lock's."""
+    session.client("dynamodb").create_table(
+        TableName=name,
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    return name
