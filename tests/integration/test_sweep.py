@@ -164,3 +164,51 @@ def test_calls_per_sweep(setup: Any, world: World, jobs: int) -> None:
     expected_lists = 3 if jobs > 100 else 2
     assert sagemaker.get("sagemaker.ListInferenceRecommendationsJobs") == expected_lists
     assert sagemaker.get("sagemaker.DescribeInferenceRecommendationsJob", 0) == min(jobs, 1)
+
+
+@pytest.mark.parametrize(
+    ("jobs", "expected"),
+    [
+        # Two List calls (one per active status) whatever happens.
+        (0, {"sagemaker.ListInferenceRecommendationsJobs": 2}),
+        # One job: its record looked up and claimed, described, then one full check (14).
+        (
+            1,
+            {
+                "sagemaker.ListInferenceRecommendationsJobs": 2,
+                "dynamodb.BatchGetItem": 1,
+                "dynamodb.PutItem": 1,
+                "sagemaker.DescribeInferenceRecommendationsJob": 1,
+                "check": 14,
+            },
+        ),
+        # 120 jobs, at most 25 per run: 2 pages for IN_PROGRESS, 2 record batches of 100.
+        (
+            120,
+            {
+                "sagemaker.ListInferenceRecommendationsJobs": 3,
+                "dynamodb.BatchGetItem": 2,
+                "dynamodb.PutItem": 25,
+                "sagemaker.DescribeInferenceRecommendationsJob": 25,
+                "check": 25 * 14,
+            },
+        ),
+    ],
+)
+def test_calls_per_sweep(setup: Any, world: World, jobs: int, expected: dict[str, int]) -> None:
+    session, fake, calls = setup
+    table = DynamoCheckedJobs(session.client("dynamodb"), TABLE)
+    session.client("dynamodb").create_table(
+        TableName=TABLE,
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    for n in range(jobs):
+        fake.add(world, f"job-{n:03d}")
+    calls.clear()
+    sweep(session, table, [], max_jobs=25)
+    own = ("dynamodb.", "sagemaker.ListInference", "sagemaker.DescribeInference")
+    sweep_calls = {k: v for k, v in calls.items() if k.startswith(own)}
+    checks = sum(calls.values()) - sum(sweep_calls.values())  # the jobs' own checks
+    assert {**sweep_calls, **({"check": checks} if checks else {})} == expected
