@@ -153,19 +153,6 @@ def test_failed_delivery_releases_the_claim(setup: Any, records: Any, world: Wor
     assert [r.job["name"] for r in delivered] == ["job-x"]
 
 
-@pytest.mark.parametrize("jobs", [0, 1, 120])
-def test_calls_per_sweep(setup: Any, world: World, jobs: int) -> None:
-    session, fake, calls = setup
-    for n in range(jobs):
-        fake.add(world, f"job-{n:03d}")
-    calls.clear()
-    sweep(session, MemoryCheckedJobs(), [], max_jobs=1)
-    sagemaker = {k: v for k, v in calls.items() if k.startswith("sagemaker.")}
-    expected_lists = 3 if jobs > 100 else 2
-    assert sagemaker.get("sagemaker.ListInferenceRecommendationsJobs") == expected_lists
-    assert sagemaker.get("sagemaker.DescribeInferenceRecommendationsJob", 0) == min(jobs, 1)
-
-
 @pytest.mark.parametrize(
     ("jobs", "expected"),
     [
