@@ -25,7 +25,6 @@ from aws_lambda_powertools.utilities.idempotency import (
     idempotent_function,
 )
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from botocore.exceptions import BotoCoreError, ClientError
 
 from ir_vpc_guard import metrics as names
 from ir_vpc_guard import notify, securityhub
@@ -45,11 +44,6 @@ SCHEDULE_SOURCE, SCHEDULE_DETAIL_TYPE = "aws.events", "Scheduled Event"
 IDEMPOTENCY_SECONDS = 24 * 3600
 RETURN_LIMIT_BYTES = 256 * 1024  # what the handler returns, and what idempotency stores
 MAX_CORRELATION_ID = 128
-
-
-class DeliveryError(RuntimeError):
-    """A sweep-found report could not be published. Raised as its own type because the
-    sweep treats a ClientError as "job unreadable, try next run" and would swallow it."""
 
 
 logger = Logger(service=SERVICE)
@@ -152,6 +146,8 @@ def _deliver(report: Report, *, claim: bool) -> dict[str, Any]:
         if claimed and arn:
             RECORDS.release(arn)
         raise
+    if claimed and arn:
+        RECORDS.confirm(arn)
     return _bounded(data)
 
 
@@ -203,15 +199,11 @@ def _sweep(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         region = HOME_REGION
 
     def deliver(report: Report) -> None:
+        # A failed publish propagates: the sweep releases its claim and re-raises, the
+        # invocation fails (Lambda retries it, then the DLQ), the next run checks the job.
         logger.append_keys(job=report.job.get("name") or "unknown")
         try:
             _deliver(report, claim=False)  # the sweep claimed the job itself
-        except (ClientError, BotoCoreError) as error:
-            # The sweep releases its claim and re-raises; the invocation fails (Lambda
-            # retries it, then the DLQ) and the next run checks the job again.
-            raise DeliveryError(
-                f"publishing the report of {report.job.get('arn')} failed"
-            ) from error
         finally:
             logger.append_keys(job="sweep")
 

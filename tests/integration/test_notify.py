@@ -83,9 +83,16 @@ def report_with(findings: int, evidence_bytes: int) -> dict[str, Any]:
     ],
 )
 def test_notify_policy(outcome: str, findings_policy: bool, all_policy: bool) -> None:
-    report = {**REPORT, "outcome": outcome}
+    report = {**REPORT, "outcome": outcome, "findings": []}
     assert notify.should_publish(report, "findings") is findings_policy
     assert notify.should_publish(report, "all") is all_policy
+
+
+def test_a_pass_with_a_low_finding_is_published() -> None:
+    """A LOW finding (e.g. S3 reached through a NAT, at a cost) does not fail the job but
+    is worth a person's look, so NOTIFY_ON=findings publishes it."""
+    low = {**REPORT["findings"][0], "severity": "LOW"}
+    assert notify.should_publish({**REPORT, "outcome": "PASS", "findings": [low]}, "findings")
 
 
 @pytest.mark.parametrize(
@@ -183,6 +190,6 @@ def test_too_many_findings_keeps_the_most_severe_that_fit(aws: Any) -> None:
 def test_notifier_skips_quiet_reports(aws: Any) -> None:
     inbox = Inbox(aws)
     notifier = notify.Notifier(aws.client("sns"), inbox.topic_arn)
-    assert notifier.deliver({**REPORT, "outcome": "PASS"}) is None
+    assert notifier.deliver({**REPORT, "outcome": "PASS", "findings": []}) is None
     assert notifier.deliver(REPORT) is not None
     assert len(inbox.envelopes()) == 1

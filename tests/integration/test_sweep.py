@@ -158,13 +158,14 @@ def test_failed_delivery_releases_the_claim(setup: Any, records: Any, world: Wor
     [
         # Two List calls (one per active status) whatever happens.
         (0, {"sagemaker.ListInferenceRecommendationsJobs": 2}),
-        # One job: its record looked up and claimed, described, then one full check (14).
+        # One job: its record looked up, claimed, described, checked (14), confirmed.
         (
             1,
             {
                 "sagemaker.ListInferenceRecommendationsJobs": 2,
                 "dynamodb.BatchGetItem": 1,
                 "dynamodb.PutItem": 1,
+                "dynamodb.UpdateItem": 1,
                 "sagemaker.DescribeInferenceRecommendationsJob": 1,
                 "check": 14,
             },
@@ -176,6 +177,7 @@ def test_failed_delivery_releases_the_claim(setup: Any, records: Any, world: Wor
                 "sagemaker.ListInferenceRecommendationsJobs": 3,
                 "dynamodb.BatchGetItem": 2,
                 "dynamodb.PutItem": 25,
+                "dynamodb.UpdateItem": 25,
                 "sagemaker.DescribeInferenceRecommendationsJob": 25,
                 "check": 25 * 14,
             },

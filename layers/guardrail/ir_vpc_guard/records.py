@@ -11,6 +11,9 @@ from typing import Any, Protocol
 from botocore.exceptions import ClientError
 
 RETENTION_SECONDS = 14 * 24 * 3600  # longer than any job may run
+# A claim not confirmed within this time (the invocation was killed between claiming and
+# delivering) lapses, so a later sweep checks the job instead of skipping it for good.
+CLAIM_LEASE_SECONDS = 15 * 60
 BATCH = 100  # BatchGetItem's limit
 # The idempotency layer, these records and the per-VPC write locks share one table.
 TABLE_ACTIONS = (
@@ -28,6 +31,8 @@ class CheckedJobs(Protocol):
     def claim(self, job_arn: str, trigger: str) -> bool: ...
 
     def release(self, job_arn: str) -> None: ...
+
+    def confirm(self, job_arn: str) -> None: ...
 
 
 def _key(job_arn: str) -> str:
@@ -48,27 +53,34 @@ class DynamoCheckedJobs:
             keys: list[dict[str, Any]] = [
                 {"id": {"S": _key(a)}} for a in arns[start : start + BATCH]
             ]
-            request: dict[str, Any] = {self.table: {"Keys": keys, "ProjectionExpression": "id"}}
+            request: dict[str, Any] = {
+                self.table: {"Keys": keys, "ProjectionExpression": "id, expiration"}
+            }
+            now = time.time()
             while request:
                 answer = self.dynamodb.batch_get_item(RequestItems=request)
                 found.update(
                     item["id"]["S"].removeprefix("job#")
                     for item in answer.get("Responses", {}).get(self.table, [])
+                    if float(item.get("expiration", {}).get("N", "inf")) > now  # TTL is lazy
                 )
                 request = answer.get("UnprocessedKeys") or {}
         return found
 
     def claim(self, job_arn: str, trigger: str) -> bool:
-        """Record the job as checked; False when someone already did (conditional write)."""
+        """Claim the job for a check; False when someone holds or completed it (conditional
+        write). The claim lapses unless `confirm` follows."""
+        now = int(time.time())
         try:
             self.dynamodb.put_item(
                 TableName=self.table,
                 Item={
                     "id": {"S": _key(job_arn)},
                     "trigger": {"S": trigger},
-                    "expiration": {"N": str(int(time.time()) + RETENTION_SECONDS)},
+                    "expiration": {"N": str(now + CLAIM_LEASE_SECONDS)},
                 },
-                ConditionExpression="attribute_not_exists(id)",
+                ConditionExpression="attribute_not_exists(id) OR expiration < :now",
+                ExpressionAttributeValues={":now": {"N": str(now)}},
             )
         except ClientError as error:
             if error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
@@ -79,6 +91,15 @@ class DynamoCheckedJobs:
     def release(self, job_arn: str) -> None:
         """Forget a claim whose check could not be delivered, so a retry checks the job."""
         self.dynamodb.delete_item(TableName=self.table, Key={"id": {"S": _key(job_arn)}})
+
+    def confirm(self, job_arn: str) -> None:
+        """The report was delivered: keep the record for as long as any job may run."""
+        self.dynamodb.update_item(
+            TableName=self.table,
+            Key={"id": {"S": _key(job_arn)}},
+            UpdateExpression="SET expiration = :until",
+            ExpressionAttributeValues={":until": {"N": str(int(time.time()) + RETENTION_SECONDS)}},
+        )
 
 
 class MemoryCheckedJobs:
@@ -102,3 +123,6 @@ class MemoryCheckedJobs:
     def release(self, job_arn: str) -> None:
         with self._lock:
             self._arns.pop(job_arn, None)
+
+    def confirm(self, job_arn: str) -> None:
+        """In memory nothing lapses: the claim already stands for the process's life."""

@@ -15,6 +15,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from ir_vpc_guard.aws import AwsClients
 from ir_vpc_guard.budget import UNLIMITED, Budget
 from ir_vpc_guard.event import Skipped
+from ir_vpc_guard.job import JobRequest
 from ir_vpc_guard.jobs import active_jobs, describe_job
 from ir_vpc_guard.pipeline import check_job
 from ir_vpc_guard.records import CheckedJobs
@@ -63,46 +64,42 @@ def run_sweep(
             result.stopped_for_deadline = len(result.checked) + len(result.skipped) < max_jobs
             result.left_for_next_run = len(pending) - index
             break
-        if not records.claim(summary["JobArn"], "sweep"):
+        arn = summary["JobArn"]
+        if not records.claim(arn, "sweep"):
             result.already_checked += 1  # the event path got there first
             continue
         try:
-            _check_one(
-                summary,
-                result,
-                clients=clients,
-                settings=settings,
+            job = describe_job(
+                clients.sagemaker,
+                str(summary.get("JobName", "")),
                 account=account,
-                deliver=deliver,
-                budget=budget,
+                region=clients.region,
+                trigger="sweep",
             )
         except (ClientError, BotoCoreError) as error:
-            # Unreadable now: forget the claim so the next sweep tries again.
-            records.release(summary["JobArn"])
-            result.unreadable[summary["JobArn"]] = type(error).__name__
+            records.release(arn)  # unreadable now: the next sweep tries again
+            result.unreadable[arn] = type(error).__name__
+            continue
+        try:
+            _check_one(
+                job, result, clients=clients, settings=settings, deliver=deliver, budget=budget
+            )
         except BaseException:
-            records.release(summary["JobArn"])  # e.g. the publish failed: retry must check
+            records.release(arn)  # e.g. the publish failed: the retry must check it again
             raise
+        records.confirm(arn)
     return result
 
 
 def _check_one(
-    summary: dict[str, object],
+    job: JobRequest | Skipped,
     result: SweepResult,
     *,
     clients: AwsClients,
     settings: Settings,
-    account: str,
     deliver: Deliver,
     budget: Budget,
 ) -> None:
-    job = describe_job(
-        clients.sagemaker,
-        str(summary.get("JobName", "")),
-        account=account,
-        region=clients.region,
-        trigger="sweep",
-    )
     if isinstance(job, Skipped):
         report = skipped_report(job, settings.remediation_mode)
         report.trigger = "sweep"
