@@ -191,14 +191,20 @@ class Executor:
         job_groups = [g for g in self.job.security_groups if g in found]
         answer = self.ec2.describe_security_groups(GroupIds=job_groups)
         groups = answer.get("SecurityGroups", [])
-        results = []
-        for action in actions:
-            permission = self._missing_permission(action, groups, job_groups)
-            if permission is None:
-                results.append(action.settle(APPLIED, "already allowed: nothing to add"))
-                continue
-            results.append(self._authorize(action, permission))
-        return results
+        # Each action adds a different rule: their writes run side by side (one wave).
+        with ThreadPoolExecutor(len(actions), thread_name_prefix="egress") as pool:
+            return list(pool.map(lambda a: self._ensure_rule(a, groups, job_groups), actions))
+
+    def _ensure_rule(
+        self, action: Action, groups: list[dict[str, Any]], job_groups: list[str]
+    ) -> Action:
+        permission = self._missing_permission(action, groups, job_groups)
+        if permission is None:
+            return action.settle(APPLIED, "already allowed: nothing to add")
+        try:
+            return self._authorize(action, permission)
+        except BotoCoreError as error:  # a timeout fails this rule only
+            return _error(action, error)
 
     def _missing_permission(
         self, action: Action, groups: list[dict[str, Any]], job_groups: list[str]
