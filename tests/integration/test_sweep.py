@@ -1,5 +1,6 @@
 """The catch-up sweep finds running jobs whose event never arrived, and checks each once."""
 
+import time
 from collections import Counter
 from datetime import timedelta
 from typing import Any
@@ -201,3 +202,22 @@ def test_calls_per_sweep(setup: Any, world: World, jobs: int, expected: dict[str
     sweep_calls = {k: v for k, v in calls.items() if k.startswith(own)}
     checks = sum(calls.values()) - sum(sweep_calls.values())  # the jobs' own checks
     assert {**sweep_calls, **({"check": checks} if checks else {})} == expected
+
+
+def test_a_claim_never_confirmed_lapses_and_the_job_is_checked_again(records: Any) -> None:
+    """An invocation killed between claiming and delivering must not hide the job for good."""
+    arn = "arn:aws:sagemaker:us-east-1:123456789012:inference-recommendations-job/killed"
+    assert records.claim(arn, "sweep")
+    assert records.seen([arn]) == {arn}
+    assert not records.claim(arn, "sweep")
+    records.dynamodb.update_item(  # the lease ran out (DynamoDB's TTL deletes lazily)
+        TableName=TABLE,
+        Key={"id": {"S": f"job#{arn}"}},
+        UpdateExpression="SET expiration = :past",
+        ExpressionAttributeValues={":past": {"N": str(int(time.time()) - 1)}},
+    )
+    assert records.seen([arn]) == set()
+    assert records.claim(arn, "sweep")
+    records.confirm(arn)
+    item = records.dynamodb.get_item(TableName=TABLE, Key={"id": {"S": f"job#{arn}"}})["Item"]
+    assert int(item["expiration"]["N"]) > time.time() + 13 * 24 * 3600

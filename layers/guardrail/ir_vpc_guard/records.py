@@ -8,7 +8,7 @@ import time
 from collections.abc import Iterable
 from typing import Any, Protocol
 
-from botocore.exceptions import ClientError
+from ir_vpc_guard import leases
 
 RETENTION_SECONDS = 14 * 24 * 3600  # longer than any job may run
 # A claim not confirmed within this time (the invocation was killed between claiming and
@@ -70,23 +70,8 @@ class DynamoCheckedJobs:
     def claim(self, job_arn: str, trigger: str) -> bool:
         """Claim the job for a check; False when someone holds or completed it (conditional
         write). The claim lapses unless `confirm` follows."""
-        now = int(time.time())
-        try:
-            self.dynamodb.put_item(
-                TableName=self.table,
-                Item={
-                    "id": {"S": _key(job_arn)},
-                    "trigger": {"S": trigger},
-                    "expiration": {"N": str(now + CLAIM_LEASE_SECONDS)},
-                },
-                ConditionExpression="attribute_not_exists(id) OR expiration < :now",
-                ExpressionAttributeValues={":now": {"N": str(now)}},
-            )
-        except ClientError as error:
-            if error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
-                return False
-            raise
-        return True
+        item = {"id": {"S": _key(job_arn)}, "trigger": {"S": trigger}}
+        return leases.take(self.dynamodb, self.table, item, int(time.time()), CLAIM_LEASE_SECONDS)
 
     def release(self, job_arn: str) -> None:
         """Forget a claim whose check could not be delivered, so a retry checks the job."""

@@ -17,6 +17,8 @@ from typing import Any, ClassVar, Protocol
 
 from botocore.exceptions import ClientError
 
+from ir_vpc_guard import leases
+
 LEASE_SECONDS = 60
 POLL_SECONDS = 0.25
 LOCK_TIMEOUT = "VpcLockTimeout"
@@ -60,23 +62,8 @@ class DynamoVpcLock:
             self._release(key, owner)
 
     def _try_acquire(self, key: dict[str, Any], owner: str) -> bool:
-        now = int(self.clock())
-        try:
-            self.dynamodb.put_item(
-                TableName=self.table,
-                Item={
-                    **key,
-                    "owner": {"S": owner},
-                    "expiration": {"N": str(now + LEASE_SECONDS)},
-                },
-                ConditionExpression="attribute_not_exists(id) OR expiration < :now",
-                ExpressionAttributeValues={":now": {"N": str(now)}},
-            )
-        except ClientError as error:
-            if error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
-                return False
-            raise
-        return True
+        item = {**key, "owner": {"S": owner}}
+        return leases.take(self.dynamodb, self.table, item, int(self.clock()), LEASE_SECONDS)
 
     def _release(self, key: dict[str, Any], owner: str) -> None:
         try:
@@ -89,7 +76,7 @@ class DynamoVpcLock:
             )
         except ClientError as error:
             # Our lease expired and another invocation took it: theirs to release.
-            if error.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+            if error.response.get("Error", {}).get("Code") != leases.TAKEN:
                 raise
 
 
