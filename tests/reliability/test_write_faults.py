@@ -1,0 +1,105 @@
+"""Every write remediation makes, failed four ways: that action FAILED with the AWS error
+code, the others still run, the outcome is PARTIAL and the report is whole."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from typing import Any
+
+import jsonschema
+import pytest
+
+from ir_vpc_guard.aws import AwsClients
+from ir_vpc_guard.pipeline import handle_event
+from ir_vpc_guard.report import load_schema
+from ir_vpc_guard.sandbox import World, build_world
+from ir_vpc_guard.settings import Settings
+from tests.conftest import REGION, load_event
+from tests.integration.calls import counting_session
+from tests.reliability.faults import access_denied, server_error, throttle, timeout
+from tests.reliability.test_concurrency import TABLE, make_table
+
+APPLY = Settings(remediation_mode="apply", idempotency_table=TABLE)
+# The write each action makes, and the action a failure of that call must fail.
+WRITES = {
+    "ec2.CreateVpcEndpoint": {"create-s3-gateway-endpoint"},
+    "ec2.AuthorizeSecurityGroupEgress": {"add-s3-egress-rule", "add-subnet-egress-rules"},
+}
+
+
+SENDS: list[int] = []  # attempts the throttling hook answered, for the bounded-retry check
+
+
+def exhausted_throttling(operation: str) -> Callable[..., Any]:
+    """EC2's RequestLimitExceeded on every attempt: retried, then given up."""
+    SENDS.clear()
+    return throttle("ec2", 99, SENDS)
+
+
+FAULTS: dict[str, tuple[Callable[[str], Callable[..., Any]], str, str]] = {
+    "AccessDenied": (access_denied, "before-call", "AccessDenied"),
+    "500": (server_error, "before-call", "InternalError"),
+    "timeout": (timeout, "before-call", "ConnectTimeoutError"),
+    "throttling": (exhausted_throttling, "before-send", "RequestLimitExceeded"),
+}
+
+
+@pytest.fixture(autouse=True)
+def _no_backoff_sleep(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("botocore.retries.standard.time.sleep", lambda _s: None, raising=False)
+    monkeypatch.setattr("botocore.endpoint.time.sleep", lambda _s: None)
+
+
+@pytest.fixture
+def broken(aws: Any) -> World:
+    make_table(aws)
+    return build_world(aws, REGION, with_endpoint=False, group_egress="vpc-https-only")
+
+
+@pytest.mark.parametrize("write", list(WRITES))
+@pytest.mark.parametrize("fault", list(FAULTS))
+def test_a_failed_write_fails_its_action_only(broken: World, write: str, fault: str) -> None:
+    service, operation = write.split(".")
+    make_hook, hook_kind, code = FAULTS[fault]
+    calls: Counter[str] = Counter()
+    session = counting_session(calls)
+    # register_first: ahead of moto's own before-send handler, as AWS's answer would be.
+    session.events.register_first(f"{hook_kind}.{service}.{operation}", make_hook(operation))
+    report = handle_event(
+        broken.event(load_event("good_job")), APPLY, lambda r: AwsClients(r, session=session)
+    ).to_dict()
+    jsonschema.validate(report, load_schema())
+
+    status = {a["action"]: (a["status"], a.get("errorCode")) for a in report["actions"]}
+    for action, (state, error_code) in status.items():
+        if action in WRITES[write]:
+            assert (state, error_code) == ("FAILED", code), action
+        else:
+            assert (state, error_code) == ("APPLIED", None), action
+    failed_checks = {a["checkId"] for a in report["actions"] if a["status"] == "FAILED"}
+    if fault == "throttling":
+        # Retried within the bounded budget (4 attempts a call), never forever. moto still
+        # applies a request whose answer the hook replaced (seen here), as AWS may after a
+        # lost answer: the re-check reports the state as it is, whatever the call said.
+        assert len(SENDS) == 4 * calls[write]
+        assert report["outcome"] == ("PARTIAL" if report["findings"] else "REMEDIATED")
+        return
+    assert report["outcome"] == "PARTIAL"
+    assert {f["checkId"] for f in report["findings"]} == failed_checks
+    assert all(f["remediation"]["status"] == "FAILED" for f in report["findings"])
+
+
+@pytest.mark.parametrize("fault", ["AccessDenied", "500", "timeout"])
+def test_a_failed_vpc_lock_writes_nothing(aws: Any, broken: World, fault: str) -> None:
+    make_hook, _, code = FAULTS[fault]
+    calls: Counter[str] = Counter()
+    session = counting_session(calls)
+    session.events.register("before-call.dynamodb.PutItem", make_hook("PutItem"))
+    report = handle_event(
+        broken.event(load_event("good_job")), APPLY, lambda r: AwsClients(r, session=session)
+    ).to_dict()
+    assert report["outcome"] == "PARTIAL"
+    assert {(a["status"], a["errorCode"]) for a in report["actions"]} == {("FAILED", code)}
+    assert not [c for c in calls if c.startswith(("ec2.Create", "ec2.Authorize", "ec2.Modify"))]
+    assert aws.client("ec2").describe_vpc_endpoints()["VpcEndpoints"] == []
