@@ -132,8 +132,10 @@ class Discovery:
     """Reads one job's snapshot within the invocation's time budget."""
 
     def __init__(
-        self, clients: AwsClients, budget: Budget = UNLIMITED, max_workers: int = 8
+        self, clients: AwsClients, budget: Budget = UNLIMITED, max_workers: int = 16
     ) -> None:
+        # Enough threads that every read of a wave starts at once (wave 2 alone may hold
+        # eight, with reads of wave 1 still in flight); the connection pool matches (aws.py).
         self.clients = clients
         self.budget = budget
         self.max_workers = max_workers
