@@ -103,3 +103,16 @@ def test_a_failed_vpc_lock_writes_nothing(aws: Any, broken: World, fault: str) -
     assert {(a["status"], a["errorCode"]) for a in report["actions"]} == {("FAILED", code)}
     assert not [c for c in calls if c.startswith(("ec2.Create", "ec2.Authorize", "ec2.Modify"))]
     assert aws.client("ec2").describe_vpc_endpoints()["VpcEndpoints"] == []
+
+
+@pytest.mark.parametrize("fault", ["AccessDenied", "500", "timeout"])
+def test_a_failed_lock_release_does_not_undo_the_report(broken: World, fault: str) -> None:
+    """The writes are done; the lease lapses by itself (LEASE_SECONDS), so say APPLIED."""
+    make_hook, _, _ = FAULTS[fault]
+    session = counting_session(Counter())
+    session.events.register("before-call.dynamodb.DeleteItem", make_hook("DeleteItem"))
+    report = handle_event(
+        broken.event(load_event("good_job")), APPLY, lambda r: AwsClients(r, session=session)
+    ).to_dict()
+    assert report["outcome"] == "REMEDIATED"
+    assert {a["status"] for a in report["actions"]} == {"APPLIED"}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -59,12 +60,10 @@ def remediate(
     budget: Budget = UNLIMITED,
 ) -> Remediated:
     actions = gate(plan(snapshot, run.findings), snapshot, settings)
-    approved = [a for a in actions if a.approved]
-    if approved and snapshot.vpc_id is not None:
-        actions = _apply(actions, snapshot, clients, lock, budget)
-    if any(a.status is RemediationStatus.APPLIED for a in actions):
-        snapshot = Discovery(clients, budget).refresh_after_remediation(snapshot)
-        run = run_checks(snapshot)
+    if any(a.approved for a in actions) and snapshot.vpc_id is not None:
+        actions, after = _apply(actions, snapshot, clients, lock, budget)
+        if after is not snapshot:
+            snapshot, run = after, run_checks(after)
     return Remediated(actions, snapshot, _annotated(run, actions))
 
 
@@ -74,18 +73,28 @@ def _apply(
     clients: AwsClients,
     lock: VpcLock,
     budget: Budget,
-) -> list[Action]:
+) -> tuple[list[Action], Snapshot]:
+    """Apply under the VPC's lock; the re-read starts as the lock is released (one wave)."""
     wait = min(LOCK_WAIT_SECONDS, budget.wait_limit() or LOCK_WAIT_SECONDS)
-    try:
-        with lock.hold(str(snapshot.vpc_id), wait):
-            return Executor(clients, snapshot, budget).apply(actions)
-    except LockTimeoutError as error:
-        return _fail_approved(actions, str(error), LOCK_TIMEOUT)
-    except ClientError as error:  # the lock table itself could not be written
-        code = str(error.response.get("Error", {}).get("Code", "Unknown"))
-        return _fail_approved(actions, f"the VPC lock failed: {error}", code)
-    except BotoCoreError as error:
-        return _fail_approved(actions, f"the VPC lock failed: {error}", type(error).__name__)
+    discovery = Discovery(clients, budget)
+    with ThreadPoolExecutor(1, thread_name_prefix="reverify") as pool:
+        try:
+            with lock.hold(str(snapshot.vpc_id), wait):
+                settled = Executor(clients, snapshot, budget).apply(actions)
+                reread = (
+                    pool.submit(discovery.refresh_after_remediation, snapshot)
+                    if any(a.status is RemediationStatus.APPLIED for a in settled)
+                    else None
+                )
+        except LockTimeoutError as error:
+            return _fail_approved(actions, str(error), LOCK_TIMEOUT), snapshot
+        except ClientError as error:  # the lock table itself could not be written
+            code = str(error.response.get("Error", {}).get("Code", "Unknown"))
+            return _fail_approved(actions, f"the VPC lock failed: {error}", code), snapshot
+        except BotoCoreError as error:
+            reason = f"the VPC lock failed: {error}"
+            return _fail_approved(actions, reason, type(error).__name__), snapshot
+        return settled, reread.result() if reread else snapshot
 
 
 def _fail_approved(actions: list[Action], reason: str, code: str) -> list[Action]:
