@@ -6,6 +6,7 @@ The black-box runs over HTTP against a moto server are in test_cli_server.py.
 from __future__ import annotations
 
 import json
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ from ir_vpc_guard.checks import CATALOGUE
 from ir_vpc_guard.report import load_schema
 from ir_vpc_guard.sandbox import World, build_world
 from tests.conftest import REGION, load_event
+from tests.integration.calls import counting_session
 from tests.integration.fake_recommender import FakeRecommender
 
 
@@ -96,13 +98,17 @@ def test_check_names_an_unknown_subnet(capsys: pytest.CaptureFixture[str], world
 
 
 def test_invalid_ids_are_reported_and_never_sent(
-    capsys: pytest.CaptureFixture[str], world: World
+    capsys: pytest.CaptureFixture[str], world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    calls: Counter[str] = Counter()
+    session = counting_session(calls)
+    monkeypatch.setattr(boto3.session, "Session", lambda region_name=None: session)
     code, out, _ = run(
         capsys, "check", "--subnets", "subnet-$(rm -rf)", "--security-groups", "sg-1", "--json"
     )
     assert code == 1
     assert [f["checkId"] for f in json.loads(out)["findings"]] == ["VPC_CONFIG_INVALID"]
+    assert list(calls) == ["sts.GetCallerIdentity"]  # the account; no ID went anywhere
 
 
 def test_job_reads_an_existing_job(

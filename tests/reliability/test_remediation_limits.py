@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 from ir_vpc_guard.checks import run_checks
 from ir_vpc_guard.findings import RemediationStatus
+from ir_vpc_guard.remediation.actions import Action
 from ir_vpc_guard.remediation.executor import Executor
 from ir_vpc_guard.remediation.gates import gate
 from ir_vpc_guard.remediation.planner import plan
@@ -132,3 +133,43 @@ def test_manual_findings_produce_no_action() -> None:
     findings = run_checks(snapshot).findings
     assert [f.check_id for f in findings] == ["VPC_DNS_DISABLED"]
     assert plan(snapshot, findings) == []
+
+
+def test_the_executor_refuses_an_unsafe_rule_even_if_approved() -> None:
+    """The executor's own guard, without the planner's: an approved action asking for
+    0.0.0.0/0 sends nothing."""
+    snapshot = compliant(security_groups=Read(value={GROUP: group(egress=[])}))
+    action = replace(
+        Action("add-subnet-egress-rules", "SG_EGRESS_SUBNETS_MISSING", "vpc-1", GROUP),
+        cidrs=("0.0.0.0/0", "::/0", "10.0.0.0/8"),
+        approved=True,
+    )
+    ec2 = RecordingEc2([group(egress=[])])
+    [settled] = Executor(Clients(ec2), snapshot).apply([action])  # type: ignore[arg-type]
+    assert settled.status is RemediationStatus.SKIPPED
+    assert [n for n, _ in ec2.calls if n == "authorize_security_group_egress"] == []
+
+
+def test_a_subnet_not_found_never_changes_the_main_route_table() -> None:
+    snapshot = compliant(
+        job=replace(compliant().job, subnets=("subnet-a", "subnet-gone")),
+        s3_endpoints=Read(value=[]),
+        route_tables=Read(
+            value=[route_table("rtb-main", main=True), route_table("rtb-1", ("subnet-a",))]
+        ),
+    )
+    [action] = plan(snapshot, run_checks(snapshot).findings)
+    assert action.route_table_ids == ("rtb-1",)
+
+
+def test_a_nat_path_is_proposed_never_applied() -> None:
+    nat = [{"DestinationCidrBlock": "0.0.0.0/0", "NatGatewayId": "nat-1", "State": "active"}]
+    snapshot = compliant(
+        s3_endpoints=Read(value=[]),
+        route_tables=Read(value=[route_table("rtb-1", ("subnet-a", "subnet-b"), True, nat)]),
+    )
+    findings = run_checks(snapshot).findings
+    assert [(f.check_id, f.severity.value) for f in findings] == [("S3_ENDPOINT_MISSING", "LOW")]
+    [action] = gate(plan(snapshot, findings), snapshot, APPLY)
+    assert action.status is RemediationStatus.SKIPPED and not action.approved
+    assert "through a NAT" in action.reason

@@ -9,6 +9,7 @@ from typing import Any
 
 import jsonschema
 import pytest
+from botocore.exceptions import ClientError
 
 from ir_vpc_guard.aws import AwsClients
 from ir_vpc_guard.pipeline import handle_event
@@ -72,19 +73,23 @@ def test_a_failed_write_fails_its_action_only(broken: World, write: str, fault: 
     jsonschema.validate(report, load_schema())
 
     status = {a["action"]: (a["status"], a.get("errorCode")) for a in report["actions"]}
+    if fault == "throttling":
+        # Retried within the bounded budget (4 attempts a call), never forever. moto still
+        # applies a request whose answer the hook replaced (seen here), as AWS may after a
+        # lost answer: the re-read finds the change, so the action is APPLIED, with a note.
+        assert len(SENDS) == 4 * calls[write]
+        assert report["outcome"] == "REMEDIATED"
+        for action in report["actions"]:
+            if action["action"] in WRITES[write]:
+                assert action["details"]["answeredWith"] == code
+                assert "re-read shows the change in place" in action["reason"]
+        return
     for action, (state, error_code) in status.items():
         if action in WRITES[write]:
             assert (state, error_code) == ("FAILED", code), action
         else:
             assert (state, error_code) == ("APPLIED", None), action
     failed_checks = {a["checkId"] for a in report["actions"] if a["status"] == "FAILED"}
-    if fault == "throttling":
-        # Retried within the bounded budget (4 attempts a call), never forever. moto still
-        # applies a request whose answer the hook replaced (seen here), as AWS may after a
-        # lost answer: the re-check reports the state as it is, whatever the call said.
-        assert len(SENDS) == 4 * calls[write]
-        assert report["outcome"] == ("PARTIAL" if report["findings"] else "REMEDIATED")
-        return
     assert report["outcome"] == "PARTIAL"
     assert {f["checkId"] for f in report["findings"]} == failed_checks
     assert all(f["remediation"]["status"] == "FAILED" for f in report["findings"])
@@ -99,7 +104,7 @@ def test_a_failed_vpc_lock_writes_nothing(aws: Any, broken: World, fault: str) -
     report = handle_event(
         broken.event(load_event("good_job")), APPLY, lambda r: AwsClients(r, session=session)
     ).to_dict()
-    assert report["outcome"] == "PARTIAL"
+    assert report["outcome"] == "FAIL"  # nothing was changed
     assert {(a["status"], a["errorCode"]) for a in report["actions"]} == {("FAILED", code)}
     assert not [c for c in calls if c.startswith(("ec2.Create", "ec2.Authorize", "ec2.Modify"))]
     assert aws.client("ec2").describe_vpc_endpoints()["VpcEndpoints"] == []
@@ -116,3 +121,23 @@ def test_a_failed_lock_release_does_not_undo_the_report(broken: World, fault: st
     ).to_dict()
     assert report["outcome"] == "REMEDIATED"
     assert {a["status"] for a in report["actions"]} == {"APPLIED"}
+
+
+def test_a_re_check_that_cannot_read_is_not_called_remediated(broken: World) -> None:
+    """The writes landed but the re-verify read failed: nothing proves the fix, so PARTIAL."""
+    session = counting_session(Counter())
+    seen: list[int] = []
+
+    def third_fails(**_: Any) -> None:
+        seen.append(1)
+        if len(seen) == 3:  # discovery, the executor's re-read, then the re-verify
+            raise ClientError({"Error": {"Code": "RequestLimitExceeded", "Message": "x"}}, "X")
+
+    session.events.register("before-call.ec2.DescribeVpcEndpoints", third_fails)
+    report = handle_event(
+        broken.event(load_event("good_job")), APPLY, lambda r: AwsClients(r, session=session)
+    ).to_dict()
+    assert report["outcome"] == "PARTIAL"
+    assert {a["status"] for a in report["actions"]} == {"APPLIED"}
+    [error] = [f for f in report["findings"] if f["checkId"] == "CHECK_ERROR"]
+    assert error["evidence"]["errorCode"] == "RequestLimitExceeded"

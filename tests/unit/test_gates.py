@@ -15,6 +15,7 @@ from ir_vpc_guard.snapshot import Read, Snapshot, failed
 from tests.unit.snapshots import GROUP, VPC, compliant, group, rule
 
 OPT_OUT = [{"Key": "ir-vpc-guard:remediate", "Value": "false"}]
+ACTIONS = ("create-s3-gateway-endpoint", "add-s3-egress-rule", "add-subnet-egress-rules")
 
 
 def broken(**changes: Any) -> Snapshot:
@@ -53,12 +54,13 @@ def test_apply_mode_approves() -> None:
 def test_opt_out_tag_value_is_case_insensitive_and_only_false_counts() -> None:
     apply = Settings(remediation_mode="apply")
     vpc = {"VpcId": VPC, "Tags": [{"Key": "ir-vpc-guard:remediate", "Value": "FALSE"}]}
-    assert all(
-        a.status is RemediationStatus.SKIPPED
-        for a in gated(broken(vpc=Read(value=vpc)), apply).values()
+    skipped = gated(broken(vpc=Read(value=vpc)), apply)
+    assert {n: a.status for n, a in skipped.items()} == dict.fromkeys(
+        ACTIONS, RemediationStatus.SKIPPED
     )
     vpc_true = {"VpcId": VPC, "Tags": [{"Key": "ir-vpc-guard:remediate", "Value": "true"}]}
-    assert all(a.approved for a in gated(broken(vpc=Read(value=vpc_true)), apply).values())
+    approved = gated(broken(vpc=Read(value=vpc_true)), apply)
+    assert {n: a.approved for n, a in approved.items()} == dict.fromkeys(ACTIONS, True)
 
 
 def test_custom_opt_out_key() -> None:
@@ -88,4 +90,4 @@ def test_unreadable_vpc_tags_mean_no_write() -> None:
     actions = gated(
         broken(vpc=failed("ec2:DescribeVpcs", "AccessDenied")), Settings(remediation_mode="apply")
     )
-    assert not any(a.approved for a in actions.values())
+    assert {n: a.approved for n, a in actions.items()} == dict.fromkeys(ACTIONS, False)

@@ -40,9 +40,7 @@ def check_job(
     run = run_checks(snapshot)
     lock = lock or lock_for(settings, clients)
     done = remediate(snapshot, run, settings=settings, clients=clients, lock=lock, budget=budget)
-    report = checked_report(
-        job, snapshot.vpc_id, done.run, settings.remediation_mode, done.actions_taken
-    )
+    report = checked_report(job, snapshot.vpc_id, done.run, settings.remediation_mode, done.changed)
     report.actions = done.actions
     return report
 

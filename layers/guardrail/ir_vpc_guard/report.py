@@ -25,20 +25,22 @@ def load_schema() -> dict[str, Any]:
     return schema
 
 
-def outcome_of(findings: list[Finding], actions_taken: bool = False) -> Outcome:
+def outcome_of(findings: list[Finding], changed: bool = False) -> Outcome:
     """FAIL on any blocking finding; ERROR when only reads failed; else PASS.
 
-    After remediation: REMEDIATED when nothing blocking is left, PARTIAL when some is.
+    After a change (something APPLIED): REMEDIATED only when the re-check leaves nothing
+    blocking, no finding whose fix failed or did not take, and no read it could not make;
+    else PARTIAL. Writes that all failed changed nothing: the plain outcome stands.
     """
     problems = [f for f in findings if f.check_id != CHECK_ERROR and f.severity in BLOCKING]
-    statuses = {f.remediation.status for f in findings if f.remediation}
-    if actions_taken:
-        if problems or RemediationStatus.FAILED in statuses:
-            return Outcome.PARTIAL
-        return Outcome.REMEDIATED
+    errors = any(f.check_id == CHECK_ERROR for f in findings)
+    if changed:
+        attempted = {RemediationStatus.APPLIED, RemediationStatus.FAILED}
+        leftover = any(f.remediation and f.remediation.status in attempted for f in findings)
+        return Outcome.PARTIAL if problems or leftover or errors else Outcome.REMEDIATED
     if problems:
         return Outcome.FAIL
-    if any(f.check_id == CHECK_ERROR for f in findings):
+    if errors:
         return Outcome.ERROR
     return Outcome.PASS
 
@@ -125,7 +127,7 @@ def skipped_report(skipped: Skipped, mode: str) -> Report:
 
 
 def checked_report(
-    job: JobRequest, vpc_id: str | None, run: CheckRun, mode: str, actions_taken: bool = False
+    job: JobRequest, vpc_id: str | None, run: CheckRun, mode: str, changed: bool = False
 ) -> Report:
     severity_order = {s: -s.rank for s in Severity}
     findings = sorted(run.findings, key=lambda f: (severity_order[f.severity], f.check_id))
@@ -133,7 +135,7 @@ def checked_report(
         event_id=job.event_id,
         account=job.account,
         region=job.region,
-        outcome=outcome_of(findings, actions_taken),
+        outcome=outcome_of(findings, changed),
         mode=mode,
         trigger=job.trigger,
         job=job_section(job, vpc_id),

@@ -14,7 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import ClientError
 
 from ir_vpc_guard.aws import AwsClients
 from ir_vpc_guard.budget import UNLIMITED, Budget
@@ -32,7 +32,7 @@ from ir_vpc_guard.remediation.safety import egress_permissions_are_safe, safe_eg
 from ir_vpc_guard.requirements import HTTPS_PORT, s3_service_name
 from ir_vpc_guard.snapshot import Snapshot
 
-ALREADY_THERE = {"RouteAlreadyExists", "InvalidPermission.Duplicate"}
+DUPLICATE_RULE = "InvalidPermission.Duplicate"
 GONE_STATES = {"deleted", "deleting", "failed", "rejected", "expired"}
 APPLIED, FAILED, SKIPPED = (
     RemediationStatus.APPLIED,
@@ -41,13 +41,15 @@ APPLIED, FAILED, SKIPPED = (
 )
 
 
-def client_token(vpc_id: str, route_table_ids: tuple[str, ...]) -> str:
-    """Same VPC and route tables, same token: AWS then answers a retry with the first result."""
-    digest = hashlib.sha256(f"{vpc_id}|{','.join(sorted(route_table_ids))}".encode()).hexdigest()
-    return f"ir-vpc-guard-{digest[:48]}"
+def client_token(event_id: str, vpc_id: str, route_table_ids: tuple[str, ...]) -> str:
+    """Same event, VPC and route tables, same token (at most 64 ASCII characters): a retried
+    request is answered with the first result. Another event gets another token, so a
+    re-create after someone deleted the endpoint is not answered with the deleted one."""
+    key = f"{event_id}|{vpc_id}|{','.join(sorted(route_table_ids))}"
+    return f"ir-vpc-guard-{hashlib.sha256(key.encode()).hexdigest()[:48]}"
 
 
-def _error(action: Action, error: Exception) -> Action:
+def _error(action: Action, error: BaseException) -> Action:
     if isinstance(error, ClientError):
         info = error.response.get("Error", {})
         code = str(info.get("Code", "Unknown"))
@@ -94,7 +96,7 @@ class Executor:
             return [a.settle(SKIPPED, "deadline near: not started") for a in actions]
         try:
             return track(actions)
-        except (ClientError, BotoCoreError) as error:  # the re-read failed: nothing written
+        except Exception as error:  # the re-read failed (or worse): nothing was written
             return [_error(a, error) for a in actions]
 
     # --- S3 gateway endpoint -----------------------------------------------------------
@@ -114,7 +116,7 @@ class Executor:
                         ]
                 else:
                     result = self._add_route_tables(action, current)
-            except (ClientError, BotoCoreError) as error:
+            except Exception as error:  # this action fails; the next still runs
                 result = _error(action, error)
             results.append(result)
         return results
@@ -148,7 +150,7 @@ class Executor:
             ServiceName=s3_service_name(self.job.region),
             VpcEndpointType="Gateway",
             RouteTableIds=list(action.route_table_ids),
-            ClientToken=client_token(action.vpc_id, action.route_table_ids),
+            ClientToken=client_token(self.job.event_id, action.vpc_id, action.route_table_ids),
             TagSpecifications=[
                 {"ResourceType": "vpc-endpoint", "Tags": self._tags()},
             ],
@@ -176,13 +178,11 @@ class Executor:
         attached = set(endpoint.get("RouteTableIds", []))
         missing = [t for t in table_ids if t not in attached]
         if missing:
-            try:
-                self.ec2.modify_vpc_endpoint(
-                    VpcEndpointId=endpoint["VpcEndpointId"], AddRouteTableIds=missing
-                )
-            except ClientError as error:
-                if error.response.get("Error", {}).get("Code") not in ALREADY_THERE:
-                    raise
+            # RouteAlreadyExists (another endpoint routes S3 for a table) raises: the action
+            # fails with that code, and the re-check says whether S3 is reachable anyway.
+            self.ec2.modify_vpc_endpoint(
+                VpcEndpointId=endpoint["VpcEndpointId"], AddRouteTableIds=missing
+            )
         return missing
 
     # --- Security group egress ---------------------------------------------------------
@@ -198,13 +198,19 @@ class Executor:
     def _ensure_rule(
         self, action: Action, groups: list[dict[str, Any]], job_groups: list[str]
     ) -> Action:
-        permission = self._missing_permission(action, groups, job_groups)
-        if permission is None:
-            return action.settle(APPLIED, "already allowed: nothing to add")
         try:
-            return self._authorize(action, permission)
-        except BotoCoreError as error:  # a timeout fails this rule only
+            for _attempt in range(2):  # a duplicate means a concurrent change: re-read once
+                permission = self._missing_permission(action, groups, job_groups)
+                if permission is None:
+                    return action.settle(APPLIED, "already allowed: nothing to add")
+                settled = self._authorize(action, permission)
+                if settled is not None:
+                    return settled
+                answer = self.ec2.describe_security_groups(GroupIds=job_groups)
+                groups = answer.get("SecurityGroups", [])
+        except Exception as error:  # a timeout (or worse) fails this rule only
             return _error(action, error)
+        return action.settle(FAILED, "rules kept changing under this write", DUPLICATE_RULE)
 
     def _missing_permission(
         self, action: Action, groups: list[dict[str, Any]], job_groups: list[str]
@@ -240,7 +246,8 @@ class Executor:
             ],
         }
 
-    def _authorize(self, action: Action, permission: dict[str, Any]) -> Action:
+    def _authorize(self, action: Action, permission: dict[str, Any]) -> Action | None:
+        """The settled action, or None when AWS answered that a rule already exists."""
         if not egress_permissions_are_safe([permission]) or not (
             permission.get("IpRanges") or permission.get("PrefixListIds")
         ):
@@ -252,8 +259,8 @@ class Executor:
                 TagSpecifications=[{"ResourceType": "security-group-rule", "Tags": self._tags()}],
             )
         except ClientError as error:
-            if error.response.get("Error", {}).get("Code") in ALREADY_THERE:
-                return action.settle(APPLIED, "already allowed (a concurrent change added it)")
+            if error.response.get("Error", {}).get("Code") == DUPLICATE_RULE:
+                return None  # AWS refused the whole request: see what is still missing
             return _error(action, error)
         rules = [r.get("SecurityGroupRuleId") for r in answer.get("SecurityGroupRules", [])]
         return action.settle(

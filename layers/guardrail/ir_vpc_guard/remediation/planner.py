@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterable
 
 from ir_vpc_guard.checks.egress import allows_subnet, tcp_egress
 from ir_vpc_guard.checks.routing import effective_route_tables, gateway_endpoints
-from ir_vpc_guard.findings import Finding, RemediationStatus
+from ir_vpc_guard.findings import Finding, RemediationStatus, Severity
 from ir_vpc_guard.remediation.actions import (
     ADD_ENDPOINT_ROUTE_TABLES,
     ADD_S3_EGRESS,
@@ -39,16 +39,35 @@ def plan(snapshot: Snapshot, findings: Iterable[Finding]) -> list[Action]:
     return actions
 
 
-def _table_ids(snapshot: Snapshot) -> tuple[str, ...]:
+NAT_PATH = (
+    "the subnets reach S3 through a NAT today; an endpoint would change the source of all "
+    "S3 traffic on these route tables (policies on aws:SourceIp would stop matching): "
+    "add it by hand if that is wanted"
+)
+
+
+def _table_ids(snapshot: Snapshot, vpc_id: str) -> tuple[str, ...]:
+    """Route tables of the job subnets found in this VPC only: a subnet that was not found
+    must never lead to a change of the VPC's main table."""
+    found = snapshot.subnets.get()
+    ours = {sid for sid, subnet in found.items() if subnet.get("VpcId") == vpc_id}
     tables = effective_route_tables(snapshot)
-    return tuple(sorted({t["RouteTableId"] for t in tables.values() if t}))
+    return tuple(sorted({t["RouteTableId"] for sid, t in tables.items() if t and sid in ours}))
+
+
+def _via_nat(action: Action, finding: Finding) -> Action:
+    """A LOW finding means S3 is reachable through a NAT: propose, never apply."""
+    if finding.severity is Severity.LOW:
+        return action.settle(RemediationStatus.SKIPPED, NAT_PATH)
+    return action
 
 
 def _create_endpoint(snapshot: Snapshot, vpc_id: str, finding: Finding) -> Action | None:
-    tables = _table_ids(snapshot)
+    tables = _table_ids(snapshot, vpc_id)
     if not tables:
         return None
-    return Action(CREATE_ENDPOINT, finding.check_id, vpc_id, vpc_id, route_table_ids=tables)
+    action = Action(CREATE_ENDPOINT, finding.check_id, vpc_id, vpc_id, route_table_ids=tables)
+    return _via_nat(action, finding)
 
 
 def _add_route_tables(snapshot: Snapshot, vpc_id: str, finding: Finding) -> Action | None:
@@ -57,16 +76,17 @@ def _add_route_tables(snapshot: Snapshot, vpc_id: str, finding: Finding) -> Acti
         return None
     endpoint = endpoints[0]
     attached = set(endpoint.get("RouteTableIds", []))
-    missing = tuple(t for t in _table_ids(snapshot) if t not in attached)
+    missing = tuple(t for t in _table_ids(snapshot, vpc_id) if t not in attached)
     if not missing:
         return None
-    return Action(
+    action = Action(
         ADD_ENDPOINT_ROUTE_TABLES,
         finding.check_id,
         vpc_id,
         str(endpoint["VpcEndpointId"]),
         route_table_ids=missing,
     )
+    return _via_nat(action, finding)
 
 
 def _first_group(snapshot: Snapshot) -> str | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
 from dataclasses import dataclass, replace
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -27,7 +28,7 @@ from ir_vpc_guard.settings import Settings
 from ir_vpc_guard.snapshot import Snapshot
 
 LOCK_WAIT_SECONDS = 30.0
-TAKEN = {RemediationStatus.APPLIED, RemediationStatus.FAILED}
+ATTEMPTED = {RemediationStatus.APPLIED, RemediationStatus.FAILED}
 
 
 @dataclass(frozen=True)
@@ -39,12 +40,14 @@ class Remediated:
     run: CheckRun
 
     @property
-    def actions_taken(self) -> bool:
-        return any(a.status in TAKEN for a in self.actions)
+    def changed(self) -> bool:
+        """Something was written (and confirmed by the re-read)."""
+        return any(a.status is RemediationStatus.APPLIED for a in self.actions)
 
 
 def lock_for(settings: Settings, clients: AwsClients) -> VpcLock:
-    """The DynamoDB lease when a table is configured (Lambda), else a process-local lock."""
+    """The DynamoDB lease when a table is configured, else a process-local lock. The
+    handler passes its own lock, made on the table's region."""
     if settings.idempotency_table:
         return DynamoVpcLock(clients.client("dynamodb"), settings.idempotency_table)
     return LocalVpcLock()
@@ -64,6 +67,7 @@ def remediate(
         actions, after = _apply(actions, snapshot, clients, lock, budget)
         if after is not snapshot:
             snapshot, run = after, run_checks(after)
+            actions = _reconciled(actions, run)
     return Remediated(actions, snapshot, _annotated(run, actions))
 
 
@@ -74,27 +78,55 @@ def _apply(
     lock: VpcLock,
     budget: Budget,
 ) -> tuple[list[Action], Snapshot]:
-    """Apply under the VPC's lock; the re-read starts as the lock is released (one wave)."""
-    wait = min(LOCK_WAIT_SECONDS, budget.wait_limit() or LOCK_WAIT_SECONDS)
+    """Apply under the VPC's lock; the re-read starts as the lock is released (one wave).
+
+    Whatever was attempted is re-read, even a write that answered with an error: its
+    answer may have been lost after AWS made the change.
+    """
+    limit = budget.wait_limit()
+    if not budget.may_start():
+        return _settle_approved(actions, RemediationStatus.SKIPPED, "deadline near"), snapshot
+    wait = LOCK_WAIT_SECONDS if limit is None else min(LOCK_WAIT_SECONDS, limit)
+    holding = ExitStack()
+    try:
+        holding.enter_context(lock.hold(str(snapshot.vpc_id), wait))
+    except LockTimeoutError as error:
+        return _fail_approved(actions, str(error), LOCK_TIMEOUT), snapshot
+    except ClientError as error:  # the lock table itself could not be written
+        code = str(error.response.get("Error", {}).get("Code", "Unknown"))
+        return _fail_approved(actions, f"the VPC lock failed: {error}", code), snapshot
+    except BotoCoreError as error:
+        reason = f"the VPC lock failed: {error}"
+        return _fail_approved(actions, reason, type(error).__name__), snapshot
     discovery = Discovery(clients, budget)
-    with ThreadPoolExecutor(1, thread_name_prefix="reverify") as pool:
-        try:
-            with lock.hold(str(snapshot.vpc_id), wait):
-                settled = Executor(clients, snapshot, budget).apply(actions)
-                reread = (
-                    pool.submit(discovery.refresh_after_remediation, snapshot)
-                    if any(a.status is RemediationStatus.APPLIED for a in settled)
-                    else None
-                )
-        except LockTimeoutError as error:
-            return _fail_approved(actions, str(error), LOCK_TIMEOUT), snapshot
-        except ClientError as error:  # the lock table itself could not be written
-            code = str(error.response.get("Error", {}).get("Code", "Unknown"))
-            return _fail_approved(actions, f"the VPC lock failed: {error}", code), snapshot
-        except BotoCoreError as error:
-            reason = f"the VPC lock failed: {error}"
-            return _fail_approved(actions, reason, type(error).__name__), snapshot
-        return settled, reread.result() if reread else snapshot
+    with ThreadPoolExecutor(1, thread_name_prefix="reverify") as pool, holding:
+        settled = Executor(clients, snapshot, budget).apply(actions)
+        attempted = any(a.status in ATTEMPTED for a in settled)
+        reread = pool.submit(discovery.refresh_after_remediation, snapshot) if attempted else None
+    return settled, reread.result() if reread else snapshot
+
+
+def _reconciled(actions: list[Action], run: CheckRun) -> list[Action]:
+    """A write that answered with an error but whose finding is gone did land (its answer
+    was lost): the re-read is the truth, so it is APPLIED, with the error kept as a note."""
+    evaluated = set(run.passed) | {f.check_id for f in run.findings}
+    remaining = {f.check_id for f in run.findings}
+    return [
+        a.settle(
+            RemediationStatus.APPLIED,
+            f"the call answered {a.error_code}, but the re-read shows the change in place",
+            answeredWith=a.error_code,
+        )
+        if a.status is RemediationStatus.FAILED
+        and a.check_id in evaluated
+        and a.check_id not in remaining
+        else a
+        for a in actions
+    ]
+
+
+def _settle_approved(actions: list[Action], status: RemediationStatus, reason: str) -> list[Action]:
+    return [a.settle(status, reason) if a.approved else a for a in actions]
 
 
 def _fail_approved(actions: list[Action], reason: str, code: str) -> list[Action]:
