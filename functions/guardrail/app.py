@@ -24,6 +24,7 @@ from aws_lambda_powertools.utilities.idempotency import (
     idempotent_function,
 )
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from botocore.exceptions import BotoCoreError, ClientError
 
 from ir_vpc_guard import metrics as names
 from ir_vpc_guard import notify, securityhub
@@ -33,6 +34,7 @@ from ir_vpc_guard.event import member
 from ir_vpc_guard.job import ACCOUNT_PATTERN, NAME_PATTERN, REGION_PATTERN
 from ir_vpc_guard.pipeline import handle_event
 from ir_vpc_guard.records import CheckedJobs, DynamoCheckedJobs, MemoryCheckedJobs
+from ir_vpc_guard.remediation.lock import DynamoVpcLock, VpcLock
 from ir_vpc_guard.report import Report
 from ir_vpc_guard.settings import Settings
 from ir_vpc_guard.sweep import SweepResult, run_sweep
@@ -71,6 +73,12 @@ RECORDS: CheckedJobs = (
     if SETTINGS.idempotency_table
     else MemoryCheckedJobs()  # local runs: remembered for the life of the process only
 )
+# Writes are serialized per VPC in the table's region, whatever region an event names.
+LOCK: VpcLock | None = (
+    DynamoVpcLock(HOME.client("dynamodb"), SETTINGS.idempotency_table)
+    if SETTINGS.idempotency_table
+    else None
+)
 IDEMPOTENCY = IdempotencyConfig(
     event_key_jmespath="detail.eventID", expires_after_seconds=IDEMPOTENCY_SECONDS
 )
@@ -105,6 +113,7 @@ def _process(*, event: Any, context: LambdaContext, state: dict[str, bool]) -> d
         clients_for,
         Budget.of_lambda(context),
         home_account=_home_account(context),
+        lock=LOCK,
     )
     return _deliver(report, claim=True)
 
@@ -146,7 +155,12 @@ def _deliver(report: Report, *, claim: bool) -> dict[str, Any]:
             RECORDS.release(arn)
         raise
     if claimed and arn:
-        RECORDS.confirm(arn)
+        try:
+            RECORDS.confirm(arn)
+        except (ClientError, BotoCoreError) as error:
+            # Published, not recorded: the claim lapses and a sweep may report the job once
+            # more. Failing now would make Lambda retry and publish it again at once.
+            logger.warning("job record not confirmed", extra=_why(error))
     return _bounded(data)
 
 
@@ -235,6 +249,7 @@ def _sweep_summary(result: SweepResult, region: str) -> dict[str, Any]:
         "leftForNextRun": result.left_for_next_run,
         "stoppedForDeadline": result.stopped_for_deadline,
         "unreadable": result.unreadable,
+        "unconfirmed": result.unconfirmed,
     }
 
 

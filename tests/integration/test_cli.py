@@ -226,3 +226,45 @@ def test_a_bad_setting_is_a_usage_error(
     monkeypatch.setenv("REMEDIATION_MODE", "fix-everything")
     code, _, err = run(capsys, "job", "x")
     assert code == 2 and "REMEDIATION_MODE must be one of report, apply" in err
+
+
+def test_govcloud_is_a_region_and_a_missing_profile_is_named(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    code, _, err = run(
+        capsys,
+        "check",
+        "--subnets",
+        "subnet-1",
+        "--security-groups",
+        "sg-1",
+        "--region",
+        "us-gov-west-1",
+        "--json",
+    )
+    assert "unknown region" not in err
+    monkeypatch.setenv("AWS_PROFILE", "nope")
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    code, out, err = run(capsys, "job", "x")
+    assert (code, out) == (2, "")
+    assert err == "ir-vpc-guard: The config profile (nope) could not be found\n"
+
+
+def test_the_report_is_printed_even_when_the_output_file_cannot_be_written(
+    capsys: pytest.CaptureFixture[str], broken: World, tmp_path: Path
+) -> None:
+    code, out, err = run(
+        capsys,
+        "check",
+        "--subnets",
+        *broken.subnet_ids,
+        "--security-groups",
+        *broken.group_ids,
+        "--mode",
+        "apply",
+        "--output-file",
+        str(tmp_path / "missing-dir" / "report.json"),
+    )
+    assert code == 2
+    assert out.startswith("REMEDIATED: preflight")  # what was changed is never lost
+    assert "cannot write" in err

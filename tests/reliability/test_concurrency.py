@@ -19,7 +19,7 @@ import pytest
 
 from ir_vpc_guard.aws import AwsClients
 from ir_vpc_guard.pipeline import handle_event
-from ir_vpc_guard.remediation.lock import DynamoVpcLock, LockTimeoutError
+from ir_vpc_guard.remediation.lock import LEASE_SECONDS, DynamoVpcLock, LockTimeoutError
 from ir_vpc_guard.sandbox import World, build_world
 from ir_vpc_guard.settings import Settings
 from tests.conftest import REGION, load_event
@@ -168,5 +168,5 @@ def test_an_expired_lease_of_a_crashed_writer_is_taken_over(aws: Any) -> None:
     lock = DynamoVpcLock(aws.client("dynamodb"), TABLE, clock.time, clock.sleep)
     crashed = lock.hold("vpc-0123456789abcdef0", 0)
     crashed.__enter__()  # never exits: the invocation died holding the lease
-    with lock.hold("vpc-0123456789abcdef0", 120):
-        assert clock.now > 1_000_000.0 + 60  # waited for the lease to expire
+    with lock.hold("vpc-0123456789abcdef0", LEASE_SECONDS + 30):
+        assert clock.now > 1_000_000.0 + LEASE_SECONDS  # waited for the lease to expire

@@ -17,7 +17,13 @@ from pathlib import Path
 from typing import Any
 
 import boto3
-from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, NoRegionError
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    EndpointConnectionError,
+    NoCredentialsError,
+    NoRegionError,
+)
 
 from ir_vpc_guard import render
 from ir_vpc_guard.aws import AwsClients
@@ -94,10 +100,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "checks":
         return _list_checks(args.json)
     if args.command == "demo":
-        # Imported here: only the demo needs moto and rich, which Lambda never ships.
-        from ir_vpc_guard.demo import run_demo  # noqa: PLC0415
+        return _demo(plain=args.plain)
+    return _run(args)
 
-        return run_demo(plain=args.plain)
+
+def _demo(*, plain: bool) -> int:
+    try:  # imported here: only the demo needs moto and rich, which Lambda never ships
+        from ir_vpc_guard.demo import run_demo  # noqa: PLC0415
+    except ImportError as error:
+        return _fail(f"the demo needs the development environment ({error}): run make demo")
+    return run_demo(plain=plain)
+
+
+def _run(args: argparse.Namespace) -> int:
+    """One command, with every failure the user can fix said in one line (exit 2)."""
     try:
         report = COMMANDS[args.command](args, _settings(args))
     except UsageError as error:
@@ -108,8 +124,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail("no region: pass --region or set AWS_DEFAULT_REGION")
     except ClientError as error:
         return _fail(_client_error(error))
-    except BotoCoreError as error:
+    except EndpointConnectionError as error:
         return _fail(f"AWS could not be reached: {error}")
+    except BotoCoreError as error:  # a missing profile, partial credentials, bad parameters
+        return _fail(str(error))
+    except Exception as error:  # a bug: one line, and the traceback only when asked for
+        if os.environ.get("IR_VPC_GUARD_DEBUG"):
+            raise
+        return _fail(
+            f"unexpected {type(error).__name__}: {error} (IR_VPC_GUARD_DEBUG=1 shows more)"
+        )
     return _output(report.to_dict(), args)
 
 
@@ -118,16 +142,25 @@ def _settings(args: argparse.Namespace) -> Settings:
         settings = Settings.from_env()
     except SettingsError as error:
         raise UsageError(str(error)) from None
-    return replace(settings, remediation_mode=args.mode) if args.mode else settings
+    settings = replace(settings, remediation_mode=args.mode) if args.mode else settings
+    if settings.remediation_mode == "apply" and not settings.idempotency_table:
+        print(
+            "ir-vpc-guard: note: without IDEMPOTENCY_TABLE (the stack's table) these writes are"
+            " not serialized with the deployed guardrail's",
+            file=sys.stderr,
+        )
+    return settings
 
 
 def _session(region: str | None) -> tuple[Any, str]:
     session = boto3.session.Session(region_name=region)
     if session.region_name is None:
         raise NoRegionError()
-    known = session.get_available_regions("ec2") + session.get_available_regions(
-        "ec2", partition_name="aws-cn"
-    )
+    known = [
+        region
+        for partition in session.get_available_partitions()
+        for region in session.get_available_regions("ec2", partition_name=partition)
+    ]
     if session.region_name not in known and not os.environ.get("AWS_ENDPOINT_URL"):
         raise UsageError(f"unknown region {session.region_name!r}: pass --region, e.g. us-east-1")
     if session.get_credentials() is None:
@@ -153,7 +186,7 @@ def _check(args: argparse.Namespace, settings: Settings) -> Report:
         instance_types=args.instance_types,
         job_name=args.job_name,
     )
-    return _run(request, AwsClients(region, session=session), settings)
+    return _check_request(request, AwsClients(region, session=session), settings)
 
 
 def _job(args: argparse.Namespace, settings: Settings) -> Report:
@@ -162,7 +195,7 @@ def _job(args: argparse.Namespace, settings: Settings) -> Report:
     request = existing_job(
         clients.sagemaker, args.name, account=_account(session, region), region=region
     )
-    return _run(request, clients, settings)
+    return _check_request(request, clients, settings)
 
 
 def _replay(args: argparse.Namespace, settings: Settings) -> Report:
@@ -181,7 +214,7 @@ def _event_region(event: Any) -> str | None:
     return region if isinstance(region, str) else None
 
 
-def _run(request: Any, clients: AwsClients, settings: Settings) -> Report:
+def _check_request(request: Any, clients: AwsClients, settings: Settings) -> Report:
     if isinstance(request, Skipped):
         return skipped_report(request, settings.remediation_mode)
     return check_job(request, clients, settings)
@@ -195,12 +228,12 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], Report]] = {
 
 
 def _output(report: dict[str, Any], args: argparse.Namespace) -> int:
-    if args.output_file:
+    print(json.dumps(report, indent=2) if args.json else render.text(report))
+    if args.output_file:  # after printing: a report of changes made is never lost
         try:
             args.output_file.write_text(json.dumps(report, indent=2) + "\n")
         except OSError as error:
             return _fail(f"cannot write {args.output_file}: {error.strerror}")
-    print(json.dumps(report, indent=2) if args.json else render.text(report))
     denied = _denied_reads(report)
     if denied:
         print(
@@ -209,6 +242,11 @@ def _output(report: dict[str, Any], args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return EXIT_USAGE  # an incomplete answer: the credentials, not the job, need fixing
+    if report["outcome"] == "ERROR":
+        print(
+            "ir-vpc-guard: some checks could not run: see the CHECK_ERROR findings",
+            file=sys.stderr,
+        )
     return EXIT_BY_OUTCOME[report["outcome"]]
 
 

@@ -12,16 +12,37 @@ TAKEN = "ConditionalCheckFailedException"
 
 
 def take(dynamodb: Any, table: str, item: dict[str, Any], now: int, seconds: int) -> bool:
-    """Write `item` for `seconds` unless a lease on its key still holds; False if one does."""
+    """Write `item` (with its `owner`) for `seconds` unless another owner's lease holds.
+
+    When the answer to our own write was lost and botocore retried it, the item found is
+    ours: that is a success, not a lease held by someone else.
+    """
     try:
         dynamodb.put_item(
             TableName=table,
             Item={**item, "expiration": {"N": str(now + seconds)}},
             ConditionExpression="attribute_not_exists(id) OR expiration < :now",
             ExpressionAttributeValues={":now": {"N": str(now)}},
+            ReturnValuesOnConditionCheckFailure="ALL_OLD",
         )
     except ClientError as error:
         if error.response.get("Error", {}).get("Code") == TAKEN:
-            return False
+            held_by = error.response.get("Item", {}).get("owner")
+            return held_by is not None and held_by == item.get("owner")
         raise
     return True
+
+
+def drop(dynamodb: Any, table: str, key: dict[str, Any], owner: dict[str, str]) -> None:
+    """Delete the lease only if it is still ours (it may have lapsed and been retaken)."""
+    try:
+        dynamodb.delete_item(
+            TableName=table,
+            Key=key,
+            ConditionExpression="#owner = :owner",
+            ExpressionAttributeNames={"#owner": "owner"},
+            ExpressionAttributeValues={":owner": owner},
+        )
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") != TAKEN:
+            raise

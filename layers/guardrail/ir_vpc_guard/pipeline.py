@@ -50,7 +50,9 @@ def handle_event(
     settings: Settings,
     clients_for: ClientsFactory = AwsClients,
     budget: Budget = UNLIMITED,
+    *,
     home_account: str | None = None,
+    lock: VpcLock | None = None,
 ) -> Report:
     """Check the job an EventBridge CloudTrail event describes, or say why it is skipped.
 
@@ -60,4 +62,4 @@ def handle_event(
     intake = parse_event(event, None if settings.allow_cross_account else home_account)
     if isinstance(intake, Skipped):
         return skipped_report(intake, settings.remediation_mode)
-    return check_job(intake, clients_for(intake.region), settings, budget)
+    return check_job(intake, clients_for(intake.region), settings, budget, lock)

@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import threading
 import time
+import uuid
 from collections.abc import Iterable
 from typing import Any, Protocol
+
+from botocore.exceptions import ClientError
 
 from ir_vpc_guard import leases
 
@@ -45,6 +48,7 @@ class DynamoCheckedJobs:
     def __init__(self, dynamodb: Any, table: str) -> None:
         self.dynamodb = dynamodb
         self.table = table
+        self._owners: dict[str, str] = {}  # our open claims: job ARN -> owner token
 
     def seen(self, job_arns: Iterable[str]) -> set[str]:
         arns = list(dict.fromkeys(job_arns))
@@ -70,21 +74,40 @@ class DynamoCheckedJobs:
     def claim(self, job_arn: str, trigger: str) -> bool:
         """Claim the job for a check; False when someone holds or completed it (conditional
         write). The claim lapses unless `confirm` follows."""
-        item = {"id": {"S": _key(job_arn)}, "trigger": {"S": trigger}}
-        return leases.take(self.dynamodb, self.table, item, int(time.time()), CLAIM_LEASE_SECONDS)
+        owner = uuid.uuid4().hex
+        item = {"id": {"S": _key(job_arn)}, "trigger": {"S": trigger}, "owner": {"S": owner}}
+        taken = leases.take(self.dynamodb, self.table, item, int(time.time()), CLAIM_LEASE_SECONDS)
+        if taken:
+            self._owners[job_arn] = owner
+        return taken
 
     def release(self, job_arn: str) -> None:
-        """Forget a claim whose check could not be delivered, so a retry checks the job."""
-        self.dynamodb.delete_item(TableName=self.table, Key={"id": {"S": _key(job_arn)}})
+        """Forget our claim whose check could not be delivered, so a retry checks the job
+        (only ours: a lapsed claim may have been retaken by another invocation)."""
+        owner = self._owners.pop(job_arn, None)
+        if owner:
+            leases.drop(self.dynamodb, self.table, {"id": {"S": _key(job_arn)}}, {"S": owner})
 
     def confirm(self, job_arn: str) -> None:
-        """The report was delivered: keep the record for as long as any job may run."""
-        self.dynamodb.update_item(
-            TableName=self.table,
-            Key={"id": {"S": _key(job_arn)}},
-            UpdateExpression="SET expiration = :until",
-            ExpressionAttributeValues={":until": {"N": str(int(time.time()) + RETENTION_SECONDS)}},
-        )
+        """The report was delivered: keep our record for as long as any job may run."""
+        owner = self._owners.pop(job_arn, None)
+        if not owner:
+            return
+        try:
+            self.dynamodb.update_item(
+                TableName=self.table,
+                Key={"id": {"S": _key(job_arn)}},
+                UpdateExpression="SET expiration = :until",
+                ConditionExpression="#owner = :owner",
+                ExpressionAttributeNames={"#owner": "owner"},
+                ExpressionAttributeValues={
+                    ":until": {"N": str(int(time.time()) + RETENTION_SECONDS)},
+                    ":owner": {"S": owner},
+                },
+            )
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") != leases.TAKEN:
+                raise
 
 
 class MemoryCheckedJobs:

@@ -36,6 +36,7 @@ class SweepResult:
     left_for_next_run: int = 0
     stopped_for_deadline: bool = False
     unreadable: dict[str, str] = field(default_factory=dict)
+    unconfirmed: list[str] = field(default_factory=list)
 
 
 def run_sweep(
@@ -87,7 +88,12 @@ def run_sweep(
         except BaseException:
             records.release(arn)  # e.g. the publish failed: the retry must check it again
             raise
-        records.confirm(arn)
+        try:
+            records.confirm(arn)
+        except (ClientError, BotoCoreError):
+            # Delivered but not recorded: the claim lapses and a later sweep checks the job
+            # again. One report twice is better than a sweep that stops here.
+            result.unconfirmed.append(arn)
     return result
 
 

@@ -19,7 +19,9 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from ir_vpc_guard import leases
 
-LEASE_SECONDS = 60
+# Longer than the function's timeout (120 s): a lease never lapses under a live writer, even
+# when every call of a write is retried to its limit; a crashed writer's lapses by itself.
+LEASE_SECONDS = 180
 POLL_SECONDS = 0.25
 LOCK_TIMEOUT = "VpcLockTimeout"
 
@@ -67,17 +69,10 @@ class DynamoVpcLock:
 
     def _release(self, key: dict[str, Any], owner: str) -> None:
         try:
-            self.dynamodb.delete_item(
-                TableName=self.table,
-                Key=key,
-                ConditionExpression="#owner = :owner",
-                ExpressionAttributeNames={"#owner": "owner"},
-                ExpressionAttributeValues={":owner": {"S": owner}},
-            )
+            leases.drop(self.dynamodb, self.table, key, {"S": owner})
         except (ClientError, BotoCoreError):
-            # Either our lease expired and another invocation took it (theirs to release),
-            # or the delete failed: the lease lapses by itself within LEASE_SECONDS. The
-            # writes are done either way, and must not be reported as failed for this.
+            # The writes are done, and must not be reported as failed for this: the lease
+            # lapses by itself within LEASE_SECONDS.
             return
 
 
