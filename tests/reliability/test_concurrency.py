@@ -17,6 +17,7 @@ from typing import Any
 import boto3
 import pytest
 
+from ir_vpc_guard import leases
 from ir_vpc_guard.aws import AwsClients
 from ir_vpc_guard.pipeline import handle_event
 from ir_vpc_guard.remediation.lock import LEASE_SECONDS, DynamoVpcLock, LockTimeoutError
@@ -170,3 +171,16 @@ def test_an_expired_lease_of_a_crashed_writer_is_taken_over(aws: Any) -> None:
     crashed.__enter__()  # never exits: the invocation died holding the lease
     with lock.hold("vpc-0123456789abcdef0", LEASE_SECONDS + 30):
         assert clock.now > 1_000_000.0 + LEASE_SECONDS  # waited for the lease to expire
+
+
+def test_a_retried_write_that_finds_our_own_lease_is_a_success(aws: Any) -> None:
+    """botocore retries a PutItem whose answer was lost; the item it then finds is ours."""
+    make_table(aws)
+    dynamodb = aws.client("dynamodb")
+    item = {"id": {"S": "lock#vpc-0123456789abcdef0"}, "owner": {"S": "me"}}
+    assert leases.take(dynamodb, TABLE, item, 1_000, 60)
+    assert leases.take(dynamodb, TABLE, item, 1_001, 60)  # the retry of the same write
+    someone_else = {**item, "owner": {"S": "them"}}
+    assert not leases.take(dynamodb, TABLE, someone_else, 1_002, 60)
+    leases.drop(dynamodb, TABLE, {"id": item["id"]}, {"S": "them"})  # not theirs to drop
+    assert "Item" in dynamodb.get_item(TableName=TABLE, Key={"id": item["id"]})
