@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ir_vpc_guard import metrics
 from tests.template.cfn import ACCOUNT, PARTITION, Stack, as_list, load, statements, transformed
 
 
@@ -124,7 +125,7 @@ def test_alarms_on_errors_and_dead_letters_publish_to_the_topic() -> None:
         a["Properties"]["MetricName"]: a["Properties"]
         for _, a in stack.resources("AWS::CloudWatch::Alarm")
     }
-    assert set(alarms) == {"Errors", "ApproximateNumberOfMessagesVisible"}
+    assert set(alarms) == {"Errors", "ApproximateNumberOfMessagesVisible"}  # report mode
     errors, depth = alarms["Errors"], alarms["ApproximateNumberOfMessagesVisible"]
     assert errors["Namespace"] == "AWS/Lambda"
     assert errors["Dimensions"] == [
@@ -135,6 +136,21 @@ def test_alarms_on_errors_and_dead_letters_publish_to_the_topic() -> None:
     for alarm in (errors, depth):
         assert (alarm["ComparisonOperator"], alarm["Threshold"]) == ("GreaterThanThreshold", 0)
         assert alarm["AlarmActions"] == [stack.ref("AlertTopic")]
+
+
+def test_apply_mode_alarms_on_the_guardrails_own_failed_fixes() -> None:
+    stack = Stack(transformed(), {"RemediationMode": "apply"})
+    [alarm] = [
+        a["Properties"]
+        for _, a in stack.resources("AWS::CloudWatch::Alarm")
+        if a["Properties"]["MetricName"] == metrics.REMEDIATIONS_FAILED
+    ]
+    function = stack.resource("GuardrailFunction")["Properties"]["Environment"]["Variables"]
+    assert alarm["Namespace"] == function["POWERTOOLS_METRICS_NAMESPACE"]
+    assert alarm["Dimensions"] == [
+        {"Name": "service", "Value": function["POWERTOOLS_SERVICE_NAME"]}
+    ]
+    assert alarm["AlarmActions"] == [stack.ref("AlertTopic")]
 
 
 def test_log_group_is_the_functions_with_the_chosen_retention() -> None:
