@@ -12,7 +12,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from ir_vpc_guard.sandbox import World, build_world, set_group_egress
+from ir_vpc_guard.sandbox import World, build_world, create_table, set_group_egress
 
 ROOT = Path(__file__).resolve().parents[1]
 GOOD_EVENT = ROOT / "events" / "good_job.json"
@@ -72,10 +72,4 @@ def _other_subnets(ec2: Any, world: World) -> list[str]:
 
 def lock_table(session: Any, name: str = "ir-vpc-guard-bench") -> str:
     """The idempotency table as the template makes it (partition key `id`): the VPC lock's."""
-    session.client("dynamodb").create_table(
-        TableName=name,
-        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
-    return name
+    return create_table(session, name)

@@ -15,6 +15,8 @@ from typing import Any
 
 import pytest
 
+from ir_vpc_guard import sandbox
+
 ROOT = Path(__file__).resolve().parents[1]
 HANDLER = ROOT / "functions" / "guardrail" / "app.py"
 ACCOUNT = "123456789012"
@@ -82,13 +84,7 @@ def follow_stdout(app: ModuleType) -> None:
 
 def create_table(session: Any, name: str = TABLE) -> str:
     """The idempotency/records table as the template makes it (partition key `id`)."""
-    session.client("dynamodb").create_table(
-        TableName=name,
-        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
-    return name
+    return sandbox.create_table(session, name)
 
 
 class Inbox:

@@ -187,9 +187,12 @@ def test_too_many_findings_keeps_the_most_severe_that_fit(aws: Any) -> None:
     assert f"{2000 - kept} finding(s) were left out" in text
 
 
-def test_notifier_skips_quiet_reports(aws: Any) -> None:
+def test_only_reports_the_policy_selects_are_published(aws: Any) -> None:
     inbox = Inbox(aws)
-    notifier = notify.Notifier(aws.client("sns"), inbox.topic_arn)
-    assert notifier.deliver({**REPORT, "outcome": "PASS", "findings": []}) is None
-    assert notifier.deliver(REPORT) is not None
+    sent = [
+        notify.publish(aws.client("sns"), inbox.topic_arn, report)
+        for report in ({**REPORT, "outcome": "PASS", "findings": []}, REPORT)
+        if notify.should_publish(report, "findings")
+    ]
+    assert [s.subject for s in sent] == [notify.subject(REPORT)]
     assert len(inbox.envelopes()) == 1

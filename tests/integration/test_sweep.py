@@ -11,7 +11,7 @@ from ir_vpc_guard.aws import AwsClients
 from ir_vpc_guard.budget import Budget
 from ir_vpc_guard.records import DynamoCheckedJobs, MemoryCheckedJobs
 from ir_vpc_guard.report import Report
-from ir_vpc_guard.sandbox import World
+from ir_vpc_guard.sandbox import World, create_table
 from ir_vpc_guard.settings import Settings
 from ir_vpc_guard.sweep import SweepResult, run_sweep
 from tests.integration.calls import counting_session
@@ -29,14 +29,7 @@ def setup(aws: Any, world: World) -> tuple[Any, FakeRecommender, Counter[str]]:
 
 @pytest.fixture
 def records(aws: Any) -> DynamoCheckedJobs:
-    dynamodb = aws.client("dynamodb")
-    dynamodb.create_table(
-        TableName=TABLE,
-        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
-    return DynamoCheckedJobs(dynamodb, TABLE)
+    return DynamoCheckedJobs(aws.client("dynamodb"), create_table(aws, TABLE))
 
 
 def sweep(session: Any, records: Any, delivered: list[Report], **kwargs: Any) -> SweepResult:
@@ -188,12 +181,7 @@ def test_failed_delivery_releases_the_claim(setup: Any, records: Any, world: Wor
 def test_calls_per_sweep(setup: Any, world: World, jobs: int, expected: dict[str, int]) -> None:
     session, fake, calls = setup
     table = DynamoCheckedJobs(session.client("dynamodb"), TABLE)
-    session.client("dynamodb").create_table(
-        TableName=TABLE,
-        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
+    create_table(session, TABLE)
     for n in range(jobs):
         fake.add(world, f"job-{n:03d}")
     calls.clear()

@@ -21,7 +21,7 @@ from ir_vpc_guard import leases
 from ir_vpc_guard.aws import AwsClients
 from ir_vpc_guard.pipeline import handle_event
 from ir_vpc_guard.remediation.lock import LEASE_SECONDS, DynamoVpcLock, LockTimeoutError
-from ir_vpc_guard.sandbox import World, build_world
+from ir_vpc_guard.sandbox import World, build_world, create_table
 from ir_vpc_guard.settings import Settings
 from tests.conftest import REGION, load_event
 
@@ -30,12 +30,7 @@ JOBS = 10
 
 
 def make_table(session: Any) -> None:
-    session.client("dynamodb").create_table(
-        TableName=TABLE,
-        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
+    create_table(session, TABLE)
 
 
 def job_events(world: World, count: int) -> list[dict[str, Any]]:

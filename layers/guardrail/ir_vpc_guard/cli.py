@@ -31,7 +31,7 @@ from ir_vpc_guard.checks import CATALOGUE
 from ir_vpc_guard.event import Skipped
 from ir_vpc_guard.findings import CHECK_ERROR
 from ir_vpc_guard.pipeline import check_job, handle_event
-from ir_vpc_guard.preflight import existing_job, preflight_request
+from ir_vpc_guard.preflight import PREFLIGHT_JOB, existing_job, preflight_request
 from ir_vpc_guard.report import Report, skipped_report
 from ir_vpc_guard.settings import MODES, Settings, SettingsError
 
@@ -67,7 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
     model.add_argument("--model-name", help="a SageMaker model (not in the registry)")
     check.add_argument("--max-parallel", type=int, metavar="N", help="MaxParallelOfTests")
     check.add_argument("--instance-types", nargs="+", metavar="TYPE", help="endpoint types")
-    check.add_argument("--job-name", default="preflight", help="name used in the report")
+    check.add_argument("--job-name", default=PREFLIGHT_JOB, help="name used in the report")
     _common(check)
 
     job = commands.add_parser("job", help="check an existing Inference Recommender job")

@@ -31,7 +31,7 @@ from rich.panel import Panel
 from rich.table import Table
 
 from ir_vpc_guard import render
-from ir_vpc_guard.sandbox import MODEL_BUCKET, World, build_world
+from ir_vpc_guard.sandbox import MODEL_BUCKET, World, build_world, create_table
 
 ROOT = Path(__file__).resolve().parents[3]
 HANDLER = ROOT / "functions" / "guardrail" / "app.py"
@@ -123,7 +123,7 @@ def run_demo(plain: bool = False) -> int:
         session = boto3.session.Session(region_name=REGION)
         world = _broken_world(session)
         topic, queue = _topic_with_inbox(session)
-        _table(session)
+        create_table(session, TABLE)
         story.step(
             1,
             "An emulated AWS account (moto, in-process)",
@@ -219,15 +219,6 @@ def _topic_with_inbox(session: Any) -> tuple[str, str]:
     sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=arn["QueueArn"])
     sns.subscribe(TopicArn=topic, Protocol="email", Endpoint="platform-team@example.com")
     return topic, queue
-
-
-def _table(session: Any) -> None:
-    session.client("dynamodb").create_table(
-        TableName=TABLE,
-        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
 
 
 def _new_event(template: dict[str, Any]) -> dict[str, Any]:

@@ -201,21 +201,6 @@ def publish(sns: Any, topic_arn: str, report: dict[str, Any]) -> Publication:
     )
 
 
-class Notifier:
-    """The NOTIFY_ON policy in front of `publish`, for one topic."""
-
-    def __init__(self, sns: Any, topic_arn: str, notify_on: str = "findings") -> None:
-        self.sns = sns
-        self.topic_arn = topic_arn
-        self.notify_on = notify_on
-
-    def deliver(self, report: dict[str, Any]) -> Publication | None:
-        """Publish when the policy says so; None when the report is not for publishing."""
-        if not should_publish(report, self.notify_on):
-            return None
-        return publish(self.sns, self.topic_arn, report)
-
-
 def _size(report: dict[str, Any]) -> int:
     body = message(report)
     attrs = sum(

@@ -126,6 +126,18 @@ def build_world(
     )
 
 
+def create_table(session: Any, name: str) -> str:
+    """The guardrail's DynamoDB table as the template makes it (partition key `id`):
+    idempotency records, job records and VPC locks."""
+    session.client("dynamodb").create_table(
+        TableName=name,
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    return name
+
+
 def set_group_egress(ec2: Any, group_id: str, kind: str, prefix_list_id: str) -> None:
     """Replace the group's egress with `kind`: compliant, vpc-https-only or none."""
     group = ec2.describe_security_groups(GroupIds=[group_id])["SecurityGroups"][0]
