@@ -24,6 +24,8 @@ class Severity(StrEnum):
 class Outcome(StrEnum):
     PASS = "PASS"
     FAIL = "FAIL"
+    # Only MEDIUM findings remain: undetermined answers or advisories (Security Hub WARNING).
+    WARN = "WARN"
     REMEDIATED = "REMEDIATED"
     PARTIAL = "PARTIAL"
     SKIPPED = "SKIPPED"

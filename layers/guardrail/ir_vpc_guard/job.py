@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from ir_vpc_guard.arns import partition_of
+
 # Limits and patterns from the CreateInferenceRecommendationsJob API model (VpcConfig).
 MAX_SUBNETS = 16
 MAX_SECURITY_GROUPS = 5
@@ -61,6 +63,11 @@ class JobRequest:
     @property
     def vpc_config_valid(self) -> bool:
         return not self.vpc_config_problems
+
+    @property
+    def partition(self) -> str:
+        """The ARN partition of the job's region (`aws`, `aws-cn`, `aws-us-gov`, ...)."""
+        return partition_of(self.region)
 
 
 def vpc_config_problems(subnets: object, security_groups: object) -> list[str]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-OUTCOMES = ("PASS", "FAIL", "REMEDIATED", "PARTIAL", "SKIPPED", "ERROR")
+OUTCOMES = ("PASS", "WARN", "FAIL", "REMEDIATED", "PARTIAL", "SKIPPED", "ERROR")
 REPORTS = "Reports"
 FINDINGS = "Findings"
 REMEDIATIONS_APPLIED = "RemediationsApplied"

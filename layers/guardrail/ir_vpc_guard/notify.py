@@ -39,6 +39,8 @@ MEANING = {
     "PASS": "The job's VPC meets every requirement the guardrail checks.",
     "FAIL": "The job's VPC does not meet every requirement: the job may fail after it is"
     " billed. Fix the findings below (commands included), then run the job again.",
+    "WARN": "Nothing certain blocks the job, but some requirements could not be decided"
+    " (or are advisories): confirm the MEDIUM findings below with the commands given.",
     "REMEDIATED": "The guardrail fixed what it is allowed to fix (see the actions);"
     " nothing blocking is left.",
     "PARTIAL": "The guardrail fixed part of the problems; the findings below still need a person.",
