@@ -62,6 +62,7 @@ def test_fallback_without_simulator_reads_the_roles_policies(aws: Any) -> None:
     iam = {k: v for k, v in calls.items() if k.startswith("iam.")}
     assert iam == {
         "iam.SimulatePrincipalPolicy": 1,
+        "iam.GetRole": 1,  # its permissions boundary, if any
         "iam.ListAttachedRolePolicies": 1,
         "iam.ListRolePolicies": 1,
         "iam.GetRolePolicy": 1,

@@ -94,6 +94,9 @@ def _common(command: argparse.ArgumentParser) -> None:
     )
     command.add_argument("--json", action="store_true", help="print the JSON report")
     command.add_argument("--output-file", type=Path, help="also write the JSON report here")
+    command.add_argument(
+        "--strict", action="store_true", help="exit 1 on WARN (undetermined findings) too"
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -248,6 +251,8 @@ def _output(report: dict[str, Any], args: argparse.Namespace) -> int:
             "ir-vpc-guard: some checks could not run: see the CHECK_ERROR findings",
             file=sys.stderr,
         )
+    if args.strict and report["outcome"] == "WARN":
+        return EXIT_FINDINGS
     return EXIT_BY_OUTCOME[report["outcome"]]
 
 

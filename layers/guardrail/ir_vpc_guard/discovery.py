@@ -22,11 +22,11 @@ from botocore.parsers import ResponseParserError
 
 from ir_vpc_guard.aws import AwsClients
 from ir_vpc_guard.budget import UNLIMITED, Budget
+from ir_vpc_guard.checks.requests import role_resources
 from ir_vpc_guard.job import JobRequest, s3_bucket
 from ir_vpc_guard.requirements import (
     AMAZON_PROVIDED_DNS,
     ROLE_REQUIRED_ACTIONS,
-    SAGEMAKER_FULL_ACCESS,
     s3_service_name,
 )
 from ir_vpc_guard.snapshot import (
@@ -55,6 +55,7 @@ READ_ACTIONS: dict[str, tuple[str, ...]] = {
     "s3_endpoints": ("ec2:DescribeVpcEndpoints",),
     "role": (
         "iam:SimulatePrincipalPolicy",
+        "iam:GetRole",
         "iam:ListAttachedRolePolicies",
         "iam:ListRolePolicies",
         "iam:GetRolePolicy",
@@ -315,13 +316,28 @@ class Discovery:
             if reason:
                 return _done(failed("iam:SimulatePrincipalPolicy", "InvalidInput", reason))
             return _done(not_applicable("the job names no execution role"))
-        return submit("iam:SimulatePrincipalPolicy", lambda: self._role(role_arn))
+        return submit("iam:SimulatePrincipalPolicy", lambda: self._role(job, role_arn))
 
-    def _role(self, role_arn: str) -> RoleAccess:
-        iam = self.clients.iam
+    def _role(self, job: JobRequest, role_arn: str) -> RoleAccess:
+        """The simulator first, on the ARNs the job's calls will name."""
+        resources = sorted({arn for a in ROLE_REQUIRED_ACTIONS for arn in role_resources(job, a)})
         try:
-            answer = iam.simulate_principal_policy(
-                PolicySourceArn=role_arn, ActionNames=list(ROLE_REQUIRED_ACTIONS)
+            answer = self.clients.iam.simulate_principal_policy(
+                PolicySourceArn=role_arn,
+                ActionNames=list(ROLE_REQUIRED_ACTIONS),
+                ResourceArns=resources,
+                ContextEntries=[
+                    {
+                        "ContextKeyName": "aws:RequestedRegion",
+                        "ContextKeyValues": [job.region],
+                        "ContextKeyType": "string",
+                    },
+                    {
+                        "ContextKeyName": "ec2:Region",
+                        "ContextKeyValues": [job.region],
+                        "ContextKeyType": "string",
+                    },
+                ],
             )
         except ClientError as error:
             if error.response.get("Error", {}).get("Code") == "NoSuchEntity":
@@ -329,23 +345,19 @@ class Discovery:
             return self._role_policies(role_arn)
         except SIMULATION_UNAVAILABLE:
             return self._role_policies(role_arn)
-        return RoleAccess(
-            simulated={
-                r["EvalActionName"]: r["EvalDecision"] for r in answer.get("EvaluationResults", [])
-            }
-        )
+        return _simulated(job, answer.get("EvaluationResults", []))
 
     def _role_policies(self, role_arn: str) -> RoleAccess:
-        """Fallback when the simulator is unavailable: the role's own policy documents."""
+        """Fallback when the simulator is unavailable: every identity policy of the role and
+        its permissions boundary. A policy's document decides, never its name."""
         iam = self.clients.iam
         name = role_arn.rsplit("/", 1)[-1]
+        role = iam.get_role(RoleName=name)["Role"]
         attached = [
             p["PolicyArn"]
             for page in iam.get_paginator("list_attached_role_policies").paginate(RoleName=name)
             for p in page.get("AttachedPolicies", [])
         ]
-        if any(arn.endswith(f":policy/{SAGEMAKER_FULL_ACCESS}") for arn in attached):
-            return RoleAccess(attached_policy_arns=tuple(attached))
         documents = [
             _policy_document(
                 iam.get_role_policy(RoleName=name, PolicyName=policy)["PolicyDocument"]
@@ -353,11 +365,19 @@ class Discovery:
             for page in iam.get_paginator("list_role_policies").paginate(RoleName=name)
             for policy in page.get("PolicyNames", [])
         ]
-        for arn in attached:
-            version = iam.get_policy(PolicyArn=arn)["Policy"]["DefaultVersionId"]
-            document = iam.get_policy_version(PolicyArn=arn, VersionId=version)
-            documents.append(_policy_document(document["PolicyVersion"]["Document"]))
-        return RoleAccess(policies=tuple(documents), attached_policy_arns=tuple(attached))
+        documents += [self._managed_policy(arn) for arn in attached]
+        boundary_arn = role.get("PermissionsBoundary", {}).get("PermissionsBoundaryArn")
+        return RoleAccess(
+            policies=tuple(documents),
+            boundary=self._managed_policy(boundary_arn) if boundary_arn else None,
+            attached_policy_arns=tuple(attached),
+        )
+
+    def _managed_policy(self, arn: str) -> dict[str, Any]:
+        iam = self.clients.iam
+        version = iam.get_policy(PolicyArn=arn)["Policy"]["DefaultVersionId"]
+        document = iam.get_policy_version(PolicyArn=arn, VersionId=version)
+        return _policy_document(document["PolicyVersion"]["Document"])
 
     # --- SageMaker -------------------------------------------------------------------
     def _submit_model(self, job: JobRequest, submit: Submit) -> Future[Read[Any]]:
@@ -518,6 +538,35 @@ def _artifact_urls(containers: Iterable[dict[str, Any]]) -> tuple[str, ...]:
 
 def _buckets(urls: Iterable[str | None]) -> list[str]:
     return list(dict.fromkeys(b for b in (s3_bucket(u) for u in urls) if b))
+
+
+def _simulated(job: JobRequest, results: Iterable[dict[str, Any]]) -> RoleAccess:
+    """Per action, the worst decision over the resources it names (the simulator answers per
+    resource when given several), and the context keys it said it was missing."""
+    rank = {"allowed": 0, "implicitDeny": 1, "explicitDeny": 2}
+    decisions: dict[str, str] = {}
+    missing: dict[str, tuple[str, ...]] = {}
+    for result in results:
+        action = str(result.get("EvalActionName"))
+        wanted = set(role_resources(job, action))
+        specific = [
+            r
+            for r in result.get("ResourceSpecificResults", [])
+            if r.get("EvalResourceName") in wanted
+        ]
+        found = [str(r.get("EvalResourceDecision")) for r in specific] or [
+            str(result.get("EvalDecision"))
+        ]
+        name = result.get("EvalResourceName")
+        if not specific and name not in (None, "*") and name not in wanted:
+            continue  # one result per resource (older answers): not a resource of this call
+        worst = max([decisions.get(action, "allowed"), *found], key=lambda d: rank.get(d, 1))
+        decisions[action] = worst
+        keys = [*result.get("MissingContextValues", [])]
+        keys += [k for r in specific for k in r.get("MissingContextValues", [])]
+        if keys:
+            missing[action] = tuple(dict.fromkeys([*missing.get(action, ()), *keys]))
+    return RoleAccess(simulated=decisions, missing_context=missing)
 
 
 def _policy_document(document: Any) -> dict[str, Any]:

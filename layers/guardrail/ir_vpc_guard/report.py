@@ -16,7 +16,7 @@ from ir_vpc_guard.job import JobRequest
 from ir_vpc_guard.remediation.actions import Action
 
 SCHEMA_VERSION = "1.0"
-BLOCKING = {Severity.MEDIUM, Severity.HIGH, Severity.CRITICAL}
+CERTAIN_FAIL = {Severity.HIGH, Severity.CRITICAL}
 
 
 def load_schema() -> dict[str, Any]:
@@ -26,23 +26,28 @@ def load_schema() -> dict[str, Any]:
 
 
 def outcome_of(findings: list[Finding], changed: bool = False) -> Outcome:
-    """FAIL on any blocking finding; ERROR when only reads failed; else PASS.
+    """The outcome follows certainty: FAIL only on a certain HIGH finding; ERROR when a read
+    failed; WARN when only MEDIUM findings (undetermined answers, advisories) remain; else
+    PASS (LOW findings are advisories).
 
-    After a change (something APPLIED): REMEDIATED only when the re-check leaves nothing
-    blocking, no finding whose fix failed or did not take, and no read it could not make;
-    else PARTIAL. Writes that all failed changed nothing: the plain outcome stands.
+    After a change (something APPLIED): REMEDIATED only when the re-check leaves nothing at
+    MEDIUM or above, no finding whose fix failed or did not take, and no read it could not
+    make; else PARTIAL. Writes that all failed changed nothing: the plain outcome stands.
     """
-    problems = [f for f in findings if f.check_id != CHECK_ERROR and f.severity in BLOCKING]
-    errors = any(f.check_id == CHECK_ERROR for f in findings)
+    checked = [f for f in findings if f.check_id != CHECK_ERROR]
+    certain = any(f.severity in CERTAIN_FAIL for f in checked)
+    warnings = any(f.severity is Severity.MEDIUM for f in checked)
+    errors = len(checked) != len(findings)
     if changed:
         attempted = {RemediationStatus.APPLIED, RemediationStatus.FAILED}
         leftover = any(f.remediation and f.remediation.status in attempted for f in findings)
-        return Outcome.PARTIAL if problems or leftover or errors else Outcome.REMEDIATED
-    if problems:
+        partial = certain or warnings or leftover or errors
+        return Outcome.PARTIAL if partial else Outcome.REMEDIATED
+    if certain:
         return Outcome.FAIL
     if errors:
         return Outcome.ERROR
-    return Outcome.PASS
+    return Outcome.WARN if warnings else Outcome.PASS
 
 
 @dataclass

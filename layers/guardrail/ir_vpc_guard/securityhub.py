@@ -42,6 +42,16 @@ BUCKET_CHECKS = frozenset({"MODEL_ARTIFACT_VPC_RESTRICTED", "SAMPLE_PAYLOAD_VPC_
 REPOSITORY_CHECKS = frozenset({"IMAGE_VPC_RESTRICTED"})
 
 
+def _compliance(check_id: str, found: list[dict[str, Any]]) -> str:
+    """NOT_AVAILABLE: the check could not run; WARNING: it could not determine pass or fail
+    (every finding of it is undetermined); else FAILED."""
+    if check_id == CHECK_ERROR:
+        return "NOT_AVAILABLE"
+    if all((f.get("evidence") or {}).get("undetermined") for f in found):
+        return "WARNING"
+    return "FAILED"
+
+
 @dataclass
 class ExportResult:
     imported: int = 0
@@ -161,7 +171,7 @@ def _failed(
         out["Remediation"] = {"Recommendation": {"Text": _cut(text, MAX_RECOMMENDATION)}}
     ids = [str(r) for f in found for r in f.get("resources", [])]
     out["Resources"] = _resources(report, arn, [_named(check_id, i, report) for i in ids])
-    out["Compliance"] = {"Status": "NOT_AVAILABLE" if check_id == CHECK_ERROR else "FAILED"}
+    out["Compliance"] = {"Status": _compliance(check_id, found)}
     out["RecordState"] = "ACTIVE"
     out["Workflow"] = {"Status": "NEW"}
     out["ProductFields"]["ir-vpc-guard/remediationStatus"] = str(remediation.get("status", ""))

@@ -62,12 +62,15 @@ class PrefixList:
 class RoleAccess:
     """What is known about the execution role's permissions.
 
-    Either the IAM policy simulator's decisions per action, or (when simulation is not
-    available) the role's own policy documents for local evaluation.
+    Either the IAM policy simulator's decisions per action (with the context keys it said
+    were missing), or (when simulation is not available) the role's own policy documents
+    and its permissions boundary, for local evaluation.
     """
 
     simulated: dict[str, str] | None = None
+    missing_context: dict[str, tuple[str, ...]] = field(default_factory=dict)
     policies: tuple[dict[str, Any], ...] = ()
+    boundary: dict[str, Any] | None = None
     attached_policy_arns: tuple[str, ...] = ()
 
 

@@ -4,9 +4,12 @@ restricted to a VPC (the service reads them from outside the customer's VPC)."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from dataclasses import replace
+from typing import Any
 
 from ir_vpc_guard.checks import policy
 from ir_vpc_guard.checks.registry import Problem, register
+from ir_vpc_guard.checks.requests import job_objects, service_read
 from ir_vpc_guard.findings import Severity
 from ir_vpc_guard.requirements import ECR_READ_ACTIONS, S3_READ_ACTION
 from ir_vpc_guard.snapshot import Snapshot
@@ -15,10 +18,11 @@ from ir_vpc_guard.snapshot import Snapshot
 @register(
     "MODEL_NOT_IN_REGISTRY",
     title="The job names a model, not a Model Registry package version",
-    severity=Severity.MEDIUM,
+    severity=Severity.LOW,
     requirement="R1",
     reads=(),
-    risk="Inference Recommender expects a registered model package version.",
+    risk="Advisory: the API accepts ModelName or ModelPackageVersionArn; a registered version"
+    " keeps the recommendations tied to a reviewed model.",
     fix="Register the model in the SageMaker Model Registry and name its version ARN.",
 )
 def model_not_in_registry(snapshot: Snapshot) -> Iterator[Problem]:
@@ -37,28 +41,83 @@ def model_not_in_registry(snapshot: Snapshot) -> Iterator[Problem]:
         )
 
 
+def _judge(
+    snapshot: Snapshot, document: dict[str, Any], requests: list[policy.Request]
+) -> tuple[Severity, str, dict[str, Any]] | None:
+    """How a resource policy treats the job's service-side reads, if it stands in the way.
+
+    A certain Deny is HIGH. A Deny that hangs on a key the product cannot know is MEDIUM,
+    with the key named. A policy whose only grant of the read needs a VPC key is MEDIUM: the
+    read then rests on the role's own policy (same account) or fails (another account).
+    """
+    denied = policy.combine(policy.explicit_deny([document], r) for r in requests)
+    if denied.decision is policy.Decision.EXPLICIT_DENY:
+        return (
+            Severity.HIGH,
+            f"denies the read ({', '.join(denied.statements)})",
+            {"statements": list(denied.statements)},
+        )
+    if denied.decision is policy.Decision.UNDETERMINED:
+        keys = ", ".join(denied.unknown_keys)
+        return (
+            Severity.MEDIUM,
+            f"may deny the read ({', '.join(denied.statements)})",
+            {
+                "statements": list(denied.statements),
+                "undetermined": keys,
+            },
+        )
+    granted = policy.combine(policy.evaluate([document], r) for r in requests)
+    inside = policy.combine(
+        policy.evaluate([document], replace(r, absent=frozenset())) for r in requests
+    )
+    if granted.decision is not policy.Decision.ALLOWED and inside.decision in {
+        policy.Decision.ALLOWED,
+        policy.Decision.UNDETERMINED,
+    }:
+        return (
+            Severity.MEDIUM,
+            "allows the read only from a VPC/endpoint",
+            {
+                "statements": list(inside.statements),
+                "onlyAllows": True,
+                "undetermined": f"whether {snapshot.job.role_arn}'s own policies allow the read",
+            },
+        )
+    return None
+
+
 def _restricted(
-    policies: dict[str, str | None], actions: Iterable[str], kind: str
+    snapshot: Snapshot,
+    policies: dict[str, str | None],
+    requests_by_name: dict[str, list[policy.Request]],
+    kind: str,
 ) -> Iterator[Problem]:
-    wanted = tuple(actions)
     for name, text in policies.items():
-        found = policy.vpc_restrictions(policy.parse(text), wanted)
-        if found["denies"]:
-            severity, how = (
-                Severity.HIGH,
-                f"denies reads outside a VPC/endpoint ({', '.join(found['denies'])})",
-            )
-        elif found["onlyAllows"]:
-            severity, how = Severity.MEDIUM, "allows reads only from a VPC/endpoint"
-        else:
+        requests = requests_by_name.get(name, [])
+        verdict = _judge(snapshot, policy.parse(text), requests) if requests else None
+        if verdict is None:
             continue
+        severity, how, evidence = verdict
         yield Problem(
-            detail=f"The {kind} policy of {name} {how}; SageMaker reads it from outside your VPC.",
+            detail=f"The {kind} policy of {name} {how}; SageMaker reads it from outside your "
+            f"VPC as {snapshot.job.role_arn}.",
             resources=(name,),
-            evidence={"statements": found["denies"], "onlyAllows": found["onlyAllows"]},
+            evidence={
+                **evidence,
+                "resources": [r.resource for r in requests],
+            },
             severity=severity,
             command=_policy_command(kind, name),
         )
+
+
+def _object_reads(snapshot: Snapshot, buckets: Iterable[str]) -> dict[str, list[policy.Request]]:
+    objects = job_objects(snapshot)
+    return {
+        b: [service_read(snapshot.job, S3_READ_ACTION, arn) for arn in objects.get(b, [])]
+        for b in buckets
+    }
 
 
 def _policy_command(kind: str, name: str) -> str:
@@ -86,7 +145,8 @@ def _policy_command(kind: str, name: str) -> str:
     fix="Exempt SageMaker's access from the aws:SourceVpc/aws:SourceVpce condition.",
 )
 def model_artifact_vpc_restricted(snapshot: Snapshot) -> Iterator[Problem]:
-    yield from _restricted(snapshot.artifact_bucket_policies.get(), [S3_READ_ACTION], "bucket")
+    policies = snapshot.artifact_bucket_policies.get()
+    yield from _restricted(snapshot, policies, _object_reads(snapshot, policies), "bucket")
 
 
 @register(
@@ -99,7 +159,8 @@ def model_artifact_vpc_restricted(snapshot: Snapshot) -> Iterator[Problem]:
     fix="Exempt SageMaker's access from the aws:SourceVpc/aws:SourceVpce condition.",
 )
 def sample_payload_vpc_restricted(snapshot: Snapshot) -> Iterator[Problem]:
-    yield from _restricted(snapshot.payload_bucket_policies.get(), [S3_READ_ACTION], "bucket")
+    policies = snapshot.payload_bucket_policies.get()
+    yield from _restricted(snapshot, policies, _object_reads(snapshot, policies), "bucket")
 
 
 @register(
@@ -112,4 +173,18 @@ def sample_payload_vpc_restricted(snapshot: Snapshot) -> Iterator[Problem]:
     fix="Exempt SageMaker's pulls from the aws:SourceVpc/aws:SourceVpce condition.",
 )
 def image_vpc_restricted(snapshot: Snapshot) -> Iterator[Problem]:
-    yield from _restricted(snapshot.repository_policies.get(), ECR_READ_ACTIONS, "repository")
+    policies = snapshot.repository_policies.get()
+    job = snapshot.job
+    reads = {
+        name: [
+            service_read(
+                job,
+                action,
+                f"arn:{job.partition}:ecr:{job.region}:{job.account}:repository/{name}",
+                repository=True,
+            )
+            for action in ECR_READ_ACTIONS
+        ]
+        for name in policies
+    }
+    yield from _restricted(snapshot, policies, reads, "repository")

@@ -1,4 +1,5 @@
-"""R5: the job subnets reach S3 through an S3 gateway endpoint on their route tables."""
+"""R5: the job subnets reach S3 through an S3 gateway endpoint, judged route table by route
+table (checks/s3path.py), and that endpoint's policy lets the job's reads through."""
 
 from __future__ import annotations
 
@@ -7,54 +8,37 @@ from typing import Any
 
 from ir_vpc_guard.checks import policy
 from ir_vpc_guard.checks.registry import Problem, register
+from ir_vpc_guard.checks.requests import endpoint_read, job_objects
+from ir_vpc_guard.checks.s3path import Hop, TablePath, gateway_endpoints, s3_paths
 from ir_vpc_guard.findings import Severity
-from ir_vpc_guard.job import S3_URL_PATTERN
-from ir_vpc_guard.requirements import S3_READ_ACTION
 from ir_vpc_guard.snapshot import Snapshot
 
-# Next hops that give private subnets a path to the internet (an internet gateway does not:
-# the job's interfaces have no public IPs).
-EGRESS_HOPS = ("NatGatewayId", "TransitGatewayId", "NetworkInterfaceId", "InstanceId")
+# How sure a table's S3 path is broken, by the worst hop its S3 ranges take.
+_SEVERITY_BY_HOP = {
+    Hop.ENDPOINT: None,
+    Hop.NAT: Severity.LOW,  # S3 is reached, at NAT's cost: advisory
+    Hop.OTHER: Severity.MEDIUM,  # a transit gateway or appliance may lead to S3, or not
+    Hop.INTERNET_GATEWAY: Severity.HIGH,  # the job's interfaces have no public IP
+    Hop.BLACKHOLE: Severity.HIGH,
+    Hop.NOWHERE: Severity.HIGH,
+}
 
 
-def effective_route_tables(snapshot: Snapshot) -> dict[str, dict[str, Any] | None]:
-    """Each job subnet's route table: its explicit association, else the VPC's main table."""
-    tables = snapshot.route_tables.get()
-    main = next((t for t in tables if any(a.get("Main") for a in t.get("Associations", []))), None)
-    explicit = {
-        a["SubnetId"]: t
-        for t in tables
-        for a in t.get("Associations", [])
-        if a.get("SubnetId")
-        and a.get("AssociationState", {}).get("State", "associated") == "associated"
-    }
-    return {sid: explicit.get(sid, main) for sid in snapshot.job.subnets}
+def table_severity(path: TablePath) -> Severity | None:
+    """None when every S3 range of the table goes to a gateway endpoint."""
+    found = [s for hop in path.hops if (s := _SEVERITY_BY_HOP[hop]) is not None]
+    return max(found, key=lambda s: s.rank) if found else None
 
 
-def gateway_endpoints(snapshot: Snapshot) -> list[dict[str, Any]]:
-    """Available S3 endpoints of type Gateway (an Interface endpoint needs other plumbing)."""
-    return [
-        e
-        for e in snapshot.s3_endpoints.get()
-        if e.get("VpcEndpointType") == "Gateway" and e.get("State", "").lower() == "available"
-    ]
+def _worst(paths: list[TablePath]) -> Severity | None:
+    found = [s for p in paths if (s := table_severity(p)) is not None]
+    return max(found, key=lambda s: s.rank) if found else None
 
 
-def has_egress_path(table: dict[str, Any] | None) -> bool:
-    """A default route through a NAT (or transit gateway, or appliance) that is active."""
-    if table is None:
-        return False
-    return any(
-        route.get("DestinationCidrBlock") == "0.0.0.0/0"
-        and route.get("State", "active") == "active"
-        and any(route.get(hop) for hop in EGRESS_HOPS)
-        for route in table.get("Routes", [])
-    )
-
-
-def _severity(tables: list[dict[str, Any] | None]) -> Severity:
-    """A blocker, unless every affected subnet still reaches S3 through a NAT path."""
-    return Severity.LOW if tables and all(has_egress_path(t) for t in tables) else Severity.HIGH
+def _undetermined(severity: Severity) -> dict[str, str]:
+    if severity is Severity.MEDIUM:
+        return {"undetermined": "whether the transit gateway or appliance route reaches S3"}
+    return {}
 
 
 @register(
@@ -62,7 +46,7 @@ def _severity(tables: list[dict[str, Any] | None]) -> Severity:
     title="The VPC has no S3 gateway endpoint",
     severity=Severity.HIGH,
     requirement="R5",
-    reads=("s3_endpoints", "route_tables"),
+    reads=("s3_endpoints", "route_tables", "s3_prefix_list"),
     risk="Without an endpoint (or a NAT path) the job cannot read its model or payload from S3.",
     fix="Create a Gateway endpoint for com.amazonaws.<region>.s3 on the job subnets' route tables.",
     remediation_action="create-s3-gateway-endpoint",
@@ -70,20 +54,34 @@ def _severity(tables: list[dict[str, Any] | None]) -> Severity:
 def s3_endpoint_missing(snapshot: Snapshot) -> Iterator[Problem]:
     if gateway_endpoints(snapshot):
         return
-    tables = effective_route_tables(snapshot)
-    table_ids = sorted({t["RouteTableId"] for t in tables.values() if t})
-    severity = _severity(list(tables.values()))
-    path = " They reach S3 through a NAT path, at a cost." if severity is Severity.LOW else ""
+    pending = gateway_endpoints(snapshot, "pending")
+    if pending:
+        endpoint = pending[0]["VpcEndpointId"]
+        yield Problem(
+            detail=f"{endpoint} is still pending in {snapshot.vpc_id}: S3 is reachable once it "
+            "is available (usually within a minute). Check again before the job starts.",
+            resources=(endpoint,),
+            evidence={"pending": endpoint, "undetermined": "whether the endpoint is available"},
+            severity=Severity.MEDIUM,
+            command=f"aws ec2 wait vpc-endpoint-available --vpc-endpoint-ids {endpoint}",
+        )
+        return
+    paths = s3_paths(snapshot)
+    severity = _worst(paths) or Severity.HIGH
+    table_ids = sorted({p.table_id for p in paths if p.table_id})
+    nat = " They reach S3 through a NAT path, at a cost." if severity is Severity.LOW else ""
     yield Problem(
-        detail=f"No available S3 gateway endpoint in {snapshot.vpc_id}.{path}",
+        detail=f"No available S3 gateway endpoint in {snapshot.vpc_id}.{nat}",
         resources=(str(snapshot.vpc_id),),
         evidence={
             "routeTables": table_ids,
+            "paths": [p.evidence() for p in paths],
             "endpointsSeen": [
                 {"id": e.get("VpcEndpointId"), "type": e.get("VpcEndpointType")}
                 for e in snapshot.s3_endpoints.get()
             ],
             "natPath": severity is Severity.LOW,
+            **_undetermined(severity),
         },
         severity=severity,
         command=(
@@ -94,12 +92,18 @@ def s3_endpoint_missing(snapshot: Snapshot) -> Iterator[Problem]:
     )
 
 
+def _attachable(path: TablePath, endpoint: dict[str, Any]) -> bool:
+    """Adding the table to the endpoint would route S3 through it (it is not already on
+    it, which leaves a more specific route as the cause)."""
+    return path.table_id is not None and path.table_id not in endpoint.get("RouteTableIds", [])
+
+
 @register(
     "S3_ENDPOINT_ROUTE_MISSING",
     title="A job subnet's route table is not attached to the S3 gateway endpoint",
     severity=Severity.HIGH,
     requirement="R5",
-    reads=("s3_endpoints", "route_tables", "subnets"),
+    reads=("s3_endpoints", "route_tables", "subnets", "s3_prefix_list"),
     risk="Endpoints in that subnet cannot reach S3 and the job fails.",
     fix="Add the subnet's route table (explicit, else the main one) to the S3 gateway endpoint.",
     remediation_action="add-endpoint-route-tables",
@@ -108,46 +112,55 @@ def s3_endpoint_route_missing(snapshot: Snapshot) -> Iterator[Problem]:
     endpoints = gateway_endpoints(snapshot)
     if not endpoints:
         return  # S3_ENDPOINT_MISSING says it
-    attached = {rt for e in endpoints for rt in e.get("RouteTableIds", [])}
-    tables = effective_route_tables(snapshot)
-    missing = {
-        sid: t for sid, t in tables.items() if sid in snapshot.subnets.get() and t is not None
-    }
-    missing = {sid: t for sid, t in missing.items() if t["RouteTableId"] not in attached}
-    if not missing:
+    off = [p for p in s3_paths(snapshot) if table_severity(p) is not None]
+    if not off:
         return
-    table_ids = sorted({t["RouteTableId"] for t in missing.values()})
-    endpoint_id = endpoints[0]["VpcEndpointId"]
+    endpoint = endpoints[0]
+    endpoint_id = endpoint["VpcEndpointId"]
+    severity = _worst(off) or Severity.HIGH
+    attachable = sorted({str(p.table_id) for p in off if _attachable(p, endpoint)})
     yield Problem(
-        detail=(
-            f"{endpoint_id} is not on "
-            + ", ".join(f"{t['RouteTableId']} (used by {sid})" for sid, t in missing.items())
-            + "."
-        ),
-        resources=(endpoint_id, *table_ids),
+        detail="S3 traffic does not go to a gateway endpoint from "
+        + "; ".join(_describe(p) for p in off)
+        + ".",
+        resources=(endpoint_id, *sorted({str(p.table_id) for p in off})),
         evidence={
             "endpoint": endpoint_id,
-            "attached": sorted(attached),
-            "subnetRouteTables": {sid: t["RouteTableId"] for sid, t in missing.items()},
+            "attached": sorted(endpoint.get("RouteTableIds", [])),
+            "subnetRouteTables": {s: p.table_id for p in off for s in p.subnets},
+            "paths": [p.evidence() for p in off],
+            **_undetermined(severity),
         },
-        severity=_severity(list(missing.values())),
+        severity=severity,
         command=(
             f"aws ec2 modify-vpc-endpoint --vpc-endpoint-id {endpoint_id} "
-            f"--add-route-table-ids {' '.join(table_ids)}"
+            f"--add-route-table-ids {' '.join(attachable)}"
+            if attachable
+            else f"aws ec2 describe-route-tables --route-table-ids "
+            f"{' '.join(sorted(str(p.table_id) for p in off))}  # remove the more specific route"
         ),
     )
 
 
-def _job_objects(snapshot: Snapshot) -> list[str]:
-    """ARNs of the S3 objects the job reads: model artifacts and sample payload."""
-    model = snapshot.model.get()
-    urls = [*model.artifact_urls, snapshot.job.sample_payload_url or model.sample_payload_url]
-    arns = []
-    for url in urls:
-        match = S3_URL_PATTERN.fullmatch(url or "")
-        if match:
-            arns.append(f"arn:aws:s3:::{match.group(1)}{match.group(2) or '/'}".rstrip("/"))
-    return list(dict.fromkeys(arns))
+def _describe(path: TablePath) -> str:
+    hops = ", ".join(sorted(h.value for h in path.hops))
+    return f"{path.table_id or 'no route table'} (used by {', '.join(path.subnets)}): {hops}"
+
+
+def refused_objects(snapshot: Snapshot, endpoint: dict[str, Any]) -> dict[str, policy.Evaluation]:
+    """The job's objects an endpoint's policy does not certainly let through, by ARN."""
+    document = policy.parse(endpoint.get("PolicyDocument"))
+    if not document:  # no policy means full access
+        return {}
+    endpoint_id = str(endpoint["VpcEndpointId"])
+    objects = [arn for arns in job_objects(snapshot).values() for arn in arns]
+    results = {
+        arn: policy.evaluate(
+            [document], endpoint_read(snapshot.job, endpoint_id, str(snapshot.vpc_id), arn)
+        )
+        for arn in objects
+    }
+    return {a: e for a, e in results.items() if e.decision is not policy.Decision.ALLOWED}
 
 
 @register(
@@ -155,31 +168,32 @@ def _job_objects(snapshot: Snapshot) -> list[str]:
     title="The S3 gateway endpoint's policy does not allow reading the job's objects",
     severity=Severity.HIGH,
     requirement="R5",
-    reads=("s3_endpoints", "model"),
+    reads=("s3_endpoints", "model", "route_tables", "s3_prefix_list", "subnets"),
     risk="Reads of the model or payload through the endpoint are refused and the job fails.",
-    fix="Allow s3:GetObject on the job's buckets in the endpoint policy (console default: full).",
+    fix="Allow s3:GetObject on the job's objects in the endpoint policy (console default: full).",
 )
 def s3_endpoint_policy_denies(snapshot: Snapshot) -> Iterator[Problem]:
-    objects = _job_objects(snapshot)
+    used = {e for p in s3_paths(snapshot) for e in p.endpoints}
     for endpoint in gateway_endpoints(snapshot):
-        document = policy.parse(endpoint.get("PolicyDocument"))
-        if not document:  # no policy means full access
+        endpoint_id = str(endpoint["VpcEndpointId"])
+        refused = refused_objects(snapshot, endpoint) if endpoint_id in used else {}
+        if not refused:
             continue
-        refused = {
-            arn: decision.value
-            for arn in objects
-            if (decision := policy.decide([document], S3_READ_ACTION, arn))
-            is not policy.Decision.ALLOWED
-        }
-        if refused:
-            yield Problem(
-                detail=f"{endpoint['VpcEndpointId']} does not allow s3:GetObject on "
-                + ", ".join(refused)
-                + " (conditional statements are not taken as allowing).",
-                resources=(endpoint["VpcEndpointId"],),
-                evidence={"decisions": refused},
-                command=(
-                    f"aws ec2 modify-vpc-endpoint --vpc-endpoint-id {endpoint['VpcEndpointId']} "
-                    "--reset-policy"
-                ),
-            )
+        certain = any(e.certain for e in refused.values())
+        unknown = sorted({k for e in refused.values() for k in e.unknown_keys})
+        yield Problem(
+            detail=f"{endpoint_id} does not {'allow' if certain else 'certainly allow'} "
+            f"s3:GetObject on {', '.join(refused)} by the job's role.",
+            resources=(endpoint_id,),
+            evidence={
+                "decisions": {a: e.decision.value for a, e in refused.items()},
+                "statements": sorted({s for e in refused.values() for s in e.statements}),
+                **({"undetermined": ", ".join(unknown)} if not certain else {}),
+            },
+            severity=None if certain else Severity.MEDIUM,
+            command=(
+                f"aws ec2 describe-vpc-endpoints --vpc-endpoint-ids {endpoint_id} "
+                "--query 'VpcEndpoints[0].PolicyDocument'  # then: aws ec2 modify-vpc-endpoint "
+                f"--vpc-endpoint-id {endpoint_id} --policy-document file://policy.json"
+            ),
+        )

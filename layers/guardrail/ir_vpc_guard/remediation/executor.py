@@ -19,6 +19,7 @@ from botocore.exceptions import ClientError
 from ir_vpc_guard.aws import AwsClients
 from ir_vpc_guard.budget import UNLIMITED, Budget
 from ir_vpc_guard.checks.egress import allows_s3, allows_subnet, tcp_egress
+from ir_vpc_guard.checks.routing import refused_objects
 from ir_vpc_guard.findings import RemediationStatus
 from ir_vpc_guard.remediation.actions import (
     ADD_S3_EGRESS,
@@ -138,6 +139,9 @@ class Executor:
     def _ensure_endpoint(self, action: Action, current: list[dict[str, Any]]) -> Action:
         if current:  # it appeared meanwhile (another job, a person): complete it instead
             endpoint = current[0]
+            refused = self._refusal(action, endpoint)
+            if refused:
+                return refused
             missing = self._attach(endpoint, action.route_table_ids)
             return action.settle(
                 APPLIED,
@@ -170,9 +174,24 @@ class Executor:
                 f"{action.resource} no longer exists; the next run will create an endpoint",
                 "InvalidVpcEndpointId.NotFound",
             )
+        refused = self._refusal(action, endpoint)
+        if refused:
+            return refused
         missing = self._attach(endpoint, action.route_table_ids)
         reason = f"added {', '.join(missing)}" if missing else "already attached"
         return action.settle(APPLIED, f"{reason} to {action.resource}")
+
+    def _refusal(self, action: Action, endpoint: dict[str, Any]) -> Action | None:
+        """Never attach the job's tables to an endpoint whose policy refuses its objects."""
+        refused = refused_objects(self.snapshot, endpoint)
+        if not refused:
+            return None
+        return action.settle(
+            RemediationStatus.MANUAL,
+            f"{endpoint['VpcEndpointId']}'s policy does not allow the job's objects "
+            f"({', '.join(refused)}): attaching the tables would not give the job S3",
+            endpoint=endpoint["VpcEndpointId"],
+        )
 
     def _attach(self, endpoint: dict[str, Any], table_ids: tuple[str, ...]) -> list[str]:
         attached = set(endpoint.get("RouteTableIds", []))

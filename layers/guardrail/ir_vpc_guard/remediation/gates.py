@@ -54,7 +54,10 @@ def _skip_reason(action: Action, snapshot: Snapshot, settings: Settings) -> str 
     if opted_out(vpc, key):
         return f"{action.vpc_id} is tagged {key}={OPT_OUT_VALUE}"
     if action.name in GROUP_ACTIONS:
+        # Judged for the group actually written and its own VPC, whatever the subnets say.
         group = snapshot.security_groups.get().get(action.resource, {})
+        if group.get("VpcId") != action.vpc_id:
+            return f"{action.resource} is not in {action.vpc_id} (it is in {group.get('VpcId')})"
         if opted_out(group, key):
             return f"{action.resource} is tagged {key}={OPT_OUT_VALUE}"
     return None

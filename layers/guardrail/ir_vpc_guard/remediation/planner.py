@@ -7,9 +7,11 @@ and egress rules to the S3 prefix list and to the job subnets' own CIDRs.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 
 from ir_vpc_guard.checks.egress import allows_subnet, tcp_egress
-from ir_vpc_guard.checks.routing import effective_route_tables, gateway_endpoints
+from ir_vpc_guard.checks.routing import refused_objects, table_severity
+from ir_vpc_guard.checks.s3path import gateway_endpoints, s3_paths
 from ir_vpc_guard.findings import Finding, RemediationStatus, Severity
 from ir_vpc_guard.remediation.actions import (
     ADD_ENDPOINT_ROUTE_TABLES,
@@ -21,97 +23,135 @@ from ir_vpc_guard.remediation.actions import (
 from ir_vpc_guard.remediation.safety import safe_egress_cidr
 from ir_vpc_guard.snapshot import Snapshot
 
-Planner = Callable[[Snapshot, str, Finding], Action | None]
+Planner = Callable[[Snapshot, str, Finding], list[Action]]
 
 
 def plan(snapshot: Snapshot, findings: Iterable[Finding]) -> list[Action]:
-    """One action per remediable finding, in a stable order."""
+    """The actions for remediable findings, in a stable order. Only a certain HIGH finding
+    drives a change: LOW (a NAT path) and MEDIUM (undetermined) ones are never fixed."""
     if snapshot.vpc_id is None:
         return []
     actions = []
     for finding in findings:
         remediation = finding.remediation
         planner = PLANNERS.get(remediation.action) if remediation else None
-        if planner is not None:
-            action = planner(snapshot, snapshot.vpc_id, finding)
-            if action is not None:
-                actions.append(action)
+        if planner is not None and finding.severity.rank >= Severity.HIGH.rank:
+            actions.extend(planner(snapshot, snapshot.vpc_id, finding))
     return actions
 
 
 NAT_PATH = (
-    "the subnets reach S3 through a NAT today; an endpoint would change the source of all "
-    "S3 traffic on these route tables (policies on aws:SourceIp would stop matching): "
-    "add it by hand if that is wanted"
+    "these route tables reach S3 through a NAT today; an endpoint would change the source of "
+    "all S3 traffic on them (policies on aws:SourceIp would stop matching): add them by hand "
+    "if that is wanted"
+)
+OTHER_PATH = (
+    "these route tables send S3 traffic to a transit gateway or appliance, which may be the "
+    "intended path: add them by hand if the endpoint is wanted"
+)
+FIXED_ELSEWHERE = (
+    "these route tables are on the endpoint already: a more specific route takes S3 traffic "
+    "elsewhere; change that route by hand"
 )
 
 
-def _table_ids(snapshot: Snapshot, vpc_id: str) -> tuple[str, ...]:
-    """Route tables of the job subnets found in this VPC only: a subnet that was not found
-    must never lead to a change of the VPC's main table."""
-    found = snapshot.subnets.get()
-    ours = {sid for sid, subnet in found.items() if subnet.get("VpcId") == vpc_id}
-    tables = effective_route_tables(snapshot)
-    return tuple(sorted({t["RouteTableId"] for sid, t in tables.items() if t and sid in ours}))
+def _tables_by_need(snapshot: Snapshot) -> dict[str, tuple[str, ...]]:
+    """The job's route tables by what their S3 path needs: "endpoint" (no path: private),
+    "nat", "other" (left alone). Only tables of the job's own VPC appear."""
+    found: dict[str, set[str]] = {}
+    for path in s3_paths(snapshot):
+        severity = table_severity(path)
+        if path.table_id is None or severity is None:
+            continue
+        need = (
+            "endpoint"
+            if severity is Severity.HIGH
+            else "nat"
+            if severity is Severity.LOW
+            else "other"
+        )
+        found.setdefault(need, set()).add(path.table_id)
+    return {need: tuple(sorted(ids)) for need, ids in found.items()}
 
 
-def _via_nat(action: Action, finding: Finding) -> Action:
-    """A LOW finding means S3 is reachable through a NAT: propose, never apply."""
-    if finding.severity is Severity.LOW:
-        return action.settle(RemediationStatus.SKIPPED, NAT_PATH)
-    return action
+def _left_alone(action: Action, tables: dict[str, tuple[str, ...]]) -> list[Action]:
+    """A SKIPPED action for each group of tables the guardrail must not reroute."""
+    return [
+        replace(action, route_table_ids=tables[need]).settle(RemediationStatus.SKIPPED, reason)
+        for need, reason in (("nat", NAT_PATH), ("other", OTHER_PATH))
+        if tables.get(need)
+    ]
 
 
-def _create_endpoint(snapshot: Snapshot, vpc_id: str, finding: Finding) -> Action | None:
-    tables = _table_ids(snapshot, vpc_id)
-    if not tables:
-        return None
-    action = Action(CREATE_ENDPOINT, finding.check_id, vpc_id, vpc_id, route_table_ids=tables)
-    return _via_nat(action, finding)
+def _create_endpoint(snapshot: Snapshot, vpc_id: str, finding: Finding) -> list[Action]:
+    tables = _tables_by_need(snapshot)
+    action = Action(CREATE_ENDPOINT, finding.check_id, vpc_id, vpc_id)
+    private = tables.get("endpoint", ())
+    planned = [replace(action, route_table_ids=private)] if private else []
+    return planned + _left_alone(action, tables)
 
 
-def _add_route_tables(snapshot: Snapshot, vpc_id: str, finding: Finding) -> Action | None:
+def _add_route_tables(snapshot: Snapshot, vpc_id: str, finding: Finding) -> list[Action]:
     endpoints = gateway_endpoints(snapshot)
     if not endpoints:
-        return None
+        return []
     endpoint = endpoints[0]
     attached = set(endpoint.get("RouteTableIds", []))
-    missing = tuple(t for t in _table_ids(snapshot, vpc_id) if t not in attached)
-    if not missing:
-        return None
+    tables = _tables_by_need(snapshot)
+    private = tables.get("endpoint", ())
+    missing = tuple(t for t in private if t not in attached)
     action = Action(
-        ADD_ENDPOINT_ROUTE_TABLES,
-        finding.check_id,
-        vpc_id,
-        str(endpoint["VpcEndpointId"]),
-        route_table_ids=missing,
+        ADD_ENDPOINT_ROUTE_TABLES, finding.check_id, vpc_id, str(endpoint["VpcEndpointId"])
     )
-    return _via_nat(action, finding)
+    actions = _left_alone(action, tables)
+    overridden = tuple(t for t in private if t in attached)
+    if overridden:
+        manual = replace(action, route_table_ids=overridden)
+        actions.append(manual.settle(RemediationStatus.MANUAL, FIXED_ELSEWHERE))
+    if not missing:
+        return actions
+    planned = replace(action, route_table_ids=missing)
+    refused = refused_objects(snapshot, endpoint)
+    if refused:
+        return [
+            planned.settle(
+                RemediationStatus.MANUAL,
+                f"{endpoint['VpcEndpointId']}'s policy does not allow the job's objects "
+                f"({', '.join(refused)}): attaching the tables would not give the job S3",
+            ),
+            *actions,
+        ]
+    return [planned, *actions]
 
 
-def _first_group(snapshot: Snapshot) -> str | None:
+def _first_group(snapshot: Snapshot, vpc_id: str) -> str | None:
+    """The first job group of the job's own VPC: a group elsewhere is never written."""
     found = snapshot.security_groups.get()
-    return next((g for g in snapshot.job.security_groups if g in found), None)
+    return next(
+        (g for g in snapshot.job.security_groups if g in found and found[g].get("VpcId") == vpc_id),
+        None,
+    )
 
 
-def _add_s3_egress(snapshot: Snapshot, vpc_id: str, finding: Finding) -> Action | None:
-    group = _first_group(snapshot)
+def _add_s3_egress(snapshot: Snapshot, vpc_id: str, finding: Finding) -> list[Action]:
+    group = _first_group(snapshot, vpc_id)
     if group is None:
-        return None
+        return []
     prefix_list = snapshot.s3_prefix_list.get()
-    return Action(
+    action = Action(
         ADD_S3_EGRESS,
         finding.check_id,
         vpc_id,
         group,
         prefix_list_id=prefix_list.prefix_list_id,
     )
+    return [action]
 
 
-def _add_subnet_egress(snapshot: Snapshot, vpc_id: str, finding: Finding) -> Action | None:
-    group = _first_group(snapshot)
+def _add_subnet_egress(snapshot: Snapshot, vpc_id: str, finding: Finding) -> list[Action]:
+    group = _first_group(snapshot, vpc_id)
     if group is None:
-        return None
+        return []
     found = snapshot.security_groups.get()
     job_groups = [g for g in snapshot.job.security_groups if g in found]
     egress = tcp_egress(found[g] for g in job_groups)
@@ -123,7 +163,7 @@ def _add_subnet_egress(snapshot: Snapshot, vpc_id: str, finding: Finding) -> Act
         }
     )
     if not cidrs:
-        return None
+        return []
     unsafe = [c for c in cidrs if not safe_egress_cidr(c)]
     action = Action(
         ADD_SUBNET_EGRESS,
@@ -133,11 +173,9 @@ def _add_subnet_egress(snapshot: Snapshot, vpc_id: str, finding: Finding) -> Act
         cidrs=tuple(c for c in cidrs if safe_egress_cidr(c)),
     )
     if unsafe:
-        return action.settle(
-            RemediationStatus.SKIPPED,
-            f"refused: {', '.join(unsafe)} is not a subnet-sized IPv4 CIDR",
-        )
-    return action
+        reason = f"refused: {', '.join(unsafe)} is not a subnet-sized IPv4 CIDR"
+        return [action.settle(RemediationStatus.SKIPPED, reason)]
+    return [action]
 
 
 PLANNERS: dict[str, Planner] = {

@@ -135,7 +135,9 @@ def _fail_approved(actions: list[Action], reason: str, code: str) -> list[Action
 
 def _annotated(run: CheckRun, actions: list[Action]) -> CheckRun:
     """Each remaining finding's remediation says what became of its action."""
-    by_check = {a.check_id: a for a in actions}
+    by_check: dict[str, Action] = {}
+    for action in actions:  # a check's first action is its fix; later ones are left-alone parts
+        by_check.setdefault(action.check_id, action)
     findings = [_with_action(f, by_check.get(f.check_id)) for f in run.findings]
     return replace(run, findings=findings)
 

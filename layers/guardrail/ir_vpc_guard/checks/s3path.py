@@ -1,0 +1,232 @@
+"""Where each job subnet's traffic to S3 goes, route by route, as the VPC router decides.
+
+VPC User Guide, "How route priority works": the longest prefix wins; between routes of the
+same prefix, static routes beat prefix-list routes, which beat propagated routes. A gateway
+endpoint is a route to the service's prefix list, so it stands for each of the list's CIDRs;
+a more specific (or equal, static) route takes that range elsewhere. A subnet without an
+explicit association uses the main table. A route whose target is gone is a blackhole.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from ir_vpc_guard.checks.netmath import Interval, cidr_interval, contains, elementary
+from ir_vpc_guard.snapshot import Snapshot
+
+
+class Hop(StrEnum):
+    """What the winning route does with S3 traffic."""
+
+    ENDPOINT = "gateway-endpoint"
+    NAT = "nat-gateway"
+    INTERNET_GATEWAY = "internet-gateway"  # the job's interfaces have no public IP: dropped
+    BLACKHOLE = "blackhole"
+    NOWHERE = "no-route"
+    OTHER = "other"  # transit gateway, appliance, peering: reaches S3 only if that path does
+
+
+# Targets that are static routes when they are not propagated (Origin), by route key.
+_TARGET_KEYS = (
+    "NatGatewayId",
+    "TransitGatewayId",
+    "NetworkInterfaceId",
+    "InstanceId",
+    "VpcPeeringConnectionId",
+    "CoreNetworkArn",
+    "LocalGatewayId",
+    "CarrierGatewayId",
+    "GatewayId",
+)
+_STATIC, _PREFIX_LIST, _PROPAGATED = 0, 1, 2
+
+
+@dataclass(frozen=True)
+class Route:
+    """One route reduced to what priority needs: its range, kind and target."""
+
+    destination: str
+    interval: Interval
+    priority: int
+    target: str
+    hop: Hop
+
+    def to_dict(self) -> dict[str, str]:
+        return {"destination": self.destination, "target": self.target, "hop": self.hop.value}
+
+
+@dataclass(frozen=True)
+class TablePath:
+    """Where one route table sends each S3 range (a range may be split by longer routes)."""
+
+    table_id: str | None
+    subnets: tuple[str, ...]
+    by_cidr: Mapping[str, tuple[Route | None, ...]]
+
+    @property
+    def hops(self) -> set[Hop]:
+        return {r.hop if r else Hop.NOWHERE for routes in self.by_cidr.values() for r in routes}
+
+    @property
+    def endpoints(self) -> set[str]:
+        return {
+            r.target
+            for routes in self.by_cidr.values()
+            for r in routes
+            if r and r.hop is Hop.ENDPOINT
+        }
+
+    @property
+    def via_endpoint(self) -> bool:
+        return self.hops == {Hop.ENDPOINT}
+
+    def evidence(self) -> dict[str, Any]:
+        return {
+            "routeTable": self.table_id,
+            "subnets": list(self.subnets),
+            "s3Routes": {
+                cidr: [r.to_dict() if r else {"hop": Hop.NOWHERE.value} for r in routes]
+                for cidr, routes in self.by_cidr.items()
+            },
+        }
+
+
+def main_table(tables: Iterable[dict[str, Any]]) -> dict[str, Any] | None:
+    return next((t for t in tables if any(a.get("Main") for a in t.get("Associations", []))), None)
+
+
+def effective_route_tables(snapshot: Snapshot) -> dict[str, dict[str, Any] | None]:
+    """Each job subnet found in the job's VPC and its route table: the explicit association,
+    else the VPC's main table. A subnet of another VPC is never mapped to this VPC's tables."""
+    tables = snapshot.route_tables.get()
+    main = main_table(tables)
+    explicit = {
+        a["SubnetId"]: t
+        for t in tables
+        for a in t.get("Associations", [])
+        if a.get("SubnetId")
+        and a.get("AssociationState", {}).get("State", "associated") == "associated"
+    }
+    found = snapshot.subnets.value if snapshot.subnets.ok else None
+    return {
+        sid: explicit.get(sid, main)
+        for sid in snapshot.job.subnets
+        if found is None or found.get(sid, {}).get("VpcId") == snapshot.vpc_id
+    }
+
+
+def gateway_endpoints(snapshot: Snapshot, state: str = "available") -> list[dict[str, Any]]:
+    """S3 endpoints of type Gateway in a state (an Interface endpoint needs other plumbing)."""
+    return [
+        e
+        for e in snapshot.s3_endpoints.get()
+        if e.get("VpcEndpointType") == "Gateway" and str(e.get("State", "")).lower() == state
+    ]
+
+
+def s3_paths(snapshot: Snapshot) -> list[TablePath]:
+    """One path per route table the job's subnets use (None: the VPC has no table for it)."""
+    prefix_list = snapshot.s3_prefix_list.get()
+    endpoints = gateway_endpoints(snapshot)
+    by_table: dict[str | None, list[str]] = {}
+    tables: dict[str | None, dict[str, Any] | None] = {}
+    for sid, table in effective_route_tables(snapshot).items():
+        key = table["RouteTableId"] if table else None
+        by_table.setdefault(key, []).append(sid)
+        tables[key] = table
+    paths = []
+    for key, subnets in by_table.items():
+        routes = _routes(
+            tables[key],
+            prefix_list.prefix_list_id,
+            prefix_list.cidrs,
+            endpoints,
+            snapshot.s3_endpoints.get(),
+        )
+        by_cidr = {
+            cidr: _winners(routes, interval)
+            for cidr in prefix_list.cidrs
+            if (interval := cidr_interval(cidr)) is not None
+        }
+        paths.append(TablePath(key, tuple(subnets), by_cidr))
+    return paths
+
+
+def _routes(
+    table: dict[str, Any] | None,
+    s3_list: str,
+    s3_cidrs: Iterable[str],
+    endpoints: list[dict[str, Any]],
+    all_endpoints: list[dict[str, Any]],
+) -> list[Route]:
+    if table is None:
+        return []
+    table_id = table.get("RouteTableId")
+    # The endpoint's own list of tables is the truth for its route: AWS adds and removes the
+    # route with the association; moto does neither on modify_vpc_endpoint (MOTO_NOTES §3).
+    serving = {e["VpcEndpointId"] for e in endpoints if table_id in e.get("RouteTableIds", [])}
+    known = {e.get("VpcEndpointId") for e in all_endpoints}
+    raw = [
+        r
+        for r in table.get("Routes", [])
+        if not (
+            r.get("DestinationPrefixListId") == s3_list
+            and r.get("GatewayId") in known
+            and r.get("GatewayId") not in serving
+        )
+    ]
+    routed = {r.get("GatewayId") for r in raw if r.get("DestinationPrefixListId") == s3_list}
+    raw += [
+        {"DestinationPrefixListId": s3_list, "GatewayId": endpoint_id}
+        for endpoint_id in sorted(serving - routed)
+    ]
+    routes = []
+    for route in raw:
+        if route.get("DestinationCidrBlock"):
+            destinations = [str(route["DestinationCidrBlock"])]
+            priority = (
+                _PROPAGATED if route.get("Origin") == "EnableVgwRoutePropagation" else _STATIC
+            )
+        elif route.get("DestinationPrefixListId") == s3_list:
+            destinations, priority = list(s3_cidrs), _PREFIX_LIST
+        else:
+            continue  # IPv6, or a customer prefix list whose entries are not read here
+        target, hop = _target(route)
+        for destination in destinations:
+            interval = cidr_interval(destination)
+            if interval is not None:
+                routes.append(Route(destination, interval, priority, target, hop))
+    return routes
+
+
+def _target(route: dict[str, Any]) -> tuple[str, Hop]:
+    key = next((k for k in _TARGET_KEYS if route.get(k)), None)
+    target = str(route.get(key)) if key else "(none)"
+    if str(route.get("State", "active")).lower() == "blackhole" or key is None:
+        return target, Hop.BLACKHOLE
+    if key == "NatGatewayId":
+        return target, Hop.NAT
+    if key == "GatewayId" and target.startswith("vpce-"):
+        return target, Hop.ENDPOINT
+    if key == "GatewayId" and target.startswith("igw-"):
+        return target, Hop.INTERNET_GATEWAY
+    return target, Hop.OTHER
+
+
+def _winners(routes: list[Route], target: Interval) -> tuple[Route | None, ...]:
+    """The winning route of each piece of `target` (None where no route matches)."""
+    relevant = [r for r in routes if r.interval[0] <= target[1] and target[0] <= r.interval[1]]
+    winners: list[Route | None] = []
+    for piece in elementary((r.interval for r in relevant), target):
+        covering = [r for r in relevant if contains(r.interval, piece)]
+        best = min(
+            covering,
+            key=lambda r: (r.interval[1] - r.interval[0], r.priority),
+            default=None,
+        )
+        if best not in winners:
+            winners.append(best)
+    return tuple(winners)
