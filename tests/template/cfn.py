@@ -227,3 +227,10 @@ def as_list(value: Any) -> list[Any]:
 
 def statements(policy_document: Mapping[str, Any]) -> list[dict[str, Any]]:
     return [dict(statement) for statement in as_list(policy_document["Statement"])]
+
+
+def function_environment(overrides: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The function's environment variables as a stack with these parameters sets them."""
+    stack = Stack(transformed(), overrides)
+    variables = stack.resource("GuardrailFunction")["Properties"]["Environment"]["Variables"]
+    return {name: str(value) for name, value in variables.items()}

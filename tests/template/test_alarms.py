@@ -77,9 +77,7 @@ def test_the_stacks_alarm_topic_accepts_only_this_accounts_alarms_over_tls() -> 
     assert topic["KmsMasterKeyId"] == "<TopicKey.Arn>"
     document = stack.resource("AlarmTopicPolicy")["Properties"]["PolicyDocument"]
     by_sid = {s["Sid"]: s for s in as_list(document["Statement"])}
-    assert by_sid["DenyInsecurePublish"]["Condition"] == {
-        "Bool": {"aws:SecureTransport": "false"}
-    }
+    assert by_sid["DenyInsecurePublish"]["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
     alarms = by_sid["AllowAlarms"]
     assert alarms["Principal"] == {"Service": "cloudwatch.amazonaws.com"}
     assert alarms["Condition"] == {"StringEquals": {"aws:SourceAccount": ACCOUNT}}
