@@ -25,7 +25,7 @@ def test_function_runtime_layer_and_limits() -> None:
     layer = load()["Resources"]["EngineLayer"]
     assert layer["Properties"]["ContentUri"] == "layers/guardrail/"
     assert layer["Properties"]["CompatibleRuntimes"] == ["python3.13"]
-    assert layer["Metadata"] == {"BuildMethod": "python3.13", "BuildArchitecture": "arm64"}
+    assert layer["Metadata"] == {"BuildMethod": "makefile", "BuildArchitecture": "arm64"}
     defaults = Stack(transformed()).resource("GuardrailFunction")["Properties"]
     assert defaults["MemorySize"] == "256"
     # Bounded by default: a burst of events cannot take the account's concurrency.
