@@ -11,7 +11,7 @@ export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(CURDIR)/.venv
 RUN := $(UV) run --locked --no-sync
 
-.PHONY: help venv lint typecheck test demo fuzz bench docs build clean
+.PHONY: help venv lint typecheck test demo fuzz bench docs layer-requirements build clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -49,6 +49,17 @@ bench: venv ## API calls, waves, cold start and memory, against a naive baseline
 docs: venv ## regenerate the README's tables from the code
 	$(RUN) python -m scripts.update_readme
 
+# The layer ships what the Lambda runtime lacks, at the versions of uv.lock: the runtime's
+# own boto3 and its dependencies are left out (they would shadow the runtime's).
+RUNTIME_PACKAGES := boto3 botocore s3transfer urllib3 jmespath python-dateutil six
+LAYER_REQUIREMENTS ?= layers/guardrail/requirements.txt
+
+layer-requirements: | $(UV) ## export the layer's pinned requirements from uv.lock
+	{ echo "# Generated from uv.lock by \`make layer-requirements\`: do not edit."; \
+	  $(UV) export --quiet --locked --no-hashes --no-dev --no-emit-project --no-header \
+		--format requirements-txt $(addprefix --no-emit-package ,$(RUNTIME_PACKAGES)); \
+	} > $(LAYER_REQUIREMENTS)
+
 SAM_VERSION := 1.170.0
 SAM := $(CURDIR)/.tools/sam/bin/sam
 
@@ -56,10 +67,12 @@ $(SAM): | $(UV)
 	$(UV) venv --quiet --python "$(PYTHON)" $(CURDIR)/.tools/sam
 	$(UV) pip install --quiet --python $(CURDIR)/.tools/sam/bin/python "aws-sam-cli==$(SAM_VERSION)"
 
-# No Docker: the layer's BuildMethod python3.13 builds with the python3.13 on PATH, and pip
-# fetches arm64 (manylinux aarch64) wheels for BuildArchitecture arm64.
-build: venv $(SAM) ## sam build (SAM CLI in .tools/sam), then check the built function and layer
-	PATH="$(dir $(PYTHON)):$$PATH" SAM_CLI_TELEMETRY=0 $(SAM) build --template-file template.yaml
+# No Docker: the function builds with the python3.13 on PATH; the layer with its own
+# Makefile (layers/guardrail/Makefile: arm64 wheels, no dependencies, byte-compiled).
+build: venv $(SAM) ## sam validate --lint, sam build (SAM CLI in .tools/sam), then check the build
+	SAM_CLI_TELEMETRY=0 $(SAM) validate --lint --template-file template.yaml
+	PATH="$(dir $(PYTHON)):$$PATH" PYTHON="$(PYTHON)" SAM_CLI_TELEMETRY=0 \
+		$(SAM) build --template-file template.yaml
 	SAM_BUILD_DIR=$(CURDIR)/.aws-sam/build $(RUN) pytest -p no:xdist tests/template/test_build.py
 
 clean: ## remove the environments

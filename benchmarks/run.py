@@ -24,6 +24,7 @@ use_fake_aws_env()  # before anything creates a session
 
 from benchmarks import network  # noqa: E402
 from benchmarks.coldstart import ROOT, cold_start_table  # noqa: E402
+from benchmarks.lockwait import lock_wait_table  # noqa: E402
 from benchmarks.memory import memory_table  # noqa: E402
 from benchmarks.network_tables import baseline_table, calls_table, latency_table  # noqa: E402
 from benchmarks.profile import profile_table  # noqa: E402
@@ -103,6 +104,7 @@ def main() -> None:
     shapes = step("job shapes", network.run_shapes)
     apply = step("apply mode", network.run_apply)
     cold = step("cold start", cold_start_table)
+    lock_wait = step("lock wait", lock_wait_table)
     tables = [
         calls_table(sizes, shapes),
         latency_table(sizes, apply),
@@ -110,6 +112,7 @@ def main() -> None:
         memory,
         baseline_table(sizes),
         profile_table({run.extra: run.profile for run in sizes if run.profile}),
+        lock_wait,
     ]
     header.append(f"- Load average (1/5/15 min) at start: {load_before}; at end: {load()}")
     text = document(tables, header, time.perf_counter() - started)

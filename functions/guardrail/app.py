@@ -16,7 +16,7 @@ from datetime import timedelta
 from typing import Any
 
 import boto3
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.idempotency import (
     DynamoDBPersistenceLayer,
@@ -32,6 +32,7 @@ from ir_vpc_guard.aws import AwsClients
 from ir_vpc_guard.budget import Budget
 from ir_vpc_guard.event import member
 from ir_vpc_guard.job import ACCOUNT_PATTERN, NAME_PATTERN, REGION_PATTERN
+from ir_vpc_guard.observability import make_tracer
 from ir_vpc_guard.pipeline import handle_event
 from ir_vpc_guard.records import CheckedJobs, DynamoCheckedJobs, MemoryCheckedJobs
 from ir_vpc_guard.remediation.lock import DynamoVpcLock, VpcLock
@@ -48,7 +49,7 @@ MAX_CORRELATION_ID = 128
 
 
 logger = Logger(service=SERVICE)
-tracer = Tracer(service=SERVICE)
+tracer = make_tracer(SERVICE)  # X-Ray only with EnableTracing (observability.py)
 metrics = Metrics(service=SERVICE)
 
 # Cold start. A SettingsError here is intended: a misconfigured function must not run.

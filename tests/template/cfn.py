@@ -95,8 +95,15 @@ def defaults(template: Template) -> dict[str, str]:
 class Stack:
     """One evaluation of a template for given parameter values."""
 
-    def __init__(self, template: Template, overrides: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        template: Template,
+        overrides: Mapping[str, str] | None = None,
+        region: str = REGION,
+    ) -> None:
         self.template = template
+        self.region = region
+        self.pseudo = PSEUDO | {"AWS::Region": region}
         self.parameters = defaults(template) | dict(overrides or {})
         unknown = set(overrides or {}) - set(template.get("Parameters", {}))
         if unknown:
@@ -135,8 +142,8 @@ class Stack:
     def ref(self, name: str) -> Any:
         if name == "AWS::NoValue":
             return NO_VALUE
-        if name in PSEUDO:
-            return PSEUDO[name]
+        if name in self.pseudo:
+            return self.pseudo[name]
         if name in self.parameters:
             return self.parameters[name]
         if name in self.template["Resources"]:
@@ -149,9 +156,9 @@ class Stack:
         """A plausible value of Ref for a resource of the template (what tests compare)."""
         kind = self.template["Resources"][logical_id]["Type"]
         if kind == "AWS::SNS::Topic":
-            return f"arn:{PARTITION}:sns:{REGION}:{ACCOUNT}:ir-vpc-guard-{logical_id}-ABC123"
+            return f"arn:{PARTITION}:sns:{self.region}:{ACCOUNT}:ir-vpc-guard-{logical_id}-ABC123"
         if kind == "AWS::SQS::Queue":
-            return f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT}/ir-vpc-guard-{logical_id}"
+            return f"https://sqs.{self.region}.amazonaws.com/{ACCOUNT}/ir-vpc-guard-{logical_id}"
         return f"ir-vpc-guard-{logical_id}-ABC123"
 
     def get_att(self, logical_id: str, attribute: str) -> str:
@@ -220,3 +227,10 @@ def as_list(value: Any) -> list[Any]:
 
 def statements(policy_document: Mapping[str, Any]) -> list[dict[str, Any]]:
     return [dict(statement) for statement in as_list(policy_document["Statement"])]
+
+
+def function_environment(overrides: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The function's environment variables as a stack with these parameters sets them."""
+    stack = Stack(transformed(), overrides)
+    variables = stack.resource("GuardrailFunction")["Properties"]["Environment"]["Variables"]
+    return {name: str(value) for name, value in variables.items()}

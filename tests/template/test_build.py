@@ -6,17 +6,25 @@ carries the handler. `make build` runs these right after the build (SAM_BUILD_DI
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import ROOT
 from tests.template.cfn import load
+from tests.template.test_layer_requirements import COMMITTED, RUNTIME, pins
 
 BUILD = os.environ.get("SAM_BUILD_DIR")
 pytestmark = pytest.mark.skipif(not BUILD, reason="checks a fresh `sam build`: run make build")
 ENGINE = ROOT / "layers" / "guardrail" / "ir_vpc_guard"
 LAYER_LIMIT_BYTES = 250 * 1024 * 1024  # Lambda: function and layers unzipped, together
+# The import names of the runtime's packages (python-dateutil is imported as dateutil).
+RUNTIME_IMPORTS = {name.replace("python-", "") for name in RUNTIME}
+
+
+def canonical(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
 
 
 def built() -> Path:
@@ -37,9 +45,34 @@ def test_layer_holds_the_engine_package_as_in_the_repository() -> None:
         assert copy.read_bytes() == source.read_bytes(), f"{copy} differs from {source}"
 
 
-def test_layer_holds_powertools_with_the_tracer() -> None:
+def test_layer_holds_exactly_the_locked_requirements() -> None:
+    """Every distribution in the layer is a pinned requirement at its pinned version, and
+    every pinned requirement is there: nothing resolved anew, nothing of the runtime's."""
+    installed = {}
+    for info in layer_python().glob("*.dist-info"):
+        metadata = (info / "METADATA").read_text()
+        name = re.search(r"^Name: (.+)$", metadata, re.M)
+        version = re.search(r"^Version: (.+)$", metadata, re.M)
+        assert name and version, info
+        installed[canonical(name.group(1))] = version.group(1).strip()
+    locked = {canonical(name): version for name, version in pins(COMMITTED.read_text()).items()}
+    assert installed == locked
+
+
+def test_layer_holds_none_of_the_runtimes_packages() -> None:
+    present = {p.name for p in layer_python().iterdir()}
+    assert not present & RUNTIME_IMPORTS, "these would shadow the runtime's boto3 stack"
     assert (layer_python() / "aws_lambda_powertools" / "__init__.py").is_file()
+    # The X-Ray SDK stays for EnableTracing=true; without its botocore dependency.
     assert (layer_python() / "aws_xray_sdk" / "__init__.py").is_file()
+
+
+def test_layer_code_is_byte_compiled_for_the_runtime() -> None:
+    """/opt is read-only in Lambda: code without bytecode is compiled at every cold start."""
+    tag = "cpython-313"
+    for source in (layer_python() / "ir_vpc_guard").rglob("*.py"):
+        compiled = source.parent / "__pycache__" / f"{source.stem}.{tag}.pyc"
+        assert compiled.is_file(), f"{source} is not compiled"
 
 
 def test_compiled_code_in_the_layer_is_for_arm64() -> None:

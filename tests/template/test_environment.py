@@ -17,6 +17,7 @@ POWERTOOLS = {
     "POWERTOOLS_SERVICE_NAME": "ir-vpc-guard",
     "POWERTOOLS_METRICS_NAMESPACE": "IrVpcGuard",
     "POWERTOOLS_LOG_LEVEL": "INFO",
+    "POWERTOOLS_TRACE_DISABLED": "true",  # EnableTracing=false, the default
 }
 # Parameter -> the environment variable it sets (and which Settings validates).
 PARAMETER_OF = {

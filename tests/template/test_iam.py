@@ -240,10 +240,13 @@ def test_the_stacks_topic_key_and_subscription_follow_the_topic_choice() -> None
     assert all(own.exists(r) for r in ("AlertTopic", "TopicKey", "AlertTopicPolicy"))
     assert own.exists("AlertEmailSubscription")
     central = Stack(template, {"ExistingTopicArn": CENTRAL_TOPIC, "AlertEmail": "a@example.com"})
-    for resource in ("AlertTopic", "TopicKey", "TopicKeyAlias", "AlertTopicPolicy"):
+    for resource in ("AlertTopic", "AlertTopicPolicy"):
         assert not central.exists(resource), resource
+    assert all(central.exists(r) for r in ("AlarmTopic", "AlarmTopicPolicy", "TopicKey"))
+    named = Stack(template, {"ExistingTopicArn": CENTRAL_TOPIC, "AlarmTopicName": "ops-alarms"})
+    for resource in ("AlertTopic", "AlarmTopic", "TopicKey", "TopicKeyAlias"):
+        assert not named.exists(resource), resource
     assert not central.exists("AlertEmailSubscription"), "no subscription to a central topic"
+    assert central.exists("AlarmEmailSubscription"), "the e-mail gets the stack's alarms"
     env = central.resource("GuardrailFunction")["Properties"]["Environment"]["Variables"]
     assert env["TOPIC_ARN"] == CENTRAL_TOPIC
-    for _, alarm in central.resources("AWS::CloudWatch::Alarm"):
-        assert alarm["Properties"]["AlarmActions"] == [CENTRAL_TOPIC]

@@ -21,21 +21,31 @@ def test_function_runtime_layer_and_limits() -> None:
     assert function["Handler"] == "app.lambda_handler"
     assert function["CodeUri"] == "functions/guardrail/"
     assert function["Timeout"] == 120
-    assert function["Tracing"] == "Active"
     assert function["Layers"] == [{"Ref": "EngineLayer"}]
     layer = load()["Resources"]["EngineLayer"]
     assert layer["Properties"]["ContentUri"] == "layers/guardrail/"
     assert layer["Properties"]["CompatibleRuntimes"] == ["python3.13"]
-    assert layer["Metadata"] == {"BuildMethod": "python3.13", "BuildArchitecture": "arm64"}
-    defaults = Stack(transformed())
-    assert defaults.resource("GuardrailFunction")["Properties"]["MemorySize"] == "256"
+    assert layer["Metadata"] == {"BuildMethod": "makefile", "BuildArchitecture": "arm64"}
+    defaults = Stack(transformed()).resource("GuardrailFunction")["Properties"]
+    assert defaults["MemorySize"] == "256"
+    # Bounded by default: a burst of events cannot take the account's concurrency.
+    assert defaults["ReservedConcurrentExecutions"] == "5"
+    reserved = Stack(transformed(), {"ReservedConcurrency": "20"})
     assert (
-        "ReservedConcurrentExecutions" not in defaults.resource("GuardrailFunction")["Properties"]
+        reserved.resource("GuardrailFunction")["Properties"]["ReservedConcurrentExecutions"] == "20"
     )
-    reserved = Stack(transformed(), {"ReservedConcurrency": "5"})
-    assert (
-        reserved.resource("GuardrailFunction")["Properties"]["ReservedConcurrentExecutions"] == "5"
-    )
+    assert load()["Parameters"]["ReservedConcurrency"]["MinValue"] >= 1, "never unbounded"
+
+
+def test_tracing_is_off_unless_the_stack_turns_it_on() -> None:
+    def traced(overrides: dict[str, str]) -> tuple[str, str]:
+        function = Stack(transformed(), overrides).resource("GuardrailFunction")["Properties"]
+        env = function["Environment"]["Variables"]
+        return function["TracingConfig"]["Mode"], env["POWERTOOLS_TRACE_DISABLED"]
+
+    assert traced({}) == ("PassThrough", "true")
+    assert traced({"EnableTracing": "false"}) == ("PassThrough", "true")
+    assert traced({"EnableTracing": "true"}) == ("Active", "false")
 
 
 def test_async_failures_go_to_the_dead_letter_queue() -> None:

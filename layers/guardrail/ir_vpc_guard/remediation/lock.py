@@ -4,10 +4,15 @@ A ClientToken only deduplicates identical requests (same route tables), and a re
 cannot see a write in flight: two jobs on different subnets of one VPC would both create
 an endpoint. A conditional DynamoDB item serializes them; it expires, so a crashed
 invocation never holds a VPC for longer than LEASE_SECONDS.
+
+A waiter retries with exponential backoff and jitter, bounded by MAX_POLL_SECONDS: a long
+wait costs a few conditional writes instead of one every quarter second, waiters that
+started together drift apart, and a released lease is still noticed within seconds.
 """
 
 from __future__ import annotations
 
+import random
 import threading
 import time
 import uuid
@@ -22,7 +27,8 @@ from ir_vpc_guard import leases
 # Longer than the function's timeout (120 s): a lease never lapses under a live writer, even
 # when every call of a write is retried to its limit; a crashed writer's lapses by itself.
 LEASE_SECONDS = 180
-POLL_SECONDS = 0.25
+FIRST_POLL_SECONDS = 0.25
+MAX_POLL_SECONDS = 5.0
 LOCK_TIMEOUT = "VpcLockTimeout"
 
 
@@ -43,21 +49,28 @@ class DynamoVpcLock:
         table: str,
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], None] = time.sleep,
+        jitter: Callable[[float, float], float] = random.uniform,
     ) -> None:
         self.dynamodb = dynamodb
         self.table = table
         self.clock = clock
         self.sleep = sleep
+        self.jitter = jitter
 
     @contextmanager
     def hold(self, vpc_id: str, wait_seconds: float) -> Iterator[None]:
         owner = uuid.uuid4().hex
         key = {"id": {"S": f"lock#{vpc_id}"}}
         give_up = self.clock() + wait_seconds
+        step = FIRST_POLL_SECONDS
         while not self._try_acquire(key, owner):
-            if self.clock() >= give_up:
+            left = give_up - self.clock()
+            if left <= 0:
                 raise LockTimeoutError(f"{vpc_id} is being changed by another invocation")
-            self.sleep(POLL_SECONDS)
+            # Equal jitter: at least half the step, so the number of writes stays bounded;
+            # never past the deadline, so the last try is made at it.
+            self.sleep(min(self.jitter(step / 2, step), left))
+            step = min(step * 2, MAX_POLL_SECONDS)
         try:
             yield
         finally:
