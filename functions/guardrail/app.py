@@ -31,7 +31,7 @@ from ir_vpc_guard import notify, securityhub
 from ir_vpc_guard.aws import AwsClients
 from ir_vpc_guard.budget import Budget
 from ir_vpc_guard.event import member
-from ir_vpc_guard.job import ACCOUNT_PATTERN, NAME_PATTERN, REGION_PATTERN
+from ir_vpc_guard.job import ACCOUNT_PATTERN, JOB_NAME, REGION_PATTERN
 from ir_vpc_guard.pipeline import handle_event
 from ir_vpc_guard.records import CheckedJobs, DynamoCheckedJobs, MemoryCheckedJobs
 from ir_vpc_guard.remediation.lock import DynamoVpcLock, VpcLock
@@ -317,7 +317,7 @@ def _has_event_id(event: Any) -> bool:
 def _job_name(event: Any) -> str:
     detail = event.get("detail") if isinstance(event, dict) else None
     name = member(member(detail, "requestParameters"), "jobName")
-    return name if isinstance(name, str) and NAME_PATTERN.fullmatch(name) else "unknown"
+    return name if isinstance(name, str) and JOB_NAME.fullmatch(name) else "unknown"
 
 
 def _home_account(context: LambdaContext) -> str:
