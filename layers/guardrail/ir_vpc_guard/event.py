@@ -106,7 +106,11 @@ def _foreign(detail: object, account: str, home_account: str | None) -> str | No
     accounts = {account, recipient if isinstance(recipient, str) else account}
     if home_account is None or accounts == {home_account}:
         return None
-    return "the event is about another account than this function's (cross-account is off)"
+    other = ", ".join(sorted(accounts - {home_account}))
+    return (
+        f"the event is about another account ({other}) than the one checking ({home_account}):"
+        " its VPC is not visible with these credentials (cross-account checks are off)"
+    )
 
 
 def parse_request(

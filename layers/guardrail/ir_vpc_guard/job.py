@@ -41,9 +41,7 @@ def _limit(shape: str, pattern: str, min_length: int, max_length: int) -> TextLi
 
 JOB_NAME = _limit("RecommendationJobName", r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,63}", 1, 64)
 MODEL_NAME = _limit("ModelName", r"[a-zA-Z0-9]([\-a-zA-Z0-9]*[a-zA-Z0-9])?", 0, 63)
-ROLE_ARN = _limit(
-    "RoleArn", r"arn:aws[a-z\-]*:iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-_/]+", 20, 2048
-)
+ROLE_ARN = _limit("RoleArn", r"arn:aws[a-z\-]*:iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-_/]+", 20, 2048)
 MODEL_PACKAGE_ARN = _limit(
     "ModelPackageArn",
     r"arn:aws[a-z\-]*:sagemaker:[a-z0-9\-]{9,16}:[0-9]{12}:model-package/[\S]{1,2048}",

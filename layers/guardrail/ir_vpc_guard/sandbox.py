@@ -207,7 +207,11 @@ def _role(session: Any, region: str) -> str:
 def _model(session: Any, region: str, account: str) -> str:
     s3 = session.client("s3", region_name=region)
     # Outside us-east-1, S3 refuses a bucket without the region's location constraint.
-    where = {} if region == "us-east-1" else {"CreateBucketConfiguration": {"LocationConstraint": region}}
+    where = (
+        {}
+        if region == "us-east-1"
+        else {"CreateBucketConfiguration": {"LocationConstraint": region}}
+    )
     for bucket in (MODEL_BUCKET, PAYLOAD_BUCKET):
         s3.create_bucket(Bucket=bucket, **where)
     s3.put_object(Bucket=MODEL_BUCKET, Key="model/model.tar.gz", Body=b"model")
