@@ -31,6 +31,7 @@ from rich.panel import Panel
 from rich.table import Table
 
 from ir_vpc_guard import render
+from ir_vpc_guard.arns import partition_of, s3_object_arn
 from ir_vpc_guard.sandbox import MODEL_BUCKET, World, build_world, create_table
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -66,7 +67,7 @@ class Context:
 
     @property
     def invoked_function_arn(self) -> str:
-        return f"arn:aws:lambda:{REGION}:{self.account}:function:{FUNCTION}"
+        return f"arn:{partition_of(REGION)}:lambda:{REGION}:{self.account}:function:{FUNCTION}"
 
     def get_remaining_time_in_millis(self) -> int:
         return 120_000
@@ -202,7 +203,7 @@ def _broken_world(session: Any) -> World:
                 "Effect": "Deny",
                 "Principal": "*",
                 "Action": "s3:GetObject",
-                "Resource": f"arn:aws:s3:::{MODEL_BUCKET}/*",
+                "Resource": s3_object_arn(partition_of(REGION), MODEL_BUCKET, "*"),
                 "Condition": {"StringNotEquals": {"aws:SourceVpce": "vpce-0a1b2c3d4e5f60718"}},
             }
         ],
