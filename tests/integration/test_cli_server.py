@@ -175,11 +175,12 @@ def test_an_unreachable_endpoint_is_one_line_naming_the_region(tmp_path: Path) -
         )
 
 
-def test_an_html_answer_is_one_line_not_a_page_of_check_errors() -> None:
+@pytest.mark.parametrize("status", [200, 404, 502])
+def test_an_html_answer_is_one_line_not_a_page_of_check_errors(status: int) -> None:
     class Page(http.server.BaseHTTPRequestHandler):
         def do_POST(self) -> None:  # what a web server, or a proxy's error page, answers
             body = b"<!DOCTYPE html><html><body><h1>Welcome</h1>" + b"<p>x</p>" * 200 + b"</html>"
-            self.send_response(200)
+            self.send_response(status)
             self.send_header("Content-Type", "text/html")
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()

@@ -249,15 +249,9 @@ def _account(session: Any, region: str) -> str:
     sts = session.client("sts", region_name=region)
     try:
         return str(sts.get_caller_identity()["Account"])
-    except (BotoConnectionError, ResponseParserError) as error:
+    except (BotoConnectionError, ResponseParserError) as error:  # any status, HTML body
         why = type(error).__name__
         raise UsageError(_unreachable(region, sts.meta.endpoint_url, why)) from None
-    except ClientError as error:
-        code = str(error.response.get("Error", {}).get("Code", ""))
-        if code.isdigit():  # an HTTP status without an AWS error: not an AWS endpoint
-            why = f"HTTP {code}"
-            raise UsageError(_unreachable(region, sts.meta.endpoint_url, why)) from None
-        raise
 
 
 def _unreachable(region: str, endpoint: str, why: str) -> str:
