@@ -76,6 +76,7 @@ def test_replay_of_a_placeholder_event_reports_missing_resources(server: str) ->
 def test_readable_summary_and_exit_codes(server: str, tmp_path: Path) -> None:
     skipped = replay(server, EVENTS / "failed_call.json")
     assert skipped.returncode == 0 and skipped.stdout.startswith("SKIPPED: demo-ir-job")
+    assert skipped.stderr == ""  # skipped for its own reason: no cross-account hint
     bad = tmp_path / "bad.json"
     bad.write_text("{not json")
     broken = replay(server, bad)

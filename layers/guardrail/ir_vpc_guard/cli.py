@@ -30,7 +30,7 @@ from botocore.parsers import ResponseParserError
 from ir_vpc_guard import render
 from ir_vpc_guard.aws import AwsClients
 from ir_vpc_guard.checks import CATALOGUE
-from ir_vpc_guard.event import Skipped
+from ir_vpc_guard.event import Skipped, parse_event
 from ir_vpc_guard.findings import CHECK_ERROR
 from ir_vpc_guard.job import (
     JOB_NAME,
@@ -301,7 +301,9 @@ def _replay(args: argparse.Namespace, settings: Settings) -> Report:
     report = handle_event(
         event, settings, lambda r: AwsClients(r, session=session), home_account=account
     )
-    if report.outcome.value == "SKIPPED" and report.reason and "another account" in report.reason:
+    skipped = report.outcome.value == "SKIPPED"
+    if skipped and not settings.allow_cross_account and not isinstance(parse_event(event), Skipped):
+        # Checkable but for the account rule: say how to check it anyway.
         print(
             "ir-vpc-guard: note: with credentials that can read that account's VPC, pass"
             " --allow-cross-account to check it",
