@@ -31,7 +31,7 @@ from ir_vpc_guard import notify, securityhub
 from ir_vpc_guard.aws import AwsClients
 from ir_vpc_guard.budget import Budget
 from ir_vpc_guard.event import member
-from ir_vpc_guard.job import ACCOUNT_PATTERN, NAME_PATTERN, REGION_PATTERN
+from ir_vpc_guard.job import ACCOUNT_PATTERN, JOB_NAME, REGION_PATTERN
 from ir_vpc_guard.observability import make_tracer
 from ir_vpc_guard.pipeline import handle_event
 from ir_vpc_guard.records import CheckedJobs, DynamoCheckedJobs, MemoryCheckedJobs
@@ -140,14 +140,18 @@ def _deliver(report: Report, *, claim: bool) -> dict[str, Any]:
     The job is recorded as checked before publishing, so the sweep leaves it alone; if the
     publish fails the record is released, so the retried invocation checks it again.
     """
+    arn = report.job.get("arn")
+    checked = report.outcome.value != "SKIPPED"
+    claimed = bool(claim and arn and checked and RECORDS.claim(arn, "event"))
+    if claim and arn and checked and not claimed:
+        # The sweep or an event with another ID reported this job (or is reporting it):
+        # published all the same, marked, so a reader knows it is not a new job.
+        report.repeat = True
+        logger.info("job already reported (sweep or an earlier event): published as a repeat")
     data = report.to_dict()
     _log_report(data)
     for name, value in names.report_counts(data).items():
         metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)
-    arn = report.job.get("arn")
-    claimed = bool(claim and arn and data["outcome"] != "SKIPPED" and RECORDS.claim(arn, "event"))
-    if claim and arn and data["outcome"] != "SKIPPED" and not claimed:
-        logger.info("job already recorded as checked (sweep or an earlier attempt); publishing")
     try:
         _export_to_security_hub(data)
         _publish(data)
@@ -277,6 +281,8 @@ def _log_report(data: dict[str, Any]) -> None:
     }
     if data.get("reason"):
         line["reason"] = data["reason"]
+    if data.get("repeat"):
+        line["repeat"] = True
     logger.info("report", extra=line)
     logger.debug("full report", extra={"report": data})
 
@@ -318,7 +324,7 @@ def _has_event_id(event: Any) -> bool:
 def _job_name(event: Any) -> str:
     detail = event.get("detail") if isinstance(event, dict) else None
     name = member(member(detail, "requestParameters"), "jobName")
-    return name if isinstance(name, str) and NAME_PATTERN.fullmatch(name) else "unknown"
+    return name if isinstance(name, str) and JOB_NAME.fullmatch(name) else "unknown"
 
 
 def _home_account(context: LambdaContext) -> str:

@@ -13,7 +13,7 @@ from typing import Any
 import boto3
 import jsonschema
 import pytest
-from botocore.exceptions import ClientError
+from botocore.exceptions import ClientError, EndpointConnectionError
 
 from ir_vpc_guard import cli
 from ir_vpc_guard.checks import CATALOGUE
@@ -97,18 +97,133 @@ def test_check_names_an_unknown_subnet(capsys: pytest.CaptureFixture[str], world
     assert missing["resources"] == ["subnet-0123456789abcdef0"]
 
 
-def test_invalid_ids_are_reported_and_never_sent(
+def test_invalid_ids_are_refused_in_one_line_and_never_sent(
     capsys: pytest.CaptureFixture[str], world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     calls: Counter[str] = Counter()
     session = counting_session(calls)
     monkeypatch.setattr(boto3.session, "Session", lambda region_name=None: session)
-    code, out, _ = run(
+    code, out, err = run(
         capsys, "check", "--subnets", "subnet-$(rm -rf)", "--security-groups", "sg-1", "--json"
     )
+    assert (code, out) == (2, "")
+    assert err == (
+        "ir-vpc-guard: --subnets: 'subnet-$(rm -rf)' is not an ID (letters, digits, -;"
+        " 32 at most)\n"
+    )
+    assert not calls  # refused before any call: no ID went anywhere
+
+
+# Each value CreateInferenceRecommendationsJob would refuse (botocore's model limits).
+OUT_OF_LIMITS = [
+    (["job", "a_b"], "job name 'a_b' is not valid"),
+    (["job", "a" * 65], "is not valid: 1-64 characters"),
+    (["job", "job-"], "job name 'job-' is not valid"),
+    (
+        ["check", "--subnets", "subnet-1", "--security-groups", "sg-1", "--max-parallel", "0"],
+        "--max-parallel must be at least 1, got 0",
+    ),
+    (
+        ["check", "--subnets", "subnet-1", "--security-groups", "sg-1", "--max-parallel", "-3"],
+        "--max-parallel must be at least 1, got -3",
+    ),
+    (
+        ["check", "--subnets", *[f"subnet-{i}" for i in range(17)], "--security-groups", "sg-1"],
+        "--subnets takes 1 to 16 IDs, got 17",
+    ),
+    (
+        ["check", "--subnets", "subnet-1", "--security-groups", *[f"sg-{i}" for i in range(6)]],
+        "--security-groups takes 1 to 5 IDs, got 6",
+    ),
+    (
+        ["check", "--subnets", "subnet-1", "--security-groups", "sg-1", "--role-arn", "MyRole"],
+        "--role-arn 'MyRole' is not valid",
+    ),
+    (
+        ["check", "--subnets", "subnet-1", "--security-groups", "sg-1", "--model-name", "m" * 64],
+        "--model-name",
+    ),
+    (
+        [
+            "check",
+            "--subnets",
+            "subnet-1",
+            "--security-groups",
+            "sg-1",
+            "--model-package-arn",
+            "arn:aws:s3:::bucket",
+        ],
+        "--model-package-arn",
+    ),
+    (
+        ["check", "--subnets", "subnet-1", "--security-groups", "sg-1", "--job-name", "a b"],
+        "--job-name 'a b' is not valid",
+    ),
+    (
+        [
+            "check",
+            "--subnets",
+            "subnet-1",
+            "--security-groups",
+            "sg-1",
+            "--instance-types",
+            *["ml.m5.large"] * 11,
+        ],
+        "--instance-types takes at most 10 types",
+    ),
+]
+
+
+@pytest.mark.parametrize(("argv", "message"), OUT_OF_LIMITS)
+def test_values_outside_the_apis_limits_exit_2_in_one_line(
+    capsys: pytest.CaptureFixture[str], argv: list[str], message: str
+) -> None:
+    code, out, err = run(capsys, *argv)
+    assert (code, out) == (2, "")
+    assert err.startswith("ir-vpc-guard: ") and message in err
+    assert err.count("\n") == 1
+
+
+def test_a_64_character_job_name_is_read(
+    capsys: pytest.CaptureFixture[str], broken: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    name = "j" * 64  # the API's longest name: refused as invalid before this fix
+    session = boto3.session.Session(region_name=REGION)
+    fake = FakeRecommender(session)
+    fake.add(broken, name)
+    monkeypatch.setattr(boto3.session, "Session", lambda region_name=None: session)
+    code, out, _ = run(capsys, "job", name, "--json")
     assert code == 1
-    assert [f["checkId"] for f in json.loads(out)["findings"]] == ["VPC_CONFIG_INVALID"]
-    assert list(calls) == ["sts.GetCallerIdentity"]  # the account; no ID went anywhere
+    assert json.loads(out)["job"]["name"] == name
+    assert fake.calls == ["DescribeInferenceRecommendationsJob"]
+
+
+def test_a_service_the_region_cannot_serve_is_one_line_naming_the_region(
+    capsys: pytest.CaptureFixture[str], world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    session = boto3.session.Session(region_name=REGION)
+
+    def no_endpoint(**_: Any) -> None:  # as when sagemaker has no endpoint in the region
+        raise EndpointConnectionError(endpoint_url=f"https://api.sagemaker.{REGION}.amazonaws.com")
+
+    session.events.register("before-call.sagemaker", no_endpoint)
+    monkeypatch.setattr(boto3.session, "Session", lambda region_name=None: session)
+    code, out, err = run(
+        capsys,
+        "check",
+        "--subnets",
+        *world.subnet_ids,
+        "--security-groups",
+        *world.group_ids,
+        "--model-package-arn",
+        world.model_package_arn,
+    )
+    assert (code, out) == (2, "")
+    assert err == (
+        f"ir-vpc-guard: region {REGION}: the endpoints of sagemaker could not serve it (no"
+        " connection, or not an AWS answer): check --region, AWS_ENDPOINT_URL and that these"
+        " services exist in the region\n"
+    )
 
 
 def test_job_reads_an_existing_job(
@@ -168,6 +283,11 @@ def test_no_region_and_unknown_region(
     code, _, err = run(capsys, "job", "some-job", "--region", "us-middle-7")
     assert code == 2
     assert err == "ir-vpc-guard: unknown region 'us-middle-7': pass --region, e.g. us-east-1\n"
+    code, _, err = run(capsys, "job", "some-job", "--region", "us-iso-west-1")  # EC2, no SageMaker
+    assert code == 2
+    assert err == (
+        "ir-vpc-guard: no SageMaker in region 'us-iso-west-1': pass --region, e.g. us-east-1\n"
+    )
 
 
 def test_access_denied_says_what_to_do(

@@ -1,7 +1,10 @@
 """Black box: the installed `ir-vpc-guard replay` against a moto server over HTTP."""
 
+import http.server
 import json
+import socket
 import subprocess
+import threading
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,8 +27,12 @@ def server() -> Iterator[str]:
 
 
 def replay(url: str, event: Path, *flags: str) -> subprocess.CompletedProcess[str]:
+    return run_cli(url, "replay", str(event), *flags)
+
+
+def run_cli(url: str, *argv: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [str(BIN / "ir-vpc-guard"), "replay", str(event), *flags],
+        [str(BIN / "ir-vpc-guard"), *argv],
         env=cli_env(url),
         capture_output=True,
         text=True,
@@ -69,6 +76,7 @@ def test_replay_of_a_placeholder_event_reports_missing_resources(server: str) ->
 def test_readable_summary_and_exit_codes(server: str, tmp_path: Path) -> None:
     skipped = replay(server, EVENTS / "failed_call.json")
     assert skipped.returncode == 0 and skipped.stdout.startswith("SKIPPED: demo-ir-job")
+    assert skipped.stderr == ""  # skipped for its own reason: no cross-account hint
     bad = tmp_path / "bad.json"
     bad.write_text("{not json")
     broken = replay(server, bad)
@@ -103,3 +111,97 @@ def test_replay_in_apply_mode_fixes_the_world_over_http(server: str, tmp_path: P
     assert json.loads(second.stdout)["outcome"] == "PASS"
     endpoints = ec2.describe_vpc_endpoints(Filters=[{"Name": "vpc-id", "Values": [world.vpc_id]}])
     assert len(endpoints["VpcEndpoints"]) == 1
+
+
+def _remote_world(server: str, **knobs: Any) -> Any:
+    """A fresh account on the shared server, with a world built over HTTP."""
+    reset = urllib.request.Request(f"{server}/moto-api/reset", method="POST")
+    urllib.request.urlopen(reset, timeout=10).close()
+    session = boto3.session.Session(
+        aws_access_key_id="testing", aws_secret_access_key="testing", region_name="us-east-1"
+    )
+    clients: dict[str, Any] = {}
+
+    class Remote:
+        def client(self, service: str, **kwargs: Any) -> Any:
+            if service not in clients:
+                clients[service] = session.client(service, endpoint_url=server, **kwargs)
+            return clients[service]
+
+    return build_world(Remote(), "us-east-1", **knobs), Remote().client("ec2")
+
+
+def test_replay_of_another_accounts_event_is_skipped_unless_allowed(
+    server: str, tmp_path: Path
+) -> None:
+    world, ec2 = _remote_world(server, with_endpoint=False, group_egress="vpc-https-only")
+    event = world.event(load_event("good_job"))
+    event["account"] = event["detail"]["recipientAccountId"] = "111122223333"
+    event_file = tmp_path / "event.json"
+    event_file.write_text(json.dumps(event))
+
+    # The credentials are moto's account 123456789012: in apply mode the old CLI wrote there.
+    skipped = replay(server, event_file, "--json", "--mode", "apply")
+    assert skipped.returncode == 0, skipped.stderr
+    report = json.loads(skipped.stdout)
+    jsonschema.validate(report, load_schema())
+    assert report["outcome"] == "SKIPPED"
+    assert "another account (111122223333)" in report["reason"]
+    assert "(123456789012)" in report["reason"]
+    assert "--allow-cross-account" in skipped.stderr
+    endpoints = ec2.describe_vpc_endpoints(Filters=[{"Name": "vpc-id", "Values": [world.vpc_id]}])
+    assert endpoints["VpcEndpoints"] == []  # nothing written in the credentials' account
+
+    allowed = replay(server, event_file, "--json", "--allow-cross-account")
+    assert allowed.returncode == 1, allowed.stderr
+    checked = json.loads(allowed.stdout)
+    assert checked["account"] == "111122223333"
+    assert "S3_ENDPOINT_MISSING" in {f["checkId"] for f in checked["findings"]}
+
+
+def test_an_unreachable_endpoint_is_one_line_naming_the_region(tmp_path: Path) -> None:
+    with socket.socket() as sock:  # a port nothing listens on
+        sock.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    for argv in (
+        ["replay", str(EVENTS / "good_job.json")],
+        ["check", "--subnets", "subnet-1", "--security-groups", "sg-1"],
+        ["job", "nightly"],
+    ):
+        result = run_cli(url, *argv, "--region", "eu-west-3")
+        assert (result.returncode, result.stdout) == (2, ""), result.stderr
+        assert result.stderr == (
+            f"ir-vpc-guard: region eu-west-3: {url} cannot serve it (EndpointConnectionError):"
+            " check --region, AWS_ENDPOINT_URL and the network\n"
+        )
+
+
+@pytest.mark.parametrize("status", [200, 404, 502])
+def test_an_html_answer_is_one_line_not_a_page_of_check_errors(status: int) -> None:
+    class Page(http.server.BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # what a web server, or a proxy's error page, answers
+            body = b"<!DOCTYPE html><html><body><h1>Welcome</h1>" + b"<p>x</p>" * 200 + b"</html>"
+            self.send_response(status)
+            self.send_header("Content-Type", "text/html")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *_: Any) -> None:
+            return
+
+    web = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Page)
+    thread = threading.Thread(target=web.serve_forever, daemon=True)
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{web.server_address[1]}"
+        result = run_cli(url, "replay", str(EVENTS / "good_job.json"))
+    finally:
+        web.shutdown()
+        web.server_close()
+    assert (result.returncode, result.stdout) == (2, ""), result.stdout
+    assert result.stderr == (
+        f"ir-vpc-guard: region us-east-1: {url} cannot serve it (ResponseParserError):"
+        " check --region, AWS_ENDPOINT_URL and the network\n"
+    )
+    assert "<html" not in result.stderr.lower()

@@ -26,7 +26,7 @@ def test_demo_tells_the_story_and_exits_0() -> None:
         "PARTIAL: demo-ir-job",
         "* APPLIED create-s3-gateway-endpoint",
         "== 4. The SNS message as an e-mail subscriber receives it ==",
-        "Subject: IR VPC Guard PARTIAL: demo-ir-job in 123456789012",
+        "Subject: IR VPC Guard PARTIAL: demo-ir-job-2 in 123456789012",  # a retry: a new job
         "== 5. The same message as an SQS subscriber receives it",
         '"Type": "Notification"',
         "== 6. A person makes the one fix",

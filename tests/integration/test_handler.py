@@ -19,6 +19,7 @@ from tests.lambda_context import (
     Inbox,
     create_table,
     emf_blobs,
+    follow_stdout,
     load_handler,
     metric_names,
 )
@@ -204,3 +205,47 @@ def test_without_a_topic_the_report_is_returned(
 def test_a_bad_setting_fails_the_cold_start(monkeypatch: pytest.MonkeyPatch, aws: Any) -> None:
     with pytest.raises(SettingsError, match="NOTIFY_ON"):
         load_handler(monkeypatch, NOTIFY_ON="sometimes")
+
+
+def test_a_second_event_about_a_reported_job_is_marked_as_a_repeat(
+    monkeypatch: pytest.MonkeyPatch, broken_event: dict[str, Any], inbox: Inbox, table: str
+) -> None:
+    app = load_handler(monkeypatch, TOPIC_ARN=inbox.topic_arn, IDEMPOTENCY_TABLE=table)
+    first = app.lambda_handler(broken_event, FakeContext())
+    duplicate = app.lambda_handler(broken_event, FakeContext())  # same event ID: idempotency
+    assert duplicate == first
+    [envelope] = inbox.envelopes()
+    assert envelope["Subject"] == f"IR VPC Guard FAIL: demo-ir-job in {ACCOUNT}"
+    assert "repeat" not in first and "repeat" not in envelope["MessageAttributes"]
+
+    again = copy.deepcopy(broken_event)  # CloudTrail record of the same job, another ID
+    again["detail"]["eventID"] = again["id"] = "6f1d2c3b-0000-4000-8000-000000000002"
+    second = app.lambda_handler(again, FakeContext())
+    assert second["repeat"] is True and second["outcome"] == "FAIL"
+    jsonschema.validate(second, load_schema())
+    [envelope] = inbox.envelopes()
+    assert envelope["Subject"] == f"IR VPC Guard FAIL (repeat): demo-ir-job in {ACCOUNT}"
+    assert envelope["MessageAttributes"]["repeat"] == {"Type": "String", "Value": "true"}
+    assert (
+        "Repeat: this job was already reported" in json.loads(app.notify.message(second))["email"]
+    )
+
+
+def test_a_64_character_job_name_is_checked_and_logged(
+    monkeypatch: pytest.MonkeyPatch,
+    broken_event: dict[str, Any],
+    inbox: Inbox,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    name = "a-" * 31 + "bc"  # 64 characters: the API's longest name (skipped before)
+    event = copy.deepcopy(broken_event)
+    event["detail"]["requestParameters"]["jobName"] = name
+    app = load_handler(monkeypatch, TOPIC_ARN=inbox.topic_arn)
+    follow_stdout(app)
+    capsys.readouterr()
+    report = app.lambda_handler(event, FakeContext())
+    assert report["outcome"] == "FAIL" and report["job"]["name"] == name
+    lines = [json.loads(x) for x in capsys.readouterr().out.splitlines() if '"level"' in x]
+    assert {line["job"] for line in lines} == {name}
+    [envelope] = inbox.envelopes()
+    assert name in envelope["Subject"]

@@ -128,3 +128,43 @@ def test_an_event_is_not_mistaken_for_the_schedule(
     report = app.lambda_handler(spoofed, FakeContext())
     assert report["outcome"] == "SKIPPED"
     assert fake.calls == []
+
+
+def test_an_event_after_the_sweep_reported_its_job_is_published_as_a_repeat(
+    setup: tuple[Any, Inbox, FakeRecommender],
+    world: World,
+    good_event: dict[str, Any],
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    app, inbox, fake = setup
+    fake.add(world, "demo-ir-job")  # the sweep gets there before the (late) event
+    app.lambda_handler(SCHEDULE, FakeContext())
+    [first] = inbox.envelopes()
+    assert first["Subject"] == f"IR VPC Guard PASS: demo-ir-job in {ACCOUNT}"
+    assert "repeat" not in json.loads(first["Message"])
+
+    follow_stdout(app)
+    capsys.readouterr()
+    report = app.lambda_handler(good_event, FakeContext())
+    assert report["repeat"] is True
+    [second] = inbox.envelopes()
+    assert second["Subject"] == f"IR VPC Guard PASS (repeat): demo-ir-job in {ACCOUNT}"
+    assert second["MessageAttributes"]["repeat"] == {"Type": "String", "Value": "true"}
+    assert json.loads(second["Message"]) == report
+    lines = [json.loads(x) for x in capsys.readouterr().out.splitlines() if '"level"' in x]
+    assert next(line for line in lines if line["message"] == "report")["repeat"] is True
+
+
+def test_a_64_character_job_is_swept_and_logged_under_its_name(
+    setup: tuple[Any, Inbox, FakeRecommender], world: World, capsys: pytest.CaptureFixture[str]
+) -> None:
+    app, inbox, fake = setup
+    name = "j" * 64  # the API's longest job name; the sweep skipped it as invalid before
+    fake.add(world, name)
+    follow_stdout(app)
+    capsys.readouterr()
+    summary = app.lambda_handler(SCHEDULE, FakeContext())
+    assert summary["checked"] == [{"job": name, "outcome": "PASS"}]
+    assert jobs_published(inbox) == [(name, "sweep")]
+    lines = [json.loads(x) for x in capsys.readouterr().out.splitlines() if '"level"' in x]
+    assert next(line for line in lines if line["message"] == "report")["job"] == name

@@ -24,12 +24,26 @@ from botocore.exceptions import (
     NoCredentialsError,
     NoRegionError,
 )
+from botocore.exceptions import ConnectionError as BotoConnectionError
+from botocore.parsers import ResponseParserError
 
 from ir_vpc_guard import render
 from ir_vpc_guard.aws import AwsClients
 from ir_vpc_guard.checks import CATALOGUE
-from ir_vpc_guard.event import Skipped
+from ir_vpc_guard.event import Skipped, parse_event
 from ir_vpc_guard.findings import CHECK_ERROR
+from ir_vpc_guard.job import (
+    JOB_NAME,
+    MAX_ENDPOINT_CONFIGURATIONS,
+    MAX_SECURITY_GROUPS,
+    MAX_SUBNETS,
+    MIN_PARALLEL_OF_TESTS,
+    MODEL_NAME,
+    MODEL_PACKAGE_ARN,
+    ROLE_ARN,
+    TextLimit,
+    valid_vpc_id,
+)
 from ir_vpc_guard.pipeline import check_job, handle_event
 from ir_vpc_guard.preflight import PREFLIGHT_JOB, existing_job, preflight_request
 from ir_vpc_guard.report import Report, skipped_report
@@ -46,6 +60,15 @@ EXIT_BY_OUTCOME = {
     "ERROR": EXIT_USAGE,
 }
 ACCESS_DENIED = {"AccessDenied", "AccessDeniedException", "UnauthorizedOperation"}
+# How a read fails when nothing that speaks AWS answers for the region: no connection, or
+# an answer botocore cannot parse (an HTML page); an HTTP status is the code of a ClientError
+# whose answer had no AWS error code.
+UNREACHABLE = {
+    "EndpointConnectionError",
+    "ConnectTimeoutError",
+    "ConnectionClosedError",
+    "ResponseParserError",
+}
 
 
 class UsageError(Exception):
@@ -77,6 +100,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     replay = commands.add_parser("replay", help="check the job a saved EventBridge event names")
     replay.add_argument("event", type=Path, help="EventBridge event JSON file")
+    replay.add_argument(
+        "--allow-cross-account",
+        action="store_true",
+        help="check an event about another account with these credentials (they must see it)",
+    )
     _common(replay)
 
     checks = commands.add_parser("checks", help="list the checks, their IDs and requirements")
@@ -119,6 +147,7 @@ def _demo(*, plain: bool) -> int:
 def _run(args: argparse.Namespace) -> int:
     """One command, with every failure the user can fix said in one line (exit 2)."""
     try:
+        _validate(args)
         report = COMMANDS[args.command](args, _settings(args))
     except UsageError as error:
         return _fail(str(error))
@@ -141,6 +170,48 @@ def _run(args: argparse.Namespace) -> int:
     return _output(report.to_dict(), args)
 
 
+def _validate(args: argparse.Namespace) -> None:
+    """Refuse, before any call, a value the API itself would refuse (its model's limits)."""
+    if args.command == "job":
+        _text("job name", args.name, JOB_NAME)
+    if args.command != "check":
+        return
+    _text("--job-name", args.job_name, JOB_NAME)
+    for flag, ids, limit in (
+        ("--subnets", args.subnets, MAX_SUBNETS),
+        ("--security-groups", args.security_groups, MAX_SECURITY_GROUPS),
+    ):
+        if len(ids) > limit:
+            raise UsageError(f"{flag} takes 1 to {limit} IDs, got {len(ids)}")
+        bad = [i for i in ids if not valid_vpc_id(i)]
+        if bad:
+            raise UsageError(f"{flag}: {bad[0]!r} is not an ID (letters, digits, -; 32 at most)")
+    for flag, value, text_limit in (
+        ("--role-arn", args.role_arn, ROLE_ARN),
+        ("--model-package-arn", args.model_package_arn, MODEL_PACKAGE_ARN),
+        ("--model-name", args.model_name, MODEL_NAME),
+    ):
+        if value is not None:
+            _text(flag, value, text_limit)
+    if args.max_parallel is not None and args.max_parallel < MIN_PARALLEL_OF_TESTS:
+        raise UsageError(
+            f"--max-parallel must be at least {MIN_PARALLEL_OF_TESTS}, got {args.max_parallel}"
+        )
+    if args.instance_types and len(args.instance_types) > MAX_ENDPOINT_CONFIGURATIONS:
+        raise UsageError(
+            f"--instance-types takes at most {MAX_ENDPOINT_CONFIGURATIONS} types,"
+            f" got {len(args.instance_types)}"
+        )
+
+
+def _text(label: str, value: str, limit: TextLimit) -> None:
+    if not limit.fullmatch(value):
+        raise UsageError(
+            f"{label} {value[:80]!r} is not valid: {limit.min_length}-{limit.max_length}"
+            f" characters matching {limit.pattern.pattern}"
+        )
+
+
 def _settings(args: argparse.Namespace) -> Settings:
     try:
         settings = Settings.from_env()
@@ -160,20 +231,37 @@ def _session(region: str | None) -> tuple[Any, str]:
     session = boto3.session.Session(region_name=region)
     if session.region_name is None:
         raise NoRegionError()
-    known = [
-        region
-        for partition in session.get_available_partitions()
-        for region in session.get_available_regions("ec2", partition_name=partition)
-    ]
-    if session.region_name not in known and not os.environ.get("AWS_ENDPOINT_URL"):
-        raise UsageError(f"unknown region {session.region_name!r}: pass --region, e.g. us-east-1")
+    if not os.environ.get("AWS_ENDPOINT_URL"):
+        for service in ("ec2", "sagemaker"):
+            known = [
+                region
+                for partition in session.get_available_partitions()
+                for region in session.get_available_regions(service, partition_name=partition)
+            ]
+            if session.region_name not in known:
+                what = "unknown region" if service == "ec2" else "no SageMaker in region"
+                raise UsageError(f"{what} {session.region_name!r}: pass --region, e.g. us-east-1")
     if session.get_credentials() is None:
         raise NoCredentialsError()
     return session, session.region_name
 
 
 def _account(session: Any, region: str) -> str:
-    return str(session.client("sts", region_name=region).get_caller_identity()["Account"])
+    """The credentials' account; also the first call, so an endpoint that cannot serve the
+    region is named in one line here rather than in one CHECK_ERROR per read."""
+    sts = session.client("sts", region_name=region)
+    try:
+        return str(sts.get_caller_identity()["Account"])
+    except (BotoConnectionError, ResponseParserError) as error:  # any status, HTML body
+        why = type(error).__name__
+        raise UsageError(_unreachable(region, sts.meta.endpoint_url, why)) from None
+
+
+def _unreachable(region: str, endpoint: str, why: str) -> str:
+    return (
+        f"region {region}: {endpoint} cannot serve it ({why}): check --region,"
+        " AWS_ENDPOINT_URL and the network"
+    )
 
 
 def _check(args: argparse.Namespace, settings: Settings) -> Report:
@@ -209,8 +297,22 @@ def _replay(args: argparse.Namespace, settings: Settings) -> Report:
         raise UsageError(f"cannot read {args.event}: {error.strerror}") from None
     except ValueError as error:
         raise UsageError(f"{args.event} is not JSON: {error}") from None
-    session, _ = _session(args.region or _event_region(event))
-    return handle_event(event, settings, lambda region: AwsClients(region, session=session))
+    session, region = _session(args.region or _event_region(event))
+    account = _account(session, region)
+    if args.allow_cross_account:
+        settings = replace(settings, allow_cross_account=True)
+    report = handle_event(
+        event, settings, lambda r: AwsClients(r, session=session), home_account=account
+    )
+    skipped = report.outcome.value == "SKIPPED"
+    if skipped and not settings.allow_cross_account and not isinstance(parse_event(event), Skipped):
+        # Checkable but for the account rule: say how to check it anyway.
+        print(
+            "ir-vpc-guard: note: with credentials that can read that account's VPC, pass"
+            " --allow-cross-account to check it",
+            file=sys.stderr,
+        )
+    return report
 
 
 def _event_region(event: Any) -> str | None:
@@ -232,6 +334,14 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], Report]] = {
 
 
 def _output(report: dict[str, Any], args: argparse.Namespace) -> int:
+    unreachable = _unreachable_reads(report)
+    changed = any(a.get("status") == "APPLIED" for a in report.get("actions", []))
+    if unreachable and not changed:  # one line, not a CHECK_ERROR per read that failed
+        return _fail(
+            f"region {report['region']}: the endpoints of {', '.join(unreachable)} could not"
+            " serve it (no connection, or not an AWS answer): check --region, AWS_ENDPOINT_URL"
+            " and that these services exist in the region"
+        )
     print(json.dumps(report, indent=2) if args.json else render.text(report))
     if args.output_file:  # after printing: a report of changes made is never lost
         try:
@@ -262,6 +372,21 @@ def _denied_reads(report: dict[str, Any]) -> list[str]:
             f["evidence"]["api"]
             for f in report.get("findings", [])
             if f["checkId"] == CHECK_ERROR and f["evidence"].get("errorCode") in ACCESS_DENIED
+        }
+    )
+
+
+def _unreachable_reads(report: dict[str, Any]) -> list[str]:
+    """The services whose reads failed because no AWS endpoint answered for the region."""
+    return sorted(
+        {
+            str(f["evidence"].get("api", "unknown")).partition(":")[0]
+            for f in report.get("findings", [])
+            if f["checkId"] == CHECK_ERROR
+            and (
+                str(f["evidence"].get("errorCode")) in UNREACHABLE
+                or str(f["evidence"].get("errorCode")).isdigit()
+            )
         }
     )
 

@@ -31,6 +31,7 @@ from rich.panel import Panel
 from rich.table import Table
 
 from ir_vpc_guard import render
+from ir_vpc_guard.arns import partition_of, s3_object_arn
 from ir_vpc_guard.sandbox import MODEL_BUCKET, World, build_world, create_table
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -66,7 +67,7 @@ class Context:
 
     @property
     def invoked_function_arn(self) -> str:
-        return f"arn:aws:lambda:{REGION}:{self.account}:function:{FUNCTION}"
+        return f"arn:{partition_of(REGION)}:lambda:{REGION}:{self.account}:function:{FUNCTION}"
 
     def get_remaining_time_in_millis(self) -> int:
         return 120_000
@@ -136,11 +137,15 @@ def run_demo(plain: bool = False) -> int:
         context = Context(world.account)
         template = world.event(json.loads(EVENT.read_text()))
 
-        report = _invoke(_new_event(template), context, REMEDIATION_MODE="report", TOPIC_ARN=topic)
+        report = _invoke(
+            _new_event(template, 1), context, REMEDIATION_MODE="report", TOPIC_ARN=topic
+        )
         story.step(2, "The job is created: report mode (the default)", "Nothing is changed.")
         story.report(report)
 
-        applied = _invoke(_new_event(template), context, REMEDIATION_MODE="apply", TOPIC_ARN=topic)
+        applied = _invoke(
+            _new_event(template, 2), context, REMEDIATION_MODE="apply", TOPIC_ARN=topic
+        )
         story.step(
             3,
             "The operator sets REMEDIATION_MODE=apply; the job is retried",
@@ -163,7 +168,7 @@ def run_demo(plain: bool = False) -> int:
         story.text(_envelope_excerpt(envelope))
 
         _manual_fix(session)
-        final = _invoke(_new_event(template), context, REMEDIATION_MODE="apply", TOPIC_ARN=topic)
+        final = _invoke(_new_event(template, 3), context, REMEDIATION_MODE="apply", TOPIC_ARN=topic)
         story.step(
             6,
             "A person makes the one fix the guardrail never makes; the job is retried",
@@ -202,7 +207,7 @@ def _broken_world(session: Any) -> World:
                 "Effect": "Deny",
                 "Principal": "*",
                 "Action": "s3:GetObject",
-                "Resource": f"arn:aws:s3:::{MODEL_BUCKET}/*",
+                "Resource": s3_object_arn(partition_of(REGION), MODEL_BUCKET, "*"),
                 "Condition": {"StringNotEquals": {"aws:SourceVpce": "vpce-0a1b2c3d4e5f60718"}},
             }
         ],
@@ -221,11 +226,17 @@ def _topic_with_inbox(session: Any) -> tuple[str, str]:
     return topic, queue
 
 
-def _new_event(template: dict[str, Any]) -> dict[str, Any]:
-    """Each retry of the job is a new API call, so a new CloudTrail event ID."""
+def _new_event(template: dict[str, Any], attempt: int) -> dict[str, Any]:
+    """Each retry of the job is a new API call (a new CloudTrail event ID) and a new job:
+    job names are unique in an account and region, so retry N is `<name>-N`. (The same
+    job ARN again would be reported as a repeat.)"""
     event = copy.deepcopy(template)
     event["detail"]["eventID"] = str(uuid.uuid4())
     event["id"] = str(uuid.uuid4())
+    if attempt > 1:
+        params, response = event["detail"]["requestParameters"], event["detail"]["responseElements"]
+        params["jobName"] = f"{params['jobName']}-{attempt}"
+        response["jobArn"] = f"{response['jobArn']}-{attempt}"
     return event
 
 

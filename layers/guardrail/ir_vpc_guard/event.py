@@ -13,10 +13,12 @@ from typing import Any
 from ir_vpc_guard.job import (
     ACCOUNT_PATTERN,
     JOB_ARN_PATTERN,
-    MODEL_PACKAGE_ARN_PATTERN,
-    NAME_PATTERN,
+    JOB_NAME,
+    MAX_ENDPOINT_CONFIGURATIONS,
+    MODEL_NAME,
+    MODEL_PACKAGE_ARN,
     REGION_PATTERN,
-    ROLE_ARN_PATTERN,
+    ROLE_ARN,
     S3_URL_PATTERN,
     EndpointConfiguration,
     JobRequest,
@@ -27,7 +29,6 @@ from ir_vpc_guard.job import (
 EVENT_SOURCE = "aws.sagemaker"
 DETAIL_TYPE = "AWS API Call via CloudTrail"
 EVENT_NAME = "CreateInferenceRecommendationsJob"
-MAX_ENDPOINT_CONFIGURATIONS = 10
 MAX_TEXT = 2048
 
 
@@ -67,7 +68,7 @@ def parse_event(event: object, home_account: str | None = None) -> JobRequest | 
     region = _matching(event.get("region"), REGION_PATTERN) or "unknown"
 
     params = member(detail, "requestParameters")
-    job_name = _matching(member(params, "jobName"), NAME_PATTERN)
+    job_name = _matching(member(params, "jobName"), JOB_NAME)
     reason = _skip_reason(event, detail, params, account, region) or _foreign(
         detail, account, home_account
     )
@@ -105,7 +106,11 @@ def _foreign(detail: object, account: str, home_account: str | None) -> str | No
     accounts = {account, recipient if isinstance(recipient, str) else account}
     if home_account is None or accounts == {home_account}:
         return None
-    return "the event is about another account than this function's (cross-account is off)"
+    other = ", ".join(sorted(accounts - {home_account}))
+    return (
+        f"the event is about another account ({other}) than the one checking ({home_account}):"
+        " its VPC is not visible with these credentials (cross-account checks are off)"
+    )
 
 
 def parse_request(
@@ -118,7 +123,7 @@ def parse_request(
     trigger: str = "event",
 ) -> JobRequest | Skipped:
     """Parse CreateInferenceRecommendationsJob parameters (or a Describe answer) of any casing."""
-    job_name = _matching(member(params, "jobName"), NAME_PATTERN)
+    job_name = _matching(member(params, "jobName"), JOB_NAME)
     input_config = member(params, "inputConfig")
     vpc_config = member(input_config, "vpcConfig")
     if vpc_config is None:
@@ -148,11 +153,11 @@ def parse_request(
             input_problems.append(f"{label} is not valid")
         return valid
 
-    role_arn = checked(member(params, "roleArn"), ROLE_ARN_PATTERN, "roleArn")
+    role_arn = checked(member(params, "roleArn"), ROLE_ARN, "roleArn")
     package_arn = checked(
-        member(input_config, "modelPackageVersionArn"), MODEL_PACKAGE_ARN_PATTERN, "modelPackageArn"
+        member(input_config, "modelPackageVersionArn"), MODEL_PACKAGE_ARN, "modelPackageArn"
     )
-    model_name = checked(member(input_config, "modelName"), NAME_PATTERN, "modelName")
+    model_name = checked(member(input_config, "modelName"), MODEL_NAME, "modelName")
     payload_config = member(member(input_config, "containerConfig"), "payloadConfig")
     payload_url = checked(
         member(payload_config, "samplePayloadUrl"), S3_URL_PATTERN, "samplePayloadUrl"

@@ -7,17 +7,48 @@ from dataclasses import dataclass, field
 
 from ir_vpc_guard.arns import partition_of
 
-# Limits and patterns from the CreateInferenceRecommendationsJob API model (VpcConfig).
-MAX_SUBNETS = 16
-MAX_SECURITY_GROUPS = 5
-MAX_ID_LENGTH = 32
+# Limits and patterns of CreateInferenceRecommendationsJob, copied from botocore's service
+# model (shape names in the comments; tests/unit/test_api_limits.py asserts they are equal).
+# Copied, not loaded: reading the SageMaker model would cost the Lambda's cold start.
+MAX_SUBNETS = 16  # RecommendationJobVpcSubnets
+MAX_SECURITY_GROUPS = 5  # RecommendationJobVpcSecurityGroupIds
+MAX_ID_LENGTH = 32  # RecommendationJobVpcSubnetId, RecommendationJobVpcSecurityGroupId
 VPC_ID_PATTERN = re.compile(r"[-0-9a-zA-Z]+")
+MIN_PARALLEL_OF_TESTS = 1  # MaxParallelOfTests (no maximum in the model)
+MAX_ENDPOINT_CONFIGURATIONS = 10  # EndpointInputConfigurations
 
-ROLE_ARN_PATTERN = re.compile(r"arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}")
-MODEL_PACKAGE_ARN_PATTERN = re.compile(
-    r"arn:aws[a-z-]*:sagemaker:[a-z0-9-]{1,64}:\d{12}:model-package/[\S]{1,2048}"
+
+@dataclass(frozen=True)
+class TextLimit:
+    """A string member's limits in the API model: its shape, pattern and length bounds."""
+
+    shape: str
+    pattern: re.Pattern[str]
+    min_length: int
+    max_length: int
+
+    def fullmatch(self, value: str) -> bool:
+        """True when AWS would accept `value` (the pattern alone does not bound length)."""
+        return self.min_length <= len(value) <= self.max_length and bool(
+            self.pattern.fullmatch(value)
+        )
+
+
+def _limit(shape: str, pattern: str, min_length: int, max_length: int) -> TextLimit:
+    # ASCII: the model's `\d` means 0-9, not every Unicode digit.
+    return TextLimit(shape, re.compile(pattern, re.ASCII), min_length, max_length)
+
+
+JOB_NAME = _limit("RecommendationJobName", r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,63}", 1, 64)
+MODEL_NAME = _limit("ModelName", r"[a-zA-Z0-9]([\-a-zA-Z0-9]*[a-zA-Z0-9])?", 0, 63)
+ROLE_ARN = _limit("RoleArn", r"arn:aws[a-z\-]*:iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-_/]+", 20, 2048)
+MODEL_PACKAGE_ARN = _limit(
+    "ModelPackageArn",
+    r"arn:aws[a-z\-]*:sagemaker:[a-z0-9\-]{9,16}:[0-9]{12}:model-package/[\S]{1,2048}",
+    1,
+    2048,
 )
-NAME_PATTERN = re.compile(r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}")
+# Stricter than the model's `inference-recommendations-job/.*`: the name part is a job name.
 JOB_ARN_PATTERN = re.compile(
     r"arn:aws[a-z-]*:sagemaker:[a-z0-9-]{1,64}:\d{12}:inference-recommendations-job/[\S]{1,64}"
 )

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from ir_vpc_guard.event import Skipped, member, parse_request
-from ir_vpc_guard.job import JOB_ARN_PATTERN, NAME_PATTERN, JobRequest
+from ir_vpc_guard.job import JOB_ARN_PATTERN, JOB_NAME, JobRequest
 
 ACTIVE_STATUSES = ("PENDING", "IN_PROGRESS")
 PAGE_SIZE = 100  # the API's maximum
@@ -23,7 +23,7 @@ def describe_job(
     sagemaker: Any, name: str, *, account: str, region: str, trigger: str
 ) -> JobRequest | Skipped:
     """Read a job with DescribeInferenceRecommendationsJob and normalize it."""
-    if NAME_PATTERN.fullmatch(name) is None:
+    if not JOB_NAME.fullmatch(name):
         return Skipped("not a valid job name", account=account, region=region)
     answer = sagemaker.describe_inference_recommendations_job(JobName=name)
     arn = member(answer, "jobArn")

@@ -61,7 +61,9 @@ def should_publish(report: dict[str, Any], notify_on: str) -> bool:
 
 
 def subject(report: dict[str, Any]) -> str:
-    """`IR VPC Guard FAIL: <job> in <account>`, printable ASCII, under 100 characters.
+    """`IR VPC Guard FAIL: <job> in <account>`, printable ASCII, under 100 characters;
+    `IR VPC Guard FAIL (repeat): ...` when the job was already reported, so a mail rule
+    can tell it from a new job without opening it.
 
     SNS refuses subjects with control characters or non-ASCII text, so the job name (which
     may come from anywhere in a skipped event) is reduced to printable ASCII and shortened.
@@ -70,7 +72,8 @@ def subject(report: dict[str, Any]) -> str:
     account = _ascii(str(report.get("account", "unknown")))[:12]
     job = report.get("job") or {}
     name = _ascii(str(job.get("name") or "unknown job"))
-    head, tail = f"{SUBJECT_PREFIX} {outcome}: ", f" in {account}"
+    repeat = " (repeat)" if report.get("repeat") else ""
+    head, tail = f"{SUBJECT_PREFIX} {outcome}{repeat}: ", f" in {account}"
     room = SUBJECT_LIMIT - len(head) - len(tail)
     if len(name) > room:
         name = name[: room - 3].rstrip() + "..."
@@ -85,6 +88,7 @@ def attributes(report: dict[str, Any]) -> dict[str, dict[str, str]]:
         "maxSeverity": summary.get("maxSeverity"),
         "account": report.get("account"),
         "trigger": report.get("trigger"),
+        "repeat": "true" if report.get("repeat") else None,  # filter: {"exists": false}
     }
     return {
         name: {"DataType": "String", "StringValue": _ascii(str(value))[:256] or "unknown"}
@@ -97,6 +101,11 @@ def email_text(report: dict[str, Any]) -> str:
     """render.text with what the outcome means, the job ARN and any trimming said aloud."""
     first, _, rest = render.text(report).partition("\n")
     lines = [first, MEANING.get(str(report.get("outcome")), "")]
+    if report.get("repeat"):
+        lines.append(
+            "Repeat: this job was already reported (by the catch-up sweep or an earlier"
+            " event); this message gives its state now."
+        )
     if rest:
         lines.append(rest)
     job = report.get("job") or {}

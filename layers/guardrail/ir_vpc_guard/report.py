@@ -65,6 +65,8 @@ class Report:
     checks: dict[str, Any] = field(default_factory=dict)
     reason: str | None = None
     actions: list[Action] = field(default_factory=list)
+    # Another report about this job was already published (by the sweep or an earlier event).
+    repeat: bool = False
     generated_at: str = field(
         default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds")
     )
@@ -101,6 +103,8 @@ class Report:
             out["actions"] = [a.to_dict() for a in self.actions]
         if self.reason:
             out["reason"] = self.reason
+        if self.repeat:
+            out["repeat"] = True
         return out
 
 

@@ -10,6 +10,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from ir_vpc_guard.arns import partition_of
 from ir_vpc_guard.requirements import ROLE_REQUIRED_ACTIONS, s3_service_name
 
 ROLE_NAME = "SageMakerIRRole"
@@ -51,6 +52,13 @@ class World:
         vkeys = {k.lower(): k for k in vpc}
         vpc[vkeys.get("subnets", "subnets")] = list(self.subnet_ids)
         vpc[vkeys.get("securitygroupids", "securityGroupIds")] = list(self.group_ids)
+        response = event["detail"].get("responseElements")
+        if isinstance(response, dict) and "jobArn" in response:  # the job, in this world
+            name = params[keys.get("jobname", "jobName")]
+            response["jobArn"] = (
+                f"arn:{partition_of(self.region)}:sagemaker:{self.region}:{self.account}:"
+                f"inference-recommendations-job/{name}"
+            )
         return event
 
 
@@ -206,7 +214,7 @@ def _role(session: Any, region: str) -> str:
 
 def _model(session: Any, region: str, account: str) -> str:
     s3 = session.client("s3", region_name=region)
-    # S3 wants the region named everywhere but us-east-1 (IllegalLocationConstraint).
+    # Outside us-east-1, S3 refuses a bucket without the region's location constraint.
     where = (
         {}
         if region == "us-east-1"

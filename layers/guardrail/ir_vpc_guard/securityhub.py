@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from ir_vpc_guard.arns import ec2_arn, partition_of, s3_object_arn
 from ir_vpc_guard.checks.registry import CATALOGUE
 from ir_vpc_guard.findings import CHECK_ERROR, Severity
 
@@ -59,17 +60,9 @@ class ExportResult:
     calls: int = 0
 
 
-def partition(region: str) -> str:
-    if region.startswith("cn-"):
-        return "aws-cn"
-    if region.startswith("us-gov-"):
-        return "aws-us-gov"
-    return "aws"
-
-
 def product_arn(region: str, account: str) -> str:
     """The default product ARN a custom integration imports its own findings under."""
-    return f"arn:{partition(region)}:securityhub:{region}:{account}:product/{account}/default"
+    return f"arn:{partition_of(region)}:securityhub:{region}:{account}:product/{account}/default"
 
 
 def job_arn(report: dict[str, Any]) -> str | None:
@@ -81,7 +74,7 @@ def job_arn(report: dict[str, Any]) -> str | None:
         return None
     region, account = report["region"], report["account"]
     return (
-        f"arn:{partition(region)}:sagemaker:{region}:{account}:"
+        f"arn:{partition_of(region)}:sagemaker:{region}:{account}:"
         f"inference-recommendations-job/{job['name']}"
     )
 
@@ -194,7 +187,7 @@ def _passed(report: dict[str, Any], arn: str, check_id: str, stamp: str) -> dict
 def _resources(report: dict[str, Any], arn: str, ids: list[str]) -> list[dict[str, Any]]:
     """The job first, then its VPC, then each resource a finding names (typed when known)."""
     region, account = report["region"], report["account"]
-    part = partition(region)
+    part = partition_of(region)
     vpc = (report.get("job") or {}).get("vpc")
     out: dict[str, dict[str, Any]] = {
         arn: {"Type": "Other", "Id": arn, "Partition": part, "Region": region}
@@ -208,9 +201,9 @@ def _resources(report: dict[str, Any], arn: str, ids: list[str]) -> list[dict[st
 
 def _named(check_id: str, value: str, report: dict[str, Any]) -> str:
     """Bucket and repository names as ARNs, so they become typed resources."""
-    part = partition(str(report["region"]))
+    part = partition_of(str(report["region"]))
     if check_id in BUCKET_CHECKS and re.fullmatch(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]", value):
-        return f"arn:{part}:s3:::{value}"
+        return s3_object_arn(part, value)
     if check_id in REPOSITORY_CHECKS and re.fullmatch(r"[a-z0-9][a-z0-9._/-]{0,255}", value):
         return f"arn:{part}:ecr:{report['region']}:{report['account']}:repository/{value}"
     return value
@@ -221,7 +214,7 @@ def _resource(value: str, part: str, region: str, account: str) -> dict[str, Any
         if value.startswith(prefix) and re.fullmatch(r"[a-z]+-[0-9a-f]{8,17}", value):
             return {
                 "Type": kind,
-                "Id": f"arn:{part}:ec2:{region}:{account}:{path}/{value}",
+                "Id": ec2_arn(part, region, account, path, value),
                 "Partition": part,
                 "Region": region,
             }

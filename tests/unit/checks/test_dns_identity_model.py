@@ -50,8 +50,13 @@ def test_explicit_deny_beats_allow() -> None:
     }
 
 
-def test_sagemaker_full_access_attached_is_enough() -> None:
-    assert _role(attached=("arn:aws:iam::aws:policy/AmazonSageMakerFullAccess",)) == []
+def test_a_policy_is_judged_by_its_document_never_its_name() -> None:
+    """A customer policy that borrows the managed policy's name grants only what it says."""
+    borrowed = "arn:aws:iam::111122223333:policy/AmazonSageMakerFullAccess"
+    s3_only = {"Effect": "Allow", "Action": "s3:*", "Resource": "*"}
+    assert _role(s3_only, attached=(borrowed,)) == ["ROLE_VPC_PERMISSIONS_MISSING"]
+    managed = "arn:aws:iam::aws:policy/AmazonSageMakerFullAccess"
+    assert _role(s3_only, attached=(managed,)) == ["ROLE_VPC_PERMISSIONS_MISSING"]
 
 
 def test_simulator_decisions_are_used_when_available() -> None:
