@@ -66,10 +66,22 @@ def test_simulator_decisions_are_used_when_available() -> None:
     result = finding(
         compliant(role=Read(value=RoleAccess(simulated=decisions))), "ROLE_VPC_PERMISSIONS_MISSING"
     )
-    assert result.evidence == {
-        "denied": {"ec2:DeleteNetworkInterface": "implicitDeny"},
-        "method": "iam:SimulatePrincipalPolicy",
+    assert result.severity is Severity.HIGH
+    assert result.evidence["denied"] == {"ec2:DeleteNetworkInterface": "implicitDeny"}
+    assert result.evidence["method"] == "iam:SimulatePrincipalPolicy"
+
+
+def test_simulator_refusal_for_want_of_context_is_undetermined() -> None:
+    decisions = dict.fromkeys(ROLE_REQUIRED_ACTIONS, "allowed") | {
+        "ec2:CreateNetworkInterface": "implicitDeny"
     }
+    access = RoleAccess(
+        simulated=decisions,
+        missing_context={"ec2:CreateNetworkInterface": ("aws:PrincipalTag/team",)},
+    )
+    result = finding(compliant(role=Read(value=access)), "ROLE_VPC_PERMISSIONS_MISSING")
+    assert result.severity is Severity.MEDIUM
+    assert result.evidence["undetermined"] == "aws:PrincipalTag/team"
 
 
 def test_model_name_instead_of_package_is_flagged() -> None:
@@ -106,11 +118,12 @@ def test_bucket_policy_allowing_only_from_a_vpc_is_flagged_medium() -> None:
         "Effect": "Allow",
         "Principal": "*",
         "Action": "s3:GetObject",
-        "Resource": "arn:aws:s3:::p/*",
+        "Resource": "arn:aws:s3:::pay/*",
         "Condition": {"StringEquals": {"aws:SourceVpc": "vpc-1"}},
     }
     snapshot = compliant(
-        payload_bucket_policies=Read(value={"p": json.dumps({"Statement": [allow_vpc]})})
+        job=job(sample_payload_url="s3://pay/payload.tar.gz"),
+        payload_bucket_policies=Read(value={"pay": json.dumps({"Statement": [allow_vpc]})}),
     )
     assert finding(snapshot, "SAMPLE_PAYLOAD_VPC_RESTRICTED").severity is Severity.MEDIUM
 
@@ -123,7 +136,9 @@ def test_unrelated_conditions_and_other_actions_are_not_flagged() -> None:
 
 
 def test_repository_policy_restricted_to_vpc_is_flagged() -> None:
-    ecr_deny = {**VPC_DENY, "Action": ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"]}
+    # Repository policies name no Resource: the repository they are attached to.
+    ecr_deny = {k: v for k, v in VPC_DENY.items() if k != "Resource"}
+    ecr_deny["Action"] = ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"]
     snapshot = compliant(
         repository_policies=Read(value={"repo": json.dumps({"Statement": [ecr_deny]})})
     )
