@@ -10,6 +10,7 @@ from typing import Any
 import jsonschema
 import pytest
 
+from ir_vpc_guard.aws import AwsClients
 from ir_vpc_guard.pipeline import handle_event
 from ir_vpc_guard.report import load_schema
 from ir_vpc_guard.sandbox import MODEL_BUCKET, ROLE_NAME, World, build_world
@@ -376,3 +377,62 @@ def test_objects_are_judged_in_the_job_partition(aws: Any, partition_region: str
     )
     report = run(world)
     assert findings(report)["MODEL_ARTIFACT_VPC_RESTRICTED"]["severity"] == "HIGH"
+
+
+def test_the_simulator_is_read_per_resource_the_call_names(aws: Any, world: World) -> None:
+    """AWS's simulator answers one aggregate result per action, with per-resource decisions
+    in ResourceSpecificResults. moto has no simulator (MOTO_NOTES §8): this one call is
+    answered here, as AWS would for a role that may describe everything and create
+    interfaces in every job subnet but the second."""
+    denied_subnet = f"arn:aws:ec2:{REGION}:{world.account}:subnet/{world.subnet_ids[1]}"
+    asked: dict[str, list[str]] = {}
+
+    def simulate(params: dict[str, Any], **_: Any) -> tuple[Any, dict[str, Any]]:
+        body = params["body"]
+        actions = [v for k, v in sorted(body.items()) if k.startswith("ActionNames.member.")]
+        resources = [v for k, v in sorted(body.items()) if k.startswith("ResourceArns.member.")]
+        asked["resources"] = resources
+
+        def decision(action: str, arn: str) -> str:
+            return (
+                "implicitDeny"
+                if arn == denied_subnet or ("Describe" in action and arn != "*")
+                else "allowed"
+            )
+
+        results = []
+        for action in actions:
+            specific = [
+                {"EvalResourceName": arn, "EvalResourceDecision": decision(action, arn)}
+                for arn in resources
+            ]
+            worst = (
+                "implicitDeny"
+                if any(s["EvalResourceDecision"] != "allowed" for s in specific)
+                else "allowed"
+            )
+            results.append(
+                {
+                    "EvalActionName": action,
+                    "EvalResourceName": "*",
+                    "EvalDecision": worst,
+                    "ResourceSpecificResults": specific,
+                }
+            )
+
+        class Http:
+            status_code = 200
+
+        return Http(), {"EvaluationResults": results, "IsTruncated": False}
+
+    aws.events.register("before-call.iam.SimulatePrincipalPolicy", simulate)
+    report = handle_event(
+        world.event(load_event("good_job")),
+        REPORT,
+        lambda region: AwsClients(region, session=aws),
+    ).to_dict()
+    assert denied_subnet in asked["resources"] and "*" in asked["resources"]
+    finding = findings(report)["ROLE_VPC_PERMISSIONS_MISSING"]
+    assert finding["evidence"]["method"] == "iam:SimulatePrincipalPolicy"
+    assert finding["evidence"]["denied"] == {"ec2:CreateNetworkInterface": "implicitDeny"}
+    assert finding["severity"] == "HIGH"
