@@ -108,6 +108,31 @@ def test_a_plain_deny_of_the_role_is_certain(aws: Any, world: World) -> None:
     assert report["outcome"] == "FAIL"
 
 
+def test_allow_only_from_the_endpoint_rests_on_the_role_own_policy(aws: Any, world: World) -> None:
+    """Same account: the bucket policy's grant is not needed when the role's own policy
+    allows the read (nothing denies it); without that, the answer is the role's policy."""
+    bucket_policy(
+        aws,
+        {
+            "Effect": "Allow",
+            "Principal": "*",
+            "Action": "s3:GetObject",
+            "Resource": OBJECTS,
+            "Condition": {"StringEquals": {"aws:SourceVpce": "vpce-0123456789abcdef0"}},
+        },
+    )
+    report = run(world)
+    finding = findings(report)["MODEL_ARTIFACT_VPC_RESTRICTED"]
+    assert finding["severity"] == "MEDIUM" and finding["evidence"]["onlyAllows"] is True
+    reads = {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}
+    aws.client("iam").put_role_policy(
+        RoleName=ROLE_NAME,
+        PolicyName="reads",
+        PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [reads]}),
+    )
+    assert run(world)["outcome"] == "PASS"
+
+
 # --- R5: routes, route by route -----------------------------------------------------------
 def test_a_more_specific_route_takes_s3_away_from_the_endpoint(aws: Any, world: World) -> None:
     ec2 = aws.client("ec2")

@@ -71,10 +71,11 @@ def _judge(
     inside = policy.combine(
         policy.evaluate([document], replace(r, absent=frozenset())) for r in requests
     )
-    if granted.decision is not policy.Decision.ALLOWED and inside.decision in {
-        policy.Decision.ALLOWED,
-        policy.Decision.UNDETERMINED,
-    }:
+    if (
+        granted.decision is not policy.Decision.ALLOWED
+        and inside.decision in {policy.Decision.ALLOWED, policy.Decision.UNDETERMINED}
+        and not _role_allows(snapshot, requests)
+    ):
         return (
             Severity.MEDIUM,
             "allows the read only from a VPC/endpoint",
@@ -85,6 +86,20 @@ def _judge(
             },
         )
     return None
+
+
+def _role_allows(snapshot: Snapshot, requests: list[policy.Request]) -> bool:
+    """Whether the role's own policies (read when the simulator was unavailable) certainly
+    allow the reads. Enough without the resource policy's grant: the guardrail could read
+    that policy, which only the owner's account may do, so role and resource share it."""
+    role = snapshot.role.value if snapshot.role.ok else None
+    if role is None or role.simulated is not None:
+        return False
+    decision = policy.combine(
+        policy.evaluate_with_boundary(role.policies, role.boundary, replace(r, principal=None))
+        for r in requests
+    ).decision
+    return decision is policy.Decision.ALLOWED
 
 
 def _restricted(
