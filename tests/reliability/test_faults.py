@@ -6,7 +6,7 @@ from typing import Any
 import pytest
 
 from ir_vpc_guard.aws import AwsClients
-from ir_vpc_guard.discovery import READ_ACTIONS
+from ir_vpc_guard.discovery import READ_ACTIONS, forget_s3_prefix_lists
 from ir_vpc_guard.pipeline import handle_event
 from ir_vpc_guard.sandbox import World
 from ir_vpc_guard.settings import Settings
@@ -93,6 +93,7 @@ def test_throttling_is_retried_within_a_bounded_budget(
     assert run(world, session)["outcome"] == "PASS"  # two throttles, then success
 
     endless: list[int] = []
+    forget_s3_prefix_lists()  # the run above cached the S3 list: read it again, and fail
     session = _session(service)
     session.events.register_first(
         f"before-send.{service}.{operation}", throttle(service, 99, endless)
