@@ -192,7 +192,6 @@ class Discovery:
 
         # Wave 2: what depends on the VPC the subnets are in, and on the model's locations.
         subnets, groups = result(subnets_f), result(groups_f)
-        referenced_f = self._submit_referenced_lists(groups, result(prefix_f), submit)
         vpc_id = _vpc_of(subnets, groups)
         if vpc_id is None:
             missing: Read[Any] = not_applicable("no job subnet or group was found, so no VPC")
@@ -204,6 +203,9 @@ class Discovery:
             endpoints_f = submit(
                 "ec2:DescribeVpcEndpoints", lambda: self._s3_endpoints(vpc_id, job.region)
             )
+        # The lists the groups name, other than S3's: submitted after the VPC's reads, so
+        # waiting for the S3 list's ID never delays those.
+        referenced_f = self._submit_referenced_lists(groups, result(prefix_f), submit)
         model = result(model_f)
         policies = _PolicyReads(self, job, model, wave)
 
