@@ -12,6 +12,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from ir_vpc_guard.discovery import forget_s3_prefix_lists
 from ir_vpc_guard.sandbox import World, build_world, create_table, set_group_egress
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -34,6 +35,7 @@ def job_event(world: World, subnets: int, groups: int) -> dict[str, Any]:
 
 def crowded_world(session: Any, extra: int, *, job_subnets: int = 2) -> World:
     """A compliant world in a VPC with `extra` unrelated subnets and their neighbours."""
+    forget_s3_prefix_lists()  # a new emulated account has another S3 prefix list ID
     world = build_world(session, subnets=job_subnets, extra_subnets=extra)
     ec2 = session.client("ec2")
     others = _other_subnets(ec2, world)

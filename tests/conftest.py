@@ -11,6 +11,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from ir_vpc_guard.discovery import forget_s3_prefix_lists
 from ir_vpc_guard.sandbox import World, build_world
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -34,6 +35,15 @@ def _no_real_aws(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("POWERTOOLS_SERVICE_NAME", "ir-vpc-guard")
     monkeypatch.setenv("POWERTOOLS_TRACE_DISABLED", "true")
     monkeypatch.setenv("POWERTOOLS_METRICS_NAMESPACE", "IrVpcGuard")
+
+
+@pytest.fixture(autouse=True)
+def _fresh_prefix_list_cache() -> Iterator[None]:
+    """Each test starts cold: every emulated world has its own random S3 prefix list ID,
+    which the warm-container cache would otherwise carry from one world to the next."""
+    forget_s3_prefix_lists()
+    yield
+    forget_s3_prefix_lists()
 
 
 @pytest.fixture

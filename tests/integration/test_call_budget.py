@@ -1,4 +1,5 @@
-"""Discovery's cost: at most 14 AWS calls per job, the same for 3 or 500 other subnets."""
+"""Discovery's cost: at most 14 AWS calls per job, the same for 3 or 500 other subnets; one
+more per distinct prefix list (other than S3's) the job's rules name; fewer when warm."""
 
 from collections import Counter
 from typing import Any
@@ -42,6 +43,84 @@ def test_full_check_costs_the_same_calls_whatever_the_vpc_size(
     assert report.outcome.value == "PASS", report.to_dict()["findings"]
     assert calls == EXPECTED
     assert sum(calls.values()) == 14
+
+
+PREFIX_LIST_READS = ("ec2.DescribePrefixLists", "ec2.GetManagedPrefixListEntries")
+
+
+def _check(world: Any, calls: Counter[str]) -> str:
+    report = handle_event(
+        world.event(load_event("good_job")), Settings(), clients_factory(counting_session(calls))
+    )
+    return report.outcome.value
+
+
+def test_a_warm_container_reads_the_s3_prefix_list_once(aws: Any) -> None:
+    world = build_world(aws, REGION)
+    cold: Counter[str] = Counter()
+    warm: Counter[str] = Counter()
+    assert _check(world, cold) == "PASS"
+    assert _check(world, warm) == "PASS"
+    assert cold == EXPECTED and sum(cold.values()) == 14
+    # Both reads of the S3 list are skipped when warm (on AWS, where DescribePrefixLists
+    # answers the CIDRs, that is the one call DescribePrefixLists).
+    assert warm == EXPECTED - Counter(dict.fromkeys(PREFIX_LIST_READS, 1))
+    assert sum(warm.values()) == 12
+
+
+def test_each_distinct_customer_list_named_costs_one_call(aws: Any) -> None:
+    world = build_world(aws, REGION)
+    ec2 = aws.client("ec2")
+    lists = [
+        ec2.create_managed_prefix_list(
+            PrefixListName=name, MaxEntries=5, AddressFamily="IPv4", Entries=[{"Cidr": cidr}]
+        )["PrefixList"]["PrefixListId"]
+        for name, cidr in (("corp-a", "192.168.0.0/24"), ("corp-b", "192.168.1.0/24"))
+    ]
+    second = ec2.create_security_group(
+        GroupName="ir-job-2", Description="second job group", VpcId=world.vpc_id
+    )["GroupId"]
+    # Three rules over two groups name the two lists: "corp-a" twice.
+    for group, port, prefix_list in (
+        (world.group_ids[0], 8443, lists[0]),
+        (second, 8443, lists[0]),
+        (second, 9443, lists[1]),
+    ):
+        ec2.authorize_security_group_egress(
+            GroupId=group,
+            IpPermissions=[
+                {
+                    "IpProtocol": "tcp",
+                    "FromPort": port,
+                    "ToPort": port,
+                    "PrefixListIds": [{"PrefixListId": prefix_list}],
+                }
+            ],
+        )
+    world.group_ids.append(second)
+    calls: Counter[str] = Counter()
+    assert _check(world, calls) == "PASS"
+    assert calls == EXPECTED + Counter({"ec2.GetManagedPrefixListEntries": 2})
+    assert sum(calls.values()) == 16
+
+
+def test_cidrs_answered_with_the_s3_list_save_the_entries_read(aws: Any) -> None:
+    world = build_world(aws, REGION)
+    entries = aws.client("ec2").get_managed_prefix_list_entries(PrefixListId=world.prefix_list_id)
+    cidrs = [e["Cidr"] for e in entries["Entries"]]
+
+    def as_aws_answers(parsed: dict[str, Any], **_: Any) -> None:
+        # moto's DescribePrefixLists has no Cidrs (MOTO_NOTES §4); AWS's has: add them.
+        for prefix_list in parsed.get("PrefixLists", []):
+            prefix_list["Cidrs"] = cidrs
+
+    calls: Counter[str] = Counter()
+    session = counting_session(calls)
+    session.events.register("after-call.ec2.DescribePrefixLists", as_aws_answers)
+    report = handle_event(world.event(load_event("good_job")), Settings(), clients_factory(session))
+    assert report.outcome.value == "PASS"
+    assert calls == EXPECTED - Counter({"ec2.GetManagedPrefixListEntries": 1})
+    assert sum(calls.values()) == 13
 
 
 def test_invalid_ids_never_reach_aws(aws: Any) -> None:

@@ -147,3 +147,43 @@ def test_event_for_another_account_is_skipped_when_a_home_account_is_set() -> No
     assert isinstance(other, Skipped) and "another account" in other.reason
     event["detail"]["recipientAccountId"] = "210987654321"
     assert isinstance(parse_event(event, home_account="123456789012"), Skipped)
+
+
+def test_environment_parameter_ranges_are_read_in_either_casing() -> None:
+    event = load_event("advanced_job")
+    configs = event["detail"]["requestParameters"]["inputConfig"]["endpointConfigurations"]
+    configs[0]["environmentParameterRanges"] = {
+        "categoricalParameterRanges": [
+            {"name": "OMP_NUM_THREADS", "value": ["1", "2", "4"]},
+            {"name": "BATCH", "value": ["8", "16", "8"]},  # a repeated value is one test
+        ]
+    }
+    configs[1]["EnvironmentParameterRanges"] = {
+        "CategoricalParameterRanges": [{"Name": "WORKERS", "Value": ["1", "2"]}]
+    }
+    result = parse_event(event)
+    assert isinstance(result, JobRequest)
+    first, second, third, _serverless = result.endpoint_configurations
+    assert first.parameter_ranges == (
+        ("OMP_NUM_THREADS", ("1", "2", "4")),
+        ("BATCH", ("8", "16")),
+    )
+    assert (first.tests, second.tests, third.tests) == (6, 2, 1)
+
+
+@pytest.mark.parametrize(
+    "ranges",
+    [
+        None,
+        "x",
+        {"categoricalParameterRanges": "x"},
+        {"categoricalParameterRanges": [{"value": 3}]},
+    ],
+)
+def test_malformed_parameter_ranges_count_as_one_test(ranges: Any) -> None:
+    event = load_event("advanced_job")
+    config = event["detail"]["requestParameters"]["inputConfig"]["endpointConfigurations"][0]
+    config["environmentParameterRanges"] = ranges
+    result = parse_event(event)
+    assert isinstance(result, JobRequest)
+    assert result.endpoint_configurations[0].tests == 1

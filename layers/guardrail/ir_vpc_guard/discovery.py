@@ -33,6 +33,7 @@ from ir_vpc_guard.snapshot import (
     ModelInfo,
     PrefixList,
     Read,
+    ReferencedPrefixList,
     RoleAccess,
     Snapshot,
     failed,
@@ -48,6 +49,7 @@ READ_ACTIONS: dict[str, tuple[str, ...]] = {
     "security_groups": ("ec2:DescribeSecurityGroups",),
     "network_acls": ("ec2:DescribeNetworkAcls",),
     "s3_prefix_list": ("ec2:DescribePrefixLists", "ec2:GetManagedPrefixListEntries"),
+    "referenced_prefix_lists": ("ec2:GetManagedPrefixListEntries",),
     "vpc": ("ec2:DescribeVpcs",),
     "dns_support": ("ec2:DescribeVpcAttribute",),
     "dhcp_name_servers": ("ec2:DescribeDhcpOptions",),
@@ -76,6 +78,16 @@ ECR_IMAGE = re.compile(
 # (NotImplementedError) and the moto server (an HTML 500 that botocore cannot parse).
 SIMULATION_UNAVAILABLE = (NotImplementedError, BotoCoreError, ClientError, ResponseParserError)
 TIMEOUT_BUDGET = "TIMEOUT_BUDGET"
+
+# The region's S3 prefix list, kept for the container's life: it is the same for every job
+# in the region, so a warm invocation skips its read (AWS adds ranges rarely; a new
+# container reads them again).
+_S3_PREFIX_LISTS: dict[str, PrefixList] = {}
+
+
+def forget_s3_prefix_lists() -> None:
+    """Empty the warm cache (tests: each emulated world has its own random list ID)."""
+    _S3_PREFIX_LISTS.clear()
 
 
 class AwsReadError(Exception):
@@ -175,7 +187,7 @@ class Discovery:
         subnets_f = submit("ec2:DescribeSubnets", lambda: self._subnets(job.subnets))
         groups_f = submit("ec2:DescribeSecurityGroups", lambda: self._groups(job.security_groups))
         nacls_f = submit("ec2:DescribeNetworkAcls", lambda: self._network_acls(job.subnets))
-        prefix_f = submit("ec2:DescribePrefixLists", lambda: self._s3_prefix_list(job.region))
+        prefix_f = self._submit_s3_prefix_list(job.region, submit)
         role_f = self._submit_role(job, submit)
         model_f = self._submit_model(job, submit)
 
@@ -192,6 +204,9 @@ class Discovery:
             endpoints_f = submit(
                 "ec2:DescribeVpcEndpoints", lambda: self._s3_endpoints(vpc_id, job.region)
             )
+        # The lists the groups name, other than S3's: submitted after the VPC's reads, so
+        # waiting for the S3 list's ID never delays those.
+        referenced_f = self._submit_referenced_lists(groups, result(prefix_f), submit)
         model = result(model_f)
         policies = _PolicyReads(self, job, model, wave)
 
@@ -205,6 +220,7 @@ class Discovery:
             security_groups=groups,
             network_acls=result(nacls_f),
             s3_prefix_list=result(prefix_f),
+            referenced_prefix_lists=_referenced(groups, referenced_f, wave),
             vpc=vpc,
             dns_support=result(dns_f),
             dhcp_name_servers=dhcp,
@@ -244,23 +260,51 @@ class Discovery:
             Filters=[{"Name": "association.subnet-id", "Values": list(subnet_ids)}],
         )
 
+    def _submit_s3_prefix_list(self, region: str, submit: Submit) -> Future[Read[Any]]:
+        cached = _S3_PREFIX_LISTS.get(region)
+        if cached is not None:
+            return _done(Read(value=cached))
+        return submit("ec2:DescribePrefixLists", lambda: self._s3_prefix_list(region))
+
     def _s3_prefix_list(self, region: str) -> PrefixList:
-        ec2 = self.clients.ec2
         name = s3_service_name(region)
-        lists = ec2.describe_prefix_lists(
+        lists = self.clients.ec2.describe_prefix_lists(
             Filters=[{"Name": "prefix-list-name", "Values": [name]}]
         ).get("PrefixLists", [])
         match = next((p for p in lists if p.get("PrefixListName") == name), None)
         if match is None:
             raise AwsReadError("PrefixListNotFound", f"no prefix list named {name}")
-        cidrs = match.get("Cidrs") or [
-            entry["Cidr"]
-            for page in ec2.get_paginator("get_managed_prefix_list_entries").paginate(
-                PrefixListId=match["PrefixListId"]
-            )
-            for entry in page.get("Entries", [])
-        ]
-        return PrefixList(prefix_list_id=match["PrefixListId"], cidrs=tuple(cidrs))
+        # AWS answers the CIDRs with the list; moto does not (MOTO_NOTES §4): read the entries.
+        cidrs = match.get("Cidrs") or self._prefix_list_entries(match["PrefixListId"])
+        found = PrefixList(prefix_list_id=match["PrefixListId"], cidrs=tuple(cidrs))
+        _S3_PREFIX_LISTS[region] = found
+        return found
+
+    def _prefix_list_entries(self, prefix_list_id: str) -> tuple[str, ...]:
+        pages = self.clients.ec2.get_paginator("get_managed_prefix_list_entries").paginate(
+            PrefixListId=prefix_list_id
+        )
+        return tuple(entry["Cidr"] for page in pages for entry in page.get("Entries", []))
+
+    def _submit_referenced_lists(
+        self, groups: Read[dict[str, dict[str, Any]]], s3: Read[PrefixList], submit: Submit
+    ) -> dict[str, Future[Read[Any]]]:
+        """One entries read per distinct prefix list the job's egress rules name, except
+        S3's (already read): only those, and none when no rule names one."""
+        if not groups.ok:
+            return {}
+        s3_id = s3.value.prefix_list_id if s3.value is not None else None
+        named = dict.fromkeys(
+            str(entry["PrefixListId"])
+            for group in groups.get().values()
+            for permission in group.get("IpPermissionsEgress", [])
+            for entry in permission.get("PrefixListIds", [])
+            if entry.get("PrefixListId") and entry.get("PrefixListId") != s3_id
+        )
+        return {
+            pl: submit("ec2:GetManagedPrefixListEntries", partial(self._prefix_list_entries, pl))
+            for pl in named
+        }
 
     def _vpc(self, vpc_id: str) -> dict[str, Any]:
         vpcs = self.clients.ec2.describe_vpcs(VpcIds=[vpc_id]).get("Vpcs", [])
@@ -511,6 +555,23 @@ def _done(read: Read[Any]) -> Future[Read[Any]]:
     future: Future[Read[Any]] = Future()
     future.set_result(read)
     return future
+
+
+def _referenced(
+    groups: Read[dict[str, dict[str, Any]]],
+    reads: dict[str, Future[Read[Any]]],
+    wave: _Wave,
+) -> Read[dict[str, ReferencedPrefixList]]:
+    """Each referenced list with its entries, or the error that kept them unread."""
+    if not groups.ok:  # which lists the rules name is unknown, for the same reason
+        return Read(error=groups.error, not_applicable=groups.not_applicable)
+    lists = {}
+    for prefix_list_id, future in reads.items():
+        entries = wave.result(future)
+        lists[prefix_list_id] = ReferencedPrefixList(
+            prefix_list_id, cidrs=entries.value or (), error=entries.error
+        )
+    return Read(value=lists)
 
 
 def _vpc_of(

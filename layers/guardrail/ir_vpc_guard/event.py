@@ -29,6 +29,10 @@ from ir_vpc_guard.job import (
 EVENT_SOURCE = "aws.sagemaker"
 DETAIL_TYPE = "AWS API Call via CloudTrail"
 EVENT_NAME = "CreateInferenceRecommendationsJob"
+# EnvironmentParameterRanges.CategoricalParameterRanges: 1-5 items; CategoricalParameter.Value:
+# 1-3 strings (SageMaker API reference).
+MAX_CATEGORICAL_PARAMETERS = 5
+MAX_CATEGORICAL_VALUES = 3
 MAX_TEXT = 2048
 
 
@@ -208,9 +212,28 @@ def _endpoint_configurations(value: object) -> tuple[EndpointConfiguration, ...]
             EndpointConfiguration(
                 instance_type=_text(instance_type),
                 serverless=member(item, "serverlessConfig") is not None,
+                parameter_ranges=_parameter_ranges(member(item, "environmentParameterRanges")),
             )
         )
     return tuple(configs)
+
+
+def _parameter_ranges(value: object) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """CategoricalParameterRanges as (name, distinct values), within the API's limits (1-5
+    parameters of 1-3 values: a recorded, successful call never holds more)."""
+    ranges = member(value, "categoricalParameterRanges")
+    if not isinstance(ranges, list):
+        return ()
+    parsed = []
+    for item in ranges[:MAX_CATEGORICAL_PARAMETERS]:
+        values = member(item, "value")
+        if not isinstance(values, list):
+            continue
+        distinct = tuple(dict.fromkeys(v for v in values if isinstance(v, str)))
+        if distinct:
+            name = _text(member(item, "name")) or ""
+            parsed.append((name, distinct[:MAX_CATEGORICAL_VALUES]))
+    return tuple(parsed)
 
 
 def _positive_int(value: object) -> int | None:

@@ -59,10 +59,24 @@ REGION_PATTERN = re.compile(r"[a-z]{2}(-[a-z]+)+-\d{1,2}")
 
 @dataclass(frozen=True)
 class EndpointConfiguration:
-    """One load-test target; serverless ones place no instances in the VPC."""
+    """One load-test target; serverless ones place no instances in the VPC.
+
+    `parameter_ranges` holds its EnvironmentParameterRanges (CategoricalParameterRanges):
+    each environment variable's name and the values to benchmark; every combination of
+    values is one load test on this configuration.
+    """
 
     instance_type: str | None
     serverless: bool = False
+    parameter_ranges: tuple[tuple[str, tuple[str, ...]], ...] = ()
+
+    @property
+    def tests(self) -> int:
+        """The load tests of this configuration: the product of its parameters' value counts."""
+        count = 1
+        for _name, values in self.parameter_ranges:
+            count *= max(len(values), 1)
+        return count
 
 
 @dataclass(frozen=True)

@@ -59,6 +59,17 @@ class PrefixList:
 
 
 @dataclass(frozen=True)
+class ReferencedPrefixList:
+    """A prefix list (other than S3's) that a job group's egress rule names: its entries
+    allow what they cover, so the checks judge them like CIDRs. `error` says why its
+    entries could not be read (the checks then cannot count on it either way)."""
+
+    prefix_list_id: str
+    cidrs: tuple[str, ...] = ()
+    error: ReadError | None = None
+
+
+@dataclass(frozen=True)
 class RoleAccess:
     """What is known about the execution role's permissions.
 
@@ -96,6 +107,10 @@ class Snapshot:
     security_groups: Read[dict[str, dict[str, Any]]] = field(default_factory=_unread)
     network_acls: Read[list[dict[str, Any]]] = field(default_factory=_unread)
     s3_prefix_list: Read[PrefixList] = field(default_factory=_unread)
+    # Keyed by ID; empty when no job group rule names another prefix list.
+    referenced_prefix_lists: Read[dict[str, ReferencedPrefixList]] = field(
+        default_factory=lambda: Read(value={})
+    )
     vpc: Read[dict[str, Any]] = field(default_factory=_unread)
     dns_support: Read[bool] = field(default_factory=_unread)
     dhcp_name_servers: Read[tuple[str, ...]] = field(default_factory=_unread)

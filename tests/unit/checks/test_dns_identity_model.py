@@ -24,6 +24,16 @@ def test_custom_dns_servers_are_flagged_amazon_dns_is_not() -> None:
     assert found(both) == []
 
 
+def test_amazon_dns_listed_after_a_custom_server_is_no_fallback() -> None:
+    custom_first = compliant(
+        dhcp_name_servers=Read(value=("10.0.0.53", "AmazonProvidedDNS")),
+        vpc=Read(value={"DhcpOptionsId": "dopt-1"}),
+    )
+    result = finding(custom_first, "VPC_CUSTOM_DNS")
+    assert result.evidence["domainNameServers"] == ["10.0.0.53", "AmazonProvidedDNS"]
+    assert "not first" in result.detail
+
+
 def _role(*statements: Any, attached: tuple[str, ...] = ()) -> list[str]:
     access = RoleAccess(policies=({"Statement": list(statements)},), attached_policy_arns=attached)
     return found(compliant(role=Read(value=access)))

@@ -5,9 +5,20 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ir_vpc_guard.snapshot import Read
+from ir_vpc_guard.findings import Severity
+from ir_vpc_guard.snapshot import Read, ReadError, ReferencedPrefixList, Snapshot
 from tests.unit.checks.helpers import finding, found
-from tests.unit.snapshots import GROUP, S3_PL, compliant, group, job, rule
+from tests.unit.snapshots import (
+    GROUP,
+    S3_CIDRS,
+    S3_PL,
+    VPC,
+    compliant,
+    group,
+    job,
+    rule,
+    subnet,
+)
 
 
 def _egress(*groups: dict[str, Any]) -> list[str]:
@@ -106,3 +117,102 @@ def test_adding_an_allow_rule_never_adds_a_finding(
     before = set(_egress(group(egress=rules)))
     after = set(_egress(group(egress=[*rules, extra])))
     assert after <= before
+
+
+def _with_lists(egress: list[dict[str, Any]], **lists: ReferencedPrefixList) -> Snapshot:
+    return compliant(
+        security_groups=Read(value={GROUP: group(egress=egress)}),
+        referenced_prefix_lists=Read(value=lists),
+    )
+
+
+VPC_RULE = rule("tcp", 0, 65535, cidrs=["10.0.0.0/16"])
+DENIED = ReadError("ec2:GetManagedPrefixListEntries", "AccessDenied")
+
+
+def test_a_customer_list_is_judged_by_its_entries() -> None:
+    https_to_corp = rule("tcp", 443, 443, prefix_lists=["pl-corp"])
+    covering = ReferencedPrefixList("pl-corp", S3_CIDRS)
+    partial_list = ReferencedPrefixList("pl-corp", S3_CIDRS[:1])
+    assert found(_with_lists([VPC_RULE, https_to_corp], **{"pl-corp": covering})) == []
+    assert found(_with_lists([VPC_RULE, https_to_corp], **{"pl-corp": partial_list})) == [
+        "SG_EGRESS_S3_MISSING"
+    ]
+    vpc_list = ReferencedPrefixList("pl-corp", ("10.0.0.0/16",))
+    all_tcp_to_corp = rule("tcp", 0, 65535, prefix_lists=["pl-corp"])
+    s3 = rule("tcp", 443, 443, prefix_lists=[S3_PL])
+    assert found(_with_lists([s3, all_tcp_to_corp], **{"pl-corp": vpc_list})) == []
+
+
+def test_unreadable_list_that_could_allow_it_is_undetermined_not_high() -> None:
+    https_to_corp = rule("tcp", 443, 443, prefix_lists=["pl-corp"])
+    unread = ReferencedPrefixList("pl-corp", error=DENIED)
+    result = finding(
+        _with_lists([VPC_RULE, https_to_corp], **{"pl-corp": unread}), "SG_EGRESS_S3_MISSING"
+    )
+    assert result.severity is Severity.MEDIUM
+    assert result.evidence["undetermined"] == (
+        "entries of prefix list pl-corp (ec2:GetManagedPrefixListEntries: AccessDenied)"
+    )
+    assert result.remediation is not None
+    assert result.remediation.command == (
+        "aws ec2 get-managed-prefix-list-entries --prefix-list-id pl-corp"
+    )
+
+
+def test_unreadable_list_that_cannot_matter_leaves_a_certain_verdict() -> None:
+    unread = ReferencedPrefixList("pl-corp", error=DENIED)
+    http_to_corp = rule("tcp", 80, 80, prefix_lists=["pl-corp"])
+    result = finding(
+        _with_lists([VPC_RULE, http_to_corp], **{"pl-corp": unread}), "SG_EGRESS_S3_MISSING"
+    )
+    assert result.severity is Severity.HIGH and "undetermined" not in result.evidence
+    s3 = rule("tcp", 443, 443, prefix_lists=[S3_PL])
+    assert found(_with_lists([VPC_RULE, s3, http_to_corp], **{"pl-corp": unread})) == []
+
+
+def test_unreadable_list_for_the_subnets_is_undetermined_per_subnet() -> None:
+    s3 = rule("tcp", 443, 443, prefix_lists=[S3_PL])
+    half = rule("tcp", 0, 65535, cidrs=["10.0.1.0/24"])
+    to_corp = rule("tcp", 0, 65535, prefix_lists=["pl-corp"])
+    unread = ReferencedPrefixList("pl-corp", error=DENIED)
+    result = finding(
+        _with_lists([s3, half, to_corp], **{"pl-corp": unread}), "SG_EGRESS_SUBNETS_MISSING"
+    )
+    assert result.severity is Severity.MEDIUM
+    assert result.evidence["undeterminedCidrs"] == {"subnet-b": "10.0.2.0/24"}
+    assert "pl-corp" in result.evidence["undetermined"]
+
+
+IPV6_ONLY = {
+    "SubnetId": "subnet-b",
+    "VpcId": VPC,
+    "AvailableIpAddressCount": 0,
+    "Ipv6Native": True,
+    "Ipv6CidrBlockAssociationSet": [
+        {"Ipv6CidrBlock": "2600:1f18:1:2::/64", "Ipv6CidrBlockState": {"State": "associated"}}
+    ],
+}
+
+
+def _ipv6_only(egress: list[dict[str, Any]]) -> Snapshot:
+    """Subnet b is IPv6-only (the baseline ACL has no IPv6 entries: NACL says that part)."""
+    return compliant(
+        subnets=Read(value={"subnet-a": subnet("subnet-a", "10.0.1.0/24"), "subnet-b": IPV6_ONLY}),
+        security_groups=Read(value={GROUP: group(egress=egress)}),
+    )
+
+
+def test_ipv6_only_subnet_is_judged_by_ipv6_rules_and_named_as_such() -> None:
+    s3 = rule("tcp", 443, 443, prefix_lists=[S3_PL])
+    ipv6 = {**rule("tcp", 0, 65535), "Ipv6Ranges": [{"CidrIpv6": "2600:1f18:1::/56"}]}
+    assert "SG_EGRESS_SUBNETS_MISSING" not in found(_ipv6_only([s3, VPC_RULE, ipv6]))
+    result = finding(_ipv6_only([s3, VPC_RULE]), "SG_EGRESS_SUBNETS_MISSING")
+    assert result.evidence["missingCidrs"] == {"subnet-b": "IPv6-only (2600:1f18:1:2::/64)"}
+    command = (result.remediation and result.remediation.command) or ""
+    assert "Ipv6Ranges=[{CidrIpv6=2600:1f18:1:2::/64}]" in command
+    assert "None" not in command and "None" not in result.detail
+    # A reference to a job group covers it whatever its address family.
+    assert "SG_EGRESS_SUBNETS_MISSING" not in found(
+        _ipv6_only([s3, VPC_RULE, rule("-1", groups=[GROUP])])
+    )

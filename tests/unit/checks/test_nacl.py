@@ -1,8 +1,9 @@
 """R5/R7: network ACLs are ordered (first match wins) and stateless (return path matters)."""
 
+from ir_vpc_guard.findings import Severity
 from ir_vpc_guard.snapshot import Read
 from tests.unit.checks.helpers import finding, found
-from tests.unit.snapshots import SUBNETS, acl_entry, compliant
+from tests.unit.snapshots import SUBNETS, VPC, acl_entry, compliant, subnet
 
 
 def _acl(*entries: dict[str, object]) -> list[str]:
@@ -69,3 +70,86 @@ def test_traffic_between_job_subnets_must_pass_both_ways() -> None:
 def test_udp_rules_do_not_allow_tcp() -> None:
     udp_out = acl_entry(100, "allow", "0.0.0.0/0", egress=True, protocol="17", ports=(0, 65535))
     assert "NACL_BLOCKS_S3" in _acl(udp_out, ALLOW_IN)
+
+
+def _return_path(low: int, high: int) -> list[dict[str, object]]:
+    https_in = acl_entry(100, "allow", "0.0.0.0/0", egress=False, protocol="6", ports=(low, high))
+    return [ALLOW_OUT, https_in, acl_entry(110, "allow", "10.0.0.0/16", egress=False)]
+
+
+def _s3_finding(low: int, high: int) -> object:
+    acl = {
+        "NetworkAclId": "acl-9",
+        "Associations": [{"SubnetId": s} for s in SUBNETS],
+        "Entries": _return_path(low, high),
+    }
+    return finding(compliant(network_acls=Read(value=[acl])), "NACL_BLOCKS_S3")
+
+
+def test_linux_ephemeral_return_path_is_a_low_advisory_only() -> None:
+    for low, high in ((32768, 65535), (32768, 60999)):
+        result = _s3_finding(low, high)
+        assert result.severity is Severity.LOW, (low, high)  # type: ignore[attr-defined]
+        assert result.evidence["linuxEphemeralPorts"] == [32768, 60999]  # type: ignore[attr-defined]
+
+
+def test_return_path_short_of_linux_range_stays_high() -> None:
+    for low, high in ((32768, 60000), (49152, 65535)):
+        result = _s3_finding(low, high)
+        assert result.severity is Severity.HIGH, (low, high)  # type: ignore[attr-defined]
+        assert "blocked" in result.evidence  # type: ignore[attr-defined]
+
+
+IPV6_ONLY = {
+    "SubnetId": "subnet-b",
+    "VpcId": VPC,
+    "AvailableIpAddressCount": 0,
+    "Ipv6CidrBlockAssociationSet": [
+        {"Ipv6CidrBlock": "2600:1f18:1:2::/64", "Ipv6CidrBlockState": {"State": "associated"}}
+    ],
+}
+
+
+def test_ipv6_only_subnet_is_judged_by_ipv6_entries_and_named_as_such() -> None:
+    subnets = Read(value={"subnet-a": subnet("subnet-a", "10.0.1.0/24"), "subnet-b": IPV6_ONLY})
+    ipv4_only = {
+        "NetworkAclId": "acl-9",
+        "Associations": [{"SubnetId": s} for s in SUBNETS],
+        "Entries": [ALLOW_OUT, ALLOW_IN],
+    }
+    result = finding(
+        compliant(subnets=subnets, network_acls=Read(value=[ipv4_only])), "NACL_BLOCKS_SUBNETS"
+    )
+    assert result.evidence["blocked"] == {
+        "acl-9 (subnet-a)": {"2600:1f18:1:2::/64": ["egress TCP 0-65535", "ingress TCP 0-65535"]}
+    }
+    assert result.evidence["ipv6OnlySubnets"] == {"subnet-b": "IPv6-only (2600:1f18:1:2::/64)"}
+    command = (result.remediation and result.remediation.command) or ""
+    assert "--ipv6-cidr-block 2600:1f18:1:2::/64" in command and "None" not in command
+    ipv6_open = [
+        {
+            "RuleNumber": 101,
+            "RuleAction": "allow",
+            "Ipv6CidrBlock": "::/0",
+            "Egress": e,
+            "Protocol": "-1",
+        }
+        for e in (True, False)
+    ]
+    dual = {**ipv4_only, "Entries": [ALLOW_OUT, ALLOW_IN, *ipv6_open]}
+    assert "NACL_BLOCKS_SUBNETS" not in found(
+        compliant(subnets=subnets, network_acls=Read(value=[dual]))
+    )
+
+
+def test_a_subnet_of_another_vpc_is_left_to_vpc_mismatch() -> None:
+    foreign = subnet("subnet-b", "10.9.2.0/24", vpc="vpc-2")
+    subnets = Read(value={"subnet-a": subnet("subnet-a", "10.0.1.0/24"), "subnet-b": foreign})
+    deny_foreign = acl_entry(10, "deny", "10.9.2.0/24", egress=True)
+    acl = {
+        "NetworkAclId": "acl-9",
+        "Associations": [{"SubnetId": s} for s in SUBNETS],
+        "Entries": [deny_foreign, ALLOW_OUT, ALLOW_IN],
+    }
+    result = found(compliant(subnets=subnets, network_acls=Read(value=[acl])))
+    assert "NACL_BLOCKS_SUBNETS" not in result and "VPC_MISMATCH" in result

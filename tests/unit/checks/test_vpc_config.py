@@ -2,10 +2,11 @@
 
 from dataclasses import replace
 
+from ir_vpc_guard.findings import Finding, Severity
 from ir_vpc_guard.job import EndpointConfiguration
 from ir_vpc_guard.snapshot import Read
 from tests.unit.checks.helpers import finding, found
-from tests.unit.snapshots import GROUP, compliant, group, job, subnet
+from tests.unit.snapshots import GROUP, VPC, compliant, group, job, subnet
 
 
 def test_missing_subnet_is_named() -> None:
@@ -39,6 +40,69 @@ def _with_free(free: int, **job_changes: object) -> list[str]:
 def test_default_job_needs_twice_the_default_instances() -> None:
     assert _with_free(20) == []  # default estimate: 10 instances x 2 IPs
     assert _with_free(19) == ["SUBNET_IP_CAPACITY"]
+
+
+def _capacity(free: int, **job_changes: object) -> Finding:
+    subnets = {
+        "subnet-a": subnet("subnet-a", "10.0.1.0/24", free),
+        "subnet-b": subnet("subnet-b", "10.0.2.0/24"),
+    }
+    return finding(
+        compliant(job=job(**job_changes), subnets=Read(value=subnets)), "SUBNET_IP_CAPACITY"
+    )
+
+
+def test_an_assumed_instance_count_is_undetermined_and_says_how_to_set_it() -> None:
+    assumed = _capacity(19)
+    assert assumed.severity is Severity.MEDIUM
+    assert assumed.evidence["undetermined"].startswith("instances a Default job runs at once")
+    assert "MaxParallelOfTests" in assumed.detail and "DEFAULT_JOB_INSTANCES" in assumed.detail
+    assert "MaxParallelOfTests" in ((assumed.remediation and assumed.remediation.command) or "")
+    # Set on the job, the count is known: the shortfall is certain.
+    certain = _capacity(19, max_parallel_of_tests=10)
+    assert certain.severity is Severity.HIGH and "undetermined" not in certain.evidence
+
+
+def test_advanced_tests_multiply_by_environment_parameter_combinations() -> None:
+    ranges = (("OMP_NUM_THREADS", ("1", "2", "4")), ("BATCH", ("8", "16")))
+    configs = (
+        EndpointConfiguration("ml.c5.xlarge", parameter_ranges=ranges),  # 3 x 2 = 6 tests
+        EndpointConfiguration("ml.m5.xlarge"),  # 1 test
+    )
+    advanced = {"job_type": "Advanced", "endpoint_configurations": configs}
+    assert _with_free(14, **advanced) == []  # 7 tests at once x 2 IPs
+    result = _capacity(13, **advanced)
+    assert result.severity is Severity.HIGH and result.evidence["instances"] == 7
+    # MaxParallelOfTests bounds the tests that run at once.
+    assert _with_free(6, **advanced, max_parallel_of_tests=3) == []
+    assert _with_free(5, **advanced, max_parallel_of_tests=3) == ["SUBNET_IP_CAPACITY"]
+    assert _with_free(14, **advanced, max_parallel_of_tests=50) == []
+
+
+def test_ipv6_only_subnet_is_not_counted_in_ipv4_addresses() -> None:
+    ipv6_only = {
+        "SubnetId": "subnet-b",
+        "VpcId": VPC,
+        "AvailableIpAddressCount": 0,
+        "Ipv6CidrBlockAssociationSet": [{"Ipv6CidrBlock": "2600:1f18:1:2::/64"}],
+    }
+    subnets = {"subnet-a": subnet("subnet-a", "10.0.1.0/24", 3), "subnet-b": ipv6_only}
+    result = finding(
+        compliant(job=job(max_parallel_of_tests=2), subnets=Read(value=subnets)),
+        "SUBNET_IP_CAPACITY",
+    )
+    assert result.evidence["freeIps"] == {"subnet-a": 3}
+    assert result.evidence["notCounted"] == {"subnet-b": "IPv6-only (2600:1f18:1:2::/64)"}
+    assert "None" not in result.detail
+
+
+def test_a_subnet_of_another_vpc_is_named_by_vpc_mismatch_only() -> None:
+    foreign = subnet("subnet-b", "10.9.2.0/24", vpc="vpc-2")
+    subnets = Read(value={"subnet-a": subnet("subnet-a", "10.0.1.0/24"), "subnet-b": foreign})
+    run = compliant(subnets=subnets)
+    mismatch = finding(run, "VPC_MISMATCH")
+    assert mismatch.resources == ("subnet-b",)
+    assert "SG_EGRESS_SUBNETS_MISSING" not in found(run)  # 10.9.2.0/24 is not this VPC's
 
 
 def test_advanced_job_needs_min_of_parallel_and_instance_configurations() -> None:

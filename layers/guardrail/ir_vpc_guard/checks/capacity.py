@@ -1,28 +1,49 @@
-"""R4: each job subnet has 2 free private IPs for every instance the job may run at once."""
+"""R4: each job subnet has 2 free private IPs for every instance the job may run at once.
+
+An Advanced job runs one load test per endpoint configuration and per combination of that
+configuration's environment parameter values; MaxParallelOfTests bounds how many run at
+once (docs/architecture.md, "Capacity"). A Default job picks its own instances: without
+MaxParallelOfTests the count is the configured assumption, so a shortfall is undetermined.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 from ir_vpc_guard.checks.registry import Problem, register
+from ir_vpc_guard.checks.vpc_config import subnet_label
 from ir_vpc_guard.findings import Severity
 from ir_vpc_guard.job import JobRequest
 from ir_vpc_guard.snapshot import Snapshot
 
 IPS_PER_INSTANCE = 2
+ASSUMED = "instances a Default job runs at once (DEFAULT_JOB_INSTANCES)"
 
 
-def concurrent_instances(job: JobRequest, default_instances: int) -> tuple[int, str]:
-    """An estimate of the instances the job runs at once, and how it was reached."""
+@dataclass(frozen=True)
+class Estimate:
+    """How many instances the job runs at once, how that was reached, and whether the
+    count is an assumption rather than something the request says."""
+
+    instances: int
+    basis: str
+    assumed: bool = False
+
+
+def concurrent_instances(job: JobRequest, default_instances: int) -> Estimate:
+    """The instances the job runs at once (one per load test: AWS documents no other)."""
     instance_configs = [c for c in job.endpoint_configurations if not c.serverless]
     if job.job_type == "Advanced" and job.endpoint_configurations:
-        count = len(instance_configs)
-        if job.max_parallel_of_tests is not None and job.max_parallel_of_tests < count:
-            return job.max_parallel_of_tests, "MaxParallelOfTests (one instance per test)"
-        return count, "one instance per non-serverless endpoint configuration"
+        tests = sum(c.tests for c in instance_configs)
+        basis = "one instance per load test: non-serverless endpoint configurations x "
+        basis += "their environment parameter combinations"
+        if job.max_parallel_of_tests is not None and job.max_parallel_of_tests < tests:
+            return Estimate(job.max_parallel_of_tests, "MaxParallelOfTests (one instance per test)")
+        return Estimate(tests, f"{tests} load tests ({basis})")
     if job.max_parallel_of_tests is not None:
-        return job.max_parallel_of_tests, "MaxParallelOfTests (one instance per test)"
-    return default_instances, "the configured default for Default jobs (DEFAULT_JOB_INSTANCES)"
+        return Estimate(job.max_parallel_of_tests, "MaxParallelOfTests (one instance per test)")
+    return Estimate(default_instances, f"the assumed {ASSUMED}", assumed=True)
 
 
 @register(
@@ -35,31 +56,48 @@ def concurrent_instances(job: JobRequest, default_instances: int) -> tuple[int, 
     fix="Add subnets with free addresses to the job, or free addresses in these subnets.",
 )
 def subnet_ip_capacity(snapshot: Snapshot) -> Iterator[Problem]:
-    instances, basis = concurrent_instances(snapshot.job, snapshot.default_job_instances)
-    needed = IPS_PER_INSTANCE * instances
+    estimate = concurrent_instances(snapshot.job, snapshot.default_job_instances)
+    needed = IPS_PER_INSTANCE * estimate.instances
+    subnets = snapshot.subnets.get()
+    # An IPv6-only subnet has no IPv4 addresses to run out of (its count is of IPv4).
+    ipv6_only = {sid: subnet_label(s) for sid, s in subnets.items() if not s.get("CidrBlock")}
     short = {
         sid: subnet.get("AvailableIpAddressCount", 0)
-        for sid, subnet in snapshot.subnets.get().items()
-        if subnet.get("AvailableIpAddressCount", 0) < needed
+        for sid, subnet in subnets.items()
+        if sid not in ipv6_only and subnet.get("AvailableIpAddressCount", 0) < needed
     }
-    if short:
+    if not short:
+        return
+    evidence: dict[str, object] = {
+        "freeIps": short,
+        "needed": needed,
+        "instances": estimate.instances,
+        "estimate": estimate.basis,
+    }
+    if ipv6_only:
+        evidence["notCounted"] = ipv6_only
+    command = (
+        "aws ec2 describe-subnets --filters Name=vpc-id,Values="
+        f"{snapshot.vpc_id} --query 'Subnets[?AvailableIpAddressCount>=`{needed}`]"
+        ".[SubnetId,AvailabilityZone,AvailableIpAddressCount]'  # pick these instead"
+    )
+    detail = (
+        f"Needs {needed} free IPs per subnet ({estimate.instances} instances x "
+        f"{IPS_PER_INSTANCE}, estimated from {estimate.basis}); "
+        + ", ".join(f"{sid} has {free}" for sid, free in short.items())
+        + "."
+    )
+    if estimate.assumed:
+        evidence["undetermined"] = ASSUMED
         yield Problem(
-            detail=(
-                f"Needs {needed} free IPs per subnet ({instances} instances x {IPS_PER_INSTANCE},"
-                f" estimated from {basis}); "
-                + ", ".join(f"{sid} has {free}" for sid, free in short.items())
-                + "."
-            ),
+            detail=detail + " The job names no MaxParallelOfTests, so the count is assumed: set "
+            "InputConfig.ResourceLimit.MaxParallelOfTests on the job (or DEFAULT_JOB_INSTANCES "
+            "to what your Default jobs run) for a certain answer.",
             resources=tuple(short),
-            evidence={
-                "freeIps": short,
-                "needed": needed,
-                "instances": instances,
-                "estimate": basis,
-            },
-            command=(
-                "aws ec2 describe-subnets --filters Name=vpc-id,Values="
-                f"{snapshot.vpc_id} --query 'Subnets[?AvailableIpAddressCount>=`{needed}`]"
-                ".[SubnetId,AvailabilityZone,AvailableIpAddressCount]'  # pick these instead"
-            ),
+            evidence=evidence,
+            severity=Severity.MEDIUM,
+            command=command + "; or set InputConfig.ResourceLimit.MaxParallelOfTests "
+            "(create-inference-recommendations-job --input-config) to the instances to allow",
         )
+        return
+    yield Problem(detail=detail, resources=tuple(short), evidence=evidence, command=command)

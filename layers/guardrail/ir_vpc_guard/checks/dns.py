@@ -41,11 +41,14 @@ def vpc_dns_disabled(snapshot: Snapshot) -> Iterator[Problem]:
     "VPC resolver at the VPC CIDR base + 2), or use AmazonProvidedDNS.",
 )
 def vpc_custom_dns(snapshot: Snapshot) -> Iterator[Problem]:
+    # Instances ask the listed servers in order, and the first one that answers decides: a
+    # later AmazonProvidedDNS is no fallback when the first cannot resolve S3's names.
     servers = snapshot.dhcp_name_servers.get()
-    if AMAZON_PROVIDED_DNS not in servers:
+    if not servers or servers[0] != AMAZON_PROVIDED_DNS:
         options = snapshot.vpc.get().get("DhcpOptionsId")
+        later = " (AmazonProvidedDNS is not first)" if AMAZON_PROVIDED_DNS in servers else ""
         yield Problem(
-            detail=f"{options} gives DNS servers {', '.join(servers) or '(none)'}.",
+            detail=f"{options} gives DNS servers {', '.join(servers) or '(none)'}{later}.",
             resources=(str(options), str(snapshot.vpc_id)),
             evidence={"dhcpOptionsId": options, "domainNameServers": list(servers)},
             command=f"aws ec2 describe-dhcp-options --dhcp-options-ids {options}",

@@ -1,22 +1,37 @@
 """R7: the union of the job's security groups allows egress to S3 and to the job subnets.
 
 Security group rules are allow-only and are unioned across every group on the interface.
-A rule names a CIDR, a prefix list or a group; protocol -1 means every protocol and port.
+A rule names a CIDR, a prefix list (AWS- or customer-managed: it allows every entry of the
+list) or a group; protocol -1 means every protocol and port. A list whose entries could not
+be read may or may not allow the traffic: when the verdict hangs on it, the finding is
+undetermined (MEDIUM), never a silent pass or a false HIGH.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, replace
+from functools import partial
 from typing import Any
 
-from ir_vpc_guard.checks.netmath import ALL_ADDRESSES, Grant, cidr_interval, grants_cover
+from ir_vpc_guard.checks.netmath import (
+    ALL_ADDRESSES,
+    Grant,
+    cidr_interval,
+    grants_cover,
+    ipv6_interval,
+)
 from ir_vpc_guard.checks.registry import Problem, register
+from ir_vpc_guard.checks.vpc_config import ipv6_cidrs, job_vpc_subnets, subnet_label
 from ir_vpc_guard.findings import Severity
 from ir_vpc_guard.requirements import ALL_PORTS, HTTPS_PORT
-from ir_vpc_guard.snapshot import Snapshot
+from ir_vpc_guard.snapshot import ReferencedPrefixList, Snapshot
 
 TCP = {"-1", "tcp", "6"}
+# What an unreadable list is assumed to hold when asking "could it allow this?".
+EVERYWHERE = ("0.0.0.0/0", "::/0")
+
+Ports = tuple[int, int]
 
 
 @dataclass(frozen=True)
@@ -24,11 +39,28 @@ class TcpEgress:
     """The TCP egress a set of groups allows, split by kind of destination."""
 
     to_addresses: tuple[Grant, ...]
-    to_prefix_lists: dict[str, tuple[tuple[int, int], ...]]
-    to_groups: dict[str, tuple[tuple[int, int], ...]]
+    to_prefix_lists: dict[str, tuple[Ports, ...]]
+    to_groups: dict[str, tuple[Ports, ...]]
+    to_ipv6: tuple[Grant, ...] = ()
+
+    def with_lists(self, entries: Mapping[str, Iterable[str]]) -> TcpEgress:
+        """This egress plus, for each named list, its entries as CIDRs on its rules' ports."""
+        v4, v6 = list(self.to_addresses), list(self.to_ipv6)
+        for prefix_list_id, cidrs in entries.items():
+            ports = self.to_prefix_lists.get(prefix_list_id, ())
+            for cidr in cidrs:
+                _grant(cidr, ports, v4, v6)
+        return replace(self, to_addresses=tuple(v4), to_ipv6=tuple(v6))
 
 
-def tcp_ports(permission: dict[str, Any]) -> tuple[int, int] | None:
+def _grant(cidr: str, ports: Iterable[Ports], v4: list[Grant], v6: list[Grant]) -> None:
+    if (interval := cidr_interval(cidr)) is not None:
+        v4.extend(Grant(interval, p) for p in ports)
+    elif (interval := ipv6_interval(cidr)) is not None:
+        v6.extend(Grant(interval, p) for p in ports)
+
+
+def tcp_ports(permission: dict[str, Any]) -> Ports | None:
     protocol = str(permission.get("IpProtocol", "")).lower()
     if protocol not in TCP:
         return None
@@ -38,30 +70,32 @@ def tcp_ports(permission: dict[str, Any]) -> tuple[int, int] | None:
 
 
 def tcp_egress(groups: Iterable[dict[str, Any]]) -> TcpEgress:
-    addresses: list[Grant] = []
-    prefix_lists: dict[str, list[tuple[int, int]]] = {}
-    referenced: dict[str, list[tuple[int, int]]] = {}
+    v4: list[Grant] = []
+    v6: list[Grant] = []
+    prefix_lists: dict[str, list[Ports]] = {}
+    referenced: dict[str, list[Ports]] = {}
     for group in groups:
         for permission in group.get("IpPermissionsEgress", []):
             ports = tcp_ports(permission)
             if ports is None:
                 continue
             for ip_range in permission.get("IpRanges", []):
-                interval = cidr_interval(str(ip_range.get("CidrIp", "")))
-                if interval is not None:
-                    addresses.append(Grant(interval, ports))
+                _grant(str(ip_range.get("CidrIp", "")), [ports], v4, [])
+            for ip_range in permission.get("Ipv6Ranges", []):
+                _grant(str(ip_range.get("CidrIpv6", "")), [ports], [], v6)
             for entry in permission.get("PrefixListIds", []):
                 prefix_lists.setdefault(str(entry.get("PrefixListId")), []).append(ports)
             for pair in permission.get("UserIdGroupPairs", []):
                 referenced.setdefault(str(pair.get("GroupId")), []).append(ports)
     return TcpEgress(
-        to_addresses=tuple(addresses),
+        to_addresses=tuple(v4),
         to_prefix_lists={k: tuple(v) for k, v in prefix_lists.items()},
         to_groups={k: tuple(v) for k, v in referenced.items()},
+        to_ipv6=tuple(v6),
     )
 
 
-def _ports_grants(ports: Iterable[tuple[int, int]]) -> list[Grant]:
+def _ports_grants(ports: Iterable[Ports]) -> list[Grant]:
     return [Grant(ALL_ADDRESSES, p) for p in ports]
 
 
@@ -79,18 +113,61 @@ def allows_s3(egress: TcpEgress, prefix_list_id: str, s3_cidrs: Iterable[str]) -
 
 
 def allows_subnet(egress: TcpEgress, cidr: str, job_groups: Iterable[str]) -> bool:
-    """Every TCP port to the subnet's CIDR; a reference to a job group counts for all of it."""
-    interval = cidr_interval(cidr)
+    """Every TCP port to an IPv4 or IPv6 CIDR; a reference to a job group counts for all."""
+    interval, grants = cidr_interval(cidr), egress.to_addresses
+    if interval is None:
+        interval, grants = ipv6_interval(cidr), egress.to_ipv6
     if interval is None:
         return False
     via_groups = [p for g in job_groups for p in egress.to_groups.get(g, ())]
-    grants = [*egress.to_addresses, *(Grant(interval, p) for p in via_groups)]
-    return grants_cover(grants, interval, ALL_PORTS)
+    return grants_cover([*grants, *(Grant(interval, p) for p in via_groups)], interval, ALL_PORTS)
 
 
-def _job_groups(snapshot: Snapshot) -> list[dict[str, Any]]:
+def reaches_subnet(egress: TcpEgress, subnet: dict[str, Any], job_groups: Iterable[str]) -> bool:
+    """Every TCP port to the subnet: its IPv4 CIDR, or each CIDR of an IPv6-only subnet."""
+    cidrs = (str(subnet["CidrBlock"]),) if subnet.get("CidrBlock") else ipv6_cidrs(subnet)
+    return bool(cidrs) and all(allows_subnet(egress, c, job_groups) for c in cidrs)
+
+
+def judge(
+    egress: TcpEgress,
+    lists: Mapping[str, ReferencedPrefixList],
+    allowed: Callable[[TcpEgress], bool],
+) -> tuple[bool, tuple[str, ...]]:
+    """Whether the egress (with the entries of the lists its rules name) allows it, and
+    when it does not: the unreadable lists that could still allow it (none: certainly not)."""
+    known = {pl: found.cidrs for pl, found in lists.items() if found.error is None}
+    if allowed(egress.with_lists(known)):
+        return True, ()
+    unknown = {
+        pl: EVERYWHERE
+        for pl, found in lists.items()
+        if found.error is not None and pl in egress.to_prefix_lists
+    }
+    if unknown and allowed(egress.with_lists({**known, **unknown})):
+        return False, tuple(unknown)
+    return False, ()
+
+
+def job_groups(snapshot: Snapshot) -> list[dict[str, Any]]:
+    """The job's groups that were found, in the job's order."""
     found = snapshot.security_groups.get()
     return [found[g] for g in snapshot.job.security_groups if g in found]
+
+
+def _undetermined(snapshot: Snapshot, unknown: Iterable[str]) -> dict[str, Any]:
+    """Evidence and a confirming command for lists whose entries could not be read."""
+    lists = snapshot.referenced_prefix_lists.get()
+    reasons = []
+    for pl in unknown:
+        error = lists[pl].error
+        reasons.append(f"{pl} ({error.api}: {error.code})" if error else pl)
+    return {
+        "undetermined": "entries of prefix list " + ", ".join(reasons),
+        "command": "; ".join(
+            f"aws ec2 get-managed-prefix-list-entries --prefix-list-id {pl}" for pl in unknown
+        ),
+    }
 
 
 @register(
@@ -98,31 +175,88 @@ def _job_groups(snapshot: Snapshot) -> list[dict[str, Any]]:
     title="The job's security groups do not allow HTTPS to S3",
     severity=Severity.HIGH,
     requirement="R7",
-    reads=("security_groups", "s3_prefix_list"),
+    reads=("security_groups", "s3_prefix_list", "referenced_prefix_lists"),
     risk="The endpoints cannot download the model or payload from S3 and the job fails.",
     fix="Add an egress rule TCP 443 to the S3 prefix list on one of the job's groups.",
     remediation_action="add-s3-egress-rule",
 )
 def sg_egress_s3_missing(snapshot: Snapshot) -> Iterator[Problem]:
-    groups = _job_groups(snapshot)
+    groups = job_groups(snapshot)
     if not groups:
         return  # SECURITY_GROUP_NOT_FOUND says it
     prefix_list = snapshot.s3_prefix_list.get()
-    if allows_s3(tcp_egress(groups), prefix_list.prefix_list_id, prefix_list.cidrs):
+    allowed, unknown = judge(
+        tcp_egress(groups),
+        snapshot.referenced_prefix_lists.get(),
+        lambda egress: allows_s3(egress, prefix_list.prefix_list_id, prefix_list.cidrs),
+    )
+    if allowed:
         return
-    first = groups[0]["GroupId"]
+    group_ids = tuple(g["GroupId"] for g in groups)
+    evidence: dict[str, Any] = {
+        "prefixListId": prefix_list.prefix_list_id,
+        "s3Cidrs": list(prefix_list.cidrs),
+    }
+    if unknown:
+        confirm = _undetermined(snapshot, unknown)
+        yield Problem(
+            detail=(
+                f"No readable rule of {', '.join(group_ids)} allows TCP 443 to "
+                f"{prefix_list.prefix_list_id} (S3); a rule to {', '.join(unknown)} might, "
+                "but its entries could not be read."
+            ),
+            resources=(*group_ids, *unknown),
+            evidence={**evidence, "undetermined": confirm["undetermined"]},
+            severity=Severity.MEDIUM,
+            command=confirm["command"],
+        )
+        return
     yield Problem(
         detail=(
-            f"No rule of {', '.join(g['GroupId'] for g in groups)} allows TCP 443 to "
+            f"No rule of {', '.join(group_ids)} allows TCP 443 to "
             f"{prefix_list.prefix_list_id} (S3) or to CIDRs covering it."
         ),
-        resources=tuple(g["GroupId"] for g in groups),
-        evidence={"prefixListId": prefix_list.prefix_list_id, "s3Cidrs": list(prefix_list.cidrs)},
+        resources=group_ids,
+        evidence=evidence,
         command=(
-            f"aws ec2 authorize-security-group-egress --group-id {first} --ip-permissions "
+            f"aws ec2 authorize-security-group-egress --group-id {group_ids[0]} --ip-permissions "
             f"'IpProtocol=tcp,FromPort=443,ToPort=443,PrefixListIds=[{{PrefixListId="
             f'{prefix_list.prefix_list_id},Description="S3 for SageMaker IR jobs"}}]\''
         ),
+    )
+
+
+def _reaches(egress: TcpEgress, *, subnet: dict[str, Any], groups: list[str]) -> bool:
+    return reaches_subnet(egress, subnet, groups)
+
+
+def subnet_gaps(snapshot: Snapshot) -> tuple[dict[str, dict[str, Any]], dict[str, tuple[str, ...]]]:
+    """Job subnets (of the job's VPC) the groups certainly do not reach on every TCP port,
+    and those whose answer hangs on unreadable prefix lists (with those lists)."""
+    groups = job_groups(snapshot)
+    egress = tcp_egress(groups)
+    group_ids = [g["GroupId"] for g in groups]
+    lists = snapshot.referenced_prefix_lists.get()
+    certain: dict[str, dict[str, Any]] = {}
+    undetermined: dict[str, tuple[str, ...]] = {}
+    for sid, subnet in job_vpc_subnets(snapshot).items():
+        allowed, unknown = judge(egress, lists, partial(_reaches, subnet=subnet, groups=group_ids))
+        if unknown:
+            undetermined[sid] = unknown
+        elif not allowed:
+            certain[sid] = subnet
+    return certain, undetermined
+
+
+def _rule(group: str, subnet: dict[str, Any]) -> str:
+    """The egress rule that opens all TCP to a subnet, by address family."""
+    if subnet.get("CidrBlock"):
+        ranges = f"IpRanges=[{{CidrIp={subnet['CidrBlock']}}}]"
+    else:
+        ranges = "Ipv6Ranges=[" + ",".join(f"{{CidrIpv6={c}}}" for c in ipv6_cidrs(subnet)) + "]"
+    return (
+        f"aws ec2 authorize-security-group-egress --group-id {group} "
+        f"--ip-permissions 'IpProtocol=tcp,FromPort=0,ToPort=65535,{ranges}'"
     )
 
 
@@ -131,30 +265,42 @@ def sg_egress_s3_missing(snapshot: Snapshot) -> Iterator[Problem]:
     title="The job's security groups do not allow traffic to the job subnets",
     severity=Severity.HIGH,
     requirement="R7",
-    reads=("security_groups", "subnets"),
+    reads=("security_groups", "subnets", "referenced_prefix_lists"),
     risk="Instances of the job cannot reach each other across its subnets.",
     fix="Add egress (all TCP) to each job subnet's CIDR, or to one of the job's groups.",
     remediation_action="add-subnet-egress-rules",
 )
 def sg_egress_subnets_missing(snapshot: Snapshot) -> Iterator[Problem]:
-    groups = _job_groups(snapshot)
+    groups = job_groups(snapshot)
     if not groups:
         return
-    egress = tcp_egress(groups)
     group_ids = [g["GroupId"] for g in groups]
-    cidrs = {sid: str(subnet.get("CidrBlock")) for sid, subnet in snapshot.subnets.get().items()}
-    missing = {sid: c for sid, c in cidrs.items() if not allows_subnet(egress, c, group_ids)}
-    if missing:
+    certain, undetermined = subnet_gaps(snapshot)
+    subnets = snapshot.subnets.get()
+    if certain:
+        missing = {sid: subnet_label(s) for sid, s in certain.items()}
         yield Problem(
             detail="No rule of the job's groups allows all TCP to "
-            + ", ".join(f"{c} ({sid})" for sid, c in missing.items())
+            + ", ".join(f"{label} ({sid})" for sid, label in missing.items())
             + ".",
             resources=(*group_ids, *missing),
             evidence={"missingCidrs": missing, "groups": group_ids},
-            command="; ".join(
-                f"aws ec2 authorize-security-group-egress --group-id {group_ids[0]} "
-                "--ip-permissions "
-                f"'IpProtocol=tcp,FromPort=0,ToPort=65535,IpRanges=[{{CidrIp={c}}}]'"
-                for c in missing.values()
-            ),
+            command="; ".join(_rule(group_ids[0], s) for s in certain.values()),
+        )
+    if undetermined:
+        unknown = tuple(dict.fromkeys(pl for lists in undetermined.values() for pl in lists))
+        confirm = _undetermined(snapshot, unknown)
+        labels = {sid: subnet_label(subnets[sid]) for sid in undetermined}
+        yield Problem(
+            detail="No readable rule of the job's groups allows all TCP to "
+            + ", ".join(f"{label} ({sid})" for sid, label in labels.items())
+            + f"; a rule to {', '.join(unknown)} might, but its entries could not be read.",
+            resources=(*group_ids, *undetermined, *unknown),
+            evidence={
+                "undeterminedCidrs": labels,
+                "groups": group_ids,
+                "undetermined": confirm["undetermined"],
+            },
+            severity=Severity.MEDIUM,
+            command=confirm["command"],
         )

@@ -1,7 +1,9 @@
 """R5, R7: the subnets' network ACLs let the traffic through, both ways.
 
 ACLs are ordered (lowest rule number first, first match wins, no match denies) and
-stateless: the return path on ephemeral ports must be allowed explicitly.
+stateless: the return path on ephemeral ports must be allowed explicitly. SageMaker's hosts
+run Linux, whose clients use ports 32768-60999: a return path that covers those but not all
+of 1024-65535 works for the job, and is only a LOW advisory.
 """
 
 from __future__ import annotations
@@ -9,21 +11,36 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from ir_vpc_guard.checks.netmath import AclRule, Interval, acl_allows, cidr_interval
+from ir_vpc_guard.checks.netmath import (
+    AclRule,
+    Interval,
+    acl_allows,
+    cidr_interval,
+    ipv6_interval,
+)
 from ir_vpc_guard.checks.registry import Problem, register
+from ir_vpc_guard.checks.vpc_config import ipv6_cidrs, job_vpc_subnets, subnet_label
 from ir_vpc_guard.findings import Severity
 from ir_vpc_guard.requirements import ALL_PORTS, EPHEMERAL_PORTS, HTTPS_PORT
 from ir_vpc_guard.snapshot import Snapshot
 
 HTTPS = (HTTPS_PORT, HTTPS_PORT)
+# Linux's ephemeral port range (net.ipv4.ip_local_port_range), which SageMaker's hosts use.
+LINUX_EPHEMERAL_PORTS = (32768, 60999)
 
 
-def tcp_rules(acl: dict[str, Any], *, egress: bool) -> list[AclRule]:
+def tcp_rules(acl: dict[str, Any], *, egress: bool, ipv6: bool = False) -> list[AclRule]:
+    """The ACL's TCP entries for one direction and address family (IPv4 entries carry
+    CidrBlock, IPv6 ones Ipv6CidrBlock)."""
     rules = []
     for entry in acl.get("Entries", []):
         if bool(entry.get("Egress")) != egress or str(entry.get("Protocol")) not in {"-1", "6"}:
             continue
-        addresses = cidr_interval(str(entry.get("CidrBlock", "")))
+        addresses = (
+            ipv6_interval(str(entry.get("Ipv6CidrBlock", "")))
+            if ipv6
+            else cidr_interval(str(entry.get("CidrBlock", "")))
+        )
         if addresses is None:
             continue
         port_range = entry.get("PortRange") or {}
@@ -53,15 +70,25 @@ def acl_by_subnet(snapshot: Snapshot) -> dict[str, dict[str, Any]]:
 
 
 def _blocked(
-    acl: dict[str, Any], target: Interval, out_ports: Interval, in_ports: Interval
+    acl: dict[str, Any],
+    target: Interval,
+    out_ports: Interval,
+    in_ports: Interval,
+    *,
+    ipv6: bool = False,
 ) -> list[str]:
     """Which directions of a TCP exchange with `target` the ACL refuses."""
     refused = []
-    if not acl_allows(tcp_rules(acl, egress=True), target, out_ports):
+    if not acl_allows(tcp_rules(acl, egress=True, ipv6=ipv6), target, out_ports):
         refused.append(f"egress TCP {out_ports[0]}-{out_ports[1]}")
-    if not acl_allows(tcp_rules(acl, egress=False), target, in_ports):
+    if not acl_allows(tcp_rules(acl, egress=False, ipv6=ipv6), target, in_ports):
         refused.append(f"ingress TCP {in_ports[0]}-{in_ports[1]}")
     return refused
+
+
+def _linux_only(acl: dict[str, Any], target: Interval) -> bool:
+    """The return path allows Linux's ephemeral ports, which is all SageMaker's hosts use."""
+    return acl_allows(tcp_rules(acl, egress=False), target, LINUX_EPHEMERAL_PORTS)
 
 
 @register(
@@ -77,14 +104,33 @@ def _blocked(
 def nacl_blocks_s3(snapshot: Snapshot) -> Iterator[Problem]:
     cidrs = snapshot.s3_prefix_list.get().cidrs
     blocked: dict[str, dict[str, list[str]]] = {}
+    linux_only: dict[str, dict[str, list[str]]] = {}
     for subnet, acl in acl_by_subnet(snapshot).items():
         for cidr in cidrs:
             target = cidr_interval(cidr)
             if target is None:
                 continue
             refused = _blocked(acl, target, HTTPS, EPHEMERAL_PORTS)
-            if refused:
-                blocked.setdefault(f"{acl['NetworkAclId']} ({subnet})", {})[cidr] = refused
+            label = f"{acl['NetworkAclId']} ({subnet})"
+            if refused == [f"ingress TCP {EPHEMERAL_PORTS[0]}-{EPHEMERAL_PORTS[1]}"] and (
+                _linux_only(acl, target)
+            ):
+                linux_only.setdefault(label, {})[cidr] = refused
+            elif refused:
+                blocked.setdefault(label, {})[cidr] = refused
+    if linux_only:
+        low, high = LINUX_EPHEMERAL_PORTS
+        yield Problem(
+            detail=f"Return traffic from S3 is allowed on Linux's ephemeral ports ({low}-{high})"
+            " but not on all of 1024-65535: enough for SageMaker's hosts, not for other "
+            "clients: "
+            + "; ".join(f"{acl}: {', '.join(c)}" for acl, c in linux_only.items())
+            + ".",
+            resources=tuple(sorted({k.split(" ")[0] for k in linux_only})),
+            evidence={"linuxEphemeralOnly": linux_only, "linuxEphemeralPorts": [low, high]},
+            severity=Severity.LOW,
+            command=_entries_command(linux_only, HTTPS, EPHEMERAL_PORTS),
+        )
     if blocked:
         yield Problem(
             detail="Blocked S3 traffic: "
@@ -103,14 +149,24 @@ def _entries_command(
     the deny that matches (`aws ec2 describe-network-acls --network-acl-ids <id>`)."""
     acl_label, ranges = next(iter(blocked.items()))
     acl, cidr = acl_label.split(" ")[0], next(iter(ranges))
+    block = f"--ipv6-cidr-block {cidr}" if ":" in cidr else f"--cidr-block {cidr}"
     return (
         f"aws ec2 create-network-acl-entry --network-acl-id {acl} --egress --rule-number <n> "
         f"--protocol tcp --port-range From={out[0]},To={out[1]} "
-        f"--cidr-block {cidr} --rule-action allow && "
+        f"{block} --rule-action allow && "
         f"aws ec2 create-network-acl-entry --network-acl-id {acl} --ingress --rule-number <n> "
         f"--protocol tcp --port-range From={back[0]},To={back[1]} "
-        f"--cidr-block {cidr} --rule-action allow"
+        f"{block} --rule-action allow"
     )
+
+
+def _addresses(subnet: dict[str, Any]) -> list[tuple[str, Interval | None, bool]]:
+    """The subnet's CIDRs to judge, each with its range and whether it is IPv6: its IPv4
+    CIDR, or the IPv6 CIDRs of an IPv6-only subnet."""
+    if subnet.get("CidrBlock"):
+        cidr = str(subnet["CidrBlock"])
+        return [(cidr, cidr_interval(cidr), False)]
+    return [(c, ipv6_interval(c), True) for c in ipv6_cidrs(subnet)]
 
 
 @register(
@@ -123,22 +179,30 @@ def _entries_command(
     fix="Allow all TCP to and from the other job subnets' CIDRs, in both directions.",
 )
 def nacl_blocks_subnets(snapshot: Snapshot) -> Iterator[Problem]:
-    cidrs = {sid: str(s.get("CidrBlock")) for sid, s in snapshot.subnets.get().items()}
+    others = job_vpc_subnets(snapshot)
     blocked: dict[str, dict[str, list[str]]] = {}
     for subnet, acl in acl_by_subnet(snapshot).items():
-        for other, cidr in cidrs.items():
-            target = cidr_interval(cidr)
-            if other == subnet or target is None:
+        if subnet not in others:
+            continue  # a subnet of another VPC is VPC_MISMATCH's finding
+        for other, found in others.items():
+            if other == subnet:
                 continue  # ACLs do not filter traffic inside one subnet
-            refused = _blocked(acl, target, ALL_PORTS, ALL_PORTS)
-            if refused:
-                blocked.setdefault(f"{acl['NetworkAclId']} ({subnet})", {})[cidr] = refused
+            for cidr, target, ipv6 in _addresses(found):
+                if target is None:
+                    continue
+                refused = _blocked(acl, target, ALL_PORTS, ALL_PORTS, ipv6=ipv6)
+                if refused:
+                    blocked.setdefault(f"{acl['NetworkAclId']} ({subnet})", {})[cidr] = refused
     if blocked:
+        evidence: dict[str, Any] = {"blocked": blocked}
+        ipv6_only = {sid: subnet_label(s) for sid, s in others.items() if not s.get("CidrBlock")}
+        if ipv6_only:
+            evidence["ipv6OnlySubnets"] = ipv6_only
         yield Problem(
             detail="Blocked traffic between job subnets: "
             + "; ".join(f"{acl}: {', '.join(c)}" for acl, c in blocked.items())
             + ".",
             resources=tuple(sorted({k.split(" ")[0] for k in blocked})),
-            evidence={"blocked": blocked},
+            evidence=evidence,
             command=_entries_command(blocked, ALL_PORTS, ALL_PORTS),
         )

@@ -1,6 +1,6 @@
 """Exact reachability over (address, port) ranges, for unioned security group rules and for
-ordered, stateless network ACL rules. IPv4 only: the job's interfaces and S3 gateway
-endpoints are IPv4.
+ordered, stateless network ACL rules. S3 gateway endpoints are IPv4; IPv6 ranges are only
+judged against IPv6 rules (an IPv6-only job subnet), never mixed with IPv4 ones.
 """
 
 from __future__ import annotations
@@ -21,6 +21,17 @@ def cidr_interval(cidr: str) -> Interval | None:
     except ValueError:
         return None
     if network.version != 4:
+        return None
+    return int(network.network_address), int(network.broadcast_address)
+
+
+def ipv6_interval(cidr: str) -> Interval | None:
+    """The inclusive integer range of an IPv6 CIDR, or None for IPv4 or garbage."""
+    try:
+        network = ipaddress.ip_network(cidr, strict=False)
+    except ValueError:
+        return None
+    if network.version != 6:
         return None
     return int(network.network_address), int(network.broadcast_address)
 

@@ -9,9 +9,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 
-from ir_vpc_guard.checks.egress import allows_subnet, tcp_egress
+from ir_vpc_guard.checks.egress import subnet_gaps
 from ir_vpc_guard.checks.routing import refused_objects, table_severity
 from ir_vpc_guard.checks.s3path import gateway_endpoints, s3_paths
+from ir_vpc_guard.checks.vpc_config import subnet_label
 from ir_vpc_guard.findings import Finding, RemediationStatus, Severity
 from ir_vpc_guard.remediation.actions import (
     ADD_ENDPOINT_ROUTE_TABLES,
@@ -149,20 +150,17 @@ def _add_s3_egress(snapshot: Snapshot, vpc_id: str, finding: Finding) -> list[Ac
 
 
 def _add_subnet_egress(snapshot: Snapshot, vpc_id: str, finding: Finding) -> list[Action]:
+    if "undetermined" in finding.evidence:
+        return []  # confirm first; the certain gaps, if any, have their own finding
     group = _first_group(snapshot, vpc_id)
     if group is None:
         return []
-    found = snapshot.security_groups.get()
-    job_groups = [g for g in snapshot.job.security_groups if g in found]
-    egress = tcp_egress(found[g] for g in job_groups)
-    cidrs = sorted(
-        {
-            str(subnet.get("CidrBlock"))
-            for subnet in snapshot.subnets.get().values()
-            if not allows_subnet(egress, str(subnet.get("CidrBlock")), job_groups)
-        }
-    )
-    if not cidrs:
+    missing, _undetermined = subnet_gaps(snapshot)
+    cidrs = sorted({str(s["CidrBlock"]) for s in missing.values() if s.get("CidrBlock")})
+    ipv6_only = [
+        f"{sid} ({subnet_label(s)})" for sid, s in missing.items() if not s.get("CidrBlock")
+    ]
+    if not cidrs and not ipv6_only:
         return []
     unsafe = [c for c in cidrs if not safe_egress_cidr(c)]
     action = Action(
@@ -172,9 +170,16 @@ def _add_subnet_egress(snapshot: Snapshot, vpc_id: str, finding: Finding) -> lis
         group,
         cidrs=tuple(c for c in cidrs if safe_egress_cidr(c)),
     )
+    refusals = []
     if unsafe:
-        reason = f"refused: {', '.join(unsafe)} is not a subnet-sized IPv4 CIDR"
-        return [action.settle(RemediationStatus.SKIPPED, reason)]
+        refusals.append(f"refused: {', '.join(unsafe)} is not a subnet-sized IPv4 CIDR")
+    if ipv6_only:
+        refusals.append(
+            f"{', '.join(ipv6_only)} has no IPv4 CIDR: add its IPv6 rule by hand "
+            "(the finding's command)"
+        )
+    if refusals:
+        return [action.settle(RemediationStatus.SKIPPED, "; ".join(refusals))]
     return [action]
 
 
