@@ -153,3 +153,18 @@ def test_repository_policy_restricted_to_vpc_is_flagged() -> None:
         repository_policies=Read(value={"repo": json.dumps({"Statement": [ecr_deny]})})
     )
     assert finding(snapshot, "IMAGE_VPC_RESTRICTED").resources == ("repo",)
+
+
+def test_the_vpc_resolver_by_address_is_not_custom_dns() -> None:
+    """Base + 2 of the VPC's CIDR and 169.254.169.253 are the Amazon resolver itself."""
+    for server in ("10.0.0.2", "169.254.169.253"):
+        snapshot = compliant(
+            dhcp_name_servers=Read(value=(server,)),
+            vpc=Read(value={"DhcpOptionsId": "dopt-1", "CidrBlock": "10.0.0.0/16"}),
+        )
+        assert found(snapshot) == [], server
+    other = compliant(
+        dhcp_name_servers=Read(value=("10.0.0.53", "10.0.0.2")),
+        vpc=Read(value={"DhcpOptionsId": "dopt-1", "CidrBlock": "10.0.0.0/16"}),
+    )
+    assert "10.0.0.53" in finding(other, "VPC_CUSTOM_DNS").evidence["undetermined"]

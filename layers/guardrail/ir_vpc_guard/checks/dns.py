@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Iterator
+from typing import Any
 
 from ir_vpc_guard.checks.registry import Problem, register
 from ir_vpc_guard.findings import Severity
@@ -30,6 +32,21 @@ def vpc_dns_disabled(snapshot: Snapshot) -> Iterator[Problem]:
         )
 
 
+# The Amazon resolver's link-local address (VPC User Guide, "Amazon DNS server").
+AMAZON_DNS_LINK_LOCAL = "169.254.169.253"
+
+
+def _amazon_resolvers(vpc: dict[str, Any]) -> set[str]:
+    """The names of the Amazon resolver: AmazonProvidedDNS, its link-local address, and the
+    VPC's primary CIDR base + 2 (VPC User Guide, "Amazon DNS server")."""
+    found = {AMAZON_PROVIDED_DNS, AMAZON_DNS_LINK_LOCAL}
+    try:
+        network = ipaddress.ip_network(str(vpc.get("CidrBlock")), strict=False)
+    except ValueError:
+        return found
+    return found | {str(network.network_address + 2)}
+
+
 @register(
     "VPC_CUSTOM_DNS",
     title="The VPC uses custom DNS servers",
@@ -44,12 +61,17 @@ def vpc_custom_dns(snapshot: Snapshot) -> Iterator[Problem]:
     # Instances ask the listed servers in order, and the first one that answers decides: a
     # later AmazonProvidedDNS is no fallback when the first cannot resolve S3's names.
     servers = snapshot.dhcp_name_servers.get()
-    if not servers or servers[0] != AMAZON_PROVIDED_DNS:
+    if not servers or servers[0] not in _amazon_resolvers(snapshot.vpc.get()):
         options = snapshot.vpc.get().get("DhcpOptionsId")
         later = " (AmazonProvidedDNS is not first)" if AMAZON_PROVIDED_DNS in servers else ""
         yield Problem(
             detail=f"{options} gives DNS servers {', '.join(servers) or '(none)'}{later}.",
             resources=(str(options), str(snapshot.vpc_id)),
-            evidence={"dhcpOptionsId": options, "domainNameServers": list(servers)},
+            evidence={
+                "dhcpOptionsId": options,
+                "domainNameServers": list(servers),
+                "undetermined": f"whether {servers[0] if servers else 'any server'} resolves "
+                "S3's regional names",
+            },
             command=f"aws ec2 describe-dhcp-options --dhcp-options-ids {options}",
         )
