@@ -388,3 +388,20 @@ def test_the_report_is_printed_even_when_the_output_file_cannot_be_written(
     assert code == 2
     assert out.startswith("REMEDIATED: preflight")  # what was changed is never lost
     assert "cannot write" in err
+
+
+def test_warn_exits_0_unless_strict(
+    aws: Any, capsys: pytest.CaptureFixture[str], world: World, tmp_path: Path
+) -> None:
+    """Only an undetermined (MEDIUM) finding: WARN, exit 0; with --strict, exit 1."""
+    ec2 = aws.client("ec2")
+    options = ec2.create_dhcp_options(
+        DhcpConfigurations=[{"Key": "domain-name-servers", "Values": ["10.0.0.53"]}]
+    )["DhcpOptions"]["DhcpOptionsId"]
+    ec2.associate_dhcp_options(DhcpOptionsId=options, VpcId=world.vpc_id)
+    event = tmp_path / "event.json"
+    event.write_text(json.dumps(world.event(load_event("good_job"))))
+    code, out, _ = run(capsys, "replay", str(event))
+    assert code == 0 and out.startswith("WARN: demo-ir-job")
+    code, _, _ = run(capsys, "replay", str(event), "--strict")
+    assert code == 1

@@ -13,6 +13,7 @@ import pytest
 from ir_vpc_guard.aws import AwsClients
 from ir_vpc_guard.pipeline import handle_event
 from ir_vpc_guard.report import load_schema
+from ir_vpc_guard.requirements import ROLE_REQUIRED_ACTIONS
 from ir_vpc_guard.sandbox import MODEL_BUCKET, ROLE_NAME, World, build_world
 from ir_vpc_guard.settings import Settings
 from tests.conftest import REGION, load_event
@@ -234,23 +235,10 @@ def _role_policy(session: Any, *statements: dict[str, Any]) -> None:
 
 DESCRIBES = {
     "Effect": "Allow",
-    "Action": [
-        "ec2:DescribeVpcEndpoints",
-        "ec2:DescribeDhcpOptions",
-        "ec2:DescribeVpcs",
-        "ec2:DescribeSubnets",
-        "ec2:DescribeSecurityGroups",
-        "ec2:DescribeNetworkInterfaces",
-    ],
+    "Action": [a for a in ROLE_REQUIRED_ACTIONS if ":Describe" in a],
     "Resource": "*",
 }
-INTERFACE_ACTIONS = [
-    "ec2:CreateNetworkInterface",
-    "ec2:CreateNetworkInterfacePermission",
-    "ec2:DeleteNetworkInterface",
-    "ec2:DeleteNetworkInterfacePermission",
-    "ec2:ModifyNetworkInterfaceAttribute",
-]
+INTERFACE_ACTIONS = [a for a in ROLE_REQUIRED_ACTIONS if ":Describe" not in a]
 
 
 def test_interface_actions_scoped_to_one_existing_interface_fail(aws: Any, world: World) -> None:

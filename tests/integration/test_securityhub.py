@@ -170,3 +170,30 @@ def test_check_error_is_not_available_and_names_no_api_as_resource() -> None:
     assert finding["Compliance"] == {"Status": "NOT_AVAILABLE"}
     assert [r["Id"] for r in finding["Resources"]] == [report["job"]["arn"]]
     assert "AccessDenied" in finding["Description"] and "Throttling" in finding["Description"]
+
+
+def test_an_undetermined_finding_is_a_warning_not_a_failure() -> None:
+    """Security Hub's WARNING: the check could not determine pass or fail."""
+    report: dict[str, Any] = {
+        "eventId": "e",
+        "account": ACCOUNT,
+        "region": REGION,
+        "outcome": "WARN",
+        "job": {"name": "j", "arn": "arn:aws:sagemaker:us-east-1:123456789012:x/j"},
+        "summary": {"checks": {}},
+        "findings": [
+            {
+                "checkId": "MODEL_ARTIFACT_VPC_RESTRICTED",
+                "severity": "MEDIUM",
+                "title": "The model artifact bucket is restricted to a VPC",
+                "detail": "may deny the read",
+                "resources": ["demo-ir-models"],
+                "evidence": {"undetermined": "aws:PrincipalOrgID"},
+            }
+        ],
+    }
+    [finding] = securityhub.asff_findings(report)
+    assert finding["Compliance"] == {"Status": "WARNING"}
+    certain = report["findings"][0] | {"severity": "HIGH", "evidence": {}}
+    [failed] = securityhub.asff_findings(report | {"findings": [certain]})
+    assert failed["Compliance"] == {"Status": "FAILED"}

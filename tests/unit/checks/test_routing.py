@@ -87,3 +87,33 @@ def test_endpoint_policy_deny_wins_over_allow() -> None:
     assert finding(snapshot, "S3_ENDPOINT_POLICY_DENIES").evidence["decisions"] == {
         "arn:aws:s3:::models/m.tar.gz": "explicitDeny"
     }
+
+
+def test_a_pending_endpoint_is_reported_as_pending_not_missing() -> None:
+    pending = {**endpoint(["rtb-1"]), "State": "pending"}
+    result = finding(compliant(s3_endpoints=Read(value=[pending])), "S3_ENDPOINT_MISSING")
+    assert result.severity is Severity.MEDIUM
+    assert result.evidence["pending"] == "vpce-1"
+    command = (result.remediation and result.remediation.command) or ""
+    assert "wait vpc-endpoint-available" in command and "create-vpc-endpoint" not in command
+
+
+def test_a_transit_gateway_path_is_undetermined_not_high() -> None:
+    tgw = {"DestinationCidrBlock": "0.0.0.0/0", "TransitGatewayId": "tgw-1", "State": "active"}
+    tables = [route_table("rtb-main", main=True), route_table("rtb-1", SUBNETS, routes=[tgw])]
+    result = finding(
+        compliant(route_tables=Read(value=tables), s3_endpoints=Read(value=[])),
+        "S3_ENDPOINT_MISSING",
+    )
+    assert (
+        result.severity is Severity.MEDIUM and "transit gateway" in result.evidence["undetermined"]
+    )
+
+
+def test_equal_prefix_static_route_beats_the_endpoint_and_propagated_routes_do_not() -> None:
+    """Route priority: longest prefix, then static over prefix-list over propagated."""
+    static = {"DestinationCidrBlock": "3.5.0.0/19", "GatewayId": "igw-1", "State": "active"}
+    propagated = {**static, "GatewayId": "vgw-1", "Origin": "EnableVgwRoutePropagation"}
+    for route, expected in ((static, ["S3_ENDPOINT_ROUTE_MISSING"]), (propagated, [])):
+        tables = [route_table("rtb-main", main=True), route_table("rtb-1", SUBNETS, routes=[route])]
+        assert found(compliant(route_tables=Read(value=tables))) == expected
