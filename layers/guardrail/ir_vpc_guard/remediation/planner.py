@@ -29,15 +29,24 @@ Planner = Callable[[Snapshot, str, Finding], list[Action]]
 
 def plan(snapshot: Snapshot, findings: Iterable[Finding]) -> list[Action]:
     """The actions for remediable findings, in a stable order. Only a certain HIGH finding
-    drives a change: LOW (a NAT path) and MEDIUM (undetermined) ones are never fixed."""
+    drives a change: for LOW (a NAT path) and MEDIUM (undetermined) ones every action is
+    proposed, SKIPPED with the reason, never applied."""
     if snapshot.vpc_id is None:
         return []
     actions = []
     for finding in findings:
         remediation = finding.remediation
         planner = PLANNERS.get(remediation.action) if remediation else None
-        if planner is not None and finding.severity.rank >= Severity.HIGH.rank:
-            actions.extend(planner(snapshot, snapshot.vpc_id, finding))
+        if planner is None:
+            continue
+        uncertain = finding.severity.rank < Severity.HIGH.rank
+        reason = f"{finding.check_id} is {finding.severity.value}, not a certain HIGH"
+        actions.extend(
+            action.settle(RemediationStatus.SKIPPED, reason)
+            if uncertain and action.status is RemediationStatus.PLANNED
+            else action
+            for action in planner(snapshot, snapshot.vpc_id, finding)
+        )
     return actions
 
 
