@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from ir_vpc_guard.discovery import READ_ACTIONS
+from ir_vpc_guard.discovery import OWNER_ROLE_ACTIONS, READ_ACTIONS
 from ir_vpc_guard.jobs import SWEEP_ACTIONS
 from ir_vpc_guard.notify import PUBLISH_ACTIONS
 from ir_vpc_guard.records import TABLE_ACTIONS
@@ -141,6 +141,26 @@ def test_nothing_destructive_and_nothing_unscoped(
         for statement in grants:
             if "*" in as_list(statement["Resource"]):
                 assert action in UNSCOPABLE, f"{action} is allowed on '*'"
+
+
+def test_shared_vpc_read_role_is_assumable_only_when_named_and_only_by_that_name() -> None:
+    for mode in ("report", "apply"):
+        plain = stack(mode, "false", "false", "own")
+        assert not set(OWNER_ROLE_ACTIONS) & set(granted(plain))
+        named = Stack(
+            transformed(),
+            {"RemediationMode": mode, "EnableSweep": "false", "EnableSecurityHub": "false"}
+            | {"VpcOwnerReadRoleName": "ir-vpc-guard-owner-read"},
+        )
+        grants = granted(named)
+        assert set(grants) == expected(mode, "false", "false", "own") | set(OWNER_ROLE_ACTIONS)
+        (assume,) = grants["sts:AssumeRole"]
+        assert as_list(assume["Resource"]) == [
+            f"arn:{PARTITION}:iam::*:role/ir-vpc-guard-owner-read"
+        ]
+        assert "Condition" not in assume
+        env = named.resource("GuardrailFunction")["Properties"]["Environment"]["Variables"]
+        assert env["VPC_OWNER_READ_ROLE_NAME"] == "ir-vpc-guard-owner-read"
 
 
 def test_report_mode_cannot_change_ec2_iam_or_s3() -> None:

@@ -40,7 +40,13 @@ def group(gid: str = GROUP, egress: list[dict[str, Any]] | None = None) -> dict[
             rule("tcp", 443, 443, prefix_lists=[S3_PL]),
             rule("tcp", 0, 65535, cidrs=["10.0.0.0/16"]),
         ]
-    return {"GroupId": gid, "VpcId": VPC, "IpPermissionsEgress": egress, "Tags": []}
+    return {
+        "GroupId": gid,
+        "OwnerId": "123456789012",
+        "VpcId": VPC,
+        "IpPermissionsEgress": egress,
+        "Tags": [],
+    }
 
 
 def rule(

@@ -38,3 +38,8 @@ def account_of(arn: str) -> str | None:
     """The account field of an ARN (`arn:p:svc:region:account:...`), if it has one."""
     parts = arn.split(":", 5)
     return parts[4] if len(parts) == 6 and parts[4] else None
+
+
+def role_arn(partition: str, account: str, name: str) -> str:
+    """`arn:<partition>:iam::<account>:role/<name>` (a role of another account, to assume)."""
+    return f"arn:{partition}:iam::{account}:role/{name}"

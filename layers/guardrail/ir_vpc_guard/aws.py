@@ -37,6 +37,18 @@ class AwsClients:
                 )
             return self._clients[service]
 
+    def assumed(self, role_arn: str, session_name: str) -> AwsClients:
+        """Clients of the same region acting as `role_arn` (another account's role), with
+        the credentials of one STS AssumeRole call (valid for its default hour)."""
+        answer = self.client("sts").assume_role(RoleArn=role_arn, RoleSessionName=session_name)
+        credentials = answer["Credentials"]
+        session = boto3.session.Session(
+            aws_access_key_id=credentials["AccessKeyId"],
+            aws_secret_access_key=credentials["SecretAccessKey"],
+            aws_session_token=credentials["SessionToken"],
+        )
+        return AwsClients(self.region, session=session, config=self._config)
+
     @property
     def ec2(self) -> Any:
         return self.client("ec2")

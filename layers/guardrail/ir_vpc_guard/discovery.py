@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 from botocore.exceptions import BotoCoreError, ClientError
 from botocore.parsers import ResponseParserError
 
+from ir_vpc_guard.arns import role_arn
 from ir_vpc_guard.aws import AwsClients
 from ir_vpc_guard.budget import UNLIMITED, Budget
 from ir_vpc_guard.checks.requests import role_resources
@@ -38,6 +39,8 @@ from ir_vpc_guard.snapshot import (
     Snapshot,
     failed,
     not_applicable,
+    undetermined,
+    unread_as,
 )
 
 T = TypeVar("T")
@@ -69,6 +72,21 @@ READ_ACTIONS: dict[str, tuple[str, ...]] = {
     "payload_bucket_policies": ("s3:GetBucketPolicy",),
     "repository_policies": ("ecr:GetRepositoryPolicy",),
 }
+
+# The reads of the VPC's own resources: in a shared VPC only its owner account may make them
+# ("participants cannot view ... resources that belong to the VPC owner", VPC sharing).
+OWNER_READS = (
+    "network_acls",
+    "vpc",
+    "dns_support",
+    "dhcp_name_servers",
+    "route_tables",
+    "s3_endpoints",
+)
+# Reading them through the optional role in the owner account (granted only when it is set).
+OWNER_ROLE_ACTIONS = ("sts:AssumeRole",)
+OWNER_SESSION_NAME = "ir-vpc-guard-owner-read"
+SHARED_VPC_DOCS = 'docs/deployment.md, "Shared VPCs"'
 
 ECR_IMAGE = re.compile(
     r"(\d{12})\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?/([a-z0-9][a-z0-9._/-]{0,255})"
@@ -145,13 +163,19 @@ class Discovery:
     """Reads one job's snapshot within the invocation's time budget."""
 
     def __init__(
-        self, clients: AwsClients, budget: Budget = UNLIMITED, max_workers: int = 16
+        self,
+        clients: AwsClients,
+        budget: Budget = UNLIMITED,
+        max_workers: int = 16,
+        owner_read_role: str | None = None,
     ) -> None:
         # Enough threads that every read of a wave starts at once (wave 2 alone may hold
         # eight, with reads of wave 1 still in flight); the connection pool matches (aws.py).
         self.clients = clients
         self.budget = budget
         self.max_workers = max_workers
+        # The role name to assume in a shared VPC's owner account (None: not deployed).
+        self.owner_read_role = owner_read_role
 
     def discover(self, job: JobRequest) -> Snapshot:
         pool = ThreadPoolExecutor(self.max_workers, thread_name_prefix="discovery")
@@ -162,7 +186,10 @@ class Discovery:
             pool.shutdown(wait=self.budget.wait_limit() is None, cancel_futures=True)
 
     def refresh_after_remediation(self, snapshot: Snapshot) -> Snapshot:
-        """Re-read what remediation changes (endpoints, groups) in one concurrent wave."""
+        """Re-read what remediation changes (endpoints, groups) in one concurrent wave.
+
+        In a shared VPC only the job's own groups can have changed (no endpoint is written in
+        another account's VPC), and its endpoints were read through the owner: keep them."""
         job, vpc_id = snapshot.job, snapshot.vpc_id
         if vpc_id is None:
             return snapshot
@@ -172,8 +199,13 @@ class Discovery:
             groups = wave.submit(
                 "ec2:DescribeSecurityGroups", lambda: self._groups(job.security_groups)
             )
-            endpoints = wave.submit(
-                "ec2:DescribeVpcEndpoints", lambda: self._s3_endpoints(vpc_id, job.region)
+            endpoints = (
+                _done(snapshot.s3_endpoints)
+                if snapshot.shared_vpc
+                else wave.submit(
+                    "ec2:DescribeVpcEndpoints",
+                    lambda: self._s3_endpoints(self.clients.ec2, vpc_id, job.region),
+                )
             )
             return replace(
                 snapshot, security_groups=wave.result(groups), s3_endpoints=wave.result(endpoints)
@@ -186,24 +218,24 @@ class Discovery:
         # Wave 1: everything the event names directly.
         subnets_f = submit("ec2:DescribeSubnets", lambda: self._subnets(job.subnets))
         groups_f = submit("ec2:DescribeSecurityGroups", lambda: self._groups(job.security_groups))
-        nacls_f = submit("ec2:DescribeNetworkAcls", lambda: self._network_acls(job.subnets))
         prefix_f = self._submit_s3_prefix_list(job.region, submit)
         role_f = self._submit_role(job, submit)
         model_f = self._submit_model(job, submit)
 
-        # Wave 2: what depends on the VPC the subnets are in, and on the model's locations.
+        # Wave 2: what depends on the VPC the subnets are in (and on who owns it: the
+        # network ACLs too), and on the model's locations.
         subnets, groups = result(subnets_f), result(groups_f)
         vpc_id = _vpc_of(subnets, groups)
-        if vpc_id is None:
-            missing: Read[Any] = not_applicable("no job subnet or group was found, so no VPC")
-            vpc_f = dns_f = tables_f = endpoints_f = _done(missing)
+        vpc_owner = _owner_of(subnets, vpc_id)
+        owner = self._owner_ec2(job, vpc_id, vpc_owner, wave)
+        ec2 = owner.value
+        if ec2 is None:  # a shared VPC whose owner's resources cannot be read
+            nacls_f = vpc_f = dns_f = tables_f = endpoints_f = _done(unread_as(owner))
         else:
-            vpc_f = submit("ec2:DescribeVpcs", lambda: self._vpc(vpc_id))
-            dns_f = submit("ec2:DescribeVpcAttribute", lambda: self._dns_support(vpc_id))
-            tables_f = submit("ec2:DescribeRouteTables", lambda: self._route_tables(vpc_id))
-            endpoints_f = submit(
-                "ec2:DescribeVpcEndpoints", lambda: self._s3_endpoints(vpc_id, job.region)
+            nacls_f = submit(
+                "ec2:DescribeNetworkAcls", lambda: self._network_acls(ec2, job.subnets)
             )
+            vpc_f, dns_f, tables_f, endpoints_f = self._submit_vpc_reads(ec2, job, vpc_id, submit)
         # The lists the groups name, other than S3's: submitted after the VPC's reads, so
         # waiting for the S3 list's ID never delays those.
         referenced_f = self._submit_referenced_lists(groups, result(prefix_f), submit)
@@ -212,10 +244,11 @@ class Discovery:
 
         # Wave 3: the DHCP options the VPC names.
         vpc = result(vpc_f)
-        dhcp = self._dhcp(vpc, wave)
+        dhcp = self._dhcp(ec2, vpc, wave)
         return Snapshot(
             job=job,
             vpc_id=vpc_id,
+            vpc_owner=vpc_owner,
             subnets=subnets,
             security_groups=groups,
             network_acls=result(nacls_f),
@@ -234,27 +267,75 @@ class Discovery:
         )
 
     # --- EC2 -------------------------------------------------------------------------
-    def _paginate(self, operation: str, key: str, **kwargs: Any) -> list[dict[str, Any]]:
-        paginator = self.clients.ec2.get_paginator(operation)
+    def _submit_vpc_reads(
+        self, ec2: Any, job: JobRequest, vpc_id: str | None, submit: Submit
+    ) -> tuple[Future[Read[Any]], ...]:
+        """The VPC, its DNS attribute, route tables and S3 endpoints, read with `ec2`."""
+        if vpc_id is None:
+            missing: Read[Any] = not_applicable("no job subnet or group was found, so no VPC")
+            return (_done(missing),) * 4
+        return (
+            submit("ec2:DescribeVpcs", lambda: self._vpc(ec2, vpc_id)),
+            submit("ec2:DescribeVpcAttribute", lambda: self._dns_support(ec2, vpc_id)),
+            submit("ec2:DescribeRouteTables", lambda: self._route_tables(ec2, vpc_id)),
+            submit("ec2:DescribeVpcEndpoints", lambda: self._s3_endpoints(ec2, vpc_id, job.region)),
+        )
+
+    def _owner_ec2(
+        self, job: JobRequest, vpc_id: str | None, vpc_owner: str | None, wave: _Wave
+    ) -> Read[Any]:
+        """The EC2 client that reads the VPC's own resources: the job account's, or in a
+        shared VPC one through the read role in the owner account; else why it cannot."""
+        if vpc_id is None or vpc_owner is None or vpc_owner == job.account:
+            return Read(value=self.clients.ec2)
+        where = (
+            f"{vpc_id} is shared with account {job.account} by its owner, account {vpc_owner}: "
+            "only the owner can read its route tables, endpoints, network ACLs and DNS settings"
+        )
+        if not self.owner_read_role:
+            return undetermined(
+                f"{where}; set VPC_OWNER_READ_ROLE_NAME (template parameter "
+                f"VpcOwnerReadRoleName) to read them through a role in {vpc_owner} "
+                f"({SHARED_VPC_DOCS})"
+            )
+        arn = role_arn(job.partition, vpc_owner, self.owner_read_role)
+        assumed = wave.result(
+            wave.submit("sts:AssumeRole", lambda: self.clients.assumed(arn, OWNER_SESSION_NAME))
+        )
+        if assumed.error is not None:
+            return undetermined(
+                f"{where}; assuming {arn} failed ({assumed.error.code}): create that role in "
+                f"{vpc_owner} trusting the guardrail's role ({SHARED_VPC_DOCS})"
+            )
+        return Read(value=assumed.get().ec2)
+
+    @staticmethod
+    def _paginate(ec2: Any, operation: str, key: str, **kwargs: Any) -> list[dict[str, Any]]:
+        paginator = ec2.get_paginator(operation)
         return [item for page in paginator.paginate(**kwargs) for item in page.get(key, [])]
 
     def _subnets(self, ids: tuple[str, ...]) -> dict[str, dict[str, Any]]:
         # A filter (not SubnetIds=) so that one missing ID does not hide the others.
         found = self._paginate(
-            "describe_subnets", "Subnets", Filters=[{"Name": "subnet-id", "Values": list(ids)}]
+            self.clients.ec2,
+            "describe_subnets",
+            "Subnets",
+            Filters=[{"Name": "subnet-id", "Values": list(ids)}],
         )
         return {s["SubnetId"]: s for s in found if s.get("SubnetId") in ids}
 
     def _groups(self, ids: tuple[str, ...]) -> dict[str, dict[str, Any]]:
         found = self._paginate(
+            self.clients.ec2,
             "describe_security_groups",
             "SecurityGroups",
             Filters=[{"Name": "group-id", "Values": list(ids)}],
         )
         return {g["GroupId"]: g for g in found if g.get("GroupId") in ids}
 
-    def _network_acls(self, subnet_ids: tuple[str, ...]) -> list[dict[str, Any]]:
+    def _network_acls(self, ec2: Any, subnet_ids: tuple[str, ...]) -> list[dict[str, Any]]:
         return self._paginate(
+            ec2,
             "describe_network_acls",
             "NetworkAcls",
             Filters=[{"Name": "association.subnet-id", "Values": list(subnet_ids)}],
@@ -306,24 +387,28 @@ class Discovery:
             for pl in named
         }
 
-    def _vpc(self, vpc_id: str) -> dict[str, Any]:
-        vpcs = self.clients.ec2.describe_vpcs(VpcIds=[vpc_id]).get("Vpcs", [])
+    def _vpc(self, ec2: Any, vpc_id: str) -> dict[str, Any]:
+        vpcs = ec2.describe_vpcs(VpcIds=[vpc_id]).get("Vpcs", [])
         if not vpcs:
             raise AwsReadError("InvalidVpcID.NotFound", f"VPC {vpc_id} not found")
         return dict(vpcs[0])
 
-    def _dns_support(self, vpc_id: str) -> bool:
-        answer = self.clients.ec2.describe_vpc_attribute(VpcId=vpc_id, Attribute="enableDnsSupport")
+    def _dns_support(self, ec2: Any, vpc_id: str) -> bool:
+        answer = ec2.describe_vpc_attribute(VpcId=vpc_id, Attribute="enableDnsSupport")
         return bool(answer["EnableDnsSupport"]["Value"])
 
-    def _route_tables(self, vpc_id: str) -> list[dict[str, Any]]:
+    def _route_tables(self, ec2: Any, vpc_id: str) -> list[dict[str, Any]]:
         # All tables of the VPC in one call: the main table and every explicit association.
         return self._paginate(
-            "describe_route_tables", "RouteTables", Filters=[{"Name": "vpc-id", "Values": [vpc_id]}]
+            ec2,
+            "describe_route_tables",
+            "RouteTables",
+            Filters=[{"Name": "vpc-id", "Values": [vpc_id]}],
         )
 
-    def _s3_endpoints(self, vpc_id: str, region: str) -> list[dict[str, Any]]:
+    def _s3_endpoints(self, ec2: Any, vpc_id: str, region: str) -> list[dict[str, Any]]:
         return self._paginate(
+            ec2,
             "describe_vpc_endpoints",
             "VpcEndpoints",
             Filters=[
@@ -332,16 +417,16 @@ class Discovery:
             ],
         )
 
-    def _dhcp(self, vpc: Read[dict[str, Any]], wave: _Wave) -> Read[tuple[str, ...]]:
+    def _dhcp(self, ec2: Any, vpc: Read[dict[str, Any]], wave: _Wave) -> Read[tuple[str, ...]]:
         if not vpc.ok:
             # The same error (or reason) as the VPC read it depends on.
-            return Read(error=vpc.error, not_applicable=vpc.not_applicable)
+            return unread_as(vpc)
         options_id = vpc.get().get("DhcpOptionsId", "default")
         if options_id == "default":  # no options set: instances use the Amazon-provided DNS
             return Read(value=(AMAZON_PROVIDED_DNS,))
 
         def read() -> tuple[str, ...]:
-            sets = self.clients.ec2.describe_dhcp_options(DhcpOptionsIds=[options_id])
+            sets = ec2.describe_dhcp_options(DhcpOptionsIds=[options_id])
             configs = sets.get("DhcpOptions", [{}])[0].get("DhcpConfigurations", [])
             return tuple(
                 value["Value"]
@@ -585,6 +670,14 @@ def _vpc_of(
             if isinstance(vpc, str):
                 return vpc
     return None
+
+
+def _owner_of(subnets: Read[dict[str, dict[str, Any]]], vpc_id: str | None) -> str | None:
+    """The account that owns the job's VPC: its subnets' owner (another account's when
+    they are shared with the job's through AWS RAM)."""
+    found = subnets.value if subnets.ok else None
+    owners = [s.get("OwnerId") for s in (found or {}).values() if s.get("VpcId") == vpc_id]
+    return next((str(o) for o in owners if o), None)
 
 
 def _artifact_urls(containers: Iterable[dict[str, Any]]) -> tuple[str, ...]:

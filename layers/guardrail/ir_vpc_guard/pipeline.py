@@ -35,12 +35,13 @@ def check_job(
     if not job.vpc_config_valid:
         snapshot = Snapshot(job=job)
     else:
-        snapshot = Discovery(clients, budget).discover(job)
+        discovery = Discovery(clients, budget, owner_read_role=settings.vpc_owner_read_role_name)
+        snapshot = discovery.discover(job)
     snapshot = replace(snapshot, default_job_instances=settings.default_job_instances)
     run = run_checks(snapshot)
     lock = lock or lock_for(settings, clients)
     done = remediate(snapshot, run, settings=settings, clients=clients, lock=lock, budget=budget)
-    report = checked_report(job, snapshot.vpc_id, done.run, settings.remediation_mode, done.changed)
+    report = checked_report(job, snapshot, done.run, settings.remediation_mode, done.changed)
     report.actions = done.actions
     return report
 

@@ -14,6 +14,7 @@ from ir_vpc_guard.event import Skipped
 from ir_vpc_guard.findings import CHECK_ERROR, Finding, Outcome, RemediationStatus, Severity
 from ir_vpc_guard.job import JobRequest
 from ir_vpc_guard.remediation.actions import Action
+from ir_vpc_guard.snapshot import Snapshot
 
 SCHEMA_VERSION = "1.0"
 CERTAIN_FAIL = {Severity.HIGH, Severity.CRITICAL}
@@ -108,8 +109,9 @@ class Report:
         return out
 
 
-def job_section(job: JobRequest, vpc_id: str | None) -> dict[str, Any]:
-    return {
+def job_section(job: JobRequest, snapshot: Snapshot) -> dict[str, Any]:
+    """The job as checked; `vpcOwner` only when the VPC is another account's (shared)."""
+    section: dict[str, Any] = {
         "name": job.job_name,
         "arn": job.job_arn,
         "type": job.job_type,
@@ -118,8 +120,11 @@ def job_section(job: JobRequest, vpc_id: str | None) -> dict[str, Any]:
         "modelName": job.model_name,
         "subnets": list(job.subnets),
         "securityGroups": list(job.security_groups),
-        "vpc": vpc_id,
+        "vpc": snapshot.vpc_id,
     }
+    if snapshot.shared_vpc:
+        section["vpcOwner"] = snapshot.vpc_owner
+    return section
 
 
 def skipped_report(skipped: Skipped, mode: str) -> Report:
@@ -136,7 +141,7 @@ def skipped_report(skipped: Skipped, mode: str) -> Report:
 
 
 def checked_report(
-    job: JobRequest, vpc_id: str | None, run: CheckRun, mode: str, changed: bool = False
+    job: JobRequest, snapshot: Snapshot, run: CheckRun, mode: str, changed: bool = False
 ) -> Report:
     severity_order = {s: -s.rank for s in Severity}
     findings = sorted(run.findings, key=lambda f: (severity_order[f.severity], f.check_id))
@@ -147,7 +152,7 @@ def checked_report(
         outcome=outcome_of(findings, changed),
         mode=mode,
         trigger=job.trigger,
-        job=job_section(job, vpc_id),
+        job=job_section(job, snapshot),
         findings=findings,
         checks={
             "passed": sorted(run.passed),

@@ -1,4 +1,5 @@
-"""What discovery read about one job: each input is a value, an error, or not applicable."""
+"""What discovery read about one job: each input is a value, an error, not applicable, or
+undetermined (it belongs to another account the guardrail may not read)."""
 
 from __future__ import annotations
 
@@ -21,15 +22,18 @@ class ReadError:
 
 @dataclass(frozen=True)
 class Read(Generic[T]):
-    """The result of one read. Exactly one of value / error / not_applicable is meaningful."""
+    """The result of one read. Exactly one of value / error / not_applicable / undetermined
+    is meaningful. `undetermined` says why the resource could not be read although nothing
+    failed (another account owns it): the checks that need it cannot say either way."""
 
     value: T | None = None
     error: ReadError | None = None
     not_applicable: str | None = None
+    undetermined: str | None = None
 
     @property
     def ok(self) -> bool:
-        return self.error is None and self.not_applicable is None
+        return self.error is None and self.not_applicable is None and self.undetermined is None
 
     def get(self) -> T:
         """The value; only call after `ok` (the check runner guarantees it)."""
@@ -40,6 +44,17 @@ class Read(Generic[T]):
 
 def not_applicable(reason: str) -> Read[Any]:
     return Read(not_applicable=reason)
+
+
+def undetermined(reason: str) -> Read[Any]:
+    return Read(undetermined=reason)
+
+
+def unread_as(read: Read[Any]) -> Read[Any]:
+    """A read that depends on `read` and was not made: the same error or reason."""
+    return Read(
+        error=read.error, not_applicable=read.not_applicable, undetermined=read.undetermined
+    )
 
 
 def failed(api: str, code: str, message: str = "") -> Read[Any]:
@@ -101,6 +116,8 @@ class Snapshot:
 
     job: JobRequest
     vpc_id: str | None = None
+    # The account that owns the job's VPC (its subnets' OwnerId), when known.
+    vpc_owner: str | None = None
     # Not documented by AWS: how many instances a Default job runs at once (see settings).
     default_job_instances: int = 10
     subnets: Read[dict[str, dict[str, Any]]] = field(default_factory=_unread)
@@ -121,6 +138,11 @@ class Snapshot:
     artifact_bucket_policies: Read[dict[str, str | None]] = field(default_factory=_unread)
     payload_bucket_policies: Read[dict[str, str | None]] = field(default_factory=_unread)
     repository_policies: Read[dict[str, str | None]] = field(default_factory=_unread)
+
+    @property
+    def shared_vpc(self) -> bool:
+        """The VPC belongs to another account (subnets shared with the job's through RAM)."""
+        return self.vpc_owner is not None and self.vpc_owner != self.job.account
 
     def read(self, name: str) -> Read[Any]:
         value = getattr(self, name)

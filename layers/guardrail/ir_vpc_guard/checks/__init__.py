@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ir_vpc_guard.checks import capacity, dns, egress, identity, model, nacl, routing, vpc_config
-from ir_vpc_guard.checks.registry import CATALOGUE, Check
+from ir_vpc_guard.checks.registry import CATALOGUE, Check, Problem
 from ir_vpc_guard.findings import CHECK_ERROR, Finding, Remediation, RemediationStatus, Severity
 from ir_vpc_guard.snapshot import ReadError, Snapshot
 
@@ -25,7 +25,8 @@ class CheckRun:
 
 
 def run_checks(snapshot: Snapshot, only: set[str] | None = None) -> CheckRun:
-    """Run every check (or `only` these) and turn each failed read into one CHECK_ERROR."""
+    """Run every check (or `only` these) and turn each failed read into one CHECK_ERROR, and
+    each check that needs a read another account owns into its own undetermined finding."""
     run = CheckRun()
     # One CHECK_ERROR per failure: reads that depend on a failed read carry the same error.
     failures: dict[ReadError, tuple[dict[str, None], dict[str, None]]] = {}
@@ -40,6 +41,10 @@ def run_checks(snapshot: Snapshot, only: set[str] | None = None) -> CheckRun:
                 names[name] = checks[check.check_id] = None
             run.errored.append(check.check_id)
             continue
+        unknown = {name: r.undetermined for name, r in reads.items() if r.undetermined}
+        if unknown:
+            run.findings.append(undetermined(check, snapshot, unknown))
+            continue
         reasons = [r.not_applicable for r in reads.values() if r.not_applicable]
         if reasons:
             run.not_evaluated[check.check_id] = reasons[0]
@@ -52,6 +57,19 @@ def run_checks(snapshot: Snapshot, only: set[str] | None = None) -> CheckRun:
         check_error(error, list(names), list(checks)) for error, (names, checks) in failures.items()
     )
     return run
+
+
+def undetermined(check: Check, snapshot: Snapshot, reads: dict[str, str]) -> Finding:
+    """MEDIUM, never the check's HIGH: what it needs was not readable (another account's
+    resources), so neither a pass nor a failure can be said."""
+    why = next(iter(reads.values()))
+    problem = Problem(
+        detail=f"Not determined: {why}.",
+        resources=(snapshot.vpc_id,) if snapshot.vpc_id else (),
+        evidence={"reads": list(reads), "vpcOwner": snapshot.vpc_owner, "undetermined": why},
+        severity=Severity.MEDIUM,
+    )
+    return check.finding(problem)
 
 
 def check_error(error: ReadError, reads: list[str], checks: list[str]) -> Finding:
