@@ -33,7 +33,7 @@ def plan(snapshot: Snapshot, findings: Iterable[Finding]) -> list[Action]:
     proposed, SKIPPED with the reason, never applied."""
     if snapshot.vpc_id is None:
         return []
-    actions = []
+    actions: list[Action] = []
     for finding in findings:
         remediation = finding.remediation
         planner = PLANNERS.get(remediation.action) if remediation else None
