@@ -227,7 +227,8 @@ class Discovery:
         subnets, groups = result(subnets_f), result(groups_f)
         vpc_id = _vpc_of(subnets, groups)
         vpc_owner = _owner_of(subnets, vpc_id)
-        owner = self._owner_ec2(job, vpc_id, vpc_owner, wave)
+        reader = _reader_of(groups) or job.account
+        owner = self._owner_ec2(job, vpc_id, vpc_owner, reader, wave)
         ec2 = owner.value
         if ec2 is None:  # a shared VPC whose owner's resources cannot be read
             nacls_f = vpc_f = dns_f = tables_f = endpoints_f = _done(unread_as(owner))
@@ -249,6 +250,7 @@ class Discovery:
             job=job,
             vpc_id=vpc_id,
             vpc_owner=vpc_owner,
+            reader_account=reader,
             subnets=subnets,
             security_groups=groups,
             network_acls=result(nacls_f),
@@ -282,14 +284,19 @@ class Discovery:
         )
 
     def _owner_ec2(
-        self, job: JobRequest, vpc_id: str | None, vpc_owner: str | None, wave: _Wave
+        self,
+        job: JobRequest,
+        vpc_id: str | None,
+        vpc_owner: str | None,
+        reader: str,
+        wave: _Wave,
     ) -> Read[Any]:
-        """The EC2 client that reads the VPC's own resources: the job account's, or in a
+        """The EC2 client that reads the VPC's own resources: the reading account's, or in a
         shared VPC one through the read role in the owner account; else why it cannot."""
-        if vpc_id is None or vpc_owner is None or vpc_owner == job.account:
+        if vpc_id is None or vpc_owner is None or vpc_owner == reader:
             return Read(value=self.clients.ec2)
         where = (
-            f"{vpc_id} is shared with account {job.account} by its owner, account {vpc_owner}: "
+            f"{vpc_id} is shared with account {reader} by its owner, account {vpc_owner}: "
             "only the owner can read its route tables, endpoints, network ACLs and DNS settings"
         )
         if not self.owner_read_role:
@@ -670,6 +677,13 @@ def _vpc_of(
             if isinstance(vpc, str):
                 return vpc
     return None
+
+
+def _reader_of(groups: Read[dict[str, dict[str, Any]]]) -> str | None:
+    """The account whose credentials read: the owner of the job's groups, which a participant
+    creates itself (it cannot see another account's groups)."""
+    found = groups.value if groups.ok else None
+    return next((str(g["OwnerId"]) for g in (found or {}).values() if g.get("OwnerId")), None)
 
 
 def _owner_of(subnets: Read[dict[str, dict[str, Any]]], vpc_id: str | None) -> str | None:

@@ -118,6 +118,8 @@ class Snapshot:
     vpc_id: str | None = None
     # The account that owns the job's VPC (its subnets' OwnerId), when known.
     vpc_owner: str | None = None
+    # The account whose credentials read the snapshot (the job groups' owner), when known.
+    reader_account: str | None = None
     # Not documented by AWS: how many instances a Default job runs at once (see settings).
     default_job_instances: int = 10
     subnets: Read[dict[str, dict[str, Any]]] = field(default_factory=_unread)
@@ -141,8 +143,10 @@ class Snapshot:
 
     @property
     def shared_vpc(self) -> bool:
-        """The VPC belongs to another account (subnets shared with the job's through RAM)."""
-        return self.vpc_owner is not None and self.vpc_owner != self.job.account
+        """The VPC belongs to another account than the one reading it (subnets shared
+        through RAM): a replay about another account, read by that VPC's owner, is not."""
+        reader = self.reader_account or self.job.account
+        return self.vpc_owner is not None and self.vpc_owner != reader
 
     def read(self, name: str) -> Read[Any]:
         value = getattr(self, name)

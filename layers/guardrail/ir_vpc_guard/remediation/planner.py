@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import replace
 
 from ir_vpc_guard.checks.egress import subnet_gaps
+from ir_vpc_guard.checks.registry import CATALOGUE
 from ir_vpc_guard.checks.routing import refused_objects, table_severity
 from ir_vpc_guard.checks.s3path import gateway_endpoints, s3_paths
 from ir_vpc_guard.checks.vpc_config import subnet_label
@@ -37,8 +38,9 @@ def plan(snapshot: Snapshot, findings: Iterable[Finding]) -> list[Action]:
     for finding in findings:
         remediation = finding.remediation
         planner = PLANNERS.get(remediation.action) if remediation else None
-        if planner is None:
-            continue
+        check = CATALOGUE.get(finding.check_id)
+        if planner is None or check is None or not all(snapshot.read(r).ok for r in check.reads):
+            continue  # inputs unknown (a shared VPC not read): nothing to propose
         uncertain = finding.severity.rank < Severity.HIGH.rank
         reason = f"{finding.check_id} is {finding.severity.value}, not a certain HIGH"
         actions.extend(
