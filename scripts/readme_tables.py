@@ -64,6 +64,7 @@ def iam_table() -> str:
     """The function's permissions per mode, from the code's own declarations."""
     from ir_vpc_guard.discovery import READ_ACTIONS  # noqa: PLC0415
     from ir_vpc_guard.jobs import SWEEP_ACTIONS  # noqa: PLC0415
+    from ir_vpc_guard.mutes import MUTE_LIST_ACTIONS  # noqa: PLC0415
     from ir_vpc_guard.notify import PUBLISH_ACTIONS  # noqa: PLC0415
     from ir_vpc_guard.records import TABLE_ACTIONS  # noqa: PLC0415
     from ir_vpc_guard.remediation.permissions import LOCK_ACTIONS, WRITE_ACTIONS  # noqa: PLC0415
@@ -84,5 +85,7 @@ def iam_table() -> str:
         f"| `RemediationMode=apply` | {actions(writes)} | the additive fixes and the VPC lock |",
         f"| `EnableSweep=true` | {actions(SWEEP_ACTIONS)} | the catch-up sweep |",
         f"| `EnableSecurityHub=true` | {actions(SECURITY_HUB_ACTIONS)} | the ASFF export |",
+        f"| `MuteListParameter` set | {actions(MUTE_LIST_ACTIONS)} | the mute list, on that"
+        " parameter only |",
     ]
     return "\n".join(rows)

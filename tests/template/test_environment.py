@@ -31,6 +31,7 @@ PARAMETER_OF = {
     "SWEEP_MAX_JOBS": "SweepMaxJobs",
     "SWEEP_LOOKBACK_MINUTES": "SweepLookbackMinutes",
     "DEFAULT_JOB_INSTANCES": "DefaultJobInstances",
+    "MUTE_LIST_PARAMETER": "MuteListParameter",
 }
 
 

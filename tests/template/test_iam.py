@@ -15,6 +15,7 @@ import pytest
 
 from ir_vpc_guard.discovery import READ_ACTIONS
 from ir_vpc_guard.jobs import SWEEP_ACTIONS
+from ir_vpc_guard.mutes import MUTE_LIST_ACTIONS
 from ir_vpc_guard.notify import PUBLISH_ACTIONS
 from ir_vpc_guard.records import TABLE_ACTIONS
 from ir_vpc_guard.remediation.permissions import LOCK_ACTIONS, WRITE_ACTIONS
@@ -62,8 +63,11 @@ TOPICS = {
     "central": {"ExistingTopicArn": CENTRAL_TOPIC},
     "central-encrypted": {"ExistingTopicArn": CENTRAL_TOPIC, "ExistingTopicKmsKeyArn": CENTRAL_KEY},
 }
+MUTE_PARAMETER = "/ir-vpc-guard/mutes"
 COMBINATIONS = list(
-    itertools.product(("report", "apply"), ("true", "false"), ("false", "true"), TOPICS)
+    itertools.product(
+        ("report", "apply"), ("true", "false"), ("false", "true"), TOPICS, ("", MUTE_PARAMETER)
+    )
 )
 
 
@@ -71,8 +75,13 @@ def union(groups: Iterable[Iterable[str]]) -> set[str]:
     return {action for group in groups for action in group}
 
 
-def stack(mode: str, sweep: str, hub: str, topic: str) -> Stack:
-    parameters = {"RemediationMode": mode, "EnableSweep": sweep, "EnableSecurityHub": hub}
+def stack(mode: str, sweep: str, hub: str, topic: str, mutes: str = "") -> Stack:
+    parameters = {
+        "RemediationMode": mode,
+        "EnableSweep": sweep,
+        "EnableSecurityHub": hub,
+        "MuteListParameter": mutes,
+    }
     return Stack(transformed(), parameters | TOPICS[topic])
 
 
@@ -99,7 +108,7 @@ def granted(stack: Stack) -> dict[str, list[dict[str, Any]]]:
     return by_action
 
 
-def expected(mode: str, sweep: str, hub: str, topic: str) -> set[str]:
+def expected(mode: str, sweep: str, hub: str, topic: str, mutes: str) -> set[str]:
     actions = union(READ_ACTIONS.values()) | set(TABLE_ACTIONS) | set(PUBLISH_ACTIONS)
     actions |= set(DESTINATION_ACTIONS)
     if topic != "central":  # the stack's own key, or the central topic's key
@@ -110,28 +119,28 @@ def expected(mode: str, sweep: str, hub: str, topic: str) -> set[str]:
         actions |= set(SWEEP_ACTIONS)
     if hub == "true":
         actions |= set(SECURITY_HUB_ACTIONS)
+    if mutes:
+        actions |= set(MUTE_LIST_ACTIONS)
     return actions
 
 
-@pytest.mark.parametrize(("mode", "sweep", "hub", "topic"), COMBINATIONS)
+@pytest.mark.parametrize(("mode", "sweep", "hub", "topic", "mutes"), COMBINATIONS)
 def test_role_grants_exactly_the_declared_actions(
-    mode: str, sweep: str, hub: str, topic: str
+    mode: str, sweep: str, hub: str, topic: str, mutes: str
 ) -> None:
-    guard = stack(mode, sweep, hub, topic)
+    guard = stack(mode, sweep, hub, topic, mutes)
     inline = set(granted(guard))
-    assert inline == expected(mode, sweep, hub, topic), (
-        f"missing {sorted(expected(mode, sweep, hub, topic) - inline)}, "
-        f"extra {sorted(inline - expected(mode, sweep, hub, topic))}"
-    )
+    want = expected(mode, sweep, hub, topic, mutes)
+    assert inline == want, f"missing {sorted(want - inline)}, extra {sorted(inline - want)}"
     everything = inline | managed_actions(guard)
     assert not [a for a in everything if "*" in a], "no wildcard actions"
 
 
-@pytest.mark.parametrize(("mode", "sweep", "hub", "topic"), COMBINATIONS)
+@pytest.mark.parametrize(("mode", "sweep", "hub", "topic", "mutes"), COMBINATIONS)
 def test_nothing_destructive_and_nothing_unscoped(
-    mode: str, sweep: str, hub: str, topic: str
+    mode: str, sweep: str, hub: str, topic: str, mutes: str
 ) -> None:
-    for action, grants in granted(stack(mode, sweep, hub, topic)).items():
+    for action, grants in granted(stack(mode, sweep, hub, topic, mutes)).items():
         service, verb = action.split(":")
         assert not verb.startswith(("Delete", "Revoke", "Detach", "Replace", "Disassociate")) or (
             action == "dynamodb:DeleteItem"
@@ -226,6 +235,11 @@ def test_each_service_is_scoped_to_the_stacks_own_resources() -> None:
     ]
     assert resources("ecr:GetRepositoryPolicy") == [
         f"arn:{PARTITION}:ecr:{REGION}:{ACCOUNT}:repository/*"
+    ]
+
+    muted = granted(stack("report", "false", "false", "own", MUTE_PARAMETER))
+    assert [s["Resource"] for s in muted["ssm:GetParameter"]] == [
+        f"arn:{PARTITION}:ssm:{REGION}:{ACCOUNT}:parameter{MUTE_PARAMETER}"  # that one only
     ]
 
     central = stack("report", "false", "false", "central-encrypted")

@@ -13,6 +13,7 @@ from typing import Any
 OUTCOMES = ("PASS", "WARN", "FAIL", "REMEDIATED", "PARTIAL", "SKIPPED", "ERROR")
 REPORTS = "Reports"
 FINDINGS = "Findings"
+MUTED_FINDINGS = "MutedFindings"
 REMEDIATIONS_APPLIED = "RemediationsApplied"
 REMEDIATIONS_FAILED = "RemediationsFailed"
 SWEEP_FOUND_JOBS = "SweepFoundJobs"
@@ -34,11 +35,13 @@ def severity_metric(severity: str) -> str:
 
 
 def report_counts(report: dict[str, Any]) -> Counter[str]:
-    """Counts for one report: its outcome, its findings by check and severity, its fixes."""
+    """Counts for one report: its outcome, its findings by check and severity, its fixes.
+    Muted findings are counted apart, so an alarm on a check or severity ignores them."""
     counts: Counter[str] = Counter({REPORTS: 1, outcome_metric(str(report.get("outcome"))): 1})
     if report.get("outcome") == "SKIPPED":
         return counts
-    findings = report.get("findings", [])
+    findings = [f for f in report.get("findings", []) if not f.get("muted")]
+    counts[MUTED_FINDINGS] += len(report.get("findings", [])) - len(findings)
     counts[FINDINGS] += len(findings)
     for finding in findings:
         counts[finding_metric(str(finding.get("checkId")))] += 1

@@ -54,10 +54,12 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\ud800-\udfff]")
 
 def should_publish(report: dict[str, Any], notify_on: str) -> bool:
     """`findings`: only when something is wrong or was changed (a PASS with a LOW finding
-    included: it does not fail the job, but it is worth a person's look); `all`: always."""
+    included: it does not fail the job, but it is worth a person's look; a muted finding
+    is accepted, so it alone never publishes); `all`: always."""
     if notify_on == "all":
         return True
-    return report.get("outcome") not in QUIET_OUTCOMES or bool(report.get("findings"))
+    unmuted = [f for f in report.get("findings", []) if not f.get("muted")]
+    return report.get("outcome") not in QUIET_OUTCOMES or bool(unmuted)
 
 
 def subject(report: dict[str, Any]) -> str:

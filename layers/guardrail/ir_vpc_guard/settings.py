@@ -25,6 +25,8 @@ VPC_ID = re.compile(r"vpc-[0-9a-f]{8,17}")
 TOPIC_ARN = re.compile(r"arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[\w-]{1,256}")
 TABLE_NAME = re.compile(r"[a-zA-Z0-9_.-]{3,255}")
 TAG_KEY = re.compile(r"[\w.:/=+\-@ ]{1,128}")
+# A hierarchical SSM parameter name: the template builds its ARN as `parameter${Name}`.
+PARAMETER_NAME = re.compile(r"/[a-zA-Z0-9_.\-/]{1,1010}")
 
 # Environment variable -> (default, meaning): the documented surface of the product.
 DOCUMENTED: dict[str, tuple[str, str]] = {
@@ -49,6 +51,10 @@ DOCUMENTED: dict[str, tuple[str, str]] = {
     "SWEEP_MAX_JOBS": ("25", "Most jobs one catch-up sweep checks (1-500)."),
     "SWEEP_LOOKBACK_MINUTES": ("0", "Sweep only jobs created this recently; 0 means any age."),
     "DEFAULT_JOB_INSTANCES": ("10", "Instances assumed when a job sets no parallelism (1-100)."),
+    "MUTE_LIST_PARAMETER": (
+        "(empty: none)",
+        "SSM String parameter (a name starting with `/`) holding the mute list JSON.",
+    ),
 }
 
 
@@ -70,6 +76,7 @@ class Settings:
     sweep_max_jobs: int = 25
     sweep_lookback_minutes: int = 0
     default_job_instances: int = 10
+    mute_list_parameter: str | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -87,6 +94,7 @@ class Settings:
             sweep_max_jobs=_int(env, "SWEEP_MAX_JOBS", 25, low=1, high=500),
             sweep_lookback_minutes=_int(env, "SWEEP_LOOKBACK_MINUTES", 0, low=0, high=10080),
             default_job_instances=_int(env, "DEFAULT_JOB_INSTANCES", 10, low=1, high=100),
+            mute_list_parameter=_pattern(env, "MUTE_LIST_PARAMETER", PARAMETER_NAME),
         )
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ir_vpc_guard.checks.registry import CATALOGUE
-from ir_vpc_guard.findings import CHECK_ERROR
+from ir_vpc_guard.findings import CHECK_ERROR, MUTE_LIST_INVALID
 
 HEADER = "| ID | severity | requirement | remediable | what it looks at |\n|---|---|---|---|---|"
 
@@ -17,5 +17,9 @@ def markdown() -> str:
     rows.append(
         f"| `{CHECK_ERROR}` | MEDIUM | all | no | A read a check needed failed (names the call "
         "and the AWS error code) |"
+    )
+    rows.append(
+        f"| `{MUTE_LIST_INVALID}` | MEDIUM | all | no | The mute list could not be read or does "
+        "not validate (names the problem); nothing is muted |"
     )
     return "\n".join([HEADER, *rows])
