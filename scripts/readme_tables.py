@@ -69,6 +69,7 @@ def iam_table() -> str:
     from ir_vpc_guard.records import TABLE_ACTIONS  # noqa: PLC0415
     from ir_vpc_guard.remediation.permissions import LOCK_ACTIONS, WRITE_ACTIONS  # noqa: PLC0415
     from ir_vpc_guard.securityhub import SECURITY_HUB_ACTIONS  # noqa: PLC0415
+    from ir_vpc_guard.stopping import STOP_ACTIONS  # noqa: PLC0415
 
     def actions(names: object) -> str:
         assert isinstance(names, list | tuple | set)
@@ -85,6 +86,8 @@ def iam_table() -> str:
         f"| `RemediationMode=apply` | {actions(writes)} | the additive fixes and the VPC lock |",
         f"| `EnableSweep=true` | {actions(SWEEP_ACTIONS)} | the catch-up sweep |",
         f"| `EnableSecurityHub=true` | {actions(SECURITY_HUB_ACTIONS)} | the ASFF export |",
+        f"| `StopDoomedJobs=true` and `RemediationMode=apply` | {actions(STOP_ACTIONS)} |"
+        " stopping a doomed job, on inference-recommendations-job/* only |",
         f"| `MuteListParameter` set | {actions(MUTE_LIST_ACTIONS)} | the mute list, on that"
         " parameter only |",
     ]

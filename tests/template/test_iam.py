@@ -20,6 +20,7 @@ from ir_vpc_guard.notify import PUBLISH_ACTIONS
 from ir_vpc_guard.records import TABLE_ACTIONS
 from ir_vpc_guard.remediation.permissions import LOCK_ACTIONS, WRITE_ACTIONS
 from ir_vpc_guard.securityhub import SECURITY_HUB_ACTIONS
+from ir_vpc_guard.stopping import STOP_ACTIONS
 from tests.template.cfn import ACCOUNT, PARTITION, REGION, Stack, as_list, statements, transformed
 
 ROLE = "GuardrailFunctionRole"
@@ -75,12 +76,15 @@ def union(groups: Iterable[Iterable[str]]) -> set[str]:
     return {action for group in groups for action in group}
 
 
-def stack(mode: str, sweep: str, hub: str, topic: str, mutes: str = "") -> Stack:
+def stack(
+    mode: str, sweep: str, hub: str, topic: str, mutes: str = "", *, stop: str = "false"
+) -> Stack:
     parameters = {
         "RemediationMode": mode,
         "EnableSweep": sweep,
         "EnableSecurityHub": hub,
         "MuteListParameter": mutes,
+        "StopDoomedJobs": stop,
     }
     return Stack(transformed(), parameters | TOPICS[topic])
 
@@ -108,7 +112,9 @@ def granted(stack: Stack) -> dict[str, list[dict[str, Any]]]:
     return by_action
 
 
-def expected(mode: str, sweep: str, hub: str, topic: str, mutes: str) -> set[str]:
+def expected(
+    mode: str, sweep: str, hub: str, topic: str, mutes: str, *, stop: str = "false"
+) -> set[str]:
     actions = union(READ_ACTIONS.values()) | set(TABLE_ACTIONS) | set(PUBLISH_ACTIONS)
     actions |= set(DESTINATION_ACTIONS)
     if topic != "central":  # the stack's own key, or the central topic's key
@@ -121,6 +127,8 @@ def expected(mode: str, sweep: str, hub: str, topic: str, mutes: str) -> set[str
         actions |= set(SECURITY_HUB_ACTIONS)
     if mutes:
         actions |= set(MUTE_LIST_ACTIONS)
+    if stop == "true" and mode == "apply":
+        actions |= set(STOP_ACTIONS)
     return actions
 
 
@@ -134,6 +142,22 @@ def test_role_grants_exactly_the_declared_actions(
     assert inline == want, f"missing {sorted(want - inline)}, extra {sorted(inline - want)}"
     everything = inline | managed_actions(guard)
     assert not [a for a in everything if "*" in a], "no wildcard actions"
+
+
+@pytest.mark.parametrize(
+    ("mode", "sweep", "stop"), itertools.product(("report", "apply"), ("true", "false"), ("true",))
+)
+def test_stopping_jobs_is_granted_only_with_the_parameter_in_apply_mode(
+    mode: str, sweep: str, stop: str
+) -> None:
+    grants = granted(stack(mode, sweep, "false", "own", stop=stop))
+    assert set(grants) == expected(mode, sweep, "false", "own", "", stop=stop)
+    stops = grants.get("sagemaker:StopInferenceRecommendationsJob", [])
+    assert bool(stops) is (mode == "apply")
+    job_arns = f"arn:{PARTITION}:sagemaker:{REGION}:{ACCOUNT}:inference-recommendations-job/*"
+    for action in STOP_ACTIONS:
+        for statement in grants.get(action, []):
+            assert as_list(statement["Resource"]) == [job_arns], action
 
 
 @pytest.mark.parametrize(("mode", "sweep", "hub", "topic", "mutes"), COMBINATIONS)
@@ -158,6 +182,10 @@ def test_report_mode_cannot_change_ec2_iam_or_s3() -> None:
             service, verb = action.split(":")
             if service in ("ec2", "iam", "s3", "ecr", "sagemaker"):
                 assert verb.startswith(READ_VERBS), f"{action} in report mode"
+    for action in granted(stack("report", "false", "false", "own", stop="true")):
+        service, verb = action.split(":")
+        if service == "sagemaker":
+            assert verb.startswith(READ_VERBS), f"{action} in report mode"
 
 
 def test_apply_mode_writes_are_exactly_the_declared_ones_with_their_conditions() -> None:

@@ -340,7 +340,7 @@ def _check_request(
 ) -> Report:
     if isinstance(request, Skipped):
         return skipped_report(request, settings.remediation_mode)
-    return check_job(request, clients, settings, mute_list=mute_list)
+    return check_job(request, clients, settings, mute_list=mute_list, home_account=request.account)
 
 
 COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], Report]] = {

@@ -16,6 +16,7 @@ FINDINGS = "Findings"
 MUTED_FINDINGS = "MutedFindings"
 REMEDIATIONS_APPLIED = "RemediationsApplied"
 REMEDIATIONS_FAILED = "RemediationsFailed"
+JOBS_STOPPED = "JobsStopped"
 SWEEP_FOUND_JOBS = "SweepFoundJobs"
 PUBLISHED = "ReportsPublished"
 SECURITY_HUB_FAILURES = "SecurityHubExportFailures"
@@ -46,7 +47,13 @@ def report_counts(report: dict[str, Any]) -> Counter[str]:
     for finding in findings:
         counts[finding_metric(str(finding.get("checkId")))] += 1
         counts[severity_metric(str(finding.get("severity")))] += 1
-    statuses = Counter(str(a.get("status")) for a in report.get("actions", []))
+    fixes = [a for a in report.get("actions", []) if a.get("action") != "stop-job"]
+    statuses = Counter(str(a.get("status")) for a in fixes)
     counts[REMEDIATIONS_APPLIED] += statuses["APPLIED"]
     counts[REMEDIATIONS_FAILED] += statuses["FAILED"]
+    counts[JOBS_STOPPED] += sum(
+        1
+        for a in report.get("actions", [])
+        if a.get("action") == "stop-job" and a.get("status") == "APPLIED"
+    )
     return counts

@@ -102,7 +102,7 @@ def attributes(report: dict[str, Any]) -> dict[str, dict[str, str]]:
 def email_text(report: dict[str, Any]) -> str:
     """render.text with what the outcome means, the job ARN and any trimming said aloud."""
     first, _, rest = render.text(report).partition("\n")
-    lines = [first, MEANING.get(str(report.get("outcome")), "")]
+    lines = [first, *_stopped(report), MEANING.get(str(report.get("outcome")), "")]
     if report.get("repeat"):
         lines.append(
             "Repeat: this job was already reported (by the catch-up sweep or an earlier"
@@ -139,6 +139,22 @@ def email_text(report: dict[str, Any]) -> str:
         " filter on the message attributes outcome, maxSeverity and account."
     )
     return _bounded_text(_CONTROL.sub("?", "\n".join(lines)), TEXT_BUDGET_BYTES)
+
+
+def _stopped(report: dict[str, Any]) -> list[str]:
+    """First thing a reader sees when the guardrail stopped the job: that, why, and how to
+    run it again once fixed."""
+    for action in report.get("actions", []):
+        if action.get("action") == "stop-job" and action.get("status") == "APPLIED":
+            details = action.get("details") or {}
+            checks = ", ".join(details.get("blockingChecks", [])) or action.get("checkId")
+            return [
+                f"THE JOB WAS STOPPED by IR VPC Guard (STOP_DOOMED_JOBS): {checks} make it"
+                " certain to fail.",
+                "Once the findings below are fixed, start it again: "
+                + str(details.get("restartCommand")),
+            ]
+    return []
 
 
 def message(report: dict[str, Any]) -> str:

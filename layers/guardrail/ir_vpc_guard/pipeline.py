@@ -19,6 +19,7 @@ from ir_vpc_guard.remediation.stage import lock_for, remediate
 from ir_vpc_guard.report import Report, checked_report, skipped_report
 from ir_vpc_guard.settings import Settings
 from ir_vpc_guard.snapshot import Snapshot
+from ir_vpc_guard.stopping import stop_if_doomed
 
 ClientsFactory = Callable[[str], AwsClients]
 
@@ -31,8 +32,11 @@ def check_job(
     lock: VpcLock | None = None,
     *,
     mute_list: mutes.MuteList = mutes.EMPTY,
+    home_account: str | None = None,
 ) -> Report:
-    """Check one job and remediate what the settings allow.
+    """Check one job, remediate what the settings allow, and stop it (STOP_DOOMED_JOBS)
+    when what remains makes it certain to fail; `home_account` is the only account whose
+    jobs are stopped.
 
     An invalid VPC config is reported without sending any ID to AWS. The mute list is a
     layer over the checks: every run of them (the re-check after remediation too) is
@@ -68,7 +72,15 @@ def check_job(
         verify=checked,
     )
     report = checked_report(job, snapshot.vpc_id, done.run, settings.remediation_mode, done.changed)
-    report.actions = done.actions
+    stop = stop_if_doomed(
+        job,
+        done.run.findings,
+        done.snapshot,
+        settings=settings,
+        sagemaker=clients.sagemaker,
+        home_account=home_account,
+    )
+    report.actions = [*done.actions, stop] if stop else done.actions
     report.expired_mutes = mutes.lapsed(mute_list, done.run.findings, context, today)
     return report
 
@@ -92,4 +104,6 @@ def handle_event(
     if isinstance(intake, Skipped):
         return skipped_report(intake, settings.remediation_mode)
     clients = clients_for(intake.region)
-    return check_job(intake, clients, settings, budget, lock, mute_list=mute_list)
+    return check_job(
+        intake, clients, settings, budget, lock, mute_list=mute_list, home_account=home_account
+    )

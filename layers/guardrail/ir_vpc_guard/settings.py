@@ -51,6 +51,10 @@ DOCUMENTED: dict[str, tuple[str, str]] = {
     "SWEEP_MAX_JOBS": ("25", "Most jobs one catch-up sweep checks (1-500)."),
     "SWEEP_LOOKBACK_MINUTES": ("0", "Sweep only jobs created this recently; 0 means any age."),
     "DEFAULT_JOB_INSTANCES": ("10", "Instances assumed when a job sets no parallelism (1-100)."),
+    "STOP_DOOMED_JOBS": (
+        "false",
+        "`true` (with `apply`) stops a PENDING/IN_PROGRESS job a certain HIGH finding dooms.",
+    ),
     "MUTE_LIST_PARAMETER": (
         "(empty: none)",
         "SSM String parameter (a name starting with `/`) holding the mute list JSON.",
@@ -77,6 +81,7 @@ class Settings:
     sweep_lookback_minutes: int = 0
     default_job_instances: int = 10
     mute_list_parameter: str | None = None
+    stop_doomed_jobs: bool = False
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -95,6 +100,7 @@ class Settings:
             sweep_lookback_minutes=_int(env, "SWEEP_LOOKBACK_MINUTES", 0, low=0, high=10080),
             default_job_instances=_int(env, "DEFAULT_JOB_INSTANCES", 10, low=1, high=100),
             mute_list_parameter=_pattern(env, "MUTE_LIST_PARAMETER", PARAMETER_NAME),
+            stop_doomed_jobs=_bool(env, "STOP_DOOMED_JOBS"),
         )
 
 

@@ -120,6 +120,8 @@ def _check_one(
         report.trigger = "sweep"
         result.skipped.append(report)
         return
-    report = check_job(job, clients, settings, budget, mute_list=mute_list)
+    report = check_job(
+        job, clients, settings, budget, mute_list=mute_list, home_account=job.account
+    )
     deliver(report)
     result.checked.append(report)
