@@ -149,8 +149,8 @@ def _stopped(report: dict[str, Any]) -> list[str]:
             details = action.get("details") or {}
             checks = ", ".join(details.get("blockingChecks", [])) or action.get("checkId")
             return [
-                f"THE JOB WAS STOPPED by IR VPC Guard (STOP_DOOMED_JOBS): {checks} make it"
-                " certain to fail.",
+                "THE JOB WAS STOPPED by IR VPC Guard (STOP_DOOMED_JOBS): certain to fail"
+                f" because of {checks}.",
                 "Once the findings below are fixed, start it again: "
                 + str(details.get("restartCommand")),
             ]

@@ -135,6 +135,5 @@ def _stop(action: Action, job: JobRequest, sagemaker: Any, tag_key: str) -> Acti
         reason = f"{step} failed: the job was not stopped"
         return action.settle(RemediationStatus.FAILED, reason, type(error).__name__)
     checks = ", ".join(action.details["blockingChecks"])
-    return action.settle(
-        RemediationStatus.APPLIED, f"stopped a {status} job: {checks} make it certain to fail"
-    )
+    reason = f"stopped the job ({status}): certain to fail because of {checks}"
+    return action.settle(RemediationStatus.APPLIED, reason)
