@@ -64,10 +64,12 @@ def iam_table() -> str:
     """The function's permissions per mode, from the code's own declarations."""
     from ir_vpc_guard.discovery import READ_ACTIONS  # noqa: PLC0415
     from ir_vpc_guard.jobs import SWEEP_ACTIONS  # noqa: PLC0415
+    from ir_vpc_guard.mutes import MUTE_LIST_ACTIONS  # noqa: PLC0415
     from ir_vpc_guard.notify import PUBLISH_ACTIONS  # noqa: PLC0415
     from ir_vpc_guard.records import TABLE_ACTIONS  # noqa: PLC0415
     from ir_vpc_guard.remediation.permissions import LOCK_ACTIONS, WRITE_ACTIONS  # noqa: PLC0415
     from ir_vpc_guard.securityhub import SECURITY_HUB_ACTIONS  # noqa: PLC0415
+    from ir_vpc_guard.stopping import STOP_ACTIONS  # noqa: PLC0415
 
     def actions(names: object) -> str:
         assert isinstance(names, list | tuple | set)
@@ -84,5 +86,9 @@ def iam_table() -> str:
         f"| `RemediationMode=apply` | {actions(writes)} | the additive fixes and the VPC lock |",
         f"| `EnableSweep=true` | {actions(SWEEP_ACTIONS)} | the catch-up sweep |",
         f"| `EnableSecurityHub=true` | {actions(SECURITY_HUB_ACTIONS)} | the ASFF export |",
+        f"| `StopDoomedJobs=true` and `RemediationMode=apply` | {actions(STOP_ACTIONS)} |"
+        " stopping a doomed job, on inference-recommendations-job/* only |",
+        f"| `MuteListParameter` set | {actions(MUTE_LIST_ACTIONS)} | the mute list, on that"
+        " parameter only |",
     ]
     return "\n".join(rows)

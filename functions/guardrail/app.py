@@ -18,6 +18,7 @@ from typing import Any
 import boto3
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities import parameters
 from aws_lambda_powertools.utilities.idempotency import (
     DynamoDBPersistenceLayer,
     IdempotencyConfig,
@@ -27,7 +28,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import BotoCoreError, ClientError
 
 from ir_vpc_guard import metrics as names
-from ir_vpc_guard import notify, securityhub
+from ir_vpc_guard import mutes, notify, securityhub
 from ir_vpc_guard.aws import AwsClients
 from ir_vpc_guard.budget import Budget
 from ir_vpc_guard.event import member
@@ -44,6 +45,7 @@ SERVICE = "ir-vpc-guard"
 SCHEDULE_SOURCE, SCHEDULE_DETAIL_TYPE = "aws.events", "Scheduled Event"
 # A duplicate CloudTrail delivery or an EventBridge retry arrives within its 24 hours.
 IDEMPOTENCY_SECONDS = 24 * 3600
+MUTE_LIST_MAX_AGE = 300  # seconds a read mute list is reused: an edit applies within minutes
 RETURN_LIMIT_BYTES = 256 * 1024  # what the handler returns, and what idempotency stores
 MAX_CORRELATION_ID = 128
 
@@ -115,8 +117,21 @@ def _process(*, event: Any, context: LambdaContext, state: dict[str, bool]) -> d
         Budget.of_lambda(context),
         home_account=_home_account(context),
         lock=LOCK,
+        mute_list=_mute_list(),
     )
     return _deliver(report, claim=True)
+
+
+def _mute_list() -> mutes.MuteList:
+    """The SSM mute list (Powertools caches it): read per invocation, so edits apply."""
+    if SETTINGS.mute_list_parameter is None:
+        return mutes.EMPTY
+    found = mutes.load_parameter(
+        SETTINGS.mute_list_parameter, parameters.get_parameter, MUTE_LIST_MAX_AGE
+    )
+    if found.problem is not None:
+        logger.warning("mute list unusable: nothing is muted", extra={"problem": found.problem})
+    return found
 
 
 _process_once: Callable[..., dict[str, Any]] | None = (
@@ -234,6 +249,7 @@ def _sweep(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         max_jobs=SETTINGS.sweep_max_jobs,
         lookback=timedelta(minutes=SETTINGS.sweep_lookback_minutes) or None,
         budget=Budget.of_lambda(context),
+        mute_list=_mute_list(),
     )
     metrics.add_metric(
         name=names.SWEEP_FOUND_JOBS, unit=MetricUnit.Count, value=len(result.checked)

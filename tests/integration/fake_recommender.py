@@ -1,9 +1,10 @@
-"""A narrow fake of the two Inference Recommender calls the sweep makes.
+"""A narrow fake of the Inference Recommender calls the sweep and the job stop make.
 
-moto does not implement ListInferenceRecommendationsJobs or
-DescribeInferenceRecommendationsJob (MOTO_NOTES §9). These botocore `before-call` hooks
-answer exactly those two operations, shaped as the SageMaker API reference documents them
-(PascalCase, NextToken pagination, MaxResults ≤ 100); every other call still goes to moto.
+moto does not implement ListInferenceRecommendationsJobs, DescribeInferenceRecommendationsJob
+or StopInferenceRecommendationsJob (MOTO_NOTES §9), and its ListTags knows no such job.
+These botocore `before-call` hooks answer exactly those operations (ListTags only for a
+job ARN of this fake), shaped as the SageMaker API reference documents them (PascalCase,
+NextToken pagination, MaxResults ≤ 100); every other call still goes to moto.
 """
 
 from __future__ import annotations
@@ -26,13 +27,17 @@ class FakeRecommender:
 
     def __init__(self, session: Any) -> None:
         self.jobs: dict[str, dict[str, Any]] = {}
+        self.tags: dict[str, list[dict[str, str]]] = {}  # by job ARN
         self.calls: list[str] = []
+        self.stop_error: str | None = None  # an error code StopInferenceRecommendationsJob answers
         session.events.register(
             "before-call.sagemaker.ListInferenceRecommendationsJobs", self._list
         )
         session.events.register(
             "before-call.sagemaker.DescribeInferenceRecommendationsJob", self._describe
         )
+        session.events.register("before-call.sagemaker.StopInferenceRecommendationsJob", self._stop)
+        session.events.register("before-call.sagemaker.ListTags", self._list_tags)
 
     def add(
         self,
@@ -42,6 +47,7 @@ class FakeRecommender:
         status: str = "IN_PROGRESS",
         vpc: bool = True,
         age: timedelta = timedelta(minutes=5),
+        tags: dict[str, str] | None = None,
     ) -> str:
         arn = (
             f"arn:aws:sagemaker:{world.region}:{world.account}:inference-recommendations-job/{name}"
@@ -66,6 +72,7 @@ class FakeRecommender:
             "LastModifiedTime": datetime.now(UTC) - age,
             "InputConfig": input_config,
         }
+        self.tags[arn] = [{"Key": k, "Value": v} for k, v in (tags or {}).items()]
         return arn
 
     def _list(self, params: dict[str, Any], **_: Any) -> tuple[Any, dict[str, Any]]:
@@ -110,3 +117,27 @@ class FakeRecommender:
                 "DescribeInferenceRecommendationsJob",
             )
         return _Http(), dict(self.jobs[name])
+
+    def _stop(self, params: dict[str, Any], **_: Any) -> tuple[Any, dict[str, Any]]:
+        """Stop moves a running job to STOPPING; AWS refuses a job that is not running."""
+        self.calls.append("StopInferenceRecommendationsJob")
+        name = json.loads(params["body"])["JobName"]
+        job = self.jobs.get(name)
+        code = self.stop_error or (None if job else "ResourceNotFound")
+        if job is not None and job["Status"] not in ("PENDING", "IN_PROGRESS"):
+            code = "ValidationException"
+        if code is not None:
+            raise ClientError(
+                {"Error": {"Code": code, "Message": f"cannot stop {name}"}},
+                "StopInferenceRecommendationsJob",
+            )
+        assert job is not None
+        job["Status"] = "STOPPING"
+        return _Http(), {}
+
+    def _list_tags(self, params: dict[str, Any], **_: Any) -> tuple[Any, dict[str, Any]] | None:
+        arn = json.loads(params["body"])["ResourceArn"]
+        if arn not in self.tags:
+            return None  # not one of these jobs: moto answers
+        self.calls.append("ListTags")
+        return _Http(), {"Tags": list(self.tags[arn])}

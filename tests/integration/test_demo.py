@@ -25,8 +25,12 @@ def test_demo_tells_the_story_and_exits_0() -> None:
         "== 3. The operator sets REMEDIATION_MODE=apply",
         "PARTIAL: demo-ir-job",
         "* APPLIED create-s3-gateway-endpoint",
+        "* APPLIED stop-job",
         "== 4. The SNS message as an e-mail subscriber receives it ==",
         "Subject: IR VPC Guard PARTIAL: demo-ir-job-2 in 123456789012",  # a retry: a new job
+        "THE JOB WAS STOPPED by IR VPC Guard (STOP_DOOMED_JOBS): certain to fail because of"
+        " MODEL_ARTIFACT_VPC_RESTRICTED.",
+        "create-inference-recommendations-job",
         "== 5. The same message as an SQS subscriber receives it",
         '"Type": "Notification"',
         "== 6. A person makes the one fix",

@@ -31,6 +31,8 @@ PARAMETER_OF = {
     "SWEEP_MAX_JOBS": "SweepMaxJobs",
     "SWEEP_LOOKBACK_MINUTES": "SweepLookbackMinutes",
     "DEFAULT_JOB_INSTANCES": "DefaultJobInstances",
+    "MUTE_LIST_PARAMETER": "MuteListParameter",
+    "STOP_DOOMED_JOBS": "StopDoomedJobs",
 }
 
 
@@ -74,7 +76,7 @@ def test_documented_defaults_agree_with_parameter_defaults() -> None:
 def test_choices_are_the_engines_choices() -> None:
     assert parameter("RemediationMode")["AllowedValues"] == list(MODES)
     assert parameter("NotifyOn")["AllowedValues"] == list(NOTIFY_POLICIES)
-    for name in ("EnableSecurityHub", "AllowCrossAccount"):
+    for name in ("EnableSecurityHub", "AllowCrossAccount", "StopDoomedJobs"):
         assert sorted(parameter(name)["AllowedValues"]) == ["false", "true"]
 
 

@@ -15,10 +15,12 @@ import pytest
 
 from ir_vpc_guard.discovery import OWNER_ROLE_ACTIONS, READ_ACTIONS
 from ir_vpc_guard.jobs import SWEEP_ACTIONS
+from ir_vpc_guard.mutes import MUTE_LIST_ACTIONS
 from ir_vpc_guard.notify import PUBLISH_ACTIONS
 from ir_vpc_guard.records import TABLE_ACTIONS
 from ir_vpc_guard.remediation.permissions import LOCK_ACTIONS, WRITE_ACTIONS
 from ir_vpc_guard.securityhub import SECURITY_HUB_ACTIONS
+from ir_vpc_guard.stopping import STOP_ACTIONS
 from tests.template.cfn import ACCOUNT, PARTITION, REGION, Stack, as_list, statements, transformed
 
 ROLE = "GuardrailFunctionRole"
@@ -62,8 +64,11 @@ TOPICS = {
     "central": {"ExistingTopicArn": CENTRAL_TOPIC},
     "central-encrypted": {"ExistingTopicArn": CENTRAL_TOPIC, "ExistingTopicKmsKeyArn": CENTRAL_KEY},
 }
+MUTE_PARAMETER = "/ir-vpc-guard/mutes"
 COMBINATIONS = list(
-    itertools.product(("report", "apply"), ("true", "false"), ("false", "true"), TOPICS)
+    itertools.product(
+        ("report", "apply"), ("true", "false"), ("false", "true"), TOPICS, ("", MUTE_PARAMETER)
+    )
 )
 
 
@@ -71,8 +76,16 @@ def union(groups: Iterable[Iterable[str]]) -> set[str]:
     return {action for group in groups for action in group}
 
 
-def stack(mode: str, sweep: str, hub: str, topic: str) -> Stack:
-    parameters = {"RemediationMode": mode, "EnableSweep": sweep, "EnableSecurityHub": hub}
+def stack(
+    mode: str, sweep: str, hub: str, topic: str, mutes: str = "", *, stop: str = "false"
+) -> Stack:
+    parameters = {
+        "RemediationMode": mode,
+        "EnableSweep": sweep,
+        "EnableSecurityHub": hub,
+        "MuteListParameter": mutes,
+        "StopDoomedJobs": stop,
+    }
     return Stack(transformed(), parameters | TOPICS[topic])
 
 
@@ -99,7 +112,9 @@ def granted(stack: Stack) -> dict[str, list[dict[str, Any]]]:
     return by_action
 
 
-def expected(mode: str, sweep: str, hub: str, topic: str) -> set[str]:
+def expected(
+    mode: str, sweep: str, hub: str, topic: str, mutes: str, *, stop: str = "false"
+) -> set[str]:
     actions = union(READ_ACTIONS.values()) | set(TABLE_ACTIONS) | set(PUBLISH_ACTIONS)
     actions |= set(DESTINATION_ACTIONS)
     if topic != "central":  # the stack's own key, or the central topic's key
@@ -110,28 +125,46 @@ def expected(mode: str, sweep: str, hub: str, topic: str) -> set[str]:
         actions |= set(SWEEP_ACTIONS)
     if hub == "true":
         actions |= set(SECURITY_HUB_ACTIONS)
+    if mutes:
+        actions |= set(MUTE_LIST_ACTIONS)
+    if stop == "true" and mode == "apply":
+        actions |= set(STOP_ACTIONS)
     return actions
 
 
-@pytest.mark.parametrize(("mode", "sweep", "hub", "topic"), COMBINATIONS)
+@pytest.mark.parametrize(("mode", "sweep", "hub", "topic", "mutes"), COMBINATIONS)
 def test_role_grants_exactly_the_declared_actions(
-    mode: str, sweep: str, hub: str, topic: str
+    mode: str, sweep: str, hub: str, topic: str, mutes: str
 ) -> None:
-    guard = stack(mode, sweep, hub, topic)
+    guard = stack(mode, sweep, hub, topic, mutes)
     inline = set(granted(guard))
-    assert inline == expected(mode, sweep, hub, topic), (
-        f"missing {sorted(expected(mode, sweep, hub, topic) - inline)}, "
-        f"extra {sorted(inline - expected(mode, sweep, hub, topic))}"
-    )
+    want = expected(mode, sweep, hub, topic, mutes)
+    assert inline == want, f"missing {sorted(want - inline)}, extra {sorted(inline - want)}"
     everything = inline | managed_actions(guard)
     assert not [a for a in everything if "*" in a], "no wildcard actions"
 
 
-@pytest.mark.parametrize(("mode", "sweep", "hub", "topic"), COMBINATIONS)
-def test_nothing_destructive_and_nothing_unscoped(
-    mode: str, sweep: str, hub: str, topic: str
+@pytest.mark.parametrize(
+    ("mode", "sweep", "stop"), itertools.product(("report", "apply"), ("true", "false"), ("true",))
+)
+def test_stopping_jobs_is_granted_only_with_the_parameter_in_apply_mode(
+    mode: str, sweep: str, stop: str
 ) -> None:
-    for action, grants in granted(stack(mode, sweep, hub, topic)).items():
+    grants = granted(stack(mode, sweep, "false", "own", stop=stop))
+    assert set(grants) == expected(mode, sweep, "false", "own", "", stop=stop)
+    stops = grants.get("sagemaker:StopInferenceRecommendationsJob", [])
+    assert bool(stops) is (mode == "apply")
+    job_arns = f"arn:{PARTITION}:sagemaker:{REGION}:{ACCOUNT}:inference-recommendations-job/*"
+    for action in STOP_ACTIONS:
+        for statement in grants.get(action, []):
+            assert as_list(statement["Resource"]) == [job_arns], action
+
+
+@pytest.mark.parametrize(("mode", "sweep", "hub", "topic", "mutes"), COMBINATIONS)
+def test_nothing_destructive_and_nothing_unscoped(
+    mode: str, sweep: str, hub: str, topic: str, mutes: str
+) -> None:
+    for action, grants in granted(stack(mode, sweep, hub, topic, mutes)).items():
         service, verb = action.split(":")
         assert not verb.startswith(("Delete", "Revoke", "Detach", "Replace", "Disassociate")) or (
             action == "dynamodb:DeleteItem"
@@ -153,7 +186,7 @@ def test_shared_vpc_read_role_is_assumable_only_when_named_and_only_by_that_name
             | {"VpcOwnerReadRoleName": "ir-vpc-guard-owner-read"},
         )
         grants = granted(named)
-        assert set(grants) == expected(mode, "false", "false", "own") | set(OWNER_ROLE_ACTIONS)
+        assert set(grants) == expected(mode, "false", "false", "own", "") | set(OWNER_ROLE_ACTIONS)
         (assume,) = grants["sts:AssumeRole"]
         assert as_list(assume["Resource"]) == [
             f"arn:{PARTITION}:iam::*:role/ir-vpc-guard-owner-read"
@@ -169,6 +202,10 @@ def test_report_mode_cannot_change_ec2_iam_or_s3() -> None:
             service, verb = action.split(":")
             if service in ("ec2", "iam", "s3", "ecr", "sagemaker"):
                 assert verb.startswith(READ_VERBS), f"{action} in report mode"
+    for action in granted(stack("report", "false", "false", "own", stop="true")):
+        service, verb = action.split(":")
+        if service == "sagemaker":
+            assert verb.startswith(READ_VERBS), f"{action} in report mode"
 
 
 def test_apply_mode_writes_are_exactly_the_declared_ones_with_their_conditions() -> None:
@@ -246,6 +283,11 @@ def test_each_service_is_scoped_to_the_stacks_own_resources() -> None:
     ]
     assert resources("ecr:GetRepositoryPolicy") == [
         f"arn:{PARTITION}:ecr:{REGION}:{ACCOUNT}:repository/*"
+    ]
+
+    muted = granted(stack("report", "false", "false", "own", MUTE_PARAMETER))
+    assert [s["Resource"] for s in muted["ssm:GetParameter"]] == [
+        f"arn:{PARTITION}:ssm:{REGION}:{ACCOUNT}:parameter{MUTE_PARAMETER}"  # that one only
     ]
 
     central = stack("report", "false", "false", "central-encrypted")

@@ -33,6 +33,7 @@ def test_every_variable_is_read() -> None:
             "SWEEP_MAX_JOBS": "40",
             "SWEEP_LOOKBACK_MINUTES": "60",
             "DEFAULT_JOB_INSTANCES": "4",
+            "MUTE_LIST_PARAMETER": "/ir-vpc-guard/mutes",
         }
     )
     assert settings == Settings(
@@ -48,6 +49,7 @@ def test_every_variable_is_read() -> None:
         sweep_max_jobs=40,
         sweep_lookback_minutes=60,
         default_job_instances=4,
+        mute_list_parameter="/ir-vpc-guard/mutes",
     )
 
 
@@ -62,6 +64,7 @@ def test_every_variable_is_read() -> None:
         ("SECURITY_HUB", "yes", "SECURITY_HUB must be one of false, true"),
         ("SWEEP_MAX_JOBS", "0", "SWEEP_MAX_JOBS must be between 1 and 500"),
         ("DEFAULT_JOB_INSTANCES", "ten", "DEFAULT_JOB_INSTANCES must be an integer"),
+        ("MUTE_LIST_PARAMETER", "mutes", "MUTE_LIST_PARAMETER is not valid"),
     ],
 )
 def test_bad_values_are_errors_that_name_the_variable(name: str, value: str, message: str) -> None:

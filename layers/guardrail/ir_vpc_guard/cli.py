@@ -27,7 +27,7 @@ from botocore.exceptions import (
 from botocore.exceptions import ConnectionError as BotoConnectionError
 from botocore.parsers import ResponseParserError
 
-from ir_vpc_guard import render
+from ir_vpc_guard import mutes, render
 from ir_vpc_guard.aws import AwsClients
 from ir_vpc_guard.checks import CATALOGUE
 from ir_vpc_guard.event import Skipped, parse_event
@@ -124,6 +124,12 @@ def _common(command: argparse.ArgumentParser) -> None:
     command.add_argument("--output-file", type=Path, help="also write the JSON report here")
     command.add_argument(
         "--strict", action="store_true", help="exit 1 on WARN (undetermined findings) too"
+    )
+    command.add_argument(
+        "--mute-file",
+        metavar="PATH",
+        help='mute list JSON ({"mutes": [...]}): accepted findings stay in the report,'
+        " out of the outcome",
     )
 
 
@@ -278,7 +284,12 @@ def _check(args: argparse.Namespace, settings: Settings) -> Report:
         instance_types=args.instance_types,
         job_name=args.job_name,
     )
-    return _check_request(request, AwsClients(region, session=session), settings)
+    return _check_request(request, AwsClients(region, session=session), settings, _mutes(args))
+
+
+def _mutes(args: argparse.Namespace) -> mutes.MuteList:
+    """An unusable file mutes nothing (the report says so in MUTE_LIST_INVALID)."""
+    return mutes.load_file(args.mute_file) if args.mute_file else mutes.EMPTY
 
 
 def _job(args: argparse.Namespace, settings: Settings) -> Report:
@@ -287,7 +298,7 @@ def _job(args: argparse.Namespace, settings: Settings) -> Report:
     request = existing_job(
         clients.sagemaker, args.name, account=_account(session, region), region=region
     )
-    return _check_request(request, clients, settings)
+    return _check_request(request, clients, settings, _mutes(args))
 
 
 def _replay(args: argparse.Namespace, settings: Settings) -> Report:
@@ -302,7 +313,11 @@ def _replay(args: argparse.Namespace, settings: Settings) -> Report:
     if args.allow_cross_account:
         settings = replace(settings, allow_cross_account=True)
     report = handle_event(
-        event, settings, lambda r: AwsClients(r, session=session), home_account=account
+        event,
+        settings,
+        lambda r: AwsClients(r, session=session),
+        home_account=account,
+        mute_list=_mutes(args),
     )
     skipped = report.outcome.value == "SKIPPED"
     if skipped and not settings.allow_cross_account and not isinstance(parse_event(event), Skipped):
@@ -320,10 +335,12 @@ def _event_region(event: Any) -> str | None:
     return region if isinstance(region, str) else None
 
 
-def _check_request(request: Any, clients: AwsClients, settings: Settings) -> Report:
+def _check_request(
+    request: Any, clients: AwsClients, settings: Settings, mute_list: mutes.MuteList
+) -> Report:
     if isinstance(request, Skipped):
         return skipped_report(request, settings.remediation_mode)
-    return check_job(request, clients, settings)
+    return check_job(request, clients, settings, mute_list=mute_list, home_account=request.account)
 
 
 COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], Report]] = {

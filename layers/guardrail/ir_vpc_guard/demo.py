@@ -143,13 +143,21 @@ def run_demo(plain: bool = False) -> int:
         story.step(2, "The job is created: report mode (the default)", "Nothing is changed.")
         story.report(report)
 
+        jobs = _RunningJobs()
         applied = _invoke(
-            _new_event(template, 2), context, REMEDIATION_MODE="apply", TOPIC_ARN=topic
+            _new_event(template, 2),
+            context,
+            jobs,
+            REMEDIATION_MODE="apply",
+            STOP_DOOMED_JOBS="true",
+            TOPIC_ARN=topic,
         )
         story.step(
             3,
-            "The operator sets REMEDIATION_MODE=apply; the job is retried",
-            "The guardrail adds what is safe to add, re-reads and re-checks.",
+            "The operator sets REMEDIATION_MODE=apply and STOP_DOOMED_JOBS=true; the job is"
+            " retried",
+            "The guardrail adds what is safe to add, re-reads and re-checks; what remains dooms"
+            f" the job, so it is stopped (stopped: {', '.join(jobs.stopped) or 'none'}).",
         )
         story.report(applied)
 
@@ -168,7 +176,9 @@ def run_demo(plain: bool = False) -> int:
         story.text(_envelope_excerpt(envelope))
 
         _manual_fix(session)
-        final = _invoke(_new_event(template, 3), context, REMEDIATION_MODE="apply", TOPIC_ARN=topic)
+        final = _invoke(
+            _new_event(template, 3), context, jobs, REMEDIATION_MODE="apply", TOPIC_ARN=topic
+        )
         story.step(
             6,
             "A person makes the one fix the guardrail never makes; the job is retried",
@@ -178,6 +188,7 @@ def run_demo(plain: bool = False) -> int:
     ok = (
         report["outcome"] == "FAIL"
         and applied["outcome"] == "PARTIAL"
+        and jobs.stopped == ["demo-ir-job-2"]
         and final["outcome"] == "PASS"
     )
     return 0 if ok else 1
@@ -240,12 +251,47 @@ def _new_event(template: dict[str, Any], attempt: int) -> dict[str, Any]:
     return event
 
 
-def _invoke(event: dict[str, Any], context: Context, **env: str) -> dict[str, Any]:
+class _RunningJobs:
+    """moto has no Inference Recommender job APIs: the demo answers the three calls a stop
+    makes (every job is running and untagged) and remembers what was stopped."""
+
+    def __init__(self) -> None:
+        self.stopped: list[str] = []
+
+    def attach(self, session: Any) -> None:
+        for operation, answer in (
+            ("DescribeInferenceRecommendationsJob", self._describe),
+            ("ListTags", self._tags),
+            ("StopInferenceRecommendationsJob", self._stop),
+        ):
+            session.events.register(f"before-call.sagemaker.{operation}", answer)
+
+    def _describe(self, params: dict[str, Any], **_: Any) -> tuple[Any, dict[str, Any]]:
+        name = json.loads(params["body"])["JobName"]
+        return _Ok(), {"JobName": name, "Status": "IN_PROGRESS"}
+
+    def _tags(self, **_: Any) -> tuple[Any, dict[str, Any]]:
+        return _Ok(), {"Tags": []}
+
+    def _stop(self, params: dict[str, Any], **_: Any) -> tuple[Any, dict[str, Any]]:
+        self.stopped.append(json.loads(params["body"])["JobName"])
+        return _Ok(), {}
+
+
+class _Ok:
+    status_code = 200
+
+
+def _invoke(
+    event: dict[str, Any], context: Context, jobs: _RunningJobs | None = None, **env: str
+) -> dict[str, Any]:
     """A cold start of the real handler with `env`, its JSON logs and metrics kept aside."""
     os.environ.update(env)
     logs = io.StringIO()
     with contextlib.redirect_stdout(logs):
         handler = _load_handler()
+        if jobs is not None:
+            jobs.attach(handler.SESSION)
         report: dict[str, Any] = handler.lambda_handler(event, context)
     return report
 

@@ -41,6 +41,15 @@ class RemediationStatus(StrEnum):
 
 
 CHECK_ERROR = "CHECK_ERROR"
+MUTE_LIST_INVALID = "MUTE_LIST_INVALID"
+
+
+@dataclass(frozen=True)
+class Mute:
+    """Why a finding is accepted and until when (from the mute list entry that matched)."""
+
+    reason: str
+    expires: str  # ISO date
 
 
 @dataclass(frozen=True)
@@ -75,6 +84,7 @@ class Finding:
     evidence: dict[str, Any] = field(default_factory=dict)
     requirement: str = ""
     remediation: Remediation | None = None
+    muted: Mute | None = None
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -88,4 +98,6 @@ class Finding:
         }
         if self.remediation is not None:
             out["remediation"] = self.remediation.to_dict()
+        if self.muted is not None:
+            out["muted"] = {"reason": self.muted.reason, "expires": self.muted.expires}
         return out

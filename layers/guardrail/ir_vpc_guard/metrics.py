@@ -13,8 +13,10 @@ from typing import Any
 OUTCOMES = ("PASS", "WARN", "FAIL", "REMEDIATED", "PARTIAL", "SKIPPED", "ERROR")
 REPORTS = "Reports"
 FINDINGS = "Findings"
+MUTED_FINDINGS = "MutedFindings"
 REMEDIATIONS_APPLIED = "RemediationsApplied"
 REMEDIATIONS_FAILED = "RemediationsFailed"
+JOBS_STOPPED = "JobsStopped"
 SWEEP_FOUND_JOBS = "SweepFoundJobs"
 PUBLISHED = "ReportsPublished"
 SECURITY_HUB_FAILURES = "SecurityHubExportFailures"
@@ -34,16 +36,24 @@ def severity_metric(severity: str) -> str:
 
 
 def report_counts(report: dict[str, Any]) -> Counter[str]:
-    """Counts for one report: its outcome, its findings by check and severity, its fixes."""
+    """Counts for one report: its outcome, its findings by check and severity, its fixes.
+    Muted findings are counted apart, so an alarm on a check or severity ignores them."""
     counts: Counter[str] = Counter({REPORTS: 1, outcome_metric(str(report.get("outcome"))): 1})
     if report.get("outcome") == "SKIPPED":
         return counts
-    findings = report.get("findings", [])
+    findings = [f for f in report.get("findings", []) if not f.get("muted")]
+    counts[MUTED_FINDINGS] += len(report.get("findings", [])) - len(findings)
     counts[FINDINGS] += len(findings)
     for finding in findings:
         counts[finding_metric(str(finding.get("checkId")))] += 1
         counts[severity_metric(str(finding.get("severity")))] += 1
-    statuses = Counter(str(a.get("status")) for a in report.get("actions", []))
+    fixes = [a for a in report.get("actions", []) if a.get("action") != "stop-job"]
+    statuses = Counter(str(a.get("status")) for a in fixes)
     counts[REMEDIATIONS_APPLIED] += statuses["APPLIED"]
     counts[REMEDIATIONS_FAILED] += statuses["FAILED"]
+    counts[JOBS_STOPPED] += sum(
+        1
+        for a in report.get("actions", [])
+        if a.get("action") == "stop-job" and a.get("status") == "APPLIED"
+    )
     return counts

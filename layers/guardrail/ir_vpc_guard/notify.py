@@ -54,10 +54,12 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\ud800-\udfff]")
 
 def should_publish(report: dict[str, Any], notify_on: str) -> bool:
     """`findings`: only when something is wrong or was changed (a PASS with a LOW finding
-    included: it does not fail the job, but it is worth a person's look); `all`: always."""
+    included: it does not fail the job, but it is worth a person's look; a muted finding
+    is accepted, so it alone never publishes); `all`: always."""
     if notify_on == "all":
         return True
-    return report.get("outcome") not in QUIET_OUTCOMES or bool(report.get("findings"))
+    unmuted = [f for f in report.get("findings", []) if not f.get("muted")]
+    return report.get("outcome") not in QUIET_OUTCOMES or bool(unmuted)
 
 
 def subject(report: dict[str, Any]) -> str:
@@ -100,7 +102,7 @@ def attributes(report: dict[str, Any]) -> dict[str, dict[str, str]]:
 def email_text(report: dict[str, Any]) -> str:
     """render.text with what the outcome means, the job ARN and any trimming said aloud."""
     first, _, rest = render.text(report).partition("\n")
-    lines = [first, MEANING.get(str(report.get("outcome")), "")]
+    lines = [first, *_stopped(report), MEANING.get(str(report.get("outcome")), "")]
     if report.get("repeat"):
         lines.append(
             "Repeat: this job was already reported (by the catch-up sweep or an earlier"
@@ -137,6 +139,22 @@ def email_text(report: dict[str, Any]) -> str:
         " filter on the message attributes outcome, maxSeverity and account."
     )
     return _bounded_text(_CONTROL.sub("?", "\n".join(lines)), TEXT_BUDGET_BYTES)
+
+
+def _stopped(report: dict[str, Any]) -> list[str]:
+    """First thing a reader sees when the guardrail stopped the job: that, why, and how to
+    run it again once fixed."""
+    for action in report.get("actions", []):
+        if action.get("action") == "stop-job" and action.get("status") == "APPLIED":
+            details = action.get("details") or {}
+            checks = ", ".join(details.get("blockingChecks", [])) or action.get("checkId")
+            return [
+                "THE JOB WAS STOPPED by IR VPC Guard (STOP_DOOMED_JOBS): certain to fail"
+                f" because of {checks}.",
+                "Once the findings below are fixed, start it again: "
+                + str(details.get("restartCommand")),
+            ]
+    return []
 
 
 def message(report: dict[str, Any]) -> str:

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
+from datetime import UTC, datetime
 from typing import Any
 
+from ir_vpc_guard import mutes
 from ir_vpc_guard.aws import AwsClients
 from ir_vpc_guard.budget import UNLIMITED, Budget
-from ir_vpc_guard.checks import run_checks
+from ir_vpc_guard.checks import CheckRun, run_checks
 from ir_vpc_guard.discovery import Discovery
 from ir_vpc_guard.event import Skipped, parse_event
 from ir_vpc_guard.job import JobRequest
@@ -17,6 +19,7 @@ from ir_vpc_guard.remediation.stage import lock_for, remediate
 from ir_vpc_guard.report import Report, checked_report, skipped_report
 from ir_vpc_guard.settings import Settings
 from ir_vpc_guard.snapshot import Snapshot
+from ir_vpc_guard.stopping import stop_if_doomed
 
 ClientsFactory = Callable[[str], AwsClients]
 
@@ -27,10 +30,17 @@ def check_job(
     settings: Settings,
     budget: Budget = UNLIMITED,
     lock: VpcLock | None = None,
+    *,
+    mute_list: mutes.MuteList = mutes.EMPTY,
+    home_account: str | None = None,
 ) -> Report:
-    """Check one job and remediate what the settings allow.
+    """Check one job, remediate what the settings allow, and stop it (STOP_DOOMED_JOBS)
+    when what remains makes it certain to fail; `home_account` is the only account whose
+    jobs are stopped.
 
-    An invalid VPC config is reported without sending any ID to AWS.
+    An invalid VPC config is reported without sending any ID to AWS. The mute list is a
+    layer over the checks: every run of them (the re-check after remediation too) is
+    marked with it before anything acts on the findings.
     """
     if not job.vpc_config_valid:
         snapshot = Snapshot(job=job)
@@ -38,11 +48,41 @@ def check_job(
         discovery = Discovery(clients, budget, owner_read_role=settings.vpc_owner_read_role_name)
         snapshot = discovery.discover(job)
     snapshot = replace(snapshot, default_job_instances=settings.default_job_instances)
-    run = run_checks(snapshot)
+    context = mutes.Context(
+        account=job.account,
+        region=job.region,
+        vpc=snapshot.vpc_id,
+        job=job.job_name,
+        subnets=tuple(job.subnets),
+        security_groups=tuple(job.security_groups),
+    )
+    today = datetime.now(UTC).date()
+
+    def checked(state: Snapshot) -> CheckRun:
+        run = run_checks(state)
+        return replace(run, findings=mutes.mark(mute_list, run.findings, context, today))
+
     lock = lock or lock_for(settings, clients)
-    done = remediate(snapshot, run, settings=settings, clients=clients, lock=lock, budget=budget)
-    report = checked_report(job, snapshot, done.run, settings.remediation_mode, done.changed)
-    report.actions = done.actions
+    done = remediate(
+        snapshot,
+        checked(snapshot),
+        settings=settings,
+        clients=clients,
+        lock=lock,
+        budget=budget,
+        verify=checked,
+    )
+    report = checked_report(job, done.snapshot, done.run, settings.remediation_mode, done.changed)
+    stop = stop_if_doomed(
+        job,
+        done.run.findings,
+        done.snapshot,
+        settings=settings,
+        sagemaker=clients.sagemaker,
+        home_account=home_account,
+    )
+    report.actions = [*done.actions, stop] if stop else done.actions
+    report.expired_mutes = mutes.lapsed(mute_list, done.run.findings, context, today)
     return report
 
 
@@ -54,6 +94,7 @@ def handle_event(
     *,
     home_account: str | None = None,
     lock: VpcLock | None = None,
+    mute_list: mutes.MuteList = mutes.EMPTY,
 ) -> Report:
     """Check the job an EventBridge CloudTrail event describes, or say why it is skipped.
 
@@ -63,4 +104,7 @@ def handle_event(
     intake = parse_event(event, None if settings.allow_cross_account else home_account)
     if isinstance(intake, Skipped):
         return skipped_report(intake, settings.remediation_mode)
-    return check_job(intake, clients_for(intake.region), settings, budget, lock)
+    clients = clients_for(intake.region)
+    return check_job(
+        intake, clients, settings, budget, lock, mute_list=mute_list, home_account=home_account
+    )

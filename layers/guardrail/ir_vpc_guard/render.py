@@ -30,7 +30,9 @@ def text(report: dict[str, Any]) -> str:
         lines.append(f"{len(findings)} finding(s):")
     for finding in findings:
         remediation = finding.get("remediation", {})
-        lines.append(f"- [{finding['severity']}] {finding['checkId']}: {finding['detail']}")
+        muted = finding.get("muted")
+        mark = f"[MUTED until {muted.get('expires')}: {muted.get('reason')}] " if muted else ""
+        lines.append(f"- {mark}[{finding['severity']}] {finding['checkId']}: {finding['detail']}")
         todo = remediation.get("reason", "")
         status = remediation.get("status", "")
         lines.extend(
@@ -44,6 +46,11 @@ def text(report: dict[str, Any]) -> str:
         lines.append(
             f"* {action['status']} {action['action']} on {action['resource']}"
             + (f" ({action['reason']})" if action.get("reason") else "")
+        )
+    for lapsed in report.get("expiredMutes", []):
+        lines.append(
+            f"! Mute of {lapsed.get('checkId')} expired {lapsed.get('expires')}"
+            f" ({lapsed.get('reason')}): it mutes nothing now"
         )
     not_evaluated = report.get("summary", {}).get("checks", {}).get("notEvaluated", {})
     if not_evaluated:

@@ -11,7 +11,14 @@ from typing import Any
 from ir_vpc_guard import __version__
 from ir_vpc_guard.checks import CheckRun
 from ir_vpc_guard.event import Skipped
-from ir_vpc_guard.findings import CHECK_ERROR, Finding, Outcome, RemediationStatus, Severity
+from ir_vpc_guard.findings import (
+    CHECK_ERROR,
+    MUTE_LIST_INVALID,
+    Finding,
+    Outcome,
+    RemediationStatus,
+    Severity,
+)
 from ir_vpc_guard.job import JobRequest
 from ir_vpc_guard.remediation.actions import Action
 from ir_vpc_guard.snapshot import Snapshot
@@ -34,7 +41,9 @@ def outcome_of(findings: list[Finding], changed: bool = False) -> Outcome:
     After a change (something APPLIED): REMEDIATED only when the re-check leaves nothing at
     MEDIUM or above, no finding whose fix failed or did not take, and no read it could not
     make; else PARTIAL. Writes that all failed changed nothing: the plain outcome stands.
+    Muted findings (accepted on the mute list) count for nothing.
     """
+    findings = [f for f in findings if f.muted is None]
     checked = [f for f in findings if f.check_id != CHECK_ERROR]
     certain = any(f.severity in CERTAIN_FAIL for f in checked)
     warnings = any(f.severity is Severity.MEDIUM for f in checked)
@@ -68,6 +77,8 @@ class Report:
     actions: list[Action] = field(default_factory=list)
     # Another report about this job was already published (by the sweep or an earlier event).
     repeat: bool = False
+    # Mute list entries that would match a finding here but have expired (they mute nothing).
+    expired_mutes: list[dict[str, str]] = field(default_factory=list)
     generated_at: str = field(
         default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds")
     )
@@ -96,6 +107,7 @@ class Report:
                 "findings": len(self.findings),
                 "maxSeverity": self.max_severity,
                 "bySeverity": by_severity,
+                "muted": sum(1 for f in self.findings if f.muted is not None),
                 "checks": self.checks,
             },
             "findings": [f.to_dict() for f in self.findings],
@@ -106,6 +118,8 @@ class Report:
             out["reason"] = self.reason
         if self.repeat:
             out["repeat"] = True
+        if self.expired_mutes:
+            out["expiredMutes"] = self.expired_mutes
         return out
 
 
@@ -156,7 +170,9 @@ def checked_report(
         findings=findings,
         checks={
             "passed": sorted(run.passed),
-            "failed": sorted({f.check_id for f in findings if f.check_id != CHECK_ERROR}),
+            "failed": sorted(
+                {f.check_id for f in findings if f.check_id not in (CHECK_ERROR, MUTE_LIST_INVALID)}
+            ),
             "errored": sorted(run.errored),
             "notEvaluated": dict(sorted(run.not_evaluated.items())),
         },

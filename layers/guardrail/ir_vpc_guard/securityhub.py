@@ -5,7 +5,9 @@ updates the same finding instead of adding one. A check that fails is imported A
 Compliance FAILED (NOT_AVAILABLE for CHECK_ERROR: the check could not run); a check that
 passes is imported with Compliance PASSED and RecordState ARCHIVED, which resolves a
 finding an earlier run reported (Security Hub moves its workflow to RESOLVED), the way
-Prowler reports passed checks. Only BatchImportFindings is used: no read permission needed.
+Prowler reports passed checks. A check whose every finding is muted (accepted on the mute
+list) is imported with workflow status SUPPRESSED. Only BatchImportFindings is used: no
+read permission needed.
 """
 
 from __future__ import annotations
@@ -166,7 +168,7 @@ def _failed(
     out["Resources"] = _resources(report, arn, [_named(check_id, i, report) for i in ids])
     out["Compliance"] = {"Status": _compliance(check_id, found)}
     out["RecordState"] = "ACTIVE"
-    out["Workflow"] = {"Status": "NEW"}
+    out["Workflow"] = {"Status": "SUPPRESSED" if all(f.get("muted") for f in found) else "NEW"}
     out["ProductFields"]["ir-vpc-guard/remediationStatus"] = str(remediation.get("status", ""))
     return out
 

@@ -26,6 +26,8 @@ TOPIC_ARN = re.compile(r"arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[\w-]{1,256}")
 TABLE_NAME = re.compile(r"[a-zA-Z0-9_.-]{3,255}")
 TAG_KEY = re.compile(r"[\w.:/=+\-@ ]{1,128}")
 ROLE_NAME = re.compile(r"[\w+=,.@-]{1,64}")  # IAM's RoleName pattern
+# A hierarchical SSM parameter name: the template builds its ARN as `parameter${Name}`.
+PARAMETER_NAME = re.compile(r"/[a-zA-Z0-9_.\-/]{1,1010}")
 
 # Environment variable -> (default, meaning): the documented surface of the product.
 DOCUMENTED: dict[str, tuple[str, str]] = {
@@ -55,6 +57,14 @@ DOCUMENTED: dict[str, tuple[str, str]] = {
         "Role assumed in a shared VPC's owner account to read its route tables, endpoints, "
         "network ACLs and DNS settings (docs/deployment.md).",
     ),
+    "STOP_DOOMED_JOBS": (
+        "false",
+        "`true` (with `apply`) stops a PENDING/IN_PROGRESS job a certain HIGH finding dooms.",
+    ),
+    "MUTE_LIST_PARAMETER": (
+        "(empty: none)",
+        "SSM String parameter (a name starting with `/`) holding the mute list JSON.",
+    ),
 }
 
 
@@ -77,6 +87,8 @@ class Settings:
     sweep_lookback_minutes: int = 0
     default_job_instances: int = 10
     vpc_owner_read_role_name: str | None = None
+    mute_list_parameter: str | None = None
+    stop_doomed_jobs: bool = False
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -95,6 +107,8 @@ class Settings:
             sweep_lookback_minutes=_int(env, "SWEEP_LOOKBACK_MINUTES", 0, low=0, high=10080),
             default_job_instances=_int(env, "DEFAULT_JOB_INSTANCES", 10, low=1, high=100),
             vpc_owner_read_role_name=_pattern(env, "VPC_OWNER_READ_ROLE_NAME", ROLE_NAME),
+            mute_list_parameter=_pattern(env, "MUTE_LIST_PARAMETER", PARAMETER_NAME),
+            stop_doomed_jobs=_bool(env, "STOP_DOOMED_JOBS"),
         )
 
 

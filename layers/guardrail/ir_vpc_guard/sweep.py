@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from ir_vpc_guard import mutes
 from ir_vpc_guard.aws import AwsClients
 from ir_vpc_guard.budget import UNLIMITED, Budget
 from ir_vpc_guard.event import Skipped
@@ -49,6 +50,7 @@ def run_sweep(
     max_jobs: int,
     lookback: timedelta | None = None,
     budget: Budget = UNLIMITED,
+    mute_list: mutes.MuteList = mutes.EMPTY,
 ) -> SweepResult:
     """List active jobs, drop the ones already checked, check at most `max_jobs` of the rest."""
     result = SweepResult()
@@ -83,7 +85,13 @@ def run_sweep(
             continue
         try:
             _check_one(
-                job, result, clients=clients, settings=settings, deliver=deliver, budget=budget
+                job,
+                result,
+                clients=clients,
+                settings=settings,
+                deliver=deliver,
+                budget=budget,
+                mute_list=mute_list,
             )
         except BaseException:
             records.release(arn)  # e.g. the publish failed: the retry must check it again
@@ -105,12 +113,15 @@ def _check_one(
     settings: Settings,
     deliver: Deliver,
     budget: Budget,
+    mute_list: mutes.MuteList,
 ) -> None:
     if isinstance(job, Skipped):
         report = skipped_report(job, settings.remediation_mode)
         report.trigger = "sweep"
         result.skipped.append(report)
         return
-    report = check_job(job, clients, settings, budget)
+    report = check_job(
+        job, clients, settings, budget, mute_list=mute_list, home_account=job.account
+    )
     deliver(report)
     result.checked.append(report)

@@ -54,6 +54,7 @@ def concurrent_instances(job: JobRequest, default_instances: int) -> Estimate:
     reads=("subnets",),
     risk="Endpoint creation fails with InsufficientFreeAddressesInSubnet mid-job.",
     fix="Add subnets with free addresses to the job, or free addresses in these subnets.",
+    blocks_job=True,
 )
 def subnet_ip_capacity(snapshot: Snapshot) -> Iterator[Problem]:
     estimate = concurrent_instances(snapshot.job, snapshot.default_job_instances)

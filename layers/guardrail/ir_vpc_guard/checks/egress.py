@@ -179,6 +179,7 @@ def _undetermined(snapshot: Snapshot, unknown: Iterable[str]) -> dict[str, Any]:
     risk="The endpoints cannot download the model or payload from S3 and the job fails.",
     fix="Add an egress rule TCP 443 to the S3 prefix list on one of the job's groups.",
     remediation_action="add-s3-egress-rule",
+    blocks_job=True,
 )
 def sg_egress_s3_missing(snapshot: Snapshot) -> Iterator[Problem]:
     groups = job_groups(snapshot)

@@ -65,6 +65,7 @@ def _confirm_command(job: JobRequest, actions: list[str]) -> str:
     reads=("role",),
     risk="SageMaker cannot create the endpoints' network interfaces and the job fails.",
     fix=f"Attach {SAGEMAKER_FULL_ACCESS}, or a policy allowing the listed EC2 actions.",
+    blocks_job=True,
 )
 def role_vpc_permissions_missing(snapshot: Snapshot) -> Iterator[Problem]:
     access = snapshot.role.get()

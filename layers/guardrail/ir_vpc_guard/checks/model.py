@@ -158,6 +158,7 @@ def _policy_command(kind: str, name: str) -> str:
     reads=("model", "artifact_bucket_policies"),
     risk="SageMaker cannot read the model artifacts and the job fails.",
     fix="Exempt SageMaker's access from the aws:SourceVpc/aws:SourceVpce condition.",
+    blocks_job=True,
 )
 def model_artifact_vpc_restricted(snapshot: Snapshot) -> Iterator[Problem]:
     policies = snapshot.artifact_bucket_policies.get()
@@ -172,6 +173,7 @@ def model_artifact_vpc_restricted(snapshot: Snapshot) -> Iterator[Problem]:
     reads=("payload_bucket_policies",),
     risk="SageMaker cannot read the sample payload and the job fails.",
     fix="Exempt SageMaker's access from the aws:SourceVpc/aws:SourceVpce condition.",
+    blocks_job=True,
 )
 def sample_payload_vpc_restricted(snapshot: Snapshot) -> Iterator[Problem]:
     policies = snapshot.payload_bucket_policies.get()
@@ -186,6 +188,7 @@ def sample_payload_vpc_restricted(snapshot: Snapshot) -> Iterator[Problem]:
     reads=("model", "repository_policies"),
     risk="SageMaker cannot pull the container image and the job fails.",
     fix="Exempt SageMaker's pulls from the aws:SourceVpc/aws:SourceVpce condition.",
+    blocks_job=True,
 )
 def image_vpc_restricted(snapshot: Snapshot) -> Iterator[Problem]:
     policies = snapshot.repository_policies.get()

@@ -100,6 +100,7 @@ def _linux_only(acl: dict[str, Any], target: Interval) -> bool:
     risk="Traffic to S3 is dropped at the subnet boundary and the job fails.",
     fix="Allow egress TCP 443 to the S3 ranges and ingress TCP 1024-65535 from them, "
     "before any deny rule.",
+    blocks_job=True,
 )
 def nacl_blocks_s3(snapshot: Snapshot) -> Iterator[Problem]:
     cidrs = snapshot.s3_prefix_list.get().cidrs

@@ -41,6 +41,8 @@ class Check:
     fix: str
     run: CheckFunction
     remediation_action: str | None = None
+    # A certain HIGH finding of this check means the job cannot succeed (STOP_DOOMED_JOBS).
+    blocks_job: bool = False
 
     @property
     def remediable(self) -> bool:
@@ -86,8 +88,10 @@ def register(
     risk: str,
     fix: str,
     remediation_action: str | None = None,
+    blocks_job: bool = False,
 ) -> Callable[[CheckFunction], CheckFunction]:
-    """Add a check to the catalogue under its stable, public ID."""
+    """Add a check to the catalogue under its stable, public ID. `blocks_job`: a certain
+    HIGH finding of it makes the job certain to fail, so it may be stopped (opt-in)."""
 
     def add(run: CheckFunction) -> CheckFunction:
         if check_id in CATALOGUE:
@@ -102,6 +106,7 @@ def register(
             fix=fix,
             run=run,
             remediation_action=remediation_action,
+            blocks_job=blocks_job,
         )
         return run
 

@@ -50,6 +50,7 @@ def _undetermined(severity: Severity) -> dict[str, str]:
     risk="Without an endpoint (or a NAT path) the job cannot read its model or payload from S3.",
     fix="Create a Gateway endpoint for com.amazonaws.<region>.s3 on the job subnets' route tables.",
     remediation_action="create-s3-gateway-endpoint",
+    blocks_job=True,
 )
 def s3_endpoint_missing(snapshot: Snapshot) -> Iterator[Problem]:
     if gateway_endpoints(snapshot):
@@ -107,6 +108,7 @@ def _attachable(path: TablePath, endpoint: dict[str, Any]) -> bool:
     risk="Endpoints in that subnet cannot reach S3 and the job fails.",
     fix="Add the subnet's route table (explicit, else the main one) to the S3 gateway endpoint.",
     remediation_action="add-endpoint-route-tables",
+    blocks_job=True,
 )
 def s3_endpoint_route_missing(snapshot: Snapshot) -> Iterator[Problem]:
     endpoints = gateway_endpoints(snapshot)
@@ -171,6 +173,7 @@ def refused_objects(snapshot: Snapshot, endpoint: dict[str, Any]) -> dict[str, p
     reads=("s3_endpoints", "model", "route_tables", "s3_prefix_list", "subnets"),
     risk="Reads of the model or payload through the endpoint are refused and the job fails.",
     fix="Allow s3:GetObject on the job's objects in the endpoint policy (console default: full).",
+    blocks_job=True,
 )
 def s3_endpoint_policy_denies(snapshot: Snapshot) -> Iterator[Problem]:
     used = {e for p in s3_paths(snapshot) for e in p.endpoints}

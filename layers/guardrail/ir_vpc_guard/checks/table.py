@@ -3,19 +3,27 @@
 from __future__ import annotations
 
 from ir_vpc_guard.checks.registry import CATALOGUE
-from ir_vpc_guard.findings import CHECK_ERROR
+from ir_vpc_guard.findings import CHECK_ERROR, MUTE_LIST_INVALID
 
-HEADER = "| ID | severity | requirement | remediable | what it looks at |\n|---|---|---|---|---|"
+HEADER = (
+    "| ID | severity | requirement | remediable | stops a job | what it looks at |\n"
+    "|---|---|---|---|---|---|"
+)
 
 
 def markdown() -> str:
     rows = [
         f"| `{c.check_id}` | {c.severity.value} | {c.requirement} | "
-        f"{'yes: ' + str(c.remediation_action) if c.remediable else 'no'} | {c.title} |"
+        f"{'yes: ' + str(c.remediation_action) if c.remediable else 'no'} | "
+        f"{'yes' if c.blocks_job else 'no'} | {c.title} |"
         for c in sorted(CATALOGUE.values(), key=lambda c: c.requirement)
     ]
     rows.append(
-        f"| `{CHECK_ERROR}` | MEDIUM | all | no | A read a check needed failed (names the call "
-        "and the AWS error code) |"
+        f"| `{CHECK_ERROR}` | MEDIUM | all | no | no | A read a check needed failed (names the "
+        "call and the AWS error code) |"
+    )
+    rows.append(
+        f"| `{MUTE_LIST_INVALID}` | MEDIUM | all | no | no | The mute list could not be read or "
+        "does not validate (names the problem); nothing is muted |"
     )
     return "\n".join([HEADER, *rows])

@@ -46,6 +46,7 @@ def subnet_label(subnet: dict[str, Any]) -> str:
     reads=(),
     risk="SageMaker refuses the job; none of its IDs was sent to AWS.",
     fix="Give 1-16 subnet IDs and 1-5 security group IDs, each [-0-9a-zA-Z]+ and ≤ 32 characters.",
+    blocks_job=True,
 )
 def vpc_config_invalid(snapshot: Snapshot) -> Iterator[Problem]:
     problems = snapshot.job.vpc_config_problems
@@ -61,6 +62,7 @@ def vpc_config_invalid(snapshot: Snapshot) -> Iterator[Problem]:
     reads=("subnets",),
     risk="The job cannot place its endpoints' network interfaces and fails.",
     fix="Use subnet IDs from this account and region (aws ec2 describe-subnets).",
+    blocks_job=True,
 )
 def subnet_not_found(snapshot: Snapshot) -> Iterator[Problem]:
     found = snapshot.subnets.get()
@@ -82,6 +84,7 @@ def subnet_not_found(snapshot: Snapshot) -> Iterator[Problem]:
     reads=("security_groups",),
     risk="The job cannot attach its network interfaces to the group and fails.",
     fix="Use security group IDs from this account and region, in the job subnets' VPC.",
+    blocks_job=True,
 )
 def security_group_not_found(snapshot: Snapshot) -> Iterator[Problem]:
     found = snapshot.security_groups.get()
@@ -103,6 +106,7 @@ def security_group_not_found(snapshot: Snapshot) -> Iterator[Problem]:
     reads=("subnets", "security_groups"),
     risk="Network interfaces cannot use a security group of another VPC: the job fails.",
     fix="Choose subnets and security groups of the same VPC.",
+    blocks_job=True,
 )
 def vpc_mismatch(snapshot: Snapshot) -> Iterator[Problem]:
     by_resource = {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from dataclasses import dataclass, replace
@@ -61,12 +62,16 @@ def remediate(
     clients: AwsClients,
     lock: VpcLock,
     budget: Budget = UNLIMITED,
+    verify: Callable[[Snapshot], CheckRun] = run_checks,
 ) -> Remediated:
-    actions = gate(plan(snapshot, run.findings), snapshot, settings)
+    """`verify` re-runs the checks on the state after the writes (with the same layers over
+    them, the mute list's included, as the first run). Muted findings are never fixed."""
+    live = [f for f in run.findings if f.muted is None]
+    actions = gate(plan(snapshot, live), snapshot, settings)
     if any(a.approved for a in actions) and snapshot.vpc_id is not None:
         actions, after = _apply(actions, snapshot, clients, lock, budget)
         if after is not snapshot:
-            snapshot, run = after, run_checks(after)
+            snapshot, run = after, verify(after)
             actions = _reconciled(actions, run)
     return Remediated(actions, snapshot, _annotated(run, actions))
 

@@ -1,0 +1,232 @@
+"""The mute list: findings a team has accepted, marked `muted` instead of alerting forever.
+
+A layer over the checks (like Prowler's mutelist): the checks never know about it. A muted
+finding stays in the report with its reason and expiry, but leaves the outcome, the alert
+decision, remediation and job stops. A list that cannot be read or does not validate mutes
+nothing: the findings go out as they are, with one MUTE_LIST_INVALID finding saying why.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime, timedelta
+from fnmatch import fnmatchcase
+from typing import Any
+
+from ir_vpc_guard.findings import (
+    MUTE_LIST_INVALID,
+    Finding,
+    Mute,
+    Remediation,
+    RemediationStatus,
+    Severity,
+)
+
+# What reading the list from SSM needs; the template grants it on that parameter only.
+MUTE_LIST_ACTIONS = ("ssm:GetParameter",)
+MAX_AHEAD = timedelta(days=366)  # "at most one year ahead", a leap year included
+SCOPES = {  # entry field -> what it is compared with
+    "account": "account",
+    "region": "region",
+    "vpc": "vpc",
+    "subnet": "subnet-",
+    "securityGroup": "sg-",
+    "job": "job",
+}
+FIELDS = frozenset({"checkId", "reason", "expires", *SCOPES})
+
+
+class MuteListError(ValueError):
+    """The list is not JSON of the documented shape; the message names the problem."""
+
+
+@dataclass(frozen=True)
+class MuteEntry:
+    """One accepted finding: the check, the scope it applies to, why and until when."""
+
+    check_id: str
+    reason: str
+    expires: date
+    scope: tuple[tuple[str, str], ...] = ()  # (field, value), only the fields named
+
+    def to_dict(self) -> dict[str, str]:
+        out = {"checkId": self.check_id, **dict(self.scope)}
+        return out | {"reason": self.reason, "expires": self.expires.isoformat()}
+
+
+@dataclass(frozen=True)
+class Context:
+    """What a finding is about beyond its own resources: the job and where it runs."""
+
+    account: str
+    region: str
+    vpc: str | None
+    job: str
+    subnets: tuple[str, ...] = ()
+    security_groups: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class MuteList:
+    """Validated entries, or the problem that made the list unusable (then it mutes nothing)."""
+
+    entries: tuple[MuteEntry, ...] = ()
+    problem: str | None = None
+    source: str = ""
+
+    @classmethod
+    def invalid(cls, source: str, problem: str) -> MuteList:
+        return cls(problem=problem, source=source)
+
+
+EMPTY = MuteList()
+
+
+def parse(text: str, source: str, today: date | None = None) -> MuteList:
+    """The list in `text`, or an invalid list naming the first problem found."""
+    today = today or datetime.now(UTC).date()
+    try:
+        data = json.loads(text)
+        if not isinstance(data, dict) or not isinstance(data.get("mutes"), list):
+            raise MuteListError('expected a JSON object {"mutes": [...]}')
+        unknown = sorted(set(data) - {"mutes"})
+        if unknown:
+            raise MuteListError(f"unknown top-level keys {unknown}")
+        entries = tuple(_entry(raw, i, today) for i, raw in enumerate(data["mutes"]))
+    except json.JSONDecodeError as error:
+        return MuteList.invalid(source, f"not JSON: {error}")
+    except MuteListError as error:
+        return MuteList.invalid(source, str(error))
+    return MuteList(entries=entries, source=source)
+
+
+def _entry(raw: object, index: int, today: date) -> MuteEntry:
+    where = f"mutes[{index}]"
+    if not isinstance(raw, dict):
+        raise MuteListError(f"{where} is not an object")
+    unknown = sorted(set(raw) - FIELDS)
+    if unknown:
+        raise MuteListError(f"{where} has unknown fields {unknown}")
+    for name in raw:
+        if not isinstance(raw[name], str) or not raw[name].strip():
+            raise MuteListError(f"{where}.{name} must be a non-empty string")
+    for name in ("checkId", "reason", "expires"):
+        if name not in raw:
+            raise MuteListError(f"{where} has no {name} (required)")
+    try:
+        expires = date.fromisoformat(raw["expires"])
+    except ValueError:
+        raise MuteListError(f"{where}.expires is not an ISO date: {raw['expires']!r}") from None
+    if expires > today + MAX_AHEAD:
+        raise MuteListError(f"{where}.expires {expires} is more than one year ahead")
+    return MuteEntry(
+        check_id=raw["checkId"],
+        reason=raw["reason"],
+        expires=expires,
+        scope=tuple((name, raw[name]) for name in SCOPES if name in raw),
+    )
+
+
+def mark(mutes: MuteList, findings: list[Finding], context: Context, today: date) -> list[Finding]:
+    """Each finding an unexpired entry matches, marked muted; a MUTE_LIST_INVALID finding
+    added (and nothing muted) when the list is unusable."""
+    if mutes.problem is not None:
+        return [*findings, invalid_finding(mutes)]
+    out = []
+    for finding in findings:
+        live = [e for e in _matching(mutes, finding, context) if e.expires >= today]
+        out.append(_muted(finding, live[0]) if live else finding)
+    return out
+
+
+def lapsed(
+    mutes: MuteList, findings: list[Finding], context: Context, today: date
+) -> list[dict[str, str]]:
+    """The expired entries that would match one of these findings: the owner sees them lapse."""
+    expired = {  # ordered set
+        entry: None
+        for finding in findings
+        for entry in _matching(mutes, finding, context)
+        if entry.expires < today
+    }
+    return [entry.to_dict() for entry in expired]
+
+
+def _matching(mutes: MuteList, finding: Finding, context: Context) -> list[MuteEntry]:
+    return [e for e in mutes.entries if _matches(e, finding, context)]
+
+
+def _matches(entry: MuteEntry, finding: Finding, context: Context) -> bool:
+    if entry.check_id != finding.check_id:
+        return False
+    return all(_field_matches(name, value, finding, context) for name, value in entry.scope)
+
+
+def _field_matches(name: str, value: str, finding: Finding, context: Context) -> bool:
+    """Subnets and groups: the ones the finding names, else (naming none) the job's."""
+    if name == "job":
+        return fnmatchcase(context.job, value)
+    if name in ("subnet", "securityGroup"):
+        prefix = SCOPES[name]
+        named = [r for r in finding.resources if r.startswith(prefix)]
+        configured = context.subnets if name == "subnet" else context.security_groups
+        return value in (named or configured)
+    plain: Mapping[str, str | None] = {
+        "account": context.account,
+        "region": context.region,
+        "vpc": context.vpc,
+    }
+    return plain[name] == value
+
+
+def _muted(finding: Finding, entry: MuteEntry) -> Finding:
+    mute = Mute(reason=entry.reason, expires=entry.expires.isoformat())
+    remediation = finding.remediation
+    if remediation is not None and remediation.status is RemediationStatus.PLANNED:
+        remediation = replace(
+            remediation,
+            status=RemediationStatus.SKIPPED,
+            reason=f"Muted ({entry.reason}), so not remediated. To fix: {remediation.reason}",
+        )
+    return replace(finding, muted=mute, remediation=remediation)
+
+
+def invalid_finding(mutes: MuteList) -> Finding:
+    return Finding(
+        check_id=MUTE_LIST_INVALID,
+        severity=Severity.MEDIUM,
+        title="The mute list could not be used: nothing is muted",
+        detail=f"Mute list {mutes.source or '(unnamed)'}: {mutes.problem}.",
+        resources=(mutes.source,) if mutes.source else (),
+        evidence={"source": mutes.source, "problem": mutes.problem},
+        requirement="all",
+        remediation=Remediation(
+            action="manual",
+            status=RemediationStatus.MANUAL,
+            reason='Fix the list ({"mutes": [{"checkId", "reason", "expires", ...}]}, '
+            "expires at most one year ahead); until then every finding alerts.",
+        ),
+    )
+
+
+def load_file(path: str) -> MuteList:
+    """The CLI's --mute-file: an unreadable file is an invalid list, not a crash."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            text = handle.read()
+    except OSError as error:
+        return MuteList.invalid(path, f"cannot read it: {error.strerror}")
+    return parse(text, path)
+
+
+def load_parameter(name: str, getter: Callable[..., Any], max_age: int = 300) -> MuteList:
+    """The SSM parameter via Powertools Parameters (cached `max_age` seconds)."""
+    try:
+        text = getter(name, max_age=max_age)
+    except Exception as error:  # any failure to read means: mute nothing, and say so
+        return MuteList.invalid(name, f"cannot read it: {type(error).__name__}: {error}")
+    if not isinstance(text, str):
+        return MuteList.invalid(name, "the parameter is not a string")
+    return parse(text, name)

@@ -1,0 +1,137 @@
+"""Stopping a doomed job through the whole pipeline on moto, with the Inference Recommender
+calls answered by the narrow fake (tests/integration/fake_recommender.py)."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from typing import Any
+
+import jsonschema
+import pytest
+
+from ir_vpc_guard import notify
+from ir_vpc_guard.aws import AwsClients
+from ir_vpc_guard.job import JobRequest
+from ir_vpc_guard.jobs import describe_job
+from ir_vpc_guard.pipeline import check_job
+from ir_vpc_guard.records import MemoryCheckedJobs
+from ir_vpc_guard.report import Report, load_schema
+from ir_vpc_guard.sandbox import World, build_world
+from ir_vpc_guard.settings import Settings
+from ir_vpc_guard.sweep import run_sweep
+from tests.conftest import REGION, load_event
+from tests.integration.calls import counting_session
+from tests.integration.fake_recommender import FakeRecommender
+from tests.lambda_context import ACCOUNT, FakeContext, Inbox, load_handler
+
+# The endpoint may not be created, so S3_ENDPOINT_MISSING (HIGH, blocking) remains.
+NO_ENDPOINT = frozenset({"add-s3-egress-rule", "add-subnet-egress-rules"})
+STOP = Settings(remediation_mode="apply", stop_doomed_jobs=True, remediation_actions=NO_ENDPOINT)
+
+
+@pytest.fixture
+def setup(aws: Any) -> tuple[Any, FakeRecommender, World]:
+    session = counting_session(Counter())
+    world = build_world(aws, REGION, with_endpoint=False)
+    return session, FakeRecommender(session), world
+
+
+def check(session: Any, fake: FakeRecommender, world: World, settings: Settings) -> Report:
+    fake.add(world, "doomed")
+    job = describe_job(
+        session.client("sagemaker"), "doomed", account=world.account, region=REGION, trigger="event"
+    )
+    assert isinstance(job, JobRequest)
+    return check_job(job, AwsClients(REGION, session=session), settings, home_account=ACCOUNT)
+
+
+def stop_action(report: Report) -> dict[str, Any]:
+    stops: list[dict[str, Any]] = [
+        a for a in report.to_dict().get("actions", []) if a["action"] == "stop-job"
+    ]
+    (stop,) = stops
+    return stop
+
+
+def test_a_doomed_job_is_stopped_after_remediation(setup: Any) -> None:
+    session, fake, world = setup
+    report = check(session, fake, world, STOP)
+    jsonschema.validate(report.to_dict(), load_schema())
+    assert report.outcome.value == "FAIL"
+    stop = stop_action(report)
+    assert stop["status"] == "APPLIED" and stop["details"]["blockingChecks"] == [
+        "S3_ENDPOINT_MISSING"
+    ]
+    assert fake.jobs["doomed"]["Status"] == "STOPPING"
+    assert fake.calls[-1] == "StopInferenceRecommendationsJob"
+
+
+def test_remediation_that_fixes_the_job_leaves_it_running(setup: Any) -> None:
+    session, fake, world = setup
+    report = check(session, fake, world, Settings(remediation_mode="apply", stop_doomed_jobs=True))
+    assert report.outcome.value == "REMEDIATED"
+    assert "stop-job" not in [a.name for a in report.actions]
+    assert fake.jobs["doomed"]["Status"] == "IN_PROGRESS"
+
+
+def test_report_mode_only_plans(setup: Any) -> None:
+    session, fake, world = setup
+    report = check(session, fake, world, Settings(stop_doomed_jobs=True))
+    assert stop_action(report)["status"] == "PLANNED"
+    assert "StopInferenceRecommendationsJob" not in fake.calls
+
+
+def test_the_sweep_stops_the_doomed_jobs_it_finds(setup: Any) -> None:
+    session, fake, world = setup
+    fake.add(world, "found-by-sweep")
+    delivered: list[Report] = []
+    run_sweep(
+        AwsClients(REGION, session=session),
+        STOP,
+        ACCOUNT,
+        MemoryCheckedJobs(),
+        delivered.append,
+        max_jobs=5,
+    )
+    (report,) = delivered
+    assert report.trigger == "sweep" and stop_action(report)["status"] == "APPLIED"
+    assert fake.jobs["found-by-sweep"]["Status"] == "STOPPING"
+
+
+def test_lambda_a_stop_that_fails_is_failed_and_the_report_still_goes_out(
+    aws: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    world = build_world(aws, REGION, with_endpoint=False)
+    inbox = Inbox(aws)
+    app = load_handler(
+        monkeypatch,
+        TOPIC_ARN=inbox.topic_arn,
+        REMEDIATION_MODE="apply",
+        REMEDIATION_ACTIONS=",".join(sorted(NO_ENDPOINT)),
+        STOP_DOOMED_JOBS="true",
+    )
+    fake = FakeRecommender(app.SESSION)
+    event = world.event(load_event("good_job"))
+    name = event["detail"]["requestParameters"]["jobName"]
+    fake.add(world, name)
+    fake.stop_error = "AccessDeniedException"
+    report = app.lambda_handler(event, FakeContext())
+    stop = next(a for a in report["actions"] if a["action"] == "stop-job")
+    assert stop["status"] == "FAILED" and stop["errorCode"] == "AccessDeniedException"
+    (envelope,) = inbox.envelopes()  # the report went out all the same
+    assert json.loads(envelope["Message"])["actions"] == report["actions"]
+    assert "WAS STOPPED" not in notify.email_text(report)
+
+    fake.stop_error = None  # the same job checked again: this time it is stopped
+    again = json.loads(json.dumps(event))
+    again["detail"]["eventID"] = "second-event"
+    app.lambda_handler(again, FakeContext())
+    (envelope,) = inbox.envelopes()
+    published = json.loads(envelope["Message"])  # SQS gets the JSON; e-mail gets this text
+    first_lines = notify.email_text(published).splitlines()[:3]
+    assert (
+        first_lines[1].startswith("THE JOB WAS STOPPED")
+        and "S3_ENDPOINT_MISSING" in (first_lines[1])
+    )
+    assert "create-inference-recommendations-job" in first_lines[2]

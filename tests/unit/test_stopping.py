@@ -1,0 +1,210 @@
+"""Which findings doom a job, and what the stop decision does with each answer AWS gives.
+
+The SageMaker calls (Describe, ListTags, Stop) are answered by a recording stub: moto has
+none of them for Inference Recommender jobs (MOTO_NOTES §9). The pipeline with moto and the
+narrow botocore fake is in tests/integration/test_stop.py.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
+
+from ir_vpc_guard.checks import CATALOGUE
+from ir_vpc_guard.findings import Finding, Mute, RemediationStatus, Severity
+from ir_vpc_guard.job import JobRequest
+from ir_vpc_guard.remediation.actions import Action
+from ir_vpc_guard.settings import Settings
+from ir_vpc_guard.snapshot import Read, Snapshot
+from ir_vpc_guard.stopping import stop_if_doomed
+
+ACCOUNT = "123456789012"
+VPC = "vpc-0123456789abcdef0"
+ARN = f"arn:aws:sagemaker:us-east-1:{ACCOUNT}:inference-recommendations-job/doomed"
+ON = Settings(remediation_mode="apply", stop_doomed_jobs=True)
+BLOCKING = sorted(c for c, check in CATALOGUE.items() if check.blocks_job)
+NOT_BLOCKING = sorted(
+    c for c, check in CATALOGUE.items() if not check.blocks_job and check.severity is Severity.HIGH
+)
+
+
+class SageMaker:
+    """Answers the three calls and records them."""
+
+    def __init__(
+        self, status: str = "IN_PROGRESS", tags: dict[str, str] | None = None, fail: str = ""
+    ) -> None:
+        self.status, self.tags, self.fail = status, tags or {}, fail
+        self.calls: list[str] = []
+
+    def describe_inference_recommendations_job(self, JobName: str) -> dict[str, Any]:
+        self.calls.append("Describe")
+        return {"JobName": JobName, "Status": self.status}
+
+    def list_tags(self, ResourceArn: str) -> dict[str, Any]:
+        self.calls.append("ListTags")
+        return {"Tags": [{"Key": k, "Value": v} for k, v in self.tags.items()]}
+
+    def stop_inference_recommendations_job(self, JobName: str) -> dict[str, Any]:
+        self.calls.append("Stop")
+        if self.fail:
+            raise ClientError({"Error": {"Code": self.fail}}, "StopInferenceRecommendationsJob")
+        return {}
+
+
+def job(account: str = ACCOUNT, arn: str | None = ARN) -> JobRequest:
+    return JobRequest(
+        job_name="doomed",
+        account=account,
+        region="us-east-1",
+        event_id="e",
+        subnets=("subnet-0aaaaaaaaaaaaaaaa",),
+        security_groups=("sg-0cccccccccccccccc",),
+        job_arn=arn,
+    )
+
+
+def snapshot(vpc_tags: dict[str, str] | None = None) -> Snapshot:
+    tags = [{"Key": k, "Value": v} for k, v in (vpc_tags or {}).items()]
+    return Snapshot(job=job(), vpc_id=VPC, vpc=Read(value={"VpcId": VPC, "Tags": tags}))
+
+
+def finding(check_id: str, severity: Severity = Severity.HIGH, **evidence: Any) -> Finding:
+    return Finding(check_id=check_id, severity=severity, title="t", detail="d", evidence=evidence)
+
+
+def decide(
+    findings: list[Finding],
+    sagemaker: SageMaker,
+    settings: Settings = ON,
+    request: JobRequest | None = None,
+    state: Snapshot | None = None,
+) -> Action | None:
+    return stop_if_doomed(
+        request or job(),
+        findings,
+        state or snapshot(),
+        settings=settings,
+        sagemaker=sagemaker,
+        home_account=ACCOUNT,
+    )
+
+
+def test_the_blocking_checks_are_the_declared_ones() -> None:
+    assert BLOCKING == [
+        "IMAGE_VPC_RESTRICTED",
+        "MODEL_ARTIFACT_VPC_RESTRICTED",
+        "NACL_BLOCKS_S3",
+        "ROLE_VPC_PERMISSIONS_MISSING",
+        "S3_ENDPOINT_MISSING",
+        "S3_ENDPOINT_POLICY_DENIES",
+        "S3_ENDPOINT_ROUTE_MISSING",
+        "SAMPLE_PAYLOAD_VPC_RESTRICTED",
+        "SECURITY_GROUP_NOT_FOUND",
+        "SG_EGRESS_S3_MISSING",
+        "SUBNET_IP_CAPACITY",
+        "SUBNET_NOT_FOUND",
+        "VPC_CONFIG_INVALID",
+        "VPC_MISMATCH",
+    ]
+
+
+@pytest.mark.parametrize("check_id", BLOCKING)
+def test_each_blocking_check_stops_the_job(check_id: str) -> None:
+    sagemaker = SageMaker()
+    action = decide([finding(check_id)], sagemaker)
+    assert action is not None and action.status is RemediationStatus.APPLIED
+    assert sagemaker.calls == ["Describe", "ListTags", "Stop"]
+    out = action.to_dict()
+    assert out["action"] == "stop-job" and out["checkId"] == check_id and out["resource"] == ARN
+    assert "create-inference-recommendations-job" in out["details"]["restartCommand"]
+
+
+@pytest.mark.parametrize("check_id", NOT_BLOCKING)
+def test_a_non_blocking_high_finding_does_not_stop(check_id: str) -> None:
+    sagemaker = SageMaker()
+    assert decide([finding(check_id)], sagemaker) is None and sagemaker.calls == []
+
+
+@pytest.mark.parametrize(
+    "found",
+    [
+        finding("S3_ENDPOINT_MISSING", Severity.MEDIUM, undetermined="a NAT through a TGW"),
+        finding("ROLE_VPC_PERMISSIONS_MISSING", Severity.HIGH, undetermined="an SCP"),
+        finding("S3_ENDPOINT_MISSING", Severity.LOW),
+    ],
+)
+def test_undetermined_or_lower_findings_never_stop(found: Finding) -> None:
+    sagemaker = SageMaker()
+    assert decide([found], sagemaker) is None and sagemaker.calls == []
+
+
+def test_a_muted_finding_never_stops() -> None:
+    muted = replace(finding("S3_ENDPOINT_MISSING"), muted=Mute("accepted", "2027-01-01"))
+    sagemaker = SageMaker()
+    assert decide([muted], sagemaker) is None and sagemaker.calls == []
+
+
+@pytest.mark.parametrize("status", ["COMPLETED", "FAILED", "STOPPING", "STOPPED"])
+def test_a_job_that_is_not_running_is_not_stopped(status: str) -> None:
+    sagemaker = SageMaker(status=status)
+    action = decide([finding("SUBNET_NOT_FOUND")], sagemaker)
+    assert action is not None and action.status is RemediationStatus.SKIPPED
+    assert status in action.reason and "Stop" not in sagemaker.calls
+
+
+def test_pending_is_stopped() -> None:
+    action = decide([finding("SUBNET_NOT_FOUND")], SageMaker(status="PENDING"))
+    assert action is not None and action.status is RemediationStatus.APPLIED
+
+
+def test_the_opt_out_tag_on_the_job_holds() -> None:
+    sagemaker = SageMaker(tags={"ir-vpc-guard:remediate": "False"})
+    action = decide([finding("SUBNET_IP_CAPACITY")], sagemaker)
+    assert action is not None and action.status is RemediationStatus.SKIPPED
+    assert "tagged ir-vpc-guard:remediate=false" in action.reason
+    assert "Stop" not in sagemaker.calls
+
+
+def test_the_opt_out_tag_on_the_vpc_holds() -> None:
+    sagemaker = SageMaker()
+    state = snapshot({"ir-vpc-guard:remediate": "false"})
+    action = decide([finding("SUBNET_IP_CAPACITY")], sagemaker, state=state)
+    assert action is not None and action.status is RemediationStatus.SKIPPED
+    assert VPC in action.reason and sagemaker.calls == []
+
+
+def test_another_accounts_job_is_not_stopped() -> None:
+    other = "arn:aws:sagemaker:us-east-1:210987654321:inference-recommendations-job/doomed"
+    sagemaker = SageMaker()
+    action = decide([finding("VPC_MISMATCH")], sagemaker, request=job("210987654321", other))
+    assert action is not None and action.status is RemediationStatus.SKIPPED
+    assert sagemaker.calls == []
+
+
+def test_a_stop_that_fails_is_failed_with_the_aws_error_code() -> None:
+    action = decide([finding("VPC_MISMATCH")], SageMaker(fail="AccessDeniedException"))
+    assert action is not None and action.status is RemediationStatus.FAILED
+    assert action.error_code == "AccessDeniedException"
+
+
+@pytest.mark.parametrize(
+    ("settings", "why"),
+    [
+        (Settings(remediation_mode="report", stop_doomed_jobs=True), "REMEDIATION_MODE"),
+        (Settings(remediation_mode="apply", stop_doomed_jobs=False), "STOP_DOOMED_JOBS"),
+    ],
+)
+def test_report_mode_or_the_setting_off_only_plans(settings: Settings, why: str) -> None:
+    sagemaker = SageMaker()
+    action = decide([finding("S3_ENDPOINT_MISSING")], sagemaker, settings)
+    assert action is not None and action.status is RemediationStatus.PLANNED
+    assert why in action.reason and sagemaker.calls == []
+
+
+def test_a_preflight_check_has_no_job_to_stop() -> None:
+    sagemaker = SageMaker()
+    assert decide([finding("SUBNET_NOT_FOUND")], sagemaker, request=job(arn=None)) is None
