@@ -19,6 +19,7 @@ import sys
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -40,6 +41,8 @@ EVENT = ROOT / "events" / "good_job.json"
 REGION = "us-east-1"
 TABLE = "ir-vpc-guard-demo"
 FUNCTION = "ir-vpc-guard"
+MUTE_PARAMETER = "/ir-vpc-guard/mutes"
+TEAM_DNS = "10.0.0.53"
 ENVIRONMENT = {
     "AWS_ACCESS_KEY_ID": "demo",
     "AWS_SECRET_ACCESS_KEY": "demo",
@@ -50,6 +53,7 @@ ENVIRONMENT = {
     "POWERTOOLS_METRICS_NAMESPACE": "IrVpcGuard",
     "POWERTOOLS_TRACE_DISABLED": "true",
     "IDEMPOTENCY_TABLE": TABLE,
+    "MUTE_LIST_PARAMETER": MUTE_PARAMETER,
 }
 
 
@@ -131,7 +135,9 @@ def run_demo(plain: bool = False) -> int:
             f"VPC {world.vpc_id} with job subnets {', '.join(world.subnet_ids)}:\n"
             "- no S3 gateway endpoint;\n"
             f"- security group {world.group_ids[0]} allows only HTTPS to 10.0.0.0/8;\n"
-            f"- bucket {MODEL_BUCKET} refuses reads that do not come through one VPC endpoint.\n"
+            f"- bucket {MODEL_BUCKET} refuses reads that do not come through one VPC endpoint;\n"
+            f"- DNS server {TEAM_DNS} (custom: the team accepts it, muted in SSM "
+            f"{MUTE_PARAMETER}).\n"
             f"Sample event: {EVENT.relative_to(ROOT)}; findings go to SNS topic {topic}.",
         )
         context = Context(world.account)
@@ -224,7 +230,27 @@ def _broken_world(session: Any) -> World:
         ],
     }
     session.client("s3").put_bucket_policy(Bucket=MODEL_BUCKET, Policy=json.dumps(policy))
+    _accepted_custom_dns(session, world)
     return world
+
+
+def _accepted_custom_dns(session: Any, world: World) -> None:
+    """A custom DNS server the team keeps on purpose, and the mute that says so."""
+    ec2 = session.client("ec2")
+    options = ec2.create_dhcp_options(
+        DhcpConfigurations=[{"Key": "domain-name-servers", "Values": [TEAM_DNS]}]
+    )["DhcpOptions"]["DhcpOptionsId"]
+    ec2.associate_dhcp_options(DhcpOptionsId=options, VpcId=world.vpc_id)
+    expires = (datetime.now(UTC).date() + timedelta(days=90)).isoformat()
+    mute = {
+        "checkId": "VPC_CUSTOM_DNS",
+        "vpc": world.vpc_id,
+        "reason": f"{TEAM_DNS} forwards to the VPC resolver",
+        "expires": expires,
+    }
+    session.client("ssm").put_parameter(
+        Name=MUTE_PARAMETER, Type="String", Value=json.dumps({"mutes": [mute]})
+    )
 
 
 def _topic_with_inbox(session: Any) -> tuple[str, str]:
