@@ -145,7 +145,8 @@ def test_role_grants_exactly_the_declared_actions(
 
 
 @pytest.mark.parametrize(
-    ("mode", "sweep", "stop"), itertools.product(("report", "apply"), ("true", "false"), ("true",))
+    ("mode", "sweep", "stop"),
+    list(itertools.product(("report", "apply"), ("true", "false"), ("true",))),
 )
 def test_stopping_jobs_is_granted_only_with_the_parameter_in_apply_mode(
     mode: str, sweep: str, stop: str
