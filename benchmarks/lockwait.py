@@ -14,8 +14,8 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from benchmarks.tables import Table
-from ir_vpc_guard.remediation.lock import FIRST_POLL_SECONDS, DynamoVpcLock, LockTimeoutError
 from ir_vpc_guard.remediation.stage import LOCK_WAIT_SECONDS
+from ir_vpc_guard.state.lock import FIRST_POLL_SECONDS, DynamoVpcLock, LockTimeoutError
 
 SEEDS = 200
 BOUND = 17  # tests/reliability/test_lock_backoff.py: the most writes in a 30 s wait

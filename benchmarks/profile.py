@@ -18,8 +18,8 @@ from benchmarks.harness import Instrumented
 from benchmarks.measure import product, sample
 from benchmarks.tables import Table
 from benchmarks.worlds import good_event
-from ir_vpc_guard import discovery
-from ir_vpc_guard.sandbox import World
+from ir_vpc_guard.discovery import reader as discovery
+from ir_vpc_guard_dev.sandbox import World
 
 Profile = dict[str, float]
 # Boundaries: (file suffix, function) whose cumulative time is one part of a check.

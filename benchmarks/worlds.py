@@ -12,8 +12,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from ir_vpc_guard.discovery import forget_s3_prefix_lists
-from ir_vpc_guard.sandbox import World, build_world, create_table, set_group_egress
+from ir_vpc_guard.discovery.reader import forget_s3_prefix_lists
+from ir_vpc_guard_dev.sandbox import World, build_world, create_table, set_group_egress
 
 ROOT = Path(__file__).resolve().parents[1]
 GOOD_EVENT = ROOT / "events" / "good_job.json"

@@ -9,8 +9,8 @@ from typing import Any
 
 from cfnlint.decode import decode  # type: ignore[import-untyped]
 
-from ir_vpc_guard.checks.table import markdown as checks_table
 from ir_vpc_guard.settings import DOCUMENTED
+from ir_vpc_guard_dev.catalogue import markdown as checks_table
 
 ROOT = Path(__file__).resolve().parents[1]
 TEMPLATE = ROOT / "template.yaml"
@@ -62,14 +62,14 @@ def config_table() -> str:
 
 def iam_table() -> str:
     """The function's permissions per mode, from the code's own declarations."""
-    from ir_vpc_guard.discovery import READ_ACTIONS  # noqa: PLC0415
-    from ir_vpc_guard.jobs import SWEEP_ACTIONS  # noqa: PLC0415
-    from ir_vpc_guard.mutes import MUTE_LIST_ACTIONS  # noqa: PLC0415
-    from ir_vpc_guard.notify import PUBLISH_ACTIONS  # noqa: PLC0415
-    from ir_vpc_guard.records import TABLE_ACTIONS  # noqa: PLC0415
+    from ir_vpc_guard.delivery.mutes import MUTE_LIST_ACTIONS  # noqa: PLC0415
+    from ir_vpc_guard.delivery.notify import PUBLISH_ACTIONS  # noqa: PLC0415
+    from ir_vpc_guard.delivery.securityhub import SECURITY_HUB_ACTIONS  # noqa: PLC0415
+    from ir_vpc_guard.discovery.reader import READ_ACTIONS  # noqa: PLC0415
+    from ir_vpc_guard.intake.sagemaker_jobs import SWEEP_ACTIONS  # noqa: PLC0415
     from ir_vpc_guard.remediation.permissions import LOCK_ACTIONS, WRITE_ACTIONS  # noqa: PLC0415
-    from ir_vpc_guard.securityhub import SECURITY_HUB_ACTIONS  # noqa: PLC0415
-    from ir_vpc_guard.stopping import STOP_ACTIONS  # noqa: PLC0415
+    from ir_vpc_guard.remediation.stopping import STOP_ACTIONS  # noqa: PLC0415
+    from ir_vpc_guard.state.records import TABLE_ACTIONS  # noqa: PLC0415
 
     def actions(names: object) -> str:
         assert isinstance(names, list | tuple | set)

@@ -11,8 +11,8 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from ir_vpc_guard.discovery import forget_s3_prefix_lists
-from ir_vpc_guard.sandbox import World, build_world
+from ir_vpc_guard.discovery.reader import forget_s3_prefix_lists
+from ir_vpc_guard_dev.sandbox import World, build_world
 
 ROOT = Path(__file__).resolve().parents[1]
 EVENTS = ROOT / "events"

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from ir_vpc_guard import sandbox
+from ir_vpc_guard_dev import sandbox
 
 ROOT = Path(__file__).resolve().parents[1]
 HANDLER = ROOT / "functions" / "guardrail" / "app.py"

@@ -27,18 +27,18 @@ from aws_lambda_powertools.utilities.idempotency import (
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import BotoCoreError, ClientError
 
-from ir_vpc_guard import metrics as names
-from ir_vpc_guard import mutes, notify, securityhub
 from ir_vpc_guard.aws import AwsClients
 from ir_vpc_guard.budget import Budget
-from ir_vpc_guard.event import member
-from ir_vpc_guard.job import ACCOUNT_PATTERN, JOB_NAME, REGION_PATTERN
+from ir_vpc_guard.delivery import metrics as names
+from ir_vpc_guard.delivery import mutes, notify, securityhub
+from ir_vpc_guard.delivery.report import Report
+from ir_vpc_guard.intake.event import member
+from ir_vpc_guard.intake.request import ACCOUNT_PATTERN, JOB_NAME, REGION_PATTERN
 from ir_vpc_guard.observability import make_tracer
 from ir_vpc_guard.pipeline import handle_event
-from ir_vpc_guard.records import CheckedJobs, DynamoCheckedJobs, MemoryCheckedJobs
-from ir_vpc_guard.remediation.lock import DynamoVpcLock, VpcLock
-from ir_vpc_guard.report import Report
 from ir_vpc_guard.settings import Settings
+from ir_vpc_guard.state.lock import DynamoVpcLock, VpcLock
+from ir_vpc_guard.state.records import CheckedJobs, DynamoCheckedJobs, MemoryCheckedJobs
 from ir_vpc_guard.sweep import SweepResult, run_sweep
 
 SERVICE = "ir-vpc-guard"

@@ -15,7 +15,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from ir_vpc_guard.sandbox import World
+from ir_vpc_guard_dev.sandbox import World
 
 
 class _Http:

@@ -17,8 +17,8 @@ from botocore.exceptions import ClientError, EndpointConnectionError
 
 from ir_vpc_guard import cli
 from ir_vpc_guard.checks import CATALOGUE
-from ir_vpc_guard.report import load_schema
-from ir_vpc_guard.sandbox import World, build_world
+from ir_vpc_guard.delivery.report import load_schema
+from ir_vpc_guard_dev.sandbox import World, build_world
 from tests.conftest import REGION, load_event
 from tests.integration.calls import counting_session
 from tests.integration.fake_recommender import FakeRecommender

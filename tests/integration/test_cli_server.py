@@ -14,8 +14,8 @@ import boto3
 import jsonschema
 import pytest
 
-from ir_vpc_guard.report import load_schema
-from ir_vpc_guard.sandbox import build_world
+from ir_vpc_guard.delivery.report import load_schema
+from ir_vpc_guard_dev.sandbox import build_world
 from tests.conftest import EVENTS, load_event
 from tests.moto_server import BIN, cli_env, moto_server
 

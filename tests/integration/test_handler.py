@@ -9,9 +9,9 @@ from typing import Any
 import jsonschema
 import pytest
 
-from ir_vpc_guard.report import load_schema
-from ir_vpc_guard.sandbox import build_world
+from ir_vpc_guard.delivery.report import load_schema
 from ir_vpc_guard.settings import SettingsError
+from ir_vpc_guard_dev.sandbox import build_world
 from tests.conftest import REGION, load_event
 from tests.lambda_context import (
     ACCOUNT,

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from ir_vpc_guard.sandbox import World
+from ir_vpc_guard_dev.sandbox import World
 from tests.conftest import REGION, load_event
 from tests.integration.fake_recommender import FakeRecommender
 from tests.lambda_context import (

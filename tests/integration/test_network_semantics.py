@@ -4,8 +4,8 @@ server order, the NACL return path, capacity, and subnets of another VPC."""
 from typing import Any
 
 from ir_vpc_guard.pipeline import handle_event
-from ir_vpc_guard.sandbox import World
 from ir_vpc_guard.settings import Settings
+from ir_vpc_guard_dev.sandbox import World
 
 
 def _report(event: dict[str, Any]) -> dict[str, Any]:

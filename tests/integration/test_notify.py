@@ -10,8 +10,8 @@ from typing import Any
 import jsonschema
 import pytest
 
-from ir_vpc_guard import notify
-from ir_vpc_guard.report import load_schema
+from ir_vpc_guard.delivery import notify
+from ir_vpc_guard.delivery.report import load_schema
 from tests.lambda_context import Inbox
 
 REPORT: dict[str, Any] = {

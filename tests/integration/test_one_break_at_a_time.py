@@ -9,10 +9,10 @@ import pytest
 from botocore.exceptions import ClientError
 
 from ir_vpc_guard.aws import AwsClients
+from ir_vpc_guard.delivery.report import load_schema
 from ir_vpc_guard.pipeline import handle_event
-from ir_vpc_guard.report import load_schema
-from ir_vpc_guard.sandbox import MODEL_BUCKET, PAYLOAD_BUCKET, REPOSITORY, ROLE_NAME, World
 from ir_vpc_guard.settings import Settings
+from ir_vpc_guard_dev.sandbox import MODEL_BUCKET, PAYLOAD_BUCKET, REPOSITORY, ROLE_NAME, World
 from tests.conftest import load_event
 
 Break = Callable[[Any, World, dict[str, Any]], None]

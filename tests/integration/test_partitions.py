@@ -11,11 +11,11 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from ir_vpc_guard import notify, securityhub
 from ir_vpc_guard.aws import AwsClients
+from ir_vpc_guard.delivery import notify, securityhub
 from ir_vpc_guard.pipeline import handle_event
-from ir_vpc_guard.sandbox import World, build_world
 from ir_vpc_guard.settings import Settings
+from ir_vpc_guard_dev.sandbox import World, build_world
 from tests.conftest import load_event
 
 PARTITIONS = [("cn-north-1", "aws-cn"), ("us-gov-west-1", "aws-us-gov"), ("eu-west-3", "aws")]

@@ -8,8 +8,8 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from ir_vpc_guard.pipeline import handle_event
-from ir_vpc_guard.sandbox import World
 from ir_vpc_guard.settings import Settings
+from ir_vpc_guard_dev.sandbox import World
 from tests.conftest import load_event
 from tests.integration.calls import clients_factory, counting_session
 

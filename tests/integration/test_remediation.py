@@ -10,10 +10,10 @@ import pytest
 from botocore.exceptions import ClientError
 
 from ir_vpc_guard.aws import AwsClients
+from ir_vpc_guard.delivery.report import load_schema
 from ir_vpc_guard.pipeline import handle_event
-from ir_vpc_guard.report import load_schema
-from ir_vpc_guard.sandbox import World, build_world
 from ir_vpc_guard.settings import Settings
+from ir_vpc_guard_dev.sandbox import World, build_world
 from tests.conftest import REGION, load_event
 from tests.integration.calls import clients_factory, counting_session
 

@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from ir_vpc_guard import securityhub
+from ir_vpc_guard.delivery import securityhub
 from ir_vpc_guard.requirements import s3_service_name
-from ir_vpc_guard.sandbox import build_world
+from ir_vpc_guard_dev.sandbox import build_world
 from tests.conftest import REGION, load_event
 from tests.lambda_context import ACCOUNT, FakeContext, Inbox, load_handler
 

@@ -18,11 +18,11 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
+from ir_vpc_guard.delivery.report import Report
 from ir_vpc_guard.pipeline import handle_event
-from ir_vpc_guard.report import Report
 from ir_vpc_guard.requirements import s3_service_name
-from ir_vpc_guard.sandbox import World, build_world, set_group_egress
 from ir_vpc_guard.settings import Settings
+from ir_vpc_guard_dev.sandbox import World, build_world, set_group_egress
 from tests.conftest import REGION, load_event
 from tests.integration.calls import _Http, clients_factory, counting_session
 

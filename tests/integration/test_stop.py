@@ -10,16 +10,16 @@ from typing import Any
 import jsonschema
 import pytest
 
-from ir_vpc_guard import notify
 from ir_vpc_guard.aws import AwsClients
-from ir_vpc_guard.job import JobRequest
-from ir_vpc_guard.jobs import describe_job
+from ir_vpc_guard.delivery import notify
+from ir_vpc_guard.delivery.report import Report, load_schema
+from ir_vpc_guard.intake.request import JobRequest
+from ir_vpc_guard.intake.sagemaker_jobs import describe_job
 from ir_vpc_guard.pipeline import check_job
-from ir_vpc_guard.records import MemoryCheckedJobs
-from ir_vpc_guard.report import Report, load_schema
-from ir_vpc_guard.sandbox import World, build_world
 from ir_vpc_guard.settings import Settings
+from ir_vpc_guard.state.records import MemoryCheckedJobs
 from ir_vpc_guard.sweep import run_sweep
+from ir_vpc_guard_dev.sandbox import World, build_world
 from tests.conftest import REGION, load_event
 from tests.integration.calls import counting_session
 from tests.integration.fake_recommender import FakeRecommender

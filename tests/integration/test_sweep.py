@@ -9,11 +9,11 @@ import pytest
 
 from ir_vpc_guard.aws import AwsClients
 from ir_vpc_guard.budget import Budget
-from ir_vpc_guard.records import DynamoCheckedJobs, MemoryCheckedJobs
-from ir_vpc_guard.report import Report
-from ir_vpc_guard.sandbox import World, create_table
+from ir_vpc_guard.delivery.report import Report
 from ir_vpc_guard.settings import Settings
+from ir_vpc_guard.state.records import DynamoCheckedJobs, MemoryCheckedJobs
 from ir_vpc_guard.sweep import SweepResult, run_sweep
+from ir_vpc_guard_dev.sandbox import World, create_table
 from tests.integration.calls import counting_session
 from tests.integration.fake_recommender import FakeRecommender
 

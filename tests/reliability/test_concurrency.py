@@ -17,12 +17,12 @@ from typing import Any
 import boto3
 import pytest
 
-from ir_vpc_guard import leases
 from ir_vpc_guard.aws import AwsClients
 from ir_vpc_guard.pipeline import handle_event
-from ir_vpc_guard.remediation.lock import LEASE_SECONDS, DynamoVpcLock, LockTimeoutError
-from ir_vpc_guard.sandbox import World, build_world, create_table
 from ir_vpc_guard.settings import Settings
+from ir_vpc_guard.state import leases
+from ir_vpc_guard.state.lock import LEASE_SECONDS, DynamoVpcLock, LockTimeoutError
+from ir_vpc_guard_dev.sandbox import World, build_world, create_table
 from tests.conftest import REGION, load_event
 
 TABLE = "ir-vpc-guard-idempotency"

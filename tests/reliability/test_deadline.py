@@ -9,8 +9,8 @@ from typing import Any
 from ir_vpc_guard.aws import AwsClients
 from ir_vpc_guard.budget import Budget
 from ir_vpc_guard.pipeline import handle_event
-from ir_vpc_guard.sandbox import World
 from ir_vpc_guard.settings import Settings
+from ir_vpc_guard_dev.sandbox import World
 from tests.conftest import load_event
 from tests.integration.calls import counting_session
 

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from ir_vpc_guard.sandbox import build_world
+from ir_vpc_guard_dev.sandbox import build_world
 from tests.conftest import REGION, load_event
 from tests.lambda_context import FakeContext, Inbox, create_table, load_handler
 

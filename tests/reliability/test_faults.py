@@ -6,10 +6,10 @@ from typing import Any
 import pytest
 
 from ir_vpc_guard.aws import AwsClients
-from ir_vpc_guard.discovery import READ_ACTIONS, forget_s3_prefix_lists
+from ir_vpc_guard.discovery.reader import READ_ACTIONS, forget_s3_prefix_lists
 from ir_vpc_guard.pipeline import handle_event
-from ir_vpc_guard.sandbox import World
 from ir_vpc_guard.settings import Settings
+from ir_vpc_guard_dev.sandbox import World
 from tests.conftest import load_event
 from tests.integration.calls import counting_session
 from tests.reliability.faults import CALLS, access_denied, server_error, throttle, timeout

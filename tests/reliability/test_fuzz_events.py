@@ -17,8 +17,8 @@ from hypothesis import strategies as st
 from moto import mock_aws
 
 from ir_vpc_guard.aws import AwsClients
-from ir_vpc_guard.event import parse_event
-from ir_vpc_guard.job import JobRequest
+from ir_vpc_guard.intake.event import parse_event
+from ir_vpc_guard.intake.request import JobRequest
 from ir_vpc_guard.pipeline import handle_event
 from ir_vpc_guard.settings import Settings
 from tests.conftest import load_event

@@ -19,9 +19,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import event as label
 from moto import mock_aws
 
-from ir_vpc_guard.event import parse_event
-from ir_vpc_guard.job import JobRequest
-from ir_vpc_guard.report import load_schema
+from ir_vpc_guard.delivery.report import load_schema
+from ir_vpc_guard.intake.event import parse_event
+from ir_vpc_guard.intake.request import JobRequest
 from tests.lambda_context import ACCOUNT, FakeContext, create_table, load_handler
 from tests.reliability.test_fuzz_events import VALID_ID, _ids_sent, events
 

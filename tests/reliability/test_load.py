@@ -7,8 +7,8 @@ from typing import Any
 
 from ir_vpc_guard.aws import AwsClients
 from ir_vpc_guard.pipeline import handle_event
-from ir_vpc_guard.sandbox import build_world
 from ir_vpc_guard.settings import Settings
+from ir_vpc_guard_dev.sandbox import build_world
 from tests.conftest import REGION, load_event
 from tests.integration.calls import counting_session
 

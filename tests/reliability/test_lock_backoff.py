@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from ir_vpc_guard.remediation.lock import MAX_POLL_SECONDS, DynamoVpcLock, LockTimeoutError
+from ir_vpc_guard.state.lock import MAX_POLL_SECONDS, DynamoVpcLock, LockTimeoutError
 from tests.reliability.test_concurrency import TABLE, FakeClock, make_table
 
 VPC = "vpc-0123456789abcdef0"

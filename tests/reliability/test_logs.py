@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from ir_vpc_guard.sandbox import MODEL_BUCKET, ROLE_NAME, World, build_world
+from ir_vpc_guard_dev.sandbox import MODEL_BUCKET, ROLE_NAME, World, build_world
 from tests.conftest import REGION, load_event
 from tests.lambda_context import (
     FakeContext,

@@ -15,6 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ir_vpc_guard.checks import run_checks
+from ir_vpc_guard.discovery.snapshot import Read
 from ir_vpc_guard.findings import RemediationStatus
 from ir_vpc_guard.remediation.actions import Action
 from ir_vpc_guard.remediation.executor import Executor
@@ -22,7 +23,6 @@ from ir_vpc_guard.remediation.gates import gate
 from ir_vpc_guard.remediation.planner import plan
 from ir_vpc_guard.remediation.safety import safe_egress_cidr
 from ir_vpc_guard.settings import Settings
-from ir_vpc_guard.snapshot import Read
 from tests.unit.snapshots import GROUP, compliant, group, route_table, rule, subnet
 
 APPLY = Settings(remediation_mode="apply")

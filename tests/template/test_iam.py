@@ -13,14 +13,14 @@ from typing import Any
 
 import pytest
 
-from ir_vpc_guard.discovery import OWNER_ROLE_ACTIONS, READ_ACTIONS
-from ir_vpc_guard.jobs import SWEEP_ACTIONS
-from ir_vpc_guard.mutes import MUTE_LIST_ACTIONS
-from ir_vpc_guard.notify import PUBLISH_ACTIONS
-from ir_vpc_guard.records import TABLE_ACTIONS
+from ir_vpc_guard.delivery.mutes import MUTE_LIST_ACTIONS
+from ir_vpc_guard.delivery.notify import PUBLISH_ACTIONS
+from ir_vpc_guard.delivery.securityhub import SECURITY_HUB_ACTIONS
+from ir_vpc_guard.discovery.reader import OWNER_ROLE_ACTIONS, READ_ACTIONS
+from ir_vpc_guard.intake.sagemaker_jobs import SWEEP_ACTIONS
 from ir_vpc_guard.remediation.permissions import LOCK_ACTIONS, WRITE_ACTIONS
-from ir_vpc_guard.securityhub import SECURITY_HUB_ACTIONS
-from ir_vpc_guard.stopping import STOP_ACTIONS
+from ir_vpc_guard.remediation.stopping import STOP_ACTIONS
+from ir_vpc_guard.state.records import TABLE_ACTIONS
 from tests.template.cfn import ACCOUNT, PARTITION, REGION, Stack, as_list, statements, transformed
 
 ROLE = "GuardrailFunctionRole"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ir_vpc_guard import metrics
+from ir_vpc_guard.delivery import metrics
 from tests.template.cfn import ACCOUNT, PARTITION, Stack, as_list, load, statements, transformed
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from ir_vpc_guard.job import JobRequest
-from ir_vpc_guard.snapshot import ModelInfo, PrefixList, Read, RoleAccess, Snapshot
+from ir_vpc_guard.discovery.snapshot import ModelInfo, PrefixList, Read, RoleAccess, Snapshot
+from ir_vpc_guard.intake.request import JobRequest
 
 VPC = "vpc-1"
 SUBNETS = ("subnet-a", "subnet-b")

@@ -8,9 +8,9 @@ from typing import Any
 import botocore.session
 import pytest
 
-from ir_vpc_guard import job
-from ir_vpc_guard.event import parse_event, parse_request
-from ir_vpc_guard.job import (
+from ir_vpc_guard.intake import request as job
+from ir_vpc_guard.intake.event import parse_event, parse_request
+from ir_vpc_guard.intake.request import (
     JOB_NAME,
     MODEL_NAME,
     MODEL_PACKAGE_ARN,

@@ -5,8 +5,8 @@ from typing import Any
 
 import pytest
 
-from ir_vpc_guard.event import Skipped, parse_event
-from ir_vpc_guard.job import JobRequest
+from ir_vpc_guard.intake.event import Skipped, parse_event
+from ir_vpc_guard.intake.request import JobRequest
 from tests.conftest import load_event
 
 

@@ -6,12 +6,12 @@ from dataclasses import replace
 from typing import Any
 
 from ir_vpc_guard.checks import run_checks
+from ir_vpc_guard.discovery.snapshot import Read, Snapshot, failed
 from ir_vpc_guard.findings import RemediationStatus
 from ir_vpc_guard.remediation.actions import Action
 from ir_vpc_guard.remediation.gates import gate
 from ir_vpc_guard.remediation.planner import plan
 from ir_vpc_guard.settings import Settings
-from ir_vpc_guard.snapshot import Read, Snapshot, failed
 from tests.unit.snapshots import GROUP, VPC, compliant, group, rule
 
 OPT_OUT = [{"Key": "ir-vpc-guard:remediate", "Value": "false"}]

@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from ir_vpc_guard import metrics, mutes, notify, securityhub
+from ir_vpc_guard.delivery import metrics, mutes, notify, securityhub
+from ir_vpc_guard.delivery.report import Report, outcome_of
 from ir_vpc_guard.findings import (
     MUTE_LIST_INVALID,
     Finding,
@@ -19,7 +20,6 @@ from ir_vpc_guard.findings import (
     RemediationStatus,
     Severity,
 )
-from ir_vpc_guard.report import Report, outcome_of
 
 TODAY = date(2026, 12, 2)
 CONTEXT = mutes.Context(

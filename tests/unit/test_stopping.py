@@ -14,12 +14,12 @@ import pytest
 from botocore.exceptions import ClientError
 
 from ir_vpc_guard.checks import CATALOGUE
+from ir_vpc_guard.discovery.snapshot import Read, Snapshot
 from ir_vpc_guard.findings import Finding, Mute, RemediationStatus, Severity
-from ir_vpc_guard.job import JobRequest
+from ir_vpc_guard.intake.request import JobRequest
 from ir_vpc_guard.remediation.actions import Action
+from ir_vpc_guard.remediation.stopping import stop_if_doomed
 from ir_vpc_guard.settings import Settings
-from ir_vpc_guard.snapshot import Read, Snapshot
-from ir_vpc_guard.stopping import stop_if_doomed
 
 ACCOUNT = "123456789012"
 VPC = "vpc-0123456789abcdef0"

@@ -27,12 +27,14 @@ from botocore.exceptions import (
 from botocore.exceptions import ConnectionError as BotoConnectionError
 from botocore.parsers import ResponseParserError
 
-from ir_vpc_guard import mutes, render
 from ir_vpc_guard.aws import AwsClients
 from ir_vpc_guard.checks import CATALOGUE
-from ir_vpc_guard.event import Skipped, parse_event
+from ir_vpc_guard.delivery import mutes, render
+from ir_vpc_guard.delivery.report import Report, skipped_report
 from ir_vpc_guard.findings import CHECK_ERROR
-from ir_vpc_guard.job import (
+from ir_vpc_guard.intake.event import Skipped, parse_event
+from ir_vpc_guard.intake.preflight import PREFLIGHT_JOB, existing_job, preflight_request
+from ir_vpc_guard.intake.request import (
     JOB_NAME,
     MAX_ENDPOINT_CONFIGURATIONS,
     MAX_SECURITY_GROUPS,
@@ -45,8 +47,6 @@ from ir_vpc_guard.job import (
     valid_vpc_id,
 )
 from ir_vpc_guard.pipeline import check_job, handle_event
-from ir_vpc_guard.preflight import PREFLIGHT_JOB, existing_job, preflight_request
-from ir_vpc_guard.report import Report, skipped_report
 from ir_vpc_guard.settings import MODES, Settings, SettingsError
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
@@ -144,7 +144,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _demo(*, plain: bool) -> int:
     try:  # imported here: only the demo needs moto and rich, which Lambda never ships
-        from ir_vpc_guard.demo import run_demo  # noqa: PLC0415
+        from ir_vpc_guard_dev.demo import run_demo  # noqa: PLC0415
     except ImportError as error:
         return _fail(f"the demo needs the development environment ({error}): run make demo")
     return run_demo(plain=plain)

@@ -7,19 +7,19 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
-from ir_vpc_guard import mutes
 from ir_vpc_guard.aws import AwsClients
 from ir_vpc_guard.budget import UNLIMITED, Budget
 from ir_vpc_guard.checks import CheckRun, run_checks
-from ir_vpc_guard.discovery import Discovery
-from ir_vpc_guard.event import Skipped, parse_event
-from ir_vpc_guard.job import JobRequest
-from ir_vpc_guard.remediation.lock import VpcLock
+from ir_vpc_guard.delivery import mutes
+from ir_vpc_guard.delivery.report import Report, checked_report, skipped_report
+from ir_vpc_guard.discovery.reader import Discovery
+from ir_vpc_guard.discovery.snapshot import Snapshot
+from ir_vpc_guard.intake.event import Skipped, parse_event
+from ir_vpc_guard.intake.request import JobRequest
 from ir_vpc_guard.remediation.stage import lock_for, remediate
-from ir_vpc_guard.report import Report, checked_report, skipped_report
+from ir_vpc_guard.remediation.stopping import stop_if_doomed
 from ir_vpc_guard.settings import Settings
-from ir_vpc_guard.snapshot import Snapshot
-from ir_vpc_guard.stopping import stop_if_doomed
+from ir_vpc_guard.state.lock import VpcLock
 
 ClientsFactory = Callable[[str], AwsClients]
 

@@ -12,16 +12,16 @@ from datetime import UTC, datetime, timedelta
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from ir_vpc_guard import mutes
 from ir_vpc_guard.aws import AwsClients
 from ir_vpc_guard.budget import UNLIMITED, Budget
-from ir_vpc_guard.event import Skipped
-from ir_vpc_guard.job import JobRequest
-from ir_vpc_guard.jobs import active_jobs, describe_job
+from ir_vpc_guard.delivery import mutes
+from ir_vpc_guard.delivery.report import Report, skipped_report
+from ir_vpc_guard.intake.event import Skipped
+from ir_vpc_guard.intake.request import JobRequest
+from ir_vpc_guard.intake.sagemaker_jobs import active_jobs, describe_job
 from ir_vpc_guard.pipeline import check_job
-from ir_vpc_guard.records import CheckedJobs
-from ir_vpc_guard.report import Report, skipped_report
 from ir_vpc_guard.settings import Settings
+from ir_vpc_guard.state.records import CheckedJobs
 
 Deliver = Callable[[Report], None]
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from ir_vpc_guard.checks import run_checks
+from ir_vpc_guard.discovery.snapshot import Snapshot
 from ir_vpc_guard.findings import Finding
-from ir_vpc_guard.snapshot import Snapshot
 
 
 def found(snapshot: Snapshot) -> list[str]:

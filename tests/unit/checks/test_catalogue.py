@@ -1,9 +1,9 @@
 """The catalogue itself: stable IDs, complete metadata, and the baseline passes."""
 
 from ir_vpc_guard.checks import CATALOGUE, run_checks
-from ir_vpc_guard.discovery import READ_ACTIONS
+from ir_vpc_guard.discovery.reader import READ_ACTIONS
+from ir_vpc_guard.discovery.snapshot import failed, not_applicable
 from ir_vpc_guard.requirements import REQUIREMENTS
-from ir_vpc_guard.snapshot import failed, not_applicable
 from tests.unit.checks.helpers import found
 from tests.unit.snapshots import compliant
 

@@ -4,9 +4,9 @@ import json
 from typing import Any
 
 from ir_vpc_guard.checks import run_checks
+from ir_vpc_guard.discovery.snapshot import Read, RoleAccess
 from ir_vpc_guard.findings import Severity
 from ir_vpc_guard.requirements import ROLE_REQUIRED_ACTIONS
-from ir_vpc_guard.snapshot import Read, RoleAccess
 from tests.unit.checks.helpers import finding, found
 from tests.unit.snapshots import compliant, job
 

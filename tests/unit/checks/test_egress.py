@@ -5,8 +5,8 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
+from ir_vpc_guard.discovery.snapshot import Read, ReadError, ReferencedPrefixList, Snapshot
 from ir_vpc_guard.findings import Severity
-from ir_vpc_guard.snapshot import Read, ReadError, ReferencedPrefixList, Snapshot
 from tests.unit.checks.helpers import finding, found
 from tests.unit.snapshots import (
     GROUP,

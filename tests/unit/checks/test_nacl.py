@@ -1,7 +1,7 @@
 """R5/R7: network ACLs are ordered (first match wins) and stateless (return path matters)."""
 
+from ir_vpc_guard.discovery.snapshot import Read
 from ir_vpc_guard.findings import Severity
-from ir_vpc_guard.snapshot import Read
 from tests.unit.checks.helpers import finding, found
 from tests.unit.snapshots import SUBNETS, VPC, acl_entry, compliant, subnet
 

@@ -2,8 +2,8 @@
 
 import json
 
+from ir_vpc_guard.discovery.snapshot import Read
 from ir_vpc_guard.findings import Severity
-from ir_vpc_guard.snapshot import Read
 from tests.unit.checks.helpers import finding, found
 from tests.unit.snapshots import SUBNETS, compliant, endpoint, route_table
 

@@ -2,9 +2,9 @@
 
 from dataclasses import replace
 
+from ir_vpc_guard.discovery.snapshot import Read
 from ir_vpc_guard.findings import Finding, Severity
-from ir_vpc_guard.job import EndpointConfiguration
-from ir_vpc_guard.snapshot import Read
+from ir_vpc_guard.intake.request import EndpointConfiguration
 from tests.unit.checks.helpers import finding, found
 from tests.unit.snapshots import GROUP, VPC, compliant, group, job, subnet
 

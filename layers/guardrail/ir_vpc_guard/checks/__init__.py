@@ -7,8 +7,8 @@ from typing import Any
 
 from ir_vpc_guard.checks import capacity, dns, egress, identity, model, nacl, routing, vpc_config
 from ir_vpc_guard.checks.registry import CATALOGUE, Check, Problem
+from ir_vpc_guard.discovery.snapshot import ReadError, Snapshot
 from ir_vpc_guard.findings import CHECK_ERROR, Finding, Remediation, RemediationStatus, Severity
-from ir_vpc_guard.snapshot import ReadError, Snapshot
 
 __all__ = ["CATALOGUE", "Check", "CheckRun", "run_checks"]
 _MODULES = (vpc_config, capacity, routing, egress, nacl, dns, identity, model)

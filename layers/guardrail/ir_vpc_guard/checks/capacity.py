@@ -13,9 +13,9 @@ from dataclasses import dataclass
 
 from ir_vpc_guard.checks.registry import Problem, register
 from ir_vpc_guard.checks.vpc_config import subnet_label
+from ir_vpc_guard.discovery.snapshot import Snapshot
 from ir_vpc_guard.findings import Severity
-from ir_vpc_guard.job import JobRequest
-from ir_vpc_guard.snapshot import Snapshot
+from ir_vpc_guard.intake.request import JobRequest
 
 IPS_PER_INSTANCE = 2
 ASSUMED = "instances a Default job runs at once (DEFAULT_JOB_INSTANCES)"

@@ -7,9 +7,9 @@ from collections.abc import Iterator
 from typing import Any
 
 from ir_vpc_guard.checks.registry import Problem, register
+from ir_vpc_guard.discovery.snapshot import Snapshot
 from ir_vpc_guard.findings import Severity
 from ir_vpc_guard.requirements import AMAZON_PROVIDED_DNS
-from ir_vpc_guard.snapshot import Snapshot
 
 
 @register(

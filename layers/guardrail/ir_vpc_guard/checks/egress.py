@@ -23,9 +23,9 @@ from ir_vpc_guard.checks.netmath import (
 )
 from ir_vpc_guard.checks.registry import Problem, register
 from ir_vpc_guard.checks.vpc_config import ipv6_cidrs, job_vpc_subnets, subnet_label
+from ir_vpc_guard.discovery.snapshot import ReferencedPrefixList, Snapshot
 from ir_vpc_guard.findings import Severity
 from ir_vpc_guard.requirements import ALL_PORTS, HTTPS_PORT
-from ir_vpc_guard.snapshot import ReferencedPrefixList, Snapshot
 
 TCP = {"-1", "tcp", "6"}
 # What an unreadable list is assumed to hold when asking "could it allow this?".

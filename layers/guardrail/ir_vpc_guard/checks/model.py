@@ -10,9 +10,9 @@ from typing import Any
 from ir_vpc_guard.checks import policy
 from ir_vpc_guard.checks.registry import Problem, register
 from ir_vpc_guard.checks.requests import job_objects, service_read
+from ir_vpc_guard.discovery.snapshot import Snapshot
 from ir_vpc_guard.findings import Severity
 from ir_vpc_guard.requirements import ECR_READ_ACTIONS, S3_READ_ACTION
-from ir_vpc_guard.snapshot import Snapshot
 
 
 @register(

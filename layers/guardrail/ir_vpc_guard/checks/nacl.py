@@ -20,9 +20,9 @@ from ir_vpc_guard.checks.netmath import (
 )
 from ir_vpc_guard.checks.registry import Problem, register
 from ir_vpc_guard.checks.vpc_config import ipv6_cidrs, job_vpc_subnets, subnet_label
+from ir_vpc_guard.discovery.snapshot import Snapshot
 from ir_vpc_guard.findings import Severity
 from ir_vpc_guard.requirements import ALL_PORTS, EPHEMERAL_PORTS, HTTPS_PORT
-from ir_vpc_guard.snapshot import Snapshot
 
 HTTPS = (HTTPS_PORT, HTTPS_PORT)
 # Linux's ephemeral port range (net.ipv4.ip_local_port_range), which SageMaker's hosts use.

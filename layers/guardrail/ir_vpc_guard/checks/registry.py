@@ -10,8 +10,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from ir_vpc_guard.discovery.snapshot import Snapshot
 from ir_vpc_guard.findings import Finding, Remediation, RemediationStatus, Severity
-from ir_vpc_guard.snapshot import Snapshot
 
 
 @dataclass(frozen=True)

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from ir_vpc_guard.arns import account_of, ec2_arn, s3_object_arn
 from ir_vpc_guard.checks.policy import VPC_CONTEXT_KEYS, Principal, Request
-from ir_vpc_guard.job import S3_URL_PATTERN, JobRequest
-from ir_vpc_guard.snapshot import Snapshot
+from ir_vpc_guard.discovery.snapshot import Snapshot
+from ir_vpc_guard.intake.request import S3_URL_PATTERN, JobRequest
 
 
 def role_principal(job: JobRequest) -> Principal:

@@ -10,8 +10,8 @@ from ir_vpc_guard.checks import policy
 from ir_vpc_guard.checks.registry import Problem, register
 from ir_vpc_guard.checks.requests import endpoint_read, job_objects
 from ir_vpc_guard.checks.s3path import Hop, TablePath, gateway_endpoints, s3_paths
+from ir_vpc_guard.discovery.snapshot import Snapshot
 from ir_vpc_guard.findings import Severity
-from ir_vpc_guard.snapshot import Snapshot
 
 # How sure a table's S3 path is broken, by the worst hop its S3 ranges take.
 _SEVERITY_BY_HOP = {

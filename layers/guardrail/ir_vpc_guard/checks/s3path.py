@@ -15,7 +15,7 @@ from enum import StrEnum
 from typing import Any
 
 from ir_vpc_guard.checks.netmath import Interval, cidr_interval, contains, elementary
-from ir_vpc_guard.snapshot import Snapshot
+from ir_vpc_guard.discovery.snapshot import Snapshot
 
 
 class Hop(StrEnum):

@@ -6,8 +6,8 @@ from collections.abc import Iterator
 from typing import Any
 
 from ir_vpc_guard.checks.registry import Problem, register
+from ir_vpc_guard.discovery.snapshot import Snapshot
 from ir_vpc_guard.findings import Severity
-from ir_vpc_guard.snapshot import Snapshot
 
 
 def job_vpc_subnets(snapshot: Snapshot) -> dict[str, dict[str, Any]]:

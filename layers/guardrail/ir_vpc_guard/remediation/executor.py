@@ -20,6 +20,7 @@ from ir_vpc_guard.aws import AwsClients
 from ir_vpc_guard.budget import UNLIMITED, Budget
 from ir_vpc_guard.checks.egress import allows_s3, allows_subnet, tcp_egress
 from ir_vpc_guard.checks.routing import refused_objects
+from ir_vpc_guard.discovery.snapshot import Snapshot
 from ir_vpc_guard.findings import RemediationStatus
 from ir_vpc_guard.remediation.actions import (
     ADD_S3_EGRESS,
@@ -31,7 +32,6 @@ from ir_vpc_guard.remediation.actions import (
 )
 from ir_vpc_guard.remediation.safety import egress_permissions_are_safe, safe_egress_cidr
 from ir_vpc_guard.requirements import HTTPS_PORT, s3_service_name
-from ir_vpc_guard.snapshot import Snapshot
 
 DUPLICATE_RULE = "InvalidPermission.Duplicate"
 GONE_STATES = {"deleted", "deleting", "failed", "rejected", "expired"}

@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
+from ir_vpc_guard.discovery.snapshot import Snapshot
 from ir_vpc_guard.findings import RemediationStatus
 from ir_vpc_guard.remediation.actions import GROUP_ACTIONS, Action
 from ir_vpc_guard.settings import Settings
-from ir_vpc_guard.snapshot import Snapshot
 
 OPT_OUT_VALUE = "false"
 

@@ -14,6 +14,7 @@ from ir_vpc_guard.checks.registry import CATALOGUE
 from ir_vpc_guard.checks.routing import refused_objects, table_severity
 from ir_vpc_guard.checks.s3path import gateway_endpoints, s3_paths
 from ir_vpc_guard.checks.vpc_config import subnet_label
+from ir_vpc_guard.discovery.snapshot import Snapshot
 from ir_vpc_guard.findings import Finding, RemediationStatus, Severity
 from ir_vpc_guard.remediation.actions import (
     ADD_ENDPOINT_ROUTE_TABLES,
@@ -23,7 +24,6 @@ from ir_vpc_guard.remediation.actions import (
     Action,
 )
 from ir_vpc_guard.remediation.safety import safe_egress_cidr
-from ir_vpc_guard.snapshot import Snapshot
 
 Planner = Callable[[Snapshot, str, Finding], list[Action]]
 

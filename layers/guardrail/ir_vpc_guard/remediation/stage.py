@@ -12,21 +12,21 @@ from botocore.exceptions import BotoCoreError, ClientError
 from ir_vpc_guard.aws import AwsClients
 from ir_vpc_guard.budget import UNLIMITED, Budget
 from ir_vpc_guard.checks import CheckRun, run_checks
-from ir_vpc_guard.discovery import Discovery
+from ir_vpc_guard.discovery.reader import Discovery
+from ir_vpc_guard.discovery.snapshot import Snapshot
 from ir_vpc_guard.findings import Finding, RemediationStatus
 from ir_vpc_guard.remediation.actions import Action
 from ir_vpc_guard.remediation.executor import Executor
 from ir_vpc_guard.remediation.gates import gate
-from ir_vpc_guard.remediation.lock import (
+from ir_vpc_guard.remediation.planner import plan
+from ir_vpc_guard.settings import Settings
+from ir_vpc_guard.state.lock import (
     LOCK_TIMEOUT,
     DynamoVpcLock,
     LocalVpcLock,
     LockTimeoutError,
     VpcLock,
 )
-from ir_vpc_guard.remediation.planner import plan
-from ir_vpc_guard.settings import Settings
-from ir_vpc_guard.snapshot import Snapshot
 
 LOCK_WAIT_SECONDS = 30.0
 ATTEMPTED = {RemediationStatus.APPLIED, RemediationStatus.FAILED}

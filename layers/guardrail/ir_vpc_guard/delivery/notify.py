@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from ir_vpc_guard import render
+from ir_vpc_guard.delivery import render
 
 # What the function's role needs to deliver (the template grants it on the topic only).
 PUBLISH_ACTIONS = ("sns:Publish",)

@@ -10,7 +10,7 @@ from typing import Any
 
 from ir_vpc_guard import __version__
 from ir_vpc_guard.checks import CheckRun
-from ir_vpc_guard.event import Skipped
+from ir_vpc_guard.discovery.snapshot import Snapshot
 from ir_vpc_guard.findings import (
     CHECK_ERROR,
     MUTE_LIST_INVALID,
@@ -19,16 +19,16 @@ from ir_vpc_guard.findings import (
     RemediationStatus,
     Severity,
 )
-from ir_vpc_guard.job import JobRequest
+from ir_vpc_guard.intake.event import Skipped
+from ir_vpc_guard.intake.request import JobRequest
 from ir_vpc_guard.remediation.actions import Action
-from ir_vpc_guard.snapshot import Snapshot
 
 SCHEMA_VERSION = "1.0"
 CERTAIN_FAIL = {Severity.HIGH, Severity.CRITICAL}
 
 
 def load_schema() -> dict[str, Any]:
-    text = resources.files("ir_vpc_guard").joinpath("report.schema.json").read_text()
+    text = resources.files("ir_vpc_guard.delivery").joinpath("report.schema.json").read_text()
     schema: dict[str, Any] = json.loads(text)
     return schema
 

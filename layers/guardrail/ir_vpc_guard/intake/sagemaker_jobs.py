@@ -7,8 +7,8 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
-from ir_vpc_guard.event import Skipped, member, parse_request
-from ir_vpc_guard.job import JOB_ARN_PATTERN, JOB_NAME, JobRequest
+from ir_vpc_guard.intake.event import Skipped, member, parse_request
+from ir_vpc_guard.intake.request import JOB_ARN_PATTERN, JOB_NAME, JobRequest
 
 ACTIVE_STATUSES = ("PENDING", "IN_PROGRESS")
 PAGE_SIZE = 100  # the API's maximum

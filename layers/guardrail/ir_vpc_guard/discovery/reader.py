@@ -24,13 +24,7 @@ from ir_vpc_guard.arns import role_arn
 from ir_vpc_guard.aws import AwsClients
 from ir_vpc_guard.budget import UNLIMITED, Budget
 from ir_vpc_guard.checks.requests import role_resources
-from ir_vpc_guard.job import JobRequest, s3_bucket
-from ir_vpc_guard.requirements import (
-    AMAZON_PROVIDED_DNS,
-    ROLE_REQUIRED_ACTIONS,
-    s3_service_name,
-)
-from ir_vpc_guard.snapshot import (
+from ir_vpc_guard.discovery.snapshot import (
     ModelInfo,
     PrefixList,
     Read,
@@ -41,6 +35,12 @@ from ir_vpc_guard.snapshot import (
     not_applicable,
     undetermined,
     unread_as,
+)
+from ir_vpc_guard.intake.request import JobRequest, s3_bucket
+from ir_vpc_guard.requirements import (
+    AMAZON_PROVIDED_DNS,
+    ROLE_REQUIRED_ACTIONS,
+    s3_service_name,
 )
 
 T = TypeVar("T")

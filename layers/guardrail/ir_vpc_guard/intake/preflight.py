@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from ir_vpc_guard.event import Skipped, parse_request
-from ir_vpc_guard.job import JobRequest
-from ir_vpc_guard.jobs import describe_job
+from ir_vpc_guard.intake.event import Skipped, parse_request
+from ir_vpc_guard.intake.request import JobRequest
+from ir_vpc_guard.intake.sagemaker_jobs import describe_job
 
 PREFLIGHT_JOB = "preflight"
 

@@ -16,13 +16,13 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from ir_vpc_guard.checks.registry import CATALOGUE
+from ir_vpc_guard.discovery.snapshot import Snapshot
 from ir_vpc_guard.findings import Finding, RemediationStatus, Severity
-from ir_vpc_guard.job import JobRequest
-from ir_vpc_guard.jobs import ACTIVE_STATUSES
+from ir_vpc_guard.intake.request import JobRequest
+from ir_vpc_guard.intake.sagemaker_jobs import ACTIVE_STATUSES
 from ir_vpc_guard.remediation.actions import Action
 from ir_vpc_guard.remediation.gates import OPT_OUT_VALUE, opted_out
 from ir_vpc_guard.settings import Settings
-from ir_vpc_guard.snapshot import Snapshot
 
 STOP_JOB = "stop-job"
 # What stopping needs; the template grants it only with StopDoomedJobs=true in apply mode.

@@ -22,7 +22,7 @@ from typing import Any, ClassVar, Protocol
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from ir_vpc_guard import leases
+from ir_vpc_guard.state import leases
 
 # Longer than the function's timeout (120 s): a lease never lapses under a live writer, even
 # when every call of a write is retried to its limit; a crashed writer's lapses by itself.

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
-from ir_vpc_guard.job import JobRequest
+from ir_vpc_guard.intake.request import JobRequest
 
 T = TypeVar("T")
 

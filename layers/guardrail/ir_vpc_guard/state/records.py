@@ -11,7 +11,7 @@ from typing import Any, Protocol
 
 from botocore.exceptions import ClientError
 
-from ir_vpc_guard import leases
+from ir_vpc_guard.state import leases
 
 RETENTION_SECONDS = 14 * 24 * 3600  # longer than any job may run
 # A claim not confirmed within this time (the invocation was killed between claiming and

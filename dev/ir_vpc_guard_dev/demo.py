@@ -31,11 +31,11 @@ from rich.console import Console
 from rich.panel import Panel
 from rich.table import Table
 
-from ir_vpc_guard import render
 from ir_vpc_guard.arns import partition_of, s3_object_arn
-from ir_vpc_guard.sandbox import MODEL_BUCKET, World, build_world, create_table
+from ir_vpc_guard.delivery import render
+from ir_vpc_guard_dev.sandbox import MODEL_BUCKET, World, build_world, create_table
 
-ROOT = Path(__file__).resolve().parents[3]
+ROOT = Path(__file__).resolve().parents[2]
 HANDLER = ROOT / "functions" / "guardrail" / "app.py"
 EVENT = ROOT / "events" / "good_job.json"
 REGION = "us-east-1"

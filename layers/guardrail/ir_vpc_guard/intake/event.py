@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ir_vpc_guard.job import (
+from ir_vpc_guard.intake.request import (
     ACCOUNT_PATTERN,
     JOB_ARN_PATTERN,
     JOB_NAME,

@@ -1,0 +1,1 @@
+"""Discovery: read exactly what the checks need, in waves, into a Snapshot."""

@@ -1,0 +1,1 @@
+"""Intake: turn an event, a Describe answer or CLI arguments into one JobRequest."""

@@ -1,0 +1,1 @@
+"""State in the guardrail's DynamoDB table: checked jobs, leases and the VPC lock."""
