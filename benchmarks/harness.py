@@ -63,7 +63,7 @@ def use_fake_aws_env() -> None:
     os.environ.update(FAKE_ENV)
 
 
-def simulate_allowed(params: dict[str, Any], **_: Any) -> tuple[Any, dict[str, Any]]:
+def simulate_allowed(params: dict[str, Any], **_: Any) -> Any:  # (response, parsed)
     """moto lacks iam:SimulatePrincipalPolicy: answer "allowed" for every action asked."""
     body = params["body"]  # the serialized query: ActionNames.member.N = action
     actions = [v for k, v in sorted(body.items()) if k.startswith("ActionNames.member.")]

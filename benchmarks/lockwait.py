@@ -29,7 +29,7 @@ class HeldTable:
 
     def put_item(self, **_: Any) -> None:
         self.writes += 1
-        error = {"Error": {"Code": "ConditionalCheckFailedException"}, "Item": {}}
+        error: Any = {"Error": {"Code": "ConditionalCheckFailedException"}, "Item": {}}
         raise ClientError(error, "PutItem")
 
 

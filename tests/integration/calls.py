@@ -27,7 +27,7 @@ def counting_session(counter: Counter[str], *, simulator: str | None = "allowed"
         _stage, service, operation = event_name.split(".", 2)
         counter[f"{service}.{operation}"] += 1
 
-    def simulate(params: dict[str, Any], **_: Any) -> tuple[Any, dict[str, Any]]:
+    def simulate(params: dict[str, Any], **_: Any) -> Any:  # (response, parsed)
         body = params["body"]  # the serialized query: ActionNames.member.N = action
         actions = [v for k, v in sorted(body.items()) if k.startswith("ActionNames.member.")]
         results = [{"EvalActionName": a, "EvalDecision": simulator} for a in actions]

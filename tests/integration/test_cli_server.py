@@ -6,7 +6,7 @@ import socket
 import subprocess
 import threading
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -50,7 +50,8 @@ def test_replay_names_the_findings_of_the_world_it_finds(server: str, tmp_path: 
     class Remote:  # a session whose clients all talk to the server
         def client(self, service: str, **kwargs: Any) -> Any:
             if service not in clients:
-                clients[service] = session.client(service, endpoint_url=server, **kwargs)
+                make: Callable[..., Any] = session.client  # any service name
+                clients[service] = make(service, endpoint_url=server, **kwargs)
             return clients[service]
 
     world = build_world(Remote(), "us-east-1", with_endpoint=False)
@@ -95,7 +96,8 @@ def test_replay_in_apply_mode_fixes_the_world_over_http(server: str, tmp_path: P
     class Remote:
         def client(self, service: str, **kwargs: Any) -> Any:
             if service not in clients:
-                clients[service] = session.client(service, endpoint_url=server, **kwargs)
+                make: Callable[..., Any] = session.client  # any service name
+                clients[service] = make(service, endpoint_url=server, **kwargs)
             return clients[service]
 
     world = build_world(Remote(), "us-east-1", with_endpoint=False, group_egress="vpc-https-only")
@@ -125,7 +127,8 @@ def _remote_world(server: str, **knobs: Any) -> Any:
     class Remote:
         def client(self, service: str, **kwargs: Any) -> Any:
             if service not in clients:
-                clients[service] = session.client(service, endpoint_url=server, **kwargs)
+                make: Callable[..., Any] = session.client  # any service name
+                clients[service] = make(service, endpoint_url=server, **kwargs)
             return clients[service]
 
     return build_world(Remote(), "us-east-1", **knobs), Remote().client("ec2")

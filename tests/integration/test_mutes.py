@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -134,7 +134,8 @@ def remote_world(url: str) -> World:
     class Remote:  # a session whose clients all talk to the server
         def client(self, service: str, **kwargs: Any) -> Any:
             if service not in clients:
-                clients[service] = session.client(service, endpoint_url=url, **kwargs)
+                make: Callable[..., Any] = session.client  # any service name
+                clients[service] = make(service, endpoint_url=url, **kwargs)
             return clients[service]
 
     return build_world(Remote(), REGION, with_endpoint=False)

@@ -107,7 +107,7 @@ def _share(session: Any, owner: Any, world: World) -> None:
 
 
 def _refuse_assume_role(**_: Any) -> None:
-    error = {"Code": "AccessDenied", "Message": "not authorized to perform sts:AssumeRole"}
+    error: Any = {"Code": "AccessDenied", "Message": "not authorized to perform sts:AssumeRole"}
     raise ClientError({"Error": error}, "AssumeRole")
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from botocore.awsrequest import AWSResponse
+from botocore.awsrequest import AWSResponse, HTTPHeaders
 from botocore.exceptions import ClientError, ConnectTimeoutError
 
 # The calls of a full check, by "service.Operation" (SimulatePrincipalPolicy has its own
@@ -98,6 +98,6 @@ def throttle(service: str, times: int, seen: list[int]) -> Callable[..., Any]:
         seen.append(1)
         if len(seen) > times:
             return None
-        return AWSResponse(request.url, status, headers, _Raw(body))
+        return AWSResponse(request.url, status, HTTPHeaders.from_dict(headers), _Raw(body))
 
     return hook

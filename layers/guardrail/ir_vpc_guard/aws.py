@@ -3,10 +3,23 @@
 from __future__ import annotations
 
 import threading
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 import boto3
 from botocore.config import Config
+
+if TYPE_CHECKING:  # the boto3-stubs types: development dependencies, never imported at run time
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_ec2 import EC2Client
+    from mypy_boto3_ecr import ECRClient
+    from mypy_boto3_iam import IAMClient
+    from mypy_boto3_s3 import S3Client
+    from mypy_boto3_sagemaker import SageMakerClient
+    from mypy_boto3_securityhub import SecurityHubClient
+    from mypy_boto3_sns import SNSClient
+    from mypy_boto3_ssm import SSMClient
+    from mypy_boto3_sts import STSClient
 
 # Throttling is retried with backoff inside a bounded budget; everything else fails fast
 # and becomes a CHECK_ERROR finding.
@@ -21,20 +34,45 @@ RETRY_CONFIG = Config(
 class AwsClients:
     """Lazily created, thread-safe boto3 clients for one region."""
 
-    def __init__(self, region: str, session: Any = None, config: Config = RETRY_CONFIG) -> None:
+    def __init__(
+        self,
+        region: str,
+        session: boto3.session.Session | None = None,
+        config: Config = RETRY_CONFIG,
+    ) -> None:
         self.region = region
         self._session = session or boto3.session.Session()
         self._config = config
         self._clients: dict[str, Any] = {}
         self._lock = threading.Lock()
 
+    @overload
+    def client(self, service: Literal["dynamodb"]) -> DynamoDBClient: ...
+    @overload
+    def client(self, service: Literal["ec2"]) -> EC2Client: ...
+    @overload
+    def client(self, service: Literal["ecr"]) -> ECRClient: ...
+    @overload
+    def client(self, service: Literal["iam"]) -> IAMClient: ...
+    @overload
+    def client(self, service: Literal["s3"]) -> S3Client: ...
+    @overload
+    def client(self, service: Literal["sagemaker"]) -> SageMakerClient: ...
+    @overload
+    def client(self, service: Literal["securityhub"]) -> SecurityHubClient: ...
+    @overload
+    def client(self, service: Literal["sns"]) -> SNSClient: ...
+    @overload
+    def client(self, service: Literal["ssm"]) -> SSMClient: ...
+    @overload
+    def client(self, service: Literal["sts"]) -> STSClient: ...
     def client(self, service: str) -> Any:
         # Sessions are not thread-safe: create clients under a lock; clients themselves are.
         with self._lock:
             if service not in self._clients:
-                self._clients[service] = self._session.client(
-                    service, region_name=self.region, config=self._config
-                )
+                # A name known only at run time: the overloads above carry the types.
+                make: Callable[..., Any] = self._session.client
+                self._clients[service] = make(service, region_name=self.region, config=self._config)
             return self._clients[service]
 
     def assumed(self, role_arn: str, session_name: str) -> AwsClients:
@@ -50,21 +88,21 @@ class AwsClients:
         return AwsClients(self.region, session=session, config=self._config)
 
     @property
-    def ec2(self) -> Any:
+    def ec2(self) -> EC2Client:
         return self.client("ec2")
 
     @property
-    def iam(self) -> Any:
+    def iam(self) -> IAMClient:
         return self.client("iam")
 
     @property
-    def s3(self) -> Any:
+    def s3(self) -> S3Client:
         return self.client("s3")
 
     @property
-    def ecr(self) -> Any:
+    def ecr(self) -> ECRClient:
         return self.client("ecr")
 
     @property
-    def sagemaker(self) -> Any:
+    def sagemaker(self) -> SageMakerClient:
         return self.client("sagemaker")

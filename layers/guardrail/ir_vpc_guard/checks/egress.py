@@ -69,7 +69,7 @@ def tcp_ports(permission: dict[str, Any]) -> Ports | None:
     return int(permission.get("FromPort", 0)), int(permission.get("ToPort", 65535))
 
 
-def tcp_egress(groups: Iterable[dict[str, Any]]) -> TcpEgress:
+def tcp_egress(groups: Iterable[Mapping[str, Any]]) -> TcpEgress:
     v4: list[Grant] = []
     v6: list[Grant] = []
     prefix_lists: dict[str, list[Ports]] = {}

@@ -3,7 +3,7 @@ table (checks/s3path.py), and that endpoint's policy lets the job's reads throug
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from ir_vpc_guard.checks import policy
@@ -149,7 +149,9 @@ def _describe(path: TablePath) -> str:
     return f"{path.table_id or 'no route table'} (used by {', '.join(path.subnets)}): {hops}"
 
 
-def refused_objects(snapshot: Snapshot, endpoint: dict[str, Any]) -> dict[str, policy.Evaluation]:
+def refused_objects(
+    snapshot: Snapshot, endpoint: Mapping[str, Any]
+) -> dict[str, policy.Evaluation]:
     """The job's objects an endpoint's policy does not certainly let through, by ARN."""
     document = policy.parse(endpoint.get("PolicyDocument"))
     if not document:  # no policy means full access

@@ -10,7 +10,7 @@ import json
 import re
 import urllib.parse
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import replace
@@ -694,7 +694,7 @@ def _owner_of(subnets: Read[dict[str, dict[str, Any]]], vpc_id: str | None) -> s
     return next((str(o) for o in owners if o), None)
 
 
-def _artifact_urls(containers: Iterable[dict[str, Any]]) -> tuple[str, ...]:
+def _artifact_urls(containers: Iterable[Mapping[str, Any]]) -> tuple[str, ...]:
     urls = []
     for container in containers:
         source = container.get("ModelDataSource", {}).get("S3DataSource", {}).get("S3Uri")
@@ -708,7 +708,7 @@ def _buckets(urls: Iterable[str | None]) -> list[str]:
     return list(dict.fromkeys(b for b in (s3_bucket(u) for u in urls) if b))
 
 
-def _simulated(job: JobRequest, results: Iterable[dict[str, Any]]) -> RoleAccess:
+def _simulated(job: JobRequest, results: Iterable[Mapping[str, Any]]) -> RoleAccess:
     """Per action, the worst decision over the resources it names (the simulator answers per
     resource when given several), and the context keys it said it was missing."""
     rank = {"allowed": 0, "implicitDeny": 1, "explicitDeny": 2}

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ir_vpc_guard.findings import RemediationStatus
+
+if TYPE_CHECKING:
+    from mypy_boto3_ec2.type_defs import TagTypeDef
 
 CREATE_ENDPOINT = "create-s3-gateway-endpoint"
 ADD_ENDPOINT_ROUTE_TABLES = "add-endpoint-route-tables"
@@ -74,7 +77,7 @@ class Action:
         return out
 
 
-def tags(job_name: str, created_at: str) -> list[dict[str, str]]:
+def tags(job_name: str, created_at: str) -> list[TagTypeDef]:
     """Tags on everything the guardrail creates: who, for which job, when."""
     return [
         {"Key": f"{TAG_PREFIX}created-by", "Value": "ir-vpc-guard"},

@@ -9,10 +9,10 @@ tagged in the create call itself, so nothing is ever left half-made and untagged
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
@@ -32,6 +32,14 @@ from ir_vpc_guard.remediation.actions import (
 )
 from ir_vpc_guard.remediation.safety import egress_permissions_are_safe, safe_egress_cidr
 from ir_vpc_guard.requirements import HTTPS_PORT, s3_service_name
+
+if TYPE_CHECKING:
+    from mypy_boto3_ec2.type_defs import (
+        IpPermissionTypeDef,
+        SecurityGroupTypeDef,
+        TagTypeDef,
+        VpcEndpointTypeDef,
+    )
 
 DUPLICATE_RULE = "InvalidPermission.Duplicate"
 GONE_STATES = {"deleted", "deleting", "failed", "rejected", "expired"}
@@ -122,7 +130,9 @@ class Executor:
             results.append(result)
         return results
 
-    def _s3_gateway_endpoints(self) -> list[dict[str, Any]]:
+    def _s3_gateway_endpoints(self) -> list[VpcEndpointTypeDef]:
+        if self.snapshot.vpc_id is None:  # the planner plans nothing without a VPC
+            raise RuntimeError("no VPC was read: nothing to re-read")
         answer = self.ec2.describe_vpc_endpoints(
             Filters=[
                 {"Name": "vpc-id", "Values": [self.snapshot.vpc_id]},
@@ -136,7 +146,7 @@ class Executor:
             if str(e.get("State", "")).lower() not in GONE_STATES
         ]
 
-    def _ensure_endpoint(self, action: Action, current: list[dict[str, Any]]) -> Action:
+    def _ensure_endpoint(self, action: Action, current: list[VpcEndpointTypeDef]) -> Action:
         if current:  # it appeared meanwhile (another job, a person): complete it instead
             endpoint = current[0]
             refused = self._refusal(action, endpoint)
@@ -166,7 +176,7 @@ class Executor:
             created=True,
         )
 
-    def _add_route_tables(self, action: Action, current: list[dict[str, Any]]) -> Action:
+    def _add_route_tables(self, action: Action, current: list[VpcEndpointTypeDef]) -> Action:
         endpoint = next((e for e in current if e["VpcEndpointId"] == action.resource), None)
         if endpoint is None:
             return action.settle(
@@ -181,7 +191,7 @@ class Executor:
         reason = f"added {', '.join(missing)}" if missing else "already attached"
         return action.settle(APPLIED, f"{reason} to {action.resource}")
 
-    def _refusal(self, action: Action, endpoint: dict[str, Any]) -> Action | None:
+    def _refusal(self, action: Action, endpoint: Mapping[str, Any]) -> Action | None:
         """Never attach the job's tables to an endpoint whose policy refuses its objects."""
         refused = refused_objects(self.snapshot, endpoint)
         if not refused:
@@ -193,7 +203,7 @@ class Executor:
             endpoint=endpoint["VpcEndpointId"],
         )
 
-    def _attach(self, endpoint: dict[str, Any], table_ids: tuple[str, ...]) -> list[str]:
+    def _attach(self, endpoint: VpcEndpointTypeDef, table_ids: tuple[str, ...]) -> list[str]:
         attached = set(endpoint.get("RouteTableIds", []))
         missing = [t for t in table_ids if t not in attached]
         if missing:
@@ -215,7 +225,7 @@ class Executor:
             return list(pool.map(lambda a: self._ensure_rule(a, groups, job_groups), actions))
 
     def _ensure_rule(
-        self, action: Action, groups: list[dict[str, Any]], job_groups: list[str]
+        self, action: Action, groups: list[SecurityGroupTypeDef], job_groups: list[str]
     ) -> Action:
         try:
             for _attempt in range(2):  # a duplicate means a concurrent change: re-read once
@@ -232,14 +242,16 @@ class Executor:
         return action.settle(FAILED, "rules kept changing under this write", DUPLICATE_RULE)
 
     def _missing_permission(
-        self, action: Action, groups: list[dict[str, Any]], job_groups: list[str]
-    ) -> dict[str, Any] | None:
+        self, action: Action, groups: list[SecurityGroupTypeDef], job_groups: list[str]
+    ) -> IpPermissionTypeDef | None:
         egress = tcp_egress(groups)
         job = self.job.job_name
         if action.name == ADD_S3_EGRESS:
             prefix_list = self.snapshot.s3_prefix_list.get()
             if allows_s3(egress, prefix_list.prefix_list_id, prefix_list.cidrs):
                 return None
+            if action.prefix_list_id is None:  # the planner names it; never a CIDR instead
+                raise ValueError("an S3 egress action without the region's S3 prefix list")
             return {
                 "IpProtocol": "tcp",
                 "FromPort": HTTPS_PORT,
@@ -265,7 +277,7 @@ class Executor:
             ],
         }
 
-    def _authorize(self, action: Action, permission: dict[str, Any]) -> Action | None:
+    def _authorize(self, action: Action, permission: IpPermissionTypeDef) -> Action | None:
         """The settled action, or None when AWS answered that a rule already exists."""
         if not egress_permissions_are_safe([permission]) or not (
             permission.get("IpRanges") or permission.get("PrefixListIds")
@@ -289,11 +301,11 @@ class Executor:
         )
 
     @staticmethod
-    def _destination(permission: dict[str, Any]) -> str:
+    def _destination(permission: IpPermissionTypeDef) -> str:
         ports = f"TCP {permission['FromPort']}-{permission['ToPort']}"
         targets = [p["PrefixListId"] for p in permission.get("PrefixListIds", [])]
         targets += [r["CidrIp"] for r in permission.get("IpRanges", [])]
         return f"{', '.join(targets)} ({ports})"
 
-    def _tags(self) -> list[dict[str, str]]:
+    def _tags(self) -> list[TagTypeDef]:
         return tags(self.job.job_name, self.now().isoformat(timespec="seconds"))

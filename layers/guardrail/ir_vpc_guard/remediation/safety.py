@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 # AWS subnets are /16 to /28: an egress CIDR is only ever a job subnet's own CIDR.
 SMALLEST_PREFIX, LARGEST_PREFIX = 16, 28
@@ -17,13 +19,14 @@ def safe_egress_cidr(cidr: str) -> bool:
     return network.version == 4 and SMALLEST_PREFIX <= network.prefixlen <= LARGEST_PREFIX
 
 
-def egress_permissions_are_safe(permissions: list[dict[str, object]]) -> bool:
+def egress_permissions_are_safe(permissions: Sequence[Mapping[str, Any]]) -> bool:
     """Every rule names a prefix list or a subnet-sized IPv4 CIDR; none names IPv6."""
     for permission in permissions:
         if permission.get("Ipv6Ranges"):
             return False
         ranges = permission.get("IpRanges") or []
-        assert isinstance(ranges, list)
+        if not isinstance(ranges, list):
+            return False
         for ip_range in ranges:
             if not isinstance(ip_range, dict) or not safe_egress_cidr(str(ip_range.get("CidrIp"))):
                 return False

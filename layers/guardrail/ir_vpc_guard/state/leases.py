@@ -4,6 +4,7 @@ every reader and writer also compares `expiration` with the time itself."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -27,7 +28,8 @@ def take(dynamodb: Any, table: str, item: dict[str, Any], now: int, seconds: int
         )
     except ClientError as error:
         if error.response.get("Error", {}).get("Code") == TAKEN:
-            held_by = error.response.get("Item", {}).get("owner")
+            answer: Mapping[str, Any] = error.response  # ALL_OLD adds the item held
+            held_by = answer.get("Item", {}).get("owner")
             return held_by is not None and held_by == item.get("owner")
         raise
     return True
