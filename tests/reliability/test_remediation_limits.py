@@ -23,7 +23,7 @@ from ir_vpc_guard.remediation.gates import gate
 from ir_vpc_guard.remediation.planner import plan
 from ir_vpc_guard.remediation.safety import safe_egress_cidr
 from ir_vpc_guard.settings import Settings
-from tests.unit.snapshots import GROUP, compliant, group, route_table, rule, subnet
+from tests.snapshots import GROUP, compliant, group, route_table, rule, subnet
 
 APPLY = Settings(remediation_mode="apply")
 ALLOWED_CALLS = {

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from ir_vpc_guard.arns import partition_of
 
 # Limits and patterns of CreateInferenceRecommendationsJob, copied from botocore's service
-# model (shape names in the comments; tests/unit/test_api_limits.py asserts they are equal).
+# model (shape names in the comments; tests/intake/test_request.py asserts they are equal).
 # Copied, not loaded: reading the SageMaker model would cost the Lambda's cold start.
 MAX_SUBNETS = 16  # RecommendationJobVpcSubnets
 MAX_SECURITY_GROUPS = 5  # RecommendationJobVpcSecurityGroupIds

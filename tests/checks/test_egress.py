@@ -7,8 +7,8 @@ from hypothesis import strategies as st
 
 from ir_vpc_guard.discovery.snapshot import Read, ReadError, ReferencedPrefixList, Snapshot
 from ir_vpc_guard.findings import Severity
-from tests.unit.checks.helpers import finding, found
-from tests.unit.snapshots import (
+from tests.checks.helpers import finding, found
+from tests.snapshots import (
     GROUP,
     S3_CIDRS,
     S3_PL,

@@ -1,40 +1,12 @@
-"""R2: subnets and groups exist, in one VPC; R4: free IPs for the instances."""
+"""R4: free private IPs for the instances the job runs at once (checks/capacity.py)."""
 
 from dataclasses import replace
 
 from ir_vpc_guard.discovery.snapshot import Read
 from ir_vpc_guard.findings import Finding, Severity
 from ir_vpc_guard.intake.request import EndpointConfiguration
-from tests.unit.checks.helpers import finding, found
-from tests.unit.snapshots import GROUP, VPC, compliant, group, job, subnet
-
-
-def test_missing_subnet_is_named() -> None:
-    snapshot = compliant(subnets=Read(value={"subnet-a": subnet("subnet-a", "10.0.1.0/24")}))
-    result = finding(snapshot, "SUBNET_NOT_FOUND")
-    assert result.resources == ("subnet-b",)
-
-
-def test_missing_group_is_named() -> None:
-    snapshot = compliant(job=job(security_groups=(GROUP, "sg-gone")))
-    assert finding(snapshot, "SECURITY_GROUP_NOT_FOUND").resources == ("sg-gone",)
-
-
-def test_group_in_another_vpc_is_a_mismatch() -> None:
-    other = {**group("sg-2"), "VpcId": "vpc-2"}
-    snapshot = compliant(
-        job=job(security_groups=(GROUP, "sg-2")),
-        security_groups=Read(value={GROUP: group(), "sg-2": other}),
-    )
-    assert finding(snapshot, "VPC_MISMATCH").resources == ("sg-2",)
-
-
-def _with_free(free: int, **job_changes: object) -> list[str]:
-    subnets = {
-        "subnet-a": subnet("subnet-a", "10.0.1.0/24", free),
-        "subnet-b": subnet("subnet-b", "10.0.2.0/24"),
-    }
-    return found(compliant(job=job(**job_changes), subnets=Read(value=subnets)))
+from tests.checks.helpers import finding, found
+from tests.snapshots import VPC, compliant, job, subnet
 
 
 def test_default_job_needs_twice_the_default_instances() -> None:
@@ -96,15 +68,6 @@ def test_ipv6_only_subnet_is_not_counted_in_ipv4_addresses() -> None:
     assert "None" not in result.detail
 
 
-def test_a_subnet_of_another_vpc_is_named_by_vpc_mismatch_only() -> None:
-    foreign = subnet("subnet-b", "10.9.2.0/24", vpc="vpc-2")
-    subnets = Read(value={"subnet-a": subnet("subnet-a", "10.0.1.0/24"), "subnet-b": foreign})
-    run = compliant(subnets=subnets)
-    mismatch = finding(run, "VPC_MISMATCH")
-    assert mismatch.resources == ("subnet-b",)
-    assert "SG_EGRESS_SUBNETS_MISSING" not in found(run)  # 10.9.2.0/24 is not this VPC's
-
-
 def test_advanced_job_needs_min_of_parallel_and_instance_configurations() -> None:
     configs = tuple(EndpointConfiguration(f"ml.m5.{n}") for n in ("large", "xlarge", "2xlarge"))
     serverless = EndpointConfiguration(None, serverless=True)
@@ -139,3 +102,11 @@ def test_configured_default_instances_is_used() -> None:
     }
     snapshot = replace(compliant(subnets=Read(value=subnets)), default_job_instances=2)
     assert found(snapshot) == []
+
+
+def _with_free(free: int, **job_changes: object) -> list[str]:
+    subnets = {
+        "subnet-a": subnet("subnet-a", "10.0.1.0/24", free),
+        "subnet-b": subnet("subnet-b", "10.0.2.0/24"),
+    }
+    return found(compliant(job=job(**job_changes), subnets=Read(value=subnets)))

@@ -2,8 +2,8 @@
 
 from ir_vpc_guard.discovery.snapshot import Read
 from ir_vpc_guard.findings import Severity
-from tests.unit.checks.helpers import finding, found
-from tests.unit.snapshots import SUBNETS, VPC, acl_entry, compliant, subnet
+from tests.checks.helpers import finding, found
+from tests.snapshots import SUBNETS, VPC, acl_entry, compliant, subnet
 
 
 def _acl(*entries: dict[str, object]) -> list[str]:

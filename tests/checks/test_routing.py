@@ -4,8 +4,8 @@ import json
 
 from ir_vpc_guard.discovery.snapshot import Read
 from ir_vpc_guard.findings import Severity
-from tests.unit.checks.helpers import finding, found
-from tests.unit.snapshots import SUBNETS, compliant, endpoint, route_table
+from tests.checks.helpers import finding, found
+from tests.snapshots import SUBNETS, compliant, endpoint, route_table
 
 NAT_ROUTE = {"DestinationCidrBlock": "0.0.0.0/0", "NatGatewayId": "nat-1", "State": "active"}
 

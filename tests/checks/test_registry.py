@@ -4,8 +4,8 @@ from ir_vpc_guard.checks import CATALOGUE, run_checks
 from ir_vpc_guard.discovery.reader import READ_ACTIONS
 from ir_vpc_guard.discovery.snapshot import failed, not_applicable
 from ir_vpc_guard.requirements import REQUIREMENTS
-from tests.unit.checks.helpers import found
-from tests.unit.snapshots import compliant
+from tests.checks.helpers import found
+from tests.snapshots import compliant
 
 # The public contract of DESIGN.md: these IDs may gain siblings, never be renamed.
 CONTRACT_IDS = {

@@ -12,7 +12,7 @@ from ir_vpc_guard.remediation.actions import Action
 from ir_vpc_guard.remediation.gates import gate
 from ir_vpc_guard.remediation.planner import plan
 from ir_vpc_guard.settings import Settings
-from tests.unit.snapshots import GROUP, VPC, compliant, group, rule
+from tests.snapshots import GROUP, VPC, compliant, group, rule
 
 OPT_OUT = [{"Key": "ir-vpc-guard:remediate", "Value": "false"}]
 ACTIONS = ("create-s3-gateway-endpoint", "add-s3-egress-rule", "add-subnet-egress-rules")

@@ -1,0 +1,44 @@
+"""R6: the VPC's DNS resolves the S3 names (checks/dns.py)."""
+
+from ir_vpc_guard.discovery.snapshot import Read
+from ir_vpc_guard.findings import Severity
+from tests.checks.helpers import finding, found
+from tests.snapshots import compliant
+
+
+def test_dns_support_off_is_flagged() -> None:
+    assert found(compliant(dns_support=Read(value=False))) == ["VPC_DNS_DISABLED"]
+
+
+def test_custom_dns_servers_are_flagged_amazon_dns_is_not() -> None:
+    custom = compliant(
+        dhcp_name_servers=Read(value=("10.0.0.53",)), vpc=Read(value={"DhcpOptionsId": "dopt-1"})
+    )
+    assert finding(custom, "VPC_CUSTOM_DNS").severity is Severity.MEDIUM
+    both = compliant(dhcp_name_servers=Read(value=("AmazonProvidedDNS", "10.0.0.53")))
+    assert found(both) == []
+
+
+def test_amazon_dns_listed_after_a_custom_server_is_no_fallback() -> None:
+    custom_first = compliant(
+        dhcp_name_servers=Read(value=("10.0.0.53", "AmazonProvidedDNS")),
+        vpc=Read(value={"DhcpOptionsId": "dopt-1"}),
+    )
+    result = finding(custom_first, "VPC_CUSTOM_DNS")
+    assert result.evidence["domainNameServers"] == ["10.0.0.53", "AmazonProvidedDNS"]
+    assert "not first" in result.detail
+
+
+def test_the_vpc_resolver_by_address_is_not_custom_dns() -> None:
+    """Base + 2 of the VPC's CIDR and 169.254.169.253 are the Amazon resolver itself."""
+    for server in ("10.0.0.2", "169.254.169.253"):
+        snapshot = compliant(
+            dhcp_name_servers=Read(value=(server,)),
+            vpc=Read(value={"DhcpOptionsId": "dopt-1", "CidrBlock": "10.0.0.0/16"}),
+        )
+        assert found(snapshot) == [], server
+    other = compliant(
+        dhcp_name_servers=Read(value=("10.0.0.53", "10.0.0.2")),
+        vpc=Read(value={"DhcpOptionsId": "dopt-1", "CidrBlock": "10.0.0.0/16"}),
+    )
+    assert "10.0.0.53" in finding(other, "VPC_CUSTOM_DNS").evidence["undetermined"]
