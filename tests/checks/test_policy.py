@@ -17,7 +17,6 @@ from ir_vpc_guard.checks.policy import (
     explicit_deny,
     parse,
 )
-from ir_vpc_guard.checks.wildcards import wildcard
 
 ROLE = "arn:aws:iam::111122223333:role/IrRole"
 OBJECT = "arn:aws:s3:::models/m.tar.gz"
@@ -62,13 +61,6 @@ def test_no_matching_allow_is_an_implicit_deny() -> None:
 def test_actions_ignore_case_and_arns_do_not() -> None:
     assert decision([allow(Action="S3:getobject")]) is Decision.ALLOWED
     assert decision([allow(Resource="arn:aws:s3:::Models/m.tar.gz")]) is Decision.IMPLICIT_DENY
-
-
-def test_wildcards_are_star_and_question_mark_only() -> None:
-    assert wildcard("ec2:Describe*", "ec2:describesubnets", ignore_case=True)
-    assert wildcard("s3:Get?bject", "s3:GetObject", ignore_case=False)
-    assert not wildcard("arn:aws:s3:::[ab]", "arn:aws:s3:::a", ignore_case=False)
-    assert not wildcard("s3:Get.*", "s3:GetObject", ignore_case=False)
 
 
 def test_not_action_and_not_resource_match_everything_else() -> None:

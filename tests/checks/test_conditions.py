@@ -1,0 +1,246 @@
+"""Condition blocks in three values, as the IAM User Guide states them ("Condition operators",
+"Conditions with multiple context keys or values"): called directly, without a policy."""
+
+from typing import Any
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from ir_vpc_guard.checks.conditions import Context, Truth, all_of, any_of, evaluate
+
+ROLE = "arn:aws:iam::111122223333:role/IrRole"
+VPC_KEYS = frozenset({"aws:sourcevpc", "aws:sourcevpce", "aws:vpcsourceip"})
+
+
+def truth(
+    condition: Any, context: Context | None = None, absent: frozenset[str] = VPC_KEYS
+) -> Truth:
+    return evaluate(condition, context or {}, absent).truth
+
+
+# --- Three-valued logic -------------------------------------------------------------------
+TRUTHS = st.sampled_from(list(Truth))
+
+
+@given(st.lists(TRUTHS, max_size=5))
+def test_all_of_and_any_of_are_kleene_and_and_or(values: list[Truth]) -> None:
+    if Truth.FALSE in values:
+        assert all_of(values) is Truth.FALSE
+    elif Truth.UNKNOWN in values:
+        assert all_of(values) is Truth.UNKNOWN
+    else:
+        assert all_of(values) is Truth.TRUE
+    # De Morgan holds in Kleene logic: OR is NOT AND NOT.
+    assert any_of(values) is ~all_of(~v for v in values)
+
+
+def test_not_unknown_stays_unknown() -> None:
+    assert ~Truth.TRUE is Truth.FALSE and ~Truth.FALSE is Truth.TRUE
+    assert ~Truth.UNKNOWN is Truth.UNKNOWN
+    assert Truth.of(True) is Truth.TRUE and Truth.of(False) is Truth.FALSE
+
+
+# --- Blocks: AND across operators and keys, OR across values -------------------------------
+def test_no_condition_is_true() -> None:
+    assert truth(None) is Truth.TRUE and truth({}) is Truth.TRUE
+
+
+def test_and_across_operators_and_keys_or_across_values() -> None:
+    context = {"aws:principalarn": (ROLE,), "aws:requestedregion": ("eu-west-1",)}
+    one_value_matches = {"StringEquals": {"aws:PrincipalArn": ["arn:x", ROLE]}}
+    assert truth(one_value_matches, context) is Truth.TRUE
+    two_keys = {
+        "StringEquals": {"aws:PrincipalArn": ROLE, "aws:RequestedRegion": "us-east-1"},
+    }
+    assert truth(two_keys, context) is Truth.FALSE
+    two_operators = {**one_value_matches, "StringLike": {"aws:RequestedRegion": "us-*"}}
+    assert truth(two_operators, context) is Truth.FALSE
+    assert truth({**one_value_matches, "StringLike": {"aws:RequestedRegion": "eu-*"}}, context) is (
+        Truth.TRUE
+    )
+
+
+def test_negated_operators_are_nor_across_values() -> None:
+    context = {"aws:principalarn": (ROLE,)}
+    assert truth({"StringNotEquals": {"aws:PrincipalArn": ["arn:x", ROLE]}}, context) is (
+        Truth.FALSE
+    )
+    assert truth({"StringNotEquals": {"aws:PrincipalArn": ["arn:x", "arn:y"]}}, context) is (
+        Truth.TRUE
+    )
+
+
+def test_condition_key_names_ignore_case() -> None:
+    context = {"aws:sourcevpce": ("vpce-1",)}
+    assert truth({"StringEquals": {"AWS:SourceVpce": "vpce-1"}}, context) is Truth.TRUE
+
+
+# --- Absent keys: false, except negated operators, IfExists and Null ----------------------
+def test_an_absent_key_makes_a_positive_operator_false() -> None:
+    assert truth({"StringEquals": {"aws:SourceVpce": "vpce-1"}}) is Truth.FALSE
+    assert truth({"ArnLike": {"aws:SourceVpc": "*"}}) is Truth.FALSE
+
+
+def test_an_absent_key_makes_a_negated_operator_true() -> None:
+    """Why "Deny unless aws:SourceVpce is X" refuses SageMaker's reads from outside the VPC."""
+    assert truth({"StringNotEquals": {"aws:SourceVpce": "vpce-1"}}) is Truth.TRUE
+    assert truth({"StringNotLike": {"aws:SourceVpc": "vpc-*"}}) is Truth.TRUE
+    assert truth({"NotIpAddress": {"aws:VpcSourceIp": "10.0.0.0/8"}}) is Truth.TRUE
+
+
+def test_if_exists_is_true_on_an_absent_key_and_the_operator_on_a_present_one() -> None:
+    assert truth({"StringEqualsIfExists": {"aws:SourceVpce": "vpce-1"}}) is Truth.TRUE
+    present = {"aws:sourcevpce": ("vpce-2",)}
+    assert truth({"StringEqualsIfExists": {"aws:SourceVpce": "vpce-1"}}, present) is Truth.FALSE
+    assert truth({"StringEqualsIfExists": {"aws:SourceVpce": "vpce-2"}}, present) is Truth.TRUE
+
+
+def test_null_tests_presence() -> None:
+    present = {"aws:sourcevpce": ("vpce-1",)}
+    assert truth({"Null": {"aws:SourceVpce": "true"}}) is Truth.TRUE
+    assert truth({"Null": {"aws:SourceVpce": "false"}}) is Truth.FALSE
+    assert truth({"Null": {"aws:SourceVpce": "true"}}, present) is Truth.FALSE
+    assert truth({"Null": {"aws:SourceVpce": "false"}}, present) is Truth.TRUE
+
+
+# --- Multi-valued keys --------------------------------------------------------------------
+def test_for_any_value_needs_one_value_in_the_set() -> None:
+    tags = {"aws:tagkeys": ("team", "env")}
+    assert truth({"ForAnyValue:StringEquals": {"aws:TagKeys": ["env"]}}, tags) is Truth.TRUE
+    assert truth({"ForAnyValue:StringEquals": {"aws:TagKeys": ["cost"]}}, tags) is Truth.FALSE
+    assert truth({"ForAnyValue:StringNotEquals": {"aws:TagKeys": ["env"]}}, tags) is Truth.TRUE
+    both = ["team", "env"]
+    assert truth({"ForAnyValue:StringNotEquals": {"aws:TagKeys": both}}, tags) is Truth.FALSE
+
+
+def test_for_all_values_needs_every_value_in_the_set() -> None:
+    tags = {"aws:tagkeys": ("team", "env")}
+    assert truth({"ForAllValues:StringEquals": {"aws:TagKeys": ["env"]}}, tags) is Truth.FALSE
+    allowed = ["env", "team", "cost"]
+    assert truth({"ForAllValues:StringEquals": {"aws:TagKeys": allowed}}, tags) is Truth.TRUE
+    assert truth({"ForAllValues:StringNotEquals": {"aws:TagKeys": ["x"]}}, tags) is Truth.TRUE
+    assert truth({"ForAllValues:StringNotEquals": {"aws:TagKeys": ["env"]}}, tags) is (Truth.FALSE)
+
+
+def test_on_an_absent_key_for_all_values_is_true_and_for_any_value_false() -> None:
+    absent = frozenset({"aws:tagkeys"})
+    assert truth({"ForAllValues:StringEquals": {"aws:TagKeys": ["env"]}}, absent=absent) is (
+        Truth.TRUE
+    )
+    assert truth({"ForAnyValue:StringEquals": {"aws:TagKeys": ["env"]}}, absent=absent) is (
+        Truth.FALSE
+    )
+    empty = {"aws:tagkeys": ()}
+    assert truth({"ForAllValues:StringEquals": {"aws:TagKeys": ["env"]}}, empty) is Truth.TRUE
+
+
+# --- Unknown keys and operators: UNKNOWN, never a guess ------------------------------------
+def test_a_key_the_product_cannot_know_is_unknown_and_named() -> None:
+    result = evaluate({"StringNotEquals": {"aws:PrincipalOrgID": "o-abc"}}, {}, VPC_KEYS)
+    assert result.truth is Truth.UNKNOWN
+    assert result.unknown_keys == ("aws:PrincipalOrgID",)
+
+
+def test_a_known_false_test_decides_despite_an_unknown_key() -> None:
+    context = {"aws:principalarn": (ROLE,)}
+    condition = {
+        "StringEquals": {"aws:PrincipalOrgID": "o-abc", "aws:PrincipalArn": "arn:x"},
+    }
+    result = evaluate(condition, context, VPC_KEYS)
+    assert result.truth is Truth.FALSE
+    assert result.unknown_keys == ("aws:PrincipalOrgID",)
+    condition["StringEquals"]["aws:PrincipalArn"] = ROLE
+    assert evaluate(condition, context, VPC_KEYS).truth is Truth.UNKNOWN
+
+
+def test_an_operator_or_qualifier_it_does_not_evaluate_is_unknown() -> None:
+    context = {"aws:principalarn": (ROLE,)}
+    for operator in ("StringSomehow", "ForSomeValues:StringEquals"):
+        result = evaluate({operator: {"aws:PrincipalArn": ROLE}}, context, VPC_KEYS)
+        assert result.truth is Truth.UNKNOWN, operator
+        assert result.unknown_keys and operator in result.unknown_keys[0]
+
+
+def test_a_malformed_condition_is_unknown() -> None:
+    assert truth(["StringEquals"]) is Truth.UNKNOWN
+    assert truth({"StringEquals": "aws:SourceVpce"}) is Truth.UNKNOWN
+
+
+# --- Operators ----------------------------------------------------------------------------
+def test_string_operators_are_case_sensitive_unless_ignore_case() -> None:
+    context = {"aws:requestedregion": ("eu-west-1",)}
+    assert truth({"StringEquals": {"aws:RequestedRegion": "EU-west-1"}}, context) is Truth.FALSE
+    assert truth({"StringEqualsIgnoreCase": {"aws:RequestedRegion": "EU-west-1"}}, context) is (
+        Truth.TRUE
+    )
+    assert truth({"StringNotEqualsIgnoreCase": {"aws:RequestedRegion": "EU-WEST-1"}}, context) is (
+        Truth.FALSE
+    )
+    assert truth({"StringLike": {"aws:RequestedRegion": "EU-*"}}, context) is Truth.FALSE
+    assert truth({"StringLike": {"aws:RequestedRegion": "eu-west-?"}}, context) is Truth.TRUE
+
+
+def test_numeric_operators_compare_numbers_and_refuse_text() -> None:
+    context = {"s3:max-keys": ("10",)}
+    assert truth({"NumericEquals": {"s3:max-keys": "10.0"}}, context) is Truth.TRUE
+    assert truth({"NumericNotEquals": {"s3:max-keys": "10"}}, context) is Truth.FALSE
+    assert truth({"NumericLessThan": {"s3:max-keys": "9"}}, context) is Truth.FALSE
+    assert truth({"NumericLessThanEquals": {"s3:max-keys": "10"}}, context) is Truth.TRUE
+    assert truth({"NumericGreaterThan": {"s3:max-keys": "9"}}, context) is Truth.TRUE
+    assert truth({"NumericGreaterThanEquals": {"s3:max-keys": "11"}}, context) is Truth.FALSE
+    assert truth({"NumericEquals": {"s3:max-keys": "ten"}}, context) is Truth.FALSE
+
+
+def test_date_operators_accept_iso_8601_and_epoch_seconds() -> None:
+    context = {"aws:currenttime": ("2026-12-02T10:00:00Z",)}
+    assert truth({"DateGreaterThan": {"aws:CurrentTime": "2026-01-01T00:00:00Z"}}, context) is (
+        Truth.TRUE
+    )
+    assert truth({"DateLessThan": {"aws:CurrentTime": "2026-01-01T00:00:00Z"}}, context) is (
+        Truth.FALSE
+    )
+    epoch = "1796205600"  # 2026-12-02T10:00:00Z
+    assert truth({"DateEquals": {"aws:CurrentTime": epoch}}, context) is Truth.TRUE
+    assert truth({"DateNotEquals": {"aws:CurrentTime": epoch}}, context) is Truth.FALSE
+    assert truth({"DateGreaterThanEquals": {"aws:CurrentTime": "not a date"}}, context) is (
+        Truth.FALSE
+    )
+
+
+def test_bool_accepts_json_booleans_and_strings() -> None:
+    context = {"aws:securetransport": ("true",)}
+    assert truth({"Bool": {"aws:SecureTransport": "true"}}, context) is Truth.TRUE
+    assert truth({"Bool": {"aws:SecureTransport": True}}, context) is Truth.TRUE
+    assert truth({"Bool": {"aws:SecureTransport": False}}, context) is Truth.FALSE
+
+
+def test_ip_operators_test_membership_of_a_cidr() -> None:
+    context = {"aws:sourceip": ("10.1.2.3",)}
+    assert truth({"IpAddress": {"aws:SourceIp": "10.0.0.0/8"}}, context) is Truth.TRUE
+    assert truth({"IpAddress": {"aws:SourceIp": "10.1.2.3"}}, context) is Truth.TRUE
+    assert truth({"IpAddress": {"aws:SourceIp": "192.168.0.0/16"}}, context) is Truth.FALSE
+    assert truth({"NotIpAddress": {"aws:SourceIp": "10.0.0.0/8"}}, context) is Truth.FALSE
+    assert truth({"IpAddress": {"aws:SourceIp": "not-a-cidr"}}, context) is Truth.FALSE
+
+
+def test_arn_operators_match_field_by_field_with_wildcards() -> None:
+    """ArnEquals and ArnLike both take `*` and `?` within each of the six fields."""
+    context = {"aws:principalarn": (ROLE,)}
+    assert truth({"ArnLike": {"aws:PrincipalArn": "arn:aws:iam::*:role/Ir*"}}, context) is (
+        Truth.TRUE
+    )
+    assert truth({"ArnEquals": {"aws:PrincipalArn": "arn:aws:iam::*:role/IrRole"}}, context) is (
+        Truth.TRUE
+    )
+    assert truth({"ArnLike": {"aws:PrincipalArn": "arn:aws:iam::*:role/irrole"}}, context) is (
+        Truth.FALSE
+    )
+    assert truth({"ArnNotLike": {"aws:PrincipalArn": "arn:aws:iam::*:role/*"}}, context) is (
+        Truth.FALSE
+    )
+    assert truth({"ArnNotEquals": {"aws:PrincipalArn": "arn:aws:iam::*:role/x"}}, context) is (
+        Truth.TRUE
+    )
+    assert truth({"ArnLike": {"aws:PrincipalArn": "arn:aws:iam::111122223333"}}, context) is (
+        Truth.FALSE
+    )

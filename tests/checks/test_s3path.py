@@ -1,0 +1,182 @@
+"""Where each job subnet's S3 traffic goes, as the VPC router decides (VPC User Guide: "How
+route priority works", "Gateway endpoints", "Route tables")."""
+
+from typing import Any
+
+from ir_vpc_guard.checks.s3path import (
+    Hop,
+    TablePath,
+    effective_route_tables,
+    gateway_endpoints,
+    main_table,
+    s3_paths,
+)
+from ir_vpc_guard.discovery.snapshot import Read, ReadError
+from tests.snapshots import S3_PL, SUBNETS, compliant, endpoint, route_table, subnet
+
+BIG, SMALL = "52.216.0.0/15", "3.5.0.0/19"  # the baseline S3 prefix list's two ranges
+LOCAL = {"DestinationCidrBlock": "10.0.0.0/16", "GatewayId": "local", "State": "active"}
+
+
+def route(cidr: str, state: str = "active", **target: str) -> dict[str, Any]:
+    return {"DestinationCidrBlock": cidr, "State": state, **target}
+
+
+def paths(*routes: dict[str, Any], endpoint_tables: tuple[str, ...] = ("rtb-1",)) -> TablePath:
+    """The single path of the baseline's job subnets, with `routes` on their table."""
+    tables = [route_table("rtb-main", main=True), route_table("rtb-1", SUBNETS, routes=[*routes])]
+    endpoints = [endpoint(list(endpoint_tables))] if endpoint_tables else []
+    (path,) = s3_paths(
+        compliant(route_tables=Read(value=tables), s3_endpoints=Read(value=endpoints))
+    )
+    return path
+
+
+def hops(path: TablePath, cidr: str) -> list[Hop]:
+    return [r.hop if r else Hop.NOWHERE for r in path.by_cidr[cidr]]
+
+
+# --- Which table ---------------------------------------------------------------------------
+def test_main_table_is_the_one_with_the_main_association() -> None:
+    main = route_table("rtb-main", main=True)
+    assert main_table([route_table("rtb-1", SUBNETS), main]) is main
+    assert main_table([route_table("rtb-1", SUBNETS)]) is None
+
+
+def test_a_subnet_without_an_explicit_association_uses_the_main_table() -> None:
+    main, own = route_table("rtb-main", main=True), route_table("rtb-1", ("subnet-a",))
+    snapshot = compliant(route_tables=Read(value=[main, own]))
+    assert effective_route_tables(snapshot) == {"subnet-a": own, "subnet-b": main}
+
+
+def test_an_association_that_is_not_associated_does_not_count() -> None:
+    main = route_table("rtb-main", main=True)
+    leaving = route_table("rtb-1", SUBNETS)
+    leaving["Associations"][0]["AssociationState"] = {"State": "disassociating"}
+    snapshot = compliant(route_tables=Read(value=[main, leaving]))
+    assert effective_route_tables(snapshot) == {"subnet-a": main, "subnet-b": leaving}
+
+
+def test_no_main_table_and_no_association_maps_to_none() -> None:
+    snapshot = compliant(route_tables=Read(value=[route_table("rtb-1", ("subnet-a",))]))
+    tables = effective_route_tables(snapshot)
+    assert tables["subnet-b"] is None and tables["subnet-a"] is not None
+    by_table = {p.table_id: p for p in s3_paths(snapshot)}
+    assert by_table[None].subnets == ("subnet-b",)
+    assert by_table[None].hops == {Hop.NOWHERE}
+
+
+def test_a_subnet_of_another_vpc_is_never_mapped_to_this_vpcs_tables() -> None:
+    subnets = {
+        "subnet-a": subnet("subnet-a", "10.0.1.0/24"),
+        "subnet-b": subnet("subnet-b", "10.9.2.0/24", vpc="vpc-other"),
+    }
+    snapshot = compliant(subnets=Read(value=subnets))
+    assert list(effective_route_tables(snapshot)) == ["subnet-a"]
+    unread = compliant(subnets=Read(error=ReadError("DescribeSubnets", "AccessDenied")))
+    assert list(effective_route_tables(unread)) == list(SUBNETS)
+
+
+# --- Which endpoints -----------------------------------------------------------------------
+def test_gateway_endpoints_are_s3_gateways_in_the_asked_state() -> None:
+    gateway = endpoint(["rtb-1"])
+    interface = {**endpoint(["rtb-1"], kind="Interface"), "VpcEndpointId": "vpce-2"}
+    pending = {**endpoint(["rtb-1"]), "VpcEndpointId": "vpce-3", "State": "Pending"}
+    snapshot = compliant(s3_endpoints=Read(value=[gateway, interface, pending]))
+    assert gateway_endpoints(snapshot) == [gateway]
+    assert gateway_endpoints(snapshot, "pending") == [pending]
+
+
+# --- Route priority ------------------------------------------------------------------------
+def test_an_endpoint_on_the_table_carries_every_s3_range() -> None:
+    path = paths(LOCAL)
+    assert path.table_id == "rtb-1" and path.subnets == SUBNETS
+    assert hops(path, BIG) == [Hop.ENDPOINT] and hops(path, SMALL) == [Hop.ENDPOINT]
+    assert path.via_endpoint and path.endpoints == {"vpce-1"}
+
+
+def test_the_endpoints_route_is_where_its_route_tables_say() -> None:
+    """The endpoint's RouteTableIds decide: a route it lists is there even if the table read
+    lacks it, and a route left on a table it no longer serves is not."""
+    stale = {"DestinationPrefixListId": S3_PL, "GatewayId": "vpce-1", "State": "active"}
+    gone = paths(stale, endpoint_tables=("rtb-other",))
+    assert gone.hops == {Hop.NOWHERE} and not gone.via_endpoint
+    assert paths().via_endpoint
+
+
+def test_a_shorter_default_route_loses_to_the_endpoint() -> None:
+    path = paths(route("0.0.0.0/0", NatGatewayId="nat-1"))
+    assert path.hops == {Hop.ENDPOINT}
+
+
+def test_a_longer_static_route_takes_its_part_of_an_s3_range() -> None:
+    path = paths(route("52.217.0.0/16", NatGatewayId="nat-1"))
+    assert sorted(hops(path, BIG)) == sorted([Hop.ENDPOINT, Hop.NAT])
+    assert hops(path, SMALL) == [Hop.ENDPOINT]
+    assert path.hops == {Hop.ENDPOINT, Hop.NAT} and not path.via_endpoint
+
+
+def test_an_equal_prefix_static_route_beats_the_endpoint() -> None:
+    path = paths(route(SMALL, GatewayId="igw-1"))
+    assert hops(path, SMALL) == [Hop.INTERNET_GATEWAY]
+    assert hops(path, BIG) == [Hop.ENDPOINT]
+    (winner,) = path.by_cidr[SMALL]
+    assert winner is not None and winner.target == "igw-1"
+
+
+def test_an_equal_prefix_propagated_route_loses_to_the_endpoint() -> None:
+    propagated = route(SMALL, GatewayId="vgw-1", Origin="EnableVgwRoutePropagation")
+    assert paths(propagated).hops == {Hop.ENDPOINT}
+
+
+def test_without_an_endpoint_the_default_route_decides_the_hop() -> None:
+    cases = {
+        Hop.NAT: route("0.0.0.0/0", NatGatewayId="nat-1"),
+        Hop.INTERNET_GATEWAY: route("0.0.0.0/0", GatewayId="igw-1"),
+        Hop.OTHER: route("0.0.0.0/0", TransitGatewayId="tgw-1"),
+    }
+    for hop, default in cases.items():
+        path = paths(LOCAL, default, endpoint_tables=())
+        assert path.hops == {hop}, hop
+        assert path.endpoints == set() and not path.via_endpoint
+    peering = route("0.0.0.0/0", VpcPeeringConnectionId="pcx-1")
+    assert paths(peering, endpoint_tables=()).hops == {Hop.OTHER}
+
+
+def test_no_route_to_s3_is_nowhere() -> None:
+    path = paths(LOCAL, endpoint_tables=())
+    assert path.by_cidr == {BIG: (None,), SMALL: (None,)}
+    assert path.hops == {Hop.NOWHERE}
+
+
+def test_a_blackhole_route_drops_traffic_even_when_it_is_the_longest() -> None:
+    dead_nat = route("0.0.0.0/0", "blackhole", NatGatewayId="nat-gone")
+    assert paths(dead_nat, endpoint_tables=()).hops == {Hop.BLACKHOLE}
+    dead_specific = route("3.5.0.0/20", "blackhole", NatGatewayId="nat-gone")
+    path = paths(dead_specific)
+    assert sorted(hops(path, SMALL)) == sorted([Hop.BLACKHOLE, Hop.ENDPOINT])
+    assert not path.via_endpoint
+
+
+def test_subnets_are_grouped_by_the_table_they_use() -> None:
+    main = route_table("rtb-main", main=True, routes=[route("0.0.0.0/0", NatGatewayId="nat-1")])
+    tables = [main, route_table("rtb-1", ("subnet-a",))]
+    snapshot = compliant(route_tables=Read(value=tables))
+    by_table = {p.table_id: p for p in s3_paths(snapshot)}
+    assert by_table["rtb-1"].subnets == ("subnet-a",) and by_table["rtb-1"].via_endpoint
+    assert by_table["rtb-main"].subnets == ("subnet-b",)
+    assert by_table["rtb-main"].hops == {Hop.NAT}
+
+
+def test_evidence_names_the_table_its_subnets_and_each_ranges_routes() -> None:
+    path = paths(route(SMALL, NatGatewayId="nat-1"))
+    assert path.evidence() == {
+        "routeTable": "rtb-1",
+        "subnets": list(SUBNETS),
+        "s3Routes": {
+            BIG: [{"destination": BIG, "target": "vpce-1", "hop": "gateway-endpoint"}],
+            SMALL: [{"destination": SMALL, "target": "nat-1", "hop": "nat-gateway"}],
+        },
+    }
+    nowhere = paths(endpoint_tables=())
+    assert nowhere.evidence()["s3Routes"][BIG] == [{"hop": "no-route"}]
