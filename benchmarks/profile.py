@@ -18,7 +18,7 @@ from benchmarks.harness import Instrumented
 from benchmarks.measure import product, sample
 from benchmarks.tables import Table
 from benchmarks.worlds import good_event
-from ir_vpc_guard.discovery import reader as discovery
+from ir_vpc_guard.discovery import waves
 from ir_vpc_guard_dev.sandbox import World
 
 Profile = dict[str, float]
@@ -45,7 +45,7 @@ class SerialExecutor:
 
 def serial_reads() -> Any:
     """Discovery's pool swapped for `SerialExecutor` while the context lasts."""
-    return mock.patch.object(discovery, "ThreadPoolExecutor", SerialExecutor)
+    return mock.patch.object(waves, "ThreadPoolExecutor", SerialExecutor)
 
 
 def cumulative(stats: pstats.Stats, where: tuple[str, str]) -> float:

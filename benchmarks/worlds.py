@@ -12,7 +12,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from ir_vpc_guard.discovery.reader import forget_s3_prefix_lists
+from ir_vpc_guard.discovery.prefix_lists import forget_s3_prefix_lists
 from ir_vpc_guard_dev.sandbox import World, build_world, create_table, set_group_egress
 
 ROOT = Path(__file__).resolve().parents[1]

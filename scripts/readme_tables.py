@@ -65,7 +65,7 @@ def iam_table() -> str:
     from ir_vpc_guard.delivery.mutes import MUTE_LIST_ACTIONS  # noqa: PLC0415
     from ir_vpc_guard.delivery.notify import PUBLISH_ACTIONS  # noqa: PLC0415
     from ir_vpc_guard.delivery.securityhub import SECURITY_HUB_ACTIONS  # noqa: PLC0415
-    from ir_vpc_guard.discovery.reader import READ_ACTIONS  # noqa: PLC0415
+    from ir_vpc_guard.discovery.discover import READ_ACTIONS  # noqa: PLC0415
     from ir_vpc_guard.intake.sagemaker_jobs import SWEEP_ACTIONS  # noqa: PLC0415
     from ir_vpc_guard.remediation.permissions import LOCK_ACTIONS, WRITE_ACTIONS  # noqa: PLC0415
     from ir_vpc_guard.remediation.stopping import STOP_ACTIONS  # noqa: PLC0415

@@ -11,7 +11,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from ir_vpc_guard.discovery.reader import forget_s3_prefix_lists
+from ir_vpc_guard.discovery.prefix_lists import forget_s3_prefix_lists
 from ir_vpc_guard_dev.sandbox import World, build_world
 
 ROOT = Path(__file__).resolve().parents[1]

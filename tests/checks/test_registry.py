@@ -1,7 +1,7 @@
 """The catalogue itself: stable IDs, complete metadata, and the baseline passes."""
 
 from ir_vpc_guard.checks import CATALOGUE, run_checks
-from ir_vpc_guard.discovery.reader import READ_ACTIONS
+from ir_vpc_guard.discovery.discover import READ_ACTIONS
 from ir_vpc_guard.discovery.snapshot import failed, not_applicable
 from ir_vpc_guard.requirements import REQUIREMENTS
 from tests.checks.helpers import found

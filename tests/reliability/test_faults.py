@@ -6,7 +6,8 @@ from typing import Any
 import pytest
 
 from ir_vpc_guard.aws import AwsClients
-from ir_vpc_guard.discovery.reader import READ_ACTIONS, forget_s3_prefix_lists
+from ir_vpc_guard.discovery.discover import READ_ACTIONS
+from ir_vpc_guard.discovery.prefix_lists import forget_s3_prefix_lists
 from ir_vpc_guard.pipeline import handle_event
 from ir_vpc_guard.settings import Settings
 from ir_vpc_guard_dev.sandbox import World

@@ -16,7 +16,8 @@ import pytest
 from ir_vpc_guard.delivery.mutes import MUTE_LIST_ACTIONS
 from ir_vpc_guard.delivery.notify import PUBLISH_ACTIONS
 from ir_vpc_guard.delivery.securityhub import SECURITY_HUB_ACTIONS
-from ir_vpc_guard.discovery.reader import OWNER_ROLE_ACTIONS, READ_ACTIONS
+from ir_vpc_guard.discovery.discover import READ_ACTIONS
+from ir_vpc_guard.discovery.shared_vpc import OWNER_ROLE_ACTIONS
 from ir_vpc_guard.intake.sagemaker_jobs import SWEEP_ACTIONS
 from ir_vpc_guard.remediation.permissions import LOCK_ACTIONS, WRITE_ACTIONS
 from ir_vpc_guard.remediation.stopping import STOP_ACTIONS

@@ -12,7 +12,7 @@ from ir_vpc_guard.budget import UNLIMITED, Budget
 from ir_vpc_guard.checks import CheckRun, run_checks
 from ir_vpc_guard.delivery import mutes
 from ir_vpc_guard.delivery.report import Report, checked_report, skipped_report
-from ir_vpc_guard.discovery.reader import Discovery
+from ir_vpc_guard.discovery.discover import Discovery
 from ir_vpc_guard.discovery.snapshot import Snapshot
 from ir_vpc_guard.intake.event import Skipped, parse_event
 from ir_vpc_guard.intake.request import JobRequest

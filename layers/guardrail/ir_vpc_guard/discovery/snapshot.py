@@ -149,6 +149,8 @@ class Snapshot:
         return self.vpc_owner is not None and self.vpc_owner != reader
 
     def read(self, name: str) -> Read[Any]:
+        """The read of that name (a field of this class: see READ_ACTIONS)."""
         value = getattr(self, name)
-        assert isinstance(value, Read)
+        if not isinstance(value, Read):
+            raise TypeError(f"{name!r} is not a read of the snapshot")
         return value

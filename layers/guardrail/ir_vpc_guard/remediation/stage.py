@@ -12,7 +12,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from ir_vpc_guard.aws import AwsClients
 from ir_vpc_guard.budget import UNLIMITED, Budget
 from ir_vpc_guard.checks import CheckRun, run_checks
-from ir_vpc_guard.discovery.reader import Discovery
+from ir_vpc_guard.discovery.discover import Discovery
 from ir_vpc_guard.discovery.snapshot import Snapshot
 from ir_vpc_guard.findings import Finding, RemediationStatus
 from ir_vpc_guard.remediation.actions import Action

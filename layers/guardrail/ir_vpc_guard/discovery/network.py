@@ -1,0 +1,191 @@
+"""EC2 reads of the job's network: its subnets and groups, then the VPC they are in (its
+network ACLs, DNS attribute, DHCP options, route tables and S3 gateway endpoints).
+
+Every read is filtered by ID or by vpc-id, so its cost does not grow with the VPC's size.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping
+from concurrent.futures import Future
+from dataclasses import dataclass
+from functools import partial
+from typing import TYPE_CHECKING, Any
+
+from ir_vpc_guard.aws import AwsClients
+from ir_vpc_guard.discovery.snapshot import Read, not_applicable, unread_as
+from ir_vpc_guard.discovery.waves import AwsReadError, Wave, done
+from ir_vpc_guard.intake.request import JobRequest
+from ir_vpc_guard.requirements import AMAZON_PROVIDED_DNS, s3_service_name
+
+if TYPE_CHECKING:  # the boto3-stubs types: development dependencies, never in the layer
+    from mypy_boto3_ec2 import EC2Client
+
+# Subnets or security groups by ID, as the snapshot holds them.
+ById = dict[str, dict[str, Any]]
+
+# Each read of the snapshot made here, and the IAM actions it may use.
+READ_ACTIONS: dict[str, tuple[str, ...]] = {
+    "subnets": ("ec2:DescribeSubnets",),
+    "security_groups": ("ec2:DescribeSecurityGroups",),
+    "network_acls": ("ec2:DescribeNetworkAcls",),
+    "vpc": ("ec2:DescribeVpcs",),
+    "dns_support": ("ec2:DescribeVpcAttribute",),
+    "dhcp_name_servers": ("ec2:DescribeDhcpOptions",),
+    "route_tables": ("ec2:DescribeRouteTables",),
+    "s3_endpoints": ("ec2:DescribeVpcEndpoints",),
+}
+
+
+@dataclass(frozen=True)
+class VpcReads:
+    """The reads of the VPC's own resources, in flight (the DHCP options wait for the VPC)."""
+
+    network_acls: Future[Read[list[dict[str, Any]]]]
+    vpc: Future[Read[dict[str, Any]]]
+    dns_support: Future[Read[bool]]
+    route_tables: Future[Read[list[dict[str, Any]]]]
+    s3_endpoints: Future[Read[list[dict[str, Any]]]]
+
+
+# --- In flight ---------------------------------------------------------------------------
+# The job's subnets and groups are read with the job account's clients, made in the
+# reading thread (a cold client's set-up overlaps the other reads).
+def submit_subnets(wave: Wave, clients: AwsClients, ids: tuple[str, ...]) -> Future[Read[ById]]:
+    return wave.submit("ec2:DescribeSubnets", lambda: read_subnets(clients.ec2, ids))
+
+
+def submit_security_groups(
+    wave: Wave, clients: AwsClients, ids: tuple[str, ...]
+) -> Future[Read[ById]]:
+    return wave.submit("ec2:DescribeSecurityGroups", lambda: read_security_groups(clients.ec2, ids))
+
+
+def submit_vpc_reads(
+    wave: Wave, owner: Read[EC2Client], job: JobRequest, vpc_id: str | None
+) -> VpcReads:
+    """The network ACLs of the job's subnets, and the VPC, its DNS attribute, route tables
+    and S3 endpoints, read with the EC2 client of the VPC's owner (`owner`); without one,
+    each read carries why."""
+    ec2 = owner.value
+    if ec2 is None:
+        unread = done(unread_as(owner))
+        return VpcReads(unread, unread, unread, unread, unread)
+    acls = wave.submit("ec2:DescribeNetworkAcls", partial(read_network_acls, ec2, job.subnets))
+    if vpc_id is None:
+        missing = done(not_applicable("no job subnet or group was found, so no VPC"))
+        return VpcReads(acls, missing, missing, missing, missing)
+    return VpcReads(
+        network_acls=acls,
+        vpc=wave.submit("ec2:DescribeVpcs", partial(read_vpc, ec2, vpc_id)),
+        dns_support=wave.submit("ec2:DescribeVpcAttribute", partial(read_dns_support, ec2, vpc_id)),
+        route_tables=wave.submit(
+            "ec2:DescribeRouteTables", partial(read_route_tables, ec2, vpc_id)
+        ),
+        s3_endpoints=submit_s3_endpoints(wave, ec2, vpc_id, job.region),
+    )
+
+
+def submit_s3_endpoints(
+    wave: Wave, ec2: EC2Client, vpc_id: str, region: str
+) -> Future[Read[list[dict[str, Any]]]]:
+    return wave.submit("ec2:DescribeVpcEndpoints", partial(read_s3_endpoints, ec2, vpc_id, region))
+
+
+def dhcp_name_servers(
+    wave: Wave, owner: Read[EC2Client], vpc: Read[dict[str, Any]]
+) -> Read[tuple[str, ...]]:
+    """The name servers of the DHCP options the VPC names, read once the VPC is known."""
+    ec2 = owner.value
+    if not vpc.ok or ec2 is None:  # (the VPC is only ever read with the owner's client)
+        # The same error (or reason) as the VPC read it depends on.
+        return unread_as(vpc)
+    options_id: str = vpc.get().get("DhcpOptionsId", "default")
+    if options_id == "default":  # no options set: instances use the Amazon-provided DNS
+        return Read(value=(AMAZON_PROVIDED_DNS,))
+    read = partial(read_dhcp_name_servers, ec2, options_id)
+    return wave.result(wave.submit("ec2:DescribeDhcpOptions", read))
+
+
+def vpc_of(subnets: Read[ById], groups: Read[ById]) -> str | None:
+    """The job's VPC: where most of its subnets are (else its groups)."""
+    for read in (subnets, groups):
+        if read.ok and read.get():
+            counts = Counter(item.get("VpcId") for item in read.get().values())
+            vpc, _ = counts.most_common(1)[0]
+            if isinstance(vpc, str):
+                return vpc
+    return None
+
+
+# --- The reads ---------------------------------------------------------------------------
+def read_subnets(ec2: EC2Client, ids: tuple[str, ...]) -> ById:
+    # A filter (not SubnetIds=) so that one missing ID does not hide the others.
+    pages = ec2.get_paginator("describe_subnets").paginate(
+        Filters=[{"Name": "subnet-id", "Values": list(ids)}]
+    )
+    found = (subnet for page in pages for subnet in page.get("Subnets", []))
+    return {s["SubnetId"]: _plain(s) for s in found if s.get("SubnetId") in ids}
+
+
+def read_security_groups(ec2: EC2Client, ids: tuple[str, ...]) -> ById:
+    pages = ec2.get_paginator("describe_security_groups").paginate(
+        Filters=[{"Name": "group-id", "Values": list(ids)}]
+    )
+    found = (group for page in pages for group in page.get("SecurityGroups", []))
+    return {g["GroupId"]: _plain(g) for g in found if g.get("GroupId") in ids}
+
+
+def read_network_acls(ec2: EC2Client, subnet_ids: tuple[str, ...]) -> list[dict[str, Any]]:
+    pages = ec2.get_paginator("describe_network_acls").paginate(
+        Filters=[{"Name": "association.subnet-id", "Values": list(subnet_ids)}]
+    )
+    return [_plain(acl) for page in pages for acl in page.get("NetworkAcls", [])]
+
+
+def read_vpc(ec2: EC2Client, vpc_id: str) -> dict[str, Any]:
+    vpcs = ec2.describe_vpcs(VpcIds=[vpc_id]).get("Vpcs", [])
+    if not vpcs:
+        raise AwsReadError("InvalidVpcID.NotFound", f"VPC {vpc_id} not found")
+    return _plain(vpcs[0])
+
+
+def read_dns_support(ec2: EC2Client, vpc_id: str) -> bool:
+    answer = ec2.describe_vpc_attribute(VpcId=vpc_id, Attribute="enableDnsSupport")
+    return bool(answer["EnableDnsSupport"]["Value"])
+
+
+def read_dhcp_name_servers(ec2: EC2Client, options_id: str) -> tuple[str, ...]:
+    sets = ec2.describe_dhcp_options(DhcpOptionsIds=[options_id]).get("DhcpOptions", [{}])
+    configs = sets[0].get("DhcpConfigurations", [])
+    return tuple(
+        value["Value"]
+        for config in configs
+        if config.get("Key") == "domain-name-servers"
+        for value in config.get("Values", [])
+    )
+
+
+def read_route_tables(ec2: EC2Client, vpc_id: str) -> list[dict[str, Any]]:
+    # All tables of the VPC in one call: the main table and every explicit association.
+    pages = ec2.get_paginator("describe_route_tables").paginate(
+        Filters=[{"Name": "vpc-id", "Values": [vpc_id]}]
+    )
+    return [_plain(table) for page in pages for table in page.get("RouteTables", [])]
+
+
+def read_s3_endpoints(ec2: EC2Client, vpc_id: str, region: str) -> list[dict[str, Any]]:
+    pages = ec2.get_paginator("describe_vpc_endpoints").paginate(
+        Filters=[
+            {"Name": "vpc-id", "Values": [vpc_id]},
+            {"Name": "service-name", "Values": [s3_service_name(region)]},
+        ]
+    )
+    return [_plain(endpoint) for page in pages for endpoint in page.get("VpcEndpoints", [])]
+
+
+def _plain(answer: Mapping[str, Any]) -> dict[str, Any]:
+    """One resource of an answer as the snapshot holds it: a plain dict, which the pure
+    checks take (the stubs' TypedDicts are development types, never in the layer)."""
+    return dict(answer)

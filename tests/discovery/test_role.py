@@ -1,0 +1,175 @@
+"""The execution role: one simulator call on the ARNs the job's calls name (the worst
+decision per action), else the role's own policies and boundary, read one call each."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import replace
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
+
+from ir_vpc_guard.arns import ec2_arn
+from ir_vpc_guard.aws import AwsClients
+from ir_vpc_guard.discovery import role
+from ir_vpc_guard.discovery.waves import Wave
+from ir_vpc_guard.intake.request import JobRequest
+from ir_vpc_guard.requirements import ROLE_REQUIRED_ACTIONS
+from ir_vpc_guard_dev.sandbox import ROLE_NAME, World
+from tests.conftest import REGION
+from tests.integration.calls import _Http, counting_session
+
+CREATE = "ec2:CreateNetworkInterface"
+FALLBACK_READS = Counter(
+    {
+        "iam.SimulatePrincipalPolicy": 1,
+        "iam.GetRole": 1,
+        "iam.ListAttachedRolePolicies": 1,
+        "iam.ListRolePolicies": 1,
+        "iam.GetRolePolicy": 1,
+    }
+)
+
+
+@pytest.fixture
+def no_simulator(aws: Any, calls: Counter[str]) -> AwsClients:
+    """Clients on which the simulator is unavailable, as on moto (and where it is refused)."""
+    return AwsClients(REGION, session=counting_session(calls, simulator=None))
+
+
+def _answer(clients: AwsClients, results: list[dict[str, Any]]) -> dict[str, Any]:
+    """The simulator answers `results`; what it was asked is returned (the query's fields)."""
+    sent: dict[str, Any] = {}
+
+    def simulate(params: dict[str, Any], **_: Any) -> Any:
+        sent.update(params["body"])
+        return _Http(), {"EvaluationResults": results, "IsTruncated": False}
+
+    clients.iam.meta.events.register("before-call.iam.SimulatePrincipalPolicy", simulate)
+    return sent
+
+
+def _members(sent: dict[str, Any], prefix: str) -> list[str]:
+    return [v for k, v in sorted(sent.items()) if k.startswith(f"{prefix}.member.")]
+
+
+def test_without_a_role_nothing_is_read(
+    clients: AwsClients, calls: Counter[str], wave: Wave, job: JobRequest
+) -> None:
+    none = wave.result(role.submit(wave, clients, replace(job, role_arn=None)))
+    assert none.not_applicable == "the job names no execution role"
+    invalid = replace(job, role_arn=None, input_problems=("roleArn is not valid",))
+    read = wave.result(role.submit(wave, clients, invalid))
+    assert read.error is not None
+    assert (read.error.code, read.error.message) == ("InvalidInput", "roleArn is not valid")
+    assert calls == Counter()
+
+
+def test_the_simulator_is_asked_once_for_every_action_on_the_jobs_arns(
+    world: World, no_simulator: AwsClients, calls: Counter[str], wave: Wave, job: JobRequest
+) -> None:
+    results = [{"EvalActionName": a, "EvalDecision": "allowed"} for a in ROLE_REQUIRED_ACTIONS]
+    sent = _answer(no_simulator, results)
+    access = wave.result(role.submit(wave, no_simulator, job)).get()
+    assert access.simulated == dict.fromkeys(ROLE_REQUIRED_ACTIONS, "allowed")
+    assert access.policies == () and access.boundary is None
+    assert calls == Counter({"iam.SimulatePrincipalPolicy": 1})
+    assert sent["PolicySourceArn"] == world.role_arn
+    assert sorted(_members(sent, "ActionNames")) == sorted(ROLE_REQUIRED_ACTIONS)
+    subnet = ec2_arn("aws", REGION, world.account, "subnet", world.subnet_ids[0])
+    assert subnet in _members(sent, "ResourceArns")
+    assert REGION in sent.values()  # aws:RequestedRegion and ec2:Region
+
+
+def test_the_worst_decision_over_the_calls_own_resources_counts(
+    world: World, no_simulator: AwsClients, wave: Wave, job: JobRequest
+) -> None:
+    subnets = [ec2_arn("aws", REGION, world.account, "subnet", s) for s in world.subnet_ids]
+    other = ec2_arn("aws", REGION, world.account, "subnet", "subnet-0000000000000000f")
+    _answer(
+        no_simulator,
+        [
+            {
+                "EvalActionName": CREATE,
+                "EvalDecision": "allowed",
+                "ResourceSpecificResults": [
+                    {"EvalResourceName": subnets[0], "EvalResourceDecision": "allowed"},
+                    {
+                        "EvalResourceName": subnets[1],
+                        "EvalResourceDecision": "implicitDeny",
+                        "MissingContextValues": ["ec2:Vpc"],
+                    },
+                    # Not a resource the job's call names: it does not count.
+                    {"EvalResourceName": other, "EvalResourceDecision": "explicitDeny"},
+                ],
+            },
+            # An older answer, one result per resource: another subnet's is left out.
+            {"EvalActionName": "ec2:DescribeVpcs", "EvalDecision": "allowed"},
+            {
+                "EvalActionName": "ec2:DescribeSubnets",
+                "EvalResourceName": other,
+                "EvalDecision": "explicitDeny",
+            },
+        ],
+    )
+    access = wave.result(role.submit(wave, no_simulator, job)).get()
+    assert access.simulated == {CREATE: "implicitDeny", "ec2:DescribeVpcs": "allowed"}
+    assert access.missing_context == {CREATE: ("ec2:Vpc",)}
+
+
+def test_without_the_simulator_the_roles_policies_are_read_once_each(
+    no_simulator: AwsClients, calls: Counter[str], wave: Wave, job: JobRequest
+) -> None:
+    access = wave.result(role.submit(wave, no_simulator, job)).get()
+    assert access.simulated is None and access.boundary is None
+    (document,) = access.policies
+    assert document["Statement"][0]["Action"] == list(ROLE_REQUIRED_ACTIONS)
+    assert calls == FALLBACK_READS
+
+
+def test_managed_policies_and_the_boundary_are_read_by_their_default_version(
+    aws: Any, no_simulator: AwsClients, calls: Counter[str], wave: Wave, job: JobRequest
+) -> None:
+    iam = aws.client("iam")
+    deny = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Deny", "Action": "*", "Resource": "*"}],
+    }
+    managed = iam.create_policy(PolicyName="managed", PolicyDocument=json.dumps(deny))
+    boundary = iam.create_policy(PolicyName="boundary", PolicyDocument=json.dumps(deny))
+    iam.attach_role_policy(RoleName=ROLE_NAME, PolicyArn=managed["Policy"]["Arn"])
+    iam.put_role_permissions_boundary(
+        RoleName=ROLE_NAME, PermissionsBoundary=boundary["Policy"]["Arn"]
+    )
+    access = wave.result(role.submit(wave, no_simulator, job)).get()
+    assert access.attached_policy_arns == (managed["Policy"]["Arn"],)
+    assert len(access.policies) == 2 and access.policies[1] == deny
+    assert access.boundary == deny
+    assert calls == FALLBACK_READS + Counter({"iam.GetPolicy": 2, "iam.GetPolicyVersion": 2})
+
+
+def test_a_role_that_does_not_exist_is_an_error_not_a_pass(
+    no_simulator: AwsClients, calls: Counter[str], wave: Wave, job: JobRequest
+) -> None:
+    def no_such_role(**_: Any) -> None:
+        raise ClientError({"Error": {"Code": "NoSuchEntity"}}, "SimulatePrincipalPolicy")
+
+    no_simulator.iam.meta.events.register("before-call.iam.SimulatePrincipalPolicy", no_such_role)
+    read = wave.result(role.submit(wave, no_simulator, job))
+    assert not read.ok and read.error is not None
+    assert (read.error.api, read.error.code) == ("iam:SimulatePrincipalPolicy", "NoSuchEntity")
+    assert calls == Counter({"iam.SimulatePrincipalPolicy": 1}), "no fallback"
+
+
+def test_a_refused_fallback_is_an_error_naming_the_call(
+    no_simulator: AwsClients, wave: Wave, job: JobRequest
+) -> None:
+    def refuse(**_: Any) -> None:
+        raise ClientError({"Error": {"Code": "AccessDenied"}}, "ListRolePolicies")
+
+    no_simulator.iam.meta.events.register("before-call.iam.ListRolePolicies", refuse)
+    read = wave.result(role.submit(wave, no_simulator, job))
+    assert read.error is not None
+    assert (read.error.api, read.error.code) == ("iam:ListRolePolicies", "AccessDenied")
