@@ -10,10 +10,10 @@ from ir_vpc_guard.checks.requests import (
     object_arn,
     role_calls,
     role_principal,
-    role_resources,
     service_read,
 )
 from ir_vpc_guard.discovery.snapshot import ModelInfo, Read, ReadError
+from ir_vpc_guard.intake.role_arns import role_resources
 from tests.snapshots import compliant, job
 
 ROLE = "arn:aws:iam::123456789012:role/R"
@@ -133,21 +133,6 @@ def test_describe_calls_name_no_resource() -> None:
     (call,) = role_calls(job(), "ec2:DescribeSubnets", "vpc-1")
     assert call.resource == "*" and "ec2:vpc" not in call.context
     assert call.context["ec2:region"] == ("us-east-1",)
-
-
-def test_create_network_interface_names_the_new_interface_the_subnets_and_the_groups() -> None:
-    prefix = "arn:aws:ec2:us-east-1:123456789012"
-    assert role_resources(job(), "ec2:CreateNetworkInterface") == (
-        f"{prefix}:network-interface/*",
-        f"{prefix}:subnet/subnet-a",
-        f"{prefix}:subnet/subnet-b",
-        f"{prefix}:security-group/sg-1",
-    )
-    assert role_resources(job(), "ec2:DeleteNetworkInterface") == (f"{prefix}:network-interface/*",)
-    assert role_resources(job(), "ec2:ModifyNetworkInterfaceAttribute") == (
-        f"{prefix}:network-interface/*",
-        f"{prefix}:security-group/sg-1",
-    )
 
 
 def test_ec2_arns_are_in_the_partition_of_the_jobs_region() -> None:

@@ -12,10 +12,11 @@ from collections.abc import Iterator
 from ir_vpc_guard.arns import managed_policy_arn
 from ir_vpc_guard.checks import policy
 from ir_vpc_guard.checks.registry import Problem, register
-from ir_vpc_guard.checks.requests import role_calls, role_resources
+from ir_vpc_guard.checks.requests import role_calls
 from ir_vpc_guard.discovery.snapshot import RoleAccess, Snapshot
 from ir_vpc_guard.findings import Severity
 from ir_vpc_guard.intake.request import JobRequest
+from ir_vpc_guard.intake.role_arns import role_resources
 from ir_vpc_guard.requirements import ROLE_REQUIRED_ACTIONS, SAGEMAKER_FULL_ACCESS
 
 SIMULATOR = "iam:SimulatePrincipalPolicy"

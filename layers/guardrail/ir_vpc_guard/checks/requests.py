@@ -10,6 +10,7 @@ from ir_vpc_guard.arns import account_of, ec2_arn, s3_object_arn
 from ir_vpc_guard.checks.policy import VPC_CONTEXT_KEYS, Principal, Request
 from ir_vpc_guard.discovery.snapshot import Snapshot
 from ir_vpc_guard.intake.request import S3_URL_PATTERN, JobRequest
+from ir_vpc_guard.intake.role_arns import NEW_INTERFACE, role_resources
 
 
 def role_principal(job: JobRequest) -> Principal:
@@ -88,40 +89,6 @@ def job_objects(snapshot: Snapshot) -> dict[str, list[str]]:
     return objects
 
 
-# R8: the resources each EC2 call of the job names (Service Authorization Reference, EC2):
-# Describe* take no resource ("*"); CreateNetworkInterface names the new interface, the
-# subnet and the groups; the interface calls name the job's own new interfaces.
-_NEW_INTERFACE = "network-interface/*"
-_ROLE_RESOURCES = {
-    "ec2:CreateNetworkInterface": ("interface", "subnets", "groups"),
-    "ec2:ModifyNetworkInterfaceAttribute": ("interface", "groups"),
-    "ec2:CreateNetworkInterfacePermission": ("interface",),
-    "ec2:DeleteNetworkInterface": ("interface",),
-    "ec2:DeleteNetworkInterfacePermission": ("interface",),
-}
-
-
-def role_resources(job: JobRequest, action: str) -> tuple[str, ...]:
-    """The ARNs a call of the job's names; `...network-interface/*` stands for new IDs."""
-    kinds = _ROLE_RESOURCES.get(action)
-    if kinds is None:
-        return ("*",)
-    arns: list[str] = []
-    for kind in kinds:
-        if kind == "interface":
-            arns.append(ec2_arn(job.partition, job.region, job.account, "network-interface", "*"))
-        elif kind == "subnets":
-            arns += [
-                ec2_arn(job.partition, job.region, job.account, "subnet", s) for s in job.subnets
-            ]
-        else:
-            arns += [
-                ec2_arn(job.partition, job.region, job.account, "security-group", g)
-                for g in job.security_groups
-            ]
-    return tuple(arns)
-
-
 def role_calls(job: JobRequest, action: str, vpc_id: str | None) -> list[Request]:
     """One request per resource a call names, as the role's identity policies see it. A call
     on a resource of the job's VPC carries ec2:Vpc; a Describe (resource "*") does not."""
@@ -132,7 +99,7 @@ def role_calls(job: JobRequest, action: str, vpc_id: str | None) -> list[Request
             action=action,
             resource=arn,
             context={**base, "ec2:vpc": (vpc,)} if vpc and arn != "*" else base,
-            resource_is_template=arn.endswith(_NEW_INTERFACE),
+            resource_is_template=arn.endswith(NEW_INTERFACE),
         )
         for arn in role_resources(job, action)
     ]

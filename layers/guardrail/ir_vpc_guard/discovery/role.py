@@ -14,10 +14,10 @@ from botocore.exceptions import BotoCoreError, ClientError
 from botocore.parsers import ResponseParserError
 
 from ir_vpc_guard.aws import AwsClients
-from ir_vpc_guard.checks.requests import role_resources
 from ir_vpc_guard.discovery.snapshot import Read, RoleAccess, failed, not_applicable
 from ir_vpc_guard.discovery.waves import Wave, done
 from ir_vpc_guard.intake.request import JobRequest
+from ir_vpc_guard.intake.role_arns import role_resources
 from ir_vpc_guard.requirements import ROLE_REQUIRED_ACTIONS
 
 if TYPE_CHECKING:  # the boto3-stubs types: development dependencies, never in the layer
