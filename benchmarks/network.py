@@ -25,6 +25,7 @@ from benchmarks.worlds import (
     job_event,
     lock_table,
 )
+from ir_vpc_guard.findings import Mode
 from ir_vpc_guard.settings import Settings
 
 SIZES = (3, 50, 500)
@@ -118,7 +119,7 @@ def run_apply_once(*, locked: bool) -> tuple[Sample, Sample]:
         check = product(measured, event)
         sample(measured, check, 0.0)  # warm-up: clients and models; report mode changes nothing
         check_sample = median_sample(measured, check, DELAY_SECONDS, REPEATS)
-        settings = Settings(remediation_mode="apply", idempotency_table=table)
+        settings = Settings(remediation_mode=Mode.APPLY, idempotency_table=table)
         if locked:
             measured.clients(REGION).client("dynamodb")  # as app.py makes it at import
         return check_sample, sample(measured, product(measured, event, settings), DELAY_SECONDS)

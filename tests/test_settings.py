@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from ir_vpc_guard.settings import REMEDIATION_ACTIONS, Settings, SettingsError
+from ir_vpc_guard.findings import FIXES, ActionName, Mode
+from ir_vpc_guard.settings import Settings, SettingsError
 
 
 def test_defaults_are_safe() -> None:
@@ -12,7 +13,7 @@ def test_defaults_are_safe() -> None:
     assert settings.remediation_mode == "report"
     assert settings.vpc_allowlist == frozenset()
     assert settings.opt_out_tag_key == "ir-vpc-guard:remediate"
-    assert settings.remediation_actions == frozenset(REMEDIATION_ACTIONS)
+    assert settings.remediation_actions == frozenset(FIXES)
     assert settings.notify_on == "findings"
     assert not settings.security_hub
     assert not settings.allow_cross_account
@@ -37,10 +38,10 @@ def test_every_variable_is_read() -> None:
         }
     )
     assert settings == Settings(
-        remediation_mode="apply",
+        remediation_mode=Mode.APPLY,
         vpc_allowlist=frozenset({"vpc-0123456789abcdef0", "vpc-12345678"}),
         opt_out_tag_key="team:guardrail",
-        remediation_actions=frozenset({"create-s3-gateway-endpoint"}),
+        remediation_actions=frozenset({ActionName("create-s3-gateway-endpoint")}),
         notify_on="all",
         topic_arn="arn:aws:sns:us-east-1:123456789012:ir-vpc-guard",
         security_hub=True,

@@ -1,18 +1,26 @@
 """Where each job subnet's S3 traffic goes, as the VPC router decides (VPC User Guide: "How
 route priority works", "Gateway endpoints", "Route tables")."""
 
+import json
 from typing import Any
 
+import pytest
+
+from ir_vpc_guard.checks.policy import Decision
 from ir_vpc_guard.checks.s3path import (
     Hop,
+    Route,
     TablePath,
     effective_route_tables,
     gateway_endpoints,
     main_table,
+    refused_objects,
     s3_paths,
+    table_severity,
 )
 from ir_vpc_guard.discovery.snapshot import Read, ReadError
-from tests.snapshots import S3_PL, SUBNETS, compliant, endpoint, route_table, subnet
+from ir_vpc_guard.findings import Severity
+from tests.snapshots import S3_CIDRS, S3_PL, SUBNETS, compliant, endpoint, route_table, subnet
 
 BIG, SMALL = "52.216.0.0/15", "3.5.0.0/19"  # the baseline S3 prefix list's two ranges
 LOCAL = {"DestinationCidrBlock": "10.0.0.0/16", "GatewayId": "local", "State": "active"}
@@ -180,3 +188,57 @@ def test_evidence_names_the_table_its_subnets_and_each_ranges_routes() -> None:
     }
     nowhere = paths(endpoint_tables=())
     assert nowhere.evidence()["s3Routes"][BIG] == [{"hop": "no-route"}]
+
+
+OBJECT = "arn:aws:s3:::models/m.tar.gz"
+
+
+def path(*hops: Hop | None) -> TablePath:
+    """A table whose S3 ranges take these hops (None: no route)."""
+    routes = tuple(Route("0.0.0.0/0", (0, 2**32 - 1), 0, "x", h) if h else None for h in hops)
+    return TablePath("rtb-1", ("subnet-a",), {S3_CIDRS[0]: routes})
+
+
+@pytest.mark.parametrize(
+    ("hops", "severity"),
+    [
+        ((Hop.ENDPOINT,), None),
+        ((Hop.NAT,), Severity.LOW),
+        ((Hop.OTHER,), Severity.MEDIUM),
+        ((Hop.INTERNET_GATEWAY,), Severity.HIGH),
+        ((Hop.BLACKHOLE,), Severity.HIGH),
+        ((None,), Severity.HIGH),
+        ((Hop.ENDPOINT, Hop.NAT), Severity.LOW),
+        ((Hop.NAT, Hop.OTHER, Hop.ENDPOINT), Severity.MEDIUM),
+        ((Hop.OTHER, Hop.BLACKHOLE), Severity.HIGH),
+    ],
+)
+def test_table_severity_is_that_of_the_worst_hop(
+    hops: tuple[Hop | None, ...], severity: Severity | None
+) -> None:
+    assert table_severity(path(*hops)) is severity
+
+
+def test_the_compliant_tables_go_to_the_endpoint() -> None:
+    assert [table_severity(p) for p in s3_paths(compliant())] == [None]
+
+
+def test_gateway_endpoints_by_type_and_state() -> None:
+    pending = {**endpoint(["rtb-1"]), "State": "Pending"}
+    interface = endpoint(["rtb-1"], kind="Interface")
+    snapshot = compliant(s3_endpoints=Read(value=[pending, interface, endpoint(["rtb-2"])]))
+    assert [e["RouteTableIds"] for e in gateway_endpoints(snapshot)] == [["rtb-2"]]
+    assert gateway_endpoints(snapshot, "pending") == [pending]
+
+
+def test_refused_objects_are_the_jobs_objects_the_policy_does_not_allow() -> None:
+    def policy(resource: str) -> str:
+        statement = {"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject"}
+        return json.dumps({"Statement": [{**statement, "Resource": resource}]})
+
+    snapshot = compliant()
+    assert refused_objects(snapshot, endpoint(["rtb-1"])) == {}  # no policy: full access
+    assert refused_objects(snapshot, endpoint(["rtb-1"], policy("arn:aws:s3:::models/*"))) == {}
+    refused = refused_objects(snapshot, endpoint(["rtb-1"], policy("arn:aws:s3:::other/*")))
+    assert list(refused) == [OBJECT]
+    assert refused[OBJECT].decision is Decision.IMPLICIT_DENY

@@ -12,13 +12,14 @@ import pytest
 
 from ir_vpc_guard.aws import AwsClients
 from ir_vpc_guard.delivery.report import load_schema
+from ir_vpc_guard.findings import Mode
 from ir_vpc_guard.pipeline import handle_event
 from ir_vpc_guard.requirements import ROLE_REQUIRED_ACTIONS
 from ir_vpc_guard.settings import Settings
 from ir_vpc_guard_dev.sandbox import MODEL_BUCKET, ROLE_NAME, World, build_world
 from tests.conftest import REGION, load_event
 
-APPLY = Settings(remediation_mode="apply")
+APPLY = Settings(remediation_mode=Mode.APPLY)
 REPORT = Settings()
 S3_RANGE = "52.216.0.0/15"  # one of the S3 prefix list's ranges in moto
 

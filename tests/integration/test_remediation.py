@@ -11,13 +11,14 @@ from botocore.exceptions import ClientError
 
 from ir_vpc_guard.aws import AwsClients
 from ir_vpc_guard.delivery.report import load_schema
+from ir_vpc_guard.findings import ActionName, Mode
 from ir_vpc_guard.pipeline import handle_event
 from ir_vpc_guard.settings import Settings
 from ir_vpc_guard_dev.sandbox import World, build_world
 from tests.conftest import REGION, load_event
 from tests.integration.calls import clients_factory, counting_session
 
-APPLY = Settings(remediation_mode="apply")
+APPLY = Settings(remediation_mode=Mode.APPLY)
 
 
 @pytest.fixture
@@ -159,14 +160,15 @@ def test_opt_out_tag_on_the_group_skips_only_its_rules(aws: Any, broken: World) 
 
 def test_allowlist_and_action_list_gate_each_action(aws: Any, broken: World) -> None:
     elsewhere = Settings(
-        remediation_mode="apply", vpc_allowlist=frozenset({"vpc-0123456789abcdef0"})
+        remediation_mode=Mode.APPLY, vpc_allowlist=frozenset({"vpc-0123456789abcdef0"})
     )
     report = run(broken.event(load_event("good_job")), elsewhere)
     assert {a["status"] for a in fixes(report)} == {"SKIPPED"}
     assert all("VPC_ALLOWLIST" in a["reason"] for a in fixes(report))
 
     only_endpoint = Settings(
-        remediation_mode="apply", remediation_actions=frozenset({"create-s3-gateway-endpoint"})
+        remediation_mode=Mode.APPLY,
+        remediation_actions=frozenset({ActionName.CREATE_S3_GATEWAY_ENDPOINT}),
     )
     report = run(broken.event(load_event("good_job")), only_endpoint)
     status = {a["action"]: a["status"] for a in fixes(report)}

@@ -19,6 +19,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from ir_vpc_guard.delivery.report import Report
+from ir_vpc_guard.findings import Mode
 from ir_vpc_guard.pipeline import handle_event
 from ir_vpc_guard.requirements import s3_service_name
 from ir_vpc_guard.settings import Settings
@@ -174,7 +175,7 @@ def test_without_a_usable_read_role_the_owners_checks_are_undetermined(
 
 def test_apply_without_the_role_writes_only_the_jobs_own_group(aws: Any) -> None:
     report, world, owner = _check(
-        aws, Settings(remediation_mode="apply"), with_endpoint=False, group_egress="none"
+        aws, Settings(remediation_mode=Mode.APPLY), with_endpoint=False, group_egress="none"
     )
     owner_ec2 = owner.client("ec2")
     endpoints = owner_ec2.describe_vpc_endpoints(
@@ -192,7 +193,7 @@ def test_apply_without_the_role_writes_only_the_jobs_own_group(aws: Any) -> None
 def test_apply_with_the_role_skips_the_owners_endpoint_with_the_reason(aws: Any) -> None:
     report, world, owner = _check(
         aws,
-        Settings(remediation_mode="apply", vpc_owner_read_role_name=READ_ROLE),
+        Settings(remediation_mode=Mode.APPLY, vpc_owner_read_role_name=READ_ROLE),
         with_endpoint=False,
     )
     actions = {a["action"]: a for a in report.to_dict()["actions"]}

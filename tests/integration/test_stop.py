@@ -13,6 +13,7 @@ import pytest
 from ir_vpc_guard.aws import AwsClients
 from ir_vpc_guard.delivery import notify
 from ir_vpc_guard.delivery.report import Report, load_schema
+from ir_vpc_guard.findings import ActionName, Mode
 from ir_vpc_guard.intake.request import JobRequest
 from ir_vpc_guard.intake.sagemaker_jobs import describe_job
 from ir_vpc_guard.pipeline import check_job
@@ -26,8 +27,8 @@ from tests.integration.fake_recommender import FakeRecommender
 from tests.lambda_context import ACCOUNT, FakeContext, Inbox, load_handler
 
 # The endpoint may not be created, so S3_ENDPOINT_MISSING (HIGH, blocking) remains.
-NO_ENDPOINT = frozenset({"add-s3-egress-rule", "add-subnet-egress-rules"})
-STOP = Settings(remediation_mode="apply", stop_doomed_jobs=True, remediation_actions=NO_ENDPOINT)
+NO_ENDPOINT = frozenset({ActionName.ADD_S3_EGRESS_RULE, ActionName.ADD_SUBNET_EGRESS_RULES})
+STOP = Settings(remediation_mode=Mode.APPLY, stop_doomed_jobs=True, remediation_actions=NO_ENDPOINT)
 
 
 @pytest.fixture
@@ -69,7 +70,9 @@ def test_a_doomed_job_is_stopped_after_remediation(setup: Any) -> None:
 
 def test_remediation_that_fixes_the_job_leaves_it_running(setup: Any) -> None:
     session, fake, world = setup
-    report = check(session, fake, world, Settings(remediation_mode="apply", stop_doomed_jobs=True))
+    report = check(
+        session, fake, world, Settings(remediation_mode=Mode.APPLY, stop_doomed_jobs=True)
+    )
     assert report.outcome.value == "REMEDIATED"
     assert "stop-job" not in [a.name for a in report.actions]
     assert fake.jobs["doomed"]["Status"] == "IN_PROGRESS"

@@ -18,6 +18,7 @@ import boto3
 import pytest
 
 from ir_vpc_guard.aws import AwsClients
+from ir_vpc_guard.findings import Mode
 from ir_vpc_guard.pipeline import handle_event
 from ir_vpc_guard.settings import Settings
 from ir_vpc_guard.state import leases
@@ -96,7 +97,7 @@ def rendezvous_clients(barrier: threading.Barrier) -> Callable[[str], AwsClients
 
 
 def test_ten_concurrent_jobs_in_one_vpc_make_one_endpoint(aws: Any, crowded: World) -> None:
-    settings = Settings(remediation_mode="apply", idempotency_table=TABLE)
+    settings = Settings(remediation_mode=Mode.APPLY, idempotency_table=TABLE)
     clients = rendezvous_clients(threading.Barrier(JOBS))
 
     def handle(event: dict[str, Any]) -> dict[str, Any]:

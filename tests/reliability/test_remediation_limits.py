@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from ir_vpc_guard.checks import run_checks
 from ir_vpc_guard.discovery.snapshot import Read
-from ir_vpc_guard.findings import RemediationStatus
+from ir_vpc_guard.findings import ActionName, Mode, RemediationStatus
 from ir_vpc_guard.remediation.actions import Action
 from ir_vpc_guard.remediation.executor import Executor
 from ir_vpc_guard.remediation.gates import gate
@@ -25,7 +25,7 @@ from ir_vpc_guard.remediation.safety import safe_egress_cidr
 from ir_vpc_guard.settings import Settings
 from tests.snapshots import GROUP, compliant, group, route_table, rule, subnet
 
-APPLY = Settings(remediation_mode="apply")
+APPLY = Settings(remediation_mode=Mode.APPLY)
 ALLOWED_CALLS = {
     "describe_vpc_endpoints",
     "describe_security_groups",
@@ -140,7 +140,7 @@ def test_the_executor_refuses_an_unsafe_rule_even_if_approved() -> None:
     0.0.0.0/0 sends nothing."""
     snapshot = compliant(security_groups=Read(value={GROUP: group(egress=[])}))
     action = replace(
-        Action("add-subnet-egress-rules", "SG_EGRESS_SUBNETS_MISSING", "vpc-1", GROUP),
+        Action(ActionName.ADD_SUBNET_EGRESS_RULES, "SG_EGRESS_SUBNETS_MISSING", "vpc-1", GROUP),
         cidrs=("0.0.0.0/0", "::/0", "10.0.0.0/8"),
         approved=True,
     )

@@ -13,6 +13,7 @@ from botocore.exceptions import ClientError
 
 from ir_vpc_guard.aws import AwsClients
 from ir_vpc_guard.delivery.report import load_schema
+from ir_vpc_guard.findings import Mode
 from ir_vpc_guard.pipeline import handle_event
 from ir_vpc_guard.settings import Settings
 from ir_vpc_guard_dev.sandbox import World, build_world
@@ -21,7 +22,7 @@ from tests.integration.calls import counting_session
 from tests.reliability.faults import access_denied, server_error, throttle, timeout
 from tests.reliability.test_concurrency import TABLE, make_table
 
-APPLY = Settings(remediation_mode="apply", idempotency_table=TABLE)
+APPLY = Settings(remediation_mode=Mode.APPLY, idempotency_table=TABLE)
 # The write each action makes, and the action a failure of that call must fail.
 WRITES = {
     "ec2.CreateVpcEndpoint": {"create-s3-gateway-endpoint"},

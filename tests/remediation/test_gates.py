@@ -7,7 +7,7 @@ from typing import Any
 
 from ir_vpc_guard.checks import run_checks
 from ir_vpc_guard.discovery.snapshot import Read, Snapshot, failed
-from ir_vpc_guard.findings import RemediationStatus
+from ir_vpc_guard.findings import Mode, RemediationStatus
 from ir_vpc_guard.remediation.actions import Action
 from ir_vpc_guard.remediation.gates import gate
 from ir_vpc_guard.remediation.planner import plan
@@ -47,12 +47,12 @@ def test_report_mode_plans_every_action() -> None:
 
 
 def test_apply_mode_approves() -> None:
-    actions = gated(broken(), Settings(remediation_mode="apply"))
+    actions = gated(broken(), Settings(remediation_mode=Mode.APPLY))
     assert all(a.approved for a in actions.values())
 
 
 def test_opt_out_tag_value_is_case_insensitive_and_only_false_counts() -> None:
-    apply = Settings(remediation_mode="apply")
+    apply = Settings(remediation_mode=Mode.APPLY)
     vpc = {"VpcId": VPC, "Tags": [{"Key": "ir-vpc-guard:remediate", "Value": "FALSE"}]}
     skipped = gated(broken(vpc=Read(value=vpc)), apply)
     assert {n: a.status for n, a in skipped.items()} == dict.fromkeys(
@@ -64,7 +64,7 @@ def test_opt_out_tag_value_is_case_insensitive_and_only_false_counts() -> None:
 
 
 def test_custom_opt_out_key() -> None:
-    settings = Settings(remediation_mode="apply", opt_out_tag_key="team:hands-off")
+    settings = Settings(remediation_mode=Mode.APPLY, opt_out_tag_key="team:hands-off")
     vpc = {"VpcId": VPC, "Tags": [{"Key": "team:hands-off", "Value": "false"}]}
     actions = gated(broken(vpc=Read(value=vpc)), settings)
     assert {a.reason for a in actions.values()} == {f"{VPC} is tagged team:hands-off=false"}
@@ -76,7 +76,7 @@ def test_group_opt_out_leaves_the_endpoint_action() -> None:
         "Tags": OPT_OUT,
     }
     actions = gated(
-        broken(security_groups=Read(value={GROUP: tagged})), Settings(remediation_mode="apply")
+        broken(security_groups=Read(value={GROUP: tagged})), Settings(remediation_mode=Mode.APPLY)
     )
     assert actions["create-s3-gateway-endpoint"].approved
     assert actions["add-s3-egress-rule"].status is RemediationStatus.SKIPPED
@@ -88,6 +88,7 @@ def test_group_opt_out_leaves_the_endpoint_action() -> None:
 
 def test_unreadable_vpc_tags_mean_no_write() -> None:
     actions = gated(
-        broken(vpc=failed("ec2:DescribeVpcs", "AccessDenied")), Settings(remediation_mode="apply")
+        broken(vpc=failed("ec2:DescribeVpcs", "AccessDenied")),
+        Settings(remediation_mode=Mode.APPLY),
     )
     assert {n: a.approved for n, a in actions.items()} == dict.fromkeys(ACTIONS, False)

@@ -15,7 +15,7 @@ from botocore.exceptions import ClientError
 
 from ir_vpc_guard.checks import CATALOGUE
 from ir_vpc_guard.discovery.snapshot import Read, Snapshot
-from ir_vpc_guard.findings import Finding, Mute, RemediationStatus, Severity
+from ir_vpc_guard.findings import Finding, Mode, Mute, RemediationStatus, Severity
 from ir_vpc_guard.intake.request import JobRequest
 from ir_vpc_guard.remediation.actions import Action
 from ir_vpc_guard.remediation.stopping import stop_if_doomed
@@ -24,7 +24,7 @@ from ir_vpc_guard.settings import Settings
 ACCOUNT = "123456789012"
 VPC = "vpc-0123456789abcdef0"
 ARN = f"arn:aws:sagemaker:us-east-1:{ACCOUNT}:inference-recommendations-job/doomed"
-ON = Settings(remediation_mode="apply", stop_doomed_jobs=True)
+ON = Settings(remediation_mode=Mode.APPLY, stop_doomed_jobs=True)
 BLOCKING = sorted(c for c, check in CATALOGUE.items() if check.blocks_job)
 NOT_BLOCKING = sorted(
     c for c, check in CATALOGUE.items() if not check.blocks_job and check.severity is Severity.HIGH
@@ -194,8 +194,8 @@ def test_a_stop_that_fails_is_failed_with_the_aws_error_code() -> None:
 @pytest.mark.parametrize(
     ("settings", "why"),
     [
-        (Settings(remediation_mode="report", stop_doomed_jobs=True), "REMEDIATION_MODE"),
-        (Settings(remediation_mode="apply", stop_doomed_jobs=False), "STOP_DOOMED_JOBS"),
+        (Settings(remediation_mode=Mode.REPORT, stop_doomed_jobs=True), "REMEDIATION_MODE"),
+        (Settings(remediation_mode=Mode.APPLY, stop_doomed_jobs=False), "STOP_DOOMED_JOBS"),
     ],
 )
 def test_report_mode_or_the_setting_off_only_plans(settings: Settings, why: str) -> None:

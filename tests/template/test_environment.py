@@ -10,7 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ir_vpc_guard.settings import DOCUMENTED, MODES, NOTIFY_POLICIES, REMEDIATION_ACTIONS, Settings
+from ir_vpc_guard.findings import FIXES, Mode
+from ir_vpc_guard.settings import DOCUMENTED, NOTIFY_POLICIES, Settings
 from tests.template.cfn import Stack, load, transformed
 
 POWERTOOLS = {
@@ -74,7 +75,7 @@ def test_documented_defaults_agree_with_parameter_defaults() -> None:
 
 
 def test_choices_are_the_engines_choices() -> None:
-    assert parameter("RemediationMode")["AllowedValues"] == list(MODES)
+    assert parameter("RemediationMode")["AllowedValues"] == list(Mode)
     assert parameter("NotifyOn")["AllowedValues"] == list(NOTIFY_POLICIES)
     for name in ("EnableSecurityHub", "AllowCrossAccount", "StopDoomedJobs"):
         assert sorted(parameter(name)["AllowedValues"]) == ["false", "true"]
@@ -137,7 +138,7 @@ def test_patterns_refuse_what_the_engine_refuses() -> None:
         ("VpcAllowlist", "vpc-123"),
         ("VpcAllowlist", "vpc-0123456789abcdef0, vpc-12345678"),
         ("RemediationActions", "delete-everything"),
-        ("RemediationActions", ",".join(REMEDIATION_ACTIONS) + ","),
+        ("RemediationActions", ",".join(FIXES) + ","),
         ("ExistingTopicArn", "arn:aws:sqs:us-east-1:123456789012:queue"),
         ("SweepSchedule", "every 15 minutes"),
         ("SweepSchedule", "rate(0 minutes)"),
@@ -145,7 +146,7 @@ def test_patterns_refuse_what_the_engine_refuses() -> None:
     ):
         assert not _allowed(name).fullmatch(bad), (name, bad)
     for name, good in (
-        ("RemediationActions", ",".join(REMEDIATION_ACTIONS)),
+        ("RemediationActions", ",".join(FIXES)),
         ("SweepSchedule", "rate(15 minutes)"),
         ("SweepSchedule", "rate(1 hour)"),
         ("SweepSchedule", "cron(0/15 * * * ? *)"),

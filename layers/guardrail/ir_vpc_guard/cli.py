@@ -31,7 +31,7 @@ from ir_vpc_guard.aws import AwsClients
 from ir_vpc_guard.checks import CATALOGUE
 from ir_vpc_guard.delivery import mutes, render
 from ir_vpc_guard.delivery.report import Report, skipped_report
-from ir_vpc_guard.findings import CHECK_ERROR
+from ir_vpc_guard.findings import CHECK_ERROR, Mode
 from ir_vpc_guard.intake.event import Skipped, parse_event
 from ir_vpc_guard.intake.preflight import PREFLIGHT_JOB, existing_job, preflight_request
 from ir_vpc_guard.intake.request import (
@@ -47,7 +47,7 @@ from ir_vpc_guard.intake.request import (
     valid_vpc_id,
 )
 from ir_vpc_guard.pipeline import check_job, handle_event
-from ir_vpc_guard.settings import MODES, Settings, SettingsError
+from ir_vpc_guard.settings import Settings, SettingsError
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 EXIT_BY_OUTCOME = {
@@ -118,7 +118,9 @@ def build_parser() -> argparse.ArgumentParser:
 def _common(command: argparse.ArgumentParser) -> None:
     command.add_argument("--region", help="AWS region (default: your configured region)")
     command.add_argument(
-        "--mode", choices=MODES, help="report (default) or apply: make the safe fixes"
+        "--mode",
+        choices=[mode.value for mode in Mode],
+        help="report (default) or apply: make the safe fixes",
     )
     command.add_argument("--json", action="store_true", help="print the JSON report")
     command.add_argument("--output-file", type=Path, help="also write the JSON report here")
@@ -223,8 +225,8 @@ def _settings(args: argparse.Namespace) -> Settings:
         settings = Settings.from_env()
     except SettingsError as error:
         raise UsageError(str(error)) from None
-    settings = replace(settings, remediation_mode=args.mode) if args.mode else settings
-    if settings.remediation_mode == "apply" and not settings.idempotency_table:
+    settings = replace(settings, remediation_mode=Mode(args.mode)) if args.mode else settings
+    if settings.remediation_mode is Mode.APPLY and not settings.idempotency_table:
         print(
             "ir-vpc-guard: note: without IDEMPOTENCY_TABLE (the stack's table) these writes are"
             " not serialized with the deployed guardrail's",

@@ -1,4 +1,8 @@
-"""The vocabulary of a report: severities, outcomes and findings (a public contract)."""
+"""The vocabulary of a report: severities, outcomes, modes, action names and findings.
+
+Every value here is a public contract (reports, SNS filter policies, settings, dashboards):
+each is spelled once, here, and everything else names it through these enums.
+"""
 
 from __future__ import annotations
 
@@ -30,6 +34,30 @@ class Outcome(StrEnum):
     PARTIAL = "PARTIAL"
     SKIPPED = "SKIPPED"
     ERROR = "ERROR"
+
+
+class Mode(StrEnum):
+    """REMEDIATION_MODE, and the report's `mode`: whether fixes are only planned or made."""
+
+    REPORT = "report"
+    APPLY = "apply"
+
+
+class ActionName(StrEnum):
+    """What is (or would be) done about a finding: the report's `action` fields, the
+    values of REMEDIATION_ACTIONS and the checks' remediation hints."""
+
+    CREATE_S3_GATEWAY_ENDPOINT = "create-s3-gateway-endpoint"
+    ADD_ENDPOINT_ROUTE_TABLES = "add-endpoint-route-tables"
+    ADD_S3_EGRESS_RULE = "add-s3-egress-rule"
+    ADD_SUBNET_EGRESS_RULES = "add-subnet-egress-rules"
+    # Not fixes: stopping a doomed job (STOP_DOOMED_JOBS), and a finding fixed by hand.
+    STOP_JOB = "stop-job"
+    MANUAL = "manual"
+
+
+# The additive changes to a VPC the guardrail may make: what REMEDIATION_ACTIONS selects.
+FIXES = tuple(n for n in ActionName if n not in (ActionName.STOP_JOB, ActionName.MANUAL))
 
 
 class RemediationStatus(StrEnum):

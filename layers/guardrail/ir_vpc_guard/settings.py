@@ -11,15 +11,9 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-MODES = ("report", "apply")
+from ir_vpc_guard.findings import FIXES, ActionName, Mode
+
 NOTIFY_POLICIES = ("findings", "all")
-# The remediation actions the planner knows, by the name the check catalogue uses.
-REMEDIATION_ACTIONS = (
-    "create-s3-gateway-endpoint",
-    "add-endpoint-route-tables",
-    "add-s3-egress-rule",
-    "add-subnet-egress-rules",
-)
 DEFAULT_OPT_OUT_TAG_KEY = "ir-vpc-guard:remediate"
 VPC_ID = re.compile(r"vpc-[0-9a-f]{8,17}")
 TOPIC_ARN = re.compile(r"arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[\w-]{1,256}")
@@ -31,7 +25,10 @@ PARAMETER_NAME = re.compile(r"/[a-zA-Z0-9_.\-/]{1,1010}")
 
 # Environment variable -> (default, meaning): the documented surface of the product.
 DOCUMENTED: dict[str, tuple[str, str]] = {
-    "REMEDIATION_MODE": ("report", "`report` plans fixes only; `apply` makes them."),
+    "REMEDIATION_MODE": (
+        Mode.REPORT,
+        f"`{Mode.REPORT}` plans fixes only; `{Mode.APPLY}` makes them.",
+    ),
     "VPC_ALLOWLIST": ("(empty: all)", "Comma-separated VPC IDs where `apply` may write."),
     "OPT_OUT_TAG_KEY": (
         DEFAULT_OPT_OUT_TAG_KEY,
@@ -39,7 +36,7 @@ DOCUMENTED: dict[str, tuple[str, str]] = {
     ),
     "REMEDIATION_ACTIONS": (
         "(empty: all)",
-        "Comma-separated subset of " + ", ".join(f"`{a}`" for a in REMEDIATION_ACTIONS) + ".",
+        "Comma-separated subset of " + ", ".join(f"`{a}`" for a in FIXES) + ".",
     ),
     "NOTIFY_ON": (
         "findings",
@@ -74,10 +71,10 @@ class SettingsError(ValueError):
 
 @dataclass(frozen=True)
 class Settings:
-    remediation_mode: str = "report"
+    remediation_mode: Mode = Mode.REPORT
     vpc_allowlist: frozenset[str] = frozenset()
     opt_out_tag_key: str = DEFAULT_OPT_OUT_TAG_KEY
-    remediation_actions: frozenset[str] = frozenset(REMEDIATION_ACTIONS)
+    remediation_actions: frozenset[ActionName] = frozenset(FIXES)
     notify_on: str = "findings"
     topic_arn: str | None = None
     security_hub: bool = False
@@ -94,7 +91,7 @@ class Settings:
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if env is None else env
         return cls(
-            remediation_mode=_choice(env, "REMEDIATION_MODE", MODES),
+            remediation_mode=Mode(_choice(env, "REMEDIATION_MODE", tuple(Mode))),
             vpc_allowlist=frozenset(_list(env, "VPC_ALLOWLIST", VPC_ID)),
             opt_out_tag_key=_pattern(env, "OPT_OUT_TAG_KEY", TAG_KEY) or DEFAULT_OPT_OUT_TAG_KEY,
             remediation_actions=_actions(env),
@@ -144,15 +141,15 @@ def _list(env: Mapping[str, str], name: str, pattern: re.Pattern[str]) -> list[s
     return items
 
 
-def _actions(env: Mapping[str, str]) -> frozenset[str]:
+def _actions(env: Mapping[str, str]) -> frozenset[ActionName]:
     names = [item.strip() for item in _raw(env, "REMEDIATION_ACTIONS").split(",") if item.strip()]
-    unknown = sorted(set(names) - set(REMEDIATION_ACTIONS))
+    unknown = sorted(set(names) - set(FIXES))
     if unknown:
         raise SettingsError(
             f"REMEDIATION_ACTIONS has unknown actions {', '.join(unknown)}; "
-            f"known: {', '.join(REMEDIATION_ACTIONS)}"
+            f"known: {', '.join(FIXES)}"
         )
-    return frozenset(names or REMEDIATION_ACTIONS)
+    return frozenset(ActionName(name) for name in names) or frozenset(FIXES)
 
 
 def _int(env: Mapping[str, str], name: str, default: int, *, low: int, high: int) -> int:

@@ -8,7 +8,14 @@ from typing import Any
 from ir_vpc_guard.checks import capacity, dns, egress, identity, model, nacl, routing, vpc_config
 from ir_vpc_guard.checks.registry import CATALOGUE, Check, Problem
 from ir_vpc_guard.discovery.snapshot import ReadError, Snapshot
-from ir_vpc_guard.findings import CHECK_ERROR, Finding, Remediation, RemediationStatus, Severity
+from ir_vpc_guard.findings import (
+    CHECK_ERROR,
+    ActionName,
+    Finding,
+    Remediation,
+    RemediationStatus,
+    Severity,
+)
 
 __all__ = ["CATALOGUE", "Check", "CheckRun", "run_checks"]
 _MODULES = (vpc_config, capacity, routing, egress, nacl, dns, identity, model)
@@ -90,7 +97,7 @@ def check_error(error: ReadError, reads: list[str], checks: list[str]) -> Findin
         evidence=evidence,
         requirement="all",
         remediation=Remediation(
-            action="manual",
+            action=ActionName.MANUAL,
             status=RemediationStatus.MANUAL,
             reason="Grant the guardrail's role the read (see the template) or retry; "
             "the listed checks were not evaluated.",

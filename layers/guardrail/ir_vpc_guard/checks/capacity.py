@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from ir_vpc_guard.checks.network import subnet_label
 from ir_vpc_guard.checks.registry import Problem, register
-from ir_vpc_guard.checks.vpc_config import subnet_label
 from ir_vpc_guard.discovery.snapshot import Snapshot
 from ir_vpc_guard.findings import Severity
 from ir_vpc_guard.intake.request import JobRequest

@@ -18,8 +18,8 @@ from ir_vpc_guard.checks.netmath import (
     cidr_interval,
     ipv6_interval,
 )
+from ir_vpc_guard.checks.network import ipv6_cidrs, job_vpc_subnets, subnet_label
 from ir_vpc_guard.checks.registry import Problem, register
-from ir_vpc_guard.checks.vpc_config import ipv6_cidrs, job_vpc_subnets, subnet_label
 from ir_vpc_guard.discovery.snapshot import Snapshot
 from ir_vpc_guard.findings import Severity
 from ir_vpc_guard.requirements import ALL_PORTS, EPHEMERAL_PORTS, HTTPS_PORT

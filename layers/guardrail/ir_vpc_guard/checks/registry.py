@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ir_vpc_guard.discovery.snapshot import Snapshot
-from ir_vpc_guard.findings import Finding, Remediation, RemediationStatus, Severity
+from ir_vpc_guard.findings import ActionName, Finding, Remediation, RemediationStatus, Severity
 
 
 @dataclass(frozen=True)
@@ -40,7 +40,7 @@ class Check:
     risk: str
     fix: str
     run: CheckFunction
-    remediation_action: str | None = None
+    remediation_action: ActionName | None = None
     # A certain HIGH finding of this check means the job cannot succeed (STOP_DOOMED_JOBS).
     blocks_job: bool = False
 
@@ -58,7 +58,7 @@ class Check:
             )
         else:
             remediation = Remediation(
-                action="manual",
+                action=ActionName.MANUAL,
                 status=RemediationStatus.MANUAL,
                 reason=self.fix,
                 command=problem.command,
@@ -87,7 +87,7 @@ def register(
     reads: tuple[str, ...],
     risk: str,
     fix: str,
-    remediation_action: str | None = None,
+    remediation_action: ActionName | None = None,
     blocks_job: bool = False,
 ) -> Callable[[CheckFunction], CheckFunction]:
     """Add a check to the catalogue under its stable, public ID. `blocks_job`: a certain

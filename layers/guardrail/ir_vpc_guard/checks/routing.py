@@ -1,33 +1,22 @@
 """R5: the job subnets reach S3 through an S3 gateway endpoint, judged route table by route
-table (checks/s3path.py), and that endpoint's policy lets the job's reads through."""
+table, and that endpoint's policy lets the job's reads through (both judged in
+checks/s3path.py, which remediation shares)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from typing import Any
 
-from ir_vpc_guard.checks import policy
 from ir_vpc_guard.checks.registry import Problem, register
-from ir_vpc_guard.checks.requests import endpoint_read, job_objects
-from ir_vpc_guard.checks.s3path import Hop, TablePath, gateway_endpoints, s3_paths
+from ir_vpc_guard.checks.s3path import (
+    TablePath,
+    gateway_endpoints,
+    refused_objects,
+    s3_paths,
+    table_severity,
+)
 from ir_vpc_guard.discovery.snapshot import Snapshot
-from ir_vpc_guard.findings import Severity
-
-# How sure a table's S3 path is broken, by the worst hop its S3 ranges take.
-_SEVERITY_BY_HOP = {
-    Hop.ENDPOINT: None,
-    Hop.NAT: Severity.LOW,  # S3 is reached, at NAT's cost: advisory
-    Hop.OTHER: Severity.MEDIUM,  # a transit gateway or appliance may lead to S3, or not
-    Hop.INTERNET_GATEWAY: Severity.HIGH,  # the job's interfaces have no public IP
-    Hop.BLACKHOLE: Severity.HIGH,
-    Hop.NOWHERE: Severity.HIGH,
-}
-
-
-def table_severity(path: TablePath) -> Severity | None:
-    """None when every S3 range of the table goes to a gateway endpoint."""
-    found = [s for hop in path.hops if (s := _SEVERITY_BY_HOP[hop]) is not None]
-    return max(found, key=lambda s: s.rank) if found else None
+from ir_vpc_guard.findings import ActionName, Severity
 
 
 def _worst(paths: list[TablePath]) -> Severity | None:
@@ -49,7 +38,7 @@ def _undetermined(severity: Severity) -> dict[str, str]:
     reads=("s3_endpoints", "route_tables", "s3_prefix_list"),
     risk="Without an endpoint (or a NAT path) the job cannot read its model or payload from S3.",
     fix="Create a Gateway endpoint for com.amazonaws.<region>.s3 on the job subnets' route tables.",
-    remediation_action="create-s3-gateway-endpoint",
+    remediation_action=ActionName.CREATE_S3_GATEWAY_ENDPOINT,
     blocks_job=True,
 )
 def s3_endpoint_missing(snapshot: Snapshot) -> Iterator[Problem]:
@@ -107,7 +96,7 @@ def _attachable(path: TablePath, endpoint: dict[str, Any]) -> bool:
     reads=("s3_endpoints", "route_tables", "subnets", "s3_prefix_list"),
     risk="Endpoints in that subnet cannot reach S3 and the job fails.",
     fix="Add the subnet's route table (explicit, else the main one) to the S3 gateway endpoint.",
-    remediation_action="add-endpoint-route-tables",
+    remediation_action=ActionName.ADD_ENDPOINT_ROUTE_TABLES,
     blocks_job=True,
 )
 def s3_endpoint_route_missing(snapshot: Snapshot) -> Iterator[Problem]:
@@ -147,24 +136,6 @@ def s3_endpoint_route_missing(snapshot: Snapshot) -> Iterator[Problem]:
 def _describe(path: TablePath) -> str:
     hops = ", ".join(sorted(h.value for h in path.hops))
     return f"{path.table_id or 'no route table'} (used by {', '.join(path.subnets)}): {hops}"
-
-
-def refused_objects(
-    snapshot: Snapshot, endpoint: Mapping[str, Any]
-) -> dict[str, policy.Evaluation]:
-    """The job's objects an endpoint's policy does not certainly let through, by ARN."""
-    document = policy.parse(endpoint.get("PolicyDocument"))
-    if not document:  # no policy means full access
-        return {}
-    endpoint_id = str(endpoint["VpcEndpointId"])
-    objects = [arn for arns in job_objects(snapshot).values() for arn in arns]
-    results = {
-        arn: policy.evaluate(
-            [document], endpoint_read(snapshot.job, endpoint_id, str(snapshot.vpc_id), arn)
-        )
-        for arn in objects
-    }
-    return {a: e for a, e in results.items() if e.decision is not policy.Decision.ALLOWED}
 
 
 @register(

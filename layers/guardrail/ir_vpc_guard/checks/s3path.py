@@ -5,6 +5,9 @@ same prefix, static routes beat prefix-list routes, which beat propagated routes
 endpoint is a route to the service's prefix list, so it stands for each of the list's CIDRs;
 a more specific (or equal, static) route takes that range elsewhere. A subnet without an
 explicit association uses the main table. A route whose target is gone is a blackhole.
+
+Shared by the R5 checks (checks/routing.py) and remediation: how sure each table's path is
+broken, and whether an endpoint's policy lets the job's reads through.
 """
 
 from __future__ import annotations
@@ -14,8 +17,11 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from ir_vpc_guard.checks import policy
 from ir_vpc_guard.checks.netmath import Interval, cidr_interval, contains, elementary
+from ir_vpc_guard.checks.requests import endpoint_read, job_objects
 from ir_vpc_guard.discovery.snapshot import Snapshot
+from ir_vpc_guard.findings import Severity
 
 
 class Hop(StrEnum):
@@ -94,6 +100,23 @@ class TablePath:
         }
 
 
+# How sure a table's S3 path is broken, by the worst hop its S3 ranges take.
+_SEVERITY_BY_HOP = {
+    Hop.ENDPOINT: None,
+    Hop.NAT: Severity.LOW,  # S3 is reached, at NAT's cost: advisory
+    Hop.OTHER: Severity.MEDIUM,  # a transit gateway or appliance may lead to S3, or not
+    Hop.INTERNET_GATEWAY: Severity.HIGH,  # the job's interfaces have no public IP
+    Hop.BLACKHOLE: Severity.HIGH,
+    Hop.NOWHERE: Severity.HIGH,
+}
+
+
+def table_severity(path: TablePath) -> Severity | None:
+    """None when every S3 range of the table goes to a gateway endpoint."""
+    found = [s for hop in path.hops if (s := _SEVERITY_BY_HOP[hop]) is not None]
+    return max(found, key=lambda s: s.rank) if found else None
+
+
 def main_table(tables: Iterable[dict[str, Any]]) -> dict[str, Any] | None:
     return next((t for t in tables if any(a.get("Main") for a in t.get("Associations", []))), None)
 
@@ -125,6 +148,24 @@ def gateway_endpoints(snapshot: Snapshot, state: str = "available") -> list[dict
         for e in snapshot.s3_endpoints.get()
         if e.get("VpcEndpointType") == "Gateway" and str(e.get("State", "")).lower() == state
     ]
+
+
+def refused_objects(
+    snapshot: Snapshot, endpoint: Mapping[str, Any]
+) -> dict[str, policy.Evaluation]:
+    """The job's objects an endpoint's policy does not certainly let through, by ARN."""
+    document = policy.parse(endpoint.get("PolicyDocument"))
+    if not document:  # no policy means full access
+        return {}
+    endpoint_id = str(endpoint["VpcEndpointId"])
+    objects = [arn for arns in job_objects(snapshot).values() for arn in arns]
+    results = {
+        arn: policy.evaluate(
+            [document], endpoint_read(snapshot.job, endpoint_id, str(snapshot.vpc_id), arn)
+        )
+        for arn in objects
+    }
+    return {a: e for a, e in results.items() if e.decision is not policy.Decision.ALLOWED}
 
 
 def s3_paths(snapshot: Snapshot) -> list[TablePath]:

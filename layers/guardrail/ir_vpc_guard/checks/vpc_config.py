@@ -3,39 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 
 from ir_vpc_guard.checks.registry import Problem, register
 from ir_vpc_guard.discovery.snapshot import Snapshot
 from ir_vpc_guard.findings import Severity
-
-
-def job_vpc_subnets(snapshot: Snapshot) -> dict[str, dict[str, Any]]:
-    """The job subnets found in the job's VPC: a subnet of another VPC is VPC_MISMATCH's
-    finding, and is never judged against (or mapped to) this VPC's rules and tables."""
-    return {
-        sid: subnet
-        for sid, subnet in snapshot.subnets.get().items()
-        if subnet.get("VpcId") == snapshot.vpc_id
-    }
-
-
-def ipv6_cidrs(subnet: dict[str, Any]) -> tuple[str, ...]:
-    """The subnet's associated IPv6 CIDRs."""
-    return tuple(
-        str(a["Ipv6CidrBlock"])
-        for a in subnet.get("Ipv6CidrBlockAssociationSet", [])
-        if a.get("Ipv6CidrBlock")
-        and a.get("Ipv6CidrBlockState", {}).get("State", "associated") == "associated"
-    )
-
-
-def subnet_label(subnet: dict[str, Any]) -> str:
-    """How a subnet's addresses are named in details and commands: its IPv4 CIDR, or what
-    an IPv6-only subnet (no IPv4 CIDR) has instead."""
-    if subnet.get("CidrBlock"):
-        return str(subnet["CidrBlock"])
-    return f"IPv6-only ({', '.join(ipv6_cidrs(subnet)) or 'no CIDR'})"
 
 
 @register(

@@ -78,7 +78,9 @@ def parse_event(event: object, home_account: str | None = None) -> JobRequest | 
     )
     if reason is not None:
         return Skipped(reason, event_id=event_id, account=account, region=region, job_name=job_name)
-    assert isinstance(detail, Mapping) and isinstance(params, Mapping)
+    if not isinstance(detail, Mapping) or not isinstance(params, Mapping):
+        # _skip_reason skips such events: getting here is a bug in it, not a bad event.
+        raise TypeError("an event without a detail or request parameters was not skipped")
     job_arn = _matching(member(member(detail, "responseElements"), "jobArn"), JOB_ARN_PATTERN)
     return parse_request(params, account=account, region=region, event_id=event_id, job_arn=job_arn)
 

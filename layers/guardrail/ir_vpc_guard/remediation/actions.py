@@ -1,21 +1,22 @@
-"""Remediation actions: what the guardrail may add to a VPC, and what became of it."""
+"""Remediation actions: what the guardrail may add to a VPC (or stop), and what became of it.
+
+Their names are `ActionName` (findings.py), the one spelling the report, the settings, the
+checks' hints and the IAM declarations share.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
-from ir_vpc_guard.findings import RemediationStatus
+from ir_vpc_guard.findings import ActionName, RemediationStatus
 
 if TYPE_CHECKING:
     from mypy_boto3_ec2.type_defs import TagTypeDef
 
-CREATE_ENDPOINT = "create-s3-gateway-endpoint"
-ADD_ENDPOINT_ROUTE_TABLES = "add-endpoint-route-tables"
-ADD_S3_EGRESS = "add-s3-egress-rule"
-ADD_SUBNET_EGRESS = "add-subnet-egress-rules"
-ENDPOINT_ACTIONS = (CREATE_ENDPOINT, ADD_ENDPOINT_ROUTE_TABLES)
-GROUP_ACTIONS = (ADD_S3_EGRESS, ADD_SUBNET_EGRESS)
+# The fixes by the resource they write: the VPC's S3 endpoint, or a job security group.
+ENDPOINT_ACTIONS = (ActionName.CREATE_S3_GATEWAY_ENDPOINT, ActionName.ADD_ENDPOINT_ROUTE_TABLES)
+GROUP_ACTIONS = (ActionName.ADD_S3_EGRESS_RULE, ActionName.ADD_SUBNET_EGRESS_RULES)
 
 TAG_PREFIX = "ir-vpc-guard:"
 
@@ -24,7 +25,7 @@ TAG_PREFIX = "ir-vpc-guard:"
 class Action:
     """One additive change to one resource, and (once gated or applied) its status."""
 
-    name: str
+    name: ActionName
     check_id: str
     vpc_id: str
     resource: str  # the VPC (new endpoint), the endpoint, or the security group

@@ -18,18 +18,11 @@ from botocore.exceptions import ClientError
 
 from ir_vpc_guard.aws import AwsClients
 from ir_vpc_guard.budget import UNLIMITED, Budget
-from ir_vpc_guard.checks.egress import allows_s3, allows_subnet, tcp_egress
-from ir_vpc_guard.checks.routing import refused_objects
+from ir_vpc_guard.checks.network import allows_s3, allows_subnet, tcp_egress
+from ir_vpc_guard.checks.s3path import refused_objects
 from ir_vpc_guard.discovery.snapshot import Snapshot
-from ir_vpc_guard.findings import RemediationStatus
-from ir_vpc_guard.remediation.actions import (
-    ADD_S3_EGRESS,
-    CREATE_ENDPOINT,
-    ENDPOINT_ACTIONS,
-    Action,
-    rule_description,
-    tags,
-)
+from ir_vpc_guard.findings import ActionName, RemediationStatus
+from ir_vpc_guard.remediation.actions import ENDPOINT_ACTIONS, Action, rule_description, tags
 from ir_vpc_guard.remediation.safety import egress_permissions_are_safe, safe_egress_cidr
 from ir_vpc_guard.requirements import HTTPS_PORT, s3_service_name
 
@@ -114,7 +107,7 @@ class Executor:
         results = []
         for action in actions:
             try:
-                if action.name == CREATE_ENDPOINT:
+                if action.name is ActionName.CREATE_S3_GATEWAY_ENDPOINT:
                     result = self._ensure_endpoint(action, current)
                     if not current and result.details.get("endpoint"):
                         current = [
@@ -246,7 +239,7 @@ class Executor:
     ) -> IpPermissionTypeDef | None:
         egress = tcp_egress(groups)
         job = self.job.job_name
-        if action.name == ADD_S3_EGRESS:
+        if action.name is ActionName.ADD_S3_EGRESS_RULE:
             prefix_list = self.snapshot.s3_prefix_list.get()
             if allows_s3(egress, prefix_list.prefix_list_id, prefix_list.cidrs):
                 return None

@@ -6,7 +6,7 @@ from dataclasses import replace
 from typing import Any
 
 from ir_vpc_guard.discovery.snapshot import Snapshot
-from ir_vpc_guard.findings import RemediationStatus
+from ir_vpc_guard.findings import Mode, RemediationStatus
 from ir_vpc_guard.remediation.actions import GROUP_ACTIONS, Action
 from ir_vpc_guard.settings import Settings
 
@@ -36,7 +36,7 @@ def _gate(action: Action, snapshot: Snapshot, settings: Settings) -> Action:
     skip = _skip_reason(action, snapshot, settings)
     if skip:
         return action.settle(RemediationStatus.SKIPPED, skip)
-    if settings.remediation_mode != "apply":
+    if settings.remediation_mode is not Mode.APPLY:
         return action.settle(
             RemediationStatus.PLANNED, "REMEDIATION_MODE is report: set apply to make this change"
         )

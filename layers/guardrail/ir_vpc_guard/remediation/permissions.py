@@ -6,13 +6,15 @@ the role: the role may grant exactly these in apply mode, and none of them in re
 
 from __future__ import annotations
 
-WRITE_ACTIONS: dict[str, tuple[str, ...]] = {
+from ir_vpc_guard.findings import ActionName
+
+WRITE_ACTIONS: dict[ActionName, tuple[str, ...]] = {
     # Tags are set in the create call (TagSpecifications), which needs ec2:CreateTags
     # for that ec2:CreateAction (CreateVpcEndpoint, AuthorizeSecurityGroupEgress).
-    "create-s3-gateway-endpoint": ("ec2:CreateVpcEndpoint", "ec2:CreateTags"),
-    "add-endpoint-route-tables": ("ec2:ModifyVpcEndpoint",),
-    "add-s3-egress-rule": ("ec2:AuthorizeSecurityGroupEgress", "ec2:CreateTags"),
-    "add-subnet-egress-rules": ("ec2:AuthorizeSecurityGroupEgress", "ec2:CreateTags"),
+    ActionName.CREATE_S3_GATEWAY_ENDPOINT: ("ec2:CreateVpcEndpoint", "ec2:CreateTags"),
+    ActionName.ADD_ENDPOINT_ROUTE_TABLES: ("ec2:ModifyVpcEndpoint",),
+    ActionName.ADD_S3_EGRESS_RULE: ("ec2:AuthorizeSecurityGroupEgress", "ec2:CreateTags"),
+    ActionName.ADD_SUBNET_EGRESS_RULES: ("ec2:AuthorizeSecurityGroupEgress", "ec2:CreateTags"),
 }
 
 # Writes are serialized per VPC with a conditional item in the idempotency table.

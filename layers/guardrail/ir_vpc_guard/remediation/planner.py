@@ -9,20 +9,12 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 
-from ir_vpc_guard.checks.egress import subnet_gaps
+from ir_vpc_guard.checks.network import subnet_gaps, subnet_label
 from ir_vpc_guard.checks.registry import CATALOGUE
-from ir_vpc_guard.checks.routing import refused_objects, table_severity
-from ir_vpc_guard.checks.s3path import gateway_endpoints, s3_paths
-from ir_vpc_guard.checks.vpc_config import subnet_label
+from ir_vpc_guard.checks.s3path import gateway_endpoints, refused_objects, s3_paths, table_severity
 from ir_vpc_guard.discovery.snapshot import Snapshot
-from ir_vpc_guard.findings import Finding, RemediationStatus, Severity
-from ir_vpc_guard.remediation.actions import (
-    ADD_ENDPOINT_ROUTE_TABLES,
-    ADD_S3_EGRESS,
-    ADD_SUBNET_EGRESS,
-    CREATE_ENDPOINT,
-    Action,
-)
+from ir_vpc_guard.findings import ActionName, Finding, RemediationStatus, Severity
+from ir_vpc_guard.remediation.actions import Action
 from ir_vpc_guard.remediation.safety import safe_egress_cidr
 
 Planner = Callable[[Snapshot, str, Finding], list[Action]]
@@ -97,7 +89,7 @@ def _left_alone(action: Action, tables: dict[str, tuple[str, ...]]) -> list[Acti
 
 def _create_endpoint(snapshot: Snapshot, vpc_id: str, finding: Finding) -> list[Action]:
     tables = _tables_by_need(snapshot)
-    action = Action(CREATE_ENDPOINT, finding.check_id, vpc_id, vpc_id)
+    action = Action(ActionName.CREATE_S3_GATEWAY_ENDPOINT, finding.check_id, vpc_id, vpc_id)
     private = tables.get("endpoint", ())
     planned = [replace(action, route_table_ids=private)] if private else []
     return planned + _left_alone(action, tables)
@@ -113,7 +105,10 @@ def _add_route_tables(snapshot: Snapshot, vpc_id: str, finding: Finding) -> list
     private = tables.get("endpoint", ())
     missing = tuple(t for t in private if t not in attached)
     action = Action(
-        ADD_ENDPOINT_ROUTE_TABLES, finding.check_id, vpc_id, str(endpoint["VpcEndpointId"])
+        ActionName.ADD_ENDPOINT_ROUTE_TABLES,
+        finding.check_id,
+        vpc_id,
+        str(endpoint["VpcEndpointId"]),
     )
     actions = _left_alone(action, tables)
     overridden = tuple(t for t in private if t in attached)
@@ -151,7 +146,7 @@ def _add_s3_egress(snapshot: Snapshot, vpc_id: str, finding: Finding) -> list[Ac
         return []
     prefix_list = snapshot.s3_prefix_list.get()
     action = Action(
-        ADD_S3_EGRESS,
+        ActionName.ADD_S3_EGRESS_RULE,
         finding.check_id,
         vpc_id,
         group,
@@ -175,7 +170,7 @@ def _add_subnet_egress(snapshot: Snapshot, vpc_id: str, finding: Finding) -> lis
         return []
     unsafe = [c for c in cidrs if not safe_egress_cidr(c)]
     action = Action(
-        ADD_SUBNET_EGRESS,
+        ActionName.ADD_SUBNET_EGRESS_RULES,
         finding.check_id,
         vpc_id,
         group,
@@ -194,9 +189,10 @@ def _add_subnet_egress(snapshot: Snapshot, vpc_id: str, finding: Finding) -> lis
     return [action]
 
 
+# Keyed by name: a finding's remediation carries its check's ActionName as a string.
 PLANNERS: dict[str, Planner] = {
-    CREATE_ENDPOINT: _create_endpoint,
-    ADD_ENDPOINT_ROUTE_TABLES: _add_route_tables,
-    ADD_S3_EGRESS: _add_s3_egress,
-    ADD_SUBNET_EGRESS: _add_subnet_egress,
+    ActionName.CREATE_S3_GATEWAY_ENDPOINT: _create_endpoint,
+    ActionName.ADD_ENDPOINT_ROUTE_TABLES: _add_route_tables,
+    ActionName.ADD_S3_EGRESS_RULE: _add_s3_egress,
+    ActionName.ADD_SUBNET_EGRESS_RULES: _add_subnet_egress,
 }

@@ -17,14 +17,13 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from ir_vpc_guard.checks.registry import CATALOGUE
 from ir_vpc_guard.discovery.snapshot import Snapshot
-from ir_vpc_guard.findings import Finding, RemediationStatus, Severity
+from ir_vpc_guard.findings import ActionName, Finding, Mode, RemediationStatus, Severity
 from ir_vpc_guard.intake.request import JobRequest
 from ir_vpc_guard.intake.sagemaker_jobs import ACTIVE_STATUSES
 from ir_vpc_guard.remediation.actions import Action
 from ir_vpc_guard.remediation.gates import OPT_OUT_VALUE, opted_out
 from ir_vpc_guard.settings import Settings
 
-STOP_JOB = "stop-job"
 # What stopping needs; the template grants it only with StopDoomedJobs=true in apply mode.
 STOP_ACTIONS = (
     "sagemaker:DescribeInferenceRecommendationsJob",
@@ -76,7 +75,7 @@ def stop_if_doomed(
         return None
     checks = sorted({f.check_id for f in doomed})
     action = Action(
-        name=STOP_JOB,
+        name=ActionName.STOP_JOB,
         check_id=checks[0],
         vpc_id=snapshot.vpc_id or "",
         resource=job.job_arn or job.job_name,
@@ -86,7 +85,7 @@ def stop_if_doomed(
         return action.settle(
             RemediationStatus.PLANNED, "STOP_DOOMED_JOBS is false: set true to stop such jobs"
         )
-    if settings.remediation_mode != "apply":
+    if settings.remediation_mode is not Mode.APPLY:
         return action.settle(
             RemediationStatus.PLANNED, "REMEDIATION_MODE is report: set apply to stop the job"
         )

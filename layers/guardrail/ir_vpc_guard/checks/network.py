@@ -1,0 +1,206 @@
+"""What the job's network allows, as the checks and remediation both reason about it.
+
+The job's subnets (of its own VPC) and how their addresses are named, and the TCP egress
+the union of the job's security groups allows. Security group rules are allow-only and are
+unioned across every group on the interface. A rule names a CIDR, a prefix list (AWS- or
+customer-managed: it allows every entry of the list) or a group; protocol -1 means every
+protocol and port. A list whose entries could not be read may or may not allow the traffic:
+`judge` says which unreadable lists the verdict hangs on, never a silent pass.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, replace
+from functools import partial
+from typing import Any
+
+from ir_vpc_guard.checks.netmath import (
+    ALL_ADDRESSES,
+    Grant,
+    cidr_interval,
+    grants_cover,
+    ipv6_interval,
+)
+from ir_vpc_guard.discovery.snapshot import ReferencedPrefixList, Snapshot
+from ir_vpc_guard.requirements import ALL_PORTS, HTTPS_PORT
+
+TCP = {"-1", "tcp", "6"}
+# What an unreadable list is assumed to hold when asking "could it allow this?".
+EVERYWHERE = ("0.0.0.0/0", "::/0")
+
+Ports = tuple[int, int]
+
+
+# --- The job's subnets ---------------------------------------------------------------
+def job_vpc_subnets(snapshot: Snapshot) -> dict[str, dict[str, Any]]:
+    """The job subnets found in the job's VPC: a subnet of another VPC is VPC_MISMATCH's
+    finding, and is never judged against (or mapped to) this VPC's rules and tables."""
+    return {
+        sid: subnet
+        for sid, subnet in snapshot.subnets.get().items()
+        if subnet.get("VpcId") == snapshot.vpc_id
+    }
+
+
+def ipv6_cidrs(subnet: dict[str, Any]) -> tuple[str, ...]:
+    """The subnet's associated IPv6 CIDRs."""
+    return tuple(
+        str(a["Ipv6CidrBlock"])
+        for a in subnet.get("Ipv6CidrBlockAssociationSet", [])
+        if a.get("Ipv6CidrBlock")
+        and a.get("Ipv6CidrBlockState", {}).get("State", "associated") == "associated"
+    )
+
+
+def subnet_label(subnet: dict[str, Any]) -> str:
+    """How a subnet's addresses are named in details and commands: its IPv4 CIDR, or what
+    an IPv6-only subnet (no IPv4 CIDR) has instead."""
+    if subnet.get("CidrBlock"):
+        return str(subnet["CidrBlock"])
+    return f"IPv6-only ({', '.join(ipv6_cidrs(subnet)) or 'no CIDR'})"
+
+
+# --- The TCP egress of the job's security groups --------------------------------------
+@dataclass(frozen=True)
+class TcpEgress:
+    """The TCP egress a set of groups allows, split by kind of destination."""
+
+    to_addresses: tuple[Grant, ...]
+    to_prefix_lists: dict[str, tuple[Ports, ...]]
+    to_groups: dict[str, tuple[Ports, ...]]
+    to_ipv6: tuple[Grant, ...] = ()
+
+    def with_lists(self, entries: Mapping[str, Iterable[str]]) -> TcpEgress:
+        """This egress plus, for each named list, its entries as CIDRs on its rules' ports."""
+        v4, v6 = list(self.to_addresses), list(self.to_ipv6)
+        for prefix_list_id, cidrs in entries.items():
+            ports = self.to_prefix_lists.get(prefix_list_id, ())
+            for cidr in cidrs:
+                _grant(cidr, ports, v4, v6)
+        return replace(self, to_addresses=tuple(v4), to_ipv6=tuple(v6))
+
+
+def _grant(cidr: str, ports: Iterable[Ports], v4: list[Grant], v6: list[Grant]) -> None:
+    if (interval := cidr_interval(cidr)) is not None:
+        v4.extend(Grant(interval, p) for p in ports)
+    elif (interval := ipv6_interval(cidr)) is not None:
+        v6.extend(Grant(interval, p) for p in ports)
+
+
+def tcp_ports(permission: dict[str, Any]) -> Ports | None:
+    protocol = str(permission.get("IpProtocol", "")).lower()
+    if protocol not in TCP:
+        return None
+    if protocol == "-1":
+        return ALL_PORTS
+    return int(permission.get("FromPort", 0)), int(permission.get("ToPort", 65535))
+
+
+def tcp_egress(groups: Iterable[Mapping[str, Any]]) -> TcpEgress:
+    v4: list[Grant] = []
+    v6: list[Grant] = []
+    prefix_lists: dict[str, list[Ports]] = {}
+    referenced: dict[str, list[Ports]] = {}
+    for group in groups:
+        for permission in group.get("IpPermissionsEgress", []):
+            ports = tcp_ports(permission)
+            if ports is None:
+                continue
+            for ip_range in permission.get("IpRanges", []):
+                _grant(str(ip_range.get("CidrIp", "")), [ports], v4, [])
+            for ip_range in permission.get("Ipv6Ranges", []):
+                _grant(str(ip_range.get("CidrIpv6", "")), [ports], [], v6)
+            for entry in permission.get("PrefixListIds", []):
+                prefix_lists.setdefault(str(entry.get("PrefixListId")), []).append(ports)
+            for pair in permission.get("UserIdGroupPairs", []):
+                referenced.setdefault(str(pair.get("GroupId")), []).append(ports)
+    return TcpEgress(
+        to_addresses=tuple(v4),
+        to_prefix_lists={k: tuple(v) for k, v in prefix_lists.items()},
+        to_groups={k: tuple(v) for k, v in referenced.items()},
+        to_ipv6=tuple(v6),
+    )
+
+
+def _ports_grants(ports: Iterable[Ports]) -> list[Grant]:
+    return [Grant(ALL_ADDRESSES, p) for p in ports]
+
+
+def allows_s3(egress: TcpEgress, prefix_list_id: str, s3_cidrs: Iterable[str]) -> bool:
+    """TCP 443 to the S3 prefix list, or to CIDRs that cover every range in it."""
+    https = (HTTPS_PORT, HTTPS_PORT)
+    if grants_cover(
+        _ports_grants(egress.to_prefix_lists.get(prefix_list_id, ())), *[ALL_ADDRESSES, https]
+    ):
+        return True
+    intervals = [cidr_interval(c) for c in s3_cidrs]
+    return bool(intervals) and all(
+        i is not None and grants_cover(egress.to_addresses, i, https) for i in intervals
+    )
+
+
+def allows_subnet(egress: TcpEgress, cidr: str, job_groups: Iterable[str]) -> bool:
+    """Every TCP port to an IPv4 or IPv6 CIDR; a reference to a job group counts for all."""
+    interval, grants = cidr_interval(cidr), egress.to_addresses
+    if interval is None:
+        interval, grants = ipv6_interval(cidr), egress.to_ipv6
+    if interval is None:
+        return False
+    via_groups = [p for g in job_groups for p in egress.to_groups.get(g, ())]
+    return grants_cover([*grants, *(Grant(interval, p) for p in via_groups)], interval, ALL_PORTS)
+
+
+def reaches_subnet(egress: TcpEgress, subnet: dict[str, Any], job_groups: Iterable[str]) -> bool:
+    """Every TCP port to the subnet: its IPv4 CIDR, or each CIDR of an IPv6-only subnet."""
+    cidrs = (str(subnet["CidrBlock"]),) if subnet.get("CidrBlock") else ipv6_cidrs(subnet)
+    return bool(cidrs) and all(allows_subnet(egress, c, job_groups) for c in cidrs)
+
+
+def judge(
+    egress: TcpEgress,
+    lists: Mapping[str, ReferencedPrefixList],
+    allowed: Callable[[TcpEgress], bool],
+) -> tuple[bool, tuple[str, ...]]:
+    """Whether the egress (with the entries of the lists its rules name) allows it, and
+    when it does not: the unreadable lists that could still allow it (none: certainly not)."""
+    known = {pl: found.cidrs for pl, found in lists.items() if found.error is None}
+    if allowed(egress.with_lists(known)):
+        return True, ()
+    unknown = {
+        pl: EVERYWHERE
+        for pl, found in lists.items()
+        if found.error is not None and pl in egress.to_prefix_lists
+    }
+    if unknown and allowed(egress.with_lists({**known, **unknown})):
+        return False, tuple(unknown)
+    return False, ()
+
+
+# --- The job's groups and the job's subnets together ----------------------------------
+def job_groups(snapshot: Snapshot) -> list[dict[str, Any]]:
+    """The job's groups that were found, in the job's order."""
+    found = snapshot.security_groups.get()
+    return [found[g] for g in snapshot.job.security_groups if g in found]
+
+
+def _reaches(egress: TcpEgress, *, subnet: dict[str, Any], groups: list[str]) -> bool:
+    return reaches_subnet(egress, subnet, groups)
+
+
+def subnet_gaps(snapshot: Snapshot) -> tuple[dict[str, dict[str, Any]], dict[str, tuple[str, ...]]]:
+    """Job subnets (of the job's VPC) the groups certainly do not reach on every TCP port,
+    and those whose answer hangs on unreadable prefix lists (with those lists)."""
+    groups = job_groups(snapshot)
+    egress = tcp_egress(groups)
+    group_ids = [g["GroupId"] for g in groups]
+    lists = snapshot.referenced_prefix_lists.get()
+    certain: dict[str, dict[str, Any]] = {}
+    undetermined: dict[str, tuple[str, ...]] = {}
+    for sid, subnet in job_vpc_subnets(snapshot).items():
+        allowed, unknown = judge(egress, lists, partial(_reaches, subnet=subnet, groups=group_ids))
+        if unknown:
+            undetermined[sid] = unknown
+        elif not allowed:
+            certain[sid] = subnet
+    return certain, undetermined
