@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from fnmatch import fnmatchcase
+from functools import partial
 from typing import Any
 
 from ir_vpc_guard.findings import (
@@ -230,3 +231,17 @@ def load_parameter(name: str, getter: Callable[..., Any], max_age: int = 300) ->
     if not isinstance(text, str):
         return MuteList.invalid(name, "the parameter is not a string")
     return parse(text, name)
+
+
+def parameter_reader(name: str | None, max_age: int = 300) -> Callable[[], MuteList]:
+    """What reads the list in SSM parameter `name` at each call (Powertools Parameters caches
+    it `max_age` seconds, so an edit applies within minutes); EMPTY without a name.
+
+    Powertools' parameters utility is imported only when there is a name: the default
+    deployment has no mute list, and its cold start skips the import.
+    """
+    if name is None:
+        return lambda: EMPTY
+    from aws_lambda_powertools.utilities.parameters import get_parameter  # noqa: PLC0415
+
+    return partial(load_parameter, name, get_parameter, max_age)
