@@ -107,15 +107,7 @@ def _entry(raw: object, index: int, today: date) -> MuteEntry:
     where = f"mutes[{index}]"
     if not isinstance(raw, dict):
         raise MuteListError(f"{where} is not an object")
-    unknown = sorted(set(raw) - FIELDS)
-    if unknown:
-        raise MuteListError(f"{where} has unknown fields {unknown}")
-    for name in raw:
-        if not isinstance(raw[name], str) or not raw[name].strip():
-            raise MuteListError(f"{where}.{name} must be a non-empty string")
-    for name in ("checkId", "reason", "expires"):
-        if name not in raw:
-            raise MuteListError(f"{where} has no {name} (required)")
+    _check_fields(raw, where)
     try:
         expires = date.fromisoformat(raw["expires"])
     except ValueError:
@@ -128,6 +120,19 @@ def _entry(raw: object, index: int, today: date) -> MuteEntry:
         expires=expires,
         scope=tuple((name, raw[name]) for name in SCOPES if name in raw),
     )
+
+
+def _check_fields(raw: dict[Any, Any], where: str) -> None:
+    """Known fields only, each a non-empty string, the required ones all there."""
+    unknown = sorted(set(raw) - FIELDS)
+    if unknown:
+        raise MuteListError(f"{where} has unknown fields {unknown}")
+    for name, value in raw.items():
+        if not isinstance(value, str) or not value.strip():
+            raise MuteListError(f"{where}.{name} must be a non-empty string")
+    for name in ("checkId", "reason", "expires"):
+        if name not in raw:
+            raise MuteListError(f"{where} has no {name} (required)")
 
 
 def mark(mutes: MuteList, findings: list[Finding], context: Context, today: date) -> list[Finding]:
