@@ -1,78 +1,35 @@
-"""Run the Lambda handler in tests: a Lambda-like context, the module loaded fresh with the
-test's environment (settings are read at cold start), and an SQS inbox on the SNS topic."""
+"""Run the Lambda handler in tests: the shared context and loader (ir_vpc_guard_dev's
+lambda_runtime) with the test's environment undone after it, an SQS inbox on the SNS topic,
+and readers of what the handler printed (log lines, EMF metrics)."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import logging
 import sys
-import uuid
-from dataclasses import dataclass, field
-from pathlib import Path
+from functools import partial
 from types import ModuleType
 from typing import Any
 
 import pytest
 
-from ir_vpc_guard_dev import sandbox
+from ir_vpc_guard_dev import lambda_runtime, sandbox
 
-ROOT = Path(__file__).resolve().parents[1]
-HANDLER = ROOT / "functions" / "guardrail" / "app.py"
-ACCOUNT = "123456789012"
-REGION = "us-east-1"
-FUNCTION = "ir-vpc-guard"
 TABLE = "ir-vpc-guard-idempotency"
 
 
-@dataclass
-class FakeContext:
-    """What the handler and Powertools read from a LambdaContext."""
-
-    remaining_ms: int = 300_000
-    function_name: str = FUNCTION
-    function_version: str = "$LATEST"
-    memory_limit_in_mb: int = 512
-    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
-    invoked_function_arn: str = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{FUNCTION}"
-    log_group_name: str = f"/aws/lambda/{FUNCTION}"
-    log_stream_name: str = "2026/11/24/[$LATEST]0123456789abcdef"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return self.remaining_ms
-
-
 def load_handler(monkeypatch: pytest.MonkeyPatch, **env: str | None) -> ModuleType:
-    """Import functions/guardrail/app.py afresh (a cold start) with `env` set.
+    """Import functions/guardrail/app.py afresh (a cold start) with `env` set, both undone
+    after the test (`env` values of None are unset).
 
-    Call it inside a moto mock: the module makes its clients at import. The Powertools
-    logger's handler is recreated so it writes to the current (captured) sys.stdout.
+    Call it inside a moto mock: the module makes its clients at import.
     """
-    base = {
-        "AWS_REGION": REGION,
-        "AWS_LAMBDA_FUNCTION_NAME": FUNCTION,
-        "POWERTOOLS_SERVICE_NAME": "ir-vpc-guard",
-        "POWERTOOLS_TRACE_DISABLED": "true",
-        "POWERTOOLS_METRICS_NAMESPACE": "IrVpcGuard",
-        "POWERTOOLS_LOG_LEVEL": "INFO",
-    }
-    for name, value in {**base, **env}.items():
+    for name, value in {**lambda_runtime.FUNCTION_ENV, **env}.items():
         if value is None:
             monkeypatch.delenv(name, raising=False)
         else:
             monkeypatch.setenv(name, value)
-    service_logger = logging.getLogger("ir-vpc-guard")
-    for handler in list(service_logger.handlers):
-        service_logger.removeHandler(handler)
-    for attribute in ("init", "powertools_handler"):  # Powertools' "already set up" marks
-        if hasattr(service_logger, attribute):
-            delattr(service_logger, attribute)
-    spec = importlib.util.spec_from_file_location("guardrail_app", HANDLER)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    monkeypatch.setitem(sys.modules, "guardrail_app", module)
-    spec.loader.exec_module(module)
-    return module
+    return lambda_runtime.load_handler(register=partial(monkeypatch.setitem, sys.modules))
 
 
 def follow_stdout(app: ModuleType) -> None:

@@ -10,18 +10,12 @@ from __future__ import annotations
 
 import contextlib
 import copy
-import importlib.util
 import io
 import json
-import logging
 import os
-import sys
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import boto3
@@ -33,48 +27,22 @@ from rich.table import Table
 
 from ir_vpc_guard.arns import partition_of, s3_object_arn
 from ir_vpc_guard.delivery import render
+from ir_vpc_guard_dev.lambda_runtime import FUNCTION_ENV, ROOT, FakeContext, load_handler
 from ir_vpc_guard_dev.sandbox import MODEL_BUCKET, World, build_world, create_table
 
-ROOT = Path(__file__).resolve().parents[2]
-HANDLER = ROOT / "functions" / "guardrail" / "app.py"
 EVENT = ROOT / "events" / "good_job.json"
 REGION = "us-east-1"
 TABLE = "ir-vpc-guard-demo"
-FUNCTION = "ir-vpc-guard"
 MUTE_PARAMETER = "/ir-vpc-guard/mutes"
 TEAM_DNS = "10.0.0.53"
 ENVIRONMENT = {
+    **FUNCTION_ENV,
     "AWS_ACCESS_KEY_ID": "demo",
     "AWS_SECRET_ACCESS_KEY": "demo",
     "AWS_DEFAULT_REGION": REGION,
-    "AWS_REGION": REGION,
-    "AWS_LAMBDA_FUNCTION_NAME": FUNCTION,
-    "POWERTOOLS_SERVICE_NAME": "ir-vpc-guard",
-    "POWERTOOLS_METRICS_NAMESPACE": "IrVpcGuard",
-    "POWERTOOLS_TRACE_DISABLED": "true",
     "IDEMPOTENCY_TABLE": TABLE,
     "MUTE_LIST_PARAMETER": MUTE_PARAMETER,
 }
-
-
-@dataclass
-class Context:
-    """The parts of a Lambda context the handler reads."""
-
-    account: str
-    function_name: str = FUNCTION
-    function_version: str = "$LATEST"
-    memory_limit_in_mb: int = 256
-    aws_request_id: str = "demo"
-    log_group_name: str = f"/aws/lambda/{FUNCTION}"
-    log_stream_name: str = "demo"
-
-    @property
-    def invoked_function_arn(self) -> str:
-        return f"arn:{partition_of(REGION)}:lambda:{REGION}:{self.account}:function:{FUNCTION}"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 120_000
 
 
 class Story:
@@ -140,7 +108,7 @@ def run_demo(plain: bool = False) -> int:
             f"{MUTE_PARAMETER}).\n"
             f"Sample event: {EVENT.relative_to(ROOT)}; findings go to SNS topic {topic}.",
         )
-        context = Context(world.account)
+        context = FakeContext(account=world.account, region=REGION)
         template = world.event(json.loads(EVENT.read_text()))
 
         report = _invoke(
@@ -309,33 +277,17 @@ class _Ok:
 
 
 def _invoke(
-    event: dict[str, Any], context: Context, jobs: _RunningJobs | None = None, **env: str
+    event: dict[str, Any], context: FakeContext, jobs: _RunningJobs | None = None, **env: str
 ) -> dict[str, Any]:
     """A cold start of the real handler with `env`, its JSON logs and metrics kept aside."""
     os.environ.update(env)
     logs = io.StringIO()
     with contextlib.redirect_stdout(logs):
-        handler = _load_handler()
+        handler = load_handler()
         if jobs is not None:
             jobs.attach(handler.SESSION)
         report: dict[str, Any] = handler.lambda_handler(event, context)
     return report
-
-
-def _load_handler() -> ModuleType:
-    service_logger = logging.getLogger("ir-vpc-guard")
-    for handler in list(service_logger.handlers):  # a fresh cold start logs to the new stdout
-        service_logger.removeHandler(handler)
-    for mark in ("init", "powertools_handler"):
-        if hasattr(service_logger, mark):
-            delattr(service_logger, mark)
-    spec = importlib.util.spec_from_file_location("guardrail_app", HANDLER)
-    if spec is None or spec.loader is None:
-        raise FileNotFoundError(HANDLER)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["guardrail_app"] = module
-    spec.loader.exec_module(module)
-    return module
 
 
 def _delivered(session: Any, topic: str, queue: str) -> tuple[str, dict[str, Any]]:

@@ -9,13 +9,13 @@ from typing import Any
 import jsonschema
 import pytest
 
+from ir_vpc_guard.delivery import notify
 from ir_vpc_guard.delivery.report import load_schema
 from ir_vpc_guard.settings import SettingsError
+from ir_vpc_guard_dev.lambda_runtime import ACCOUNT, FakeContext
 from ir_vpc_guard_dev.sandbox import build_world
 from tests.conftest import REGION, load_event
 from tests.lambda_context import (
-    ACCOUNT,
-    FakeContext,
     Inbox,
     create_table,
     emf_blobs,
@@ -226,9 +226,7 @@ def test_a_second_event_about_a_reported_job_is_marked_as_a_repeat(
     [envelope] = inbox.envelopes()
     assert envelope["Subject"] == f"IR VPC Guard FAIL (repeat): demo-ir-job in {ACCOUNT}"
     assert envelope["MessageAttributes"]["repeat"] == {"Type": "String", "Value": "true"}
-    assert (
-        "Repeat: this job was already reported" in json.loads(app.notify.message(second))["email"]
-    )
+    assert "Repeat: this job was already reported" in json.loads(notify.message(second))["email"]
 
 
 def test_a_64_character_job_name_is_checked_and_logged(

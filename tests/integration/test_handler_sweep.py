@@ -12,12 +12,11 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
+from ir_vpc_guard_dev.lambda_runtime import ACCOUNT, FakeContext
 from ir_vpc_guard_dev.sandbox import World
 from tests.conftest import REGION, load_event
 from tests.integration.fake_recommender import FakeRecommender
 from tests.lambda_context import (
-    ACCOUNT,
-    FakeContext,
     Inbox,
     create_table,
     emf_blobs,

@@ -16,9 +16,10 @@ import pytest
 from aws_lambda_powertools.utilities import parameters
 
 from ir_vpc_guard.delivery.report import load_schema
+from ir_vpc_guard_dev.lambda_runtime import FakeContext
 from ir_vpc_guard_dev.sandbox import World, build_world
 from tests.conftest import REGION, load_event
-from tests.lambda_context import FakeContext, Inbox, load_handler
+from tests.lambda_context import Inbox, load_handler
 from tests.moto_server import BIN, cli_env, moto_server
 
 PARAMETER = "/ir-vpc-guard/mutes"

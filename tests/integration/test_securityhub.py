@@ -11,9 +11,10 @@ import pytest
 
 from ir_vpc_guard.delivery import securityhub
 from ir_vpc_guard.requirements import s3_service_name
+from ir_vpc_guard_dev.lambda_runtime import ACCOUNT, FakeContext
 from ir_vpc_guard_dev.sandbox import build_world
 from tests.conftest import REGION, load_event
-from tests.lambda_context import ACCOUNT, FakeContext, Inbox, load_handler
+from tests.lambda_context import Inbox, load_handler
 
 
 def ours(aws: Any) -> dict[str, dict[str, Any]]:

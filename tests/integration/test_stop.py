@@ -20,11 +20,12 @@ from ir_vpc_guard.pipeline import check_job
 from ir_vpc_guard.settings import Settings
 from ir_vpc_guard.state.records import MemoryCheckedJobs
 from ir_vpc_guard.sweep import run_sweep
+from ir_vpc_guard_dev.lambda_runtime import ACCOUNT, FakeContext
 from ir_vpc_guard_dev.sandbox import World, build_world
 from tests.conftest import REGION, load_event
 from tests.integration.calls import counting_session
 from tests.integration.fake_recommender import FakeRecommender
-from tests.lambda_context import ACCOUNT, FakeContext, Inbox, load_handler
+from tests.lambda_context import Inbox, load_handler
 
 # The endpoint may not be created, so S3_ENDPOINT_MISSING (HIGH, blocking) remains.
 NO_ENDPOINT = frozenset({ActionName.ADD_S3_EGRESS_RULE, ActionName.ADD_SUBNET_EGRESS_RULES})

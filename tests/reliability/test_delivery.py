@@ -12,9 +12,10 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
+from ir_vpc_guard_dev.lambda_runtime import FakeContext
 from ir_vpc_guard_dev.sandbox import build_world
 from tests.conftest import REGION, load_event
-from tests.lambda_context import FakeContext, Inbox, create_table, load_handler
+from tests.lambda_context import Inbox, create_table, load_handler
 
 JOB_ARN = "arn:aws:sagemaker:us-east-1:123456789012:inference-recommendations-job/demo-ir-job"
 JOB_KEY = {"id": {"S": f"job#{JOB_ARN}"}}

@@ -22,7 +22,8 @@ from moto import mock_aws
 from ir_vpc_guard.delivery.report import load_schema
 from ir_vpc_guard.intake.event import parse_event
 from ir_vpc_guard.intake.request import JobRequest
-from tests.lambda_context import ACCOUNT, FakeContext, create_table, load_handler
+from ir_vpc_guard_dev.lambda_runtime import ACCOUNT, FakeContext
+from tests.lambda_context import create_table, load_handler
 from tests.reliability.test_fuzz_events import VALID_ID, _ids_sent, events
 
 EXAMPLES = int(os.environ.get("FUZZ_HANDLER_EXAMPLES", "150"))

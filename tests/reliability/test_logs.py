@@ -9,16 +9,10 @@ from typing import Any
 
 import pytest
 
+from ir_vpc_guard_dev.lambda_runtime import FakeContext
 from ir_vpc_guard_dev.sandbox import MODEL_BUCKET, ROLE_NAME, World, build_world
 from tests.conftest import REGION, load_event
-from tests.lambda_context import (
-    FakeContext,
-    Inbox,
-    create_table,
-    follow_stdout,
-    load_handler,
-    log_lines,
-)
+from tests.lambda_context import Inbox, create_table, follow_stdout, load_handler, log_lines
 
 POLICY_MARKER = "LeakMarkerPolicy7f3a"
 ROLE_MARKER = "LeakMarkerRole9c2e"

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -21,6 +22,7 @@ from ir_vpc_guard.intake.request import JobRequest
 from ir_vpc_guard.intake.sagemaker_jobs import active_jobs, describe_job
 from ir_vpc_guard.pipeline import check_job
 from ir_vpc_guard.settings import Settings
+from ir_vpc_guard.state.claims import job_claim
 from ir_vpc_guard.state.records import CheckedJobs
 
 Deliver = Callable[[Report], None]
@@ -38,6 +40,23 @@ class SweepResult:
     stopped_for_deadline: bool = False
     unreadable: dict[str, str] = field(default_factory=dict)
     unconfirmed: list[str] = field(default_factory=list)
+
+    def summary(self, region: str) -> dict[str, Any]:
+        """What the schedule's invocation returns and logs as "sweep done"."""
+        return {
+            "trigger": "sweep",
+            "region": region,
+            "listed": self.listed,
+            "alreadyChecked": self.already_checked,
+            "checked": [
+                {"job": r.job.get("name"), "outcome": r.outcome.value} for r in self.checked
+            ],
+            "skipped": [{"job": r.job.get("name"), "reason": r.reason} for r in self.skipped],
+            "leftForNextRun": self.left_for_next_run,
+            "stoppedForDeadline": self.stopped_for_deadline,
+            "unreadable": self.unreadable,
+            "unconfirmed": self.unconfirmed,
+        }
 
 
 def run_sweep(
@@ -62,66 +81,71 @@ def run_sweep(
     seen = records.seen(summaries)
     result.already_checked = len(seen)
     pending = [s for arn, s in summaries.items() if arn not in seen]
+    sweep = _Sweep(clients, settings, account, records, deliver, budget, mute_list, result)
     for index, summary in enumerate(pending):
         if len(result.checked) + len(result.skipped) >= max_jobs or not budget.may_start():
             result.stopped_for_deadline = len(result.checked) + len(result.skipped) < max_jobs
             result.left_for_next_run = len(pending) - index
             break
-        arn = summary["JobArn"]
-        if not records.claim(arn, "sweep"):
-            result.already_checked += 1  # the event path got there first
-            continue
-        try:
-            job = describe_job(
-                clients.sagemaker,
-                str(summary.get("JobName", "")),
-                account=account,
-                region=clients.region,
-                trigger="sweep",
-            )
-        except (ClientError, BotoCoreError) as error:
-            records.release(arn)  # unreadable now: the next sweep tries again
-            result.unreadable[arn] = type(error).__name__
-            continue
-        try:
-            _check_one(
-                job,
-                result,
-                clients=clients,
-                settings=settings,
-                deliver=deliver,
-                budget=budget,
-                mute_list=mute_list,
-            )
-        except BaseException:
-            records.release(arn)  # e.g. the publish failed: the retry must check it again
-            raise
-        try:
-            records.confirm(arn)
-        except (ClientError, BotoCoreError):
-            # Delivered but not recorded: the claim lapses and a later sweep checks the job
-            # again. One report twice is better than a sweep that stops here.
-            result.unconfirmed.append(arn)
+        sweep.claim_and_check(summary)
     return result
 
 
-def _check_one(
-    job: JobRequest | Skipped,
-    result: SweepResult,
-    *,
-    clients: AwsClients,
-    settings: Settings,
-    deliver: Deliver,
-    budget: Budget,
-    mute_list: mutes.MuteList,
-) -> None:
-    if isinstance(job, Skipped):
-        report = skipped_report(job, settings.remediation_mode)
-        report.trigger = "sweep"
-        result.skipped.append(report)
-        return
-    report = check_job(
-        job, clients, settings, budget, mute_list=mute_list, home_account=job.account
-    )
-    deliver(report)
-    result.checked.append(report)
+@dataclass
+class _Sweep:
+    """What checking one listed job needs, and the result it adds to."""
+
+    clients: AwsClients
+    settings: Settings
+    account: str
+    records: CheckedJobs
+    deliver: Deliver
+    budget: Budget
+    mute_list: mutes.MuteList
+    result: SweepResult
+
+    def claim_and_check(self, summary: dict[str, Any]) -> None:
+        """One listed job: claimed, read, checked and delivered, or left to the next run.
+
+        A failed delivery (e.g. the publish) releases the claim and propagates: the
+        invocation fails, Lambda retries it, and the retry checks the job again.
+        """
+        arn = summary["JobArn"]
+        with job_claim(self.records, arn, "sweep") as claim:
+            if not claim.taken:
+                self.result.already_checked += 1  # the event path got there first
+                return
+            try:
+                job = describe_job(
+                    self.clients.sagemaker,
+                    str(summary.get("JobName", "")),
+                    account=self.account,
+                    region=self.clients.region,
+                    trigger="sweep",
+                )
+            except (ClientError, BotoCoreError) as error:
+                claim.release()  # unreadable now: the next sweep tries again
+                self.result.unreadable[arn] = type(error).__name__
+                return
+            self.check_one(job)
+        if claim.unconfirmed is not None:
+            # Delivered but not recorded: the claim lapses and a later sweep checks the job
+            # again. One report twice is better than a sweep that stops here.
+            self.result.unconfirmed.append(arn)
+
+    def check_one(self, job: JobRequest | Skipped) -> None:
+        if isinstance(job, Skipped):
+            report = skipped_report(job, self.settings.remediation_mode)
+            report.trigger = "sweep"
+            self.result.skipped.append(report)
+            return
+        report = check_job(
+            job,
+            self.clients,
+            self.settings,
+            self.budget,
+            mute_list=self.mute_list,
+            home_account=job.account,
+        )
+        self.deliver(report)
+        self.result.checked.append(report)

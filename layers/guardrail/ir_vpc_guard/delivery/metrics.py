@@ -47,13 +47,21 @@ def report_counts(report: dict[str, Any]) -> Counter[str]:
     for finding in findings:
         counts[finding_metric(str(finding.get("checkId")))] += 1
         counts[severity_metric(str(finding.get("severity")))] += 1
-    fixes = [a for a in report.get("actions", []) if a.get("action") != "stop-job"]
-    statuses = Counter(str(a.get("status")) for a in fixes)
-    counts[REMEDIATIONS_APPLIED] += statuses["APPLIED"]
-    counts[REMEDIATIONS_FAILED] += statuses["FAILED"]
-    counts[JOBS_STOPPED] += sum(
-        1
-        for a in report.get("actions", [])
-        if a.get("action") == "stop-job" and a.get("status") == "APPLIED"
-    )
+    counts.update(_action_counts(report.get("actions", [])))
     return counts
+
+
+def _action_counts(actions: list[dict[str, Any]]) -> Counter[str]:
+    """Fixes applied and failed, and jobs stopped (a stop is not a fix)."""
+    fixes = [a for a in actions if a.get("action") != "stop-job"]
+    statuses = Counter(str(a.get("status")) for a in fixes)
+    stopped = sum(
+        1 for a in actions if a.get("action") == "stop-job" and a.get("status") == "APPLIED"
+    )
+    return Counter(
+        {
+            REMEDIATIONS_APPLIED: statuses["APPLIED"],
+            REMEDIATIONS_FAILED: statuses["FAILED"],
+            JOBS_STOPPED: stopped,
+        }
+    )

@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from fnmatch import fnmatchcase
+from functools import partial
 from typing import Any
 
 from ir_vpc_guard.findings import (
@@ -106,15 +107,7 @@ def _entry(raw: object, index: int, today: date) -> MuteEntry:
     where = f"mutes[{index}]"
     if not isinstance(raw, dict):
         raise MuteListError(f"{where} is not an object")
-    unknown = sorted(set(raw) - FIELDS)
-    if unknown:
-        raise MuteListError(f"{where} has unknown fields {unknown}")
-    for name in raw:
-        if not isinstance(raw[name], str) or not raw[name].strip():
-            raise MuteListError(f"{where}.{name} must be a non-empty string")
-    for name in ("checkId", "reason", "expires"):
-        if name not in raw:
-            raise MuteListError(f"{where} has no {name} (required)")
+    _check_fields(raw, where)
     try:
         expires = date.fromisoformat(raw["expires"])
     except ValueError:
@@ -127,6 +120,19 @@ def _entry(raw: object, index: int, today: date) -> MuteEntry:
         expires=expires,
         scope=tuple((name, raw[name]) for name in SCOPES if name in raw),
     )
+
+
+def _check_fields(raw: dict[Any, Any], where: str) -> None:
+    """Known fields only, each a non-empty string, the required ones all there."""
+    unknown = sorted(set(raw) - FIELDS)
+    if unknown:
+        raise MuteListError(f"{where} has unknown fields {unknown}")
+    for name, value in raw.items():
+        if not isinstance(value, str) or not value.strip():
+            raise MuteListError(f"{where}.{name} must be a non-empty string")
+    for name in ("checkId", "reason", "expires"):
+        if name not in raw:
+            raise MuteListError(f"{where} has no {name} (required)")
 
 
 def mark(mutes: MuteList, findings: list[Finding], context: Context, today: date) -> list[Finding]:
@@ -230,3 +236,17 @@ def load_parameter(name: str, getter: Callable[..., Any], max_age: int = 300) ->
     if not isinstance(text, str):
         return MuteList.invalid(name, "the parameter is not a string")
     return parse(text, name)
+
+
+def parameter_reader(name: str | None, max_age: int = 300) -> Callable[[], MuteList]:
+    """What reads the list in SSM parameter `name` at each call (Powertools Parameters caches
+    it `max_age` seconds, so an edit applies within minutes); EMPTY without a name.
+
+    Powertools' parameters utility is imported only when there is a name: the default
+    deployment has no mute list, and its cold start skips the import.
+    """
+    if name is None:
+        return lambda: EMPTY
+    from aws_lambda_powertools.utilities.parameters import get_parameter  # noqa: PLC0415
+
+    return partial(load_parameter, name, get_parameter, max_age)

@@ -43,21 +43,24 @@ def outcome_of(findings: list[Finding], changed: bool = False) -> Outcome:
     make; else PARTIAL. Writes that all failed changed nothing: the plain outcome stands.
     Muted findings (accepted on the mute list) count for nothing.
     """
-    findings = [f for f in findings if f.muted is None]
+    counted = [f for f in findings if f.muted is None]
+    plain = _plain_outcome(counted)
+    if not changed:
+        return plain
+    clean = plain is Outcome.PASS and not _fix_left_over(counted)
+    return Outcome.REMEDIATED if clean else Outcome.PARTIAL
+
+
+def _plain_outcome(findings: list[Finding]) -> Outcome:
+    """FAIL on a certain finding, else ERROR on a failed read, else WARN on a MEDIUM one."""
     checked = [f for f in findings if f.check_id != CHECK_ERROR]
-    certain = any(f.severity in CERTAIN_FAIL for f in checked)
-    warnings = any(f.severity is Severity.MEDIUM for f in checked)
-    errors = len(checked) != len(findings)
-    if changed:
-        attempted = {RemediationStatus.APPLIED, RemediationStatus.FAILED}
-        leftover = any(f.remediation and f.remediation.status in attempted for f in findings)
-        partial = certain or warnings or leftover or errors
-        return Outcome.PARTIAL if partial else Outcome.REMEDIATED
-    if certain:
+    if any(f.severity in CERTAIN_FAIL for f in checked):
         return Outcome.FAIL
-    if errors:
+    if len(checked) != len(findings):
         return Outcome.ERROR
-    return Outcome.WARN if warnings else Outcome.PASS
+    if any(f.severity is Severity.MEDIUM for f in checked):
+        return Outcome.WARN
+    return Outcome.PASS
 
 
 @dataclass
@@ -121,6 +124,12 @@ class Report:
         if self.expired_mutes:
             out["expiredMutes"] = self.expired_mutes
         return out
+
+
+def _fix_left_over(findings: list[Finding]) -> bool:
+    """A finding whose fix was attempted is still there: it failed or did not take."""
+    attempted = {RemediationStatus.APPLIED, RemediationStatus.FAILED}
+    return any(f.remediation is not None and f.remediation.status in attempted for f in findings)
 
 
 def job_section(job: JobRequest, snapshot: Snapshot) -> dict[str, Any]:

@@ -154,7 +154,28 @@ def _failed(
     out["Title"] = _cut(str(found[0].get("title") or out["Title"]), MAX_TITLE)
     out["Description"] = _cut(" ".join(str(f.get("detail", "")) for f in found), MAX_DESCRIPTION)
     remediation = found[0].get("remediation") or {}
-    text = " ".join(
+    text = _recommendation(remediation)
+    if text:
+        out["Remediation"] = {"Recommendation": {"Text": _cut(text, MAX_RECOMMENDATION)}}
+    out["Resources"] = _found_resources(report, arn, check_id, found)
+    out["Compliance"] = {"Status": _compliance(check_id, found)}
+    out["RecordState"] = "ACTIVE"
+    out["Workflow"] = {"Status": "SUPPRESSED" if all(f.get("muted") for f in found) else "NEW"}
+    out["ProductFields"]["ir-vpc-guard/remediationStatus"] = str(remediation.get("status", ""))
+    return out
+
+
+def _found_resources(
+    report: dict[str, Any], arn: str, check_id: str, found: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """The job, its VPC and every resource the check's findings name."""
+    ids = [str(r) for f in found for r in f.get("resources", [])]
+    return _resources(report, arn, [_named(check_id, i, report) for i in ids])
+
+
+def _recommendation(remediation: dict[str, Any]) -> str:
+    """What to do, from the first finding's remediation: its status and reason, the command."""
+    return " ".join(
         part
         for part in (
             f"{remediation.get('status', '')}: {remediation.get('reason', '')}".strip(": "),
@@ -162,15 +183,6 @@ def _failed(
         )
         if part
     )
-    if text:
-        out["Remediation"] = {"Recommendation": {"Text": _cut(text, MAX_RECOMMENDATION)}}
-    ids = [str(r) for f in found for r in f.get("resources", [])]
-    out["Resources"] = _resources(report, arn, [_named(check_id, i, report) for i in ids])
-    out["Compliance"] = {"Status": _compliance(check_id, found)}
-    out["RecordState"] = "ACTIVE"
-    out["Workflow"] = {"Status": "SUPPRESSED" if all(f.get("muted") for f in found) else "NEW"}
-    out["ProductFields"]["ir-vpc-guard/remediationStatus"] = str(remediation.get("status", ""))
-    return out
 
 
 def _passed(report: dict[str, Any], arn: str, check_id: str, stamp: str) -> dict[str, Any]:
