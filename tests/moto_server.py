@@ -22,6 +22,9 @@ def _free_port() -> int:
         return port
 
 
+START_SECONDS = 90
+
+
 @contextmanager
 def moto_server() -> Iterator[str]:
     """Start `moto_server` on 127.0.0.1 and yield its URL; stop it afterwards."""
@@ -33,14 +36,16 @@ def moto_server() -> Iterator[str]:
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(100):
+        # moto imports every backend before it listens: a loaded CI runner needs long.
+        started = time.monotonic()
+        while True:
             try:
                 urllib.request.urlopen(f"{url}/moto-api/", timeout=1).close()
                 break
             except OSError:
+                if time.monotonic() - started > START_SECONDS or process.poll() is not None:
+                    raise RuntimeError("moto_server did not start") from None
                 time.sleep(0.1)
-        else:
-            raise RuntimeError("moto_server did not start")
         yield url
     finally:
         process.terminate()

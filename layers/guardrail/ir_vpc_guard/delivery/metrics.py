@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
+from ir_vpc_guard.findings import ActionName
+
 OUTCOMES = ("PASS", "WARN", "FAIL", "REMEDIATED", "PARTIAL", "SKIPPED", "ERROR")
 REPORTS = "Reports"
 FINDINGS = "Findings"
@@ -53,10 +55,12 @@ def report_counts(report: dict[str, Any]) -> Counter[str]:
 
 def _action_counts(actions: list[dict[str, Any]]) -> Counter[str]:
     """Fixes applied and failed, and jobs stopped (a stop is not a fix)."""
-    fixes = [a for a in actions if a.get("action") != "stop-job"]
+    fixes = [a for a in actions if a.get("action") != ActionName.STOP_JOB]
     statuses = Counter(str(a.get("status")) for a in fixes)
     stopped = sum(
-        1 for a in actions if a.get("action") == "stop-job" and a.get("status") == "APPLIED"
+        1
+        for a in actions
+        if a.get("action") == ActionName.STOP_JOB and a.get("status") == "APPLIED"
     )
     return Counter(
         {

@@ -18,6 +18,7 @@ from typing import Any
 
 from ir_vpc_guard.findings import (
     MUTE_LIST_INVALID,
+    ActionName,
     Finding,
     Mute,
     Remediation,
@@ -209,7 +210,7 @@ def invalid_finding(mutes: MuteList) -> Finding:
         evidence={"source": mutes.source, "problem": mutes.problem},
         requirement="all",
         remediation=Remediation(
-            action="manual",
+            action=ActionName.MANUAL,
             status=RemediationStatus.MANUAL,
             reason='Fix the list ({"mutes": [{"checkId", "reason", "expires", ...}]}, '
             "expires at most one year ahead); until then every finding alerts.",

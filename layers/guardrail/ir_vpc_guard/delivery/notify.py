@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ir_vpc_guard.delivery import render
+from ir_vpc_guard.findings import ActionName
 
 # What the function's role needs to deliver (the template grants it on the topic only).
 PUBLISH_ACTIONS = ("sns:Publish",)
@@ -145,7 +146,7 @@ def _stopped(report: dict[str, Any]) -> list[str]:
     """First thing a reader sees when the guardrail stopped the job: that, why, and how to
     run it again once fixed."""
     for action in report.get("actions", []):
-        if action.get("action") == "stop-job" and action.get("status") == "APPLIED":
+        if action.get("action") == ActionName.STOP_JOB and action.get("status") == "APPLIED":
             details = action.get("details") or {}
             checks = ", ".join(details.get("blockingChecks", [])) or action.get("checkId")
             return [

@@ -15,6 +15,7 @@ from ir_vpc_guard.findings import (
     CHECK_ERROR,
     MUTE_LIST_INVALID,
     Finding,
+    Mode,
     Outcome,
     RemediationStatus,
     Severity,
@@ -71,7 +72,7 @@ class Report:
     account: str
     region: str
     outcome: Outcome
-    mode: str = "report"
+    mode: Mode = Mode.REPORT
     trigger: str = "event"
     job: dict[str, Any] = field(default_factory=dict)
     findings: list[Finding] = field(default_factory=list)
@@ -150,7 +151,7 @@ def job_section(job: JobRequest, snapshot: Snapshot) -> dict[str, Any]:
     return section
 
 
-def skipped_report(skipped: Skipped, mode: str) -> Report:
+def skipped_report(skipped: Skipped, mode: Mode) -> Report:
     job = {"name": skipped.job_name} if skipped.job_name else {}
     return Report(
         event_id=skipped.event_id,
@@ -164,7 +165,7 @@ def skipped_report(skipped: Skipped, mode: str) -> Report:
 
 
 def checked_report(
-    job: JobRequest, snapshot: Snapshot, run: CheckRun, mode: str, changed: bool = False
+    job: JobRequest, snapshot: Snapshot, run: CheckRun, mode: Mode, changed: bool = False
 ) -> Report:
     severity_order = {s: -s.rank for s in Severity}
     findings = sorted(run.findings, key=lambda f: (severity_order[f.severity], f.check_id))
