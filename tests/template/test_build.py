@@ -102,3 +102,23 @@ def test_built_template_points_at_the_built_code_and_fits_lambdas_limit() -> Non
         if p.is_file()
     )
     assert size < LAYER_LIMIT_BYTES
+
+
+DEVELOPMENT_ONLY = ("moto", "rich", "hypothesis", "pytest", "ir_vpc_guard_dev")
+
+
+def test_layer_ships_no_development_code() -> None:
+    """The demo, its sample world and the catalogue printer live in dev/ir_vpc_guard_dev,
+    outside the layer's ContentUri; no layer module imports moto or the dev package."""
+    python = layer_python()
+    assert not (python / "ir_vpc_guard_dev").exists()
+    for name in ("demo.py", "sandbox.py", "catalogue.py"):
+        assert list(python.rglob(f"ir_vpc_guard/**/{name}")) == [], f"{name} is in the layer"
+    for name in DEVELOPMENT_ONLY:
+        assert not (python / name).exists(), f"{name} is in the layer"
+    imports = re.compile(rf"^\s*(?:from|import)\s+({'|'.join(DEVELOPMENT_ONLY)})\b", re.M)
+    for source in (python / "ir_vpc_guard").rglob("*.py"):
+        found = imports.findall(source.read_text())
+        if source.name == "cli.py":  # `ir-vpc-guard demo` reaches the dev install, lazily
+            found = [name for name in found if name != "ir_vpc_guard_dev"]
+        assert found == [], f"{source} imports {found}"
