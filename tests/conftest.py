@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import boto3
+import botocore.loaders
+import botocore.session
 import pytest
+from botocore.exceptions import ClientError
 from moto import mock_aws
 
 from ir_vpc_guard.discovery.prefix_lists import forget_s3_prefix_lists
@@ -24,17 +28,45 @@ def load_event(name: str) -> dict[str, Any]:
     return event
 
 
-@pytest.fixture(autouse=True)
-def _no_real_aws(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Fake credentials and a fixed region, so nothing can reach a real account."""
-    for name in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_SESSION_TOKEN"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
-    monkeypatch.setenv("POWERTOOLS_SERVICE_NAME", "ir-vpc-guard")
-    monkeypatch.setenv("POWERTOOLS_TRACE_DISABLED", "true")
-    monkeypatch.setenv("POWERTOOLS_METRICS_NAMESPACE", "IrVpcGuard")
+@pytest.fixture(autouse=True, scope="session")
+def _no_real_aws() -> Iterator[None]:
+    """Fake credentials and a fixed region, so nothing can reach a real account. Session
+    scope: module-scoped worlds need them too; a test's own monkeypatch undoes its changes."""
+    with pytest.MonkeyPatch.context() as patch:
+        for name in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_SESSION_TOKEN"):
+            patch.delenv(name, raising=False)
+        patch.setenv("AWS_ACCESS_KEY_ID", "testing")
+        patch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+        patch.setenv("AWS_DEFAULT_REGION", REGION)
+        patch.setenv("POWERTOOLS_SERVICE_NAME", "ir-vpc-guard")
+        patch.setenv("POWERTOOLS_TRACE_DISABLED", "true")
+        patch.setenv("POWERTOOLS_METRICS_NAMESPACE", "IrVpcGuard")
+        yield
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _lean_emulation() -> Iterator[None]:
+    """Skip work that no test looks at (it was most of a world's cost).
+
+    Every boto3 session gets its own botocore loader, which parses each service's JSON
+    model again: a test makes several sessions (the world's, the engine's, a counting
+    one), so the sessions share one loader, as the clients of one session already do.
+    moto's EC2 loads some 1,300 public AMIs into every region it starts (with a snapshot
+    each): nothing here reads an image, so it loads none (the moto servers the CLI tests
+    start inherit the setting).
+    """
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("MOTO_EC2_LOAD_DEFAULT_AMIS", "false")
+        shared = functools.cache(botocore.loaders.create_loader)
+        patch.setattr(botocore.session, "create_loader", shared)
+        yield
+
+
+@pytest.fixture
+def no_retry_sleep(monkeypatch: pytest.MonkeyPatch) -> None:
+    """botocore's retries keep their count; only the real seconds of backoff are skipped."""
+    monkeypatch.setattr("botocore.retries.standard.time.sleep", lambda _s: None, raising=False)
+    monkeypatch.setattr("botocore.endpoint.time.sleep", lambda _s: None)
 
 
 @pytest.fixture(autouse=True)
@@ -46,11 +78,76 @@ def _fresh_prefix_list_cache() -> Iterator[None]:
     forget_s3_prefix_lists()
 
 
+_SHARED: list[str] = []  # the module whose shared account is open, if any
+
+
 @pytest.fixture
 def aws() -> Iterator[Any]:
     """An emulated AWS account; yields a boto3 session bound to it."""
+    if _SHARED:  # a nested mock_aws would not reset: it would see, and keep, the shared state
+        pytest.fail(f"{_SHARED[0]} has a shared account: take `shared_world`, not `aws`")
     with mock_aws():
         yield boto3.session.Session(region_name=REGION)
+
+
+@pytest.fixture(scope="module")
+def shared_aws(request: pytest.FixtureRequest) -> Iterator[Any]:
+    """One emulated account for a whole module whose tests only read it; a test that
+    writes anything takes `aws` (and a module takes one or the other, never both)."""
+    _SHARED.append(request.module.__name__)
+    try:
+        with mock_aws():
+            yield boto3.session.Session(region_name=REGION)
+    finally:
+        _SHARED.clear()
+
+
+@pytest.fixture(scope="module")
+def shared_world(shared_aws: Any, request: pytest.FixtureRequest) -> Iterator[World]:
+    """The compliant world, built once for a module of read-only tests; it must be as
+    built when the module ends (else a test wrote to it, and others may have seen that)."""
+    world = build_world(shared_aws, REGION)
+    built = _fingerprint(shared_aws, world)
+    yield world
+    if _fingerprint(shared_aws, world) != built:
+        pytest.fail(
+            f"a test of {request.module.__name__} wrote to its shared world: give it `world`"
+        )
+
+
+def _fingerprint(session: Any, world: World) -> str:
+    """Most of what the checks read of a world, as one string."""
+    ec2, iam, s3 = session.client("ec2"), session.client("iam"), session.client("s3")
+    in_vpc = [{"Name": "vpc-id", "Values": [world.vpc_id]}]
+    role = world.role_arn.rsplit("/", 1)[-1]
+    state = [
+        ec2.describe_vpcs(VpcIds=[world.vpc_id])["Vpcs"],
+        *(
+            ec2.describe_vpc_attribute(VpcId=world.vpc_id, Attribute=f"enable{name}")[
+                f"Enable{name}"
+            ]
+            for name in ("DnsSupport", "DnsHostnames")
+        ),
+        ec2.describe_subnets(Filters=in_vpc)["Subnets"],
+        ec2.describe_security_groups(Filters=in_vpc)["SecurityGroups"],
+        ec2.describe_route_tables(Filters=in_vpc)["RouteTables"],
+        ec2.describe_network_acls(Filters=in_vpc)["NetworkAcls"],
+        ec2.describe_vpc_endpoints(Filters=in_vpc)["VpcEndpoints"],
+        ec2.describe_dhcp_options()["DhcpOptions"],
+        iam.get_role(RoleName=role)["Role"],
+        iam.list_role_policies(RoleName=role)["PolicyNames"],
+        iam.list_attached_role_policies(RoleName=role)["AttachedPolicies"],
+        [(b["Name"], _bucket_policy(s3, b["Name"])) for b in s3.list_buckets()["Buckets"]],
+    ]
+    return json.dumps(state, default=str, sort_keys=True)
+
+
+def _bucket_policy(s3: Any, bucket: str) -> str | None:
+    try:
+        policy: str = s3.get_bucket_policy(Bucket=bucket)["Policy"]
+    except ClientError:
+        return None
+    return policy
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -96,12 +97,20 @@ def rendezvous_clients(barrier: threading.Barrier) -> Callable[[str], AwsClients
     return factory
 
 
+def quick_polls(seconds: float) -> None:
+    """A tenth of each backoff sleep: exclusion is what is tested here, on real time (the
+    backoff's schedule is tested on simulated time, in test_lock_backoff.py)."""
+    time.sleep(seconds / 10)
+
+
 def test_ten_concurrent_jobs_in_one_vpc_make_one_endpoint(aws: Any, crowded: World) -> None:
     settings = Settings(remediation_mode=Mode.APPLY, idempotency_table=TABLE)
     clients = rendezvous_clients(threading.Barrier(JOBS))
+    # The lease on the table, as the handler passes it, with the lock's own clock.
+    lock = DynamoVpcLock(aws.client("dynamodb"), TABLE, sleep=quick_polls)
 
     def handle(event: dict[str, Any]) -> dict[str, Any]:
-        return handle_event(event, settings, clients).to_dict()
+        return handle_event(event, settings, clients, lock=lock).to_dict()
 
     with ThreadPoolExecutor(JOBS) as pool:
         reports = list(pool.map(handle, job_events(crowded, JOBS)))

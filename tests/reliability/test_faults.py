@@ -15,12 +15,9 @@ from tests.conftest import load_event
 from tests.integration.calls import counting_session
 from tests.reliability.faults import CALLS, access_denied, server_error, throttle, timeout
 
-
-@pytest.fixture(autouse=True)
-def _no_backoff_sleep(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Retries keep their count; only the real seconds of backoff are skipped."""
-    monkeypatch.setattr("botocore.retries.standard.time.sleep", lambda _s: None, raising=False)
-    monkeypatch.setattr("botocore.endpoint.time.sleep", lambda _s: None)
+# Every test here only reads the one compliant world (report mode, no table): it is built
+# once for the module. Retries keep their count; only the seconds of backoff are skipped.
+pytestmark = pytest.mark.usefixtures("no_retry_sleep")
 
 
 def run(world: World, session: Any) -> dict[str, Any]:
@@ -54,7 +51,7 @@ def _session(service: str) -> Any:
 
 @pytest.mark.parametrize("call", CALLS)
 def test_each_failed_call_is_a_check_error_and_the_rest_still_runs(
-    aws: Any, world: World, call: str
+    shared_world: World, call: str
 ) -> None:
     service, operation = call.split(".")
     owners = {
@@ -66,7 +63,7 @@ def test_each_failed_call_is_a_check_error_and_the_rest_still_runs(
     for fault, (make_hook, code) in FAULTS.items():
         session = _session(service)
         session.events.register(f"before-call.{service}.{operation}", make_hook(operation))
-        report = run(world, session)
+        report = run(shared_world, session)
         errors = [f for f in report["findings"] if f["checkId"] == "CHECK_ERROR"]
         assert errors, (call, fault)
         assert all(f["evidence"]["errorCode"] == code for f in errors), (call, fault, errors)
@@ -76,22 +73,22 @@ def test_each_failed_call_is_a_check_error_and_the_rest_still_runs(
         assert report["summary"]["checks"]["passed"], "the other checks still ran"
 
 
-def test_failed_simulation_falls_back_to_the_roles_policies(aws: Any, world: World) -> None:
+def test_failed_simulation_falls_back_to_the_roles_policies(shared_world: World) -> None:
     session = counting_session(Counter(), simulator=None)
     session.events.register("before-call.iam.SimulatePrincipalPolicy", access_denied("Simulate"))
-    report = run(world, session)
+    report = run(shared_world, session)
     assert report["outcome"] == "PASS"
     assert "ROLE_VPC_PERMISSIONS_MISSING" in report["summary"]["checks"]["passed"]
 
 
 @pytest.mark.parametrize(("service", "operation"), [c.split(".") for c in CALLS])
 def test_throttling_is_retried_within_a_bounded_budget(
-    aws: Any, world: World, service: str, operation: str
+    shared_world: World, service: str, operation: str
 ) -> None:
     sends: list[int] = []
     session = _session(service)
     session.events.register_first(f"before-send.{service}.{operation}", throttle(service, 2, sends))
-    assert run(world, session)["outcome"] == "PASS"  # two throttles, then success
+    assert run(shared_world, session)["outcome"] == "PASS"  # two throttles, then success
 
     endless: list[int] = []
     forget_s3_prefix_lists()  # the run above cached the S3 list: read it again, and fail
@@ -99,7 +96,7 @@ def test_throttling_is_retried_within_a_bounded_budget(
     session.events.register_first(
         f"before-send.{service}.{operation}", throttle(service, 99, endless)
     )
-    report = run(world, session)
+    report = run(shared_world, session)
     errors = [f for f in report["findings"] if f["checkId"] == "CHECK_ERROR"]
     assert errors and report["outcome"] == "ERROR"
     per_call = 4  # total_max_attempts of the one retry policy (ir_vpc_guard.aws)

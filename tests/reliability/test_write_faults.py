@@ -47,10 +47,7 @@ FAULTS: dict[str, tuple[Callable[[str], Callable[..., Any]], str, str]] = {
 }
 
 
-@pytest.fixture(autouse=True)
-def _no_backoff_sleep(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("botocore.retries.standard.time.sleep", lambda _s: None, raising=False)
-    monkeypatch.setattr("botocore.endpoint.time.sleep", lambda _s: None)
+pytestmark = pytest.mark.usefixtures("no_retry_sleep")
 
 
 @pytest.fixture
