@@ -90,14 +90,8 @@ class Remediation:
     command: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {
-            "action": self.action,
-            "status": self.status.value,
-            "reason": self.reason,
-        }
-        if self.command:
-            out["command"] = self.command
-        return out
+        out = {"action": self.action, "status": self.status.value, "reason": self.reason}
+        return out | ({"command": self.command} if self.command else {})
 
 
 @dataclass(frozen=True)
@@ -129,3 +123,28 @@ class Finding:
         if self.muted is not None:
             out["muted"] = {"reason": self.muted.reason, "expires": self.muted.expires}
         return out
+
+
+def guardrail_finding(
+    check_id: str,
+    *,
+    title: str,
+    detail: str,
+    resources: tuple[str, ...],
+    evidence: dict[str, Any],
+    fix: str,
+) -> Finding:
+    """A finding about the guardrail's own view (a failed read, an unusable mute list), not
+    about the job: MEDIUM, for every requirement, and only a person can act on it."""
+    return Finding(
+        check_id=check_id,
+        severity=Severity.MEDIUM,
+        title=title,
+        detail=detail,
+        resources=resources,
+        evidence=evidence,
+        requirement="all",
+        remediation=Remediation(
+            action=ActionName.MANUAL, status=RemediationStatus.MANUAL, reason=fix
+        ),
+    )

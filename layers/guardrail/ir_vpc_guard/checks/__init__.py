@@ -10,11 +10,9 @@ from ir_vpc_guard.checks.registry import CATALOGUE, Check, Problem
 from ir_vpc_guard.discovery.snapshot import ReadError, Snapshot
 from ir_vpc_guard.findings import (
     CHECK_ERROR,
-    ActionName,
     Finding,
-    Remediation,
-    RemediationStatus,
     Severity,
+    guardrail_finding,
 )
 
 __all__ = ["CATALOGUE", "Check", "CheckRun", "run_checks"]
@@ -88,18 +86,12 @@ def check_error(error: ReadError, reads: list[str], checks: list[str]) -> Findin
     }
     if error.message:
         evidence["message"] = error.message
-    return Finding(
-        check_id=CHECK_ERROR,
-        severity=Severity.MEDIUM,
+    return guardrail_finding(
+        CHECK_ERROR,
         title="A check could not run because a read failed",
         detail=f"{error.api} failed with {error.code}; not checked: {', '.join(checks)}.",
         resources=(error.api,),
         evidence=evidence,
-        requirement="all",
-        remediation=Remediation(
-            action=ActionName.MANUAL,
-            status=RemediationStatus.MANUAL,
-            reason="Grant the guardrail's role the read (see the template) or retry; "
-            "the listed checks were not evaluated.",
-        ),
+        fix="Grant the guardrail's role the read (see the template) or retry; "
+        "the listed checks were not evaluated.",
     )

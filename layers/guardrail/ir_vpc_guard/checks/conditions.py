@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from enum import Enum
+from operator import eq, ge, gt, le, lt
 from typing import Any
 
 from ir_vpc_guard.checks.wildcards import wildcard
@@ -117,6 +118,16 @@ def _arn(like: bool) -> Compare:
     return compare
 
 
+# The comparisons Numeric* and Date* operators share, by name suffix: (test, negated).
+_ORDER: dict[str, tuple[Callable[[Any, Any], bool], bool]] = {
+    "equals": (eq, False),
+    "notequals": (eq, True),
+    "lessthan": (lt, False),
+    "lessthanequals": (le, False),
+    "greaterthan": (gt, False),
+    "greaterthanequals": (ge, False),
+}
+
 # Base operator -> (comparison, negated). ArnEquals behaves as ArnLike (IAM User Guide).
 OPERATORS: dict[str, tuple[Compare, bool]] = {
     "stringequals": (_string(), False),
@@ -125,18 +136,8 @@ OPERATORS: dict[str, tuple[Compare, bool]] = {
     "stringnotequalsignorecase": (_string(ignore_case=True), True),
     "stringlike": (_string(like=True), False),
     "stringnotlike": (_string(like=True), True),
-    "numericequals": (_number(lambda a, w: a == w), False),
-    "numericnotequals": (_number(lambda a, w: a == w), True),
-    "numericlessthan": (_number(lambda a, w: a < w), False),
-    "numericlessthanequals": (_number(lambda a, w: a <= w), False),
-    "numericgreaterthan": (_number(lambda a, w: a > w), False),
-    "numericgreaterthanequals": (_number(lambda a, w: a >= w), False),
-    "dateequals": (_date(lambda a, w: a == w), False),
-    "datenotequals": (_date(lambda a, w: a == w), True),
-    "datelessthan": (_date(lambda a, w: a < w), False),
-    "datelessthanequals": (_date(lambda a, w: a <= w), False),
-    "dategreaterthan": (_date(lambda a, w: a > w), False),
-    "dategreaterthanequals": (_date(lambda a, w: a >= w), False),
+    **{f"numeric{name}": (_number(test), negated) for name, (test, negated) in _ORDER.items()},
+    **{f"date{name}": (_date(test), negated) for name, (test, negated) in _ORDER.items()},
     "bool": (_bool, False),
     "binaryequals": (_string(), False),
     "ipaddress": (_ip, False),

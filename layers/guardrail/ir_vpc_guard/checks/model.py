@@ -127,6 +127,11 @@ def _restricted(
         )
 
 
+def _bucket_restricted(snapshot: Snapshot, policies: dict[str, str | None]) -> Iterator[Problem]:
+    """The job's object reads that these buckets' policies refuse or leave undetermined."""
+    yield from _restricted(snapshot, policies, _object_reads(snapshot, policies), "bucket")
+
+
 def _object_reads(snapshot: Snapshot, buckets: Iterable[str]) -> dict[str, list[policy.Request]]:
     objects = job_objects(snapshot)
     return {
@@ -161,8 +166,7 @@ def _policy_command(kind: str, name: str) -> str:
     blocks_job=True,
 )
 def model_artifact_vpc_restricted(snapshot: Snapshot) -> Iterator[Problem]:
-    policies = snapshot.artifact_bucket_policies.get()
-    yield from _restricted(snapshot, policies, _object_reads(snapshot, policies), "bucket")
+    yield from _bucket_restricted(snapshot, snapshot.artifact_bucket_policies.get())
 
 
 @register(
@@ -176,8 +180,7 @@ def model_artifact_vpc_restricted(snapshot: Snapshot) -> Iterator[Problem]:
     blocks_job=True,
 )
 def sample_payload_vpc_restricted(snapshot: Snapshot) -> Iterator[Problem]:
-    policies = snapshot.payload_bucket_policies.get()
-    yield from _restricted(snapshot, policies, _object_reads(snapshot, policies), "bucket")
+    yield from _bucket_restricted(snapshot, snapshot.payload_bucket_policies.get())
 
 
 @register(

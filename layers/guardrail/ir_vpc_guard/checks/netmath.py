@@ -16,22 +16,20 @@ ALL_ADDRESSES: Interval = (0, 2**32 - 1)
 
 def cidr_interval(cidr: str) -> Interval | None:
     """The inclusive integer range of an IPv4 CIDR, or None for IPv6 or garbage."""
-    try:
-        network = ipaddress.ip_network(cidr, strict=False)
-    except ValueError:
-        return None
-    if network.version != 4:
-        return None
-    return int(network.network_address), int(network.broadcast_address)
+    return _interval(cidr, version=4)
 
 
 def ipv6_interval(cidr: str) -> Interval | None:
     """The inclusive integer range of an IPv6 CIDR, or None for IPv4 or garbage."""
+    return _interval(cidr, version=6)
+
+
+def _interval(cidr: str, version: int) -> Interval | None:
     try:
         network = ipaddress.ip_network(cidr, strict=False)
     except ValueError:
         return None
-    if network.version != 6:
+    if network.version != version:
         return None
     return int(network.network_address), int(network.broadcast_address)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 
 from ir_vpc_guard.checks.registry import Problem, register
 from ir_vpc_guard.discovery.snapshot import Snapshot
@@ -36,15 +36,9 @@ def vpc_config_invalid(snapshot: Snapshot) -> Iterator[Problem]:
     blocks_job=True,
 )
 def subnet_not_found(snapshot: Snapshot) -> Iterator[Problem]:
-    found = snapshot.subnets.get()
-    missing = tuple(s for s in snapshot.job.subnets if s not in found)
-    if missing:
-        yield Problem(
-            detail=f"Not found in {snapshot.job.region}: {', '.join(missing)}.",
-            resources=missing,
-            evidence={"requested": list(snapshot.job.subnets), "found": sorted(found)},
-            command=f"aws ec2 describe-subnets --region {snapshot.job.region}",
-        )
+    yield from _not_found(
+        snapshot, snapshot.job.subnets, snapshot.subnets.get(), "describe-subnets"
+    )
 
 
 @register(
@@ -58,15 +52,12 @@ def subnet_not_found(snapshot: Snapshot) -> Iterator[Problem]:
     blocks_job=True,
 )
 def security_group_not_found(snapshot: Snapshot) -> Iterator[Problem]:
-    found = snapshot.security_groups.get()
-    missing = tuple(g for g in snapshot.job.security_groups if g not in found)
-    if missing:
-        yield Problem(
-            detail=f"Not found in {snapshot.job.region}: {', '.join(missing)}.",
-            resources=missing,
-            evidence={"requested": list(snapshot.job.security_groups), "found": sorted(found)},
-            command=f"aws ec2 describe-security-groups --region {snapshot.job.region}",
-        )
+    yield from _not_found(
+        snapshot,
+        snapshot.job.security_groups,
+        snapshot.security_groups.get(),
+        "describe-security-groups",
+    )
 
 
 @register(
@@ -91,4 +82,19 @@ def vpc_mismatch(snapshot: Snapshot) -> Iterator[Problem]:
             + ", ".join(f"{rid} ({by_resource[rid]})" for rid in stray),
             resources=stray,
             evidence={"jobVpc": snapshot.vpc_id, "vpcByResource": by_resource},
+        )
+
+
+def _not_found(
+    snapshot: Snapshot, requested: Sequence[str], found: Mapping[str, object], describe: str
+) -> Iterator[Problem]:
+    """The IDs the job names that the account's describe call did not return."""
+    missing = tuple(i for i in requested if i not in found)
+    if missing:
+        region = snapshot.job.region
+        yield Problem(
+            detail=f"Not found in {region}: {', '.join(missing)}.",
+            resources=missing,
+            evidence={"requested": list(requested), "found": sorted(found)},
+            command=f"aws ec2 {describe} --region {region}",
         )

@@ -18,12 +18,10 @@ from typing import Any
 
 from ir_vpc_guard.findings import (
     MUTE_LIST_INVALID,
-    ActionName,
     Finding,
     Mute,
-    Remediation,
     RemediationStatus,
-    Severity,
+    guardrail_finding,
 )
 
 # What reading the list from SSM needs; the template grants it on that parameter only.
@@ -201,20 +199,14 @@ def _muted(finding: Finding, entry: MuteEntry) -> Finding:
 
 
 def invalid_finding(mutes: MuteList) -> Finding:
-    return Finding(
-        check_id=MUTE_LIST_INVALID,
-        severity=Severity.MEDIUM,
+    return guardrail_finding(
+        MUTE_LIST_INVALID,
         title="The mute list could not be used: nothing is muted",
         detail=f"Mute list {mutes.source or '(unnamed)'}: {mutes.problem}.",
         resources=(mutes.source,) if mutes.source else (),
         evidence={"source": mutes.source, "problem": mutes.problem},
-        requirement="all",
-        remediation=Remediation(
-            action=ActionName.MANUAL,
-            status=RemediationStatus.MANUAL,
-            reason='Fix the list ({"mutes": [{"checkId", "reason", "expires", ...}]}, '
-            "expires at most one year ahead); until then every finding alerts.",
-        ),
+        fix='Fix the list ({"mutes": [{"checkId", "reason", "expires", ...}]}, '
+        "expires at most one year ahead); until then every finding alerts.",
     )
 
 
