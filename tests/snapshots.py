@@ -3,10 +3,22 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from ir_vpc_guard.discovery.snapshot import ModelInfo, PrefixList, Read, RoleAccess, Snapshot
 from ir_vpc_guard.intake.request import JobRequest
+
+if TYPE_CHECKING:  # EC2's answers, as the boto3 stubs type them
+    from mypy_boto3_ec2.type_defs import (
+        NetworkAclTypeDef,
+        RouteTableTypeDef,
+        SecurityGroupTypeDef,
+        SubnetTypeDef,
+        VpcEndpointTypeDef,
+    )
+
+# The builders below return EC2's answer types: their parts (rules, entries, routes) are
+# plain dicts so that tests can vary them freely, and are cast once at the top.
 
 VPC = "vpc-1"
 SUBNETS = ("subnet-a", "subnet-b")
@@ -30,23 +42,24 @@ def job(**changes: Any) -> JobRequest:
     return replace(base, **changes)
 
 
-def subnet(sid: str, cidr: str, free: int = 250, vpc: str = VPC) -> dict[str, Any]:
+def subnet(sid: str, cidr: str, free: int = 250, vpc: str = VPC) -> SubnetTypeDef:
     return {"SubnetId": sid, "CidrBlock": cidr, "AvailableIpAddressCount": free, "VpcId": vpc}
 
 
-def group(gid: str = GROUP, egress: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+def group(gid: str = GROUP, egress: list[dict[str, Any]] | None = None) -> SecurityGroupTypeDef:
     if egress is None:
         egress = [
             rule("tcp", 443, 443, prefix_lists=[S3_PL]),
             rule("tcp", 0, 65535, cidrs=["10.0.0.0/16"]),
         ]
-    return {
+    found = {
         "GroupId": gid,
         "OwnerId": "123456789012",
         "VpcId": VPC,
         "IpPermissionsEgress": egress,
         "Tags": [],
     }
+    return cast("SecurityGroupTypeDef", found)
 
 
 def rule(
@@ -90,8 +103,8 @@ def acl_entry(
     return entry
 
 
-def open_acl(acl_id: str = "acl-1", subnets: tuple[str, ...] = SUBNETS) -> dict[str, Any]:
-    return {
+def open_acl(acl_id: str = "acl-1", subnets: tuple[str, ...] = SUBNETS) -> NetworkAclTypeDef:
+    acl = {
         "NetworkAclId": acl_id,
         "Associations": [{"SubnetId": s} for s in subnets],
         "Entries": [
@@ -101,6 +114,7 @@ def open_acl(acl_id: str = "acl-1", subnets: tuple[str, ...] = SUBNETS) -> dict[
             acl_entry(32767, "deny", "0.0.0.0/0", egress=False),
         ],
     }
+    return cast("NetworkAclTypeDef", acl)
 
 
 def route_table(
@@ -108,18 +122,19 @@ def route_table(
     subnets: tuple[str, ...] = (),
     main: bool = False,
     routes: list[dict[str, Any]] | None = None,
-) -> dict[str, Any]:
+) -> RouteTableTypeDef:
     associations: list[dict[str, Any]] = [
         {"SubnetId": s, "AssociationState": {"State": "associated"}} for s in subnets
     ]
     if main:
         associations.append({"Main": True})
-    return {"RouteTableId": rt_id, "Associations": associations, "Routes": routes or []}
+    table = {"RouteTableId": rt_id, "Associations": associations, "Routes": routes or []}
+    return cast("RouteTableTypeDef", table)
 
 
 def endpoint(
     route_tables: list[str], policy: str | None = None, kind: str = "Gateway"
-) -> dict[str, Any]:
+) -> VpcEndpointTypeDef:
     found: dict[str, Any] = {
         "VpcEndpointId": "vpce-1",
         "VpcEndpointType": kind,
@@ -128,7 +143,7 @@ def endpoint(
     }
     if policy is not None:
         found["PolicyDocument"] = policy
-    return found
+    return cast("VpcEndpointTypeDef", found)
 
 
 def compliant(**changes: Any) -> Snapshot:

@@ -1,6 +1,8 @@
 """R7: security group egress, with AWS semantics (union, -1, ports, CIDR/prefix list/group)."""
 
-from typing import Any
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
 
 from hypothesis import given
 from hypothesis import strategies as st
@@ -20,8 +22,11 @@ from tests.snapshots import (
     subnet,
 )
 
+if TYPE_CHECKING:
+    from mypy_boto3_ec2.type_defs import SecurityGroupTypeDef
 
-def _egress(*groups: dict[str, Any]) -> list[str]:
+
+def _egress(*groups: SecurityGroupTypeDef) -> list[str]:
     ids = tuple(g["GroupId"] for g in groups)
     return found(
         compliant(

@@ -1,7 +1,9 @@
 """The network reasoning the checks share with remediation: the job's subnets, and the TCP
 egress the union of its security groups allows (AWS semantics, judged exactly)."""
 
-from typing import Any
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
 
 from ir_vpc_guard.checks.netmath import Grant, cidr_interval
 from ir_vpc_guard.checks.network import (
@@ -21,10 +23,16 @@ from ir_vpc_guard.discovery.snapshot import Read, ReadError, ReferencedPrefixLis
 from ir_vpc_guard.requirements import ALL_PORTS
 from tests.snapshots import GROUP, S3_CIDRS, S3_PL, compliant, group, job, rule, subnet
 
+if TYPE_CHECKING:
+    from mypy_boto3_ec2.literals import SubnetCidrBlockStateCodeType
+    from mypy_boto3_ec2.type_defs import SubnetTypeDef
+
 V6 = "2600:1f18::/64"
 
 
-def ipv6_subnet(sid: str, *cidrs: str, state: str = "associated") -> dict[str, Any]:
+def ipv6_subnet(
+    sid: str, *cidrs: str, state: SubnetCidrBlockStateCodeType = "associated"
+) -> SubnetTypeDef:
     return {
         "SubnetId": sid,
         "VpcId": "vpc-1",
@@ -55,7 +63,7 @@ def test_job_vpc_subnets_leave_out_a_subnet_of_another_vpc() -> None:
 def test_ipv6_cidrs_are_the_associated_ones() -> None:
     assert ipv6_cidrs(ipv6_subnet("s", V6)) == (V6,)
     assert ipv6_cidrs(ipv6_subnet("s", V6, state="disassociated")) == ()
-    no_state = {"Ipv6CidrBlockAssociationSet": [{"Ipv6CidrBlock": V6}]}
+    no_state: SubnetTypeDef = {"Ipv6CidrBlockAssociationSet": [{"Ipv6CidrBlock": V6}]}
     assert ipv6_cidrs(no_state) == (V6,)
     assert ipv6_cidrs(subnet("s", "10.0.1.0/24")) == ()
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections import Counter
 from concurrent.futures import Future
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
@@ -17,6 +17,9 @@ from ir_vpc_guard.intake.request import JobRequest
 from ir_vpc_guard.requirements import AMAZON_PROVIDED_DNS
 from ir_vpc_guard_dev.sandbox import World, build_world
 from tests.conftest import REGION
+
+if TYPE_CHECKING:
+    from ir_vpc_guard.discovery.snapshot import GroupsById, SubnetsById
 
 MISSING_SUBNET = "subnet-0000000000000000f"
 
@@ -40,10 +43,10 @@ def test_a_missing_subnet_does_not_hide_the_others(world: World, clients: AwsCli
 
 
 def test_the_vpc_is_where_most_subnets_are_else_the_groups() -> None:
-    subnets: Read[dict[str, dict[str, Any]]] = Read(
+    subnets: Read[SubnetsById] = Read(
         value={"a": {"VpcId": "vpc-1"}, "b": {"VpcId": "vpc-2"}, "c": {"VpcId": "vpc-2"}}
     )
-    groups: Read[dict[str, dict[str, Any]]] = Read(value={"g": {"VpcId": "vpc-3"}})
+    groups: Read[GroupsById] = Read(value={"g": {"VpcId": "vpc-3"}})
     assert network.vpc_of(subnets, groups) == "vpc-2"
     assert network.vpc_of(Read(value={}), groups) == "vpc-3"
     assert network.vpc_of(failed("ec2:DescribeSubnets", "AccessDenied"), groups) == "vpc-3"

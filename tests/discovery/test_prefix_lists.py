@@ -4,7 +4,7 @@ and one entries read per distinct other list the job's egress rules name."""
 from __future__ import annotations
 
 from collections import Counter
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
@@ -15,12 +15,19 @@ from ir_vpc_guard.discovery.waves import Wave
 from ir_vpc_guard_dev.sandbox import World
 from tests.conftest import REGION
 
+if TYPE_CHECKING:
+    from mypy_boto3_ec2.type_defs import IpPermissionOutputTypeDef
+
+    from ir_vpc_guard.discovery.snapshot import GroupsById
+
 S3_LIST_READS = Counter({"ec2.DescribePrefixLists": 1, "ec2.GetManagedPrefixListEntries": 1})
 
 
-def _groups(*prefix_list_ids: str) -> Read[dict[str, dict[str, Any]]]:
+def _groups(*prefix_list_ids: str) -> Read[GroupsById]:
     """One job group whose egress rules name these lists."""
-    rules = [{"PrefixListIds": [{"PrefixListId": pl}]} for pl in prefix_list_ids]
+    rules: list[IpPermissionOutputTypeDef] = [
+        {"PrefixListIds": [{"PrefixListId": pl}]} for pl in prefix_list_ids
+    ]
     return Read(value={"sg-1": {"GroupId": "sg-1", "IpPermissionsEgress": rules}})
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections import Counter
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import boto3
 from botocore.exceptions import ClientError
@@ -18,6 +18,9 @@ from ir_vpc_guard.discovery.waves import Wave
 from ir_vpc_guard.intake.request import JobRequest
 from ir_vpc_guard_dev.sandbox import World
 from tests.conftest import REGION
+
+if TYPE_CHECKING:
+    from ir_vpc_guard.discovery.snapshot import GroupsById, SubnetsById
 
 OWNER = "111111111111"
 READER = "123456789012"  # moto's default account: the job's
@@ -45,13 +48,13 @@ def _owner(
 
 
 def test_the_owner_is_the_subnets_and_the_reader_the_groups() -> None:
-    subnets: Read[dict[str, dict[str, Any]]] = Read(
+    subnets: Read[SubnetsById] = Read(
         value={
             "subnet-a": {"VpcId": "vpc-1", "OwnerId": OWNER},
             "subnet-b": {"VpcId": "vpc-2", "OwnerId": "222222222222"},
         }
     )
-    groups: Read[dict[str, dict[str, Any]]] = Read(value={"sg-1": {"OwnerId": READER}})
+    groups: Read[GroupsById] = Read(value={"sg-1": {"OwnerId": READER}})
     assert shared_vpc.owner_of(subnets, "vpc-1") == OWNER
     assert shared_vpc.owner_of(subnets, "vpc-3") is None
     assert shared_vpc.reader_of(groups) == READER

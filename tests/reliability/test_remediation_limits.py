@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -25,6 +25,9 @@ from ir_vpc_guard.remediation.safety import safe_egress_cidr
 from ir_vpc_guard.settings import Settings
 from tests.snapshots import GROUP, compliant, group, route_table, rule, subnet
 
+if TYPE_CHECKING:
+    from mypy_boto3_ec2.type_defs import SecurityGroupTypeDef
+
 APPLY = Settings(remediation_mode=Mode.APPLY)
 ALLOWED_CALLS = {
     "describe_vpc_endpoints",
@@ -38,7 +41,7 @@ ALLOWED_CALLS = {
 class RecordingEc2:
     """Answers like an empty VPC and records every request the executor makes."""
 
-    def __init__(self, groups: list[dict[str, Any]]) -> None:
+    def __init__(self, groups: list[SecurityGroupTypeDef]) -> None:
         self.calls: list[tuple[str, dict[str, Any]]] = []
         self.groups = groups
 

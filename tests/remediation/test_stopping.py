@@ -8,7 +8,7 @@ narrow botocore fake is in tests/integration/test_stop.py.
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from botocore.exceptions import ClientError
@@ -20,6 +20,9 @@ from ir_vpc_guard.intake.request import JobRequest
 from ir_vpc_guard.remediation.actions import Action
 from ir_vpc_guard.remediation.stopping import stop_if_doomed
 from ir_vpc_guard.settings import Settings
+
+if TYPE_CHECKING:
+    from mypy_boto3_ec2.type_defs import TagTypeDef
 
 ACCOUNT = "123456789012"
 VPC = "vpc-0123456789abcdef0"
@@ -68,7 +71,7 @@ def job(account: str = ACCOUNT, arn: str | None = ARN) -> JobRequest:
 
 
 def snapshot(vpc_tags: dict[str, str] | None = None) -> Snapshot:
-    tags = [{"Key": k, "Value": v} for k, v in (vpc_tags or {}).items()]
+    tags: list[TagTypeDef] = [{"Key": k, "Value": v} for k, v in (vpc_tags or {}).items()]
     return Snapshot(job=job(), vpc_id=VPC, vpc=Read(value={"VpcId": VPC, "Tags": tags}))
 
 

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING
 
 from ir_vpc_guard.checks.registry import Problem, register
 from ir_vpc_guard.discovery.snapshot import Snapshot
 from ir_vpc_guard.findings import Severity
 from ir_vpc_guard.requirements import AMAZON_PROVIDED_DNS
+
+if TYPE_CHECKING:  # the boto3-stubs types: development dependencies, never in the layer
+    from mypy_boto3_ec2.type_defs import VpcTypeDef
 
 
 @register(
@@ -36,7 +39,7 @@ def vpc_dns_disabled(snapshot: Snapshot) -> Iterator[Problem]:
 AMAZON_DNS_LINK_LOCAL = "169.254.169.253"
 
 
-def _amazon_resolvers(vpc: dict[str, Any]) -> set[str]:
+def _amazon_resolvers(vpc: VpcTypeDef) -> set[str]:
     """The names of the Amazon resolver: AmazonProvidedDNS, its link-local address, and the
     VPC's primary CIDR base + 2 (VPC User Guide, "Amazon DNS server")."""
     found = {AMAZON_PROVIDED_DNS, AMAZON_DNS_LINK_LOCAL}

@@ -9,7 +9,7 @@ may not allow the traffic: when the verdict hangs on it, the finding is undeterm
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ir_vpc_guard.checks.network import (
     allows_s3,
@@ -23,6 +23,9 @@ from ir_vpc_guard.checks.network import (
 from ir_vpc_guard.checks.registry import Problem, register
 from ir_vpc_guard.discovery.snapshot import Snapshot
 from ir_vpc_guard.findings import ActionName, Severity
+
+if TYPE_CHECKING:  # the boto3-stubs types: development dependencies, never in the layer
+    from mypy_boto3_ec2.type_defs import SubnetTypeDef
 
 
 def _undetermined(snapshot: Snapshot, unknown: Iterable[str]) -> dict[str, Any]:
@@ -97,7 +100,7 @@ def sg_egress_s3_missing(snapshot: Snapshot) -> Iterator[Problem]:
     )
 
 
-def _rule(group: str, subnet: dict[str, Any]) -> str:
+def _rule(group: str, subnet: SubnetTypeDef) -> str:
     """The egress rule that opens all TCP to a subnet, by address family."""
     if subnet.get("CidrBlock"):
         ranges = f"IpRanges=[{{CidrIp={subnet['CidrBlock']}}}]"

@@ -9,7 +9,7 @@ of 1024-65535 works for the job, and is only a LOW advisory.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ir_vpc_guard.checks.netmath import (
     AclRule,
@@ -24,12 +24,16 @@ from ir_vpc_guard.discovery.snapshot import Snapshot
 from ir_vpc_guard.findings import Severity
 from ir_vpc_guard.requirements import ALL_PORTS, EPHEMERAL_PORTS, HTTPS_PORT
 
+if TYPE_CHECKING:  # the boto3-stubs types: development dependencies, never in the layer
+    from mypy_boto3_ec2.type_defs import NetworkAclTypeDef, SubnetTypeDef
+
+
 HTTPS = (HTTPS_PORT, HTTPS_PORT)
 # Linux's ephemeral port range (net.ipv4.ip_local_port_range), which SageMaker's hosts use.
 LINUX_EPHEMERAL_PORTS = (32768, 60999)
 
 
-def tcp_rules(acl: dict[str, Any], *, egress: bool, ipv6: bool = False) -> list[AclRule]:
+def tcp_rules(acl: NetworkAclTypeDef, *, egress: bool, ipv6: bool = False) -> list[AclRule]:
     """The ACL's TCP entries for one direction and address family (IPv4 entries carry
     CidrBlock, IPv6 ones Ipv6CidrBlock)."""
     rules = []
@@ -60,7 +64,7 @@ def tcp_rules(acl: dict[str, Any], *, egress: bool, ipv6: bool = False) -> list[
     return rules
 
 
-def acl_by_subnet(snapshot: Snapshot) -> dict[str, dict[str, Any]]:
+def acl_by_subnet(snapshot: Snapshot) -> dict[str, NetworkAclTypeDef]:
     return {
         a["SubnetId"]: acl
         for acl in snapshot.network_acls.get()
@@ -70,7 +74,7 @@ def acl_by_subnet(snapshot: Snapshot) -> dict[str, dict[str, Any]]:
 
 
 def _blocked(
-    acl: dict[str, Any],
+    acl: NetworkAclTypeDef,
     target: Interval,
     out_ports: Interval,
     in_ports: Interval,
@@ -86,7 +90,7 @@ def _blocked(
     return refused
 
 
-def _linux_only(acl: dict[str, Any], target: Interval) -> bool:
+def _linux_only(acl: NetworkAclTypeDef, target: Interval) -> bool:
     """The return path allows Linux's ephemeral ports, which is all SageMaker's hosts use."""
     return acl_allows(tcp_rules(acl, egress=False), target, LINUX_EPHEMERAL_PORTS)
 
@@ -161,7 +165,7 @@ def _entries_command(
     )
 
 
-def _addresses(subnet: dict[str, Any]) -> list[tuple[str, Interval | None, bool]]:
+def _addresses(subnet: SubnetTypeDef) -> list[tuple[str, Interval | None, bool]]:
     """The subnet's CIDRs to judge, each with its range and whether it is IPv6: its IPv4
     CIDR, or the IPv6 CIDRs of an IPv6-only subnet."""
     if subnet.get("CidrBlock"):

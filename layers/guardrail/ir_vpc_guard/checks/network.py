@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ir_vpc_guard.checks.netmath import (
     ALL_ADDRESSES,
@@ -25,6 +25,10 @@ from ir_vpc_guard.checks.netmath import (
 from ir_vpc_guard.discovery.snapshot import ReferencedPrefixList, Snapshot
 from ir_vpc_guard.requirements import ALL_PORTS, HTTPS_PORT
 
+if TYPE_CHECKING:  # the boto3-stubs types: development dependencies, never in the layer
+    from mypy_boto3_ec2.type_defs import SecurityGroupTypeDef, SubnetTypeDef
+
+
 TCP = {"-1", "tcp", "6"}
 # What an unreadable list is assumed to hold when asking "could it allow this?".
 EVERYWHERE = ("0.0.0.0/0", "::/0")
@@ -33,7 +37,7 @@ Ports = tuple[int, int]
 
 
 # --- The job's subnets ---------------------------------------------------------------
-def job_vpc_subnets(snapshot: Snapshot) -> dict[str, dict[str, Any]]:
+def job_vpc_subnets(snapshot: Snapshot) -> dict[str, SubnetTypeDef]:
     """The job subnets found in the job's VPC: a subnet of another VPC is VPC_MISMATCH's
     finding, and is never judged against (or mapped to) this VPC's rules and tables."""
     return {
@@ -43,7 +47,7 @@ def job_vpc_subnets(snapshot: Snapshot) -> dict[str, dict[str, Any]]:
     }
 
 
-def ipv6_cidrs(subnet: dict[str, Any]) -> tuple[str, ...]:
+def ipv6_cidrs(subnet: SubnetTypeDef) -> tuple[str, ...]:
     """The subnet's associated IPv6 CIDRs."""
     return tuple(
         str(a["Ipv6CidrBlock"])
@@ -53,7 +57,7 @@ def ipv6_cidrs(subnet: dict[str, Any]) -> tuple[str, ...]:
     )
 
 
-def subnet_label(subnet: dict[str, Any]) -> str:
+def subnet_label(subnet: SubnetTypeDef) -> str:
     """How a subnet's addresses are named in details and commands: its IPv4 CIDR, or what
     an IPv6-only subnet (no IPv4 CIDR) has instead."""
     if subnet.get("CidrBlock"):
@@ -151,7 +155,7 @@ def allows_subnet(egress: TcpEgress, cidr: str, job_groups: Iterable[str]) -> bo
     return grants_cover([*grants, *(Grant(interval, p) for p in via_groups)], interval, ALL_PORTS)
 
 
-def reaches_subnet(egress: TcpEgress, subnet: dict[str, Any], job_groups: Iterable[str]) -> bool:
+def reaches_subnet(egress: TcpEgress, subnet: SubnetTypeDef, job_groups: Iterable[str]) -> bool:
     """Every TCP port to the subnet: its IPv4 CIDR, or each CIDR of an IPv6-only subnet."""
     cidrs = (str(subnet["CidrBlock"]),) if subnet.get("CidrBlock") else ipv6_cidrs(subnet)
     return bool(cidrs) and all(allows_subnet(egress, c, job_groups) for c in cidrs)
@@ -178,24 +182,24 @@ def judge(
 
 
 # --- The job's groups and the job's subnets together ----------------------------------
-def job_groups(snapshot: Snapshot) -> list[dict[str, Any]]:
+def job_groups(snapshot: Snapshot) -> list[SecurityGroupTypeDef]:
     """The job's groups that were found, in the job's order."""
     found = snapshot.security_groups.get()
     return [found[g] for g in snapshot.job.security_groups if g in found]
 
 
-def _reaches(egress: TcpEgress, *, subnet: dict[str, Any], groups: list[str]) -> bool:
+def _reaches(egress: TcpEgress, *, subnet: SubnetTypeDef, groups: list[str]) -> bool:
     return reaches_subnet(egress, subnet, groups)
 
 
-def subnet_gaps(snapshot: Snapshot) -> tuple[dict[str, dict[str, Any]], dict[str, tuple[str, ...]]]:
+def subnet_gaps(snapshot: Snapshot) -> tuple[dict[str, SubnetTypeDef], dict[str, tuple[str, ...]]]:
     """Job subnets (of the job's VPC) the groups certainly do not reach on every TCP port,
     and those whose answer hangs on unreadable prefix lists (with those lists)."""
     groups = job_groups(snapshot)
     egress = tcp_egress(groups)
     group_ids = [g["GroupId"] for g in groups]
     lists = snapshot.referenced_prefix_lists.get()
-    certain: dict[str, dict[str, Any]] = {}
+    certain: dict[str, SubnetTypeDef] = {}
     undetermined: dict[str, tuple[str, ...]] = {}
     for sid, subnet in job_vpc_subnets(snapshot).items():
         allowed, unknown = judge(egress, lists, partial(_reaches, subnet=subnet, groups=group_ids))

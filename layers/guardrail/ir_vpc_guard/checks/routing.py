@@ -5,7 +5,7 @@ checks/s3path.py, which remediation shares)."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING
 
 from ir_vpc_guard.checks.registry import Problem, register
 from ir_vpc_guard.checks.s3path import (
@@ -17,6 +17,9 @@ from ir_vpc_guard.checks.s3path import (
 )
 from ir_vpc_guard.discovery.snapshot import Snapshot
 from ir_vpc_guard.findings import ActionName, Severity
+
+if TYPE_CHECKING:  # the boto3-stubs types: development dependencies, never in the layer
+    from mypy_boto3_ec2.type_defs import VpcEndpointTypeDef
 
 
 def _worst(paths: list[TablePath]) -> Severity | None:
@@ -82,7 +85,7 @@ def s3_endpoint_missing(snapshot: Snapshot) -> Iterator[Problem]:
     )
 
 
-def _attachable(path: TablePath, endpoint: dict[str, Any]) -> bool:
+def _attachable(path: TablePath, endpoint: VpcEndpointTypeDef) -> bool:
     """Adding the table to the endpoint would route S3 through it (it is not already on
     it, which leaves a more specific route as the cause)."""
     return path.table_id is not None and path.table_id not in endpoint.get("RouteTableIds", [])

@@ -15,13 +15,16 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ir_vpc_guard.checks import policy
 from ir_vpc_guard.checks.netmath import Interval, cidr_interval, contains, elementary
 from ir_vpc_guard.checks.requests import endpoint_read, job_objects
 from ir_vpc_guard.discovery.snapshot import Snapshot
 from ir_vpc_guard.findings import Severity
+
+if TYPE_CHECKING:  # the boto3-stubs types: development dependencies, never in the layer
+    from mypy_boto3_ec2.type_defs import RouteTableTypeDef, RouteTypeDef, VpcEndpointTypeDef
 
 
 class Hop(StrEnum):
@@ -117,11 +120,11 @@ def table_severity(path: TablePath) -> Severity | None:
     return max(found, key=lambda s: s.rank) if found else None
 
 
-def main_table(tables: Iterable[dict[str, Any]]) -> dict[str, Any] | None:
+def main_table(tables: Iterable[RouteTableTypeDef]) -> RouteTableTypeDef | None:
     return next((t for t in tables if any(a.get("Main") for a in t.get("Associations", []))), None)
 
 
-def effective_route_tables(snapshot: Snapshot) -> dict[str, dict[str, Any] | None]:
+def effective_route_tables(snapshot: Snapshot) -> dict[str, RouteTableTypeDef | None]:
     """Each job subnet found in the job's VPC and its route table: the explicit association,
     else the VPC's main table. A subnet of another VPC is never mapped to this VPC's tables."""
     tables = snapshot.route_tables.get()
@@ -141,7 +144,7 @@ def effective_route_tables(snapshot: Snapshot) -> dict[str, dict[str, Any] | Non
     }
 
 
-def gateway_endpoints(snapshot: Snapshot, state: str = "available") -> list[dict[str, Any]]:
+def gateway_endpoints(snapshot: Snapshot, state: str = "available") -> list[VpcEndpointTypeDef]:
     """S3 endpoints of type Gateway in a state (an Interface endpoint needs other plumbing)."""
     return [
         e
@@ -173,7 +176,7 @@ def s3_paths(snapshot: Snapshot) -> list[TablePath]:
     prefix_list = snapshot.s3_prefix_list.get()
     endpoints = gateway_endpoints(snapshot)
     by_table: dict[str | None, list[str]] = {}
-    tables: dict[str | None, dict[str, Any] | None] = {}
+    tables: dict[str | None, RouteTableTypeDef | None] = {}
     for sid, table in effective_route_tables(snapshot).items():
         key = table["RouteTableId"] if table else None
         by_table.setdefault(key, []).append(sid)
@@ -197,11 +200,11 @@ def s3_paths(snapshot: Snapshot) -> list[TablePath]:
 
 
 def _routes(
-    table: dict[str, Any] | None,
+    table: RouteTableTypeDef | None,
     s3_list: str,
     s3_cidrs: Iterable[str],
-    endpoints: list[dict[str, Any]],
-    all_endpoints: list[dict[str, Any]],
+    endpoints: list[VpcEndpointTypeDef],
+    all_endpoints: list[VpcEndpointTypeDef],
 ) -> list[Route]:
     if table is None:
         return []
@@ -243,7 +246,7 @@ def _routes(
     return routes
 
 
-def _target(route: dict[str, Any]) -> tuple[str, Hop]:
+def _target(route: RouteTypeDef) -> tuple[str, Hop]:
     key = next((k for k in _TARGET_KEYS if route.get(k)), None)
     target = str(route.get(key)) if key else "(none)"
     if str(route.get("State", "active")).lower() == "blackhole" or key is None:

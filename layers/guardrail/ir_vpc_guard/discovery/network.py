@@ -7,11 +7,10 @@ Every read is filtered by ID or by vpc-id, so its cost does not grow with the VP
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping
 from concurrent.futures import Future
 from dataclasses import dataclass
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ir_vpc_guard.aws import AwsClients
 from ir_vpc_guard.discovery.snapshot import Read, not_applicable, unread_as
@@ -21,9 +20,14 @@ from ir_vpc_guard.requirements import AMAZON_PROVIDED_DNS, s3_service_name
 
 if TYPE_CHECKING:  # the boto3-stubs types: development dependencies, never in the layer
     from mypy_boto3_ec2 import EC2Client
+    from mypy_boto3_ec2.type_defs import (
+        NetworkAclTypeDef,
+        RouteTableTypeDef,
+        VpcEndpointTypeDef,
+        VpcTypeDef,
+    )
 
-# Subnets or security groups by ID, as the snapshot holds them.
-ById = dict[str, dict[str, Any]]
+    from ir_vpc_guard.discovery.snapshot import GroupsById, SubnetsById
 
 # Each read of the snapshot made here, and the IAM actions it may use.
 READ_ACTIONS: dict[str, tuple[str, ...]] = {
@@ -42,23 +46,25 @@ READ_ACTIONS: dict[str, tuple[str, ...]] = {
 class VpcReads:
     """The reads of the VPC's own resources, in flight (the DHCP options wait for the VPC)."""
 
-    network_acls: Future[Read[list[dict[str, Any]]]]
-    vpc: Future[Read[dict[str, Any]]]
+    network_acls: Future[Read[list[NetworkAclTypeDef]]]
+    vpc: Future[Read[VpcTypeDef]]
     dns_support: Future[Read[bool]]
-    route_tables: Future[Read[list[dict[str, Any]]]]
-    s3_endpoints: Future[Read[list[dict[str, Any]]]]
+    route_tables: Future[Read[list[RouteTableTypeDef]]]
+    s3_endpoints: Future[Read[list[VpcEndpointTypeDef]]]
 
 
 # --- In flight ---------------------------------------------------------------------------
 # The job's subnets and groups are read with the job account's clients, made in the
 # reading thread (a cold client's set-up overlaps the other reads).
-def submit_subnets(wave: Wave, clients: AwsClients, ids: tuple[str, ...]) -> Future[Read[ById]]:
+def submit_subnets(
+    wave: Wave, clients: AwsClients, ids: tuple[str, ...]
+) -> Future[Read[SubnetsById]]:
     return wave.submit("ec2:DescribeSubnets", lambda: read_subnets(clients.ec2, ids))
 
 
 def submit_security_groups(
     wave: Wave, clients: AwsClients, ids: tuple[str, ...]
-) -> Future[Read[ById]]:
+) -> Future[Read[GroupsById]]:
     return wave.submit("ec2:DescribeSecurityGroups", lambda: read_security_groups(clients.ec2, ids))
 
 
@@ -89,12 +95,12 @@ def submit_vpc_reads(
 
 def submit_s3_endpoints(
     wave: Wave, ec2: EC2Client, vpc_id: str, region: str
-) -> Future[Read[list[dict[str, Any]]]]:
+) -> Future[Read[list[VpcEndpointTypeDef]]]:
     return wave.submit("ec2:DescribeVpcEndpoints", partial(read_s3_endpoints, ec2, vpc_id, region))
 
 
 def dhcp_name_servers(
-    wave: Wave, owner: Read[EC2Client], vpc: Read[dict[str, Any]]
+    wave: Wave, owner: Read[EC2Client], vpc: Read[VpcTypeDef]
 ) -> Read[tuple[str, ...]]:
     """The name servers of the DHCP options the VPC names, read once the VPC is known."""
     ec2 = owner.value
@@ -108,7 +114,7 @@ def dhcp_name_servers(
     return wave.result(wave.submit("ec2:DescribeDhcpOptions", read))
 
 
-def vpc_of(subnets: Read[ById], groups: Read[ById]) -> str | None:
+def vpc_of(subnets: Read[SubnetsById], groups: Read[GroupsById]) -> str | None:
     """The job's VPC: where most of its subnets are (else its groups)."""
     for read in (subnets, groups):
         if read.ok and read.get():
@@ -120,35 +126,35 @@ def vpc_of(subnets: Read[ById], groups: Read[ById]) -> str | None:
 
 
 # --- The reads ---------------------------------------------------------------------------
-def read_subnets(ec2: EC2Client, ids: tuple[str, ...]) -> ById:
+def read_subnets(ec2: EC2Client, ids: tuple[str, ...]) -> SubnetsById:
     # A filter (not SubnetIds=) so that one missing ID does not hide the others.
     pages = ec2.get_paginator("describe_subnets").paginate(
         Filters=[{"Name": "subnet-id", "Values": list(ids)}]
     )
     found = (subnet for page in pages for subnet in page.get("Subnets", []))
-    return {s["SubnetId"]: _plain(s) for s in found if s.get("SubnetId") in ids}
+    return {s["SubnetId"]: s for s in found if s.get("SubnetId") in ids}
 
 
-def read_security_groups(ec2: EC2Client, ids: tuple[str, ...]) -> ById:
+def read_security_groups(ec2: EC2Client, ids: tuple[str, ...]) -> GroupsById:
     pages = ec2.get_paginator("describe_security_groups").paginate(
         Filters=[{"Name": "group-id", "Values": list(ids)}]
     )
     found = (group for page in pages for group in page.get("SecurityGroups", []))
-    return {g["GroupId"]: _plain(g) for g in found if g.get("GroupId") in ids}
+    return {g["GroupId"]: g for g in found if g.get("GroupId") in ids}
 
 
-def read_network_acls(ec2: EC2Client, subnet_ids: tuple[str, ...]) -> list[dict[str, Any]]:
+def read_network_acls(ec2: EC2Client, subnet_ids: tuple[str, ...]) -> list[NetworkAclTypeDef]:
     pages = ec2.get_paginator("describe_network_acls").paginate(
         Filters=[{"Name": "association.subnet-id", "Values": list(subnet_ids)}]
     )
-    return [_plain(acl) for page in pages for acl in page.get("NetworkAcls", [])]
+    return [acl for page in pages for acl in page.get("NetworkAcls", [])]
 
 
-def read_vpc(ec2: EC2Client, vpc_id: str) -> dict[str, Any]:
+def read_vpc(ec2: EC2Client, vpc_id: str) -> VpcTypeDef:
     vpcs = ec2.describe_vpcs(VpcIds=[vpc_id]).get("Vpcs", [])
     if not vpcs:
         raise AwsReadError("InvalidVpcID.NotFound", f"VPC {vpc_id} not found")
-    return _plain(vpcs[0])
+    return vpcs[0]
 
 
 def read_dns_support(ec2: EC2Client, vpc_id: str) -> bool:
@@ -167,25 +173,19 @@ def read_dhcp_name_servers(ec2: EC2Client, options_id: str) -> tuple[str, ...]:
     )
 
 
-def read_route_tables(ec2: EC2Client, vpc_id: str) -> list[dict[str, Any]]:
+def read_route_tables(ec2: EC2Client, vpc_id: str) -> list[RouteTableTypeDef]:
     # All tables of the VPC in one call: the main table and every explicit association.
     pages = ec2.get_paginator("describe_route_tables").paginate(
         Filters=[{"Name": "vpc-id", "Values": [vpc_id]}]
     )
-    return [_plain(table) for page in pages for table in page.get("RouteTables", [])]
+    return [table for page in pages for table in page.get("RouteTables", [])]
 
 
-def read_s3_endpoints(ec2: EC2Client, vpc_id: str, region: str) -> list[dict[str, Any]]:
+def read_s3_endpoints(ec2: EC2Client, vpc_id: str, region: str) -> list[VpcEndpointTypeDef]:
     pages = ec2.get_paginator("describe_vpc_endpoints").paginate(
         Filters=[
             {"Name": "vpc-id", "Values": [vpc_id]},
             {"Name": "service-name", "Values": [s3_service_name(region)]},
         ]
     )
-    return [_plain(endpoint) for page in pages for endpoint in page.get("VpcEndpoints", [])]
-
-
-def _plain(answer: Mapping[str, Any]) -> dict[str, Any]:
-    """One resource of an answer as the snapshot holds it: a plain dict, which the pure
-    checks take (the stubs' TypedDicts are development types, never in the layer)."""
-    return dict(answer)
+    return [endpoint for page in pages for endpoint in page.get("VpcEndpoints", [])]

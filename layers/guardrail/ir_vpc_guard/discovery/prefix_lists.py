@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from concurrent.futures import Future
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ir_vpc_guard.aws import AwsClients
 from ir_vpc_guard.discovery.snapshot import PrefixList, Read, ReferencedPrefixList
@@ -14,6 +14,8 @@ from ir_vpc_guard.requirements import s3_service_name
 
 if TYPE_CHECKING:  # the boto3-stubs types: development dependencies, never in the layer
     from mypy_boto3_ec2 import EC2Client
+
+    from ir_vpc_guard.discovery.snapshot import GroupsById
 
 # Each read of the snapshot made here, and the IAM actions it may use.
 READ_ACTIONS: dict[str, tuple[str, ...]] = {
@@ -41,7 +43,7 @@ def submit_s3_list(wave: Wave, clients: AwsClients, region: str) -> Future[Read[
 
 
 def submit_referenced(
-    wave: Wave, ec2: EC2Client, groups: Read[dict[str, dict[str, Any]]], s3: Read[PrefixList]
+    wave: Wave, ec2: EC2Client, groups: Read[GroupsById], s3: Read[PrefixList]
 ) -> dict[str, Future[Read[tuple[str, ...]]]]:
     """One entries read per distinct prefix list the job's egress rules name, except
     S3's (already read): only those, and none when no rule names one."""
@@ -63,7 +65,7 @@ def submit_referenced(
 
 def referenced(
     wave: Wave,
-    groups: Read[dict[str, dict[str, Any]]],
+    groups: Read[GroupsById],
     reads: dict[str, Future[Read[tuple[str, ...]]]],
 ) -> Read[dict[str, ReferencedPrefixList]]:
     """Each referenced list with its entries, or the error that kept them unread."""

@@ -8,13 +8,14 @@ from typing import TYPE_CHECKING
 
 from ir_vpc_guard.arns import role_arn
 from ir_vpc_guard.aws import AwsClients
-from ir_vpc_guard.discovery.network import ById
 from ir_vpc_guard.discovery.snapshot import Read, undetermined
 from ir_vpc_guard.discovery.waves import Wave
 from ir_vpc_guard.intake.request import JobRequest
 
 if TYPE_CHECKING:  # the boto3-stubs types: development dependencies, never in the layer
     from mypy_boto3_ec2 import EC2Client
+
+    from ir_vpc_guard.discovery.snapshot import GroupsById, SubnetsById
 
 # The reads of the VPC's own resources: in a shared VPC only its owner account may make them
 # ("participants cannot view ... resources that belong to the VPC owner", VPC sharing).
@@ -32,7 +33,7 @@ OWNER_SESSION_NAME = "ir-vpc-guard-owner-read"
 SHARED_VPC_DOCS = 'docs/deployment.md, "Shared VPCs"'
 
 
-def owner_of(subnets: Read[ById], vpc_id: str | None) -> str | None:
+def owner_of(subnets: Read[SubnetsById], vpc_id: str | None) -> str | None:
     """The account that owns the job's VPC: its subnets' owner (another account's when
     they are shared with the job's through AWS RAM)."""
     found = subnets.value if subnets.ok else None
@@ -40,7 +41,7 @@ def owner_of(subnets: Read[ById], vpc_id: str | None) -> str | None:
     return next((str(o) for o in owners if o), None)
 
 
-def reader_of(groups: Read[ById]) -> str | None:
+def reader_of(groups: Read[GroupsById]) -> str | None:
     """The account whose credentials read: the owner of the job's groups, which a participant
     creates itself (it cannot see another account's groups)."""
     found = groups.value if groups.ok else None

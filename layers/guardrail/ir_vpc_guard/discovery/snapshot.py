@@ -4,9 +4,23 @@ undetermined (it belongs to another account the guardrail may not read)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeAlias, TypeVar
 
 from ir_vpc_guard.intake.request import JobRequest
+
+if TYPE_CHECKING:
+    from mypy_boto3_ec2.type_defs import (
+        NetworkAclTypeDef,
+        RouteTableTypeDef,
+        SecurityGroupTypeDef,
+        SubnetTypeDef,
+        VpcEndpointTypeDef,
+        VpcTypeDef,
+    )
+
+    # The job's subnets and security groups by ID, as EC2 describes them.
+    SubnetsById: TypeAlias = dict[str, SubnetTypeDef]
+    GroupsById: TypeAlias = dict[str, SecurityGroupTypeDef]
 
 T = TypeVar("T")
 
@@ -122,19 +136,19 @@ class Snapshot:
     reader_account: str | None = None
     # Not documented by AWS: how many instances a Default job runs at once (see settings).
     default_job_instances: int = 10
-    subnets: Read[dict[str, dict[str, Any]]] = field(default_factory=_unread)
-    security_groups: Read[dict[str, dict[str, Any]]] = field(default_factory=_unread)
-    network_acls: Read[list[dict[str, Any]]] = field(default_factory=_unread)
+    subnets: Read[SubnetsById] = field(default_factory=_unread)
+    security_groups: Read[GroupsById] = field(default_factory=_unread)
+    network_acls: Read[list[NetworkAclTypeDef]] = field(default_factory=_unread)
     s3_prefix_list: Read[PrefixList] = field(default_factory=_unread)
     # Keyed by ID; empty when no job group rule names another prefix list.
     referenced_prefix_lists: Read[dict[str, ReferencedPrefixList]] = field(
         default_factory=lambda: Read(value={})
     )
-    vpc: Read[dict[str, Any]] = field(default_factory=_unread)
+    vpc: Read[VpcTypeDef] = field(default_factory=_unread)
     dns_support: Read[bool] = field(default_factory=_unread)
     dhcp_name_servers: Read[tuple[str, ...]] = field(default_factory=_unread)
-    route_tables: Read[list[dict[str, Any]]] = field(default_factory=_unread)
-    s3_endpoints: Read[list[dict[str, Any]]] = field(default_factory=_unread)
+    route_tables: Read[list[RouteTableTypeDef]] = field(default_factory=_unread)
+    s3_endpoints: Read[list[VpcEndpointTypeDef]] = field(default_factory=_unread)
     role: Read[RoleAccess] = field(default_factory=_unread)
     model: Read[ModelInfo] = field(default_factory=_unread)
     artifact_bucket_policies: Read[dict[str, str | None]] = field(default_factory=_unread)

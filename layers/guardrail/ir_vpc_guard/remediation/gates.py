@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING
 
 from ir_vpc_guard.discovery.snapshot import Snapshot
 from ir_vpc_guard.findings import Mode, RemediationStatus
 from ir_vpc_guard.remediation.actions import GROUP_ACTIONS, Action
 from ir_vpc_guard.settings import Settings
 
+if TYPE_CHECKING:  # the boto3-stubs types: development dependencies, never in the layer
+    from mypy_boto3_ec2.type_defs import SecurityGroupTypeDef, VpcTypeDef
+
+
 OPT_OUT_VALUE = "false"
 
 
-def opted_out(resource: dict[str, Any], tag_key: str) -> bool:
+def opted_out(resource: VpcTypeDef | SecurityGroupTypeDef, tag_key: str) -> bool:
     """The resource carries the opt-out tag with the value `false` (any case)."""
     return any(
         tag.get("Key") == tag_key and str(tag.get("Value", "")).strip().lower() == OPT_OUT_VALUE
