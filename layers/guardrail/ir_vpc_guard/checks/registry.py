@@ -49,20 +49,13 @@ class Check:
         return self.remediation_action is not None
 
     def finding(self, problem: Problem) -> Finding:
-        if self.remediation_action:
-            remediation = Remediation(
-                action=self.remediation_action,
-                status=RemediationStatus.PLANNED,
-                reason=self.fix,
-                command=problem.command,
-            )
-        else:
-            remediation = Remediation(
-                action=ActionName.MANUAL,
-                status=RemediationStatus.MANUAL,
-                reason=self.fix,
-                command=problem.command,
-            )
+        planned = self.remediation_action is not None
+        remediation = Remediation(
+            action=self.remediation_action or ActionName.MANUAL,
+            status=RemediationStatus.PLANNED if planned else RemediationStatus.MANUAL,
+            reason=self.fix,
+            command=problem.command,
+        )
         return Finding(
             check_id=self.check_id,
             severity=problem.severity or self.severity,
