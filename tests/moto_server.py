@@ -8,9 +8,12 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
+
+import boto3
 
 BIN = Path(sys.executable).parent
 
@@ -62,3 +65,27 @@ def cli_env(url: str) -> dict[str, str]:
         AWS_DEFAULT_REGION="us-east-1",
     )
     return env
+
+
+class RemoteSession:
+    """A session whose clients all talk to the server at `url`, with the credentials of
+    `cli_env`: what `build_world` takes to build a world over HTTP."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self._session = boto3.session.Session(
+            aws_access_key_id="testing", aws_secret_access_key="testing", region_name="us-east-1"
+        )
+        self._clients: dict[str, Any] = {}
+
+    def client(self, service: str, **kwargs: Any) -> Any:
+        if service not in self._clients:
+            make: Callable[..., Any] = self._session.client  # any service name
+            self._clients[service] = make(service, endpoint_url=self.url, **kwargs)
+        return self._clients[service]
+
+
+def reset(url: str) -> None:
+    """Empty the server's accounts: a fresh start for a test on a shared server."""
+    request = urllib.request.Request(f"{url}/moto-api/reset", method="POST")
+    urllib.request.urlopen(request, timeout=10).close()

@@ -7,7 +7,6 @@ import dataclasses
 from collections import Counter
 from typing import TYPE_CHECKING, Any
 
-import boto3
 from botocore.exceptions import ClientError
 
 from ir_vpc_guard.aws import AwsClients
@@ -17,26 +16,12 @@ from ir_vpc_guard.discovery.snapshot import Read, failed
 from ir_vpc_guard.discovery.waves import Wave
 from ir_vpc_guard.intake.request import JobRequest
 from ir_vpc_guard_dev.sandbox import World
-from tests.conftest import REGION
+from tests.vpc_owner import OWNER, READ_ROLE, owner_session
 
 if TYPE_CHECKING:
     from ir_vpc_guard.discovery.snapshot import GroupsById, SubnetsById
 
-OWNER = "111111111111"
 READER = "123456789012"  # moto's default account: the job's
-READ_ROLE = "ir-vpc-guard-owner-read"
-
-
-def _owner_session(aws: Any) -> Any:
-    credentials = aws.client("sts").assume_role(
-        RoleArn=f"arn:aws:iam::{OWNER}:role/network-admin", RoleSessionName="build"
-    )["Credentials"]
-    return boto3.session.Session(
-        aws_access_key_id=credentials["AccessKeyId"],
-        aws_secret_access_key=credentials["SecretAccessKey"],
-        aws_session_token=credentials["SessionToken"],
-        region_name=REGION,
-    )
 
 
 def _owner(
@@ -88,7 +73,7 @@ def test_without_a_read_role_the_owners_resources_are_undetermined(
 def test_through_the_read_role_the_owners_vpc_is_read(
     aws: Any, clients: AwsClients, calls: Counter[str], wave: Wave, job: JobRequest
 ) -> None:
-    vpc_id = _owner_session(aws).client("ec2").create_vpc(CidrBlock="10.9.0.0/16")["Vpc"]["VpcId"]
+    vpc_id = owner_session(aws).client("ec2").create_vpc(CidrBlock="10.9.0.0/16")["Vpc"]["VpcId"]
     owner = _owner(wave, clients, job, vpc_id, READ_ROLE)
     assert calls == Counter({"sts.AssumeRole": 1})
     assert network.read_vpc(owner.get(), vpc_id)["OwnerId"] == OWNER

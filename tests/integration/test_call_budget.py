@@ -11,6 +11,7 @@ from ir_vpc_guard.settings import Settings
 from ir_vpc_guard_dev.sandbox import build_world
 from tests.conftest import REGION, load_event
 from tests.integration.calls import clients_factory, counting_session
+from tests.integration.egress_rules import https_to
 
 EXPECTED = Counter(
     {
@@ -88,14 +89,7 @@ def test_each_distinct_customer_list_named_costs_one_call(aws: Any) -> None:
     ):
         ec2.authorize_security_group_egress(
             GroupId=group,
-            IpPermissions=[
-                {
-                    "IpProtocol": "tcp",
-                    "FromPort": port,
-                    "ToPort": port,
-                    "PrefixListIds": [{"PrefixListId": prefix_list}],
-                }
-            ],
+            IpPermissions=[https_to(prefix_list, port, port)],
         )
     world.group_ids.append(second)
     calls: Counter[str] = Counter()

@@ -35,6 +35,23 @@ def broken(aws: Any) -> World:
     return build_world(aws, REGION, with_endpoint=False, group_egress="vpc-https-only")
 
 
+@pytest.fixture
+def cli_session(aws: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """The one boto3 session every CLI command gets, so that a test can hook its calls."""
+    session = boto3.session.Session(region_name=REGION)
+    monkeypatch.setattr(boto3.session, "Session", lambda region_name=None: session)
+    return session
+
+
+def refuse(session: Any, service: str, operation: str, code: str) -> None:
+    """`session` answers every `service` `operation` with the error `code`."""
+
+    def deny(**_: Any) -> None:
+        raise ClientError({"Error": {"Code": code, "Message": "no"}}, operation)
+
+    session.events.register(f"before-call.{service}.{operation}", deny)
+
+
 def test_check_is_a_preflight_with_the_same_report(
     capsys: pytest.CaptureFixture[str], broken: World, tmp_path: Path
 ) -> None:
@@ -185,13 +202,11 @@ def test_values_outside_the_apis_limits_exit_2_in_one_line(
 
 
 def test_a_64_character_job_name_is_read(
-    capsys: pytest.CaptureFixture[str], broken: World, monkeypatch: pytest.MonkeyPatch
+    capsys: pytest.CaptureFixture[str], broken: World, cli_session: Any
 ) -> None:
     name = "j" * 64  # the API's longest name: refused as invalid before this fix
-    session = boto3.session.Session(region_name=REGION)
-    fake = FakeRecommender(session)
+    fake = FakeRecommender(cli_session)
     fake.add(broken, name)
-    monkeypatch.setattr(boto3.session, "Session", lambda region_name=None: session)
     code, out, _ = run(capsys, "job", name, "--json")
     assert code == 1
     assert json.loads(out)["job"]["name"] == name
@@ -199,15 +214,12 @@ def test_a_64_character_job_name_is_read(
 
 
 def test_a_service_the_region_cannot_serve_is_one_line_naming_the_region(
-    capsys: pytest.CaptureFixture[str], world: World, monkeypatch: pytest.MonkeyPatch
+    capsys: pytest.CaptureFixture[str], world: World, cli_session: Any
 ) -> None:
-    session = boto3.session.Session(region_name=REGION)
-
     def no_endpoint(**_: Any) -> None:  # as when sagemaker has no endpoint in the region
         raise EndpointConnectionError(endpoint_url=f"https://api.sagemaker.{REGION}.amazonaws.com")
 
-    session.events.register("before-call.sagemaker", no_endpoint)
-    monkeypatch.setattr(boto3.session, "Session", lambda region_name=None: session)
+    cli_session.events.register("before-call.sagemaker", no_endpoint)
     code, out, err = run(
         capsys,
         "check",
@@ -227,12 +239,10 @@ def test_a_service_the_region_cannot_serve_is_one_line_naming_the_region(
 
 
 def test_job_reads_an_existing_job(
-    capsys: pytest.CaptureFixture[str], broken: World, monkeypatch: pytest.MonkeyPatch
+    capsys: pytest.CaptureFixture[str], broken: World, cli_session: Any
 ) -> None:
-    session = boto3.session.Session(region_name=REGION)
-    fake = FakeRecommender(session)  # moto lacks the Inference Recommender job APIs
+    fake = FakeRecommender(cli_session)  # moto lacks the Inference Recommender job APIs
     fake.add(broken, "nightly-recommendation")
-    monkeypatch.setattr(boto3.session, "Session", lambda region_name=None: session)
     code, out, _ = run(capsys, "job", "nightly-recommendation", "--json")
     assert code == 1
     report = json.loads(out)
@@ -291,15 +301,9 @@ def test_no_region_and_unknown_region(
 
 
 def test_access_denied_says_what_to_do(
-    capsys: pytest.CaptureFixture[str], aws: Any, monkeypatch: pytest.MonkeyPatch
+    capsys: pytest.CaptureFixture[str], cli_session: Any
 ) -> None:
-    session = boto3.session.Session(region_name=REGION)
-
-    def deny(**_: Any) -> None:
-        raise ClientError({"Error": {"Code": "AccessDenied", "Message": "no"}}, "GetCallerIdentity")
-
-    session.events.register("before-call.sts.GetCallerIdentity", deny)
-    monkeypatch.setattr(boto3.session, "Session", lambda region_name=None: session)
+    refuse(cli_session, "sts", "GetCallerIdentity", "AccessDenied")
     code, out, err = run(capsys, "check", "--subnets", "subnet-1", "--security-groups", "sg-1")
     assert (code, out) == (2, "")
     assert err == (
@@ -308,17 +312,9 @@ def test_access_denied_says_what_to_do(
 
 
 def test_reads_denied_mid_check_are_named(
-    capsys: pytest.CaptureFixture[str], world: World, monkeypatch: pytest.MonkeyPatch
+    capsys: pytest.CaptureFixture[str], world: World, cli_session: Any
 ) -> None:
-    session = boto3.session.Session(region_name=REGION)
-
-    def deny(**_: Any) -> None:
-        raise ClientError(
-            {"Error": {"Code": "UnauthorizedOperation", "Message": "no"}}, "DescribeRouteTables"
-        )
-
-    session.events.register("before-call.ec2.DescribeRouteTables", deny)
-    monkeypatch.setattr(boto3.session, "Session", lambda region_name=None: session)
+    refuse(cli_session, "ec2", "DescribeRouteTables", "UnauthorizedOperation")
     code, _, err = run(
         capsys, "check", "--subnets", *world.subnet_ids, "--security-groups", *world.group_ids
     )

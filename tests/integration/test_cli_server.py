@@ -5,19 +5,17 @@ import json
 import socket
 import subprocess
 import threading
-import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import boto3
 import jsonschema
 import pytest
 
 from ir_vpc_guard.delivery.report import load_schema
-from ir_vpc_guard_dev.sandbox import build_world
+from ir_vpc_guard_dev.sandbox import World, build_world
 from tests.conftest import EVENTS, load_event
-from tests.moto_server import BIN, cli_env, moto_server
+from tests.moto_server import BIN, RemoteSession, cli_env, moto_server, reset
 
 
 @pytest.fixture(scope="module")
@@ -41,20 +39,15 @@ def run_cli(url: str, *argv: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+def _remote_world(server: str, **knobs: Any) -> tuple[World, Any]:
+    """A fresh account on the shared server, with a world built over HTTP; its EC2 client."""
+    reset(server)
+    remote = RemoteSession(server)
+    return build_world(remote, "us-east-1", **knobs), remote.client("ec2")
+
+
 def test_replay_names_the_findings_of_the_world_it_finds(server: str, tmp_path: Path) -> None:
-    session = boto3.session.Session(
-        aws_access_key_id="testing", aws_secret_access_key="testing", region_name="us-east-1"
-    )
-    clients: dict[str, Any] = {}
-
-    class Remote:  # a session whose clients all talk to the server
-        def client(self, service: str, **kwargs: Any) -> Any:
-            if service not in clients:
-                make: Callable[..., Any] = session.client  # any service name
-                clients[service] = make(service, endpoint_url=server, **kwargs)
-            return clients[service]
-
-    world = build_world(Remote(), "us-east-1", with_endpoint=False)
+    world = build_world(RemoteSession(server), "us-east-1", with_endpoint=False)
     event_file = tmp_path / "event.json"
     event_file.write_text(json.dumps(world.event(load_event("good_job"))))
 
@@ -85,22 +78,7 @@ def test_readable_summary_and_exit_codes(server: str, tmp_path: Path) -> None:
 
 
 def test_replay_in_apply_mode_fixes_the_world_over_http(server: str, tmp_path: Path) -> None:
-    reset = urllib.request.Request(f"{server}/moto-api/reset", method="POST")
-    urllib.request.urlopen(reset, timeout=10).close()  # a fresh account on the shared server
-    session = boto3.session.Session(
-        aws_access_key_id="testing", aws_secret_access_key="testing", region_name="us-east-1"
-    )
-    ec2 = session.client("ec2", endpoint_url=server)
-    clients: dict[str, Any] = {}
-
-    class Remote:
-        def client(self, service: str, **kwargs: Any) -> Any:
-            if service not in clients:
-                make: Callable[..., Any] = session.client  # any service name
-                clients[service] = make(service, endpoint_url=server, **kwargs)
-            return clients[service]
-
-    world = build_world(Remote(), "us-east-1", with_endpoint=False, group_egress="vpc-https-only")
+    world, ec2 = _remote_world(server, with_endpoint=False, group_egress="vpc-https-only")
     event_file = tmp_path / "event.json"
     event_file.write_text(json.dumps(world.event(load_event("good_job"))))
 
@@ -113,25 +91,6 @@ def test_replay_in_apply_mode_fixes_the_world_over_http(server: str, tmp_path: P
     assert json.loads(second.stdout)["outcome"] == "PASS"
     endpoints = ec2.describe_vpc_endpoints(Filters=[{"Name": "vpc-id", "Values": [world.vpc_id]}])
     assert len(endpoints["VpcEndpoints"]) == 1
-
-
-def _remote_world(server: str, **knobs: Any) -> Any:
-    """A fresh account on the shared server, with a world built over HTTP."""
-    reset = urllib.request.Request(f"{server}/moto-api/reset", method="POST")
-    urllib.request.urlopen(reset, timeout=10).close()
-    session = boto3.session.Session(
-        aws_access_key_id="testing", aws_secret_access_key="testing", region_name="us-east-1"
-    )
-    clients: dict[str, Any] = {}
-
-    class Remote:
-        def client(self, service: str, **kwargs: Any) -> Any:
-            if service not in clients:
-                make: Callable[..., Any] = session.client  # any service name
-                clients[service] = make(service, endpoint_url=server, **kwargs)
-            return clients[service]
-
-    return build_world(Remote(), "us-east-1", **knobs), Remote().client("ec2")
 
 
 def test_replay_of_another_accounts_event_is_skipped_unless_allowed(

@@ -40,6 +40,27 @@ def bucket_policy(session: Any, *statements: dict[str, Any]) -> None:
 
 
 OBJECTS = f"arn:aws:s3:::{MODEL_BUCKET}/*"
+OUTSIDE_THE_ENDPOINT = {"StringNotEquals": {"aws:SourceVpce": "vpce-0123456789abcdef0"}}
+
+
+def for_anyone(
+    effect: str,
+    action: str,
+    condition: dict[str, Any],
+    *,
+    resource: str = OBJECTS,
+    sid: str | None = None,
+) -> dict[str, Any]:
+    """A policy statement for every principal ("*") under `condition`, on the model's
+    objects unless `resource` says otherwise."""
+    statement = {
+        "Effect": effect,
+        "Principal": "*",
+        "Action": action,
+        "Resource": resource,
+        "Condition": condition,
+    }
+    return {"Sid": sid, **statement} if sid else statement
 
 
 # --- R3: bucket policies ------------------------------------------------------------------
@@ -63,17 +84,8 @@ def test_vpce_lockdown_that_exempts_the_job_role_passes(aws: Any, world: World) 
 
 
 def test_deny_hanging_on_the_organization_is_undetermined(aws: Any, world: World) -> None:
-    bucket_policy(
-        aws,
-        {
-            "Sid": "OrgOnly",
-            "Effect": "Deny",
-            "Principal": "*",
-            "Action": "s3:*",
-            "Resource": OBJECTS,
-            "Condition": {"StringNotEquals": {"aws:PrincipalOrgID": "o-abc123"}},
-        },
-    )
+    org_only = {"StringNotEquals": {"aws:PrincipalOrgID": "o-abc123"}}
+    bucket_policy(aws, for_anyone("Deny", "s3:*", org_only, sid="OrgOnly"))
     report = run(world)
     finding = findings(report)["MODEL_ARTIFACT_VPC_RESTRICTED"]
     assert finding["severity"] == "MEDIUM"
@@ -82,16 +94,8 @@ def test_deny_hanging_on_the_organization_is_undetermined(aws: Any, world: World
 
 
 def test_deny_on_another_prefix_does_not_touch_the_job(aws: Any, world: World) -> None:
-    bucket_policy(
-        aws,
-        {
-            "Effect": "Deny",
-            "Principal": "*",
-            "Action": "s3:GetObject",
-            "Resource": f"arn:aws:s3:::{MODEL_BUCKET}/secret/*",
-            "Condition": {"StringNotEquals": {"aws:SourceVpce": "vpce-0123456789abcdef0"}},
-        },
-    )
+    secret = f"arn:aws:s3:::{MODEL_BUCKET}/secret/*"
+    bucket_policy(aws, for_anyone("Deny", "s3:GetObject", OUTSIDE_THE_ENDPOINT, resource=secret))
     assert run(world)["outcome"] == "PASS"
 
 
@@ -113,16 +117,8 @@ def test_a_plain_deny_of_the_role_is_certain(aws: Any, world: World) -> None:
 def test_allow_only_from_the_endpoint_rests_on_the_role_own_policy(aws: Any, world: World) -> None:
     """Same account: the bucket policy's grant is not needed when the role's own policy
     allows the read (nothing denies it); without that, the answer is the role's policy."""
-    bucket_policy(
-        aws,
-        {
-            "Effect": "Allow",
-            "Principal": "*",
-            "Action": "s3:GetObject",
-            "Resource": OBJECTS,
-            "Condition": {"StringEquals": {"aws:SourceVpce": "vpce-0123456789abcdef0"}},
-        },
-    )
+    through_the_endpoint = {"StringEquals": {"aws:SourceVpce": "vpce-0123456789abcdef0"}}
+    bucket_policy(aws, for_anyone("Allow", "s3:GetObject", through_the_endpoint))
     report = run(world)
     finding = findings(report)["MODEL_ARTIFACT_VPC_RESTRICTED"]
     assert finding["severity"] == "MEDIUM" and finding["evidence"]["onlyAllows"] is True
@@ -203,17 +199,8 @@ def test_only_the_policy_of_the_endpoint_the_tables_use_matters(aws: Any, world:
 
 
 def test_endpoint_policy_on_the_organization_is_undetermined(aws: Any, world: World) -> None:
-    policy = {
-        "Statement": [
-            {
-                "Effect": "Allow",
-                "Principal": "*",
-                "Action": "s3:GetObject",
-                "Resource": "*",
-                "Condition": {"StringEquals": {"aws:PrincipalOrgID": "o-abc123"}},
-            }
-        ]
-    }
+    org_only = {"StringEquals": {"aws:PrincipalOrgID": "o-abc123"}}
+    policy = {"Statement": [for_anyone("Allow", "s3:GetObject", org_only, resource="*")]}
     aws.client("ec2").modify_vpc_endpoint(
         VpcEndpointId=world.endpoint_id, PolicyDocument=json.dumps(policy)
     )
@@ -379,13 +366,8 @@ def test_objects_are_judged_in_the_job_partition(aws: Any, partition_region: str
     session = aws.__class__(region_name=partition_region)
     world = build_world(session, partition_region)
     partition = "aws-cn" if partition_region.startswith("cn-") else "aws-us-gov"
-    deny = {
-        "Effect": "Deny",
-        "Principal": "*",
-        "Action": "s3:GetObject",
-        "Resource": f"arn:{partition}:s3:::{MODEL_BUCKET}/*",
-        "Condition": {"StringNotEquals": {"aws:SourceVpce": "vpce-0123456789abcdef0"}},
-    }
+    objects = f"arn:{partition}:s3:::{MODEL_BUCKET}/*"
+    deny = for_anyone("Deny", "s3:GetObject", OUTSIDE_THE_ENDPOINT, resource=objects)
     session.client("s3").put_bucket_policy(
         Bucket=MODEL_BUCKET, Policy=json.dumps({"Statement": [deny]})
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+from types import ModuleType
 from typing import Any
 
 import jsonschema
@@ -15,24 +16,15 @@ from ir_vpc_guard.settings import SettingsError
 from ir_vpc_guard_dev.lambda_runtime import ACCOUNT, FakeContext
 from ir_vpc_guard_dev.sandbox import build_world
 from tests.conftest import REGION, load_event
-from tests.lambda_context import (
-    Inbox,
-    create_table,
-    emf_blobs,
-    follow_stdout,
-    load_handler,
-    metric_names,
-)
+from tests.lambda_context import Inbox, emf_blobs, follow_stdout, load_handler, metric_names
 
 
 @pytest.fixture
-def inbox(aws: Any) -> Inbox:
-    return Inbox(aws)
-
-
-@pytest.fixture
-def table(aws: Any) -> str:
-    return create_table(aws)
+def app(monkeypatch: pytest.MonkeyPatch, inbox: Inbox) -> ModuleType:
+    """The handler publishing to the inbox's topic, with no records table. Name it before
+    capsys: the logger keeps the stream of its cold start, and capsys's stream of the set-up
+    is closed when the test starts (follow_stdout moves the logger to the test's)."""
+    return load_handler(monkeypatch, TOPIC_ARN=inbox.topic_arn)
 
 
 @pytest.fixture
@@ -111,12 +103,8 @@ def test_broken_world_fails_with_one_message_for_every_subscriber(
 
 
 def test_metrics_name_the_outcome_findings_and_remediations(
-    monkeypatch: pytest.MonkeyPatch,
-    broken_event: dict[str, Any],
-    inbox: Inbox,
-    capsys: pytest.CaptureFixture[str],
+    broken_event: dict[str, Any], app: ModuleType, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    app = load_handler(monkeypatch, TOPIC_ARN=inbox.topic_arn)
     capsys.readouterr()
     app.lambda_handler(broken_event, FakeContext())
     blobs = emf_blobs(capsys.readouterr().out)
@@ -184,11 +172,10 @@ def test_malformed_or_unrelated_events_are_skipped_not_raised(
 
 
 def test_event_about_another_account_is_skipped(
-    monkeypatch: pytest.MonkeyPatch, good_event: dict[str, Any], inbox: Inbox
+    good_event: dict[str, Any], app: ModuleType
 ) -> None:
     foreign = copy.deepcopy(good_event)
     foreign["account"] = foreign["detail"]["recipientAccountId"] = "210987654321"
-    app = load_handler(monkeypatch, TOPIC_ARN=inbox.topic_arn)
     report = app.lambda_handler(foreign, FakeContext())
     assert report["outcome"] == "SKIPPED" and "another account" in report["reason"]
 
@@ -230,15 +217,11 @@ def test_a_second_event_about_a_reported_job_is_marked_as_a_repeat(
 
 
 def test_a_64_character_job_name_is_checked_and_logged(
-    monkeypatch: pytest.MonkeyPatch,
-    broken_event: dict[str, Any],
-    inbox: Inbox,
-    capsys: pytest.CaptureFixture[str],
+    broken_event: dict[str, Any], inbox: Inbox, app: ModuleType, capsys: pytest.CaptureFixture[str]
 ) -> None:
     name = "a-" * 31 + "bc"  # 64 characters: the API's longest name (skipped before)
     event = copy.deepcopy(broken_event)
     event["detail"]["requestParameters"]["jobName"] = name
-    app = load_handler(monkeypatch, TOPIC_ARN=inbox.topic_arn)
     follow_stdout(app)
     capsys.readouterr()
     report = app.lambda_handler(event, FakeContext())

@@ -7,7 +7,7 @@ List/DescribeInferenceRecommendationsJob(s) on the handler's session; all else i
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, NamedTuple
 
 import pytest
 from botocore.exceptions import ClientError
@@ -16,14 +16,7 @@ from ir_vpc_guard_dev.lambda_runtime import ACCOUNT, FakeContext
 from ir_vpc_guard_dev.sandbox import World
 from tests.conftest import REGION, load_event
 from tests.integration.fake_recommender import FakeRecommender
-from tests.lambda_context import (
-    Inbox,
-    create_table,
-    emf_blobs,
-    follow_stdout,
-    load_handler,
-    metric_names,
-)
+from tests.lambda_context import Inbox, emf_blobs, follow_stdout, load_handler, metric_names
 
 SCHEDULE = {
     "version": "0",
@@ -38,16 +31,21 @@ SCHEDULE = {
 }
 
 
+class Deployed(NamedTuple):
+    """The handler as deployed (records table, every outcome published), the inbox it
+    publishes to, and the Recommender jobs its sweep finds."""
+
+    app: Any
+    inbox: Inbox
+    fake: FakeRecommender
+
+
 @pytest.fixture
-def setup(
-    aws: Any, world: World, monkeypatch: pytest.MonkeyPatch
-) -> tuple[Any, Inbox, FakeRecommender]:
-    inbox = Inbox(aws)
-    table = create_table(aws)
+def deployed(world: World, monkeypatch: pytest.MonkeyPatch, inbox: Inbox, table: str) -> Deployed:
     app = load_handler(
         monkeypatch, TOPIC_ARN=inbox.topic_arn, IDEMPOTENCY_TABLE=table, NOTIFY_ON="all"
     )
-    return app, inbox, FakeRecommender(app.SESSION)
+    return Deployed(app, inbox, FakeRecommender(app.SESSION))
 
 
 def jobs_published(inbox: Inbox) -> list[tuple[str, str]]:
@@ -58,12 +56,9 @@ def jobs_published(inbox: Inbox) -> list[tuple[str, str]]:
 
 
 def test_lost_event_is_caught_once_and_an_evented_job_is_left_alone(
-    setup: tuple[Any, Inbox, FakeRecommender],
-    world: World,
-    good_event: dict[str, Any],
-    capsys: pytest.CaptureFixture[str],
+    deployed: Deployed, world: World, good_event: dict[str, Any], capsys: pytest.CaptureFixture[str]
 ) -> None:
-    app, inbox, fake = setup
+    app, inbox, fake = deployed
     fake.add(world, "demo-ir-job")  # its event arrives
     fake.add(world, "lost-event-job")  # its event never does
     fake.add(world, "finished-job", status="COMPLETED")
@@ -87,9 +82,9 @@ def test_lost_event_is_caught_once_and_an_evented_job_is_left_alone(
 
 
 def test_sweep_logs_carry_the_schedule_id_and_each_job(
-    setup: tuple[Any, Inbox, FakeRecommender], world: World, capsys: pytest.CaptureFixture[str]
+    deployed: Deployed, world: World, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    app, _, fake = setup
+    app, _, fake = deployed
     fake.add(world, "lost-event-job")
     follow_stdout(app)
     capsys.readouterr()
@@ -102,9 +97,9 @@ def test_sweep_logs_carry_the_schedule_id_and_each_job(
 
 
 def test_sweep_publish_failure_fails_the_run_and_the_next_run_retries(
-    setup: tuple[Any, Inbox, FakeRecommender], world: World
+    deployed: Deployed, world: World
 ) -> None:
-    app, inbox, fake = setup
+    app, inbox, fake = deployed
     fake.add(world, "lost-event-job")
 
     def down(**_: Any) -> None:
@@ -120,9 +115,9 @@ def test_sweep_publish_failure_fails_the_run_and_the_next_run_retries(
 
 
 def test_an_event_is_not_mistaken_for_the_schedule(
-    setup: tuple[Any, Inbox, FakeRecommender],
+    deployed: Deployed,
 ) -> None:
-    app, _, fake = setup
+    app, _, fake = deployed
     spoofed = {**load_event("unrelated_event"), "detail-type": "Scheduled Event"}
     report = app.lambda_handler(spoofed, FakeContext())
     assert report["outcome"] == "SKIPPED"
@@ -130,12 +125,9 @@ def test_an_event_is_not_mistaken_for_the_schedule(
 
 
 def test_an_event_after_the_sweep_reported_its_job_is_published_as_a_repeat(
-    setup: tuple[Any, Inbox, FakeRecommender],
-    world: World,
-    good_event: dict[str, Any],
-    capsys: pytest.CaptureFixture[str],
+    deployed: Deployed, world: World, good_event: dict[str, Any], capsys: pytest.CaptureFixture[str]
 ) -> None:
-    app, inbox, fake = setup
+    app, inbox, fake = deployed
     fake.add(world, "demo-ir-job")  # the sweep gets there before the (late) event
     app.lambda_handler(SCHEDULE, FakeContext())
     [first] = inbox.envelopes()
@@ -155,9 +147,9 @@ def test_an_event_after_the_sweep_reported_its_job_is_published_as_a_repeat(
 
 
 def test_a_64_character_job_is_swept_and_logged_under_its_name(
-    setup: tuple[Any, Inbox, FakeRecommender], world: World, capsys: pytest.CaptureFixture[str]
+    deployed: Deployed, world: World, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    app, inbox, fake = setup
+    app, inbox, fake = deployed
     name = "j" * 64  # the API's longest job name; the sweep skipped it as invalid before
     fake.add(world, name)
     follow_stdout(app)

@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import json
 import subprocess
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import boto3
 import jsonschema
 import pytest
 from aws_lambda_powertools.utilities import parameters
@@ -20,7 +19,7 @@ from ir_vpc_guard_dev.lambda_runtime import FakeContext
 from ir_vpc_guard_dev.sandbox import World, build_world
 from tests.conftest import REGION, load_event
 from tests.lambda_context import Inbox, load_handler
-from tests.moto_server import BIN, cli_env, moto_server
+from tests.moto_server import BIN, RemoteSession, cli_env, moto_server
 
 PARAMETER = "/ir-vpc-guard/mutes"
 SOON = (datetime.now(UTC).date() + timedelta(days=30)).isoformat()
@@ -123,23 +122,7 @@ def test_lambda_with_a_missing_or_invalid_list_mutes_nothing_and_says_so(
 def server() -> Iterator[tuple[str, World]]:
     """One server and one world (report mode changes nothing, so the tests share it)."""
     with moto_server() as url:
-        yield url, remote_world(url)
-
-
-def remote_world(url: str) -> World:
-    session = boto3.session.Session(
-        aws_access_key_id="testing", aws_secret_access_key="testing", region_name=REGION
-    )
-    clients: dict[str, Any] = {}
-
-    class Remote:  # a session whose clients all talk to the server
-        def client(self, service: str, **kwargs: Any) -> Any:
-            if service not in clients:
-                make: Callable[..., Any] = session.client  # any service name
-                clients[service] = make(service, endpoint_url=url, **kwargs)
-            return clients[service]
-
-    return build_world(Remote(), REGION, with_endpoint=False)
+        yield url, build_world(RemoteSession(url), REGION, with_endpoint=False)
 
 
 def replay(url: str, tmp_path: Path, world: World, mute_text: str) -> tuple[int, dict[str, Any]]:

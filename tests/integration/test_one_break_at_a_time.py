@@ -14,6 +14,7 @@ from ir_vpc_guard.pipeline import handle_event
 from ir_vpc_guard.settings import Settings
 from ir_vpc_guard_dev.sandbox import MODEL_BUCKET, PAYLOAD_BUCKET, REPOSITORY, ROLE_NAME, World
 from tests.conftest import load_event
+from tests.integration.egress_rules import S3_RULE_OF, VPC_RULE, revoke_rule
 
 Break = Callable[[Any, World, dict[str, Any]], None]
 
@@ -63,31 +64,11 @@ def endpoint_policy_other_bucket(session: Any, world: World, event: dict[str, An
 
 
 def no_s3_egress(session: Any, world: World, event: dict[str, Any]) -> None:
-    session.client("ec2").revoke_security_group_egress(
-        GroupId=world.group_ids[0],
-        IpPermissions=[
-            {
-                "IpProtocol": "tcp",
-                "FromPort": 443,
-                "ToPort": 443,
-                "PrefixListIds": [{"PrefixListId": world.prefix_list_id}],
-            }
-        ],
-    )
+    revoke_rule(session, world, S3_RULE_OF(world.prefix_list_id))
 
 
 def no_subnet_egress(session: Any, world: World, event: dict[str, Any]) -> None:
-    session.client("ec2").revoke_security_group_egress(
-        GroupId=world.group_ids[0],
-        IpPermissions=[
-            {
-                "IpProtocol": "tcp",
-                "FromPort": 0,
-                "ToPort": 65535,
-                "IpRanges": [{"CidrIp": "10.0.0.0/16"}],
-            }
-        ],
-    )
+    revoke_rule(session, world, VPC_RULE)
 
 
 def nacl_denies_https_out(session: Any, world: World, event: dict[str, Any]) -> None:

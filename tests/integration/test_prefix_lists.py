@@ -12,6 +12,7 @@ from ir_vpc_guard.settings import Settings
 from ir_vpc_guard_dev.sandbox import World
 from tests.conftest import load_event
 from tests.integration.calls import clients_factory, counting_session
+from tests.integration.egress_rules import S3_RULE_OF, VPC_RULE, https_to, replace_rule, revoke_rule
 
 S3_RANGES = ["52.216.0.0/15", "3.5.0.0/19", "54.231.0.0/16"]  # moto's S3 list entries
 
@@ -25,30 +26,6 @@ def customer_list(session: Any, name: str, cidrs: list[str]) -> str:
             Entries=[{"Cidr": c} for c in cidrs],
         )["PrefixList"]["PrefixListId"]
     )
-
-
-def replace_rule(session: Any, world: World, old: dict[str, Any], new: dict[str, Any]) -> None:
-    ec2 = session.client("ec2")
-    ec2.revoke_security_group_egress(GroupId=world.group_ids[0], IpPermissions=[old])
-    ec2.authorize_security_group_egress(GroupId=world.group_ids[0], IpPermissions=[new])
-
-
-def https_to(prefix_list: str, low: int = 443, high: int = 443) -> dict[str, Any]:
-    return {
-        "IpProtocol": "tcp",
-        "FromPort": low,
-        "ToPort": high,
-        "PrefixListIds": [{"PrefixListId": prefix_list}],
-    }
-
-
-S3_RULE_OF = https_to  # the world's own S3 rule has this shape, with the S3 list's ID
-VPC_RULE = {
-    "IpProtocol": "tcp",
-    "FromPort": 0,
-    "ToPort": 65535,
-    "IpRanges": [{"CidrIp": "10.0.0.0/16"}],
-}
 
 
 def check(world: World, session: Any | None = None) -> dict[str, Any]:
@@ -143,8 +120,6 @@ def test_unreadable_entries_that_cannot_matter_change_nothing(aws: Any, world: W
     assert check(world, session)["outcome"] == "PASS"
     assert calls["ec2.GetManagedPrefixListEntries"] == 2  # S3's, then the denied one
     # Without the S3 rule, the UDP list cannot allow HTTPS: a certain HIGH, not undetermined.
-    aws.client("ec2").revoke_security_group_egress(
-        GroupId=world.group_ids[0], IpPermissions=[S3_RULE_OF(world.prefix_list_id)]
-    )
+    revoke_rule(aws, world, S3_RULE_OF(world.prefix_list_id))
     found = findings(check(world, session))
     assert found["SG_EGRESS_S3_MISSING"]["severity"] == "HIGH"

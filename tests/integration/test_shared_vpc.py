@@ -14,7 +14,6 @@ from collections import Counter
 from dataclasses import replace
 from typing import Any
 
-import boto3
 import pytest
 from botocore.exceptions import ClientError
 
@@ -26,9 +25,8 @@ from ir_vpc_guard.settings import Settings
 from ir_vpc_guard_dev.sandbox import World, build_world, set_group_egress
 from tests.conftest import REGION, load_event
 from tests.integration.calls import _Http, clients_factory, counting_session
+from tests.vpc_owner import OWNER, READ_ROLE, owner_session
 
-OWNER = "111111111111"
-READ_ROLE = "ir-vpc-guard-owner-read"
 OWNER_CHECKS = {
     "S3_ENDPOINT_MISSING",
     "S3_ENDPOINT_ROUTE_MISSING",
@@ -38,18 +36,6 @@ OWNER_CHECKS = {
     "VPC_DNS_DISABLED",
     "VPC_CUSTOM_DNS",
 }
-
-
-def _owner_session(aws: Any) -> Any:
-    credentials = aws.client("sts").assume_role(
-        RoleArn=f"arn:aws:iam::{OWNER}:role/network-admin", RoleSessionName="build"
-    )["Credentials"]
-    return boto3.session.Session(
-        aws_access_key_id=credentials["AccessKeyId"],
-        aws_secret_access_key=credentials["SecretAccessKey"],
-        aws_session_token=credentials["SessionToken"],
-        region_name=REGION,
-    )
 
 
 def _owner_network(owner: Any, *, with_endpoint: bool) -> tuple[str, list[str]]:
@@ -77,7 +63,7 @@ def _owner_network(owner: Any, *, with_endpoint: bool) -> tuple[str, list[str]]:
 def _shared_world(aws: Any, *, with_endpoint: bool, group_egress: str) -> tuple[World, Any]:
     """The owner's network in its account; the job's group (in the owner's VPC, as a
     participant may create), role and model in the job account."""
-    owner = _owner_session(aws)
+    owner = owner_session(aws)
     vpc_id, subnets = _owner_network(owner, with_endpoint=with_endpoint)
     own = build_world(aws, REGION)  # the job account's role and model (its VPC is unused)
     ec2 = aws.client("ec2")

@@ -11,6 +11,7 @@ from ir_vpc_guard.settings import Settings
 from ir_vpc_guard_dev.sandbox import build_world
 from tests.conftest import REGION, load_event
 from tests.integration.calls import counting_session
+from tests.integration.egress_rules import S3_RULE_OF, revoke_rule
 
 RULES_PER_GROUP = 60
 
@@ -55,16 +56,6 @@ def test_sixteen_subnets_five_full_groups_in_a_crowded_vpc(aws: Any) -> None:
     assert sum(calls.values()) == 14
 
     # The same crowd with the S3 rule gone from the one group that had it: found, exactly.
-    ec2.revoke_security_group_egress(
-        GroupId=world.group_ids[0],
-        IpPermissions=[
-            {
-                "IpProtocol": "tcp",
-                "FromPort": 443,
-                "ToPort": 443,
-                "PrefixListIds": [{"PrefixListId": world.prefix_list_id}],
-            }
-        ],
-    )
+    revoke_rule(aws, world, S3_RULE_OF(world.prefix_list_id))
     report = handle_event(event, Settings(), lambda r: AwsClients(r, session=session)).to_dict()
     assert [f["checkId"] for f in report["findings"]] == ["SG_EGRESS_S3_MISSING"]
