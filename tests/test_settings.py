@@ -54,20 +54,23 @@ def test_every_variable_is_read() -> None:
     )
 
 
+# An environment with one bad variable, and the error it raises.
+BAD_ENVIRONMENTS = [
+    ({"REMEDIATION_MODE": "fix"}, "REMEDIATION_MODE must be one of report, apply"),
+    ({"VPC_ALLOWLIST": "vpc-1,subnet-0123abcd"}, "VPC_ALLOWLIST has invalid entries"),
+    ({"REMEDIATION_ACTIONS": "delete-everything"}, "unknown actions delete-everything"),
+    ({"NOTIFY_ON": "never"}, "NOTIFY_ON must be one of findings, all"),
+    ({"TOPIC_ARN": "my-topic"}, "TOPIC_ARN is not valid"),
+    ({"SECURITY_HUB": "yes"}, "SECURITY_HUB must be one of false, true"),
+    ({"SWEEP_MAX_JOBS": "0"}, "SWEEP_MAX_JOBS must be between 1 and 500"),
+    ({"DEFAULT_JOB_INSTANCES": "ten"}, "DEFAULT_JOB_INSTANCES must be an integer"),
+    ({"MUTE_LIST_PARAMETER": "mutes"}, "MUTE_LIST_PARAMETER is not valid"),
+]
+
+
 @pytest.mark.parametrize(
-    ("name", "value", "message"),
-    [
-        ("REMEDIATION_MODE", "fix", "REMEDIATION_MODE must be one of report, apply"),
-        ("VPC_ALLOWLIST", "vpc-1,subnet-0123abcd", "VPC_ALLOWLIST has invalid entries"),
-        ("REMEDIATION_ACTIONS", "delete-everything", "unknown actions delete-everything"),
-        ("NOTIFY_ON", "never", "NOTIFY_ON must be one of findings, all"),
-        ("TOPIC_ARN", "my-topic", "TOPIC_ARN is not valid"),
-        ("SECURITY_HUB", "yes", "SECURITY_HUB must be one of false, true"),
-        ("SWEEP_MAX_JOBS", "0", "SWEEP_MAX_JOBS must be between 1 and 500"),
-        ("DEFAULT_JOB_INSTANCES", "ten", "DEFAULT_JOB_INSTANCES must be an integer"),
-        ("MUTE_LIST_PARAMETER", "mutes", "MUTE_LIST_PARAMETER is not valid"),
-    ],
+    ("env", "message"), BAD_ENVIRONMENTS, ids=[name for env, _ in BAD_ENVIRONMENTS for name in env]
 )
-def test_bad_values_are_errors_that_name_the_variable(name: str, value: str, message: str) -> None:
+def test_bad_values_are_errors_that_name_the_variable(env: dict[str, str], message: str) -> None:
     with pytest.raises(SettingsError, match=message):
-        Settings.from_env({name: value})
+        Settings.from_env(env)

@@ -3,6 +3,7 @@
 
 from typing import Any
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -167,80 +168,64 @@ def test_a_malformed_condition_is_unknown() -> None:
 
 
 # --- Operators ----------------------------------------------------------------------------
-def test_string_operators_are_case_sensitive_unless_ignore_case() -> None:
-    context = {"aws:requestedregion": ("eu-west-1",)}
-    assert truth({"StringEquals": {"aws:RequestedRegion": "EU-west-1"}}, context) is Truth.FALSE
-    assert truth({"StringEqualsIgnoreCase": {"aws:RequestedRegion": "EU-west-1"}}, context) is (
-        Truth.TRUE
-    )
-    assert truth({"StringNotEqualsIgnoreCase": {"aws:RequestedRegion": "EU-WEST-1"}}, context) is (
-        Truth.FALSE
-    )
-    assert truth({"StringLike": {"aws:RequestedRegion": "EU-*"}}, context) is Truth.FALSE
-    assert truth({"StringLike": {"aws:RequestedRegion": "eu-west-?"}}, context) is Truth.TRUE
+# Each row: what the request holds (a condition key, which the context names in lower case,
+# and its value), an operator, the condition's value, and the answer.
+REGION = ("aws:RequestedRegion", "eu-west-1")
+MAX_KEYS = ("s3:max-keys", "10")
+NOW = ("aws:CurrentTime", "2026-12-02T10:00:00Z")
+NOW_IN_EPOCH_SECONDS = "1796205600"
+SECURE_TRANSPORT = ("aws:SecureTransport", "true")
+SOURCE_IP = ("aws:SourceIp", "10.1.2.3")
+PRINCIPAL = ("aws:PrincipalArn", ROLE)
+OPERATORS: list[tuple[tuple[str, str], str, Any, Truth]] = [
+    # String operators are case-sensitive unless IgnoreCase.
+    (REGION, "StringEquals", "EU-west-1", Truth.FALSE),
+    (REGION, "StringEqualsIgnoreCase", "EU-west-1", Truth.TRUE),
+    (REGION, "StringNotEqualsIgnoreCase", "EU-WEST-1", Truth.FALSE),
+    (REGION, "StringLike", "EU-*", Truth.FALSE),
+    (REGION, "StringLike", "eu-west-?", Truth.TRUE),
+    # Numeric operators compare numbers and refuse text.
+    (MAX_KEYS, "NumericEquals", "10.0", Truth.TRUE),
+    (MAX_KEYS, "NumericNotEquals", "10", Truth.FALSE),
+    (MAX_KEYS, "NumericLessThan", "9", Truth.FALSE),
+    (MAX_KEYS, "NumericLessThanEquals", "10", Truth.TRUE),
+    (MAX_KEYS, "NumericGreaterThan", "9", Truth.TRUE),
+    (MAX_KEYS, "NumericGreaterThanEquals", "11", Truth.FALSE),
+    (MAX_KEYS, "NumericEquals", "ten", Truth.FALSE),
+    # Date operators accept ISO 8601 and epoch seconds.
+    (NOW, "DateGreaterThan", "2026-01-01T00:00:00Z", Truth.TRUE),
+    (NOW, "DateLessThan", "2026-01-01T00:00:00Z", Truth.FALSE),
+    (NOW, "DateEquals", NOW_IN_EPOCH_SECONDS, Truth.TRUE),
+    (NOW, "DateNotEquals", NOW_IN_EPOCH_SECONDS, Truth.FALSE),
+    (NOW, "DateGreaterThanEquals", "not a date", Truth.FALSE),
+    # Bool accepts JSON booleans and strings.
+    (SECURE_TRANSPORT, "Bool", "true", Truth.TRUE),
+    (SECURE_TRANSPORT, "Bool", True, Truth.TRUE),
+    (SECURE_TRANSPORT, "Bool", False, Truth.FALSE),
+    # IP operators test membership of a CIDR.
+    (SOURCE_IP, "IpAddress", "10.0.0.0/8", Truth.TRUE),
+    (SOURCE_IP, "IpAddress", "10.1.2.3", Truth.TRUE),
+    (SOURCE_IP, "IpAddress", "192.168.0.0/16", Truth.FALSE),
+    (SOURCE_IP, "NotIpAddress", "10.0.0.0/8", Truth.FALSE),
+    (SOURCE_IP, "IpAddress", "not-a-cidr", Truth.FALSE),
+    # ARN operators match field by field: ArnEquals and ArnLike both take `*` and `?` within
+    # each of the six fields.
+    (PRINCIPAL, "ArnLike", "arn:aws:iam::*:role/Ir*", Truth.TRUE),
+    (PRINCIPAL, "ArnEquals", "arn:aws:iam::*:role/IrRole", Truth.TRUE),
+    (PRINCIPAL, "ArnLike", "arn:aws:iam::*:role/irrole", Truth.FALSE),
+    (PRINCIPAL, "ArnNotLike", "arn:aws:iam::*:role/*", Truth.FALSE),
+    (PRINCIPAL, "ArnNotEquals", "arn:aws:iam::*:role/x", Truth.TRUE),
+    (PRINCIPAL, "ArnLike", "arn:aws:iam::111122223333", Truth.FALSE),
+]
 
 
-def test_numeric_operators_compare_numbers_and_refuse_text() -> None:
-    context = {"s3:max-keys": ("10",)}
-    assert truth({"NumericEquals": {"s3:max-keys": "10.0"}}, context) is Truth.TRUE
-    assert truth({"NumericNotEquals": {"s3:max-keys": "10"}}, context) is Truth.FALSE
-    assert truth({"NumericLessThan": {"s3:max-keys": "9"}}, context) is Truth.FALSE
-    assert truth({"NumericLessThanEquals": {"s3:max-keys": "10"}}, context) is Truth.TRUE
-    assert truth({"NumericGreaterThan": {"s3:max-keys": "9"}}, context) is Truth.TRUE
-    assert truth({"NumericGreaterThanEquals": {"s3:max-keys": "11"}}, context) is Truth.FALSE
-    assert truth({"NumericEquals": {"s3:max-keys": "ten"}}, context) is Truth.FALSE
-
-
-def test_date_operators_accept_iso_8601_and_epoch_seconds() -> None:
-    context = {"aws:currenttime": ("2026-12-02T10:00:00Z",)}
-    assert truth({"DateGreaterThan": {"aws:CurrentTime": "2026-01-01T00:00:00Z"}}, context) is (
-        Truth.TRUE
-    )
-    assert truth({"DateLessThan": {"aws:CurrentTime": "2026-01-01T00:00:00Z"}}, context) is (
-        Truth.FALSE
-    )
-    epoch = "1796205600"  # 2026-12-02T10:00:00Z
-    assert truth({"DateEquals": {"aws:CurrentTime": epoch}}, context) is Truth.TRUE
-    assert truth({"DateNotEquals": {"aws:CurrentTime": epoch}}, context) is Truth.FALSE
-    assert truth({"DateGreaterThanEquals": {"aws:CurrentTime": "not a date"}}, context) is (
-        Truth.FALSE
-    )
-
-
-def test_bool_accepts_json_booleans_and_strings() -> None:
-    context = {"aws:securetransport": ("true",)}
-    assert truth({"Bool": {"aws:SecureTransport": "true"}}, context) is Truth.TRUE
-    assert truth({"Bool": {"aws:SecureTransport": True}}, context) is Truth.TRUE
-    assert truth({"Bool": {"aws:SecureTransport": False}}, context) is Truth.FALSE
-
-
-def test_ip_operators_test_membership_of_a_cidr() -> None:
-    context = {"aws:sourceip": ("10.1.2.3",)}
-    assert truth({"IpAddress": {"aws:SourceIp": "10.0.0.0/8"}}, context) is Truth.TRUE
-    assert truth({"IpAddress": {"aws:SourceIp": "10.1.2.3"}}, context) is Truth.TRUE
-    assert truth({"IpAddress": {"aws:SourceIp": "192.168.0.0/16"}}, context) is Truth.FALSE
-    assert truth({"NotIpAddress": {"aws:SourceIp": "10.0.0.0/8"}}, context) is Truth.FALSE
-    assert truth({"IpAddress": {"aws:SourceIp": "not-a-cidr"}}, context) is Truth.FALSE
-
-
-def test_arn_operators_match_field_by_field_with_wildcards() -> None:
-    """ArnEquals and ArnLike both take `*` and `?` within each of the six fields."""
-    context = {"aws:principalarn": (ROLE,)}
-    assert truth({"ArnLike": {"aws:PrincipalArn": "arn:aws:iam::*:role/Ir*"}}, context) is (
-        Truth.TRUE
-    )
-    assert truth({"ArnEquals": {"aws:PrincipalArn": "arn:aws:iam::*:role/IrRole"}}, context) is (
-        Truth.TRUE
-    )
-    assert truth({"ArnLike": {"aws:PrincipalArn": "arn:aws:iam::*:role/irrole"}}, context) is (
-        Truth.FALSE
-    )
-    assert truth({"ArnNotLike": {"aws:PrincipalArn": "arn:aws:iam::*:role/*"}}, context) is (
-        Truth.FALSE
-    )
-    assert truth({"ArnNotEquals": {"aws:PrincipalArn": "arn:aws:iam::*:role/x"}}, context) is (
-        Truth.TRUE
-    )
-    assert truth({"ArnLike": {"aws:PrincipalArn": "arn:aws:iam::111122223333"}}, context) is (
-        Truth.FALSE
-    )
+@pytest.mark.parametrize(
+    ("held", "operator", "value", "expected"),
+    OPERATORS,
+    ids=[f"{operator}({value})" for _, operator, value, _ in OPERATORS],
+)
+def test_an_operator_compares_the_value_the_request_holds(
+    held: tuple[str, str], operator: str, value: Any, expected: Truth
+) -> None:
+    key, actual = held
+    assert truth({operator: {key: value}}, {key.lower(): (actual,)}) is expected

@@ -43,12 +43,8 @@ def ipv6_subnet(
 
 
 def v6_rule(cidr: str, low: int = 0, high: int = 65535) -> dict[str, Any]:
-    return {
-        "IpProtocol": "tcp",
-        "FromPort": low,
-        "ToPort": high,
-        "Ipv6Ranges": [{"CidrIpv6": cidr}],
-    }
+    """TCP egress to an IPv6 CIDR (rule() builds the IPv4, prefix-list and group kinds)."""
+    return {**rule("tcp", low, high), "Ipv6Ranges": [{"CidrIpv6": cidr}]}
 
 
 # --- The job's subnets -----------------------------------------------------------------

@@ -4,6 +4,7 @@ logic", "IAM JSON policy elements", "Condition operators")."""
 from collections.abc import Mapping
 from typing import Any
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -159,34 +160,36 @@ def test_for_any_value_and_for_all_values() -> None:
     assert decision([allow(Condition=any_env)], empty) is Decision.IMPLICIT_DENY
 
 
-def test_numeric_date_bool_ip_and_arn_operators() -> None:
-    request = read(
-        {
-            "s3:max-keys": ("10",),
-            "aws:currenttime": ("2026-12-02T10:00:00Z",),
-            "aws:securetransport": ("true",),
-            "aws:sourceip": ("10.1.2.3",),
-            "aws:principalarn": (ROLE,),
-        }
-    )
-    passing = [
-        {"NumericLessThanEquals": {"s3:max-keys": "10"}},
-        {"DateGreaterThan": {"aws:CurrentTime": "2026-01-01T00:00:00Z"}},
-        {"Bool": {"aws:SecureTransport": "true"}},
-        {"IpAddress": {"aws:SourceIp": "10.0.0.0/8"}},
-        {"ArnLike": {"aws:PrincipalArn": "arn:aws:iam::111122223333:role/Ir*"}},
-    ]
-    failing = [
-        {"NumericGreaterThan": {"s3:max-keys": "10"}},
-        {"DateLessThan": {"aws:CurrentTime": "2026-01-01T00:00:00Z"}},
-        {"Bool": {"aws:SecureTransport": "false"}},
-        {"NotIpAddress": {"aws:SourceIp": "10.0.0.0/8"}},
-        {"ArnNotLike": {"aws:PrincipalArn": "arn:aws:iam::*:role/*"}},
-    ]
-    for condition in passing:
-        assert decision([allow(Condition=condition)], request) is Decision.ALLOWED, condition
-    for condition in failing:
-        assert decision([allow(Condition=condition)], request) is Decision.IMPLICIT_DENY, condition
+# What the request holds for the operator tests below.
+HELD = {
+    "s3:max-keys": ("10",),
+    "aws:currenttime": ("2026-12-02T10:00:00Z",),
+    "aws:securetransport": ("true",),
+    "aws:sourceip": ("10.1.2.3",),
+    "aws:principalarn": (ROLE,),
+}
+
+
+@pytest.mark.parametrize(
+    ("condition", "expected"),
+    [
+        ({"NumericLessThanEquals": {"s3:max-keys": "10"}}, Decision.ALLOWED),
+        ({"DateGreaterThan": {"aws:CurrentTime": "2026-01-01T00:00:00Z"}}, Decision.ALLOWED),
+        ({"Bool": {"aws:SecureTransport": "true"}}, Decision.ALLOWED),
+        ({"IpAddress": {"aws:SourceIp": "10.0.0.0/8"}}, Decision.ALLOWED),
+        ({"ArnLike": {"aws:PrincipalArn": "arn:aws:iam::111122223333:role/Ir*"}}, Decision.ALLOWED),
+        ({"NumericGreaterThan": {"s3:max-keys": "10"}}, Decision.IMPLICIT_DENY),
+        ({"DateLessThan": {"aws:CurrentTime": "2026-01-01T00:00:00Z"}}, Decision.IMPLICIT_DENY),
+        ({"Bool": {"aws:SecureTransport": "false"}}, Decision.IMPLICIT_DENY),
+        ({"NotIpAddress": {"aws:SourceIp": "10.0.0.0/8"}}, Decision.IMPLICIT_DENY),
+        ({"ArnNotLike": {"aws:PrincipalArn": "arn:aws:iam::*:role/*"}}, Decision.IMPLICIT_DENY),
+    ],
+    ids=lambda value: value.name if isinstance(value, Decision) else next(iter(value)),
+)
+def test_numeric_date_bool_ip_and_arn_operators(
+    condition: dict[str, Any], expected: Decision
+) -> None:
+    assert decision([allow(Condition=condition)], read(HELD)) is expected
 
 
 # --- Boundary and new resources ---------------------------------------------------------

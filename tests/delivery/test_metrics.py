@@ -50,52 +50,58 @@ def test_a_skipped_report_counts_nothing_else() -> None:
     assert counts(Outcome.SKIPPED) == {"Reports": 1, "Outcome_SKIPPED": 1}
 
 
-def test_a_pass_counts_zero_findings_and_zero_fixes() -> None:
-    assert counts(Outcome.PASS) == {
-        "Reports": 1,
-        "Outcome_PASS": 1,
-        "MutedFindings": 0,
-        "Findings": 0,
-        **NO_ACTIONS,
-    }
-
-
-def test_findings_are_counted_by_check_and_by_severity() -> None:
-    findings = [
-        finding("S3_ENDPOINT_MISSING", Severity.HIGH),
-        finding("SG_EGRESS_S3_MISSING", Severity.HIGH),
-        finding("SG_EGRESS_S3_MISSING", Severity.HIGH),
-        finding("ROLE_S3_ACCESS", Severity.MEDIUM),
-    ]
-    assert counts(Outcome.FAIL, findings=findings) == {
-        "Reports": 1,
-        "Outcome_FAIL": 1,
-        "MutedFindings": 0,
-        "Findings": 4,
-        "Finding_S3_ENDPOINT_MISSING": 1,
-        "Finding_SG_EGRESS_S3_MISSING": 2,
-        "Finding_ROLE_S3_ACCESS": 1,
-        "Severity_HIGH": 3,
-        "Severity_MEDIUM": 1,
-        **NO_ACTIONS,
-    }
-
-
-def test_muted_findings_are_counted_apart_and_raise_no_check_or_severity() -> None:
-    mute = Mute("accepted", "2099-12-31")
-    findings = [
-        finding("S3_ENDPOINT_MISSING", Severity.HIGH, muted=mute),
-        finding("DNS_DISABLED", Severity.MEDIUM),
-    ]
-    assert counts(Outcome.WARN, findings=findings) == {
-        "Reports": 1,
-        "Outcome_WARN": 1,
-        "MutedFindings": 1,
-        "Findings": 1,
-        "Finding_DNS_DISABLED": 1,
-        "Severity_MEDIUM": 1,
-        **NO_ACTIONS,
-    }
+@pytest.mark.parametrize(
+    ("outcome", "findings", "expected"),
+    [
+        pytest.param(
+            Outcome.PASS,
+            [],
+            {"Reports": 1, "Outcome_PASS": 1, "MutedFindings": 0, "Findings": 0},
+            id="a pass counts zero findings and zero fixes",
+        ),
+        pytest.param(
+            Outcome.FAIL,
+            [
+                finding("S3_ENDPOINT_MISSING", Severity.HIGH),
+                finding("SG_EGRESS_S3_MISSING", Severity.HIGH),
+                finding("SG_EGRESS_S3_MISSING", Severity.HIGH),
+                finding("ROLE_S3_ACCESS", Severity.MEDIUM),
+            ],
+            {
+                "Reports": 1,
+                "Outcome_FAIL": 1,
+                "MutedFindings": 0,
+                "Findings": 4,
+                "Finding_S3_ENDPOINT_MISSING": 1,
+                "Finding_SG_EGRESS_S3_MISSING": 2,
+                "Finding_ROLE_S3_ACCESS": 1,
+                "Severity_HIGH": 3,
+                "Severity_MEDIUM": 1,
+            },
+            id="findings are counted by check and by severity",
+        ),
+        pytest.param(
+            Outcome.WARN,
+            [
+                finding("S3_ENDPOINT_MISSING", Severity.HIGH, muted=Mute("accepted", "2099-12-31")),
+                finding("DNS_DISABLED", Severity.MEDIUM),
+            ],
+            {
+                "Reports": 1,
+                "Outcome_WARN": 1,
+                "MutedFindings": 1,
+                "Findings": 1,
+                "Finding_DNS_DISABLED": 1,
+                "Severity_MEDIUM": 1,
+            },
+            id="muted findings are counted apart and raise no check or severity",
+        ),
+    ],
+)
+def test_a_report_without_fixes_counts_its_findings(
+    outcome: Outcome, findings: list[Finding], expected: dict[str, int]
+) -> None:
+    assert counts(outcome, findings=findings) == {**expected, **NO_ACTIONS}
 
 
 def test_fixes_applied_and_failed_and_jobs_stopped_are_counted_apart() -> None:

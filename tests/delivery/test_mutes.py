@@ -77,12 +77,12 @@ def test_another_check_is_not_muted() -> None:
 @pytest.mark.parametrize(
     ("field", "hit", "miss"),
     [
-        ("account", "123456789012", "210987654321"),
-        ("region", "us-east-1", "eu-west-1"),
-        ("vpc", "vpc-0123456789abcdef0", "vpc-0fffffffffffffff0"),
-        ("subnet", "subnet-0bbbbbbbbbbbbbbbb", "subnet-0ddddddddddddddd0"),
-        ("securityGroup", "sg-0cccccccccccccccc", "sg-0eeeeeeeeeeeeeee0"),
-        ("job", "team-a-bert-42", "team-b-bert-42"),
+        ("account", CONTEXT.account, "210987654321"),
+        ("region", CONTEXT.region, "eu-west-1"),
+        ("vpc", CONTEXT.vpc, "vpc-0fffffffffffffff0"),
+        ("subnet", CONTEXT.subnets[1], "subnet-0ddddddddddddddd0"),
+        ("securityGroup", CONTEXT.security_groups[0], "sg-0eeeeeeeeeeeeeee0"),
+        ("job", CONTEXT.job, "team-b-bert-42"),
     ],
 )
 def test_each_field_must_match(field: str, hit: str, miss: str) -> None:

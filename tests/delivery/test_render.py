@@ -8,47 +8,21 @@ from typing import Any
 
 from ir_vpc_guard.delivery import render
 from ir_vpc_guard.delivery.report import Report
-from ir_vpc_guard.findings import (
-    ActionName,
-    Finding,
-    Mode,
-    Mute,
-    Outcome,
-    Remediation,
-    RemediationStatus,
-    Severity,
-)
+from ir_vpc_guard.findings import ActionName, Mode, Mute, Outcome, RemediationStatus, Severity
 from ir_vpc_guard.remediation.actions import Action
+from tests.delivery.samples import ACCOUNT, REGION, VPC, manual
 
-ACCOUNT = "123456789012"
-REGION = "us-east-1"
+GROUP = "sg-0123456789abcdef0"
 COMMAND = (
-    "aws ec2 authorize-security-group-egress --group-id sg-0123456789abcdef0"
+    f"aws ec2 authorize-security-group-egress --group-id {GROUP}"
     " --ip-permissions IpProtocol=tcp,FromPort=443,ToPort=443,PrefixListIds=[{PrefixListId=pl-1}]"
 )
 JOB = {
     "name": "demo-ir-job",
     "subnets": ["subnet-0123456789abcdef0", "subnet-0fedcba9876543210"],
-    "securityGroups": ["sg-0123456789abcdef0"],
-    "vpc": "vpc-0123456789abcdef0",
+    "securityGroups": [GROUP],
+    "vpc": VPC,
 }
-
-
-def finding(
-    check_id: str,
-    severity: Severity,
-    command: str | None = None,
-    muted: Mute | None = None,
-    reason: str = "Fix it by hand.",
-) -> Finding:
-    return Finding(
-        check_id,
-        severity,
-        f"{check_id} title",
-        f"{check_id} detail",
-        remediation=Remediation(ActionName.MANUAL, RemediationStatus.MANUAL, reason, command),
-        muted=muted,
-    )
 
 
 def text_of(report: Report) -> str:
@@ -87,9 +61,9 @@ def test_a_skipped_report_says_why_and_lists_no_findings() -> None:
 
 def test_each_finding_names_its_severity_check_id_and_detail() -> None:
     findings = [
-        finding("S3_ENDPOINT_MISSING", Severity.HIGH),
-        finding("ROLE_S3_ACCESS", Severity.MEDIUM),
-        finding("S3_VIA_NAT", Severity.LOW),
+        manual("S3_ENDPOINT_MISSING", Severity.HIGH),
+        manual("ROLE_S3_ACCESS", Severity.MEDIUM),
+        manual("S3_VIA_NAT", Severity.LOW),
     ]
     text = text_of(report(findings=findings))
     assert "3 finding(s):" in text.splitlines()
@@ -102,7 +76,9 @@ def test_each_finding_names_its_severity_check_id_and_detail() -> None:
 
 
 def test_what_to_do_follows_each_finding_with_its_command_whole() -> None:
-    text = text_of(report(findings=[finding("SG_EGRESS_S3_MISSING", Severity.HIGH, COMMAND)]))
+    text = text_of(
+        report(findings=[manual("SG_EGRESS_S3_MISSING", Severity.HIGH, command=COMMAND)])
+    )
     lines = text.splitlines()
     at = lines.index("- [HIGH] SG_EGRESS_S3_MISSING: SG_EGRESS_S3_MISSING detail")
     assert lines[at + 1] == "    MANUAL: Fix it by hand."
@@ -110,13 +86,13 @@ def test_what_to_do_follows_each_finding_with_its_command_whole() -> None:
 
 
 def test_a_finding_without_a_command_shows_no_command_line() -> None:
-    text = text_of(report(findings=[finding("DNS_DISABLED", Severity.MEDIUM)]))
+    text = text_of(report(findings=[manual("DNS_DISABLED", Severity.MEDIUM)]))
     assert "$ " not in text
 
 
 def test_a_long_reason_is_wrapped_and_indented_under_its_finding() -> None:
     reason = " ".join(["word"] * 60)
-    text = text_of(report(findings=[finding("DNS_DISABLED", Severity.MEDIUM, reason=reason)]))
+    text = text_of(report(findings=[manual("DNS_DISABLED", Severity.MEDIUM, reason=reason)]))
     wrapped = [line for line in text.splitlines() if line.startswith("    ")]
     assert len(wrapped) > 1
     assert all(len(line) <= 100 for line in wrapped)
@@ -126,8 +102,8 @@ def test_a_long_reason_is_wrapped_and_indented_under_its_finding() -> None:
 def test_a_muted_finding_is_marked_with_its_reason_and_expiry() -> None:
     mute = Mute("accepted by the network team", "2099-12-31")
     findings = [
-        finding("S3_ENDPOINT_MISSING", Severity.HIGH, muted=mute),
-        finding("DNS_DISABLED", Severity.MEDIUM),
+        manual("S3_ENDPOINT_MISSING", Severity.HIGH, muted=mute),
+        manual("DNS_DISABLED", Severity.MEDIUM),
     ]
     lines = text_of(report(Outcome.WARN, findings=findings)).splitlines()
     assert (
@@ -138,18 +114,10 @@ def test_a_muted_finding_is_marked_with_its_reason_and_expiry() -> None:
 
 
 def test_actions_and_expired_mutes_are_listed() -> None:
-    failed = Action(
-        ActionName.CREATE_S3_GATEWAY_ENDPOINT,
-        "S3_ENDPOINT_MISSING",
-        "vpc-0123456789abcdef0",
-        "vpc-0123456789abcdef0",
-    ).settle(RemediationStatus.FAILED, "AccessDenied")
-    applied = Action(
-        ActionName.ADD_S3_EGRESS_RULE,
-        "SG_EGRESS_S3_MISSING",
-        "vpc-0123456789abcdef0",
-        "sg-0123456789abcdef0",
-    ).settle(RemediationStatus.APPLIED, "")
+    endpoint = Action(ActionName.CREATE_S3_GATEWAY_ENDPOINT, "S3_ENDPOINT_MISSING", VPC, VPC)
+    rule = Action(ActionName.ADD_S3_EGRESS_RULE, "SG_EGRESS_S3_MISSING", VPC, GROUP)
+    failed = endpoint.settle(RemediationStatus.FAILED, "AccessDenied")
+    applied = rule.settle(RemediationStatus.APPLIED, "")
     lapsed = {"checkId": "DNS_DISABLED", "reason": "trial", "expires": "2020-01-01"}
     lines = text_of(
         report(Outcome.PARTIAL, actions=[failed, applied], expired_mutes=[lapsed])

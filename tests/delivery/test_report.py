@@ -25,17 +25,15 @@ from ir_vpc_guard.findings import (
     Mode,
     Mute,
     Outcome,
-    Remediation,
     RemediationStatus,
     Severity,
 )
 from ir_vpc_guard.intake.event import Skipped
 from ir_vpc_guard.intake.request import JobRequest
 from ir_vpc_guard.remediation.actions import Action
+from tests.delivery.samples import ACCOUNT, REGION, finding
 
-ACCOUNT = "123456789012"
 OWNER = "210987654321"
-REGION = "us-east-1"
 JOB = JobRequest(
     job_name="demo-ir-job",
     account=ACCOUNT,
@@ -51,27 +49,6 @@ SNAPSHOT = Snapshot(job=JOB, vpc_id="vpc-0123456789abcdef0", vpc_owner=ACCOUNT)
 VALIDATOR = jsonschema.Draft202012Validator(
     load_schema(), format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
 )
-
-
-def finding(
-    check_id: str = "S3_ENDPOINT_MISSING",
-    severity: Severity = Severity.HIGH,
-    status: RemediationStatus = RemediationStatus.PLANNED,
-    muted: Mute | None = None,
-    **evidence: Any,
-) -> Finding:
-    return Finding(
-        check_id,
-        severity,
-        f"{check_id} title",
-        f"{check_id} detail",
-        resources=("vpc-0123456789abcdef0",),
-        evidence=evidence,
-        remediation=Remediation(ActionName.MANUAL, status, "Fix it by hand."),
-        muted=muted,
-    )
-
-
 MUTE = Mute(reason="accepted by the network team", expires="2099-12-31")
 
 
@@ -98,7 +75,9 @@ def test_a_failed_read_is_an_error_unless_a_certain_finding_already_fails() -> N
 
 def test_only_medium_or_undetermined_findings_warn() -> None:
     undetermined = finding(
-        "ROLE_S3_ACCESS", Severity.MEDIUM, undetermined="the bucket policy of another account"
+        "ROLE_S3_ACCESS",
+        Severity.MEDIUM,
+        evidence={"undetermined": "the bucket policy of another account"},
     )
     assert outcome_of([undetermined]) is Outcome.WARN
     assert outcome_of([undetermined, finding(severity=Severity.LOW)]) is Outcome.WARN
@@ -225,7 +204,9 @@ def test_to_dict_validates_against_the_schema_with_the_public_field_names() -> N
         job={"name": "demo-ir-job"},
         findings=[
             finding(severity=Severity.HIGH, muted=MUTE),
-            finding("ROLE_S3_ACCESS", Severity.MEDIUM, undetermined="cross-account bucket"),
+            finding(
+                "ROLE_S3_ACCESS", Severity.MEDIUM, evidence={"undetermined": "cross-account bucket"}
+            ),
             finding("DNS_DISABLED", Severity.MEDIUM),
         ],
         reason="re-checked after a fix",

@@ -148,25 +148,44 @@ def test_findings_are_imported_100_per_call(aws: Any) -> None:
     assert f"{job}/ir-vpc-guard/CHECK_7" in ids and len(ids) == 250
 
 
-def test_check_error_is_not_available_and_names_no_api_as_resource() -> None:
-    report: dict[str, Any] = {
+def checked(outcome: str, findings: list[dict[str, Any]]) -> dict[str, Any]:
+    """A report with only what the ASFF mapping reads: the job (with its ARN) and findings."""
+    return {
         "eventId": "e",
         "account": ACCOUNT,
         "region": REGION,
-        "outcome": "ERROR",
+        "outcome": outcome,
         "job": {"name": "j", "arn": "arn:aws:sagemaker:us-east-1:123456789012:x/j"},
         "summary": {"checks": {}},
-        "findings": [
-            {
-                "checkId": "CHECK_ERROR",
-                "severity": "MEDIUM",
-                "title": "A check could not run because a read failed",
-                "detail": f"ec2:DescribeSubnets failed with {code}.",
-                "resources": ["ec2:DescribeSubnets"],
-            }
-            for code in ("AccessDenied", "Throttling")
-        ],
+        "findings": findings,
     }
+
+
+def medium(
+    check_id: str, *, title: str, detail: str, resources: list[str], **more: Any
+) -> dict[str, Any]:
+    """A MEDIUM finding as the report lists it."""
+    return {
+        "checkId": check_id,
+        "severity": "MEDIUM",
+        "title": title,
+        "detail": detail,
+        "resources": resources,
+        **more,
+    }
+
+
+def test_check_error_is_not_available_and_names_no_api_as_resource() -> None:
+    errors = [
+        medium(
+            "CHECK_ERROR",
+            title="A check could not run because a read failed",
+            detail=f"ec2:DescribeSubnets failed with {code}.",
+            resources=["ec2:DescribeSubnets"],
+        )
+        for code in ("AccessDenied", "Throttling")
+    ]
+    report = checked("ERROR", errors)
     [finding] = securityhub.asff_findings(report)
     assert finding["Compliance"] == {"Status": "NOT_AVAILABLE"}
     assert [r["Id"] for r in finding["Resources"]] == [report["job"]["arn"]]
@@ -175,24 +194,14 @@ def test_check_error_is_not_available_and_names_no_api_as_resource() -> None:
 
 def test_an_undetermined_finding_is_a_warning_not_a_failure() -> None:
     """Security Hub's WARNING: the check could not determine pass or fail."""
-    report: dict[str, Any] = {
-        "eventId": "e",
-        "account": ACCOUNT,
-        "region": REGION,
-        "outcome": "WARN",
-        "job": {"name": "j", "arn": "arn:aws:sagemaker:us-east-1:123456789012:x/j"},
-        "summary": {"checks": {}},
-        "findings": [
-            {
-                "checkId": "MODEL_ARTIFACT_VPC_RESTRICTED",
-                "severity": "MEDIUM",
-                "title": "The model artifact bucket is restricted to a VPC",
-                "detail": "may deny the read",
-                "resources": ["demo-ir-models"],
-                "evidence": {"undetermined": "aws:PrincipalOrgID"},
-            }
-        ],
-    }
+    undetermined = medium(
+        "MODEL_ARTIFACT_VPC_RESTRICTED",
+        title="The model artifact bucket is restricted to a VPC",
+        detail="may deny the read",
+        resources=["demo-ir-models"],
+        evidence={"undetermined": "aws:PrincipalOrgID"},
+    )
+    report = checked("WARN", [undetermined])
     [finding] = securityhub.asff_findings(report)
     assert finding["Compliance"] == {"Status": "WARNING"}
     certain = report["findings"][0] | {"severity": "HIGH", "evidence": {}}

@@ -20,7 +20,8 @@ from tests.integration.test_call_budget import EXPECTED
 DECLARATIONS = (network, prefix_lists, role, model, resource_policies)
 
 # The reads and actions the template grants, as they were declared in one place before the
-# split (tests/template/test_iam.py compares them with the template's role).
+# split (tests/template/test_iam.py compares them with the template's role). The role's are
+# exactly the calls its read makes (tests/discovery/test_role.py).
 GRANTED = {
     "subnets": ("ec2:DescribeSubnets",),
     "security_groups": ("ec2:DescribeSecurityGroups",),
@@ -32,15 +33,7 @@ GRANTED = {
     "dhcp_name_servers": ("ec2:DescribeDhcpOptions",),
     "route_tables": ("ec2:DescribeRouteTables",),
     "s3_endpoints": ("ec2:DescribeVpcEndpoints",),
-    "role": (
-        "iam:SimulatePrincipalPolicy",
-        "iam:GetRole",
-        "iam:ListAttachedRolePolicies",
-        "iam:ListRolePolicies",
-        "iam:GetRolePolicy",
-        "iam:GetPolicy",
-        "iam:GetPolicyVersion",
-    ),
+    "role": role.READ_ACTIONS["role"],
     "model": ("sagemaker:DescribeModelPackage", "sagemaker:DescribeModel"),
     "artifact_bucket_policies": ("s3:GetBucketPolicy",),
     "payload_bucket_policies": ("s3:GetBucketPolicy",),

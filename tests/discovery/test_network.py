@@ -7,8 +7,6 @@ from collections import Counter
 from concurrent.futures import Future
 from typing import TYPE_CHECKING, Any
 
-from botocore.exceptions import ClientError
-
 from ir_vpc_guard.aws import AwsClients
 from ir_vpc_guard.discovery import network
 from ir_vpc_guard.discovery.snapshot import Read, failed, undetermined
@@ -17,11 +15,17 @@ from ir_vpc_guard.intake.request import JobRequest
 from ir_vpc_guard.requirements import AMAZON_PROVIDED_DNS
 from ir_vpc_guard_dev.sandbox import World, build_world
 from tests.conftest import REGION
+from tests.discovery.refusals import refuse
 
 if TYPE_CHECKING:
     from ir_vpc_guard.discovery.snapshot import GroupsById, SubnetsById
 
 MISSING_SUBNET = "subnet-0000000000000000f"
+
+
+def of_the_vpc(reads: network.VpcReads) -> list[Future[Read[Any]]]:
+    """The reads that need the VPC's ID (the network ACLs are found by the job's subnets)."""
+    return [reads.vpc, reads.dns_support, reads.route_tables, reads.s3_endpoints]
 
 
 def test_only_the_jobs_subnets_and_groups_are_read_in_one_call_each(
@@ -129,13 +133,7 @@ def test_without_a_vpc_only_the_network_acls_are_read(
 ) -> None:
     reads = network.submit_vpc_reads(wave, Read(value=clients.ec2), job, None)
     assert wave.result(reads.network_acls).ok
-    futures: list[Future[Read[Any]]] = [
-        reads.vpc,
-        reads.dns_support,
-        reads.route_tables,
-        reads.s3_endpoints,
-    ]
-    for future in futures:
+    for future in of_the_vpc(reads):
         assert wave.result(future).not_applicable == "no job subnet or group was found, so no VPC"
     assert calls == Counter({"ec2.DescribeNetworkAcls": 1})
 
@@ -145,14 +143,7 @@ def test_without_the_owners_client_nothing_is_read_and_each_read_says_why(
 ) -> None:
     owner = undetermined("only the owner can read them")
     reads = network.submit_vpc_reads(wave, owner, job, world.vpc_id)
-    futures: list[Future[Read[Any]]] = [
-        reads.network_acls,
-        reads.vpc,
-        reads.dns_support,
-        reads.route_tables,
-        reads.s3_endpoints,
-    ]
-    for future in futures:
+    for future in [reads.network_acls, *of_the_vpc(reads)]:
         assert wave.result(future).undetermined == "only the owner can read them"
     dhcp = network.dhcp_name_servers(wave, owner, wave.result(reads.vpc))
     assert dhcp.undetermined == "only the owner can read them"
@@ -162,10 +153,7 @@ def test_without_the_owners_client_nothing_is_read_and_each_read_says_why(
 def test_a_refused_read_is_an_error_value_not_a_pass(
     world: World, clients: AwsClients, wave: Wave
 ) -> None:
-    def refuse(**_: Any) -> None:
-        raise ClientError({"Error": {"Code": "UnauthorizedOperation"}}, "DescribeSubnets")
-
-    clients.ec2.meta.events.register("before-call.ec2.DescribeSubnets", refuse)
+    refuse(clients.ec2, "DescribeSubnets", "UnauthorizedOperation")
     subnets = wave.result(network.submit_subnets(wave, clients, tuple(world.subnet_ids)))
     assert not subnets.ok and subnets.value is None
     assert subnets.error is not None

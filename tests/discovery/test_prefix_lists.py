@@ -6,14 +6,13 @@ from __future__ import annotations
 from collections import Counter
 from typing import TYPE_CHECKING, Any
 
-from botocore.exceptions import ClientError
-
 from ir_vpc_guard.aws import AwsClients
 from ir_vpc_guard.discovery import prefix_lists
 from ir_vpc_guard.discovery.snapshot import PrefixList, Read, ReferencedPrefixList, failed
 from ir_vpc_guard.discovery.waves import Wave
 from ir_vpc_guard_dev.sandbox import World
 from tests.conftest import REGION
+from tests.discovery.refusals import refuse
 
 if TYPE_CHECKING:
     from mypy_boto3_ec2.type_defs import IpPermissionOutputTypeDef
@@ -60,14 +59,11 @@ def test_the_s3_list_is_read_cold_then_kept_warm(
 def test_a_failed_read_of_the_s3_list_is_an_error_and_not_kept(
     world: World, clients: AwsClients, calls: Counter[str], wave: Wave
 ) -> None:
-    def refuse(**_: Any) -> None:
-        raise ClientError({"Error": {"Code": "AccessDenied"}}, "DescribePrefixLists")
-
-    clients.ec2.meta.events.register("before-call.ec2.DescribePrefixLists", refuse)
+    refusal = refuse(clients.ec2, "DescribePrefixLists", "AccessDenied")
     refused = wave.result(prefix_lists.submit_s3_list(wave, clients, REGION))
     assert refused.error is not None and refused.error.code == "AccessDenied"
 
-    clients.ec2.meta.events.unregister("before-call.ec2.DescribePrefixLists", refuse)
+    clients.ec2.meta.events.unregister("before-call.ec2.DescribePrefixLists", refusal)
     read = wave.result(prefix_lists.submit_s3_list(wave, clients, REGION))
     assert read.get().prefix_list_id == world.prefix_list_id
     assert calls == S3_LIST_READS + Counter({"ec2.DescribePrefixLists": 1})
@@ -115,11 +111,7 @@ def test_unreadable_entries_are_kept_with_their_error(
     aws: Any, clients: AwsClients, wave: Wave
 ) -> None:
     corp = _customer_list(aws, "corp", "192.168.0.0/24")
-
-    def refuse(**_: Any) -> None:
-        raise ClientError({"Error": {"Code": "AccessDenied"}}, "GetManagedPrefixListEntries")
-
-    clients.ec2.meta.events.register("before-call.ec2.GetManagedPrefixListEntries", refuse)
+    refuse(clients.ec2, "GetManagedPrefixListEntries", "AccessDenied")
     groups = _groups(corp)
     s3 = failed("ec2:DescribePrefixLists", "AccessDenied")  # no S3 list ID to leave out
     found = prefix_lists.referenced(

@@ -9,8 +9,6 @@ from collections import Counter
 from dataclasses import replace
 from typing import Any
 
-from botocore.exceptions import ClientError
-
 from ir_vpc_guard.aws import AwsClients
 from ir_vpc_guard.discovery.resource_policies import PolicyReads
 from ir_vpc_guard.discovery.snapshot import ModelInfo, Read, failed, not_applicable
@@ -18,6 +16,7 @@ from ir_vpc_guard.discovery.waves import Wave
 from ir_vpc_guard.intake.request import JobRequest
 from ir_vpc_guard_dev.sandbox import MODEL_BUCKET, PAYLOAD_BUCKET, REPOSITORY, World
 from tests.conftest import REGION
+from tests.discovery.refusals import refuse
 
 ACCOUNT = "123456789012"
 IMAGE = f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/{REPOSITORY}:latest"
@@ -108,10 +107,7 @@ def test_only_images_in_this_accounts_regional_registry_are_read(
 def test_a_refused_bucket_read_is_an_error_not_a_pass(
     clients: AwsClients, wave: Wave, job: JobRequest
 ) -> None:
-    def refuse(**_: Any) -> None:
-        raise ClientError({"Error": {"Code": "AccessDenied"}}, "GetBucketPolicy")
-
-    clients.s3.meta.events.register("before-call.s3.GetBucketPolicy", refuse)
+    refuse(clients.s3, "GetBucketPolicy", "AccessDenied")
     read = PolicyReads(wave, clients, job, _model(f"s3://{MODEL_BUCKET}/a")).artifacts()
     assert read.value is None and read.error is not None
     assert (read.error.api, read.error.code) == ("s3:GetBucketPolicy", "AccessDenied")

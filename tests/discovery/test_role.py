@@ -9,7 +9,6 @@ from dataclasses import replace
 from typing import Any
 
 import pytest
-from botocore.exceptions import ClientError
 
 from ir_vpc_guard.arns import ec2_arn
 from ir_vpc_guard.aws import AwsClients
@@ -19,6 +18,7 @@ from ir_vpc_guard.intake.request import JobRequest
 from ir_vpc_guard.requirements import ROLE_REQUIRED_ACTIONS
 from ir_vpc_guard_dev.sandbox import ROLE_NAME, World
 from tests.conftest import REGION
+from tests.discovery.refusals import refuse
 from tests.integration.calls import _Http, counting_session
 
 CREATE = "ec2:CreateNetworkInterface"
@@ -148,15 +148,14 @@ def test_managed_policies_and_the_boundary_are_read_by_their_default_version(
     assert len(access.policies) == 2 and access.policies[1] == deny
     assert access.boundary == deny
     assert calls == FALLBACK_READS + Counter({"iam.GetPolicy": 2, "iam.GetPolicyVersion": 2})
+    # The IAM actions the read declares (what the template grants it) are the calls it made.
+    assert sorted(call.replace(".", ":") for call in calls) == sorted(role.READ_ACTIONS["role"])
 
 
 def test_a_role_that_does_not_exist_is_an_error_not_a_pass(
     no_simulator: AwsClients, calls: Counter[str], wave: Wave, job: JobRequest
 ) -> None:
-    def no_such_role(**_: Any) -> None:
-        raise ClientError({"Error": {"Code": "NoSuchEntity"}}, "SimulatePrincipalPolicy")
-
-    no_simulator.iam.meta.events.register("before-call.iam.SimulatePrincipalPolicy", no_such_role)
+    refuse(no_simulator.iam, "SimulatePrincipalPolicy", "NoSuchEntity")
     read = wave.result(role.submit(wave, no_simulator, job))
     assert not read.ok and read.error is not None
     assert (read.error.api, read.error.code) == ("iam:SimulatePrincipalPolicy", "NoSuchEntity")
@@ -166,10 +165,7 @@ def test_a_role_that_does_not_exist_is_an_error_not_a_pass(
 def test_a_refused_fallback_is_an_error_naming_the_call(
     no_simulator: AwsClients, wave: Wave, job: JobRequest
 ) -> None:
-    def refuse(**_: Any) -> None:
-        raise ClientError({"Error": {"Code": "AccessDenied"}}, "ListRolePolicies")
-
-    no_simulator.iam.meta.events.register("before-call.iam.ListRolePolicies", refuse)
+    refuse(no_simulator.iam, "ListRolePolicies", "AccessDenied")
     read = wave.result(role.submit(wave, no_simulator, job))
     assert read.error is not None
     assert (read.error.api, read.error.code) == ("iam:ListRolePolicies", "AccessDenied")

@@ -23,16 +23,21 @@ def _timeouts(report: dict[str, Any]) -> dict[str, list[str]]:
     }
 
 
+def _check_good_job(world: World, session: Any, budget: Budget) -> dict[str, Any]:
+    """The report on the world's good job, read through `session` within `budget`."""
+    return handle_event(
+        world.event(load_event("good_job")),
+        Settings(),
+        lambda r: AwsClients(r, session=session),
+        budget,
+    ).to_dict()
+
+
 def test_no_read_starts_when_the_budget_is_spent(aws: Any, world: World) -> None:
     calls: Counter[str] = Counter()
     session = counting_session(calls)
     spent = Budget(lambda: 3.0, reserve=8.0)
-    report = handle_event(
-        world.event(load_event("good_job")),
-        Settings(),
-        lambda r: AwsClients(r, session=session),
-        spent,
-    ).to_dict()
+    report = _check_good_job(world, session, spent)
     assert calls == Counter()
     assert report["outcome"] == "ERROR"
     assert "ec2:DescribeSubnets" in _timeouts(report)
@@ -52,12 +57,7 @@ def test_a_hung_read_is_not_waited_for_past_the_budget(aws: Any, world: World) -
     deadline = time.monotonic() + 8.0
     budget = Budget(lambda: deadline - time.monotonic(), reserve=1.0)
     try:
-        report = handle_event(
-            world.event(load_event("good_job")),
-            Settings(),
-            lambda r: AwsClients(r, session=session),
-            budget,
-        ).to_dict()
+        report = _check_good_job(world, session, budget)
     finally:
         release.set()
     timeouts = _timeouts(report)
