@@ -9,6 +9,9 @@ UV_VERSION := 0.13.9
 UV := $(or $(shell command -v uv 2>/dev/null),$(CURDIR)/.tools/bin/uv)
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(CURDIR)/.venv
+# Installed modules byte-compiled once, as Lambda ships them: every test process and
+# subprocess then loads bytecode, even where PYTHONDONTWRITEBYTECODE is set.
+export UV_COMPILE_BYTECODE := 1
 RUN := $(UV) run --locked --no-sync
 
 .PHONY: help venv lint typecheck test demo fuzz bench docs layer-requirements build clean
