@@ -7,12 +7,11 @@ import copy
 import json
 from typing import Any
 
-import jsonschema
 import pytest
 
 from ir_vpc_guard.delivery import notify
-from ir_vpc_guard.delivery.report import load_schema
 from tests.lambda_context import Inbox
+from tests.report_schema import validate_report
 
 REPORT: dict[str, Any] = {
     "schemaVersion": "1.0",
@@ -160,7 +159,7 @@ def test_huge_evidence_is_trimmed_to_fit_and_the_text_says_so(aws: Any) -> None:
     assert sent.trimmed and sent.size <= notify.MESSAGE_BUDGET_BYTES
     [envelope] = inbox.envelopes()
     delivered = json.loads(envelope["Message"])
-    jsonschema.validate(delivered, load_schema())
+    validate_report(delivered)
     assert len(delivered["findings"]) == 5  # every finding kept, only the evidence went
     assert all("trimmed" in f["evidence"] for f in delivered["findings"])
     assert delivered["trimmed"] == {"evidence": True, "findingsOmitted": 0}
@@ -177,7 +176,7 @@ def test_too_many_findings_keeps_the_most_severe_that_fit(aws: Any) -> None:
     sent = notify.publish(aws.client("sns"), inbox.topic_arn, report)
     [envelope] = inbox.envelopes()
     delivered = json.loads(envelope["Message"])
-    jsonschema.validate(delivered, load_schema())
+    validate_report(delivered)
     kept = len(delivered["findings"])
     assert sent.trimmed and 0 < kept < 2000
     assert delivered["trimmed"]["findingsOmitted"] == 2000 - kept

@@ -11,17 +11,16 @@ from pathlib import Path
 from typing import Any
 
 import boto3
-import jsonschema
 import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError
 
 from ir_vpc_guard import cli
 from ir_vpc_guard.checks import CATALOGUE
-from ir_vpc_guard.delivery.report import load_schema
 from ir_vpc_guard_dev.sandbox import World, build_world
 from tests.conftest import REGION, load_event
 from tests.integration.calls import counting_session
 from tests.integration.fake_recommender import FakeRecommender
+from tests.report_schema import validate_report
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
@@ -75,7 +74,7 @@ def test_check_is_a_preflight_with_the_same_report(
     )
     assert code == 1, err
     report = json.loads(out)
-    jsonschema.validate(report, load_schema())
+    validate_report(report)
     assert report["trigger"] == "cli"
     assert report["job"]["name"] == "preflight"
     assert {f["checkId"] for f in report["findings"]} == {

@@ -9,13 +9,12 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import jsonschema
 import pytest
 
-from ir_vpc_guard.delivery.report import load_schema
 from ir_vpc_guard_dev.sandbox import World, build_world
 from tests.conftest import EVENTS, load_event
 from tests.moto_server import BIN, RemoteSession, cli_env, moto_server, reset
+from tests.report_schema import validate_report
 
 
 @pytest.fixture(scope="module")
@@ -54,7 +53,7 @@ def test_replay_names_the_findings_of_the_world_it_finds(server: str, tmp_path: 
     result = replay(server, event_file, "--json")
     assert result.returncode == 1, result.stderr
     report = json.loads(result.stdout)
-    jsonschema.validate(report, load_schema())
+    validate_report(report)
     # Over HTTP moto answers SimulatePrincipalPolicy with a 500: the role check falls back.
     assert [f["checkId"] for f in report["findings"]] == ["S3_ENDPOINT_MISSING"]
     assert report["job"]["vpc"] == world.vpc_id
@@ -106,7 +105,7 @@ def test_replay_of_another_accounts_event_is_skipped_unless_allowed(
     skipped = replay(server, event_file, "--json", "--mode", "apply")
     assert skipped.returncode == 0, skipped.stderr
     report = json.loads(skipped.stdout)
-    jsonschema.validate(report, load_schema())
+    validate_report(report)
     assert report["outcome"] == "SKIPPED"
     assert "another account (111122223333)" in report["reason"]
     assert "(123456789012)" in report["reason"]

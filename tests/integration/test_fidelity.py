@@ -7,17 +7,16 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import jsonschema
 import pytest
 
 from ir_vpc_guard.aws import AwsClients
-from ir_vpc_guard.delivery.report import load_schema
 from ir_vpc_guard.findings import Mode
 from ir_vpc_guard.pipeline import handle_event
 from ir_vpc_guard.requirements import ROLE_REQUIRED_ACTIONS
 from ir_vpc_guard.settings import Settings
 from ir_vpc_guard_dev.sandbox import MODEL_BUCKET, ROLE_NAME, World, build_world
 from tests.conftest import REGION, load_event
+from tests.report_schema import validate_report
 
 APPLY = Settings(remediation_mode=Mode.APPLY)
 REPORT = Settings()
@@ -26,7 +25,7 @@ S3_RANGE = "52.216.0.0/15"  # one of the S3 prefix list's ranges in moto
 
 def run(world: World, settings: Settings = REPORT, event: dict[str, Any] | None = None) -> Any:
     report = handle_event(event or world.event(load_event("good_job")), settings).to_dict()
-    jsonschema.validate(report, load_schema())
+    validate_report(report)
     return report
 
 

@@ -7,16 +7,15 @@ import json
 from types import ModuleType
 from typing import Any
 
-import jsonschema
 import pytest
 
 from ir_vpc_guard.delivery import notify
-from ir_vpc_guard.delivery.report import load_schema
 from ir_vpc_guard.settings import SettingsError
 from ir_vpc_guard_dev.lambda_runtime import ACCOUNT, FakeContext
 from ir_vpc_guard_dev.sandbox import build_world
 from tests.conftest import REGION, load_event
 from tests.lambda_context import Inbox, emf_blobs, follow_stdout, load_handler, metric_names
+from tests.report_schema import validate_report
 
 
 @pytest.fixture
@@ -85,7 +84,7 @@ def test_broken_world_fails_with_one_message_for_every_subscriber(
         "trigger": {"Type": "String", "Value": "event"},
     }
     delivered = json.loads(envelope["Message"])  # the SQS body's Message: the JSON report
-    jsonschema.validate(delivered, load_schema())
+    validate_report(delivered)
     assert delivered == report
 
     [params] = sent
@@ -166,7 +165,7 @@ def test_malformed_or_unrelated_events_are_skipped_not_raised(
     )
     report = app.lambda_handler(event, FakeContext())
     assert report["outcome"] == "SKIPPED" and report["reason"]
-    jsonschema.validate(report, load_schema())
+    validate_report(report)
     [envelope] = inbox.envelopes()  # NOTIFY_ON=all: even a skipped event is said
     assert envelope["Subject"].startswith("IR VPC Guard SKIPPED: ")
 
@@ -209,7 +208,7 @@ def test_a_second_event_about_a_reported_job_is_marked_as_a_repeat(
     again["detail"]["eventID"] = again["id"] = "6f1d2c3b-0000-4000-8000-000000000002"
     second = app.lambda_handler(again, FakeContext())
     assert second["repeat"] is True and second["outcome"] == "FAIL"
-    jsonschema.validate(second, load_schema())
+    validate_report(second)
     [envelope] = inbox.envelopes()
     assert envelope["Subject"] == f"IR VPC Guard FAIL (repeat): demo-ir-job in {ACCOUNT}"
     assert envelope["MessageAttributes"]["repeat"] == {"Type": "String", "Value": "true"}

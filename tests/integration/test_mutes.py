@@ -10,16 +10,15 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import jsonschema
 import pytest
 from aws_lambda_powertools.utilities import parameters
 
-from ir_vpc_guard.delivery.report import load_schema
 from ir_vpc_guard_dev.lambda_runtime import FakeContext
 from ir_vpc_guard_dev.sandbox import World, build_world
 from tests.conftest import REGION, load_event
 from tests.lambda_context import Inbox, load_handler
 from tests.moto_server import BIN, RemoteSession, cli_env, moto_server
+from tests.report_schema import validate_report
 
 PARAMETER = "/ir-vpc-guard/mutes"
 SOON = (datetime.now(UTC).date() + timedelta(days=30)).isoformat()
@@ -74,7 +73,7 @@ def test_lambda_mutes_from_ssm_publishes_nothing_and_suppresses_in_security_hub(
 ) -> None:
     text = json.dumps(mute_of("VPC_ID"))
     report, inbox, _ = lambda_run(aws, monkeypatch, text)
-    jsonschema.validate(report, load_schema())
+    validate_report(report)
     (muted,) = report["findings"]
     assert muted["checkId"] == "S3_ENDPOINT_MISSING"
     assert muted["muted"]["expires"] == SOON
@@ -139,7 +138,7 @@ def replay(url: str, tmp_path: Path, world: World, mute_text: str) -> tuple[int,
         check=False,
     )
     report: dict[str, Any] = json.loads(result.stdout)
-    jsonschema.validate(report, load_schema())
+    validate_report(report)
     return result.returncode, report
 
 

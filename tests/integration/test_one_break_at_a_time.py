@@ -4,17 +4,16 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-import jsonschema
 import pytest
 from botocore.exceptions import ClientError
 
 from ir_vpc_guard.aws import AwsClients
-from ir_vpc_guard.delivery.report import load_schema
 from ir_vpc_guard.pipeline import handle_event
 from ir_vpc_guard.settings import Settings
 from ir_vpc_guard_dev.sandbox import MODEL_BUCKET, PAYLOAD_BUCKET, REPOSITORY, ROLE_NAME, World
 from tests.conftest import load_event
 from tests.integration.egress_rules import S3_RULE_OF, VPC_RULE, revoke_rule
+from tests.report_schema import validate_report
 
 Break = Callable[[Any, World, dict[str, Any]], None]
 
@@ -193,7 +192,7 @@ def test_one_break_gives_exactly_its_finding(aws: Any, world: World, name: str) 
     event = world.event(load_event("good_job"))
     breaker(aws, world, event)
     report = handle_event(event, Settings()).to_dict()
-    jsonschema.validate(report, load_schema())
+    validate_report(report)
     assert [f["checkId"] for f in report["findings"]] == [expected]
     # The outcome follows certainty: a MEDIUM (custom DNS) warns, a LOW advisory passes.
     assert report["outcome"] == OUTCOMES.get(name, "FAIL")
@@ -208,7 +207,7 @@ def test_pascal_case_event_checks_the_same_world(aws: Any, world: World) -> None
 @pytest.mark.parametrize("name", ["failed_call", "no_vpc_config", "unrelated_event"])
 def test_skipped_events_validate_and_say_why(aws: Any, name: str) -> None:
     report = handle_event(load_event(name), Settings()).to_dict()
-    jsonschema.validate(report, load_schema())
+    validate_report(report)
     assert report["outcome"] == "SKIPPED" and report["reason"]
 
 

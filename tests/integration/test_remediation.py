@@ -5,18 +5,17 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-import jsonschema
 import pytest
 from botocore.exceptions import ClientError
 
 from ir_vpc_guard.aws import AwsClients
-from ir_vpc_guard.delivery.report import load_schema
 from ir_vpc_guard.findings import ActionName, Mode
 from ir_vpc_guard.pipeline import handle_event
 from ir_vpc_guard.settings import Settings
 from ir_vpc_guard_dev.sandbox import World, build_world
 from tests.conftest import REGION, load_event
 from tests.integration.calls import clients_factory, counting_session
+from tests.report_schema import validate_report
 
 APPLY = Settings(remediation_mode=Mode.APPLY)
 
@@ -29,7 +28,7 @@ def broken(aws: Any) -> World:
 
 def run(event: dict[str, Any], settings: Settings = APPLY) -> dict[str, Any]:
     report = handle_event(event, settings).to_dict()
-    jsonschema.validate(report, load_schema())
+    validate_report(report)
     return report
 
 
@@ -193,7 +192,7 @@ def test_a_failed_write_fails_that_action_only(aws: Any, broken: World) -> None:
     session.events.register("before-call.ec2.AuthorizeSecurityGroupEgress", refuse)
     event = broken.event(load_event("good_job"))
     report = handle_event(event, APPLY, clients_factory(session)).to_dict()
-    jsonschema.validate(report, load_schema())
+    validate_report(report)
     assert report["outcome"] == "PARTIAL"
     status = {a["action"]: (a["status"], a.get("errorCode")) for a in fixes(report)}
     assert status["create-s3-gateway-endpoint"] == ("APPLIED", None)

@@ -7,12 +7,11 @@ import json
 from collections import Counter
 from typing import Any
 
-import jsonschema
 import pytest
 
 from ir_vpc_guard.aws import AwsClients
 from ir_vpc_guard.delivery import notify
-from ir_vpc_guard.delivery.report import Report, load_schema
+from ir_vpc_guard.delivery.report import Report
 from ir_vpc_guard.findings import ActionName, Mode
 from ir_vpc_guard.intake.request import JobRequest
 from ir_vpc_guard.intake.sagemaker_jobs import describe_job
@@ -26,6 +25,7 @@ from tests.conftest import REGION, load_event
 from tests.integration.calls import counting_session
 from tests.integration.fake_recommender import FakeRecommender
 from tests.lambda_context import Inbox, load_handler
+from tests.report_schema import validate_report
 
 # The endpoint may not be created, so S3_ENDPOINT_MISSING (HIGH, blocking) remains.
 NO_ENDPOINT = frozenset({ActionName.ADD_S3_EGRESS_RULE, ActionName.ADD_SUBNET_EGRESS_RULES})
@@ -59,7 +59,7 @@ def stop_action(report: Report) -> dict[str, Any]:
 def test_a_doomed_job_is_stopped_after_remediation(setup: Any) -> None:
     session, fake, world = setup
     report = check(session, fake, world, STOP)
-    jsonschema.validate(report.to_dict(), load_schema())
+    validate_report(report.to_dict())
     assert report.outcome.value == "FAIL"
     stop = stop_action(report)
     assert stop["status"] == "APPLIED" and stop["details"]["blockingChecks"] == [

@@ -13,21 +13,19 @@ from collections.abc import Iterator
 from typing import Any
 
 import boto3
-import jsonschema
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import event as label
 from moto import mock_aws
 
-from ir_vpc_guard.delivery.report import load_schema
 from ir_vpc_guard.intake.event import parse_event
 from ir_vpc_guard.intake.request import JobRequest
 from ir_vpc_guard_dev.lambda_runtime import ACCOUNT, FakeContext
 from tests.lambda_context import create_table, load_handler
 from tests.reliability.test_fuzz_events import VALID_ID, _ids_sent, events
+from tests.report_schema import validate_report
 
 EXAMPLES = int(os.environ.get("FUZZ_HANDLER_EXAMPLES", "150"))
-SCHEMA = load_schema()
 
 
 class Harness:
@@ -58,7 +56,7 @@ class Harness:
 
     def verify(self, event: Any, report: dict[str, Any]) -> None:
         label(report["outcome"])
-        jsonschema.validate(report, SCHEMA)
+        validate_report(report)
         intake = parse_event(event, ACCOUNT)
         if not isinstance(intake, JobRequest):
             assert report["outcome"] == "SKIPPED" and report["reason"]

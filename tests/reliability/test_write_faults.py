@@ -7,12 +7,10 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
-import jsonschema
 import pytest
 from botocore.exceptions import ClientError
 
 from ir_vpc_guard.aws import AwsClients
-from ir_vpc_guard.delivery.report import load_schema
 from ir_vpc_guard.findings import Mode
 from ir_vpc_guard.pipeline import handle_event
 from ir_vpc_guard.settings import Settings
@@ -21,6 +19,7 @@ from tests.conftest import REGION, load_event
 from tests.integration.calls import counting_session
 from tests.reliability.faults import access_denied, server_error, throttle, timeout
 from tests.reliability.test_concurrency import TABLE, make_table
+from tests.report_schema import validate_report
 
 APPLY = Settings(remediation_mode=Mode.APPLY, idempotency_table=TABLE)
 # The write each action makes, and the action a failure of that call must fail.
@@ -73,7 +72,7 @@ def test_a_failed_write_fails_its_action_only(broken: World, write: str, fault: 
     report = handle_event(
         broken.event(load_event("good_job")), APPLY, lambda r: AwsClients(r, session=session)
     ).to_dict()
-    jsonschema.validate(report, load_schema())
+    validate_report(report)
 
     status = {a["action"]: (a["status"], a.get("errorCode")) for a in fixes(report)}
     if fault == "throttling":
