@@ -9,8 +9,9 @@ UV_VERSION := 0.13.9
 UV := $(or $(shell command -v uv 2>/dev/null),$(CURDIR)/.tools/bin/uv)
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(CURDIR)/.venv
-# Installed modules byte-compiled once, as Lambda ships them: every test process and
-# subprocess then loads bytecode, even where PYTHONDONTWRITEBYTECODE is set.
+# The third-party packages byte-compiled once at install: every test process and subprocess
+# then loads their bytecode, even where PYTHONDONTWRITEBYTECODE is set (the project itself
+# is an editable install, compiled as it is imported).
 export UV_COMPILE_BYTECODE := 1
 RUN := $(UV) run --locked --no-sync
 
@@ -23,7 +24,7 @@ $(CURDIR)/.tools/bin/uv:
 	python3 -m venv $(CURDIR)/.tools
 	$(CURDIR)/.tools/bin/pip install --quiet "uv==$(UV_VERSION)"
 
-.venv/.synced: uv.lock pyproject.toml | $(UV)
+.venv/.synced: uv.lock pyproject.toml Makefile | $(UV)
 	$(UV) sync --locked --python "$(PYTHON)"
 	@touch $@
 

@@ -36,7 +36,8 @@ def follow_stdout(app: ModuleType) -> None:
     """Point the handler's log handlers at the current sys.stdout (capsys's, once active)."""
     handler = app.logger.registered_handler
     assert isinstance(handler, logging.StreamHandler)
-    handler.setStream(sys.stdout)
+    # Not setStream: it flushes the old stream first, which capsys may have closed already.
+    handler.stream = sys.stdout
 
 
 def create_table(session: Any, name: str = TABLE) -> str:

@@ -17,8 +17,8 @@ if TYPE_CHECKING:  # EC2's answers, as the boto3 stubs type them
         VpcEndpointTypeDef,
     )
 
-# The builders below return EC2's answer types: their parts (rules, entries, routes) are
-# plain dicts so that tests can vary them freely, and are cast once at the top.
+# The builders below return EC2's answer types. Their parts (rules, entries, routes) are
+# plain dicts that tests vary freely, so each builder that nests them casts what it returns.
 
 VPC = "vpc-1"
 SUBNETS = ("subnet-a", "subnet-b")

@@ -20,8 +20,9 @@ from tests.integration.test_call_budget import EXPECTED
 DECLARATIONS = (network, prefix_lists, role, model, resource_policies)
 
 # The reads and actions the template grants, as they were declared in one place before the
-# split (tests/template/test_iam.py compares them with the template's role). The role's are
-# exactly the calls its read makes (tests/discovery/test_role.py).
+# split (tests/template/test_iam.py compares them with the template's role). The role's entry
+# is its read's own declaration: tests/discovery/test_role.py pins that to the seven calls the
+# read makes, so it is not restated here.
 GRANTED = {
     "subnets": ("ec2:DescribeSubnets",),
     "security_groups": ("ec2:DescribeSecurityGroups",),

@@ -15,7 +15,7 @@ from ir_vpc_guard.intake.request import JobRequest
 from ir_vpc_guard.requirements import AMAZON_PROVIDED_DNS
 from ir_vpc_guard_dev.sandbox import World, build_world
 from tests.conftest import REGION
-from tests.discovery.refusals import refuse
+from tests.refusals import refuse
 
 if TYPE_CHECKING:
     from ir_vpc_guard.discovery.snapshot import GroupsById, SubnetsById
@@ -153,7 +153,7 @@ def test_without_the_owners_client_nothing_is_read_and_each_read_says_why(
 def test_a_refused_read_is_an_error_value_not_a_pass(
     world: World, clients: AwsClients, wave: Wave
 ) -> None:
-    refuse(clients.ec2, "DescribeSubnets", "UnauthorizedOperation")
+    refuse(clients.ec2.meta.events, "ec2", "DescribeSubnets", "UnauthorizedOperation")
     subnets = wave.result(network.submit_subnets(wave, clients, tuple(world.subnet_ids)))
     assert not subnets.ok and subnets.value is None
     assert subnets.error is not None

@@ -12,7 +12,7 @@ from ir_vpc_guard.discovery.snapshot import PrefixList, Read, ReferencedPrefixLi
 from ir_vpc_guard.discovery.waves import Wave
 from ir_vpc_guard_dev.sandbox import World
 from tests.conftest import REGION
-from tests.discovery.refusals import refuse
+from tests.refusals import refuse
 
 if TYPE_CHECKING:
     from mypy_boto3_ec2.type_defs import IpPermissionOutputTypeDef
@@ -59,11 +59,11 @@ def test_the_s3_list_is_read_cold_then_kept_warm(
 def test_a_failed_read_of_the_s3_list_is_an_error_and_not_kept(
     world: World, clients: AwsClients, calls: Counter[str], wave: Wave
 ) -> None:
-    refusal = refuse(clients.ec2, "DescribePrefixLists", "AccessDenied")
+    undo = refuse(clients.ec2.meta.events, "ec2", "DescribePrefixLists", "AccessDenied")
     refused = wave.result(prefix_lists.submit_s3_list(wave, clients, REGION))
     assert refused.error is not None and refused.error.code == "AccessDenied"
 
-    clients.ec2.meta.events.unregister("before-call.ec2.DescribePrefixLists", refusal)
+    undo()
     read = wave.result(prefix_lists.submit_s3_list(wave, clients, REGION))
     assert read.get().prefix_list_id == world.prefix_list_id
     assert calls == S3_LIST_READS + Counter({"ec2.DescribePrefixLists": 1})
@@ -111,7 +111,7 @@ def test_unreadable_entries_are_kept_with_their_error(
     aws: Any, clients: AwsClients, wave: Wave
 ) -> None:
     corp = _customer_list(aws, "corp", "192.168.0.0/24")
-    refuse(clients.ec2, "GetManagedPrefixListEntries", "AccessDenied")
+    refuse(clients.ec2.meta.events, "ec2", "GetManagedPrefixListEntries", "AccessDenied")
     groups = _groups(corp)
     s3 = failed("ec2:DescribePrefixLists", "AccessDenied")  # no S3 list ID to leave out
     found = prefix_lists.referenced(

@@ -16,7 +16,7 @@ from ir_vpc_guard.discovery.waves import Wave
 from ir_vpc_guard.intake.request import JobRequest
 from ir_vpc_guard_dev.sandbox import MODEL_BUCKET, PAYLOAD_BUCKET, REPOSITORY, World
 from tests.conftest import REGION
-from tests.discovery.refusals import refuse
+from tests.refusals import refuse
 
 ACCOUNT = "123456789012"
 IMAGE = f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/{REPOSITORY}:latest"
@@ -107,7 +107,7 @@ def test_only_images_in_this_accounts_regional_registry_are_read(
 def test_a_refused_bucket_read_is_an_error_not_a_pass(
     clients: AwsClients, wave: Wave, job: JobRequest
 ) -> None:
-    refuse(clients.s3, "GetBucketPolicy", "AccessDenied")
+    refuse(clients.s3.meta.events, "s3", "GetBucketPolicy", "AccessDenied")
     read = PolicyReads(wave, clients, job, _model(f"s3://{MODEL_BUCKET}/a")).artifacts()
     assert read.value is None and read.error is not None
     assert (read.error.api, read.error.code) == ("s3:GetBucketPolicy", "AccessDenied")

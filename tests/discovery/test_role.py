@@ -18,8 +18,8 @@ from ir_vpc_guard.intake.request import JobRequest
 from ir_vpc_guard.requirements import ROLE_REQUIRED_ACTIONS
 from ir_vpc_guard_dev.sandbox import ROLE_NAME, World
 from tests.conftest import REGION
-from tests.discovery.refusals import refuse
 from tests.integration.calls import _Http, counting_session
+from tests.refusals import refuse
 
 CREATE = "ec2:CreateNetworkInterface"
 FALLBACK_READS = Counter(
@@ -155,7 +155,7 @@ def test_managed_policies_and_the_boundary_are_read_by_their_default_version(
 def test_a_role_that_does_not_exist_is_an_error_not_a_pass(
     no_simulator: AwsClients, calls: Counter[str], wave: Wave, job: JobRequest
 ) -> None:
-    refuse(no_simulator.iam, "SimulatePrincipalPolicy", "NoSuchEntity")
+    refuse(no_simulator.iam.meta.events, "iam", "SimulatePrincipalPolicy", "NoSuchEntity")
     read = wave.result(role.submit(wave, no_simulator, job))
     assert not read.ok and read.error is not None
     assert (read.error.api, read.error.code) == ("iam:SimulatePrincipalPolicy", "NoSuchEntity")
@@ -165,7 +165,7 @@ def test_a_role_that_does_not_exist_is_an_error_not_a_pass(
 def test_a_refused_fallback_is_an_error_naming_the_call(
     no_simulator: AwsClients, wave: Wave, job: JobRequest
 ) -> None:
-    refuse(no_simulator.iam, "ListRolePolicies", "AccessDenied")
+    refuse(no_simulator.iam.meta.events, "iam", "ListRolePolicies", "AccessDenied")
     read = wave.result(role.submit(wave, no_simulator, job))
     assert read.error is not None
     assert (read.error.api, read.error.code) == ("iam:ListRolePolicies", "AccessDenied")

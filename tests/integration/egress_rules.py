@@ -17,7 +17,11 @@ def https_to(prefix_list: str, low: int = 443, high: int = 443) -> dict[str, Any
     }
 
 
-S3_RULE_OF = https_to  # the world's own S3 rule has this shape, with the S3 list's ID
+def s3_rule(world: World) -> dict[str, Any]:
+    """The world's own rule to S3: HTTPS to the region's S3 prefix list."""
+    return https_to(world.prefix_list_id)
+
+
 VPC_RULE = {
     "IpProtocol": "tcp",
     "FromPort": 0,

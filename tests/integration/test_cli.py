@@ -12,7 +12,7 @@ from typing import Any
 
 import boto3
 import pytest
-from botocore.exceptions import ClientError, EndpointConnectionError
+from botocore.exceptions import EndpointConnectionError
 
 from ir_vpc_guard import cli
 from ir_vpc_guard.checks import CATALOGUE
@@ -20,6 +20,7 @@ from ir_vpc_guard_dev.sandbox import World, build_world
 from tests.conftest import REGION, load_event
 from tests.integration.calls import counting_session
 from tests.integration.fake_recommender import FakeRecommender
+from tests.refusals import refuse
 from tests.report_schema import validate_report
 
 
@@ -40,15 +41,6 @@ def cli_session(aws: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
     session = boto3.session.Session(region_name=REGION)
     monkeypatch.setattr(boto3.session, "Session", lambda region_name=None: session)
     return session
-
-
-def refuse(session: Any, service: str, operation: str, code: str) -> None:
-    """`session` answers every `service` `operation` with the error `code`."""
-
-    def deny(**_: Any) -> None:
-        raise ClientError({"Error": {"Code": code, "Message": "no"}}, operation)
-
-    session.events.register(f"before-call.{service}.{operation}", deny)
 
 
 def test_check_is_a_preflight_with_the_same_report(
@@ -302,7 +294,7 @@ def test_no_region_and_unknown_region(
 def test_access_denied_says_what_to_do(
     capsys: pytest.CaptureFixture[str], cli_session: Any
 ) -> None:
-    refuse(cli_session, "sts", "GetCallerIdentity", "AccessDenied")
+    refuse(cli_session.events, "sts", "GetCallerIdentity", "AccessDenied")
     code, out, err = run(capsys, "check", "--subnets", "subnet-1", "--security-groups", "sg-1")
     assert (code, out) == (2, "")
     assert err == (
@@ -313,7 +305,7 @@ def test_access_denied_says_what_to_do(
 def test_reads_denied_mid_check_are_named(
     capsys: pytest.CaptureFixture[str], world: World, cli_session: Any
 ) -> None:
-    refuse(cli_session, "ec2", "DescribeRouteTables", "UnauthorizedOperation")
+    refuse(cli_session.events, "ec2", "DescribeRouteTables", "UnauthorizedOperation")
     code, _, err = run(
         capsys, "check", "--subnets", *world.subnet_ids, "--security-groups", *world.group_ids
     )

@@ -20,9 +20,8 @@ from tests.report_schema import validate_report
 
 @pytest.fixture
 def app(monkeypatch: pytest.MonkeyPatch, inbox: Inbox) -> ModuleType:
-    """The handler publishing to the inbox's topic, with no records table. Name it before
-    capsys: the logger keeps the stream of its cold start, and capsys's stream of the set-up
-    is closed when the test starts (follow_stdout moves the logger to the test's)."""
+    """The handler publishing to the inbox's topic, with no records table. Its logger keeps
+    the stream of its cold start: follow_stdout moves it to the test's capsys stream."""
     return load_handler(monkeypatch, TOPIC_ARN=inbox.topic_arn)
 
 

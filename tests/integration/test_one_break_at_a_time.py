@@ -12,7 +12,7 @@ from ir_vpc_guard.pipeline import handle_event
 from ir_vpc_guard.settings import Settings
 from ir_vpc_guard_dev.sandbox import MODEL_BUCKET, PAYLOAD_BUCKET, REPOSITORY, ROLE_NAME, World
 from tests.conftest import load_event
-from tests.integration.egress_rules import S3_RULE_OF, VPC_RULE, revoke_rule
+from tests.integration.egress_rules import VPC_RULE, revoke_rule, s3_rule
 from tests.report_schema import validate_report
 
 Break = Callable[[Any, World, dict[str, Any]], None]
@@ -63,7 +63,7 @@ def endpoint_policy_other_bucket(session: Any, world: World, event: dict[str, An
 
 
 def no_s3_egress(session: Any, world: World, event: dict[str, Any]) -> None:
-    revoke_rule(session, world, S3_RULE_OF(world.prefix_list_id))
+    revoke_rule(session, world, s3_rule(world))
 
 
 def no_subnet_egress(session: Any, world: World, event: dict[str, Any]) -> None:

@@ -12,7 +12,7 @@ from ir_vpc_guard.settings import Settings
 from ir_vpc_guard_dev.sandbox import World
 from tests.conftest import load_event
 from tests.integration.calls import clients_factory, counting_session
-from tests.integration.egress_rules import S3_RULE_OF, VPC_RULE, https_to, replace_rule, revoke_rule
+from tests.integration.egress_rules import VPC_RULE, https_to, replace_rule, revoke_rule, s3_rule
 
 S3_RANGES = ["52.216.0.0/15", "3.5.0.0/19", "54.231.0.0/16"]  # moto's S3 list entries
 
@@ -43,13 +43,13 @@ def findings(report: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 def test_a_customer_list_covering_s3_allows_https_to_s3(aws: Any, world: World) -> None:
     mine = customer_list(aws, "corp-s3", S3_RANGES)
-    replace_rule(aws, world, S3_RULE_OF(world.prefix_list_id), https_to(mine))
+    replace_rule(aws, world, s3_rule(world), https_to(mine))
     assert check(world)["outcome"] == "PASS"
 
 
 def test_a_customer_list_missing_one_s3_range_is_a_certain_finding(aws: Any, world: World) -> None:
     mine = customer_list(aws, "corp-s3", S3_RANGES[:2])
-    replace_rule(aws, world, S3_RULE_OF(world.prefix_list_id), https_to(mine))
+    replace_rule(aws, world, s3_rule(world), https_to(mine))
     found = findings(check(world))
     assert list(found) == ["SG_EGRESS_S3_MISSING"]
     assert found["SG_EGRESS_S3_MISSING"]["severity"] == "HIGH"
@@ -58,7 +58,7 @@ def test_a_customer_list_missing_one_s3_range_is_a_certain_finding(aws: Any, wor
 
 def test_a_customer_list_on_the_wrong_port_does_not_count(aws: Any, world: World) -> None:
     mine = customer_list(aws, "corp-s3", S3_RANGES)
-    replace_rule(aws, world, S3_RULE_OF(world.prefix_list_id), https_to(mine, 80, 80))
+    replace_rule(aws, world, s3_rule(world), https_to(mine, 80, 80))
     assert [f["checkId"] for f in check(world)["findings"]] == ["SG_EGRESS_S3_MISSING"]
 
 
@@ -93,7 +93,7 @@ def test_unreadable_entries_that_decide_the_verdict_are_undetermined(
     aws: Any, world: World
 ) -> None:
     mine = customer_list(aws, "corp-s3", S3_RANGES)
-    replace_rule(aws, world, S3_RULE_OF(world.prefix_list_id), https_to(mine))
+    replace_rule(aws, world, s3_rule(world), https_to(mine))
     session = counting_session(Counter())
     session.events.register("before-call.ec2.GetManagedPrefixListEntries", _deny_entries_of(mine))
     found = findings(check(world, session))
@@ -120,6 +120,6 @@ def test_unreadable_entries_that_cannot_matter_change_nothing(aws: Any, world: W
     assert check(world, session)["outcome"] == "PASS"
     assert calls["ec2.GetManagedPrefixListEntries"] == 2  # S3's, then the denied one
     # Without the S3 rule, the UDP list cannot allow HTTPS: a certain HIGH, not undetermined.
-    revoke_rule(aws, world, S3_RULE_OF(world.prefix_list_id))
+    revoke_rule(aws, world, s3_rule(world))
     found = findings(check(world, session))
     assert found["SG_EGRESS_S3_MISSING"]["severity"] == "HIGH"

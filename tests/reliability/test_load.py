@@ -11,7 +11,7 @@ from ir_vpc_guard.settings import Settings
 from ir_vpc_guard_dev.sandbox import build_world
 from tests.conftest import REGION, load_event
 from tests.integration.calls import counting_session
-from tests.integration.egress_rules import S3_RULE_OF, revoke_rule
+from tests.integration.egress_rules import revoke_rule, s3_rule
 
 RULES_PER_GROUP = 60
 
@@ -56,6 +56,6 @@ def test_sixteen_subnets_five_full_groups_in_a_crowded_vpc(aws: Any) -> None:
     assert sum(calls.values()) == 14
 
     # The same crowd with the S3 rule gone from the one group that had it: found, exactly.
-    revoke_rule(aws, world, S3_RULE_OF(world.prefix_list_id))
+    revoke_rule(aws, world, s3_rule(world))
     report = handle_event(event, Settings(), lambda r: AwsClients(r, session=session)).to_dict()
     assert [f["checkId"] for f in report["findings"]] == ["SG_EGRESS_S3_MISSING"]

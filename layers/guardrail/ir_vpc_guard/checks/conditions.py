@@ -119,7 +119,7 @@ def _arn(like: bool) -> Compare:
 
 
 # The comparisons Numeric* and Date* operators share, by name suffix: (test, negated).
-_ORDER: dict[str, tuple[Callable[[Any, Any], bool], bool]] = {
+_COMPARISONS: dict[str, tuple[Callable[[Any, Any], bool], bool]] = {
     "equals": (eq, False),
     "notequals": (eq, True),
     "lessthan": (lt, False),
@@ -136,8 +136,8 @@ OPERATORS: dict[str, tuple[Compare, bool]] = {
     "stringnotequalsignorecase": (_string(ignore_case=True), True),
     "stringlike": (_string(like=True), False),
     "stringnotlike": (_string(like=True), True),
-    **{f"numeric{name}": (_number(test), negated) for name, (test, negated) in _ORDER.items()},
-    **{f"date{name}": (_date(test), negated) for name, (test, negated) in _ORDER.items()},
+    **{f"numeric{op}": (_number(test), negated) for op, (test, negated) in _COMPARISONS.items()},
+    **{f"date{op}": (_date(test), negated) for op, (test, negated) in _COMPARISONS.items()},
     "bool": (_bool, False),
     "binaryequals": (_string(), False),
     "ipaddress": (_ip, False),

@@ -49,10 +49,9 @@ class Check:
         return self.remediation_action is not None
 
     def finding(self, problem: Problem) -> Finding:
-        planned = self.remediation_action is not None
         remediation = Remediation(
             action=self.remediation_action or ActionName.MANUAL,
-            status=RemediationStatus.PLANNED if planned else RemediationStatus.MANUAL,
+            status=RemediationStatus.PLANNED if self.remediable else RemediationStatus.MANUAL,
             reason=self.fix,
             command=problem.command,
         )

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeAlias, TypeVar
 
 from ir_vpc_guard.intake.request import JobRequest
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the boto3-stubs types: development dependencies, never in the layer
     from mypy_boto3_ec2.type_defs import (
         NetworkAclTypeDef,
         RouteTableTypeDef,
@@ -18,7 +18,8 @@ if TYPE_CHECKING:
         VpcTypeDef,
     )
 
-    # The job's subnets and security groups by ID, as EC2 describes them.
+    # The job's subnets and security groups by ID, as EC2 describes them (types for the
+    # checker only: import them under TYPE_CHECKING).
     SubnetsById: TypeAlias = dict[str, SubnetTypeDef]
     GroupsById: TypeAlias = dict[str, SecurityGroupTypeDef]
 

@@ -2,26 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import replace
-from typing import TYPE_CHECKING
 
 from ir_vpc_guard.discovery.snapshot import Snapshot
 from ir_vpc_guard.findings import Mode, RemediationStatus
 from ir_vpc_guard.remediation.actions import GROUP_ACTIONS, Action
 from ir_vpc_guard.settings import Settings
 
-if TYPE_CHECKING:  # the boto3-stubs types: development dependencies, never in the layer
-    from mypy_boto3_ec2.type_defs import SecurityGroupTypeDef, VpcTypeDef
-
-
 OPT_OUT_VALUE = "false"
 
 
-def opted_out(resource: VpcTypeDef | SecurityGroupTypeDef, tag_key: str) -> bool:
-    """The resource carries the opt-out tag with the value `false` (any case)."""
+def opted_out(tags: Iterable[Mapping[str, object]] | None, tag_key: str) -> bool:
+    """The tags (of a VPC, a group or a job) hold the opt-out tag with the value `false`
+    (any case)."""
     return any(
         tag.get("Key") == tag_key and str(tag.get("Value", "")).strip().lower() == OPT_OUT_VALUE
-        for tag in resource.get("Tags", []) or []
+        for tag in tags or []
     )
 
 
@@ -63,7 +60,7 @@ def _skip_reason(action: Action, snapshot: Snapshot, settings: Settings) -> str 
             "owner to make this change"
         )
     if snapshot.vpc.ok:
-        if opted_out(snapshot.vpc.get(), key):
+        if opted_out(snapshot.vpc.get().get("Tags"), key):
             return f"{action.vpc_id} is tagged {key}={OPT_OUT_VALUE}"
     elif not (writes_group and snapshot.vpc.undetermined):
         # A shared VPC the guardrail may not read: the job's own group still decides for
@@ -83,6 +80,6 @@ def _group_skip_reason(action: Action, snapshot: Snapshot, key: str) -> str | No
         )
     if group.get("VpcId") != action.vpc_id:
         return f"{action.resource} is not in {action.vpc_id} (it is in {group.get('VpcId')})"
-    if opted_out(group, key):
+    if opted_out(group.get("Tags"), key):
         return f"{action.resource} is tagged {key}={OPT_OUT_VALUE}"
     return None

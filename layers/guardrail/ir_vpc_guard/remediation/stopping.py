@@ -105,7 +105,7 @@ def _skip_reason(
         vpc = snapshot.vpc.value if snapshot.vpc.ok else None
         if vpc is None:
             return "the VPC's tags could not be read, so its opt-out tag is unknown"
-        if opted_out(vpc, settings.opt_out_tag_key):
+        if opted_out(vpc.get("Tags"), settings.opt_out_tag_key):
             return f"{snapshot.vpc_id} is tagged {settings.opt_out_tag_key}={OPT_OUT_VALUE}"
     return None
 
@@ -120,7 +120,7 @@ def _stop(action: Action, job: JobRequest, sagemaker: Any, tag_key: str) -> Acti
             return action.settle(RemediationStatus.SKIPPED, f"the job is {status}, not running")
         step = "ListTags"
         tags = sagemaker.list_tags(ResourceArn=job.job_arn).get("Tags", [])
-        if opted_out({"Tags": tags}, tag_key):
+        if opted_out(tags, tag_key):
             return action.settle(
                 RemediationStatus.SKIPPED, f"the job is tagged {tag_key}={OPT_OUT_VALUE}"
             )
