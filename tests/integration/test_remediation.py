@@ -16,6 +16,7 @@ from ir_vpc_guard_dev.sandbox import World, build_world
 from tests.conftest import REGION, load_event
 from tests.integration.calls import clients_factory, counting_session
 from tests.report_schema import validate_report
+from tests.world_reads import live_endpoints
 
 APPLY = Settings(remediation_mode=Mode.APPLY)
 
@@ -30,13 +31,6 @@ def run(event: dict[str, Any], settings: Settings = APPLY) -> dict[str, Any]:
     report = handle_event(event, settings).to_dict()
     validate_report(report)
     return report
-
-
-def endpoints(session: Any, world: World) -> list[dict[str, Any]]:
-    answer = session.client("ec2").describe_vpc_endpoints(
-        Filters=[{"Name": "vpc-id", "Values": [world.vpc_id]}]
-    )
-    return [e for e in answer["VpcEndpoints"] if e["State"].lower() != "deleted"]
 
 
 def egress_rules(session: Any, world: World) -> list[dict[str, Any]]:
@@ -62,7 +56,7 @@ def test_report_mode_plans_and_writes_nothing(aws: Any, broken: World) -> None:
     }
     (stop,) = [a for a in report["actions"] if a["action"] == "stop-job"]
     assert stop["status"] == "PLANNED" and "STOP_DOOMED_JOBS is false" in stop["reason"]
-    assert endpoints(aws, broken) == []
+    assert live_endpoints(aws, broken) == []
     assert len(egress_rules(aws, broken)) == 1
 
 
@@ -72,7 +66,7 @@ def test_apply_fixes_the_world_and_a_second_run_passes(aws: Any, broken: World) 
     assert report["outcome"] == "REMEDIATED", report["findings"]
     assert report["findings"] == []
     assert {a["status"] for a in fixes(report)} == {"APPLIED"}
-    [endpoint] = endpoints(aws, broken)
+    [endpoint] = live_endpoints(aws, broken)
     assert endpoint["VpcEndpointType"] == "Gateway"
     assert sorted(endpoint["RouteTableIds"]) == sorted(broken.route_table_ids)
     tags = {t["Key"]: t["Value"] for t in endpoint.get("Tags", [])}
@@ -96,7 +90,7 @@ def test_apply_fixes_the_world_and_a_second_run_passes(aws: Any, broken: World) 
     second = run(event)
     assert second["outcome"] == "PASS"
     assert "actions" not in second
-    assert len(endpoints(aws, broken)) == 1
+    assert len(live_endpoints(aws, broken)) == 1
     assert len(egress_rules(aws, broken)) == len(rules_after_first)
 
 
@@ -106,7 +100,7 @@ def test_replaying_the_same_event_three_times_creates_one_of_everything(
     event = broken.event(load_event("good_job"))
     outcomes = [run(event)["outcome"] for _ in range(3)]
     assert outcomes == ["REMEDIATED", "PASS", "PASS"]
-    assert len(endpoints(aws, broken)) == 1
+    assert len(live_endpoints(aws, broken)) == 1
     rules = egress_rules(aws, broken)
     keys = [
         (r["IpProtocol"], r["FromPort"], r.get("CidrIpv4"), r.get("Description")) for r in rules
@@ -125,7 +119,7 @@ def test_missing_route_table_is_added_to_the_existing_endpoint(aws: Any) -> None
     [action] = fixes(report)
     assert action["action"] == "add-endpoint-route-tables"
     assert action["resource"] == world.endpoint_id
-    [endpoint] = endpoints(aws, world)
+    [endpoint] = live_endpoints(aws, world)
     assert endpoint["RouteTableIds"] == world.route_table_ids
 
 
@@ -139,7 +133,7 @@ def test_opt_out_tag_on_the_vpc_skips_every_change(aws: Any, broken: World) -> N
     assert all("ir-vpc-guard:remediate=false" in a["reason"] for a in fixes(report))
     statuses = {f["checkId"]: f["remediation"]["status"] for f in report["findings"]}
     assert statuses["S3_ENDPOINT_MISSING"] == "SKIPPED"
-    assert endpoints(aws, broken) == []
+    assert live_endpoints(aws, broken) == []
 
 
 def test_opt_out_tag_on_the_group_skips_only_its_rules(aws: Any, broken: World) -> None:
@@ -154,7 +148,7 @@ def test_opt_out_tag_on_the_group_skips_only_its_rules(aws: Any, broken: World) 
         "add-subnet-egress-rules": "SKIPPED",
     }
     assert report["outcome"] == "PARTIAL"
-    assert len(endpoints(aws, broken)) == 1
+    assert len(live_endpoints(aws, broken)) == 1
 
 
 def test_allowlist_and_action_list_gate_each_action(aws: Any, broken: World) -> None:
@@ -201,7 +195,7 @@ def test_a_failed_write_fails_that_action_only(aws: Any, broken: World) -> None:
     left = {f["checkId"]: f["remediation"]["status"] for f in report["findings"]}
     assert left == {"SG_EGRESS_S3_MISSING": "FAILED", "SG_EGRESS_SUBNETS_MISSING": "FAILED"}
     # What was created is tagged in the create call itself: never half-made and untagged.
-    assert all(e.get("Tags") for e in endpoints(aws, broken))
+    assert all(e.get("Tags") for e in live_endpoints(aws, broken))
 
 
 def test_apply_makes_exactly_the_expected_calls(aws: Any, broken: World) -> None:

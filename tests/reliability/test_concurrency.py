@@ -26,6 +26,7 @@ from ir_vpc_guard.state import leases
 from ir_vpc_guard.state.lock import LEASE_SECONDS, DynamoVpcLock, LockTimeoutError
 from ir_vpc_guard_dev.sandbox import World, build_world, create_table
 from tests.conftest import REGION, load_event
+from tests.world_reads import live_endpoints
 
 TABLE = "ir-vpc-guard-idempotency"
 JOBS = 10
@@ -68,13 +69,6 @@ def crowded(aws: Any) -> World:
     return world
 
 
-def s3_endpoints(session: Any, world: World) -> list[dict[str, Any]]:
-    answer = session.client("ec2").describe_vpc_endpoints(
-        Filters=[{"Name": "vpc-id", "Values": [world.vpc_id]}]
-    )
-    return [e for e in answer["VpcEndpoints"] if e["State"].lower() != "deleted"]
-
-
 def rendezvous_clients(barrier: threading.Barrier) -> Callable[[str], AwsClients]:
     """Clients whose CreateVpcEndpoint waits until every job got there (or 1 s passed).
 
@@ -115,7 +109,7 @@ def test_ten_concurrent_jobs_in_one_vpc_make_one_endpoint(aws: Any, crowded: Wor
     with ThreadPoolExecutor(JOBS) as pool:
         reports = list(pool.map(handle, job_events(crowded, JOBS)))
 
-    [endpoint] = s3_endpoints(aws, crowded)
+    [endpoint] = live_endpoints(aws, crowded)
     used_tables = {
         a["RouteTableId"]
         for t in aws.client("ec2").describe_route_tables(
