@@ -61,17 +61,15 @@ def clients_for(region: str) -> AwsClients:
 
 HOME = clients_for(HOME_REGION)
 # Clients the handler itself uses are made now, on the one thread there is.
-SNS = clients_for(SETTINGS.topic_arn.split(":")[3]).client("sns") if SETTINGS.topic_arn else None
+SNS = clients_for(SETTINGS.topic_arn.split(":")[3]).sns if SETTINGS.topic_arn else None
 RECORDS: CheckedJobs = (
-    DynamoCheckedJobs(HOME.client("dynamodb"), SETTINGS.idempotency_table)
+    DynamoCheckedJobs(HOME.dynamodb, SETTINGS.idempotency_table)
     if SETTINGS.idempotency_table
     else MemoryCheckedJobs()  # local runs: remembered for the life of the process only
 )
 # Writes are serialized per VPC in the table's region, whatever region an event names.
 LOCK: VpcLock | None = (
-    DynamoVpcLock(HOME.client("dynamodb"), SETTINGS.idempotency_table)
-    if SETTINGS.idempotency_table
-    else None
+    DynamoVpcLock(HOME.dynamodb, SETTINGS.idempotency_table) if SETTINGS.idempotency_table else None
 )
 IDEMPOTENCY = IdempotencyConfig(
     event_key_jmespath="detail.eventID", expires_after_seconds=IDEMPOTENCY_SECONDS
@@ -128,7 +126,7 @@ _process_once: Callable[..., dict[str, Any]] | None = (
         data_keyword_argument="event",
         config=IDEMPOTENCY,
         persistence_store=DynamoDBPersistenceLayer(
-            table_name=SETTINGS.idempotency_table, boto3_client=HOME.client("dynamodb")
+            table_name=SETTINGS.idempotency_table, boto3_client=HOME.dynamodb
         ),
         key_prefix="event",
     )(_process)

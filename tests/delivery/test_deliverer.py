@@ -225,7 +225,7 @@ def test_a_security_hub_failure_is_logged_and_counted_not_raised(
     aws: Any, powertools_metrics: Metrics
 ) -> None:
     delivery = make(aws, powertools_metrics, security_hub=True)
-    hub = delivery.deliverer.clients_for(REGION).client("securityhub")
+    hub = delivery.deliverer.clients_for(REGION).securityhub
     delivery.on(hub, "BatchImportFindings", refuse("AccessDeniedException"))
     assert delivery.deliverer.deliver(report())["outcome"] == "FAIL"
     assert len(delivery.inbox.envelopes()) == 1  # SNS is the delivery that must not be lost
@@ -237,7 +237,7 @@ def test_a_security_hub_failure_is_logged_and_counted_not_raised(
 
 def test_findings_security_hub_refuses_are_counted(aws: Any, powertools_metrics: Metrics) -> None:
     delivery = make(aws, powertools_metrics, security_hub=True)
-    hub = delivery.deliverer.clients_for(REGION).client("securityhub")
+    hub = delivery.deliverer.clients_for(REGION).securityhub
     refused = [{"Id": "a", "ErrorCode": "InvalidInput", "ErrorMessage": "no"}] * 2
     delivery.on(
         hub,
@@ -256,7 +256,7 @@ def test_findings_security_hub_refuses_are_counted(aws: Any, powertools_metrics:
 
 
 def test_security_hub_is_not_written_unless_turned_on(delivery: Delivery) -> None:
-    hub = delivery.deliverer.clients_for(REGION).client("securityhub")
+    hub = delivery.deliverer.clients_for(REGION).securityhub
     delivery.on(hub, "BatchImportFindings", refuse("AccessDeniedException"))
     delivery.deliverer.deliver(report())
     assert "Security Hub" not in " ".join(delivery.messages())

@@ -89,7 +89,7 @@ def test_a_refused_read_role_is_undetermined_with_the_reason(
     def refuse(**_: Any) -> None:
         raise ClientError({"Error": {"Code": "AccessDenied"}}, "AssumeRole")
 
-    clients.client("sts").meta.events.register("before-call.sts.AssumeRole", refuse)
+    clients.sts.meta.events.register("before-call.sts.AssumeRole", refuse)
     owner = _owner(wave, clients, job, "vpc-1", READ_ROLE)
     why = owner.undetermined or ""
     assert f"arn:aws:iam::{OWNER}:role/{READ_ROLE}" in why

@@ -119,7 +119,7 @@ def test_security_hub_failure_does_not_block_the_sns_message(
             {"Error": {"Code": "AccessDeniedException", "Message": "no"}}, "BatchImportFindings"
         )
 
-    app.clients_for(REGION).client("securityhub").meta.events.register(
+    app.clients_for(REGION).securityhub.meta.events.register(
         "before-call.securityhub.BatchImportFindings", refuse
     )
     assert app.lambda_handler(event, FakeContext())["outcome"] == "FAIL"

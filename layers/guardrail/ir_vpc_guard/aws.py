@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, Literal, overload
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import boto3
 from botocore.config import Config
@@ -21,6 +21,8 @@ if TYPE_CHECKING:  # the boto3-stubs types: development dependencies, never impo
     from mypy_boto3_ssm import SSMClient
     from mypy_boto3_sts import STSClient
 
+C = TypeVar("C")
+
 # Throttling is retried with backoff inside a bounded budget; everything else fails fast
 # and becomes a CHECK_ERROR finding.
 RETRY_CONFIG = Config(
@@ -31,8 +33,31 @@ RETRY_CONFIG = Config(
 )
 
 
+class _Client(Generic[C]):
+    """One service's client of an AwsClients, named by the attribute that holds it: made on
+    first use, then kept. The attribute's annotation gives the client its boto3-stubs type."""
+
+    def __set_name__(self, owner: type[AwsClients], name: str) -> None:
+        self.service = name
+
+    def __get__(self, clients: AwsClients, owner: type[AwsClients]) -> C:
+        client: C = clients._client(self.service)
+        return client
+
+
 class AwsClients:
     """Lazily created, thread-safe boto3 clients for one region."""
+
+    dynamodb: _Client[DynamoDBClient] = _Client()
+    ec2: _Client[EC2Client] = _Client()
+    ecr: _Client[ECRClient] = _Client()
+    iam: _Client[IAMClient] = _Client()
+    s3: _Client[S3Client] = _Client()
+    sagemaker: _Client[SageMakerClient] = _Client()
+    securityhub: _Client[SecurityHubClient] = _Client()
+    sns: _Client[SNSClient] = _Client()
+    ssm: _Client[SSMClient] = _Client()
+    sts: _Client[STSClient] = _Client()
 
     def __init__(
         self,
@@ -46,31 +71,10 @@ class AwsClients:
         self._clients: dict[str, Any] = {}
         self._lock = threading.Lock()
 
-    @overload
-    def client(self, service: Literal["dynamodb"]) -> DynamoDBClient: ...
-    @overload
-    def client(self, service: Literal["ec2"]) -> EC2Client: ...
-    @overload
-    def client(self, service: Literal["ecr"]) -> ECRClient: ...
-    @overload
-    def client(self, service: Literal["iam"]) -> IAMClient: ...
-    @overload
-    def client(self, service: Literal["s3"]) -> S3Client: ...
-    @overload
-    def client(self, service: Literal["sagemaker"]) -> SageMakerClient: ...
-    @overload
-    def client(self, service: Literal["securityhub"]) -> SecurityHubClient: ...
-    @overload
-    def client(self, service: Literal["sns"]) -> SNSClient: ...
-    @overload
-    def client(self, service: Literal["ssm"]) -> SSMClient: ...
-    @overload
-    def client(self, service: Literal["sts"]) -> STSClient: ...
-    def client(self, service: str) -> Any:
+    def _client(self, service: str) -> Any:
         # Sessions are not thread-safe: create clients under a lock; clients themselves are.
         with self._lock:
             if service not in self._clients:
-                # A name known only at run time: the overloads above carry the types.
                 make: Callable[..., Any] = self._session.client
                 self._clients[service] = make(service, region_name=self.region, config=self._config)
             return self._clients[service]
@@ -78,7 +82,7 @@ class AwsClients:
     def assumed(self, role_arn: str, session_name: str) -> AwsClients:
         """Clients of the same region acting as `role_arn` (another account's role), with
         the credentials of one STS AssumeRole call (valid for its default hour)."""
-        answer = self.client("sts").assume_role(RoleArn=role_arn, RoleSessionName=session_name)
+        answer = self.sts.assume_role(RoleArn=role_arn, RoleSessionName=session_name)
         credentials = answer["Credentials"]
         session = boto3.session.Session(
             aws_access_key_id=credentials["AccessKeyId"],
@@ -86,23 +90,3 @@ class AwsClients:
             aws_session_token=credentials["SessionToken"],
         )
         return AwsClients(self.region, session=session, config=self._config)
-
-    @property
-    def ec2(self) -> EC2Client:
-        return self.client("ec2")
-
-    @property
-    def iam(self) -> IAMClient:
-        return self.client("iam")
-
-    @property
-    def s3(self) -> S3Client:
-        return self.client("s3")
-
-    @property
-    def ecr(self) -> ECRClient:
-        return self.client("ecr")
-
-    @property
-    def sagemaker(self) -> SageMakerClient:
-        return self.client("sagemaker")

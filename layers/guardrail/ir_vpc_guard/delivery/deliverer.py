@@ -137,7 +137,7 @@ class Deliverer:
         if self._export is None or data["outcome"] == "SKIPPED":
             return
         try:
-            result = self._export(self.clients_for(data["region"]).client("securityhub"), data)
+            result = self._export(self.clients_for(data["region"]).securityhub, data)
         except Exception as error:
             self.logger.error("Security Hub export failed", extra=why(error))
             self._count_security_hub_failures(1)

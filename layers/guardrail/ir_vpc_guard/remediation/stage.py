@@ -50,7 +50,7 @@ def lock_for(settings: Settings, clients: AwsClients) -> VpcLock:
     """The DynamoDB lease when a table is configured, else a process-local lock. The
     handler passes its own lock, made on the table's region."""
     if settings.idempotency_table:
-        return DynamoVpcLock(clients.client("dynamodb"), settings.idempotency_table)
+        return DynamoVpcLock(clients.dynamodb, settings.idempotency_table)
     return LocalVpcLock()
 
 
