@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from ir_vpc_guard.arns import ec2_arn, partition_of, s3_object_arn
 from ir_vpc_guard.checks.registry import CATALOGUE
@@ -29,16 +29,25 @@ MAX_TITLE = 256
 MAX_DESCRIPTION = 1024
 MAX_RECOMMENDATION = 512
 NETWORK_CHECKS = re.compile(r"(SG_|NACL_|S3_ENDPOINT|VPC_DNS|VPC_CUSTOM_DNS|SUBNET_IP)")
-# ID prefix -> (ASFF resource type, ARN resource path)
-EC2_RESOURCES = {
-    "subnet-": ("AwsEc2Subnet", "subnet"),
-    "sg-": ("AwsEc2SecurityGroup", "security-group"),
-    "vpc-": ("AwsEc2Vpc", "vpc"),
-    "vpce-": ("Other", "vpc-endpoint"),
-    "rtb-": ("AwsEc2RouteTable", "route-table"),
-    "acl-": ("AwsEc2NetworkAcl", "network-acl"),
-    "dopt-": ("Other", "dhcp-options"),
-}
+
+
+class Ec2Resource(NamedTuple):
+    """An EC2 resource a finding names: its ID prefix, ASFF type and ARN resource path."""
+
+    id_prefix: str
+    asff_type: str
+    arn_path: str
+
+
+EC2_RESOURCES = (
+    Ec2Resource("subnet-", "AwsEc2Subnet", "subnet"),
+    Ec2Resource("sg-", "AwsEc2SecurityGroup", "security-group"),
+    Ec2Resource("vpc-", "AwsEc2Vpc", "vpc"),
+    Ec2Resource("vpce-", "Other", "vpc-endpoint"),
+    Ec2Resource("rtb-", "AwsEc2RouteTable", "route-table"),
+    Ec2Resource("acl-", "AwsEc2NetworkAcl", "network-acl"),
+    Ec2Resource("dopt-", "Other", "dhcp-options"),
+)
 ARN_RESOURCES = {"iam": "AwsIamRole", "s3": "AwsS3Bucket", "ecr": "AwsEcrRepository"}
 # Checks whose resources are plain names: buckets and repositories.
 BUCKET_CHECKS = frozenset({"MODEL_ARTIFACT_VPC_RESTRICTED", "SAMPLE_PAYLOAD_VPC_RESTRICTED"})
@@ -224,11 +233,11 @@ def _named(check_id: str, value: str, report: dict[str, Any]) -> str:
 
 
 def _resource(value: str, part: str, region: str, account: str) -> dict[str, Any] | None:
-    for prefix, (kind, path) in EC2_RESOURCES.items():
-        if value.startswith(prefix) and re.fullmatch(r"[a-z]+-[0-9a-f]{8,17}", value):
+    for resource in EC2_RESOURCES:
+        if value.startswith(resource.id_prefix) and re.fullmatch(r"[a-z]+-[0-9a-f]{8,17}", value):
             return {
-                "Type": kind,
-                "Id": ec2_arn(part, region, account, path, value),
+                "Type": resource.asff_type,
+                "Id": ec2_arn(part, region, account, resource.arn_path, value),
                 "Partition": part,
                 "Region": region,
             }
