@@ -35,7 +35,7 @@ lint: venv ## ruff lint and format check
 	$(RUN) ruff format --check .
 
 typecheck: venv ## mypy --strict over the engine, handler and tests
-	$(RUN) mypy
+	$(RUN) mypy --num-workers 2
 
 test: lint typecheck ## lint, typecheck and the whole test suite against moto
 	$(RUN) pytest -n 2
