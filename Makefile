@@ -11,7 +11,7 @@ export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(CURDIR)/.venv
 # The third-party packages byte-compiled once at install: every test process and subprocess
 # then loads their bytecode, even where PYTHONDONTWRITEBYTECODE is set (the project itself
-# is an editable install, compiled as it is imported).
+# is an editable install, compiled as it is imported). A .venv made before this: make clean venv.
 export UV_COMPILE_BYTECODE := 1
 RUN := $(UV) run --locked --no-sync
 
@@ -24,7 +24,7 @@ $(CURDIR)/.tools/bin/uv:
 	python3 -m venv $(CURDIR)/.tools
 	$(CURDIR)/.tools/bin/pip install --quiet "uv==$(UV_VERSION)"
 
-.venv/.synced: uv.lock pyproject.toml Makefile | $(UV)
+.venv/.synced: uv.lock pyproject.toml | $(UV)
 	$(UV) sync --locked --python "$(PYTHON)"
 	@touch $@
 
