@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parents[1]
 TEMPLATE = ROOT / "template.yaml"
 FUNCTION = "GuardrailFunction"
 
-__all__ = ["checks_table", "config_table", "iam_table"]
+__all__ = ["checks_table", "config_table", "iam_table", "stops_table"]
 
 
 def _template() -> dict[str, Any]:
@@ -90,5 +90,19 @@ def iam_table() -> str:
         " stopping a doomed job, on inference-recommendations-job/* only |",
         f"| `MuteListParameter` set | {actions(MUTE_LIST_ACTIONS)} | the mute list, on that"
         " parameter only |",
+    ]
+    return "\n".join(rows)
+
+
+def stops_table() -> str:
+    """The checks that may stop a job: by default (and why each HIGH is certain), or only
+    when StopOnChecks names them (and why not by default)."""
+    from ir_vpc_guard.remediation.stopping import CERTAIN_BECAUSE, NOT_BY_DEFAULT  # noqa: PLC0415
+
+    rows = ["| check | stops a job | why |", "|---|---|---|"]
+    rows += [f"| `{c}` | by default | {_cell(why)} |" for c, why in CERTAIN_BECAUSE.items()]
+    rows += [
+        f"| `{c}` | only when `StopOnChecks` names it | {_cell(why[0].upper() + why[1:])} |"
+        for c, why in NOT_BY_DEFAULT.items()
     ]
     return "\n".join(rows)

@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from scripts.readme_tables import checks_table, config_table, iam_table
+from scripts.readme_tables import checks_table, config_table, iam_table, stops_table
 from tests.conftest import ROOT
 
 
@@ -15,7 +15,13 @@ def between(text: str, name: str) -> str:
 
 
 @pytest.mark.parametrize(
-    ("name", "table"), [("checks", checks_table), ("config", config_table), ("iam", iam_table)]
+    ("name", "table"),
+    [
+        ("checks", checks_table),
+        ("config", config_table),
+        ("iam", iam_table),
+        ("stops", stops_table),
+    ],
 )
 def test_readme_tables_match_the_code(name: str, table: object) -> None:
     readme = (ROOT / "README.md").read_text()

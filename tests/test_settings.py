@@ -35,6 +35,7 @@ def test_every_variable_is_read() -> None:
             "SWEEP_LOOKBACK_MINUTES": "60",
             "DEFAULT_JOB_INSTANCES": "4",
             "MUTE_LIST_PARAMETER": "/ir-vpc-guard/mutes",
+            "STOP_ON_CHECKS": "SUBNET_NOT_FOUND, VPC_MISMATCH",
         }
     )
     assert settings == Settings(
@@ -51,6 +52,7 @@ def test_every_variable_is_read() -> None:
         sweep_lookback_minutes=60,
         default_job_instances=4,
         mute_list_parameter="/ir-vpc-guard/mutes",
+        stop_on_checks=frozenset({"SUBNET_NOT_FOUND", "VPC_MISMATCH"}),
     )
 
 
@@ -65,6 +67,7 @@ BAD_ENVIRONMENTS = [
     ({"SWEEP_MAX_JOBS": "0"}, "SWEEP_MAX_JOBS must be between 1 and 500"),
     ({"DEFAULT_JOB_INSTANCES": "ten"}, "DEFAULT_JOB_INSTANCES must be an integer"),
     ({"MUTE_LIST_PARAMETER": "mutes"}, "MUTE_LIST_PARAMETER is not valid"),
+    ({"STOP_ON_CHECKS": "subnet_not_found"}, "STOP_ON_CHECKS has invalid entries"),
 ]
 
 

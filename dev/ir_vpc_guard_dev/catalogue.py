@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from ir_vpc_guard.checks.registry import CATALOGUE
+from ir_vpc_guard.checks.registry import CATALOGUE, Check
 from ir_vpc_guard.findings import CHECK_ERROR, MUTE_LIST_INVALID
+from ir_vpc_guard.remediation.stopping import CERTAIN_BECAUSE
 
 HEADER = (
     "| ID | severity | requirement | remediable | stops a job | what it looks at |\n"
@@ -15,15 +16,24 @@ def markdown() -> str:
     rows = [
         f"| `{c.check_id}` | {c.severity.value} | {c.requirement} | "
         f"{'yes: ' + str(c.remediation_action) if c.remediable else 'no'} | "
-        f"{'yes' if c.blocks_job else 'no'} | {c.title} |"
+        f"{_stops(c)} | {c.title} |"
         for c in sorted(CATALOGUE.values(), key=lambda c: c.requirement)
     ]
     rows.append(
         f"| `{CHECK_ERROR}` | MEDIUM | all | no | no | A read a check needed failed (names the "
-        "call and the AWS error code) |"
+        "call and the AWS error code), or a check raised (names the check and the exception "
+        "type) |"
     )
     rows.append(
         f"| `{MUTE_LIST_INVALID}` | MEDIUM | all | no | no | The mute list could not be read or "
         "does not validate (names the problem); nothing is muted |"
     )
     return "\n".join([HEADER, *rows])
+
+
+def _stops(check: Check) -> str:
+    """Whether a certain HIGH of the check stops a job (StopDoomedJobs): README, "Stopping
+    a doomed job", says why each is certain."""
+    if check.check_id in CERTAIN_BECAUSE:
+        return "yes"
+    return "if named in `StopOnChecks`" if check.blocks_job else "no"

@@ -30,6 +30,7 @@ from ir_vpc_guard.delivery.deliverer import Deliverer
 from ir_vpc_guard.intake import invocation
 from ir_vpc_guard.observability import make_tracer
 from ir_vpc_guard.pipeline import handle_event
+from ir_vpc_guard.remediation.stopping import stoppable_checks
 from ir_vpc_guard.settings import Settings
 from ir_vpc_guard.state.lock import DynamoVpcLock, VpcLock
 from ir_vpc_guard.state.records import CheckedJobs, DynamoCheckedJobs, MemoryCheckedJobs
@@ -47,6 +48,7 @@ metrics = Metrics(service=SERVICE)
 
 # Cold start. A SettingsError here is intended: a misconfigured function must not run.
 SETTINGS = Settings.from_env()
+stoppable_checks(SETTINGS)  # STOP_ON_CHECKS names only checks that may stop a job
 SESSION = boto3.session.Session()
 HOME_REGION = os.environ.get("AWS_REGION") or SESSION.region_name or "us-east-1"
 _CLIENTS: dict[str, AwsClients] = {}

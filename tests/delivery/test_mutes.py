@@ -80,7 +80,6 @@ def test_another_check_is_not_muted() -> None:
         ("account", CONTEXT.account, "210987654321"),
         ("region", CONTEXT.region, "eu-west-1"),
         ("vpc", CONTEXT.vpc, "vpc-0fffffffffffffff0"),
-        ("subnet", CONTEXT.subnets[1], "subnet-0ddddddddddddddd0"),
         ("securityGroup", CONTEXT.security_groups[0], "sg-0eeeeeeeeeeeeeee0"),
         ("job", CONTEXT.job, "team-b-bert-42"),
     ],
@@ -88,6 +87,48 @@ def test_another_check_is_not_muted() -> None:
 def test_each_field_must_match(field: str, hit: str, miss: str) -> None:
     assert marked(mute_list(entry(**{field: hit})), finding())[0].muted is not None
     assert marked(mute_list(entry(**{field: miss})), finding())[0].muted is None
+
+
+def test_a_finding_about_the_whole_job_needs_every_subnet_muted() -> None:
+    """S3_ENDPOINT_MISSING names the VPC: it is about every job subnet."""
+    one = entry(subnet=CONTEXT.subnets[1])
+    (kept,) = marked(mute_list(one), finding())
+    assert kept.muted is None
+    assert kept.to_dict()["partiallyMuted"] == {
+        "reason": "NAT kept on purpose",
+        "expires": "2027-06-30",
+        "covers": [CONTEXT.subnets[1]],
+    }
+    both = mute_list(one, entry(subnet=CONTEXT.subnets[0], expires="2027-01-31"))
+    (muted,) = marked(both, finding())
+    assert muted.muted == Mute("NAT kept on purpose", "2027-01-31")  # the first to lapse
+    assert muted.partially_muted is None
+
+
+def test_a_mute_of_some_subnets_leaves_the_others_reported() -> None:
+    """The README's example: a finding on two subnets and a mute naming one of them."""
+    capacity = finding("SUBNET_IP_CAPACITY", resources=CONTEXT.subnets)
+    one = entry(checkId="SUBNET_IP_CAPACITY", subnet=CONTEXT.subnets[0])
+    (kept,) = marked(mute_list(one), capacity)
+    assert kept.muted is None and kept.partially_muted is not None
+    assert kept.partially_muted.covers == (CONTEXT.subnets[0],)
+    assert outcome_of([kept]) is Outcome.FAIL  # what the mute does not cover still counts
+    assert kept.remediation is not None and kept.remediation.status is RemediationStatus.PLANNED
+
+
+def test_route_tables_and_groups_are_muted_only_in_every_combination() -> None:
+    """A finding naming two tables and a group: entries must cover each table (a group-only
+    entry covers every table; a table entry of another check covers nothing)."""
+    tables = ("rtb-0aaaaaaaaaaaaaaaa", "rtb-0bbbbbbbbbbbbbbbb")
+    route = finding("S3_ENDPOINT_ROUTE_MISSING", resources=("vpce-0123456789abcdef0", *tables))
+    first = entry(checkId="S3_ENDPOINT_ROUTE_MISSING", routeTable=tables[0])
+    assert marked(mute_list(first), route)[0].muted is None
+    second = entry(checkId="S3_ENDPOINT_ROUTE_MISSING", routeTable=tables[1])
+    assert marked(mute_list(first, second), route)[0].muted is not None
+    group = entry(checkId="S3_ENDPOINT_ROUTE_MISSING", securityGroup=CONTEXT.security_groups[0])
+    assert marked(mute_list(group), route)[0].muted is not None
+    # A table entry never mutes a finding that names no table.
+    assert marked(mute_list(entry(routeTable=tables[0])), finding())[0].muted is None
 
 
 def test_every_named_field_must_match() -> None:

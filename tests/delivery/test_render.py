@@ -8,7 +8,15 @@ from typing import Any
 
 from ir_vpc_guard.delivery import render
 from ir_vpc_guard.delivery.report import Report
-from ir_vpc_guard.findings import ActionName, Mode, Mute, Outcome, RemediationStatus, Severity
+from ir_vpc_guard.findings import (
+    ActionName,
+    Mode,
+    Mute,
+    Outcome,
+    PartialMute,
+    RemediationStatus,
+    Severity,
+)
 from ir_vpc_guard.remediation.actions import Action
 from tests.delivery.samples import ACCOUNT, REGION, VPC, manual
 
@@ -111,6 +119,17 @@ def test_a_muted_finding_is_marked_with_its_reason_and_expiry() -> None:
         " S3_ENDPOINT_MISSING detail"
     ) in lines
     assert "- [MEDIUM] DNS_DISABLED: DNS_DISABLED detail" in lines
+
+
+def test_a_partly_muted_finding_says_what_the_mute_list_covers() -> None:
+    partial = PartialMute("accepted for one subnet", "2099-12-31", ("subnet-0123456789abcdef0",))
+    findings = [manual("SUBNET_IP_CAPACITY", Severity.HIGH, partially_muted=partial)]
+    lines = text_of(report(findings=findings)).splitlines()
+    assert "- [HIGH] SUBNET_IP_CAPACITY: SUBNET_IP_CAPACITY detail" in lines  # not muted
+    assert (
+        "    Not muted: the mute list covers only subnet-0123456789abcdef0"
+        " (accepted for one subnet)"
+    ) in lines
 
 
 def test_actions_and_expired_mutes_are_listed() -> None:

@@ -179,6 +179,19 @@ OUT_OF_LIMITS = [
         ],
         "--instance-types takes at most 10 types",
     ),
+    (
+        [
+            "check",
+            "--subnets",
+            "subnet-1",
+            "--security-groups",
+            "sg-1",
+            "--stop-on-checks",
+            "SUBNET_NOT_FOUND",
+            "VPC_CUSTOM_DNS",
+        ],
+        "STOP_ON_CHECKS names checks that cannot stop a job: VPC_CUSTOM_DNS",
+    ),
 ]
 
 

@@ -192,6 +192,13 @@ def test_a_bad_setting_fails_the_cold_start(monkeypatch: pytest.MonkeyPatch, aws
         load_handler(monkeypatch, NOTIFY_ON="sometimes")
 
 
+def test_a_check_that_cannot_stop_a_job_in_stop_on_checks_fails_the_cold_start(
+    monkeypatch: pytest.MonkeyPatch, aws: Any
+) -> None:
+    with pytest.raises(SettingsError, match=r"STOP_ON_CHECKS names .*VPC_CUSTOM_DNS"):
+        load_handler(monkeypatch, STOP_ON_CHECKS="SUBNET_NOT_FOUND,VPC_CUSTOM_DNS")
+
+
 def test_a_second_event_about_a_reported_job_is_marked_as_a_repeat(
     monkeypatch: pytest.MonkeyPatch, broken_event: dict[str, Any], inbox: Inbox, table: str
 ) -> None:

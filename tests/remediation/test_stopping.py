@@ -15,11 +15,16 @@ from botocore.exceptions import ClientError
 
 from ir_vpc_guard.checks import CATALOGUE
 from ir_vpc_guard.discovery.snapshot import Read, Snapshot
-from ir_vpc_guard.findings import Finding, Mode, Mute, RemediationStatus, Severity
+from ir_vpc_guard.findings import Finding, Mode, Mute, PartialMute, RemediationStatus, Severity
 from ir_vpc_guard.intake.request import JobRequest
 from ir_vpc_guard.remediation.actions import Action
-from ir_vpc_guard.remediation.stopping import stop_if_doomed
-from ir_vpc_guard.settings import Settings
+from ir_vpc_guard.remediation.stopping import (
+    CERTAIN_BECAUSE,
+    NOT_BY_DEFAULT,
+    stop_if_doomed,
+    stoppable_checks,
+)
+from ir_vpc_guard.settings import Settings, SettingsError
 
 if TYPE_CHECKING:
     from mypy_boto3_ec2.type_defs import TagTypeDef
@@ -29,6 +34,7 @@ VPC = "vpc-0123456789abcdef0"
 ARN = f"arn:aws:sagemaker:us-east-1:{ACCOUNT}:inference-recommendations-job/doomed"
 ON = Settings(remediation_mode=Mode.APPLY, stop_doomed_jobs=True)
 BLOCKING = sorted(c for c, check in CATALOGUE.items() if check.blocks_job)
+BY_DEFAULT = sorted(CERTAIN_BECAUSE)
 NOT_BLOCKING = sorted(
     c for c, check in CATALOGUE.items() if not check.blocks_job and check.severity is Severity.HIGH
 )
@@ -83,8 +89,10 @@ def decide(
     findings: list[Finding],
     sagemaker: SageMaker,
     settings: Settings = ON,
+    *,
     request: JobRequest | None = None,
     state: Snapshot | None = None,
+    broken: list[str] | None = None,
 ) -> Action | None:
     return stop_if_doomed(
         request or job(),
@@ -93,6 +101,7 @@ def decide(
         settings=settings,
         sagemaker=sagemaker,
         home_account=ACCOUNT,
+        broken_checks=broken,
     )
 
 
@@ -115,15 +124,76 @@ def test_the_blocking_checks_are_the_declared_ones() -> None:
     ]
 
 
-@pytest.mark.parametrize("check_id", BLOCKING)
-def test_each_blocking_check_stops_the_job(check_id: str) -> None:
+def test_every_blocking_check_stops_by_default_or_says_why_not() -> None:
+    assert sorted([*CERTAIN_BECAUSE, *NOT_BY_DEFAULT]) == BLOCKING
+    assert not set(CERTAIN_BECAUSE) & set(NOT_BY_DEFAULT)
+    assert sorted(NOT_BY_DEFAULT) == ["ROLE_VPC_PERMISSIONS_MISSING", "SUBNET_IP_CAPACITY"]
+
+
+@pytest.mark.parametrize("check_id", BY_DEFAULT)
+def test_each_documented_check_stops_the_job_with_its_evidence(check_id: str) -> None:
     sagemaker = SageMaker()
-    action = decide([finding(check_id)], sagemaker)
+    action = decide([finding(check_id, statements=["DenyOutsideVpc"])], sagemaker)
     assert action is not None and action.status is RemediationStatus.APPLIED
     assert sagemaker.calls == ["Describe", "ListTags", "Stop"]
     out = action.to_dict()
     assert out["action"] == "stop-job" and out["checkId"] == check_id and out["resource"] == ARN
     assert "create-inference-recommendations-job" in out["details"]["restartCommand"]
+    (why,) = out["details"]["findings"]
+    assert why["checkId"] == check_id and why["evidence"] == {"statements": ["DenyOutsideVpc"]}
+    assert why["certainBecause"] == CERTAIN_BECAUSE[check_id]
+
+
+@pytest.mark.parametrize("check_id", sorted(NOT_BY_DEFAULT))
+def test_a_check_off_the_documented_list_stops_only_when_named(check_id: str) -> None:
+    sagemaker = SageMaker()
+    assert decide([finding(check_id)], sagemaker) is None and sagemaker.calls == []
+    named = replace(ON, stop_on_checks=frozenset({check_id}))
+    action = decide([finding(check_id)], sagemaker, named)
+    assert action is not None and action.status is RemediationStatus.APPLIED
+    assert "not by default" in action.to_dict()["details"]["findings"][0]["certainBecause"]
+
+
+def test_stop_on_checks_narrows_the_list() -> None:
+    narrow = replace(ON, stop_on_checks=frozenset({"SUBNET_NOT_FOUND"}))
+    sagemaker = SageMaker()
+    assert decide([finding("S3_ENDPOINT_MISSING")], sagemaker, narrow) is None
+    both = [finding("S3_ENDPOINT_MISSING"), finding("SUBNET_NOT_FOUND")]
+    action = decide(both, sagemaker, narrow)
+    assert action is not None and action.details["blockingChecks"] == ["SUBNET_NOT_FOUND"]
+
+
+@pytest.mark.parametrize("name", ["SG_EGRESS_SUBNETS_MISSING", "NO_SUCH_CHECK", "CHECK_ERROR"])
+def test_stop_on_checks_refuses_a_check_that_cannot_stop_a_job(name: str) -> None:
+    with pytest.raises(SettingsError, match=f"STOP_ON_CHECKS names .*{name}"):
+        stoppable_checks(replace(ON, stop_on_checks=frozenset({name})))
+
+
+def test_a_broken_check_means_no_stop() -> None:
+    sagemaker = SageMaker()
+    action = decide([finding("SUBNET_NOT_FOUND")], sagemaker, broken=["VPC_CUSTOM_DNS"])
+    assert action is not None and action.status is RemediationStatus.SKIPPED
+    assert "VPC_CUSTOM_DNS raised" in action.reason and sagemaker.calls == []
+
+
+def test_a_finding_a_mute_covers_in_part_never_stops() -> None:
+    partial = PartialMute("accepted", "2027-01-01", ("subnet-0aaaaaaaaaaaaaaaa",))
+    found = replace(finding("NACL_BLOCKS_S3"), partially_muted=partial)
+    sagemaker = SageMaker()
+    assert decide([found], sagemaker) is None and sagemaker.calls == []
+
+
+@pytest.mark.parametrize(
+    ("check_id", "stops"),
+    [("S3_ENDPOINT_MISSING", False), ("NACL_BLOCKS_S3", False), ("SUBNET_NOT_FOUND", True)],
+)
+def test_what_was_read_through_a_shared_vpcs_owner_never_stops(check_id: str, stops: bool) -> None:
+    """Route tables, endpoints and ACLs read with the owner's role: not the job account's own
+    answer. Subnets are read with the job account's credentials."""
+    shared = replace(snapshot(), vpc_owner="210987654321", reader_account=ACCOUNT)
+    sagemaker = SageMaker()
+    action = decide([finding(check_id)], sagemaker, state=shared)
+    assert (action is not None) is stops and ("Stop" in sagemaker.calls) is stops
 
 
 @pytest.mark.parametrize("check_id", NOT_BLOCKING)
@@ -166,7 +236,7 @@ def test_pending_is_stopped() -> None:
 
 def test_the_opt_out_tag_on_the_job_holds() -> None:
     sagemaker = SageMaker(tags={"ir-vpc-guard:remediate": "False"})
-    action = decide([finding("SUBNET_IP_CAPACITY")], sagemaker)
+    action = decide([finding("SUBNET_NOT_FOUND")], sagemaker)
     assert action is not None and action.status is RemediationStatus.SKIPPED
     assert "tagged ir-vpc-guard:remediate=false" in action.reason
     assert "Stop" not in sagemaker.calls
@@ -175,7 +245,7 @@ def test_the_opt_out_tag_on_the_job_holds() -> None:
 def test_the_opt_out_tag_on_the_vpc_holds() -> None:
     sagemaker = SageMaker()
     state = snapshot({"ir-vpc-guard:remediate": "false"})
-    action = decide([finding("SUBNET_IP_CAPACITY")], sagemaker, state=state)
+    action = decide([finding("SUBNET_NOT_FOUND")], sagemaker, state=state)
     assert action is not None and action.status is RemediationStatus.SKIPPED
     assert VPC in action.reason and sagemaker.calls == []
 

@@ -47,6 +47,7 @@ from ir_vpc_guard.intake.request import (
     valid_vpc_id,
 )
 from ir_vpc_guard.pipeline import check_job, handle_event
+from ir_vpc_guard.remediation.stopping import stoppable_checks
 from ir_vpc_guard.settings import Settings, SettingsError
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
@@ -126,6 +127,13 @@ def _common(command: argparse.ArgumentParser) -> None:
     command.add_argument("--output-file", type=Path, help="also write the JSON report here")
     command.add_argument(
         "--strict", action="store_true", help="exit 1 on WARN (undetermined findings) too"
+    )
+    command.add_argument(
+        "--stop-on-checks",
+        nargs="+",
+        metavar="CHECK_ID",
+        help="with STOP_DOOMED_JOBS=true and --mode apply: only these checks may stop the job"
+        " (default: the documented list, README 'Stopping doomed jobs')",
     )
     command.add_argument(
         "--mute-file",
@@ -226,6 +234,12 @@ def _settings(args: argparse.Namespace) -> Settings:
     except SettingsError as error:
         raise UsageError(str(error)) from None
     settings = replace(settings, remediation_mode=Mode(args.mode)) if args.mode else settings
+    if args.stop_on_checks:
+        settings = replace(settings, stop_on_checks=frozenset(args.stop_on_checks))
+    try:
+        stoppable_checks(settings)
+    except SettingsError as error:
+        raise UsageError(str(error)) from None
     if settings.remediation_mode is Mode.APPLY and not settings.idempotency_table:
         print(
             "ir-vpc-guard: note: without IDEMPOTENCY_TABLE (the stack's table) these writes are"

@@ -81,6 +81,17 @@ class Mute:
 
 
 @dataclass(frozen=True)
+class PartialMute:
+    """Mute entries that cover only some of what a finding names (some of its subnets,
+    groups or route tables): the finding stays reported and counts, and says what they
+    cover, so that a mute silences only what it names."""
+
+    reason: str
+    expires: str  # ISO date: the earliest of the entries'
+    covers: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Remediation:
     """What should be (or was) done about a finding."""
 
@@ -107,6 +118,7 @@ class Finding:
     requirement: str = ""
     remediation: Remediation | None = None
     muted: Mute | None = None
+    partially_muted: PartialMute | None = None
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -122,6 +134,13 @@ class Finding:
             out["remediation"] = self.remediation.to_dict()
         if self.muted is not None:
             out["muted"] = {"reason": self.muted.reason, "expires": self.muted.expires}
+        if self.partially_muted is not None:
+            partial = self.partially_muted
+            out["partiallyMuted"] = {
+                "reason": partial.reason,
+                "expires": partial.expires,
+                "covers": list(partial.covers),
+            }
         return out
 
 

@@ -80,6 +80,7 @@ def check_job(
         settings=settings,
         sagemaker=clients.sagemaker,
         home_account=home_account,
+        broken_checks=done.run.broken,
     )
     report.actions = [*done.actions, stop] if stop else done.actions
     report.expired_mutes = mutes.lapsed(mute_list, done.run.findings, context, today)

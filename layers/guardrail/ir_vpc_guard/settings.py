@@ -22,6 +22,7 @@ TAG_KEY = re.compile(r"[\w.:/=+\-@ ]{1,128}")
 ROLE_NAME = re.compile(r"[\w+=,.@-]{1,64}")  # IAM's RoleName pattern
 # A hierarchical SSM parameter name: the template builds its ARN as `parameter${Name}`.
 PARAMETER_NAME = re.compile(r"/[a-zA-Z0-9_.\-/]{1,1010}")
+CHECK_ID = re.compile(r"[A-Z][A-Z0-9_]{0,63}")
 
 # Environment variable -> (default, meaning): the documented surface of the product.
 DOCUMENTED: dict[str, tuple[str, str]] = {
@@ -58,6 +59,11 @@ DOCUMENTED: dict[str, tuple[str, str]] = {
         "false",
         "`true` (with `apply`) stops a PENDING/IN_PROGRESS job a certain HIGH finding dooms.",
     ),
+    "STOP_ON_CHECKS": (
+        "(empty: the documented list)",
+        "Comma-separated check IDs whose certain HIGH may stop a job (README, "
+        '"Stopping doomed jobs"); a subset starts narrow.',
+    ),
     "MUTE_LIST_PARAMETER": (
         "(empty: none)",
         "SSM String parameter (a name starting with `/`) holding the mute list JSON.",
@@ -86,6 +92,9 @@ class Settings:
     vpc_owner_read_role_name: str | None = None
     mute_list_parameter: str | None = None
     stop_doomed_jobs: bool = False
+    # The checks that may stop a job; None: the documented list (remediation/stopping.py,
+    # which also refuses, at cold start, a name that is not a check that may stop one).
+    stop_on_checks: frozenset[str] | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -106,6 +115,7 @@ class Settings:
             vpc_owner_read_role_name=_pattern(env, "VPC_OWNER_READ_ROLE_NAME", ROLE_NAME),
             mute_list_parameter=_pattern(env, "MUTE_LIST_PARAMETER", PARAMETER_NAME),
             stop_doomed_jobs=_bool(env, "STOP_DOOMED_JOBS"),
+            stop_on_checks=frozenset(_list(env, "STOP_ON_CHECKS", CHECK_ID)) or None,
         )
 
 

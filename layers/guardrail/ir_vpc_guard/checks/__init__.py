@@ -2,10 +2,21 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from typing import Any
 
-from ir_vpc_guard.checks import capacity, dns, egress, identity, model, nacl, routing, vpc_config
+# Importing the check modules registers their checks in CATALOGUE.
+from ir_vpc_guard.checks import (  # noqa: F401
+    capacity,
+    dns,
+    egress,
+    identity,
+    model,
+    nacl,
+    routing,
+    vpc_config,
+)
 from ir_vpc_guard.checks.registry import CATALOGUE, Check, Problem
 from ir_vpc_guard.discovery.snapshot import ReadError, Snapshot
 from ir_vpc_guard.findings import (
@@ -16,7 +27,7 @@ from ir_vpc_guard.findings import (
 )
 
 __all__ = ["CATALOGUE", "Check", "CheckRun", "run_checks"]
-_MODULES = (vpc_config, capacity, routing, egress, nacl, dns, identity, model)
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -27,6 +38,8 @@ class CheckRun:
     passed: list[str] = field(default_factory=list)
     not_evaluated: dict[str, str] = field(default_factory=dict)
     errored: list[str] = field(default_factory=list)
+    # Checks that raised (a bug, an answer shape no one foresaw): nothing of theirs is known.
+    broken: list[str] = field(default_factory=list)
 
 
 def run_checks(snapshot: Snapshot, only: set[str] | None = None) -> CheckRun:
@@ -54,7 +67,14 @@ def run_checks(snapshot: Snapshot, only: set[str] | None = None) -> CheckRun:
         if reasons:
             run.not_evaluated[check.check_id] = reasons[0]
             continue
-        findings = [check.finding(problem) for problem in check.run(snapshot)]
+        try:
+            findings = [check.finding(problem) for problem in check.run(snapshot)]
+        except Exception as error:  # one broken check must not lose the others' findings
+            logger.exception("check %s raised %s", check.check_id, type(error).__name__)
+            run.broken.append(check.check_id)
+            run.errored.append(check.check_id)
+            run.findings.append(broken_check(check, error))
+            continue
         run.findings.extend(findings)
         if not findings:
             run.passed.append(check.check_id)
@@ -75,6 +95,23 @@ def undetermined(check: Check, snapshot: Snapshot, reads: dict[str, str]) -> Fin
         severity=Severity.MEDIUM,
     )
     return check.finding(problem)
+
+
+def broken_check(check: Check, error: Exception) -> Finding:
+    """A check that raised: a CHECK_ERROR (MEDIUM, outcome ERROR) naming the check and the
+    exception type, never its message (it may quote a policy). Nothing is concluded, written
+    or stopped on its strength."""
+    kind = type(error).__name__
+    return guardrail_finding(
+        CHECK_ERROR,
+        title="A check failed: its requirement was not evaluated",
+        detail=f"{check.check_id} raised {kind}; its requirement ({check.requirement}) was not "
+        "evaluated. The other checks ran.",
+        resources=(check.check_id,),
+        evidence={"checks": [check.check_id], "exception": kind, "reads": list(check.reads)},
+        fix="Report this to the guardrail's maintainers with the function's log line for "
+        f"{check.check_id}; until then, verify {check.requirement} by hand.",
+    )
 
 
 def check_error(error: ReadError, reads: list[str], checks: list[str]) -> Finding:

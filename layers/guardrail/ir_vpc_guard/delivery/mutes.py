@@ -4,6 +4,11 @@ A layer over the checks (like Prowler's mutelist): the checks never know about i
 finding stays in the report with its reason and expiry, but leaves the outcome, the alert
 decision, remediation and job stops. A list that cannot be read or does not validate mutes
 nothing: the findings go out as they are, with one MUTE_LIST_INVALID finding saying why.
+
+A mute silences only what it names. A finding about several subnets, security groups or
+route tables is muted only when the entries together cover every one of them (every
+combination, when it names several kinds); entries that cover only some leave it reported,
+marked `partiallyMuted` with what they cover.
 """
 
 from __future__ import annotations
@@ -14,12 +19,14 @@ from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from fnmatch import fnmatchcase
 from functools import partial
+from itertools import product
 from typing import Any
 
 from ir_vpc_guard.findings import (
     MUTE_LIST_INVALID,
     Finding,
     Mute,
+    PartialMute,
     RemediationStatus,
     guardrail_finding,
 )
@@ -27,14 +34,11 @@ from ir_vpc_guard.findings import (
 # What reading the list from SSM needs; the template grants it on that parameter only.
 MUTE_LIST_ACTIONS = ("ssm:GetParameter",)
 MAX_AHEAD = timedelta(days=366)  # "at most one year ahead", a leap year included
-SCOPES = {  # entry field -> what it is compared with
-    "account": "account",
-    "region": "region",
-    "vpc": "vpc",
-    "subnet": "subnet-",
-    "securityGroup": "sg-",
-    "job": "job",
-}
+# Entry fields that scope the job as a whole, and (by ID prefix) the kinds of resource a
+# finding may name several of.
+SCALAR_SCOPES = ("account", "region", "vpc", "job")
+LISTED_SCOPES = {"subnet": "subnet-", "securityGroup": "sg-", "routeTable": "rtb-"}
+SCOPES = (*SCALAR_SCOPES, *LISTED_SCOPES)
 FIELDS = frozenset({"checkId", "reason", "expires", *SCOPES})
 
 
@@ -135,14 +139,15 @@ def _check_fields(raw: dict[Any, Any], where: str) -> None:
 
 
 def mark(mutes: MuteList, findings: list[Finding], context: Context, today: date) -> list[Finding]:
-    """Each finding an unexpired entry matches, marked muted; a MUTE_LIST_INVALID finding
-    added (and nothing muted) when the list is unusable."""
+    """Each finding unexpired entries cover entirely, marked muted; one they cover in part,
+    marked partially muted; a MUTE_LIST_INVALID finding added (and nothing muted) when the
+    list is unusable."""
     if mutes.problem is not None:
         return [*findings, invalid_finding(mutes)]
     out = []
     for finding in findings:
         live = [e for e in _matching(mutes, finding, context) if e.expires >= today]
-        out.append(_muted(finding, live[0]) if live else finding)
+        out.append(_marked(finding, live, context))
     return out
 
 
@@ -160,30 +165,61 @@ def lapsed(
 
 
 def _matching(mutes: MuteList, finding: Finding, context: Context) -> list[MuteEntry]:
-    return [e for e in mutes.entries if _matches(e, finding, context)]
+    """The entries for this finding's check and job that cover part of it at least."""
+    cells = _cells(finding, context)
+    return [
+        e
+        for e in mutes.entries
+        if e.check_id == finding.check_id
+        and all(_scalar_matches(n, v, context) for n, v in e.scope if n in SCALAR_SCOPES)
+        and any(_covers(e, cell) for cell in cells)
+    ]
 
 
-def _matches(entry: MuteEntry, finding: Finding, context: Context) -> bool:
-    if entry.check_id != finding.check_id:
-        return False
-    return all(_field_matches(name, value, finding, context) for name, value in entry.scope)
-
-
-def _field_matches(name: str, value: str, finding: Finding, context: Context) -> bool:
-    """Subnets and groups: the ones the finding names, else (naming none) the job's."""
+def _scalar_matches(name: str, value: str, context: Context) -> bool:
     if name == "job":
         return fnmatchcase(context.job, value)
-    if name in ("subnet", "securityGroup"):
-        prefix = SCOPES[name]
-        named = [r for r in finding.resources if r.startswith(prefix)]
-        configured = context.subnets if name == "subnet" else context.security_groups
-        return value in (named or configured)
     plain: Mapping[str, str | None] = {
         "account": context.account,
         "region": context.region,
         "vpc": context.vpc,
     }
     return plain[name] == value
+
+
+Cell = tuple[tuple[str, str | None], ...]  # (listed field, resource) for each listed field
+
+
+def _cells(finding: Finding, context: Context) -> list[Cell]:
+    """Every combination of the subnets, groups and route tables the finding is about: those
+    it names, else the job's subnets and groups (a route table it does not name: none)."""
+    configured = {"subnet": context.subnets, "securityGroup": context.security_groups}
+    axes: list[list[tuple[str, str | None]]] = []
+    for name, prefix in LISTED_SCOPES.items():
+        named = [r for r in finding.resources if r.startswith(prefix)]
+        values: list[str | None] = [*(named or configured.get(name, ()))] or [None]
+        axes.append([(name, value) for value in values])
+    return list(product(*axes))
+
+
+def _covers(entry: MuteEntry, cell: Cell) -> bool:
+    where = dict(cell)
+    return all(where[name] == value for name, value in entry.scope if name in LISTED_SCOPES)
+
+
+def _marked(finding: Finding, live: list[MuteEntry], context: Context) -> Finding:
+    if not live:
+        return finding
+    cells = _cells(finding, context)
+    covered = [c for c in cells if any(_covers(e, c) for e in live)]
+    first = min(live, key=lambda e: e.expires)
+    if len(covered) == len(cells):
+        return _muted(finding, first)
+    covers = sorted({v for e in live for n, v in e.scope if n in LISTED_SCOPES})
+    partial_mute = PartialMute(
+        reason=first.reason, expires=first.expires.isoformat(), covers=tuple(covers)
+    )
+    return replace(finding, partially_muted=partial_mute)
 
 
 def _muted(finding: Finding, entry: MuteEntry) -> Finding:

@@ -59,6 +59,12 @@ def _finding(finding: dict[str, Any]) -> list[str]:
     )
     if remediation.get("command"):
         lines.append(f"    $ {remediation['command']}")
+    partial = finding.get("partiallyMuted")
+    if partial:
+        lines.append(
+            f"    Not muted: the mute list covers only {', '.join(partial.get('covers', []))}"
+            f" ({partial.get('reason')})"
+        )
     return lines
 
 

@@ -1,11 +1,16 @@
 """Stop a job that is certain to fail (STOP_DOOMED_JOBS, off by default; apply mode only).
 
-Every minute a doomed job runs is billed instance time and a late, vague failure. After
-remediation and the re-check, a job is stopped only when a certain HIGH finding of a check
-registered `blocks_job` remains (never an undetermined, MEDIUM/LOW or muted one), the job
-is still PENDING or IN_PROGRESS, it is the function's own account's, and neither the job
-nor its VPC carries the opt-out tag. The report always says what was decided: action
-`stop-job`, PLANNED (setting off or report mode), APPLIED, FAILED or SKIPPED with why.
+Every minute a doomed job runs is billed instance time and a late, vague failure; a job
+stopped on a false HIGH is an outage the guardrail caused. So the stop is the last thing
+that can go wrong: after remediation and the re-check, a job is stopped only when a certain
+HIGH finding remains of a check that STOP_ON_CHECKS names (by default the checks of
+`CERTAIN_BECAUSE`, whose rule AWS documents without ambiguity), whose inputs were all read
+with the job account's own credentials (never through a shared VPC's owner), that no mute
+touches and no undetermined read weakens, and only when no check raised. The job must still
+be PENDING or IN_PROGRESS, the function's own account's, and neither the job nor its VPC may
+carry the opt-out tag (the template's Deny holds that too). The report always says what was
+decided: action `stop-job`, PLANNED (setting off or report mode), APPLIED, FAILED or SKIPPED
+with why; it carries the findings that made the job certain to fail and their evidence.
 """
 
 from __future__ import annotations
@@ -16,13 +21,14 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from ir_vpc_guard.checks.registry import CATALOGUE
+from ir_vpc_guard.discovery.shared_vpc import OWNER_READS
 from ir_vpc_guard.discovery.snapshot import Snapshot
 from ir_vpc_guard.findings import ActionName, Finding, Mode, RemediationStatus, Severity
 from ir_vpc_guard.intake.request import JobRequest
 from ir_vpc_guard.intake.sagemaker_jobs import ACTIVE_STATUSES
 from ir_vpc_guard.remediation.actions import Action
 from ir_vpc_guard.remediation.gates import OPT_OUT_VALUE, opted_out
-from ir_vpc_guard.settings import Settings
+from ir_vpc_guard.settings import Settings, SettingsError
 
 # What stopping needs; the template grants it only with StopDoomedJobs=true in apply mode.
 STOP_ACTIONS = (
@@ -31,17 +37,87 @@ STOP_ACTIONS = (
     "sagemaker:StopInferenceRecommendationsJob",
 )
 
+# The checks that may stop a job by default (STOP_ON_CHECKS empty), and why a HIGH of each
+# is certain: the AWS rule behind it, and what never makes it HIGH. The README's stop
+# section is generated from this table.
+CERTAIN_BECAUSE: dict[str, str] = {
+    "VPC_CONFIG_INVALID": "SageMaker's API refuses a VpcConfig outside its own limits "
+    "(1-16 subnets, 1-5 groups, their ID patterns: botocore's model of the API).",
+    "SUBNET_NOT_FOUND": "DescribeSubnets with the job account's own credentials does not "
+    "know the subnet: SageMaker, acting in that account, has nowhere to put the interface.",
+    "SECURITY_GROUP_NOT_FOUND": "DescribeSecurityGroups with the job account's own "
+    "credentials does not know the group: SageMaker cannot attach it to an interface.",
+    "VPC_MISMATCH": "A network interface takes the security groups of its own VPC only (VPC "
+    "User Guide, security groups); a group associated with the VPC is never a certain HIGH.",
+    "MODEL_ARTIFACT_VPC_RESTRICTED": "The bucket policy's explicit Deny matches the read "
+    "SageMaker makes outside the VPC (its context has no aws:SourceVpc or aws:SourceVpce); "
+    "an explicit Deny wins over every Allow (IAM User Guide, policy evaluation logic).",
+    "SAMPLE_PAYLOAD_VPC_RESTRICTED": "As for the artifacts: the bucket policy's explicit "
+    "Deny matches SageMaker's service-side read of the payload, which no Allow overrides.",
+    "IMAGE_VPC_RESTRICTED": "The repository policy's explicit Deny matches SageMaker's pull "
+    "of the image, made outside the VPC; no Allow overrides it.",
+    "NACL_BLOCKS_S3": "Network ACLs are stateless and ordered: the lowest-numbered matching "
+    "rule denies HTTPS to S3 or its return traffic in a job subnet (VPC User Guide, network "
+    "ACLs).",
+    "S3_ENDPOINT_MISSING": "No S3 gateway endpoint, and a job subnet's route table sends S3 "
+    "nowhere, to a blackhole, a peering connection or a NAT gateway without a route to an "
+    "internet gateway (VPC User Guide: route priority, NAT connectivity types, VPC peering "
+    "has no edge-to-edge routing); a transit gateway, appliance, internet gateway or S3 "
+    "interface endpoint in the path is never certain.",
+    "S3_ENDPOINT_ROUTE_MISSING": "The S3 gateway endpoint exists but a job subnet's route "
+    "table sends S3 nowhere, to a blackhole, a peering connection or a NAT gateway without "
+    "a route to an internet gateway (same rules).",
+    "S3_ENDPOINT_POLICY_DENIES": "The endpoint policy refuses s3:GetObject on the model "
+    "artifacts the instances read through it, for certain; a request through an endpoint "
+    "needs the endpoint policy's Allow too (VPC User Guide, endpoint policies).",
+    "SG_EGRESS_S3_MISSING": "Security groups allow only what a rule names: no egress rule of "
+    "the job's groups covers HTTPS to every S3 range (VPC User Guide, security group rules).",
+}
 
-def blocking(findings: list[Finding]) -> list[Finding]:
-    """The findings that make the job certain to fail."""
+
+# Checks that can doom a job but stop one only when STOP_ON_CHECKS names them: why their
+# HIGH is not certain enough to stop a job by default.
+NOT_BY_DEFAULT: dict[str, str] = {
+    "SUBNET_IP_CAPACITY": "the free addresses change as other workloads start and stop, and "
+    "how many instances a job runs at once is the guardrail's estimate, not AWS's number.",
+    "ROLE_VPC_PERMISSIONS_MISSING": "AWS documents the actions for custom policies, yet its "
+    "own AmazonSageMakerFullAccess lacks one of them: the list is not exactly what a job "
+    "needs, and the simulator cannot see service control policies.",
+}
+
+
+def stoppable_checks(settings: Settings) -> frozenset[str]:
+    """The checks whose certain HIGH may stop a job: STOP_ON_CHECKS, else the documented
+    list. A name that is not a check that can doom a job is a configuration error (raised
+    at cold start, like every other bad setting)."""
+    if settings.stop_on_checks is None:
+        return frozenset(CERTAIN_BECAUSE)
+    dooming = {c for c, check in CATALOGUE.items() if check.blocks_job}
+    wrong = sorted(settings.stop_on_checks - dooming)
+    if wrong:
+        raise SettingsError(
+            f"STOP_ON_CHECKS names checks that cannot stop a job: {', '.join(wrong)}; "
+            f"they can: {', '.join(sorted(dooming))}"
+        )
+    return settings.stop_on_checks
+
+
+def blocking(
+    findings: list[Finding], snapshot: Snapshot, stoppable: frozenset[str]
+) -> list[Finding]:
+    """The findings that make the job certain to fail, with a certainty that holds."""
+    foreign = set(OWNER_READS) if snapshot.shared_vpc else set()
     return [
         f
         for f in findings
         if f.muted is None
+        and f.partially_muted is None
         and f.severity.rank >= Severity.HIGH.rank
         and not f.evidence.get("undetermined")
+        and f.check_id in stoppable
         and f.check_id in CATALOGUE
         and CATALOGUE[f.check_id].blocks_job
+        and not foreign.intersection(CATALOGUE[f.check_id].reads)
     ]
 
 
@@ -67,10 +143,11 @@ def stop_if_doomed(
     settings: Settings,
     sagemaker: Any,
     home_account: str | None,
+    broken_checks: list[str] | None = None,
 ) -> Action | None:
     """The `stop-job` action for this job, or None when nothing dooms it (or there is no
-    job yet: a pre-flight check has no ARN)."""
-    doomed = blocking(findings)
+    job yet: a pre-flight check has no ARN). `broken_checks`: checks that raised."""
+    doomed = blocking(findings, snapshot, stoppable_checks(settings))
     if not doomed or job.job_arn is None:
         return None
     checks = sorted({f.check_id for f in doomed})
@@ -79,8 +156,18 @@ def stop_if_doomed(
         check_id=checks[0],
         vpc_id=snapshot.vpc_id or "",
         resource=job.job_arn or job.job_name,
-        details={"blockingChecks": checks, "restartCommand": restart_command(job)},
+        details={
+            "blockingChecks": checks,
+            "findings": [_why(f) for f in doomed],
+            "restartCommand": restart_command(job),
+        },
     )
+    if broken_checks:
+        return action.settle(
+            RemediationStatus.SKIPPED,
+            f"{', '.join(broken_checks)} raised: the guardrail's view of this job is "
+            "incomplete, so it stops nothing",
+        )
     if not settings.stop_doomed_jobs:
         return action.settle(
             RemediationStatus.PLANNED, "STOP_DOOMED_JOBS is false: set true to stop such jobs"
@@ -93,6 +180,19 @@ def stop_if_doomed(
     if skip:
         return action.settle(RemediationStatus.SKIPPED, skip)
     return _stop(action, job, sagemaker, settings.opt_out_tag_key)
+
+
+def _why(finding: Finding) -> dict[str, Any]:
+    """A blocking finding as the stop action carries it: what, where, the evidence that
+    made it certain, and the AWS rule that makes it so."""
+    return {
+        "checkId": finding.check_id,
+        "resources": list(finding.resources),
+        "detail": finding.detail,
+        "evidence": finding.evidence,
+        "certainBecause": CERTAIN_BECAUSE.get(finding.check_id)
+        or f"named in STOP_ON_CHECKS; not by default because {NOT_BY_DEFAULT[finding.check_id]}",
+    }
 
 
 def _skip_reason(
