@@ -100,10 +100,11 @@ class Stack:
         template: Template,
         overrides: Mapping[str, str] | None = None,
         region: str = REGION,
+        partition: str = PARTITION,
     ) -> None:
         self.template = template
         self.region = region
-        self.pseudo = PSEUDO | {"AWS::Region": region}
+        self.pseudo = PSEUDO | {"AWS::Region": region, "AWS::Partition": partition}
         self.parameters = defaults(template) | dict(overrides or {})
         unknown = set(overrides or {}) - set(template.get("Parameters", {}))
         if unknown:

@@ -23,6 +23,7 @@ from ir_vpc_guard.remediation.permissions import WRITE_ACTIONS
 from tests.template.cfn import ACCOUNT, PARTITION, REGION, Stack, as_list, statements, transformed
 
 ROLE = "GuardrailFunctionRole"
+POLICY_TYPES = ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy")
 KEY = "ir-vpc-guard:remediate"
 ALLOWED_VPC = "vpc-0123456789abcdef0"
 OTHER_ALLOWED_VPC = "vpc-12345678"
@@ -42,12 +43,12 @@ TAG = f"aws:resourcetag/{KEY}"  # the evaluator's context holds lower-case key n
 
 def role_documents(parameters: Mapping[str, str]) -> list[dict[str, Any]]:
     """Every policy document the role has with these parameters: SAM's inline policies and
-    the AWS::IAM::Policy resources attached to the role."""
+    the AWS::IAM::Policy and AWS::IAM::ManagedPolicy resources attached to the role."""
     stack = Stack(transformed(), parameters)
     role = stack.resource(ROLE)["Properties"]
     documents = [dict(policy["PolicyDocument"]) for policy in role["Policies"]]
     for logical_id, resource in stack.template["Resources"].items():
-        if resource["Type"] != "AWS::IAM::Policy" or not stack.exists(logical_id):
+        if resource["Type"] not in POLICY_TYPES or not stack.exists(logical_id):
             continue
         if {"Ref": ROLE} not in resource["Properties"]["Roles"]:
             continue

@@ -125,10 +125,18 @@ def test_the_stack_is_created_with_what_the_parameters_chose(
     if alarm_topic:
         assert created[alarm_topic]["PhysicalResourceId"] in topics
     assert all(arn.split(":")[3] == STACK_REGION for arn in topics)
-    # The guard policies (IAM's own hold on the apply mode's scope) are on the role.
+    # The guard policies (IAM's own hold on the apply mode's scope) are on the role: the
+    # write guard inline, the allowlist guard a managed policy of its own (its size cap).
     role = created["GuardrailFunctionRole"]["PhysicalResourceId"]
-    inline = set(aws.client("iam").list_role_policies(RoleName=role)["PolicyNames"])
-    guards = {"ir-vpc-guard-write-guard", "ir-vpc-guard-allowlist-guard"}
-    assert inline & guards == (guards if "VpcAllowlist" in overrides else set())
+    iam = aws.client("iam")
+    inline = set(iam.list_role_policies(RoleName=role)["PolicyNames"])
+    attached = {
+        p["PolicyArn"] for p in iam.list_attached_role_policies(RoleName=role)["AttachedPolicies"]
+    }
+    apply = overrides.get("RemediationMode") == "apply"
+    assert ("ir-vpc-guard-write-guard" in inline) is apply
+    assert ("AllowlistGuardPolicy" in created) is ("VpcAllowlist" in overrides)
+    if "VpcAllowlist" in overrides:
+        assert created["AllowlistGuardPolicy"]["PhysicalResourceId"] in attached
     rules = aws.client("events", region_name=STACK_REGION).list_rules()["Rules"]
     assert len(rules) == (1 if overrides.get("EnableSweep") == "false" else 2)
