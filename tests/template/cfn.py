@@ -134,6 +134,18 @@ class Stack:
             return self.condition(args)
         raise NotImplementedError(f"condition function {fn}")
 
+    def failed_assertions(self) -> list[str]:
+        """The AssertDescription of each Rules assertion these parameters fail: CloudFormation
+        then refuses the stack before it creates anything."""
+        failed: list[str] = []
+        for rule in self.template.get("Rules", {}).values():
+            if "RuleCondition" in rule and not self._truth(rule["RuleCondition"]):
+                continue
+            failed += [
+                a["AssertDescription"] for a in rule["Assertions"] if not self._truth(a["Assert"])
+            ]
+        return failed
+
     def exists(self, logical_id: str) -> bool:
         """Whether the resource is created with these parameters."""
         condition = self.template["Resources"][logical_id].get("Condition")

@@ -185,7 +185,8 @@ def test_shared_vpc_read_role_is_assumable_only_when_named_and_only_by_that_name
         named = Stack(
             transformed(),
             {"RemediationMode": mode, "EnableSweep": "false", "EnableSecurityHub": "false"}
-            | {"VpcOwnerReadRoleName": "ir-vpc-guard-owner-read"},
+            | {"VpcOwnerReadRoleName": "ir-vpc-guard-owner-read"}
+            | {"VpcOwnerOrganizationId": "o-a1b2c3d4e5"},
         )
         grants = granted(named)
         assert set(grants) == expected(mode, "false", "false", "own", "") | set(OWNER_ROLE_ACTIONS)
@@ -193,7 +194,8 @@ def test_shared_vpc_read_role_is_assumable_only_when_named_and_only_by_that_name
         assert as_list(assume["Resource"]) == [
             f"arn:{PARTITION}:iam::*:role/ir-vpc-guard-owner-read"
         ]
-        assert "Condition" not in assume
+        # tests/template/test_iam_scope.py judges where the condition lets it be assumed.
+        assert assume["Condition"] == {"StringEquals": {"aws:ResourceOrgID": "o-a1b2c3d4e5"}}
         env = named.resource("GuardrailFunction")["Properties"]["Environment"]["Variables"]
         assert env["VPC_OWNER_READ_ROLE_NAME"] == "ir-vpc-guard-owner-read"
 

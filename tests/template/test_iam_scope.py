@@ -254,7 +254,9 @@ def test_every_other_endpoint_change_is_denied_when_aws_names_it(attribute: str)
 
 def test_the_denied_endpoint_changes_are_every_parameter_but_the_added_route_tables() -> None:
     model = botocore.session.get_session().get_service_model("ec2")
-    members = set(model.operation_model("ModifyVpcEndpoint").input_shape.members)
+    shape = model.operation_model("ModifyVpcEndpoint").input_shape
+    assert shape is not None
+    members = set(shape.members)
     (deny,) = (
         s
         for d in role_documents(APPLY)
@@ -324,6 +326,79 @@ def test_report_mode_grants_no_write_at_all(parameters: dict[str, str]) -> None:
         for kind in ("security-group", "security-group-rule", "vpc", "vpc-endpoint", "route-table"):
             request = Request(action, f"{ARN}:{kind}/{kind}-0123")
             assert evaluate(documents, request).decision is Decision.IMPLICIT_DENY, action
+
+
+# --- the shared-VPC read role: only in the owners the stack names ---------------------------
+OWNER_ROLE = "ir-vpc-guard-owner-read"
+ORGANIZATION = "o-a1b2c3d4e5"
+OTHER_ACCOUNT = "111122223333"
+
+
+def assume(
+    documents: list[dict[str, Any]],
+    account: str = NETWORK_ACCOUNT,
+    organization: str | None = ORGANIZATION,
+    name: str = OWNER_ROLE,
+) -> Evaluation:
+    """sts:AssumeRole of a role of `account`, which is in `organization` (None: in none)."""
+    context = {"aws:resourceaccount": (account,)}
+    if organization is not None:
+        context["aws:resourceorgid"] = (organization,)
+    return evaluate(
+        documents,
+        Request(
+            "sts:AssumeRole",
+            f"arn:{PARTITION}:iam::{account}:role/{name}",
+            context=context,
+            absent=frozenset() if organization is not None else frozenset({"aws:resourceorgid"}),
+        ),
+    )
+
+
+def test_the_read_role_is_assumed_only_in_the_organizations_accounts() -> None:
+    documents = role_documents(
+        {"VpcOwnerReadRoleName": OWNER_ROLE, "VpcOwnerOrganizationId": ORGANIZATION}
+    )
+    assert assume(documents).decision is Decision.ALLOWED
+    assert assume(documents, account=OTHER_ACCOUNT).decision is Decision.ALLOWED
+    assert assume(documents, organization="o-zzzzzzzzzz").decision is Decision.IMPLICIT_DENY
+    assert assume(documents, organization=None).decision is Decision.IMPLICIT_DENY
+    assert assume(documents, name="admin").decision is Decision.IMPLICIT_DENY
+
+
+def test_the_read_role_is_assumed_only_in_the_listed_accounts() -> None:
+    documents = role_documents(
+        {
+            "VpcOwnerReadRoleName": OWNER_ROLE,
+            "VpcOwnerAccounts": f"{NETWORK_ACCOUNT},{OTHER_ACCOUNT}",
+        }
+    )
+    for account in (NETWORK_ACCOUNT, OTHER_ACCOUNT):
+        assert assume(documents, account=account, organization=None).decision is Decision.ALLOWED
+    assert assume(documents, account="999988887777").decision is Decision.IMPLICIT_DENY
+
+
+def test_with_both_an_owner_must_be_listed_and_in_the_organization() -> None:
+    documents = role_documents(
+        {
+            "VpcOwnerReadRoleName": OWNER_ROLE,
+            "VpcOwnerOrganizationId": ORGANIZATION,
+            "VpcOwnerAccounts": NETWORK_ACCOUNT,
+        }
+    )
+    assert assume(documents).decision is Decision.ALLOWED
+    assert assume(documents, account=OTHER_ACCOUNT).decision is Decision.IMPLICIT_DENY
+    assert assume(documents, organization=None).decision is Decision.IMPLICIT_DENY
+
+
+def test_a_read_role_without_owners_fails_the_deploy_and_is_never_granted() -> None:
+    alone = {"VpcOwnerReadRoleName": OWNER_ROLE}
+    (message,) = Stack(transformed(), alone).failed_assertions()
+    assert "VpcOwnerOrganizationId or VpcOwnerAccounts" in message
+    assert assume(role_documents(alone)).decision is Decision.IMPLICIT_DENY
+    for owners in ({"VpcOwnerOrganizationId": ORGANIZATION}, {"VpcOwnerAccounts": NETWORK_ACCOUNT}):
+        assert Stack(transformed(), alone | owners).failed_assertions() == []
+    assert Stack(transformed(), {"VpcOwnerAccounts": NETWORK_ACCOUNT}).failed_assertions() == []
 
 
 # --- every condition key is one the action carries for that resource ------------------------

@@ -94,6 +94,8 @@ def longest() -> dict[str, str]:
         "EnableSecurityHub": "true",
         "MuteListParameter": "/" + "m" * 1010,
         "VpcOwnerReadRoleName": "r" * 64,
+        "VpcOwnerOrganizationId": "o-" + "a" * 32,
+        "VpcOwnerAccounts": ",".join(f"{i:012d}" for i in range(most("VpcOwnerAccounts"))),
     }
 
 
@@ -108,6 +110,10 @@ def inline_size(parameters: dict[str, str]) -> int:
 
 
 def test_the_inline_policies_fit_the_roles_cap_at_their_longest() -> None:
+    """VpcOwnerAccounts' own limit (50) is one the inline policies can always hold."""
+    accounts = pattern("VpcOwnerAccounts")
+    assert accounts.fullmatch(longest()["VpcOwnerAccounts"])
+    assert not accounts.fullmatch(longest()["VpcOwnerAccounts"] + ",123456789012")
     own_topic = longest()
     central_topic = own_topic | {
         "ExistingTopicArn": f"arn:{PARTITION}:sns:us-gov-west-1:123456789012:{'t' * 256}",
