@@ -1,0 +1,107 @@
+"""How a person confirms what a resource policy's answer hangs on: the read that gives the
+unknown condition key its value (the object's tags, the organization's ID), never a rewrite
+of a policy that may be right. Pure: commands as text, no I/O."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from ir_vpc_guard.arns import account_of
+
+
+@dataclass(frozen=True)
+class Target:
+    """The resource a read was refused on: an S3 object (`bucket`, `key`) or an ECR
+    repository (`repository`, `arn`); `action` is the read; `role_arn` who makes it."""
+
+    action: str
+    arn: str
+    role_arn: str | None
+    bucket: str | None = None
+    key: str | None = None
+    repository: str | None = None
+
+
+def commands(keys: Iterable[str], targets: Iterable[Target]) -> str:
+    """One command per distinct read that answers `keys` for `targets`, joined with `&&`
+    (each is a read: running them all changes nothing)."""
+    found = list(targets)
+    reads: dict[str, None] = {}
+    for key in keys:
+        for target in found:
+            reads.setdefault(_read(key, target), None)
+    return " && ".join(reads)
+
+
+def _read(key: str, target: Target) -> str:
+    name = key.lower()
+    role = target.role_arn or "<role-arn>"
+    if name.startswith("s3:existingobjecttag/"):
+        return _object_tags(str(target.bucket), str(target.key))
+    if name.startswith(("aws:resourcetag/", "ecr:resourcetag/")):
+        if target.repository:
+            return f"aws ecr list-tags-for-resource --resource-arn {target.arn}"
+        return f"aws s3api get-bucket-tagging --bucket {target.bucket}"
+    if name.startswith("aws:principaltag/"):
+        return f"aws iam list-role-tags --role-name {role.rsplit('/', 1)[-1]}"
+    if name in {"aws:principalorgid", "aws:resourceorgid"}:
+        return "aws organizations describe-organization --query Organization.Id --output text"
+    if name in {"aws:principalorgpaths", "aws:resourceorgpaths"}:
+        account = account_of(role) or "<account-id>"
+        return f"aws organizations list-parents --child-id {account}"
+    if " " in key or key.startswith("("):  # not a key: a session name, a malformed block
+        return _simulate(target, role)
+    # Any other key: the simulator answers, for the resource's own policy and the value
+    # the person knows the key has.
+    return (
+        _simulate(target, role)
+        + f" --context-entries ContextKeyName={key},ContextKeyValues=<value>,ContextKeyType=string"
+    )
+
+
+def _object_tags(bucket: str, key: str) -> str:
+    """The object's tags; for a prefix (a directory of artifacts), each object's under it."""
+    if not key.endswith("*"):
+        return f"aws s3api get-object-tagging --bucket {bucket} --key {key}"
+    return (
+        f"aws s3api list-objects-v2 --bucket {bucket} --prefix '{key[:-1]}' "
+        "--query 'Contents[].Key' --output text | tr '\\t' '\\n' | "
+        f"xargs -I{{}} aws s3api get-object-tagging --bucket {bucket} --key {{}}"
+    )
+
+
+def _simulate(target: Target, role: str) -> str:
+    """The simulator on the role and the resource's own policy, fetched first."""
+    return (
+        f"{_fetch_policy(target)} && "
+        f"aws iam simulate-principal-policy --policy-source-arn {role} "
+        f"--action-names {target.action} --resource-arns {target.arn} "
+        "--resource-policy file://policy.json"
+    )
+
+
+def _fetch_policy(target: Target) -> str:
+    if target.repository:
+        return (
+            f"aws ecr get-repository-policy --repository-name {target.repository} "
+            "--query policyText --output text > policy.json"
+        )
+    return (
+        f"aws s3api get-bucket-policy --bucket {target.bucket} --query Policy --output text "
+        "> policy.json"
+    )
+
+
+def role_allows(targets: Iterable[Target]) -> str:
+    """The read that says whether the role's own policies allow the reads (the simulator on
+    the role alone: the resource policy grants nothing outside the VPC)."""
+    found = list(targets)
+    role = next((t.role_arn for t in found if t.role_arn), None) or "<role-arn>"
+    actions = " ".join(dict.fromkeys(t.action for t in found))
+    arns = " ".join(dict.fromkeys(t.arn for t in found))
+    return (
+        f"aws iam simulate-principal-policy --policy-source-arn {role} "
+        f"--action-names {actions} --resource-arns {arns} "
+        "--query 'EvaluationResults[].[EvalActionName,EvalResourceName,EvalDecision]'"
+    )
