@@ -54,6 +54,11 @@ def partition_of(region: str) -> str:
     return str((_partition_of_known(region) or _partitions()[0])["id"])
 
 
+def dns_suffix(region: str) -> str:
+    """The DNS suffix of the region's partition (`amazonaws.com`, `amazonaws.eu`, ...)."""
+    return str((_partition_of_known(region) or _partitions()[0])["outputs"]["dnsSuffix"])
+
+
 def dns_suffixes() -> frozenset[str]:
     """The partitions' DNS suffixes (`amazonaws.com`, `amazonaws.com.cn`, `amazonaws.eu`, ...):
     the domains AWS's service hosts (an ECR registry's, say) end with."""

@@ -4,6 +4,7 @@ of a policy that may be right. Pure: commands as text, no I/O."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -105,3 +106,28 @@ def role_allows(targets: Iterable[Target]) -> str:
         f"--action-names {actions} --resource-arns {arns} "
         "--query 'EvaluationResults[].[EvalActionName,EvalResourceName,EvalDecision]'"
     )
+
+
+# The reads of a shared VPC's resources as its owner's account runs them: the answers the
+# guardrail could not get (no read role, or the role refused it).
+_OWNER_READS = {
+    "ec2:DescribeVpcs": "aws ec2 describe-vpcs --vpc-ids {vpc}",
+    "ec2:DescribeVpcAttribute": (
+        "aws ec2 describe-vpc-attribute --vpc-id {vpc} --attribute enableDnsSupport"
+    ),
+    "ec2:DescribeDhcpOptions": (
+        "aws ec2 describe-dhcp-options --dhcp-options-ids $(aws ec2 describe-vpcs "
+        "--vpc-ids {vpc} --query 'Vpcs[0].DhcpOptionsId' --output text)"
+    ),
+}
+
+
+def owner_reads(actions: Iterable[str], vpc_id: str, owner: str) -> str:
+    """The owner's reads a check needed, each to run with account `owner`'s credentials."""
+    reads = []
+    for action in dict.fromkeys(actions):
+        service, _, name = action.partition(":")
+        kebab = re.sub(r"(?<!^)(?=[A-Z])", "-", name).lower()
+        default = f"aws {service} {kebab} --filters Name=vpc-id,Values={{vpc}}"
+        reads.append(_OWNER_READS.get(action, default).format(vpc=vpc_id))
+    return " && ".join(reads) + f"  # as account {owner}"
