@@ -108,6 +108,27 @@ def test_a_transit_gateway_path_is_undetermined_not_high() -> None:
     assert (
         result.severity is Severity.MEDIUM and "transit gateway" in result.evidence["undetermined"]
     )
+    # The command is the read that answers it: the transit gateway's route for each S3 range.
+    command = (result.remediation and result.remediation.command) or ""
+    assert command.startswith("aws ec2 search-transit-gateway-routes")
+    assert "Name=transit-gateway-id,Values=tgw-1" in command
+    assert "route-search.longest-prefix-match" in command and "create-vpc-endpoint" not in command
+
+
+def test_an_appliance_path_names_the_read_of_the_appliances_own_routes() -> None:
+    eni = {"DestinationCidrBlock": "0.0.0.0/0", "NetworkInterfaceId": "eni-1", "State": "active"}
+    tables = [route_table("rtb-main", main=True), route_table("rtb-1", SUBNETS, routes=[eni])]
+    snapshot = compliant(
+        route_tables=Read(value=tables), s3_endpoints=Read(value=[endpoint(["rtb-main"])])
+    )
+    result = finding(snapshot, "S3_ENDPOINT_ROUTE_MISSING")
+    assert result.severity is Severity.MEDIUM
+    command = (result.remediation and result.remediation.command) or ""
+    assert command == (
+        "aws ec2 describe-route-tables --filters Name=association.subnet-id,Values=$(aws ec2 "
+        "describe-network-interfaces --network-interface-ids eni-1 "
+        "--query 'NetworkInterfaces[0].SubnetId' --output text)"
+    )
 
 
 def test_equal_prefix_static_route_beats_the_endpoint_and_propagated_routes_do_not() -> None:

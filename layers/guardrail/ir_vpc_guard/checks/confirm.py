@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from ir_vpc_guard.arns import account_of
+from ir_vpc_guard.checks.s3path import Hop, TablePath
 
 
 @dataclass(frozen=True)
@@ -131,3 +132,44 @@ def owner_reads(actions: Iterable[str], vpc_id: str, owner: str) -> str:
         default = f"aws {service} {kebab} --filters Name=vpc-id,Values={{vpc}}"
         reads.append(_OWNER_READS.get(action, default).format(vpc=vpc_id))
     return " && ".join(reads) + f"  # as account {owner}"
+
+
+def route_reads(paths: Iterable[TablePath], vpc_id: str) -> str:
+    """Where the transit gateways and appliances the S3 ranges go to send them: for each
+    range and target, the read that answers it (the transit gateway's route for that range;
+    the routes of the appliance's own subnet)."""
+    reads: dict[str, None] = {}
+    for path in paths:
+        for cidr, routes in path.by_cidr.items():
+            for route in routes:
+                if route and route.hop is Hop.OTHER:
+                    reads.setdefault(_route_read(cidr, route.target, vpc_id), None)
+    return " && ".join(reads)
+
+
+def _route_read(cidr: str, target: str, vpc_id: str) -> str:
+    if target.startswith("tgw-"):
+        table = (
+            "$(aws ec2 describe-transit-gateway-attachments --filters "
+            f"Name=resource-id,Values={vpc_id} Name=transit-gateway-id,Values={target} "
+            "--query 'TransitGatewayAttachments[0].Association.TransitGatewayRouteTableId' "
+            "--output text)"
+        )
+        return (
+            f"aws ec2 search-transit-gateway-routes --transit-gateway-route-table-id {table} "
+            f"--filters Name=route-search.longest-prefix-match,Values={cidr}"
+        )
+    if target.startswith(("eni-", "i-")):
+        where = (
+            f"aws ec2 describe-network-interfaces --network-interface-ids {target} "
+            "--query 'NetworkInterfaces[0].SubnetId' --output text"
+            if target.startswith("eni-")
+            else f"aws ec2 describe-instances --instance-ids {target} "
+            "--query 'Reservations[0].Instances[0].SubnetId' --output text"
+        )
+        return (
+            f"aws ec2 describe-route-tables --filters Name=association.subnet-id,Values=$({where})"
+        )
+    return (
+        f"aws ec2 describe-route-tables --filters Name=route.destination-cidr-block,Values={cidr}"
+    )
