@@ -25,14 +25,23 @@ class Target:
     repository: str | None = None
 
 
-def commands(keys: Iterable[str], targets: Iterable[Target]) -> str:
+def object_target(action: str, arn: str, role_arn: str | None) -> Target:
+    """The target of a read of an S3 object, from its ARN (`arn:p:s3:::bucket/key`)."""
+    bucket, _, key = arn.split(":::", 1)[1].partition("/")
+    return Target(action, arn, role_arn, bucket=bucket, key=key)
+
+
+def commands(keys: Iterable[str], targets: Iterable[Target], policy_read: str = "") -> str:
     """One command per distinct read that answers `keys` for `targets`, joined with `&&`
-    (each is a read: running them all changes nothing)."""
+    (each is a read: running them all changes nothing). `policy_read`, when given, stands
+    for the simulator on a key no other read answers (a policy the simulator cannot take,
+    such as an endpoint's: reading it shows the statement and the value it expects)."""
     found = list(targets)
     reads: dict[str, None] = {}
     for key in keys:
         for target in found:
-            reads.setdefault(_read(key, target), None)
+            read = _read(key, target)
+            reads.setdefault(policy_read if policy_read and "simulate-" in read else read, None)
     return " && ".join(reads)
 
 

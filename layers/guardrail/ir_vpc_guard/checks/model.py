@@ -174,8 +174,7 @@ def _target(snapshot: Snapshot, kind: str, name: str, request: policy.Request) -
     role = snapshot.job.role_arn
     if kind == "repository":
         return confirm.Target(request.action, request.resource, role, repository=name)
-    key = request.resource.split(":::", 1)[1].split("/", 1)[1]
-    return confirm.Target(request.action, request.resource, role, bucket=name, key=key)
+    return confirm.object_target(request.action, request.resource, role)
 
 
 def _bucket_restricted(

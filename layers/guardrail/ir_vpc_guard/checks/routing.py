@@ -179,5 +179,15 @@ def s3_endpoint_policy_denies(snapshot: Snapshot) -> Iterator[Problem]:
                 f"aws ec2 describe-vpc-endpoints --vpc-endpoint-ids {endpoint_id} "
                 "--query 'VpcEndpoints[0].PolicyDocument'  # then: aws ec2 modify-vpc-endpoint "
                 f"--vpc-endpoint-id {endpoint_id} --policy-document file://policy.json"
+            )
+            if certain
+            else confirm.commands(
+                unknown,
+                [
+                    confirm.object_target("s3:GetObject", arn, snapshot.job.role_arn)
+                    for arn in refused
+                ],
+                f"aws ec2 describe-vpc-endpoints --vpc-endpoint-ids {endpoint_id} "
+                "--query 'VpcEndpoints[0].PolicyDocument'",
             ),
         )
