@@ -49,6 +49,7 @@ class _Refusal:
     how: str
     requests: tuple[policy.Request, ...]
     evidence: dict[str, Any]
+    keys: tuple[str, ...] = ()  # the condition keys an undetermined answer hangs on
 
 
 def _judge(
@@ -80,7 +81,8 @@ def _judge(
             f"may deny {_reads(r for r, _ in maybe)} ({', '.join(statements)}): the answer "
             f"hangs on {', '.join(keys)}",
             tuple(r for r, _ in maybe),
-            {"statements": statements, "undetermined": ", ".join(keys), "keys": keys},
+            {"statements": statements, "undetermined": ", ".join(keys)},
+            tuple(keys),
         )
     rest = [r for r, e in denials if e.decision is policy.Decision.IMPLICIT_DENY]
     only_inside = [r for r in rest if _only_from_a_vpc(document, r)]
@@ -150,7 +152,7 @@ def _restricted(
                 f"outside your VPC as {snapshot.job.role_arn}.",
                 resources=(name,),
                 evidence={
-                    **{k: v for k, v in refusal.evidence.items() if k != "keys"},
+                    **refusal.evidence,
                     "resources": list(dict.fromkeys(r.resource for r in refusal.requests)),
                     "actions": list(dict.fromkeys(r.action for r in refusal.requests)),
                 },
@@ -167,7 +169,7 @@ def _command(snapshot: Snapshot, kind: str, name: str, refusal: _Refusal) -> str
     targets = [_target(snapshot, kind, name, r) for r in refusal.requests]
     if refusal.evidence.get("onlyAllows"):
         return confirm.role_allows(targets)
-    return confirm.commands(refusal.evidence["keys"], targets)
+    return confirm.commands(refusal.keys, targets)
 
 
 def _target(snapshot: Snapshot, kind: str, name: str, request: policy.Request) -> confirm.Target:
