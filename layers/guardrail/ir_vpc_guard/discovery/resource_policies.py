@@ -29,7 +29,8 @@ READ_ACTIONS: dict[str, tuple[str, ...]] = {
     "repository_policies": ("ecr:GetRepositoryPolicy",),
 }
 
-# <registry>.dkr.ecr.<region>.<a partition's DNS suffix>/<repository>[:tag|@digest]
+# <registry>.dkr.ecr.<region>.<a partition's DNS suffix>/<repository>[:tag|@digest]: any
+# partition's suffix (botocore's data), since the account and region already name the registry.
 ECR_IMAGE = re.compile(
     r"(\d{12})\.dkr\.ecr\.([a-z0-9-]+)\.([a-z0-9.-]+)/([a-z0-9][a-z0-9._/-]{0,255})"
     r"(?::[\w.-]{1,128}|@sha256:[a-f0-9]{64})?"
