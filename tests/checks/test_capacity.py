@@ -29,7 +29,10 @@ def test_an_assumed_instance_count_is_undetermined_and_says_how_to_set_it() -> N
     assert assumed.severity is Severity.MEDIUM
     assert assumed.evidence["undetermined"].startswith("instances a Default job runs at once")
     assert "MaxParallelOfTests" in assumed.detail and "DEFAULT_JOB_INSTANCES" in assumed.detail
-    assert "MaxParallelOfTests" in ((assumed.remediation and assumed.remediation.command) or "")
+    # The command is the read that confirms the count: the load tests running at once.
+    command = (assumed.remediation and assumed.remediation.command) or ""
+    assert command.startswith("aws sagemaker list-inference-recommendations-job-steps --job-name ")
+    assert "--status IN_PROGRESS" in command and "aws ec2 describe-subnets" in command
     # Set on the job, the count is known: the shortfall is certain.
     certain = _capacity(19, max_parallel_of_tests=10)
     assert certain.severity is Severity.HIGH and "undetermined" not in certain.evidence

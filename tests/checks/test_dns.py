@@ -3,7 +3,7 @@
 from ir_vpc_guard.discovery.snapshot import Read
 from ir_vpc_guard.findings import Severity
 from tests.checks.helpers import finding, found
-from tests.snapshots import compliant
+from tests.snapshots import compliant, job
 
 
 def test_dns_support_off_is_flagged() -> None:
@@ -42,3 +42,17 @@ def test_the_vpc_resolver_by_address_is_not_custom_dns() -> None:
         vpc=Read(value={"DhcpOptionsId": "dopt-1", "CidrBlock": "10.0.0.0/16"}),
     )
     assert "10.0.0.53" in finding(other, "VPC_CUSTOM_DNS").evidence["undetermined"]
+
+
+def test_the_command_asks_the_custom_server_for_s3s_name_in_the_jobs_partition() -> None:
+    # Undetermined: the read that answers is the server's own answer, not the DHCP options.
+    custom = compliant(
+        job=job(region="eusc-de-east-1"),
+        dhcp_name_servers=Read(value=("10.0.0.53",)),
+        vpc=Read(value={"DhcpOptionsId": "dopt-1"}),
+    )
+    result = finding(custom, "VPC_CUSTOM_DNS")
+    assert result.remediation is not None
+    assert (result.remediation.command or "").startswith(
+        "dig +short s3.eusc-de-east-1.amazonaws.eu @10.0.0.53"
+    )

@@ -1,9 +1,10 @@
 """R1 registry and R3 bucket and repository policies (checks/model.py)."""
 
 import json
+from typing import Any
 
 from ir_vpc_guard.checks import run_checks
-from ir_vpc_guard.discovery.snapshot import Read
+from ir_vpc_guard.discovery.snapshot import ModelInfo, Read, Snapshot
 from ir_vpc_guard.findings import Severity
 from tests.checks.helpers import finding, found
 from tests.snapshots import compliant, job
@@ -68,3 +69,133 @@ def test_repository_policy_restricted_to_vpc_is_flagged() -> None:
         repository_policies=Read(value={"repo": json.dumps({"Statement": [ecr_deny]})})
     )
     assert finding(snapshot, "IMAGE_VPC_RESTRICTED").resources == ("repo",)
+
+
+# --- A finding names exactly what is refused -----------------------------------------------
+SHARED = "shared"
+MODEL_KEY, PAYLOAD_KEY = "model/model.tar.gz", "payload/sample.tar.gz"
+
+
+def _shared_bucket(*statements: dict[str, Any]) -> Snapshot:
+    """Model artifacts and sample payload in one bucket, under one policy."""
+    text = json.dumps({"Statement": list(statements)})
+    model = ModelInfo(source="pkg", artifact_urls=(f"s3://{SHARED}/{MODEL_KEY}",))
+    return compliant(
+        job=job(sample_payload_url=f"s3://{SHARED}/{PAYLOAD_KEY}"),
+        model=Read(value=model),
+        artifact_bucket_policies=Read(value={SHARED: text}),
+        payload_bucket_policies=Read(value={SHARED: text}),
+    )
+
+
+def _outside_vpc(resource: str, **changes: Any) -> dict[str, Any]:
+    return {**VPC_DENY, "Action": "s3:GetObject", "Resource": resource, **changes}
+
+
+def test_a_policy_refusing_only_the_payload_fires_only_the_payloads_check() -> None:
+    snapshot = _shared_bucket(_outside_vpc(f"arn:aws:s3:::{SHARED}/payload/*"))
+    assert found(snapshot) == ["SAMPLE_PAYLOAD_VPC_RESTRICTED"]
+    payload = finding(snapshot, "SAMPLE_PAYLOAD_VPC_RESTRICTED")
+    assert payload.severity is Severity.HIGH
+    assert payload.evidence["resources"] == [f"arn:aws:s3:::{SHARED}/{PAYLOAD_KEY}"]
+    assert payload.evidence["actions"] == ["s3:GetObject"]
+    assert MODEL_KEY not in payload.detail and PAYLOAD_KEY in payload.detail
+
+
+def test_a_policy_refusing_only_the_model_fires_only_the_models_check() -> None:
+    snapshot = _shared_bucket(_outside_vpc(f"arn:aws:s3:::{SHARED}/model/*"))
+    assert found(snapshot) == ["MODEL_ARTIFACT_VPC_RESTRICTED"]
+    model = finding(snapshot, "MODEL_ARTIFACT_VPC_RESTRICTED")
+    assert model.evidence["resources"] == [f"arn:aws:s3:::{SHARED}/{MODEL_KEY}"]
+
+
+def test_of_several_artifacts_only_the_refused_one_is_named() -> None:
+    model = ModelInfo(
+        source="pkg", artifact_urls=("s3://models/a/model.tar.gz", "s3://models/b/model.tar.gz")
+    )
+    deny = json.dumps({"Statement": [_outside_vpc("arn:aws:s3:::models/b/*")]})
+    snapshot = compliant(
+        model=Read(value=model), artifact_bucket_policies=Read(value={"models": deny})
+    )
+    result = finding(snapshot, "MODEL_ARTIFACT_VPC_RESTRICTED")
+    assert result.evidence["resources"] == ["arn:aws:s3:::models/b/model.tar.gz"]
+    assert "models/a/" not in result.detail
+
+
+def test_a_certain_and_an_undetermined_refusal_are_separate_findings() -> None:
+    tagged = _outside_vpc(
+        f"arn:aws:s3:::{SHARED}/payload/*",
+        Sid="Classified",
+        Condition={"StringEquals": {"s3:ExistingObjectTag/class": "secret"}},
+    )
+    snapshot = _shared_bucket(_outside_vpc(f"arn:aws:s3:::{SHARED}/model/*"), tagged)
+    model = finding(snapshot, "MODEL_ARTIFACT_VPC_RESTRICTED")
+    assert model.severity is Severity.HIGH and "undetermined" not in model.evidence
+    payload = finding(snapshot, "SAMPLE_PAYLOAD_VPC_RESTRICTED")
+    assert payload.severity is Severity.MEDIUM
+    assert payload.evidence["resources"] == [f"arn:aws:s3:::{SHARED}/{PAYLOAD_KEY}"]
+
+
+def test_a_repository_policy_finding_names_only_the_refused_pull_action() -> None:
+    layers_only = {k: v for k, v in VPC_DENY.items() if k != "Resource"}
+    layers_only["Action"] = "ecr:GetDownloadUrlForLayer"
+    snapshot = compliant(
+        repository_policies=Read(value={"repo": json.dumps({"Statement": [layers_only]})})
+    )
+    result = finding(snapshot, "IMAGE_VPC_RESTRICTED")
+    assert result.evidence["actions"] == ["ecr:GetDownloadUrlForLayer"]
+    assert "ecr:BatchGetImage" not in result.detail
+
+
+# --- An undetermined finding's command is the read that confirms ----------------------------
+def _command(statement: dict[str, Any], check: str = "MODEL_ARTIFACT_VPC_RESTRICTED") -> str:
+    policy = json.dumps({"Statement": [statement]})
+    result = finding(compliant(artifact_bucket_policies=Read(value={"models": policy})), check)
+    assert result.severity is Severity.MEDIUM and result.evidence["undetermined"]
+    assert result.remediation is not None
+    command = result.remediation.command or ""
+    assert "put-bucket-policy" not in command and "$EDITOR" not in command
+    return command
+
+
+def test_a_deny_on_the_objects_tags_says_to_read_the_objects_tags() -> None:
+    tagged = {**VPC_DENY, "Condition": {"StringEquals": {"s3:ExistingObjectTag/class": "x"}}}
+    assert _command(tagged) == "aws s3api get-object-tagging --bucket models --key m.tar.gz"
+
+
+def test_a_deny_on_the_organization_says_to_read_the_organizations_id() -> None:
+    org = {**VPC_DENY, "Condition": {"StringNotEquals": {"aws:PrincipalOrgID": "o-abc"}}}
+    assert _command(org) == (
+        "aws organizations describe-organization --query Organization.Id --output text"
+    )
+
+
+def test_a_deny_on_an_unreadable_key_says_to_simulate_with_its_value() -> None:
+    clock = {**VPC_DENY, "Condition": {"StringEquals": {"aws:SourceIdentity": "ci"}}}
+    command = _command(clock)
+    assert command.startswith("aws s3api get-bucket-policy --bucket models")
+    assert "simulate-principal-policy" in command
+    assert "ContextKeyName=aws:SourceIdentity" in command
+
+
+def test_a_grant_only_from_a_vpc_says_to_simulate_the_roles_own_policies() -> None:
+    allow_vpc = {
+        "Effect": "Allow",
+        "Principal": "*",
+        "Action": "s3:GetObject",
+        "Resource": "arn:aws:s3:::models/*",
+        "Condition": {"StringEquals": {"aws:SourceVpc": "vpc-1"}},
+    }
+    command = _command(allow_vpc)
+    assert command.startswith("aws iam simulate-principal-policy --policy-source-arn ")
+    assert "--resource-arns arn:aws:s3:::models/m.tar.gz" in command
+
+
+def test_a_certain_deny_still_says_where_to_edit_the_policy() -> None:
+    policy = json.dumps({"Statement": [VPC_DENY]})
+    result = finding(
+        compliant(artifact_bucket_policies=Read(value={"models": policy})),
+        "MODEL_ARTIFACT_VPC_RESTRICTED",
+    )
+    assert result.remediation is not None
+    assert "put-bucket-policy --bucket models" in (result.remediation.command or "")

@@ -108,6 +108,27 @@ def test_a_transit_gateway_path_is_undetermined_not_high() -> None:
     assert (
         result.severity is Severity.MEDIUM and "transit gateway" in result.evidence["undetermined"]
     )
+    # The command is the read that answers it: the transit gateway's route for each S3 range.
+    command = (result.remediation and result.remediation.command) or ""
+    assert command.startswith("aws ec2 search-transit-gateway-routes")
+    assert "Name=transit-gateway-id,Values=tgw-1" in command
+    assert "route-search.longest-prefix-match" in command and "create-vpc-endpoint" not in command
+
+
+def test_an_appliance_path_names_the_read_of_the_appliances_own_routes() -> None:
+    eni = {"DestinationCidrBlock": "0.0.0.0/0", "NetworkInterfaceId": "eni-1", "State": "active"}
+    tables = [route_table("rtb-main", main=True), route_table("rtb-1", SUBNETS, routes=[eni])]
+    snapshot = compliant(
+        route_tables=Read(value=tables), s3_endpoints=Read(value=[endpoint(["rtb-main"])])
+    )
+    result = finding(snapshot, "S3_ENDPOINT_ROUTE_MISSING")
+    assert result.severity is Severity.MEDIUM
+    command = (result.remediation and result.remediation.command) or ""
+    assert command == (
+        "aws ec2 describe-route-tables --filters Name=association.subnet-id,Values=$(aws ec2 "
+        "describe-network-interfaces --network-interface-ids eni-1 "
+        "--query 'NetworkInterfaces[0].SubnetId' --output text)"
+    )
 
 
 def test_equal_prefix_static_route_beats_the_endpoint_and_propagated_routes_do_not() -> None:
@@ -117,3 +138,30 @@ def test_equal_prefix_static_route_beats_the_endpoint_and_propagated_routes_do_n
     for route, expected in ((static, ["S3_ENDPOINT_ROUTE_MISSING"]), (propagated, [])):
         tables = [route_table("rtb-main", main=True), route_table("rtb-1", SUBNETS, routes=[route])]
         assert found(compliant(route_tables=Read(value=tables))) == expected
+
+
+def _undetermined_endpoint_command(condition: dict[str, dict[str, str]]) -> str:
+    allow = {"Effect": "Allow", "Principal": "*", "Action": "*", "Resource": "*"}
+    deny = {**allow, "Effect": "Deny", "Action": "s3:GetObject", "Condition": condition}
+    policy = json.dumps({"Statement": [allow, deny]})
+    snapshot = compliant(s3_endpoints=Read(value=[endpoint(["rtb-1"], policy)]))
+    result = finding(snapshot, "S3_ENDPOINT_POLICY_DENIES")
+    assert result.severity is Severity.MEDIUM
+    command = (result.remediation and result.remediation.command) or ""
+    assert "modify-vpc-endpoint" not in command
+    return command
+
+
+def test_an_undetermined_endpoint_policy_names_the_read_that_answers_it() -> None:
+    tags = {"StringEquals": {"s3:ExistingObjectTag/class": "secret"}}
+    assert _undetermined_endpoint_command(tags) == (
+        "aws s3api get-object-tagging --bucket models --key m.tar.gz"
+    )
+    org = {"StringNotEquals": {"aws:PrincipalOrgID": "o-1"}}
+    assert _undetermined_endpoint_command(org).startswith("aws organizations describe-organization")
+    # A key no read answers: the endpoint's policy, the statement and the value it expects.
+    other = {"StringEquals": {"aws:SourceIdentity": "ci"}}
+    assert _undetermined_endpoint_command(other) == (
+        "aws ec2 describe-vpc-endpoints --vpc-endpoint-ids vpce-1 "
+        "--query 'VpcEndpoints[0].PolicyDocument'"
+    )

@@ -141,7 +141,7 @@ def test_without_a_usable_read_role_the_owners_checks_are_undetermined(
     aws: Any, role: str | None
 ) -> None:
     settings = Settings(vpc_owner_read_role_name=role)
-    report, _, _ = _check(aws, settings, with_endpoint=False, refused=role is not None)
+    report, world, _ = _check(aws, settings, with_endpoint=False, refused=role is not None)
     body = report.to_dict()
     found = _by_check(report)
     assert body["job"]["vpcOwner"] == OWNER
@@ -154,6 +154,10 @@ def test_without_a_usable_read_role_the_owners_checks_are_undetermined(
         assert OWNER in why and 'docs/deployment.md, "Shared VPCs"' in why
         assert ("VPC_OWNER_READ_ROLE_NAME" in why) == (role is None)
         assert ("AccessDenied" in why) == (role is not None)
+        # The command is the owner's read that answers it, not a change.
+        command = finding["remediation"]["command"]
+        assert command.startswith("aws ec2 describe-") and command.endswith(f"# as account {OWNER}")
+        assert world.vpc_id in command
     # The job account's own reads still give verdicts.
     assert set(body["summary"]["checks"]["passed"]) - OWNER_CHECKS
     assert report.outcome.value == "WARN"

@@ -1,22 +1,68 @@
 """ARNs in the partition of the job's region: one place builds them, so that a job in
-`aws-cn` or `aws-us-gov` is never judged against an `arn:aws:` resource."""
+`aws-cn`, `aws-us-gov`, `aws-eusc` or an `aws-iso*` partition is never judged against an
+`arn:aws:` resource.
+
+Partitions come from botocore's own data (`partitions.json`, the table its endpoint rules
+resolve regions with), never from a list here: a newer botocore brings its new partitions.
+"""
 
 from __future__ import annotations
 
-# Region prefixes of the partitions other than `aws` (botocore's endpoints.json, regionRegex).
-_PARTITIONS_BY_PREFIX = (
-    ("cn-", "aws-cn"),
-    ("us-gov-", "aws-us-gov"),
-    ("us-isob-", "aws-iso-b"),
-    ("us-isof-", "aws-iso-f"),
-    ("eu-isoe-", "aws-iso-e"),
-    ("us-iso-", "aws-iso"),
-)
+import re
+from functools import cache
+from typing import Any
+
+from botocore.loaders import create_loader
+
+# Lower-case ASCII words joined by dashes: botocore's region patterns use `\w` and `$`,
+# which would also let through other letters and a trailing newline.
+_REGION_SHAPE = re.compile(r"[a-z0-9]+(-[a-z0-9]+)+", re.ASCII)
+
+
+@cache
+def _partitions() -> tuple[dict[str, Any], ...]:
+    """botocore's partitions, in its order (the first is the SDK's default)."""
+    return tuple(create_loader().load_data("partitions")["partitions"])
+
+
+def _partition_of_known(region: str) -> dict[str, Any] | None:
+    """The partition that lists `region` or whose region pattern it matches, as the SDK's
+    endpoint rules decide (`aws.partition`)."""
+    return next(
+        (
+            p
+            for p in _partitions()
+            if region in p.get("regions", {}) or re.match(p["regionRegex"], region)
+        ),
+        None,
+    )
+
+
+def is_region(text: str) -> bool:
+    """True for a region name some partition of botocore's data holds (event validation)."""
+    return bool(_REGION_SHAPE.fullmatch(text)) and _partition_of_known(text) is not None
+
+
+def partitions() -> tuple[str, ...]:
+    """The partition names botocore knows (`aws`, `aws-cn`, ...)."""
+    return tuple(str(p["id"]) for p in _partitions())
 
 
 def partition_of(region: str) -> str:
-    """The ARN partition a region belongs to (`aws` for every commercial region)."""
-    return next((p for prefix, p in _PARTITIONS_BY_PREFIX if region.startswith(prefix)), "aws")
+    """The ARN partition a region belongs to; a region botocore does not place is in its
+    default partition (`aws`), as the SDK resolves it."""
+    return str((_partition_of_known(region) or _partitions()[0])["id"])
+
+
+def dns_suffix(region: str) -> str:
+    """The DNS suffix of the region's partition (`amazonaws.com`, `amazonaws.eu`, ...)."""
+    return str((_partition_of_known(region) or _partitions()[0])["outputs"]["dnsSuffix"])
+
+
+def dns_suffixes() -> frozenset[str]:
+    """The partitions' DNS suffixes (`amazonaws.com`, `amazonaws.com.cn`, `amazonaws.eu`, ...):
+    the domains AWS's service hosts (an ECR registry's, say) end with."""
+    return frozenset(str(p["outputs"]["dnsSuffix"]) for p in _partitions())
 
 
 def s3_object_arn(partition: str, bucket: str, key: str = "") -> str:

@@ -17,7 +17,9 @@ from ir_vpc_guard.checks import (  # noqa: F401
     routing,
     vpc_config,
 )
+from ir_vpc_guard.checks.confirm import owner_reads
 from ir_vpc_guard.checks.registry import CATALOGUE, Check, Problem
+from ir_vpc_guard.discovery.discover import READ_ACTIONS
 from ir_vpc_guard.discovery.snapshot import ReadError, Snapshot
 from ir_vpc_guard.findings import (
     CHECK_ERROR,
@@ -88,11 +90,13 @@ def undetermined(check: Check, snapshot: Snapshot, reads: dict[str, str]) -> Fin
     """MEDIUM, never the check's HIGH: what it needs was not readable (another account's
     resources), so neither a pass nor a failure can be said."""
     why = next(iter(reads.values()))
+    actions = [a for name in reads for a in READ_ACTIONS.get(name, ())]
     problem = Problem(
         detail=f"Not determined: {why}.",
         resources=(snapshot.vpc_id,) if snapshot.vpc_id else (),
         evidence={"reads": list(reads), "vpcOwner": snapshot.vpc_owner, "undetermined": why},
         severity=Severity.MEDIUM,
+        command=owner_reads(actions, str(snapshot.vpc_id), str(snapshot.vpc_owner)),
     )
     return check.finding(problem)
 

@@ -97,8 +97,11 @@ def subnet_ip_capacity(snapshot: Snapshot) -> Iterator[Problem]:
             resources=tuple(short),
             evidence=evidence,
             severity=Severity.MEDIUM,
-            command=command + "; or set InputConfig.ResourceLimit.MaxParallelOfTests "
-            "(create-inference-recommendations-job --input-config) to the instances to allow",
+            # The reads that answer it: the load tests the job runs at once, and the free IPs.
+            command="aws sagemaker list-inference-recommendations-job-steps --job-name "
+            f"{snapshot.job.job_name} --step-type BENCHMARK --status IN_PROGRESS "
+            "--query 'length(Steps)' && aws ec2 describe-subnets --subnet-ids "
+            f"{' '.join(short)} --query 'Subnets[].[SubnetId,AvailableIpAddressCount]'",
         )
         return
     yield Problem(detail=detail, resources=tuple(short), evidence=evidence, command=command)

@@ -6,6 +6,7 @@ import ipaddress
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
+from ir_vpc_guard.arns import dns_suffix
 from ir_vpc_guard.checks.registry import Problem, register
 from ir_vpc_guard.discovery.snapshot import Snapshot
 from ir_vpc_guard.findings import Severity
@@ -66,6 +67,7 @@ def vpc_custom_dns(snapshot: Snapshot) -> Iterator[Problem]:
     servers = snapshot.dhcp_name_servers.get()
     if not servers or servers[0] not in _amazon_resolvers(snapshot.vpc.get()):
         options = snapshot.vpc.get().get("DhcpOptionsId")
+        region = snapshot.job.region
         later = " (AmazonProvidedDNS is not first)" if AMAZON_PROVIDED_DNS in servers else ""
         yield Problem(
             detail=f"{options} gives DNS servers {', '.join(servers) or '(none)'}{later}.",
@@ -76,5 +78,7 @@ def vpc_custom_dns(snapshot: Snapshot) -> Iterator[Problem]:
                 "undetermined": f"whether {servers[0] if servers else 'any server'} resolves "
                 "S3's regional names",
             },
-            command=f"aws ec2 describe-dhcp-options --dhcp-options-ids {options}",
+            # The read that answers it: ask that server for S3's regional name, from inside.
+            command=f"dig +short s3.{region}.{dns_suffix(region)} "
+            f"@{servers[0] if servers else '<server>'}  # on an instance in a job subnet",
         )

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
+from ir_vpc_guard.checks import confirm
 from ir_vpc_guard.checks.registry import Problem, register
 from ir_vpc_guard.checks.s3path import (
     TablePath,
@@ -77,7 +78,9 @@ def s3_endpoint_missing(snapshot: Snapshot) -> Iterator[Problem]:
             **_undetermined(severity),
         },
         severity=severity,
-        command=(
+        command=confirm.route_reads(paths, str(snapshot.vpc_id))
+        if severity is Severity.MEDIUM
+        else (
             f"aws ec2 create-vpc-endpoint --vpc-id {snapshot.vpc_id} --vpc-endpoint-type Gateway "
             f"--service-name com.amazonaws.{snapshot.job.region}.s3 "
             f"--route-table-ids {' '.join(table_ids)}"
@@ -126,7 +129,9 @@ def s3_endpoint_route_missing(snapshot: Snapshot) -> Iterator[Problem]:
             **_undetermined(severity),
         },
         severity=severity,
-        command=(
+        command=confirm.route_reads(off, str(snapshot.vpc_id))
+        if severity is Severity.MEDIUM
+        else (
             f"aws ec2 modify-vpc-endpoint --vpc-endpoint-id {endpoint_id} "
             f"--add-route-table-ids {' '.join(attachable)}"
             if attachable
@@ -174,5 +179,15 @@ def s3_endpoint_policy_denies(snapshot: Snapshot) -> Iterator[Problem]:
                 f"aws ec2 describe-vpc-endpoints --vpc-endpoint-ids {endpoint_id} "
                 "--query 'VpcEndpoints[0].PolicyDocument'  # then: aws ec2 modify-vpc-endpoint "
                 f"--vpc-endpoint-id {endpoint_id} --policy-document file://policy.json"
+            )
+            if certain
+            else confirm.commands(
+                unknown,
+                [
+                    confirm.object_target("s3:GetObject", arn, snapshot.job.role_arn)
+                    for arn in refused
+                ],
+                f"aws ec2 describe-vpc-endpoints --vpc-endpoint-ids {endpoint_id} "
+                "--query 'VpcEndpoints[0].PolicyDocument'",
             ),
         )

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
+from ir_vpc_guard.arns import dns_suffixes
 from ir_vpc_guard.aws import AwsClients
 from ir_vpc_guard.discovery.snapshot import ModelInfo, Read, failed, not_applicable
 from ir_vpc_guard.discovery.waves import Wave
@@ -28,8 +29,10 @@ READ_ACTIONS: dict[str, tuple[str, ...]] = {
     "repository_policies": ("ecr:GetRepositoryPolicy",),
 }
 
+# <registry>.dkr.ecr.<region>.<a partition's DNS suffix>/<repository>[:tag|@digest]: any
+# partition's suffix (botocore's data), since the account and region already name the registry.
 ECR_IMAGE = re.compile(
-    r"(\d{12})\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?/([a-z0-9][a-z0-9._/-]{0,255})"
+    r"(\d{12})\.dkr\.ecr\.([a-z0-9-]+)\.([a-z0-9.-]+)/([a-z0-9][a-z0-9._/-]{0,255})"
     r"(?::[\w.-]{1,128}|@sha256:[a-f0-9]{64})?"
 )
 
@@ -59,10 +62,15 @@ class PolicyReads:
         self.foreign_images: list[str] = []
         for image in info.images if info else ():
             match = ECR_IMAGE.fullmatch(image)
-            if not match or match.group(1) != job.account or match.group(2) != job.region:
+            if (
+                not match
+                or match.group(1) != job.account
+                or match.group(2) != job.region
+                or match.group(3) not in dns_suffixes()
+            ):
                 self.foreign_images.append(image)
                 continue
-            registry, repository = match.group(1), match.group(3)
+            registry, repository = match.group(1), match.group(4)
             if repository not in self.repository_reads:
                 self.repository_reads[repository] = wave.submit(
                     "ecr:GetRepositoryPolicy",

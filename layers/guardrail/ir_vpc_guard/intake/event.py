@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from ir_vpc_guard.arns import is_region
 from ir_vpc_guard.intake.request import (
     ACCOUNT_PATTERN,
     JOB_ARN_PATTERN,
@@ -17,7 +18,6 @@ from ir_vpc_guard.intake.request import (
     MAX_ENDPOINT_CONFIGURATIONS,
     MODEL_NAME,
     MODEL_PACKAGE_ARN,
-    REGION_PATTERN,
     ROLE_ARN,
     S3_URL_PATTERN,
     EndpointConfiguration,
@@ -69,7 +69,7 @@ def parse_event(event: object, home_account: str | None = None) -> JobRequest | 
     detail = event.get("detail")
     event_id = _text(member(detail, "eventID")) or _text(event.get("id")) or "unknown"
     account = _matching(event.get("account"), ACCOUNT_PATTERN) or "unknown"
-    region = _matching(event.get("region"), REGION_PATTERN) or "unknown"
+    region = _region(event.get("region"))
 
     params = member(detail, "requestParameters")
     job_name = _matching(member(params, "jobName"), JOB_NAME)
@@ -248,6 +248,12 @@ def _text(value: object) -> str | None:
     if isinstance(value, str) and 0 < len(value) <= MAX_TEXT:
         return value
     return None
+
+
+def _region(value: object) -> str:
+    """The event's region when botocore's partitions hold it, else "unknown"."""
+    text = _text(value)
+    return text if text is not None and is_region(text) else "unknown"
 
 
 def _matching(value: object, pattern: Any) -> str | None:

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from ir_vpc_guard.arns import is_region
 from ir_vpc_guard.intake.event import member
-from ir_vpc_guard.intake.request import ACCOUNT_PATTERN, JOB_NAME, REGION_PATTERN
+from ir_vpc_guard.intake.request import ACCOUNT_PATTERN, JOB_NAME
 
 SCHEDULE_SOURCE, SCHEDULE_DETAIL_TYPE = "aws.events", "Scheduled Event"
 MAX_CORRELATION_ID = 128
@@ -57,7 +58,7 @@ def home_account(context: object) -> str:
 def sweep_region(event: Any, default: str) -> str:
     """The region the schedule's event names (its rule's region), else `default`."""
     region = event.get("region") if isinstance(event, dict) else None
-    return region if isinstance(region, str) and REGION_PATTERN.fullmatch(region) else default
+    return region if isinstance(region, str) and is_region(region) else default
 
 
 def _printable(value: object) -> bool:

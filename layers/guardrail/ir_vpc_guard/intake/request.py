@@ -54,7 +54,6 @@ JOB_ARN_PATTERN = re.compile(
 )
 S3_URL_PATTERN = re.compile(r"s3://([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])(/\S*)?")
 ACCOUNT_PATTERN = re.compile(r"\d{12}")
-REGION_PATTERN = re.compile(r"[a-z]{2}(-[a-z]+)+-\d{1,2}")
 
 
 @dataclass(frozen=True)
