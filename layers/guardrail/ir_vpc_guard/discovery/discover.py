@@ -43,6 +43,7 @@ class Discovery:
         budget: Budget = UNLIMITED,
         max_workers: int = 16,
         owner_read_role: str | None = None,
+        reader_account: str | None = None,
     ) -> None:
         # Enough threads that every read of a wave starts at once (wave 2 alone may hold
         # eight, with reads of wave 1 still in flight); the connection pool matches (aws.py).
@@ -51,6 +52,8 @@ class Discovery:
         self.max_workers = max_workers
         # The role name to assume in a shared VPC's owner account (None: not deployed).
         self.owner_read_role = owner_read_role
+        # The account of the credentials that read (None: the job's own, as in the function).
+        self.reader_account = reader_account
 
     def discover(self, job: JobRequest) -> Snapshot:
         with waves(self.budget, self.max_workers, "discovery") as wave:
@@ -89,7 +92,7 @@ class Discovery:
         subnets, groups = wave.result(subnets_f), wave.result(groups_f)
         vpc_id = network.vpc_of(subnets, groups)
         vpc_owner = shared_vpc.owner_of(subnets, vpc_id)
-        reader = shared_vpc.reader_of(groups) or job.account
+        reader = self.reader_account or job.account
         owner = shared_vpc.owner_ec2(
             wave,
             clients,

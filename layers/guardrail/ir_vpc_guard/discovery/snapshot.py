@@ -133,7 +133,8 @@ class Snapshot:
     vpc_id: str | None = None
     # The account that owns the job's VPC (its subnets' OwnerId), when known.
     vpc_owner: str | None = None
-    # The account whose credentials read the snapshot (the job groups' owner), when known.
+    # The account whose credentials read the snapshot (the function's or the CLI's), when
+    # known; never the groups' owner, which may be the VPC's owner sharing them too.
     reader_account: str | None = None
     # Not documented by AWS: how many instances a Default job runs at once (see settings).
     default_job_instances: int = 10
@@ -159,7 +160,8 @@ class Snapshot:
     @property
     def shared_vpc(self) -> bool:
         """The VPC belongs to another account than the one reading it (subnets shared
-        through RAM): a replay about another account, read by that VPC's owner, is not."""
+        through RAM, the groups too or not): a replay about another account, read with
+        that VPC's owner's credentials, is not."""
         reader = self.reader_account or self.job.account
         return self.vpc_owner is not None and self.vpc_owner != reader
 
