@@ -13,6 +13,7 @@ from dataclasses import replace
 from ir_vpc_guard.aws import AwsClients
 from ir_vpc_guard.budget import UNLIMITED, Budget
 from ir_vpc_guard.discovery import (
+    group_associations,
     model,
     network,
     prefix_lists,
@@ -27,6 +28,7 @@ from ir_vpc_guard.intake.request import JobRequest
 # Each read of the snapshot and the IAM actions it may use (the template grants exactly these).
 READ_ACTIONS: dict[str, tuple[str, ...]] = {
     **network.READ_ACTIONS,
+    **group_associations.READ_ACTIONS,
     **prefix_lists.READ_ACTIONS,
     **role.READ_ACTIONS,
     **model.READ_ACTIONS,
@@ -103,6 +105,8 @@ class Discovery:
             read_role=self.owner_read_role,
         )
         vpc_reads = network.submit_vpc_reads(wave, owner, job, vpc_id)
+        # Only when a job group is in another VPC than the subnets': is it associated?
+        associations_f = group_associations.submit(wave, clients.ec2, groups, vpc_id)
         # The lists the groups name, other than S3's: submitted after the VPC's reads, so
         # waiting for the S3 list's ID never delays those.
         s3_list = wave.result(s3_list_f)
@@ -120,6 +124,7 @@ class Discovery:
             reader_account=reader,
             subnets=subnets,
             security_groups=groups,
+            group_vpc_associations=wave.result(associations_f),
             network_acls=wave.result(vpc_reads.network_acls),
             s3_prefix_list=s3_list,
             referenced_prefix_lists=prefix_lists.referenced(wave, groups, referenced_f),
