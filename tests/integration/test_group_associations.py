@@ -24,6 +24,7 @@ from tests.conftest import REGION, load_event
 from tests.integration.calls import clients_factory, counting_session
 from tests.integration.fake_group_associations import FakeGroupAssociations
 from tests.integration.fake_recommender import FakeRecommender
+from tests.report_schema import validate_report
 
 STOP_ALL = Settings(remediation_mode=Mode.APPLY, stop_doomed_jobs=True)
 ASSOCIATIONS = "ec2.DescribeSecurityGroupVpcAssociations"
@@ -73,6 +74,7 @@ def mismatch(report: Report) -> dict[str, Any]:
 
 def test_an_associated_group_is_at_most_medium_and_never_stops_the_job(aws: Any) -> None:
     report, calls, recommender = run(aws, associated=True)
+    validate_report(report.to_dict())
     found = mismatch(report)
     assert found["severity"] == "MEDIUM", found
     assert "undocumented" in found["evidence"]["undetermined"]
