@@ -287,3 +287,16 @@ def test_a_group_shared_into_the_jobs_own_vpc_leaves_the_vpc_the_jobs(aws: Any) 
     assert "vpcOwner" not in body["job"]
     assert set(body["summary"]["checks"]["passed"]) >= OWNER_CHECKS
     assert "sts.AssumeRole" not in calls
+
+
+def test_apply_never_writes_a_group_the_owner_shares(aws: Any) -> None:
+    report, world, owner = _check(
+        aws, Settings(remediation_mode=Mode.APPLY), group_egress="none", owners_group=True
+    )
+    (group,) = owner.client("ec2").describe_security_groups(GroupIds=world.group_ids)[
+        "SecurityGroups"
+    ]
+    assert group["IpPermissionsEgress"] == [], "the owner's group is left as it was"
+    actions = [a for a in report.to_dict()["actions"] if a["action"] != "stop-job"]
+    assert actions and all(a["status"] == "SKIPPED" for a in actions), actions
+    assert all("never writes another account's resources" in a["reason"] for a in actions)
