@@ -9,7 +9,14 @@ from typing import Any
 
 from ir_vpc_guard.aws import AwsClients
 from ir_vpc_guard.budget import Budget
-from ir_vpc_guard.discovery import model, network, prefix_lists, resource_policies, role
+from ir_vpc_guard.discovery import (
+    group_associations,
+    model,
+    network,
+    prefix_lists,
+    resource_policies,
+    role,
+)
 from ir_vpc_guard.discovery.discover import READ_ACTIONS, Discovery
 from ir_vpc_guard.discovery.snapshot import Read, Snapshot
 from ir_vpc_guard.discovery.waves import TIMEOUT_BUDGET
@@ -17,7 +24,7 @@ from ir_vpc_guard.intake.request import JobRequest
 from ir_vpc_guard_dev.sandbox import World, set_group_egress
 from tests.integration.test_call_budget import EXPECTED
 
-DECLARATIONS = (network, prefix_lists, role, model, resource_policies)
+DECLARATIONS = (network, group_associations, prefix_lists, role, model, resource_policies)
 
 # The reads and actions the template grants, as they were declared in one place before the
 # split (tests/template/test_iam.py compares them with the template's role). The role's entry
@@ -26,6 +33,7 @@ DECLARATIONS = (network, prefix_lists, role, model, resource_policies)
 GRANTED = {
     "subnets": ("ec2:DescribeSubnets",),
     "security_groups": ("ec2:DescribeSecurityGroups",),
+    "group_vpc_associations": ("ec2:DescribeSecurityGroupVpcAssociations",),
     "network_acls": ("ec2:DescribeNetworkAcls",),
     "s3_prefix_list": ("ec2:DescribePrefixLists", "ec2:GetManagedPrefixListEntries"),
     "referenced_prefix_lists": ("ec2:GetManagedPrefixListEntries",),

@@ -7,6 +7,7 @@ import dataclasses
 from collections import Counter
 from typing import TYPE_CHECKING, Any
 
+import pytest
 from botocore.exceptions import ClientError
 
 from ir_vpc_guard.aws import AwsClients
@@ -19,7 +20,7 @@ from ir_vpc_guard_dev.sandbox import World
 from tests.vpc_owner import OWNER, READ_ROLE, owner_session
 
 if TYPE_CHECKING:
-    from ir_vpc_guard.discovery.snapshot import GroupsById, SubnetsById
+    from ir_vpc_guard.discovery.snapshot import SubnetsById
 
 READER = "123456789012"  # moto's default account: the job's
 
@@ -32,20 +33,17 @@ def _owner(
     )
 
 
-def test_the_owner_is_the_subnets_and_the_reader_the_groups() -> None:
+def test_the_owner_is_the_subnets_owner() -> None:
     subnets: Read[SubnetsById] = Read(
         value={
             "subnet-a": {"VpcId": "vpc-1", "OwnerId": OWNER},
             "subnet-b": {"VpcId": "vpc-2", "OwnerId": "222222222222"},
         }
     )
-    groups: Read[GroupsById] = Read(value={"sg-1": {"OwnerId": READER}})
     assert shared_vpc.owner_of(subnets, "vpc-1") == OWNER
     assert shared_vpc.owner_of(subnets, "vpc-3") is None
-    assert shared_vpc.reader_of(groups) == READER
     unread = failed("ec2:DescribeSubnets", "AccessDenied")
     assert shared_vpc.owner_of(unread, "vpc-1") is None
-    assert shared_vpc.reader_of(unread) is None
 
 
 def test_in_the_readers_own_vpc_its_own_client_reads(
@@ -103,15 +101,31 @@ def test_the_owner_reads_are_exactly_the_vpcs_own_resources() -> None:
     assert set(shared_vpc.OWNER_READS) <= set(network.READ_ACTIONS)
 
 
-def test_a_shared_vpc_without_a_read_role_makes_only_the_job_accounts_reads(
-    world: World, clients: AwsClients, calls: Counter[str], job: JobRequest
-) -> None:
-    def shared(parsed: dict[str, Any], **_: Any) -> None:
-        # What moto cannot express: the job's subnets belong to another account (AWS RAM).
-        for subnet in parsed.get("Subnets", []):
-            subnet["OwnerId"] = OWNER
+def _owned_by(account: str, key: str) -> Any:
+    """What moto cannot express (AWS RAM): the answer's subnets or groups are `account`'s."""
 
-    clients.ec2.meta.events.register("after-call.ec2.DescribeSubnets", shared)
+    def shared(parsed: dict[str, Any], **_: Any) -> None:
+        for item in parsed.get(key, []):
+            item["OwnerId"] = account
+
+    return shared
+
+
+@pytest.mark.parametrize("groups_shared_too", [False, True])
+def test_a_shared_vpc_without_a_read_role_makes_only_the_job_accounts_reads(
+    world: World,
+    clients: AwsClients,
+    calls: Counter[str],
+    job: JobRequest,
+    groups_shared_too: bool,
+) -> None:
+    """Shared is the subnets' owner against the reading account, whoever owns the groups:
+    the owner may share its groups with the job's account too."""
+    clients.ec2.meta.events.register("after-call.ec2.DescribeSubnets", _owned_by(OWNER, "Subnets"))
+    if groups_shared_too:
+        clients.ec2.meta.events.register(
+            "after-call.ec2.DescribeSecurityGroups", _owned_by(OWNER, "SecurityGroups")
+        )
     snapshot = Discovery(clients).discover(job)
     assert (snapshot.vpc_owner, snapshot.reader_account) == (OWNER, READER)
     assert snapshot.shared_vpc
@@ -124,3 +138,28 @@ def test_a_shared_vpc_without_a_read_role_makes_only_the_job_accounts_reads(
         "ec2." + a.split(":")[1] for r in shared_vpc.OWNER_READS for a in network.READ_ACTIONS[r]
     }
     assert not owner_calls & set(calls), calls
+
+
+def test_a_group_of_another_account_in_the_jobs_own_vpc_is_no_shared_vpc(
+    world: World, clients: AwsClients, calls: Counter[str], job: JobRequest
+) -> None:
+    clients.ec2.meta.events.register(
+        "after-call.ec2.DescribeSecurityGroups", _owned_by(OWNER, "SecurityGroups")
+    )
+    snapshot = Discovery(clients, owner_read_role=READ_ROLE).discover(job)
+    assert (snapshot.vpc_owner, snapshot.reader_account) == (READER, READER)
+    assert not snapshot.shared_vpc
+    assert all(snapshot.read(name).ok for name in shared_vpc.OWNER_READS)
+    assert "sts.AssumeRole" not in calls
+
+
+def test_the_reading_account_is_the_credentials_not_the_jobs(
+    world: World, clients: AwsClients, calls: Counter[str], job: JobRequest
+) -> None:
+    """A job checked with the VPC owner's own credentials (a replay allowed across
+    accounts): the owner reads its VPC itself."""
+    clients.ec2.meta.events.register("after-call.ec2.DescribeSubnets", _owned_by(OWNER, "Subnets"))
+    snapshot = Discovery(clients, reader_account=OWNER).discover(job)
+    assert (snapshot.vpc_owner, snapshot.reader_account) == (OWNER, OWNER)
+    assert not snapshot.shared_vpc
+    assert all(snapshot.read(name).ok for name in shared_vpc.OWNER_READS)

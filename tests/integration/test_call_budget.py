@@ -1,5 +1,6 @@
 """Discovery's cost: at most 14 AWS calls per job, the same for 3 or 500 other subnets; one
-more per distinct prefix list (other than S3's) the job's rules name; fewer when warm."""
+more per distinct prefix list (other than S3's) the job's rules name, one more when a job
+group is in another VPC than the subnets'; fewer when warm."""
 
 from collections import Counter
 from typing import Any
@@ -12,6 +13,8 @@ from ir_vpc_guard_dev.sandbox import build_world
 from tests.conftest import REGION, load_event
 from tests.integration.calls import clients_factory, counting_session
 from tests.integration.egress_rules import https_to
+from tests.integration.fake_group_associations import FakeGroupAssociations
+from tests.integration.test_group_associations import ASSOCIATIONS, platform_group
 
 EXPECTED = Counter(
     {
@@ -140,3 +143,21 @@ def test_fallback_without_simulator_reads_the_roles_policies(aws: Any) -> None:
         "iam.ListRolePolicies": 1,
         "iam.GetRolePolicy": 1,
     }
+
+
+@pytest.mark.parametrize("associated", [True, False])
+def test_a_group_of_another_vpc_costs_one_associations_read(aws: Any, associated: bool) -> None:
+    """The common case (every group in the subnets' VPC) makes no such read: EXPECTED."""
+    world = build_world(aws, REGION)
+    group = platform_group(aws, world)
+    world.group_ids.append(group)
+    calls: Counter[str] = Counter()
+    session = counting_session(calls)
+    FakeGroupAssociations(session.events, aws.client("ec2"))  # moto implements neither call
+    if associated:
+        session.client("ec2").associate_security_group_vpc(GroupId=group, VpcId=world.vpc_id)
+    calls.clear()
+    report = handle_event(world.event(load_event("good_job")), Settings(), clients_factory(session))
+    assert report.outcome.value == ("WARN" if associated else "FAIL")
+    assert calls == EXPECTED + Counter({ASSOCIATIONS: 1})
+    assert sum(calls.values()) == 15

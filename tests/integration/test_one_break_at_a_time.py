@@ -4,6 +4,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+import boto3
 import pytest
 from botocore.exceptions import ClientError
 
@@ -12,7 +13,9 @@ from ir_vpc_guard.pipeline import handle_event
 from ir_vpc_guard.settings import Settings
 from ir_vpc_guard_dev.sandbox import MODEL_BUCKET, PAYLOAD_BUCKET, REPOSITORY, ROLE_NAME, World
 from tests.conftest import load_event
+from tests.integration.calls import clients_factory
 from tests.integration.egress_rules import VPC_RULE, revoke_rule, s3_rule
+from tests.integration.fake_group_associations import FakeGroupAssociations
 from tests.report_schema import validate_report
 
 Break = Callable[[Any, World, dict[str, Any]], None]
@@ -191,7 +194,10 @@ def test_one_break_gives_exactly_its_finding(aws: Any, world: World, name: str) 
     breaker, expected = BREAKS[name]
     event = world.event(load_event("good_job"))
     breaker(aws, world, event)
-    report = handle_event(event, Settings()).to_dict()
+    session = boto3.session.Session()
+    # moto lacks DescribeSecurityGroupVpcAssociations: its narrow fake (no group associated).
+    FakeGroupAssociations(session.events, aws.client("ec2"))
+    report = handle_event(event, Settings(), clients_factory(session)).to_dict()
     validate_report(report)
     assert [f["checkId"] for f in report["findings"]] == [expected]
     # The outcome follows certainty: a MEDIUM (custom DNS) warns, a LOW advisory passes.

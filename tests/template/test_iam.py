@@ -51,6 +51,7 @@ SAM_MANAGED_POLICIES = {
 UNSCOPABLE = {
     "ec2:DescribeSubnets",
     "ec2:DescribeSecurityGroups",
+    "ec2:DescribeSecurityGroupVpcAssociations",
     "ec2:DescribeNetworkAcls",
     "ec2:DescribePrefixLists",
     "ec2:DescribeVpcs",

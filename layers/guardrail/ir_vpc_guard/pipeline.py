@@ -35,8 +35,8 @@ def check_job(
     home_account: str | None = None,
 ) -> Report:
     """Check one job, remediate what the settings allow, and stop it (STOP_DOOMED_JOBS)
-    when what remains makes it certain to fail; `home_account` is the only account whose
-    jobs are stopped.
+    when what remains makes it certain to fail; `home_account` (the credentials' own account)
+    is the only account whose jobs are stopped, and the one a VPC is shared with or not.
 
     An invalid VPC config is reported without sending any ID to AWS. The mute list is a
     layer over the checks: every run of them (the re-check after remediation too) is
@@ -45,7 +45,12 @@ def check_job(
     if not job.vpc_config_valid:
         snapshot = Snapshot(job=job)
     else:
-        discovery = Discovery(clients, budget, owner_read_role=settings.vpc_owner_read_role_name)
+        discovery = Discovery(
+            clients,
+            budget,
+            owner_read_role=settings.vpc_owner_read_role_name,
+            reader_account=home_account,
+        )
         snapshot = discovery.discover(job)
     snapshot = replace(snapshot, default_job_instances=settings.default_job_instances)
     context = mutes.Context(

@@ -13,6 +13,7 @@ from dataclasses import replace
 from ir_vpc_guard.aws import AwsClients
 from ir_vpc_guard.budget import UNLIMITED, Budget
 from ir_vpc_guard.discovery import (
+    group_associations,
     model,
     network,
     prefix_lists,
@@ -27,6 +28,7 @@ from ir_vpc_guard.intake.request import JobRequest
 # Each read of the snapshot and the IAM actions it may use (the template grants exactly these).
 READ_ACTIONS: dict[str, tuple[str, ...]] = {
     **network.READ_ACTIONS,
+    **group_associations.READ_ACTIONS,
     **prefix_lists.READ_ACTIONS,
     **role.READ_ACTIONS,
     **model.READ_ACTIONS,
@@ -43,6 +45,7 @@ class Discovery:
         budget: Budget = UNLIMITED,
         max_workers: int = 16,
         owner_read_role: str | None = None,
+        reader_account: str | None = None,
     ) -> None:
         # Enough threads that every read of a wave starts at once (wave 2 alone may hold
         # eight, with reads of wave 1 still in flight); the connection pool matches (aws.py).
@@ -51,6 +54,8 @@ class Discovery:
         self.max_workers = max_workers
         # The role name to assume in a shared VPC's owner account (None: not deployed).
         self.owner_read_role = owner_read_role
+        # The account of the credentials that read (None: the job's own, as in the function).
+        self.reader_account = reader_account
 
     def discover(self, job: JobRequest) -> Snapshot:
         with waves(self.budget, self.max_workers, "discovery") as wave:
@@ -89,7 +94,7 @@ class Discovery:
         subnets, groups = wave.result(subnets_f), wave.result(groups_f)
         vpc_id = network.vpc_of(subnets, groups)
         vpc_owner = shared_vpc.owner_of(subnets, vpc_id)
-        reader = shared_vpc.reader_of(groups) or job.account
+        reader = self.reader_account or job.account
         owner = shared_vpc.owner_ec2(
             wave,
             clients,
@@ -100,6 +105,8 @@ class Discovery:
             read_role=self.owner_read_role,
         )
         vpc_reads = network.submit_vpc_reads(wave, owner, job, vpc_id)
+        # Only when a job group is in another VPC than the subnets': is it associated?
+        associations_f = group_associations.submit(wave, clients.ec2, groups, vpc_id)
         # The lists the groups name, other than S3's: submitted after the VPC's reads, so
         # waiting for the S3 list's ID never delays those.
         s3_list = wave.result(s3_list_f)
@@ -117,6 +124,7 @@ class Discovery:
             reader_account=reader,
             subnets=subnets,
             security_groups=groups,
+            group_vpc_associations=wave.result(associations_f),
             network_acls=wave.result(vpc_reads.network_acls),
             s3_prefix_list=s3_list,
             referenced_prefix_lists=prefix_lists.referenced(wave, groups, referenced_f),

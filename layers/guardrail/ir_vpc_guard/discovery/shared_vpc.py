@@ -15,7 +15,7 @@ from ir_vpc_guard.intake.request import JobRequest
 if TYPE_CHECKING:  # the boto3-stubs types: development dependencies, never in the layer
     from mypy_boto3_ec2 import EC2Client
 
-    from ir_vpc_guard.discovery.snapshot import GroupsById, SubnetsById
+    from ir_vpc_guard.discovery.snapshot import SubnetsById
 
 # The reads of the VPC's own resources: in a shared VPC only its owner account may make them
 # ("participants cannot view ... resources that belong to the VPC owner", VPC sharing).
@@ -35,17 +35,11 @@ SHARED_VPC_DOCS = 'docs/deployment.md, "Shared VPCs"'
 
 def owner_of(subnets: Read[SubnetsById], vpc_id: str | None) -> str | None:
     """The account that owns the job's VPC: its subnets' owner (another account's when
-    they are shared with the job's through AWS RAM)."""
+    they are shared with the job's through AWS RAM), whoever owns the job's groups (the
+    owner may share its groups too, so theirs says nothing about who reads)."""
     found = subnets.value if subnets.ok else None
     owners = [s.get("OwnerId") for s in (found or {}).values() if s.get("VpcId") == vpc_id]
     return next((str(o) for o in owners if o), None)
-
-
-def reader_of(groups: Read[GroupsById]) -> str | None:
-    """The account whose credentials read: the owner of the job's groups, which a participant
-    creates itself (it cannot see another account's groups)."""
-    found = groups.value if groups.ok else None
-    return next((str(g["OwnerId"]) for g in (found or {}).values() if g.get("OwnerId")), None)
 
 
 def owner_ec2(

@@ -133,12 +133,16 @@ class Snapshot:
     vpc_id: str | None = None
     # The account that owns the job's VPC (its subnets' OwnerId), when known.
     vpc_owner: str | None = None
-    # The account whose credentials read the snapshot (the job groups' owner), when known.
+    # The account whose credentials read the snapshot (the function's or the CLI's), when
+    # known; never the groups' owner, which may be the VPC's owner sharing them too.
     reader_account: str | None = None
     # Not documented by AWS: how many instances a Default job runs at once (see settings).
     default_job_instances: int = 10
     subnets: Read[SubnetsById] = field(default_factory=_unread)
     security_groups: Read[GroupsById] = field(default_factory=_unread)
+    # The state of each job group of another VPC associated with the job's VPC
+    # (AssociateSecurityGroupVpc), by group ID: read only when a group is in another VPC.
+    group_vpc_associations: Read[dict[str, str]] = field(default_factory=lambda: Read(value={}))
     network_acls: Read[list[NetworkAclTypeDef]] = field(default_factory=_unread)
     s3_prefix_list: Read[PrefixList] = field(default_factory=_unread)
     # Keyed by ID; empty when no job group rule names another prefix list.
@@ -159,9 +163,14 @@ class Snapshot:
     @property
     def shared_vpc(self) -> bool:
         """The VPC belongs to another account than the one reading it (subnets shared
-        through RAM): a replay about another account, read by that VPC's owner, is not."""
-        reader = self.reader_account or self.job.account
-        return self.vpc_owner is not None and self.vpc_owner != reader
+        through RAM, the groups too or not): a replay about another account, read with
+        that VPC's owner's credentials, is not."""
+        return self.vpc_owner is not None and self.vpc_owner != self.reader
+
+    @property
+    def reader(self) -> str:
+        """The account whose credentials read (the job's when not known otherwise)."""
+        return self.reader_account or self.job.account
 
     def read(self, name: str) -> Read[Any]:
         """The read of that name (a field of this class: see READ_ACTIONS)."""
