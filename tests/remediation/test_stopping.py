@@ -281,3 +281,13 @@ def test_report_mode_or_the_setting_off_only_plans(settings: Settings, why: str)
 def test_a_preflight_check_has_no_job_to_stop() -> None:
     sagemaker = SageMaker()
     assert decide([finding("SUBNET_NOT_FOUND")], sagemaker, request=job(arn=None)) is None
+
+
+@pytest.mark.parametrize(("owner", "stops"), [(ACCOUNT, True), ("210987654321", False)])
+def test_a_group_another_account_shares_never_stops(owner: str, stops: bool) -> None:
+    """Its rules are the other account's to change: reported HIGH, never a stop."""
+    group = {"GroupId": "sg-0123456789abcdef0", "OwnerId": owner, "VpcId": VPC}
+    state = replace(snapshot(), security_groups=Read(value={group["GroupId"]: group}))
+    sagemaker = SageMaker()
+    action = decide([finding("SG_EGRESS_S3_MISSING")], sagemaker, state=state)
+    assert (action is not None) is stops and ("Stop" in sagemaker.calls) is stops

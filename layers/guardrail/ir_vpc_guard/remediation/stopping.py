@@ -48,7 +48,9 @@ CERTAIN_BECAUSE: dict[str, str] = {
     "SECURITY_GROUP_NOT_FOUND": "DescribeSecurityGroups with the job account's own "
     "credentials does not know the group: SageMaker cannot attach it to an interface.",
     "VPC_MISMATCH": "A network interface takes the security groups of its own VPC only (VPC "
-    "User Guide, security groups); a group associated with the VPC is never a certain HIGH.",
+    "User Guide, security groups) or of another VPC associated with it; a group associated, "
+    "being associated or of another account (whose associations the job's cannot see) is "
+    "never a certain HIGH.",
     "MODEL_ARTIFACT_VPC_RESTRICTED": "The bucket policy's explicit Deny matches the read "
     "SageMaker makes outside the VPC (its context has no aws:SourceVpc or aws:SourceVpce); "
     "an explicit Deny wins over every Allow (IAM User Guide, policy evaluation logic).",
@@ -106,7 +108,7 @@ def blocking(
     findings: list[Finding], snapshot: Snapshot, stoppable: frozenset[str]
 ) -> list[Finding]:
     """The findings that make the job certain to fail, with a certainty that holds."""
-    foreign = set(OWNER_READS) if snapshot.shared_vpc else set()
+    foreign = _read_from_other_accounts(snapshot)
     return [
         f
         for f in findings
@@ -119,6 +121,18 @@ def blocking(
         and CATALOGUE[f.check_id].blocks_job
         and not foreign.intersection(CATALOGUE[f.check_id].reads)
     ]
+
+
+def _read_from_other_accounts(snapshot: Snapshot) -> set[str]:
+    """The snapshot's reads that hold another account's answer: the VPC owner's network in a
+    shared VPC (read through its role), and the job's groups when one of them belongs to
+    another account, which may change its rules under the job. Subnets are read with the
+    job account's own credentials: a subnet it cannot see, SageMaker cannot use either."""
+    foreign = set(OWNER_READS) if snapshot.shared_vpc else set()
+    groups = snapshot.security_groups.value if snapshot.security_groups.ok else {}
+    if any(g.get("OwnerId", snapshot.reader) != snapshot.reader for g in (groups or {}).values()):
+        foreign.add("security_groups")
+    return foreign
 
 
 def restart_command(job: JobRequest) -> str:
