@@ -30,7 +30,10 @@ DOCUMENTED: dict[str, tuple[str, str]] = {
         Mode.REPORT,
         f"`{Mode.REPORT}` plans fixes only; `{Mode.APPLY}` makes them.",
     ),
-    "VPC_ALLOWLIST": ("(empty: all)", "Comma-separated VPC IDs where `apply` may write."),
+    "VPC_ALLOWLIST": (
+        "(empty: all)",
+        "Comma-separated VPC IDs where `apply` may write (at most 50).",
+    ),
     "OPT_OUT_TAG_KEY": (
         DEFAULT_OPT_OUT_TAG_KEY,
         "A VPC or security group with this tag set to `false` is never changed.",
@@ -53,7 +56,8 @@ DOCUMENTED: dict[str, tuple[str, str]] = {
     "VPC_OWNER_READ_ROLE_NAME": (
         "(none)",
         "Role assumed in a shared VPC's owner account to read its route tables, endpoints, "
-        "network ACLs and DNS settings (docs/deployment.md).",
+        "network ACLs and DNS settings; the template needs `VpcOwnerOrganizationId` or "
+        "`VpcOwnerAccounts` with it (docs/deployment.md).",
     ),
     "STOP_DOOMED_JOBS": (
         "false",

@@ -64,8 +64,8 @@ def owner_ec2(
     if not read_role:
         return undetermined(
             f"{where}; set VPC_OWNER_READ_ROLE_NAME (template parameter "
-            f"VpcOwnerReadRoleName) to read them through a role in {vpc_owner} "
-            f"({SHARED_VPC_DOCS})"
+            f"VpcOwnerReadRoleName, with VpcOwnerOrganizationId or VpcOwnerAccounts naming "
+            f"{vpc_owner}) to read them through a role in {vpc_owner} ({SHARED_VPC_DOCS})"
         )
     arn = role_arn(job.partition, vpc_owner, read_role)
     assumed = wave.result(
