@@ -8,6 +8,10 @@ from tests.checks.helpers import finding, found
 from tests.snapshots import SUBNETS, compliant, endpoint, route_table
 
 NAT_ROUTE = {"DestinationCidrBlock": "0.0.0.0/0", "NatGatewayId": "nat-1", "State": "active"}
+IGW_ROUTE = {"DestinationCidrBlock": "0.0.0.0/0", "GatewayId": "igw-1", "State": "active"}
+# A public NAT gateway in a public subnet whose table sends everything to the internet gateway.
+PUBLIC_NAT = {"NatGatewayId": "nat-1", "SubnetId": "subnet-pub", "State": "available"}
+PUBLIC_TABLE = route_table("rtb-pub", ("subnet-pub",), routes=[IGW_ROUTE])
 
 
 def test_no_endpoint_is_high_without_a_nat_path() -> None:
@@ -17,9 +21,17 @@ def test_no_endpoint_is_high_without_a_nat_path() -> None:
 
 
 def test_no_endpoint_is_low_when_every_subnet_has_a_nat_path() -> None:
-    tables = [route_table("rtb-main", main=True), route_table("rtb-1", SUBNETS, routes=[NAT_ROUTE])]
+    tables = [
+        route_table("rtb-main", main=True),
+        route_table("rtb-1", SUBNETS, routes=[NAT_ROUTE]),
+        PUBLIC_TABLE,
+    ]
     result = finding(
-        compliant(route_tables=Read(value=tables), s3_endpoints=Read(value=[])),
+        compliant(
+            route_tables=Read(value=tables),
+            s3_endpoints=Read(value=[]),
+            nat_gateways=Read(value={"nat-1": PUBLIC_NAT}),
+        ),
         "S3_ENDPOINT_MISSING",
     )
     assert result.severity is Severity.LOW

@@ -1,8 +1,10 @@
 """Where each job subnet's S3 traffic goes, as the VPC router decides (VPC User Guide: "How
 route priority works", "Gateway endpoints", "Route tables")."""
 
+from __future__ import annotations
+
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -18,9 +20,12 @@ from ir_vpc_guard.checks.s3path import (
     s3_paths,
     table_severity,
 )
-from ir_vpc_guard.discovery.snapshot import Read, ReadError
+from ir_vpc_guard.discovery.snapshot import Read, ReadError, ReferencedPrefixList
 from ir_vpc_guard.findings import Severity
 from tests.snapshots import S3_CIDRS, S3_PL, SUBNETS, compliant, endpoint, route_table, subnet
+
+if TYPE_CHECKING:
+    from mypy_boto3_ec2.type_defs import RouteTableTypeDef
 
 BIG, SMALL = "52.216.0.0/15", "3.5.0.0/19"  # the baseline S3 prefix list's two ranges
 LOCAL = {"DestinationCidrBlock": "10.0.0.0/16", "GatewayId": "local", "State": "active"}
@@ -30,12 +35,32 @@ def route(cidr: str, state: str = "active", **target: str) -> dict[str, Any]:
     return {"DestinationCidrBlock": cidr, "State": state, **target}
 
 
-def paths(*routes: dict[str, Any], endpoint_tables: tuple[str, ...] = ("rtb-1",)) -> TablePath:
+# nat-1: a public NAT gateway whose own subnet's table sends everything to an internet gateway.
+PUBLIC_NAT = {"NatGatewayId": "nat-1", "SubnetId": "subnet-pub", "State": "available"}
+PUBLIC_TABLE = route_table("rtb-pub", ("subnet-pub",), routes=[route("0.0.0.0/0", GatewayId="igw-1")])
+
+
+def paths(
+    *routes: dict[str, Any],
+    endpoint_tables: tuple[str, ...] = ("rtb-1",),
+    nat: dict[str, Any] = PUBLIC_NAT,
+    nat_table: RouteTableTypeDef = PUBLIC_TABLE,
+    lists: dict[str, ReferencedPrefixList] | None = None,
+) -> TablePath:
     """The single path of the baseline's job subnets, with `routes` on their table."""
-    tables = [route_table("rtb-main", main=True), route_table("rtb-1", SUBNETS, routes=[*routes])]
+    tables = [
+        route_table("rtb-main", main=True),
+        route_table("rtb-1", SUBNETS, routes=[*routes]),
+        nat_table,
+    ]
     endpoints = [endpoint(list(endpoint_tables))] if endpoint_tables else []
     (path,) = s3_paths(
-        compliant(route_tables=Read(value=tables), s3_endpoints=Read(value=endpoints))
+        compliant(
+            route_tables=Read(value=tables),
+            s3_endpoints=Read(value=endpoints),
+            nat_gateways=Read(value={str(nat["NatGatewayId"]): nat}),
+            route_prefix_lists=Read(value=lists or {}),
+        )
     )
     return path
 
@@ -148,7 +173,7 @@ def test_without_an_endpoint_the_default_route_decides_the_hop() -> None:
         assert path.hops == {hop}, hop
         assert path.endpoints == set() and not path.via_endpoint
     peering = route("0.0.0.0/0", VpcPeeringConnectionId="pcx-1")
-    assert paths(peering, endpoint_tables=()).hops == {Hop.OTHER}
+    assert paths(peering, endpoint_tables=()).hops == {Hop.PEERING}
 
 
 def test_no_route_to_s3_is_nowhere() -> None:
@@ -168,8 +193,10 @@ def test_a_blackhole_route_drops_traffic_even_when_it_is_the_longest() -> None:
 
 def test_subnets_are_grouped_by_the_table_they_use() -> None:
     main = route_table("rtb-main", main=True, routes=[route("0.0.0.0/0", NatGatewayId="nat-1")])
-    tables = [main, route_table("rtb-1", ("subnet-a",))]
-    snapshot = compliant(route_tables=Read(value=tables))
+    tables = [main, route_table("rtb-1", ("subnet-a",)), PUBLIC_TABLE]
+    snapshot = compliant(
+        route_tables=Read(value=tables), nat_gateways=Read(value={"nat-1": PUBLIC_NAT})
+    )
     by_table = {p.table_id: p for p in s3_paths(snapshot)}
     assert by_table["rtb-1"].subnets == ("subnet-a",) and by_table["rtb-1"].via_endpoint
     assert by_table["rtb-main"].subnets == ("subnet-b",)
@@ -205,7 +232,12 @@ def path(*hops: Hop | None) -> TablePath:
         ((Hop.ENDPOINT,), None),
         ((Hop.NAT,), Severity.LOW),
         ((Hop.OTHER,), Severity.MEDIUM),
-        ((Hop.INTERNET_GATEWAY,), Severity.HIGH),
+        # AWS gives SageMaker's interfaces private addresses only: cautious, not certain.
+        ((Hop.INTERNET_GATEWAY,), Severity.MEDIUM),
+        ((Hop.APPLIANCE,), Severity.MEDIUM),
+        ((Hop.NAT_UNDETERMINED,), Severity.MEDIUM),
+        ((Hop.NAT_NO_INTERNET,), Severity.HIGH),
+        ((Hop.PEERING,), Severity.HIGH),
         ((Hop.BLACKHOLE,), Severity.HIGH),
         ((None,), Severity.HIGH),
         ((Hop.ENDPOINT, Hop.NAT), Severity.LOW),
