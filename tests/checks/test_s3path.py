@@ -19,6 +19,7 @@ from ir_vpc_guard.checks.s3path import (
     refused_objects,
     s3_paths,
     table_severity,
+    unknowns,
 )
 from ir_vpc_guard.discovery.snapshot import Read, ReadError, ReferencedPrefixList
 from ir_vpc_guard.findings import Severity
@@ -37,7 +38,9 @@ def route(cidr: str, state: str = "active", **target: str) -> dict[str, Any]:
 
 # nat-1: a public NAT gateway whose own subnet's table sends everything to an internet gateway.
 PUBLIC_NAT = {"NatGatewayId": "nat-1", "SubnetId": "subnet-pub", "State": "available"}
-PUBLIC_TABLE = route_table("rtb-pub", ("subnet-pub",), routes=[route("0.0.0.0/0", GatewayId="igw-1")])
+PUBLIC_TABLE = route_table(
+    "rtb-pub", ("subnet-pub",), routes=[route("0.0.0.0/0", GatewayId="igw-1")]
+)
 
 
 def paths(
@@ -274,3 +277,73 @@ def test_refused_objects_are_the_jobs_objects_the_policy_does_not_allow() -> Non
     refused = refused_objects(snapshot, endpoint(["rtb-1"], policy("arn:aws:s3:::other/*")))
     assert list(refused) == [OBJECT]
     assert refused[OBJECT].decision is Decision.IMPLICIT_DENY
+
+
+# --- NAT gateways, peering, appliances, customer lists (AWS_SEMANTICS.md, "Routing") -------
+NAT_DEFAULT = route("0.0.0.0/0", NatGatewayId="nat-1")
+
+
+def test_a_nat_gateway_is_judged_by_its_type_and_its_own_table() -> None:
+    assert paths(NAT_DEFAULT, endpoint_tables=()).hops == {Hop.NAT}
+    private = {**PUBLIC_NAT, "ConnectivityType": "private"}
+    assert paths(NAT_DEFAULT, endpoint_tables=(), nat=private).hops == {Hop.NAT_NO_INTERNET}
+    closed = route_table("rtb-pub", ("subnet-pub",), routes=[LOCAL])
+    assert paths(NAT_DEFAULT, endpoint_tables=(), nat_table=closed).hops == {Hop.NAT_NO_INTERNET}
+    # Its subnet without a table of its own uses the main table (here: no route out).
+    elsewhere = {**PUBLIC_NAT, "SubnetId": "subnet-other"}
+    assert paths(NAT_DEFAULT, endpoint_tables=(), nat=elsewhere).hops == {Hop.NAT_NO_INTERNET}
+
+
+def test_a_nat_gateway_that_may_reach_s3_another_way_is_undetermined() -> None:
+    onward = route_table(
+        "rtb-pub", ("subnet-pub",), routes=[route("0.0.0.0/0", TransitGatewayId="tgw-1")]
+    )
+    private = {**PUBLIC_NAT, "ConnectivityType": "private"}
+    for nat in (PUBLIC_NAT, private):
+        path = paths(NAT_DEFAULT, endpoint_tables=(), nat=nat, nat_table=onward)
+        assert path.hops == {Hop.NAT_UNDETERMINED}, nat
+    pending = {**PUBLIC_NAT, "State": "pending"}
+    assert paths(NAT_DEFAULT, endpoint_tables=(), nat=pending).hops == {Hop.NAT_UNDETERMINED}
+    unknown = {"NatGatewayId": "nat-other", "State": "available"}
+    assert paths(NAT_DEFAULT, endpoint_tables=(), nat=unknown).hops == {Hop.NAT_UNDETERMINED}
+
+
+def test_a_regional_nat_gateway_forwards_by_the_table_it_names() -> None:
+    regional = {"NatGatewayId": "nat-1", "State": "available", "RouteTableId": "rtb-pub"}
+    assert paths(NAT_DEFAULT, endpoint_tables=(), nat=regional).hops == {Hop.NAT}
+    unread = {**regional, "RouteTableId": "rtb-unread"}
+    assert paths(NAT_DEFAULT, endpoint_tables=(), nat=unread).hops == {Hop.NAT_UNDETERMINED}
+
+
+def test_only_the_vpcs_s3_gateway_endpoints_are_endpoints() -> None:
+    firewall = route(BIG, GatewayId="vpce-firewall")
+    path = paths(firewall)
+    assert hops(path, BIG) == [Hop.APPLIANCE] and hops(path, SMALL) == [Hop.ENDPOINT]
+    assert path.endpoints == {"vpce-1"} and not path.via_endpoint
+    assert table_severity(path) is Severity.MEDIUM
+    assert "vpce-firewall" in " ".join(unknowns([path]))
+
+
+def test_a_customer_list_route_takes_part_in_longest_prefix_matching() -> None:
+    listed = {"DestinationPrefixListId": "pl-corp", "GatewayId": "igw-1", "State": "active"}
+    lists = {"pl-corp": ReferencedPrefixList("pl-corp", cidrs=("3.5.0.0/20", "192.0.2.0/24"))}
+    path = paths(listed, lists=lists)
+    assert sorted(hops(path, SMALL)) == sorted([Hop.INTERNET_GATEWAY, Hop.ENDPOINT])
+    assert hops(path, BIG) == [Hop.ENDPOINT]
+    taken = next(r for r in path.by_cidr[SMALL] if r and r.hop is Hop.INTERNET_GATEWAY)
+    assert taken.to_dict() == {
+        "destination": "3.5.0.0/20",
+        "target": "igw-1",
+        "hop": "internet-gateway",
+        "prefixList": "pl-corp",
+    }
+
+
+def test_a_route_to_an_unread_customer_list_leaves_the_table_undetermined() -> None:
+    listed = {"DestinationPrefixListId": "pl-corp", "GatewayId": "igw-1", "State": "active"}
+    failed = {"pl-corp": ReferencedPrefixList("pl-corp", error=ReadError("x", "AccessDenied"))}
+    for lists in (failed, {}):
+        path = paths(listed, lists=lists)
+        assert path.unread_lists == ("pl-corp",) and not path.via_endpoint
+        assert table_severity(path) is Severity.MEDIUM
+        assert "pl-corp" in " ".join(unknowns([path]))

@@ -101,9 +101,9 @@ def test_a_route_to_a_customer_list_takes_its_entries_from_the_endpoint(
     aws: Any, world: World
 ) -> None:
     ec2 = aws.client("ec2")
-    s3_range = ec2.get_managed_prefix_list_entries(PrefixListId=world.prefix_list_id)["Entries"][
-        0
-    ]["Cidr"]
+    s3_range = ec2.get_managed_prefix_list_entries(PrefixListId=world.prefix_list_id)["Entries"][0][
+        "Cidr"
+    ]
     network, bits = s3_range.split("/")
     narrower = f"{network}/{int(bits) + 1}"  # longer than the endpoint's route: it wins
     corp = ec2.create_managed_prefix_list(

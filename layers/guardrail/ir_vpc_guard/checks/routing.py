@@ -189,8 +189,7 @@ def _describe(path: TablePath) -> str:
     reads=("s3_endpoints", "model", "subnets", *PATH_READS),
     risk="Reads of the model artifacts through the endpoint are refused and the job fails "
     "(the sample payload is read from the service side, not through the endpoint).",
-    fix="Allow s3:GetObject on the model artifacts in the endpoint policy (console default: "
-    "full).",
+    fix="Allow s3:GetObject on the model artifacts in the endpoint policy (console default: full).",
     blocks_job=True,
 )
 def s3_endpoint_policy_denies(snapshot: Snapshot) -> Iterator[Problem]:

@@ -120,7 +120,9 @@ class TablePath:
                 for cidr, routes in self.by_cidr.items()
             },
         }
-        return {**found, "unreadPrefixLists": list(self.unread_lists)} if self.unread_lists else found
+        return (
+            {**found, "unreadPrefixLists": list(self.unread_lists)} if self.unread_lists else found
+        )
 
 
 # How sure a table's S3 path is broken, by the worst hop its S3 ranges take.
@@ -387,9 +389,7 @@ class Router:
         own lists of tables say (AWS adds and removes the route with the association; moto
         does neither on modify_vpc_endpoint: MOTO_NOTES §3)."""
         table_id = table.get("RouteTableId")
-        available = [
-            e for e in self.endpoints if str(e.get("State", "")).lower() == "available"
-        ]
+        available = [e for e in self.endpoints if str(e.get("State", "")).lower() == "available"]
         serving = {
             e["VpcEndpointId"]
             for e in available
@@ -405,7 +405,9 @@ class Router:
                 and r.get("GatewayId") not in serving
             )
         ]
-        routed = {r.get("GatewayId") for r in raw if r.get("DestinationPrefixListId") == self.s3_list}
+        routed = {
+            r.get("GatewayId") for r in raw if r.get("DestinationPrefixListId") == self.s3_list
+        }
         added: list[RouteTypeDef] = [
             {"DestinationPrefixListId": self.s3_list, "GatewayId": endpoint_id}
             for endpoint_id in sorted(serving - routed)

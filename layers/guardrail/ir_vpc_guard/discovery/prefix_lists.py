@@ -83,8 +83,7 @@ def submit_routed(
         str(route["DestinationPrefixListId"])
         for table in tables
         for route in table.get("Routes", [])
-        if route.get("DestinationPrefixListId")
-        and route.get("DestinationPrefixListId") != s3_id
+        if route.get("DestinationPrefixListId") and route.get("DestinationPrefixListId") != s3_id
     )
     return {
         pl: already.get(pl)

@@ -156,9 +156,7 @@ class Snapshot:
     route_prefix_lists: Read[dict[str, ReferencedPrefixList]] = field(
         default_factory=lambda: Read(value={})
     )
-    nat_gateways: Read[dict[str, NatGatewayTypeDef]] = field(
-        default_factory=lambda: Read(value={})
-    )
+    nat_gateways: Read[dict[str, NatGatewayTypeDef]] = field(default_factory=lambda: Read(value={}))
     s3_endpoints: Read[list[VpcEndpointTypeDef]] = field(default_factory=_unread)
     role: Read[RoleAccess] = field(default_factory=_unread)
     model: Read[ModelInfo] = field(default_factory=_unread)
