@@ -153,7 +153,7 @@ def _entries_command(
     """Every entry the finding needs: for each blocked ACL and range, an allow in each refused
     direction. Each entry has its own rule number to pick, free and below the deny that
     matches (`aws ec2 describe-network-acls --network-acl-ids <id>`)."""
-    commands = []
+    commands: list[str] = []
     for acl_label, ranges in blocked.items():
         acl = acl_label.split(" ")[0]
         for cidr, refused in ranges.items():
