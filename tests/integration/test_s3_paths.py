@@ -4,12 +4,15 @@ appliance endpoints inline, and S3 interface endpoints (AWS_SEMANTICS.md, "Routi
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 from ir_vpc_guard.pipeline import handle_event
 from ir_vpc_guard.settings import Settings
 from ir_vpc_guard_dev.sandbox import World, build_world
 from tests.conftest import REGION, load_event
+from tests.integration.calls import clients_factory, counting_session
+from tests.reliability.faults import access_denied
 
 S3_SERVICE = f"com.amazonaws.{REGION}.s3"
 
@@ -212,3 +215,20 @@ def test_without_private_dns_the_interface_endpoint_changes_nothing(aws: Any) ->
     found = _findings(world)
     assert found["S3_ENDPOINT_MISSING"]["severity"] == "HIGH"
     assert found["SG_EGRESS_S3_MISSING"]["severity"] == "HIGH"
+
+
+def test_an_unreadable_nat_gateway_is_a_check_error_never_a_verdict(aws: Any) -> None:
+    world = build_world(aws, REGION, with_endpoint=False)
+    _default_route(aws, world, NatGatewayId=nat_gateway(aws, world))
+    session = counting_session(Counter())
+    session.events.register(
+        "before-call.ec2.DescribeNatGateways", access_denied("DescribeNatGateways")
+    )
+    report = handle_event(
+        world.event(load_event("good_job")), Settings(), clients_factory(session)
+    ).to_dict()
+    [error] = [f for f in report["findings"] if f["checkId"] == "CHECK_ERROR"]
+    assert error["evidence"]["reads"] == ["nat_gateways"]
+    assert "S3_ENDPOINT_MISSING" in error["evidence"]["checks"]
+    assert not [f for f in report["findings"] if f["severity"] == "HIGH"]
+    assert report["outcome"] == "ERROR"
