@@ -16,6 +16,7 @@ from ir_vpc_guard.checks.s3path import (
     effective_route_tables,
     gateway_endpoints,
     main_table,
+    private_dns_interfaces,
     refused_objects,
     s3_paths,
     table_severity,
@@ -347,3 +348,20 @@ def test_a_route_to_an_unread_customer_list_leaves_the_table_undetermined() -> N
         assert path.unread_lists == ("pl-corp",) and not path.via_endpoint
         assert table_severity(path) is Severity.MEDIUM
         assert "pl-corp" in " ".join(unknowns([path]))
+
+
+def test_an_interface_endpoint_counts_only_with_private_dns_and_no_gateway_taking_the_vpc() -> None:
+    interface = {
+        **endpoint([], kind="Interface"),
+        "VpcEndpointId": "vpce-i",
+        "PrivateDnsEnabled": True,
+    }
+    gateway = endpoint(["rtb-1"])
+    assert private_dns_interfaces([interface]) == [interface]
+    assert private_dns_interfaces([{**interface, "PrivateDnsEnabled": False}]) == []
+    assert private_dns_interfaces([{**interface, "State": "pending"}]) == []
+    # With a gateway endpoint the VPC's own traffic uses it, unless the interface endpoint's
+    # private DNS is not limited to inbound resolver traffic.
+    assert private_dns_interfaces([interface, gateway]) == []
+    everyone = {**interface, "DnsOptions": {"PrivateDnsOnlyForInboundResolverEndpoint": False}}
+    assert private_dns_interfaces([everyone, gateway]) == [everyone]
