@@ -350,18 +350,18 @@ def test_a_route_to_an_unread_customer_list_leaves_the_table_undetermined() -> N
         assert "pl-corp" in " ".join(unknowns([path]))
 
 
+def _interface(**changes: Any) -> Any:
+    found = {**endpoint([], kind="Interface"), "VpcEndpointId": "vpce-i", "PrivateDnsEnabled": True}
+    return {**found, **changes}
+
+
 def test_an_interface_endpoint_counts_only_with_private_dns_and_no_gateway_taking_the_vpc() -> None:
-    interface = {
-        **endpoint([], kind="Interface"),
-        "VpcEndpointId": "vpce-i",
-        "PrivateDnsEnabled": True,
-    }
-    gateway = endpoint(["rtb-1"])
+    interface, gateway = _interface(), endpoint(["rtb-1"])
     assert private_dns_interfaces([interface]) == [interface]
-    assert private_dns_interfaces([{**interface, "PrivateDnsEnabled": False}]) == []
-    assert private_dns_interfaces([{**interface, "State": "pending"}]) == []
+    assert private_dns_interfaces([_interface(PrivateDnsEnabled=False)]) == []
+    assert private_dns_interfaces([_interface(State="pending")]) == []
     # With a gateway endpoint the VPC's own traffic uses it, unless the interface endpoint's
     # private DNS is not limited to inbound resolver traffic.
     assert private_dns_interfaces([interface, gateway]) == []
-    everyone = {**interface, "DnsOptions": {"PrivateDnsOnlyForInboundResolverEndpoint": False}}
+    everyone = _interface(DnsOptions={"PrivateDnsOnlyForInboundResolverEndpoint": False})
     assert private_dns_interfaces([everyone, gateway]) == [everyone]
