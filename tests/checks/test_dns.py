@@ -56,3 +56,19 @@ def test_the_command_asks_the_custom_server_for_s3s_name_in_the_jobs_partition()
     assert (result.remediation.command or "").startswith(
         "dig +short s3.eusc-de-east-1.amazonaws.eu @10.0.0.53"
     )
+
+
+def test_dns_support_off_hangs_on_a_custom_first_server_not_on_the_amazon_one() -> None:
+    """enableDnsSupport=false turns off only the Amazon resolver (AWS_SEMANTICS, "DNS")."""
+    vpc = Read(value={"DhcpOptionsId": "dopt-1", "CidrBlock": "10.0.0.0/16"})
+    custom = compliant(
+        dns_support=Read(value=False), vpc=vpc, dhcp_name_servers=Read(value=("10.0.0.53",))
+    )
+    result = finding(custom, "VPC_DNS_DISABLED")
+    assert result.severity is Severity.MEDIUM and "10.0.0.53" in result.evidence["undetermined"]
+    for amazon in ("AmazonProvidedDNS", "10.0.0.2", "169.254.169.253"):
+        off = compliant(
+            dns_support=Read(value=False), vpc=vpc, dhcp_name_servers=Read(value=(amazon,))
+        )
+        certain = finding(off, "VPC_DNS_DISABLED")
+        assert certain.severity is Severity.HIGH and "undetermined" not in certain.evidence

@@ -1,13 +1,18 @@
 """R5: the S3 gateway endpoint, on every job subnet's effective route table."""
 
 import json
+from dataclasses import replace
 
 from ir_vpc_guard.discovery.snapshot import Read
 from ir_vpc_guard.findings import Severity
 from tests.checks.helpers import finding, found
-from tests.snapshots import SUBNETS, compliant, endpoint, route_table
+from tests.snapshots import SUBNETS, compliant, endpoint, job, route_table
 
 NAT_ROUTE = {"DestinationCidrBlock": "0.0.0.0/0", "NatGatewayId": "nat-1", "State": "active"}
+IGW_ROUTE = {"DestinationCidrBlock": "0.0.0.0/0", "GatewayId": "igw-1", "State": "active"}
+# A public NAT gateway in a public subnet whose table sends everything to the internet gateway.
+PUBLIC_NAT = {"NatGatewayId": "nat-1", "SubnetId": "subnet-pub", "State": "available"}
+PUBLIC_TABLE = route_table("rtb-pub", ("subnet-pub",), routes=[IGW_ROUTE])
 
 
 def test_no_endpoint_is_high_without_a_nat_path() -> None:
@@ -17,9 +22,17 @@ def test_no_endpoint_is_high_without_a_nat_path() -> None:
 
 
 def test_no_endpoint_is_low_when_every_subnet_has_a_nat_path() -> None:
-    tables = [route_table("rtb-main", main=True), route_table("rtb-1", SUBNETS, routes=[NAT_ROUTE])]
+    tables = [
+        route_table("rtb-main", main=True),
+        route_table("rtb-1", SUBNETS, routes=[NAT_ROUTE]),
+        PUBLIC_TABLE,
+    ]
     result = finding(
-        compliant(route_tables=Read(value=tables), s3_endpoints=Read(value=[])),
+        compliant(
+            route_tables=Read(value=tables),
+            s3_endpoints=Read(value=[]),
+            nat_gateways=Read(value={"nat-1": PUBLIC_NAT}),
+        ),
         "S3_ENDPOINT_MISSING",
     )
     assert result.severity is Severity.LOW
@@ -165,3 +178,41 @@ def test_an_undetermined_endpoint_policy_names_the_read_that_answers_it() -> Non
         "aws ec2 describe-vpc-endpoints --vpc-endpoint-ids vpce-1 "
         "--query 'VpcEndpoints[0].PolicyDocument'"
     )
+
+
+def test_the_endpoint_policy_is_judged_on_the_model_artifacts_not_the_payload() -> None:
+    """Inference Recommender reads the sample payload from the service side: an endpoint
+    policy that allows the artifacts and not the payload's bucket lets the job through."""
+    models_only = json.dumps(
+        {
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Principal": "*",
+                    "Action": "s3:GetObject",
+                    "Resource": "arn:aws:s3:::models/*",
+                }
+            ]
+        }
+    )
+    snapshot = compliant(
+        job=job(sample_payload_url="s3://payloads/p.tar.gz"),
+        s3_endpoints=Read(value=[endpoint(["rtb-1"], models_only)]),
+    )
+    assert "S3_ENDPOINT_POLICY_DENIES" not in found(snapshot)
+    payload_only = models_only.replace("models", "payloads")
+    refused = finding(
+        replace(snapshot, s3_endpoints=Read(value=[endpoint(["rtb-1"], payload_only)])),
+        "S3_ENDPOINT_POLICY_DENIES",
+    )
+    assert list(refused.evidence["decisions"]) == ["arn:aws:s3:::models/m.tar.gz"]
+
+
+def test_an_interface_endpoint_with_private_dns_makes_a_missing_gateway_medium() -> None:
+    interface = {**endpoint([], kind="Interface"), "PrivateDnsEnabled": True}
+    result = finding(compliant(s3_endpoints=Read(value=[interface])), "S3_ENDPOINT_MISSING")
+    assert result.severity is Severity.MEDIUM
+    assert "vpce-1" in result.evidence["undetermined"]
+    without_dns = {**interface, "PrivateDnsEnabled": False}
+    certain = finding(compliant(s3_endpoints=Read(value=[without_dns])), "S3_ENDPOINT_MISSING")
+    assert certain.severity is Severity.HIGH

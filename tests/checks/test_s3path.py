@@ -1,8 +1,10 @@
 """Where each job subnet's S3 traffic goes, as the VPC router decides (VPC User Guide: "How
 route priority works", "Gateway endpoints", "Route tables")."""
 
+from __future__ import annotations
+
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -14,13 +16,18 @@ from ir_vpc_guard.checks.s3path import (
     effective_route_tables,
     gateway_endpoints,
     main_table,
+    private_dns_interfaces,
     refused_objects,
     s3_paths,
     table_severity,
+    unknowns,
 )
-from ir_vpc_guard.discovery.snapshot import Read, ReadError
+from ir_vpc_guard.discovery.snapshot import Read, ReadError, ReferencedPrefixList
 from ir_vpc_guard.findings import Severity
 from tests.snapshots import S3_CIDRS, S3_PL, SUBNETS, compliant, endpoint, route_table, subnet
+
+if TYPE_CHECKING:
+    from mypy_boto3_ec2.type_defs import RouteTableTypeDef
 
 BIG, SMALL = "52.216.0.0/15", "3.5.0.0/19"  # the baseline S3 prefix list's two ranges
 LOCAL = {"DestinationCidrBlock": "10.0.0.0/16", "GatewayId": "local", "State": "active"}
@@ -30,12 +37,34 @@ def route(cidr: str, state: str = "active", **target: str) -> dict[str, Any]:
     return {"DestinationCidrBlock": cidr, "State": state, **target}
 
 
-def paths(*routes: dict[str, Any], endpoint_tables: tuple[str, ...] = ("rtb-1",)) -> TablePath:
+# nat-1: a public NAT gateway whose own subnet's table sends everything to an internet gateway.
+PUBLIC_NAT = {"NatGatewayId": "nat-1", "SubnetId": "subnet-pub", "State": "available"}
+PUBLIC_TABLE = route_table(
+    "rtb-pub", ("subnet-pub",), routes=[route("0.0.0.0/0", GatewayId="igw-1")]
+)
+
+
+def paths(
+    *routes: dict[str, Any],
+    endpoint_tables: tuple[str, ...] = ("rtb-1",),
+    nat: dict[str, Any] = PUBLIC_NAT,
+    nat_table: RouteTableTypeDef = PUBLIC_TABLE,
+    lists: dict[str, ReferencedPrefixList] | None = None,
+) -> TablePath:
     """The single path of the baseline's job subnets, with `routes` on their table."""
-    tables = [route_table("rtb-main", main=True), route_table("rtb-1", SUBNETS, routes=[*routes])]
+    tables = [
+        route_table("rtb-main", main=True),
+        route_table("rtb-1", SUBNETS, routes=[*routes]),
+        nat_table,
+    ]
     endpoints = [endpoint(list(endpoint_tables))] if endpoint_tables else []
     (path,) = s3_paths(
-        compliant(route_tables=Read(value=tables), s3_endpoints=Read(value=endpoints))
+        compliant(
+            route_tables=Read(value=tables),
+            s3_endpoints=Read(value=endpoints),
+            nat_gateways=Read(value={str(nat["NatGatewayId"]): nat}),
+            route_prefix_lists=Read(value=lists or {}),
+        )
     )
     return path
 
@@ -148,7 +177,7 @@ def test_without_an_endpoint_the_default_route_decides_the_hop() -> None:
         assert path.hops == {hop}, hop
         assert path.endpoints == set() and not path.via_endpoint
     peering = route("0.0.0.0/0", VpcPeeringConnectionId="pcx-1")
-    assert paths(peering, endpoint_tables=()).hops == {Hop.OTHER}
+    assert paths(peering, endpoint_tables=()).hops == {Hop.PEERING}
 
 
 def test_no_route_to_s3_is_nowhere() -> None:
@@ -168,8 +197,10 @@ def test_a_blackhole_route_drops_traffic_even_when_it_is_the_longest() -> None:
 
 def test_subnets_are_grouped_by_the_table_they_use() -> None:
     main = route_table("rtb-main", main=True, routes=[route("0.0.0.0/0", NatGatewayId="nat-1")])
-    tables = [main, route_table("rtb-1", ("subnet-a",))]
-    snapshot = compliant(route_tables=Read(value=tables))
+    tables = [main, route_table("rtb-1", ("subnet-a",)), PUBLIC_TABLE]
+    snapshot = compliant(
+        route_tables=Read(value=tables), nat_gateways=Read(value={"nat-1": PUBLIC_NAT})
+    )
     by_table = {p.table_id: p for p in s3_paths(snapshot)}
     assert by_table["rtb-1"].subnets == ("subnet-a",) and by_table["rtb-1"].via_endpoint
     assert by_table["rtb-main"].subnets == ("subnet-b",)
@@ -205,7 +236,12 @@ def path(*hops: Hop | None) -> TablePath:
         ((Hop.ENDPOINT,), None),
         ((Hop.NAT,), Severity.LOW),
         ((Hop.OTHER,), Severity.MEDIUM),
-        ((Hop.INTERNET_GATEWAY,), Severity.HIGH),
+        # AWS gives SageMaker's interfaces private addresses only: cautious, not certain.
+        ((Hop.INTERNET_GATEWAY,), Severity.MEDIUM),
+        ((Hop.APPLIANCE,), Severity.MEDIUM),
+        ((Hop.NAT_UNDETERMINED,), Severity.MEDIUM),
+        ((Hop.NAT_NO_INTERNET,), Severity.HIGH),
+        ((Hop.PEERING,), Severity.HIGH),
         ((Hop.BLACKHOLE,), Severity.HIGH),
         ((None,), Severity.HIGH),
         ((Hop.ENDPOINT, Hop.NAT), Severity.LOW),
@@ -242,3 +278,90 @@ def test_refused_objects_are_the_jobs_objects_the_policy_does_not_allow() -> Non
     refused = refused_objects(snapshot, endpoint(["rtb-1"], policy("arn:aws:s3:::other/*")))
     assert list(refused) == [OBJECT]
     assert refused[OBJECT].decision is Decision.IMPLICIT_DENY
+
+
+# --- NAT gateways, peering, appliances, customer lists (AWS_SEMANTICS.md, "Routing") -------
+NAT_DEFAULT = route("0.0.0.0/0", NatGatewayId="nat-1")
+
+
+def test_a_nat_gateway_is_judged_by_its_type_and_its_own_table() -> None:
+    assert paths(NAT_DEFAULT, endpoint_tables=()).hops == {Hop.NAT}
+    private = {**PUBLIC_NAT, "ConnectivityType": "private"}
+    assert paths(NAT_DEFAULT, endpoint_tables=(), nat=private).hops == {Hop.NAT_NO_INTERNET}
+    closed = route_table("rtb-pub", ("subnet-pub",), routes=[LOCAL])
+    assert paths(NAT_DEFAULT, endpoint_tables=(), nat_table=closed).hops == {Hop.NAT_NO_INTERNET}
+    # Its subnet without a table of its own uses the main table (here: no route out).
+    elsewhere = {**PUBLIC_NAT, "SubnetId": "subnet-other"}
+    assert paths(NAT_DEFAULT, endpoint_tables=(), nat=elsewhere).hops == {Hop.NAT_NO_INTERNET}
+
+
+def test_a_nat_gateway_that_may_reach_s3_another_way_is_undetermined() -> None:
+    onward = route_table(
+        "rtb-pub", ("subnet-pub",), routes=[route("0.0.0.0/0", TransitGatewayId="tgw-1")]
+    )
+    private = {**PUBLIC_NAT, "ConnectivityType": "private"}
+    for nat in (PUBLIC_NAT, private):
+        path = paths(NAT_DEFAULT, endpoint_tables=(), nat=nat, nat_table=onward)
+        assert path.hops == {Hop.NAT_UNDETERMINED}, nat
+    pending = {**PUBLIC_NAT, "State": "pending"}
+    assert paths(NAT_DEFAULT, endpoint_tables=(), nat=pending).hops == {Hop.NAT_UNDETERMINED}
+    unknown = {"NatGatewayId": "nat-other", "State": "available"}
+    assert paths(NAT_DEFAULT, endpoint_tables=(), nat=unknown).hops == {Hop.NAT_UNDETERMINED}
+
+
+def test_a_regional_nat_gateway_forwards_by_the_table_it_names() -> None:
+    regional = {"NatGatewayId": "nat-1", "State": "available", "RouteTableId": "rtb-pub"}
+    assert paths(NAT_DEFAULT, endpoint_tables=(), nat=regional).hops == {Hop.NAT}
+    unread = {**regional, "RouteTableId": "rtb-unread"}
+    assert paths(NAT_DEFAULT, endpoint_tables=(), nat=unread).hops == {Hop.NAT_UNDETERMINED}
+
+
+def test_only_the_vpcs_s3_gateway_endpoints_are_endpoints() -> None:
+    firewall = route(BIG, GatewayId="vpce-firewall")
+    path = paths(firewall)
+    assert hops(path, BIG) == [Hop.APPLIANCE] and hops(path, SMALL) == [Hop.ENDPOINT]
+    assert path.endpoints == {"vpce-1"} and not path.via_endpoint
+    assert table_severity(path) is Severity.MEDIUM
+    assert "vpce-firewall" in " ".join(unknowns([path]))
+
+
+def test_a_customer_list_route_takes_part_in_longest_prefix_matching() -> None:
+    listed = {"DestinationPrefixListId": "pl-corp", "GatewayId": "igw-1", "State": "active"}
+    lists = {"pl-corp": ReferencedPrefixList("pl-corp", cidrs=("3.5.0.0/20", "192.0.2.0/24"))}
+    path = paths(listed, lists=lists)
+    assert sorted(hops(path, SMALL)) == sorted([Hop.INTERNET_GATEWAY, Hop.ENDPOINT])
+    assert hops(path, BIG) == [Hop.ENDPOINT]
+    taken = next(r for r in path.by_cidr[SMALL] if r and r.hop is Hop.INTERNET_GATEWAY)
+    assert taken.to_dict() == {
+        "destination": "3.5.0.0/20",
+        "target": "igw-1",
+        "hop": "internet-gateway",
+        "prefixList": "pl-corp",
+    }
+
+
+def test_a_route_to_an_unread_customer_list_leaves_the_table_undetermined() -> None:
+    listed = {"DestinationPrefixListId": "pl-corp", "GatewayId": "igw-1", "State": "active"}
+    failed = {"pl-corp": ReferencedPrefixList("pl-corp", error=ReadError("x", "AccessDenied"))}
+    for lists in (failed, {}):
+        path = paths(listed, lists=lists)
+        assert path.unread_lists == ("pl-corp",) and not path.via_endpoint
+        assert table_severity(path) is Severity.MEDIUM
+        assert "pl-corp" in " ".join(unknowns([path]))
+
+
+def _interface(**changes: Any) -> Any:
+    found = {**endpoint([], kind="Interface"), "VpcEndpointId": "vpce-i", "PrivateDnsEnabled": True}
+    return {**found, **changes}
+
+
+def test_an_interface_endpoint_counts_only_with_private_dns_and_no_gateway_taking_the_vpc() -> None:
+    interface, gateway = _interface(), endpoint(["rtb-1"])
+    assert private_dns_interfaces([interface]) == [interface]
+    assert private_dns_interfaces([_interface(PrivateDnsEnabled=False)]) == []
+    assert private_dns_interfaces([_interface(State="pending")]) == []
+    # With a gateway endpoint the VPC's own traffic uses it, unless the interface endpoint's
+    # private DNS is not limited to inbound resolver traffic.
+    assert private_dns_interfaces([interface, gateway]) == []
+    everyone = _interface(DnsOptions={"PrivateDnsOnlyForInboundResolverEndpoint": False})
+    assert private_dns_interfaces([everyone, gateway]) == [everyone]

@@ -42,6 +42,8 @@ GRANTED = {
     "dhcp_name_servers": ("ec2:DescribeDhcpOptions",),
     "route_tables": ("ec2:DescribeRouteTables",),
     "s3_endpoints": ("ec2:DescribeVpcEndpoints",),
+    "nat_gateways": ("ec2:DescribeNatGateways",),
+    "route_prefix_lists": ("ec2:GetManagedPrefixListEntries",),
     "role": role.READ_ACTIONS["role"],
     "model": ("sagemaker:DescribeModelPackage", "sagemaker:DescribeModel"),
     "artifact_bucket_policies": ("s3:GetBucketPolicy",),
@@ -87,6 +89,8 @@ def test_past_the_deadline_nothing_is_read_and_every_read_says_so(
         "dhcp_name_servers",
         "route_tables",
         "s3_endpoints",
+        "nat_gateways",
+        "route_prefix_lists",
     }
     assert not any(read.ok for read in _reads(snapshot).values())
     assert calls == Counter()

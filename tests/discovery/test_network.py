@@ -161,3 +161,35 @@ def test_a_refused_read_is_an_error_value_not_a_pass(
         "ec2:DescribeSubnets",
         "UnauthorizedOperation",
     )
+
+
+def test_the_job_route_tables_are_their_explicit_ones_and_main_only_when_one_has_none() -> None:
+    main = {"RouteTableId": "rtb-main", "Associations": [{"Main": True}]}
+    own = {"RouteTableId": "rtb-1", "Associations": [{"SubnetId": "subnet-a"}]}
+    other = {"RouteTableId": "rtb-2", "Associations": [{"SubnetId": "subnet-z"}]}
+    tables: Any = [main, own, other]
+    assert network.job_route_tables(tables, ("subnet-a",)) == [own]
+    assert network.job_route_tables(tables, ("subnet-a", "subnet-b")) == [own, main]
+
+
+def test_nat_gateways_are_read_only_when_a_job_table_routes_to_one(
+    aws: Any, clients: AwsClients, calls: Counter[str], wave: Wave, *, world: World, job: JobRequest
+) -> None:
+    ec2 = aws.client("ec2")
+    owner: Read[Any] = Read(value=clients.ec2)
+    tables = Read(value=network.read_route_tables(clients.ec2, world.vpc_id))
+    calls.clear()
+    assert wave.result(network.submit_nat_gateways(wave, owner, tables, job)).value == {}
+    assert calls == Counter()
+    subnet = ec2.create_subnet(VpcId=world.vpc_id, CidrBlock="10.0.250.0/24")["Subnet"]
+    allocation = ec2.allocate_address(Domain="vpc")["AllocationId"]
+    nat = ec2.create_nat_gateway(SubnetId=subnet["SubnetId"], AllocationId=allocation)
+    nat_id = nat["NatGateway"]["NatGatewayId"]
+    ec2.create_route(
+        RouteTableId=world.route_table_ids[0], DestinationCidrBlock="0.0.0.0/0", NatGatewayId=nat_id
+    )
+    tables = Read(value=network.read_route_tables(clients.ec2, world.vpc_id))
+    calls.clear()
+    found = wave.result(network.submit_nat_gateways(wave, owner, tables, job)).get()
+    assert list(found) == [nat_id] and found[nat_id]["SubnetId"] == subnet["SubnetId"]
+    assert calls == Counter({"ec2.DescribeNatGateways": 1})

@@ -11,7 +11,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from ir_vpc_guard.aws import AwsClients
-from ir_vpc_guard.discovery import network, shared_vpc
+from ir_vpc_guard.discovery import network, prefix_lists, shared_vpc
 from ir_vpc_guard.discovery.discover import Discovery
 from ir_vpc_guard.discovery.snapshot import Read, failed
 from ir_vpc_guard.discovery.waves import Wave
@@ -97,8 +97,11 @@ def test_a_refused_read_role_is_undetermined_with_the_reason(
 
 def test_the_owner_reads_are_exactly_the_vpcs_own_resources() -> None:
     in_flight = {f.name for f in dataclasses.fields(network.VpcReads)}
-    assert set(shared_vpc.OWNER_READS) == in_flight | {"dhcp_name_servers"}
-    assert set(shared_vpc.OWNER_READS) <= set(network.READ_ACTIONS)
+    # Read once the VPC and its tables are known: its DHCP options, and the NAT gateways and
+    # customer prefix lists the job subnets' tables route to.
+    later = {"dhcp_name_servers", "nat_gateways", "route_prefix_lists"}
+    assert set(shared_vpc.OWNER_READS) == in_flight | later
+    assert set(shared_vpc.OWNER_READS) <= set(network.READ_ACTIONS) | set(prefix_lists.READ_ACTIONS)
 
 
 def _owned_by(account: str, key: str) -> Any:
@@ -135,8 +138,10 @@ def test_a_shared_vpc_without_a_read_role_makes_only_the_job_accounts_reads(
         assert read.error is None and read.value is None, name
     assert snapshot.subnets.ok and snapshot.security_groups.ok and snapshot.role.ok
     owner_calls = {
-        "ec2." + a.split(":")[1] for r in shared_vpc.OWNER_READS for a in network.READ_ACTIONS[r]
-    }
+        "ec2." + a.split(":")[1]
+        for r in shared_vpc.OWNER_READS
+        for a in {**network.READ_ACTIONS, **prefix_lists.READ_ACTIONS}[r]
+    } - {"ec2.GetManagedPrefixListEntries"}  # (the job account reads the S3 list's entries)
     assert not owner_calls & set(calls), calls
 
 

@@ -1,6 +1,7 @@
 """Discovery's cost: at most 14 AWS calls per job, the same for 3 or 500 other subnets; one
-more per distinct prefix list (other than S3's) the job's rules name, one more when a job
-group is in another VPC than the subnets'; fewer when warm."""
+more per distinct prefix list (other than S3's) the job's rules or its subnets' routes name,
+one more when those routes go to NAT gateways, one more when a job group is in another
+VPC than the subnets'; fewer when warm."""
 
 from collections import Counter
 from typing import Any
@@ -9,12 +10,13 @@ import pytest
 
 from ir_vpc_guard.pipeline import handle_event
 from ir_vpc_guard.settings import Settings
-from ir_vpc_guard_dev.sandbox import build_world
+from ir_vpc_guard_dev.sandbox import World, build_world
 from tests.conftest import REGION, load_event
 from tests.integration.calls import clients_factory, counting_session
 from tests.integration.egress_rules import https_to
 from tests.integration.fake_group_associations import FakeGroupAssociations
 from tests.integration.test_group_associations import ASSOCIATIONS, platform_group
+from tests.integration.test_s3_paths import nat_gateway
 
 EXPECTED = Counter(
     {
@@ -161,3 +163,59 @@ def test_a_group_of_another_vpc_costs_one_associations_read(aws: Any, associated
     assert report.outcome.value == ("WARN" if associated else "FAIL")
     assert calls == EXPECTED + Counter({ASSOCIATIONS: 1})
     assert sum(calls.values()) == 15
+
+
+def test_a_nat_route_costs_one_call_for_every_nat_gateway_it_names(aws: Any) -> None:
+    world = build_world(aws, REGION)
+    ec2 = aws.client("ec2")
+    for cidr, nat in (("0.0.0.0/0", nat_gateway(aws, world)), ("192.168.0.0/16", None)):
+        # Two NAT routes on the job subnets' table, to the same NAT gateway.
+        ec2.create_route(
+            RouteTableId=world.route_table_ids[0],
+            DestinationCidrBlock=cidr,
+            NatGatewayId=nat or _nat_of(ec2, world),
+        )
+    calls: Counter[str] = Counter()
+    assert _check(world, calls) == "PASS"
+    assert calls == EXPECTED + Counter({"ec2.DescribeNatGateways": 1})
+    assert sum(calls.values()) == 15
+
+
+def _nat_of(ec2: Any, world: World) -> str:
+    nats = ec2.describe_nat_gateways(Filters=[{"Name": "vpc-id", "Values": [world.vpc_id]}])
+    return str(nats["NatGateways"][0]["NatGatewayId"])
+
+
+def test_a_route_to_a_customer_list_costs_one_call_and_shares_the_groups_read(
+    aws: Any,
+) -> None:
+    world = build_world(aws, REGION)
+    ec2 = aws.client("ec2")
+    corp = ec2.create_managed_prefix_list(
+        PrefixListName="corp",
+        MaxEntries=5,
+        AddressFamily="IPv4",
+        Entries=[{"Cidr": "192.168.0.0/24"}],
+    )["PrefixList"]["PrefixListId"]
+    peer = ec2.create_vpc(CidrBlock="10.8.0.0/16")["Vpc"]["VpcId"]
+    pcx = ec2.create_vpc_peering_connection(VpcId=world.vpc_id, PeerVpcId=peer)[
+        "VpcPeeringConnection"
+    ]["VpcPeeringConnectionId"]
+    ec2.create_route(
+        RouteTableId=world.route_table_ids[0],
+        DestinationPrefixListId=corp,
+        VpcPeeringConnectionId=pcx,
+    )
+    routed: Counter[str] = Counter()
+    assert _check(world, routed) == "PASS"
+    assert routed == EXPECTED + Counter({"ec2.GetManagedPrefixListEntries": 1})
+    assert sum(routed.values()) == 15
+    # A job group's rule names the same list: its entries are still read once.
+    ec2.authorize_security_group_egress(
+        GroupId=world.group_ids[0], IpPermissions=[https_to(corp, 8443, 8443)]
+    )
+    both: Counter[str] = Counter()
+    assert _check(world, both) == "PASS"
+    # (warm: the S3 list is cached) one entries read, shared by the rule and the route
+    assert both == routed - Counter(dict.fromkeys(PREFIX_LIST_READS, 1))
+    assert both["ec2.GetManagedPrefixListEntries"] == 1

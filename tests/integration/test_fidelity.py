@@ -140,7 +140,10 @@ def test_a_more_specific_route_takes_s3_away_from_the_endpoint(aws: Any, world: 
     )
     report = run(world)
     finding = findings(report)["S3_ENDPOINT_ROUTE_MISSING"]
-    assert finding["severity"] == "HIGH"
+    # The job's interfaces have private addresses only, which AWS states for SageMaker but
+    # the guardrail cannot read: cautious MEDIUM, naming that unknown (AWS_SEMANTICS).
+    assert finding["severity"] == "MEDIUM"
+    assert igw in finding["evidence"]["undetermined"]
     [path] = finding["evidence"]["paths"]
     assert path["routeTable"] == world.route_table_ids[0]
     assert path["s3Routes"][S3_RANGE] == [
@@ -159,8 +162,15 @@ def test_a_default_route_to_the_internet_never_beats_the_endpoint(aws: Any, worl
 
 
 def _nat(session: Any, world: World) -> str:
+    """A public NAT gateway as AWS's pages build one: in a public subnet whose own route
+    table sends 0.0.0.0/0 to the VPC's internet gateway."""
     ec2 = session.client("ec2")
     subnet = ec2.create_subnet(VpcId=world.vpc_id, CidrBlock="10.0.250.0/24")["Subnet"]
+    igw = ec2.create_internet_gateway()["InternetGateway"]["InternetGatewayId"]
+    ec2.attach_internet_gateway(InternetGatewayId=igw, VpcId=world.vpc_id)
+    public = ec2.create_route_table(VpcId=world.vpc_id)["RouteTable"]["RouteTableId"]
+    ec2.create_route(RouteTableId=public, DestinationCidrBlock="0.0.0.0/0", GatewayId=igw)
+    ec2.associate_route_table(RouteTableId=public, SubnetId=subnet["SubnetId"])
     allocation = ec2.allocate_address(Domain="vpc")["AllocationId"]
     nat: str = ec2.create_nat_gateway(SubnetId=subnet["SubnetId"], AllocationId=allocation)[
         "NatGateway"

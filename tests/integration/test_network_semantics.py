@@ -172,3 +172,85 @@ def test_a_subnet_of_another_vpc_is_judged_only_as_a_mismatch(
     # Neither the groups' egress nor the ACLs judge it against this VPC's rules.
     assert "SG_EGRESS_SUBNETS_MISSING" not in found
     assert "NACL_BLOCKS_SUBNETS" not in found
+
+
+def _dns_support_off(session: Any, world: World) -> None:
+    session.client("ec2").modify_vpc_attribute(
+        VpcId=world.vpc_id, EnableDnsSupport={"Value": False}
+    )
+
+
+def test_dns_support_off_with_a_custom_server_first_is_undetermined(
+    aws: Any, world: World, good_event: dict[str, Any]
+) -> None:
+    _dns_support_off(aws, world)
+    _dhcp(aws, world, ["10.0.0.53", "AmazonProvidedDNS"])
+    finding = _findings(good_event)["VPC_DNS_DISABLED"]
+    assert finding["severity"] == "MEDIUM"
+    assert "10.0.0.53" in finding["evidence"]["undetermined"]
+    assert "nslookup" in finding["remediation"]["command"]
+
+
+def test_dns_support_off_with_the_amazon_resolver_first_is_certain(
+    aws: Any, world: World, good_event: dict[str, Any]
+) -> None:
+    _dns_support_off(aws, world)
+    _dhcp(aws, world, ["AmazonProvidedDNS", "10.0.0.53"])
+    finding = _findings(good_event)["VPC_DNS_DISABLED"]
+    assert finding["severity"] == "HIGH" and "undetermined" not in finding["evidence"]
+
+
+def _run_acl_commands(session: Any, command: str) -> int:
+    """Run each `aws ec2 create-network-acl-entry` of a finding's command through boto3, as
+    a user would from the CLI, numbering the rules 10, 11, ...; how many it ran."""
+    ec2 = session.client("ec2")
+    entries = command.split(" && ")
+    for number, entry in enumerate(entries, start=10):
+        words = entry.split()
+        assert words[:3] == ["aws", "ec2", "create-network-acl-entry"], entry
+        value = {w: words[i + 1] for i, w in enumerate(words[:-1]) if w.startswith("--")}
+        low, high = (int(p.split("=")[1]) for p in value["--port-range"].split(","))
+        assert value["--rule-number"] == f"<n{number - 9}>"  # a number of its own to pick
+        ec2.create_network_acl_entry(
+            NetworkAclId=value["--network-acl-id"],
+            RuleNumber=number,
+            Protocol="6",
+            RuleAction=value["--rule-action"],
+            Egress="--egress" in words,
+            CidrBlock=value["--cidr-block"],
+            PortRange={"From": low, "To": high},
+        )
+    return len(entries)
+
+
+def test_the_nacl_fix_opens_every_blocked_s3_range_on_every_acl(
+    aws: Any, world: World, good_event: dict[str, Any]
+) -> None:
+    """Each job subnet gets its own ACL that allows only the VPC out: every S3 range is
+    blocked on both; the finding's commands, all run, open them all."""
+    ec2 = aws.client("ec2")
+    for subnet in world.subnet_ids:
+        acl = ec2.create_network_acl(VpcId=world.vpc_id)["NetworkAcl"]["NetworkAclId"]
+        for egress, cidr in ((True, "10.0.0.0/16"), (False, "0.0.0.0/0")):
+            ec2.create_network_acl_entry(
+                NetworkAclId=acl,
+                RuleNumber=100,
+                Protocol="-1",
+                RuleAction="allow",
+                Egress=egress,
+                CidrBlock=cidr,
+            )
+        current = ec2.describe_network_acls(
+            Filters=[{"Name": "association.subnet-id", "Values": [subnet]}]
+        )["NetworkAcls"][0]["Associations"]
+        association = next(a for a in current if a["SubnetId"] == subnet)
+        ec2.replace_network_acl_association(
+            AssociationId=association["NetworkAclAssociationId"], NetworkAclId=acl
+        )
+    finding = _findings(good_event)["NACL_BLOCKS_S3"]
+    ranges = {c for blocked in finding["evidence"]["blocked"].values() for c in blocked}
+    assert len(finding["evidence"]["blocked"]) == 2 and len(ranges) >= 2
+    # One egress entry per ACL and range; the return path is open already.
+    ran = _run_acl_commands(aws, finding["remediation"]["command"])
+    assert ran == 2 * len(ranges)
+    assert "NACL_BLOCKS_S3" not in _findings(good_event)

@@ -28,14 +28,16 @@ def run(world: World, session: Any) -> dict[str, Any]:
 # Reads that are not attempted when the read they depend on failed, and carry its error.
 DEPENDENT_READS = {
     "vpc": ("dhcp_name_servers",),
+    # Which NAT gateways and customer lists the job subnets' tables route to is unknown.
+    "route_tables": ("nat_gateways", "route_prefix_lists"),
     # Which prefix lists the rules name is unknown when the groups could not be read.
     "security_groups": ("referenced_prefix_lists",),
     "model": ("artifact_bucket_policies", "payload_bucket_policies", "repository_policies"),
 }
 
-# The world's rules name no prefix list but S3's, so this read makes no call of its own (a
-# failed read of a named list is tested in tests/integration/test_prefix_lists.py).
-NO_CALL_IN_WORLD = {"referenced_prefix_lists"}
+# The world's rules and routes name no prefix list but S3's, so these reads make no call of
+# their own (a failed read of a named list is tested in tests/integration/test_prefix_lists.py).
+NO_CALL_IN_WORLD = {"referenced_prefix_lists", "route_prefix_lists"}
 
 FAULTS = {
     "AccessDenied": (access_denied, "AccessDenied"),

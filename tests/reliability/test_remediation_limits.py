@@ -167,9 +167,17 @@ def test_a_subnet_not_found_never_changes_the_main_route_table() -> None:
 
 def test_a_nat_path_is_proposed_never_applied() -> None:
     nat = [{"DestinationCidrBlock": "0.0.0.0/0", "NatGatewayId": "nat-1", "State": "active"}]
+    igw = [{"DestinationCidrBlock": "0.0.0.0/0", "GatewayId": "igw-1", "State": "active"}]
+    public = {"NatGatewayId": "nat-1", "SubnetId": "subnet-pub", "State": "available"}
     snapshot = compliant(
         s3_endpoints=Read(value=[]),
-        route_tables=Read(value=[route_table("rtb-1", ("subnet-a", "subnet-b"), True, nat)]),
+        route_tables=Read(
+            value=[
+                route_table("rtb-1", ("subnet-a", "subnet-b"), True, nat),
+                route_table("rtb-pub", ("subnet-pub",), routes=igw),
+            ]
+        ),
+        nat_gateways=Read(value={"nat-1": public}),
     )
     findings = run_checks(snapshot).findings
     assert [(f.check_id, f.severity.value) for f in findings] == [("S3_ENDPOINT_MISSING", "LOW")]

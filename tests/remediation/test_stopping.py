@@ -27,7 +27,7 @@ from ir_vpc_guard.remediation.stopping import (
 from ir_vpc_guard.settings import Settings, SettingsError
 
 if TYPE_CHECKING:
-    from mypy_boto3_ec2.type_defs import TagTypeDef
+    from mypy_boto3_ec2.type_defs import SecurityGroupTypeDef, TagTypeDef
 
 ACCOUNT = "123456789012"
 VPC = "vpc-0123456789abcdef0"
@@ -286,8 +286,8 @@ def test_a_preflight_check_has_no_job_to_stop() -> None:
 @pytest.mark.parametrize(("owner", "stops"), [(ACCOUNT, True), ("210987654321", False)])
 def test_a_group_another_account_shares_never_stops(owner: str, stops: bool) -> None:
     """Its rules are the other account's to change: reported HIGH, never a stop."""
-    group = {"GroupId": "sg-0123456789abcdef0", "OwnerId": owner, "VpcId": VPC}
-    state = replace(snapshot(), security_groups=Read(value={group["GroupId"]: group}))
+    group: SecurityGroupTypeDef = {"GroupId": "sg-0123456789abcdef0", "OwnerId": owner}
+    state = replace(snapshot(), security_groups=Read(value={"sg-0123456789abcdef0": group}))
     sagemaker = SageMaker()
     action = decide([finding("SG_EGRESS_S3_MISSING")], sagemaker, state=state)
     assert (action is not None) is stops and ("Stop" in sagemaker.calls) is stops

@@ -58,6 +58,7 @@ UNSCOPABLE = {
     "ec2:DescribeDhcpOptions",
     "ec2:DescribeRouteTables",
     "ec2:DescribeVpcEndpoints",
+    "ec2:DescribeNatGateways",
     "sagemaker:ListInferenceRecommendationsJobs",
 }
 READ_VERBS = ("Describe", "Get", "List", "Simulate", "BatchGet")

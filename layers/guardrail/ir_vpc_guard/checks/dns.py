@@ -21,19 +21,43 @@ if TYPE_CHECKING:  # the boto3-stubs types: development dependencies, never in t
     title="DNS resolution is turned off in the job's VPC",
     severity=Severity.HIGH,
     requirement="R6",
-    reads=("dns_support",),
+    reads=("dns_support", "vpc", "dhcp_name_servers"),
     risk="The endpoints cannot resolve S3's names and the job fails.",
     fix="Turn on DNS resolution (enableDnsSupport) for the VPC.",
 )
 def vpc_dns_disabled(snapshot: Snapshot) -> Iterator[Problem]:
-    if not snapshot.dns_support.get():
+    if snapshot.dns_support.get():
+        return
+    turn_on = (
+        f"aws ec2 modify-vpc-attribute --vpc-id {snapshot.vpc_id} "
+        '--enable-dns-support "{\\"Value\\":true}"'
+    )
+    servers = snapshot.dhcp_name_servers.get()
+    if servers and servers[0] not in _amazon_resolvers(snapshot.vpc.get()):
+        # enableDnsSupport turns off only the Amazon resolver: instances ask the DHCP
+        # options' first server, which may resolve S3's names on its own.
         yield Problem(
-            detail=f"enableDnsSupport is false in {snapshot.vpc_id}.",
+            detail=f"enableDnsSupport is false in {snapshot.vpc_id}, so the Amazon resolver is "
+            f"off; instances ask {servers[0]} first (DHCP options), which resolves S3's names "
+            "only if it does not forward to the Amazon resolver.",
             resources=(str(snapshot.vpc_id),),
-            evidence={"enableDnsSupport": False},
-            command=f"aws ec2 modify-vpc-attribute --vpc-id {snapshot.vpc_id} "
-            '--enable-dns-support "{\\"Value\\":true}"',
+            evidence={
+                "enableDnsSupport": False,
+                "domainNameServers": list(servers),
+                "undetermined": f"whether {servers[0]} resolves "
+                f"<bucket>.s3.{snapshot.job.region}.amazonaws.com without the Amazon resolver",
+            },
+            severity=Severity.MEDIUM,
+            command=f"nslookup <bucket>.s3.{snapshot.job.region}.amazonaws.com {servers[0]}  "
+            f"# from an instance in a job subnet; if it fails: {turn_on}",
         )
+        return
+    yield Problem(
+        detail=f"enableDnsSupport is false in {snapshot.vpc_id}.",
+        resources=(str(snapshot.vpc_id),),
+        evidence={"enableDnsSupport": False},
+        command=turn_on,
+    )
 
 
 # The Amazon resolver's link-local address (VPC User Guide, "Amazon DNS server").

@@ -21,11 +21,12 @@ from ir_vpc_guard.checks.network import (
     tcp_egress,
 )
 from ir_vpc_guard.checks.registry import Problem, register
+from ir_vpc_guard.checks.s3path import private_dns_interfaces
 from ir_vpc_guard.discovery.snapshot import Snapshot
 from ir_vpc_guard.findings import ActionName, Severity
 
 if TYPE_CHECKING:  # the boto3-stubs types: development dependencies, never in the layer
-    from mypy_boto3_ec2.type_defs import SubnetTypeDef
+    from mypy_boto3_ec2.type_defs import SubnetTypeDef, VpcEndpointTypeDef
 
 
 def _undetermined(snapshot: Snapshot, unknown: Iterable[str]) -> dict[str, Any]:
@@ -71,6 +72,11 @@ def sg_egress_s3_missing(snapshot: Snapshot) -> Iterator[Problem]:
         "prefixListId": prefix_list.prefix_list_id,
         "s3Cidrs": list(prefix_list.cidrs),
     }
+    endpoints = snapshot.s3_endpoints.value if snapshot.s3_endpoints.ok else None
+    interfaces = private_dns_interfaces(endpoints or [])
+    if interfaces:
+        yield _through_interface(group_ids, interfaces, evidence)
+        return
     if unknown:
         confirm = _undetermined(snapshot, unknown)
         yield Problem(
@@ -97,6 +103,33 @@ def sg_egress_s3_missing(snapshot: Snapshot) -> Iterator[Problem]:
             f"'IpProtocol=tcp,FromPort=443,ToPort=443,PrefixListIds=[{{PrefixListId="
             f'{prefix_list.prefix_list_id},Description="S3 for SageMaker IR jobs"}}]\''
         ),
+    )
+
+
+def _through_interface(
+    group_ids: tuple[str, ...], interfaces: list[VpcEndpointTypeDef], evidence: dict[str, Any]
+) -> Problem:
+    """S3's names resolve to an interface endpoint in the VPC (private DNS): the job reaches
+    S3 at that endpoint's network interfaces, not at the S3 prefix list's ranges, so the
+    groups' egress to those interfaces decides, and their addresses were not read."""
+    ids = [str(e["VpcEndpointId"]) for e in interfaces]
+    enis = sorted({str(n) for e in interfaces for n in e.get("NetworkInterfaceIds", [])})
+    return Problem(
+        detail=f"No rule of {', '.join(group_ids)} allows TCP 443 to the S3 prefix list, but "
+        f"S3's names resolve to interface endpoint {', '.join(ids)} in the VPC: what matters "
+        "is egress to its network interfaces.",
+        resources=(*group_ids, *ids),
+        evidence={
+            **evidence,
+            "interfaceEndpoints": ids,
+            "networkInterfaces": enis,
+            "undetermined": f"whether {', '.join(group_ids)} allow TCP 443 to the addresses "
+            f"of {', '.join(enis) or 'the interface endpoint'}",
+        },
+        severity=Severity.MEDIUM,
+        command="aws ec2 describe-network-interfaces --network-interface-ids "
+        f"{' '.join(enis) or '<the endpoint ENIs>'} --query "
+        "'NetworkInterfaces[].PrivateIpAddress'  # then compare with the groups' egress rules",
     )
 
 

@@ -150,19 +150,23 @@ def nacl_blocks_s3(snapshot: Snapshot) -> Iterator[Problem]:
 def _entries_command(
     blocked: dict[str, dict[str, list[str]]], out: tuple[int, int], back: tuple[int, int]
 ) -> str:
-    """The two entries for the first blocked ACL and range; pick a free rule number below
-    the deny that matches (`aws ec2 describe-network-acls --network-acl-ids <id>`)."""
-    acl_label, ranges = next(iter(blocked.items()))
-    acl, cidr = acl_label.split(" ")[0], next(iter(ranges))
-    block = f"--ipv6-cidr-block {cidr}" if ":" in cidr else f"--cidr-block {cidr}"
-    return (
-        f"aws ec2 create-network-acl-entry --network-acl-id {acl} --egress --rule-number <n> "
-        f"--protocol tcp --port-range From={out[0]},To={out[1]} "
-        f"{block} --rule-action allow && "
-        f"aws ec2 create-network-acl-entry --network-acl-id {acl} --ingress --rule-number <n> "
-        f"--protocol tcp --port-range From={back[0]},To={back[1]} "
-        f"{block} --rule-action allow"
-    )
+    """Every entry the finding needs: for each blocked ACL and range, an allow in each refused
+    direction. Each entry has its own rule number to pick, free and below the deny that
+    matches (`aws ec2 describe-network-acls --network-acl-ids <id>`)."""
+    commands: list[str] = []
+    for acl_label, ranges in blocked.items():
+        acl = acl_label.split(" ")[0]
+        for cidr, refused in ranges.items():
+            block = f"--ipv6-cidr-block {cidr}" if ":" in cidr else f"--cidr-block {cidr}"
+            for direction, ports in (("egress", out), ("ingress", back)):
+                if not any(r.startswith(direction) for r in refused):
+                    continue
+                commands.append(
+                    f"aws ec2 create-network-acl-entry --network-acl-id {acl} --{direction} "
+                    f"--rule-number <n{len(commands) + 1}> --protocol tcp "
+                    f"--port-range From={ports[0]},To={ports[1]} {block} --rule-action allow"
+                )
+    return " && ".join(commands)
 
 
 def _addresses(subnet: SubnetTypeDef) -> list[tuple[str, Interval | None, bool]]:

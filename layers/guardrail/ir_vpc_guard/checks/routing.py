@@ -12,9 +12,11 @@ from ir_vpc_guard.checks.registry import Problem, register
 from ir_vpc_guard.checks.s3path import (
     TablePath,
     gateway_endpoints,
+    private_dns_interfaces,
     refused_objects,
     s3_paths,
     table_severity,
+    unknowns,
 )
 from ir_vpc_guard.discovery.snapshot import Snapshot
 from ir_vpc_guard.findings import ActionName, Severity
@@ -28,10 +30,14 @@ def _worst(paths: list[TablePath]) -> Severity | None:
     return max(found, key=lambda s: s.rank) if found else None
 
 
-def _undetermined(severity: Severity) -> dict[str, str]:
+def _undetermined(severity: Severity, paths: list[TablePath]) -> dict[str, str]:
     if severity is Severity.MEDIUM:
-        return {"undetermined": "whether the transit gateway or appliance route reaches S3"}
+        return {"undetermined": "; ".join(unknowns(paths))}
     return {}
+
+
+# The reads every S3 path judgement needs (checks/s3path.py).
+PATH_READS = ("route_tables", "s3_prefix_list", "route_prefix_lists", "nat_gateways")
 
 
 @register(
@@ -39,8 +45,8 @@ def _undetermined(severity: Severity) -> dict[str, str]:
     title="The VPC has no S3 gateway endpoint",
     severity=Severity.HIGH,
     requirement="R5",
-    reads=("s3_endpoints", "route_tables", "s3_prefix_list"),
-    risk="Without an endpoint (or a NAT path) the job cannot read its model or payload from S3.",
+    reads=("s3_endpoints", *PATH_READS),
+    risk="Without an endpoint (or a NAT path) the job cannot read its model from S3.",
     fix="Create a Gateway endpoint for com.amazonaws.<region>.s3 on the job subnets' route tables.",
     remediation_action=ActionName.CREATE_S3_GATEWAY_ENDPOINT,
     blocks_job=True,
@@ -64,6 +70,15 @@ def s3_endpoint_missing(snapshot: Snapshot) -> Iterator[Problem]:
     severity = _worst(paths) or Severity.HIGH
     table_ids = sorted({p.table_id for p in paths if p.table_id})
     nat = " They reach S3 through a NAT path, at a cost." if severity is Severity.LOW else ""
+    create = (
+        f"aws ec2 create-vpc-endpoint --vpc-id {snapshot.vpc_id} --vpc-endpoint-type Gateway "
+        f"--service-name com.amazonaws.{snapshot.job.region}.s3 "
+        f"--route-table-ids {' '.join(table_ids)}"
+    )
+    interfaces = private_dns_interfaces(snapshot.s3_endpoints.get())
+    if interfaces and severity.rank > Severity.MEDIUM.rank:
+        yield _through_interface(snapshot, interfaces, paths, create)
+        return
     yield Problem(
         detail=f"No available S3 gateway endpoint in {snapshot.vpc_id}.{nat}",
         resources=(str(snapshot.vpc_id),),
@@ -75,16 +90,41 @@ def s3_endpoint_missing(snapshot: Snapshot) -> Iterator[Problem]:
                 for e in snapshot.s3_endpoints.get()
             ],
             "natPath": severity is Severity.LOW,
-            **_undetermined(severity),
+            **_undetermined(severity, paths),
         },
         severity=severity,
         command=confirm.route_reads(paths, str(snapshot.vpc_id))
         if severity is Severity.MEDIUM
-        else (
-            f"aws ec2 create-vpc-endpoint --vpc-id {snapshot.vpc_id} --vpc-endpoint-type Gateway "
-            f"--service-name com.amazonaws.{snapshot.job.region}.s3 "
-            f"--route-table-ids {' '.join(table_ids)}"
-        ),
+        else create,
+    )
+
+
+def _through_interface(
+    snapshot: Snapshot,
+    interfaces: list[VpcEndpointTypeDef],
+    paths: list[TablePath],
+    create: str,
+) -> Problem:
+    """No gateway endpoint, but S3's names resolve to an interface endpoint in the VPC:
+    SageMaker's pages ask for a gateway endpoint, and whether the job's reads work through
+    the interface endpoint is not documented (VPC User Guide, "AWS PrivateLink for S3")."""
+    ids = [str(e["VpcEndpointId"]) for e in interfaces]
+    return Problem(
+        detail=f"No available S3 gateway endpoint in {snapshot.vpc_id}, but S3's names resolve "
+        f"to interface endpoint {', '.join(ids)} (private DNS): the job's reads may work "
+        "through it. SageMaker's documentation asks for a gateway endpoint.",
+        resources=(str(snapshot.vpc_id), *ids),
+        evidence={
+            "interfaceEndpoints": ids,
+            "paths": [p.evidence() for p in paths],
+            "undetermined": f"whether the job's S3 reads succeed through {', '.join(ids)}: "
+            "its subnets must be reachable from the job subnets, and its security groups "
+            "must allow TCP 443 from the job's groups",
+        },
+        severity=Severity.MEDIUM,
+        command=f"aws ec2 describe-vpc-endpoints --vpc-endpoint-ids {' '.join(ids)} --query "
+        "'VpcEndpoints[].{Dns:PrivateDnsEnabled,Subnets:SubnetIds,Groups:Groups}'  "
+        f"# or create the gateway endpoint SageMaker documents: {create}",
     )
 
 
@@ -99,7 +139,7 @@ def _attachable(path: TablePath, endpoint: VpcEndpointTypeDef) -> bool:
     title="A job subnet's route table is not attached to the S3 gateway endpoint",
     severity=Severity.HIGH,
     requirement="R5",
-    reads=("s3_endpoints", "route_tables", "subnets", "s3_prefix_list"),
+    reads=("s3_endpoints", "subnets", *PATH_READS),
     risk="Endpoints in that subnet cannot reach S3 and the job fails.",
     fix="Add the subnet's route table (explicit, else the main one) to the S3 gateway endpoint.",
     remediation_action=ActionName.ADD_ENDPOINT_ROUTE_TABLES,
@@ -126,7 +166,7 @@ def s3_endpoint_route_missing(snapshot: Snapshot) -> Iterator[Problem]:
             "attached": sorted(endpoint.get("RouteTableIds", [])),
             "subnetRouteTables": {s: p.table_id for p in off for s in p.subnets},
             "paths": [p.evidence() for p in off],
-            **_undetermined(severity),
+            **_undetermined(severity, off),
         },
         severity=severity,
         command=confirm.route_reads(off, str(snapshot.vpc_id))
@@ -151,9 +191,10 @@ def _describe(path: TablePath) -> str:
     title="The S3 gateway endpoint's policy does not allow reading the job's objects",
     severity=Severity.HIGH,
     requirement="R5",
-    reads=("s3_endpoints", "model", "route_tables", "s3_prefix_list", "subnets"),
-    risk="Reads of the model or payload through the endpoint are refused and the job fails.",
-    fix="Allow s3:GetObject on the job's objects in the endpoint policy (console default: full).",
+    reads=("s3_endpoints", "model", "subnets", *PATH_READS),
+    risk="Reads of the model artifacts through the endpoint are refused and the job fails "
+    "(the sample payload is read from the service side, not through the endpoint).",
+    fix="Allow s3:GetObject on the model artifacts in the endpoint policy (console default: full).",
     blocks_job=True,
 )
 def s3_endpoint_policy_denies(snapshot: Snapshot) -> Iterator[Problem]:

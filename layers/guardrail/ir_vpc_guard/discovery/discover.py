@@ -114,7 +114,18 @@ class Discovery:
         model_read = wave.result(model_f)
         policies = resource_policies.PolicyReads(wave, clients, job, model_read)
 
-        # Wave 3: the DHCP options the VPC names.
+        # Wave 3: what the VPC and its route tables name: the NAT gateways and customer
+        # prefix lists the job subnets' tables route to (none in the common case), and the
+        # DHCP options. A list the groups name too is read once when one client reads both.
+        route_tables = wave.result(vpc_reads.route_tables)
+        nat_f = network.submit_nat_gateways(wave, owner, route_tables, job)
+        routed_f = prefix_lists.submit_routed(
+            wave,
+            owner.value,
+            network.job_route_tables(route_tables.value or [], job.subnets),
+            s3_list,
+            referenced_f if owner.value is clients.ec2 else {},
+        )
         vpc = wave.result(vpc_reads.vpc)
         dhcp = network.dhcp_name_servers(wave, owner, vpc)
         return Snapshot(
@@ -131,7 +142,9 @@ class Discovery:
             vpc=vpc,
             dns_support=wave.result(vpc_reads.dns_support),
             dhcp_name_servers=dhcp,
-            route_tables=wave.result(vpc_reads.route_tables),
+            route_tables=route_tables,
+            route_prefix_lists=prefix_lists.referenced(wave, route_tables, routed_f),
+            nat_gateways=wave.result(nat_f),
             s3_endpoints=wave.result(vpc_reads.s3_endpoints),
             role=wave.result(role_f),
             model=model_read,

@@ -1,5 +1,6 @@
 """EC2 reads of the job's network: its subnets and groups, then the VPC they are in (its
-network ACLs, DNS attribute, DHCP options, route tables and S3 gateway endpoints).
+network ACLs, DNS attribute, DHCP options, route tables and S3 endpoints), then the NAT
+gateways the job subnets' route tables send traffic to (only when one does).
 
 Every read is filtered by ID or by vpc-id, so its cost does not grow with the VPC's size.
 """
@@ -21,6 +22,7 @@ from ir_vpc_guard.requirements import AMAZON_PROVIDED_DNS, s3_service_name
 if TYPE_CHECKING:  # the boto3-stubs types: development dependencies, never in the layer
     from mypy_boto3_ec2 import EC2Client
     from mypy_boto3_ec2.type_defs import (
+        NatGatewayTypeDef,
         NetworkAclTypeDef,
         RouteTableTypeDef,
         VpcEndpointTypeDef,
@@ -39,6 +41,7 @@ READ_ACTIONS: dict[str, tuple[str, ...]] = {
     "dhcp_name_servers": ("ec2:DescribeDhcpOptions",),
     "route_tables": ("ec2:DescribeRouteTables",),
     "s3_endpoints": ("ec2:DescribeVpcEndpoints",),
+    "nat_gateways": ("ec2:DescribeNatGateways",),
 }
 
 
@@ -114,6 +117,45 @@ def dhcp_name_servers(
     return wave.result(wave.submit("ec2:DescribeDhcpOptions", read))
 
 
+def job_route_tables(
+    tables: list[RouteTableTypeDef], subnet_ids: tuple[str, ...]
+) -> list[RouteTableTypeDef]:
+    """The tables the job subnets use: their explicit associations, and the main table when
+    one of them has none."""
+    explicit = {
+        a["SubnetId"]: t
+        for t in tables
+        for a in t.get("Associations", [])
+        if a.get("SubnetId") in subnet_ids
+    }
+    used = [explicit[s] for s in subnet_ids if s in explicit]
+    if len(explicit) < len(subnet_ids):
+        used += [t for t in tables if any(a.get("Main") for a in t.get("Associations", []))]
+    return list({t["RouteTableId"]: t for t in used}.values())
+
+
+def submit_nat_gateways(
+    wave: Wave, owner: Read[EC2Client], route_tables: Read[list[RouteTableTypeDef]], job: JobRequest
+) -> Future[Read[dict[str, NatGatewayTypeDef]]]:
+    """The NAT gateways the job subnets' tables route to, in one call filtered by their IDs;
+    no call when no such route is in play (whether a NAT reaches S3 depends on its type and
+    on its own subnet's table)."""
+    ec2 = owner.value
+    if ec2 is None or not route_tables.ok:  # (the tables are only read with the owner's client)
+        return done(unread_as(route_tables))
+    nat_ids = sorted(
+        {
+            str(r["NatGatewayId"])
+            for t in job_route_tables(route_tables.get(), job.subnets)
+            for r in t.get("Routes", [])
+            if r.get("NatGatewayId")
+        }
+    )
+    if not nat_ids:
+        return done(Read(value={}))
+    return wave.submit("ec2:DescribeNatGateways", partial(read_nat_gateways, ec2, nat_ids))
+
+
 def vpc_of(subnets: Read[SubnetsById], groups: Read[GroupsById]) -> str | None:
     """The job's VPC: where most of its subnets are (else its groups)."""
     for read in (subnets, groups):
@@ -179,6 +221,15 @@ def read_route_tables(ec2: EC2Client, vpc_id: str) -> list[RouteTableTypeDef]:
         Filters=[{"Name": "vpc-id", "Values": [vpc_id]}]
     )
     return [table for page in pages for table in page.get("RouteTables", [])]
+
+
+def read_nat_gateways(ec2: EC2Client, nat_ids: list[str]) -> dict[str, NatGatewayTypeDef]:
+    # A filter (not NatGatewayIds=) so that one deleted NAT does not hide the others.
+    pages = ec2.get_paginator("describe_nat_gateways").paginate(
+        Filters=[{"Name": "nat-gateway-id", "Values": nat_ids}]
+    )
+    found = (nat for page in pages for nat in page.get("NatGateways", []))
+    return {str(n["NatGatewayId"]): n for n in found if n.get("NatGatewayId") in nat_ids}
 
 
 def read_s3_endpoints(ec2: EC2Client, vpc_id: str, region: str) -> list[VpcEndpointTypeDef]:

@@ -1,19 +1,21 @@
 """EC2 reads of prefix lists: the region's S3 list (kept warm for the container's life) and
-the entries of every other list the job groups' egress rules name."""
+the entries of every other list the job groups' egress rules or the job subnets' route
+tables name, once per list."""
 
 from __future__ import annotations
 
 from concurrent.futures import Future
 from functools import partial
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ir_vpc_guard.aws import AwsClients
-from ir_vpc_guard.discovery.snapshot import PrefixList, Read, ReferencedPrefixList
+from ir_vpc_guard.discovery.snapshot import PrefixList, Read, ReferencedPrefixList, unread_as
 from ir_vpc_guard.discovery.waves import AwsReadError, Wave, done
 from ir_vpc_guard.requirements import s3_service_name
 
 if TYPE_CHECKING:  # the boto3-stubs types: development dependencies, never in the layer
     from mypy_boto3_ec2 import EC2Client
+    from mypy_boto3_ec2.type_defs import RouteTableTypeDef
 
     from ir_vpc_guard.discovery.snapshot import GroupsById
 
@@ -21,6 +23,7 @@ if TYPE_CHECKING:  # the boto3-stubs types: development dependencies, never in t
 READ_ACTIONS: dict[str, tuple[str, ...]] = {
     "s3_prefix_list": ("ec2:DescribePrefixLists", "ec2:GetManagedPrefixListEntries"),
     "referenced_prefix_lists": ("ec2:GetManagedPrefixListEntries",),
+    "route_prefix_lists": ("ec2:GetManagedPrefixListEntries",),
 }
 
 # The region's S3 prefix list, kept for the container's life: it is the same for every job
@@ -63,14 +66,41 @@ def submit_referenced(
     }
 
 
+def submit_routed(
+    wave: Wave,
+    ec2: EC2Client | None,
+    tables: list[RouteTableTypeDef],
+    s3: Read[PrefixList],
+    already: dict[str, Future[Read[tuple[str, ...]]]],
+) -> dict[str, Future[Read[tuple[str, ...]]]]:
+    """One entries read per distinct customer list a route of `tables` goes to (with the VPC
+    owner's client `ec2`), except S3's; a list the groups' rules name too is read once, when
+    the same client reads both (`already`: those reads, with the job account's client)."""
+    if ec2 is None:
+        return {}
+    s3_id = s3.value.prefix_list_id if s3.value is not None else None
+    named = dict.fromkeys(
+        str(route["DestinationPrefixListId"])
+        for table in tables
+        for route in table.get("Routes", [])
+        if route.get("DestinationPrefixListId") and route.get("DestinationPrefixListId") != s3_id
+    )
+    return {
+        pl: already.get(pl)
+        or wave.submit("ec2:GetManagedPrefixListEntries", partial(read_entries, ec2, pl))
+        for pl in named
+    }
+
+
 def referenced(
     wave: Wave,
-    groups: Read[GroupsById],
+    groups: Read[Any],
     reads: dict[str, Future[Read[tuple[str, ...]]]],
 ) -> Read[dict[str, ReferencedPrefixList]]:
-    """Each referenced list with its entries, or the error that kept them unread."""
-    if not groups.ok:  # which lists the rules name is unknown, for the same reason
-        return Read(error=groups.error, not_applicable=groups.not_applicable)
+    """Each referenced list with its entries, or the error that kept them unread. `groups`
+    is the read that named them (the groups, or the route tables)."""
+    if not groups.ok:  # which lists are named is unknown, for the same reason
+        return unread_as(groups)
     lists = {}
     for prefix_list_id, future in reads.items():
         entries = wave.result(future)

@@ -26,6 +26,8 @@ OWNER_READS = (
     "dhcp_name_servers",
     "route_tables",
     "s3_endpoints",
+    "nat_gateways",
+    "route_prefix_lists",
 )
 # Reading them through the optional role in the owner account (granted only when it is set).
 OWNER_ROLE_ACTIONS = ("sts:AssumeRole",)

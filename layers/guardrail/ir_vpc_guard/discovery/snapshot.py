@@ -10,6 +10,7 @@ from ir_vpc_guard.intake.request import JobRequest
 
 if TYPE_CHECKING:  # the boto3-stubs types: development dependencies, never in the layer
     from mypy_boto3_ec2.type_defs import (
+        NatGatewayTypeDef,
         NetworkAclTypeDef,
         RouteTableTypeDef,
         SecurityGroupTypeDef,
@@ -90,9 +91,10 @@ class PrefixList:
 
 @dataclass(frozen=True)
 class ReferencedPrefixList:
-    """A prefix list (other than S3's) that a job group's egress rule names: its entries
-    allow what they cover, so the checks judge them like CIDRs. `error` says why its
-    entries could not be read (the checks then cannot count on it either way)."""
+    """A prefix list (other than S3's) that a job group's egress rule or a job subnet's route
+    names: its entries stand for what they cover, so the checks judge them like CIDRs.
+    `error` says why its entries could not be read (the checks then cannot count on it
+    either way)."""
 
     prefix_list_id: str
     cidrs: tuple[str, ...] = ()
@@ -153,6 +155,12 @@ class Snapshot:
     dns_support: Read[bool] = field(default_factory=_unread)
     dhcp_name_servers: Read[tuple[str, ...]] = field(default_factory=_unread)
     route_tables: Read[list[RouteTableTypeDef]] = field(default_factory=_unread)
+    # The customer-managed prefix lists the job subnets' route tables route to, by ID, and
+    # the NAT gateways they route to, by ID: empty when no such route is in play.
+    route_prefix_lists: Read[dict[str, ReferencedPrefixList]] = field(
+        default_factory=lambda: Read(value={})
+    )
+    nat_gateways: Read[dict[str, NatGatewayTypeDef]] = field(default_factory=lambda: Read(value={}))
     s3_endpoints: Read[list[VpcEndpointTypeDef]] = field(default_factory=_unread)
     role: Read[RoleAccess] = field(default_factory=_unread)
     model: Read[ModelInfo] = field(default_factory=_unread)
