@@ -294,9 +294,8 @@ def test_a_group_shared_into_the_jobs_own_vpc_leaves_the_vpc_the_jobs(aws: Any) 
 
 
 def test_apply_never_writes_a_group_the_owner_shares(aws: Any) -> None:
-    report, world, owner = _check(
-        aws, Settings(remediation_mode=Mode.APPLY), group_egress="none", owners_group=True
-    )
+    settings = Settings(remediation_mode=Mode.APPLY, vpc_owner_read_role_name=READ_ROLE)
+    report, world, owner = _check(aws, settings, group_egress="none", owners_group=True)
     (group,) = owner.client("ec2").describe_security_groups(GroupIds=world.group_ids)[
         "SecurityGroups"
     ]
@@ -304,3 +303,16 @@ def test_apply_never_writes_a_group_the_owner_shares(aws: Any) -> None:
     actions = [a for a in report.to_dict()["actions"] if a["action"] != "stop-job"]
     assert actions and all(a["status"] == "SKIPPED" for a in actions), actions
     assert all("never writes another account's resources" in a["reason"] for a in actions)
+
+
+def test_without_the_vpcs_endpoints_a_missing_egress_rule_is_not_certain(aws: Any) -> None:
+    """An S3 interface endpoint the guardrail could not see would take S3's traffic to its
+    own interfaces: the missing prefix-list rule is undetermined, never HIGH or written."""
+    report, world, _ = _check(
+        aws, Settings(remediation_mode=Mode.APPLY), group_egress="none", owners_group=False
+    )
+    egress = _by_check(report)["SG_EGRESS_S3_MISSING"]
+    assert egress["severity"] == "MEDIUM" and world.vpc_id in egress["evidence"]["undetermined"]
+    assert "describe-vpc-endpoints" in egress["remediation"]["command"]
+    written = [a for a in report.to_dict()["actions"] if a["status"] == "APPLIED"]
+    assert all(a["checkId"] != "SG_EGRESS_S3_MISSING" for a in written), written

@@ -77,6 +77,9 @@ def sg_egress_s3_missing(snapshot: Snapshot) -> Iterator[Problem]:
     if interfaces:
         yield _through_interface(group_ids, interfaces, evidence)
         return
+    if endpoints is None:
+        yield _endpoints_unread(snapshot, group_ids, evidence)
+        return
     if unknown:
         confirm = _undetermined(snapshot, unknown)
         yield Problem(
@@ -103,6 +106,30 @@ def sg_egress_s3_missing(snapshot: Snapshot) -> Iterator[Problem]:
             f"'IpProtocol=tcp,FromPort=443,ToPort=443,PrefixListIds=[{{PrefixListId="
             f'{prefix_list.prefix_list_id},Description="S3 for SageMaker IR jobs"}}]\''
         ),
+    )
+
+
+def _endpoints_unread(
+    snapshot: Snapshot, group_ids: tuple[str, ...], evidence: dict[str, Any]
+) -> Problem:
+    """The VPC's endpoints could not be read (a shared VPC without the owner's read role, or
+    a refused read): an S3 interface endpoint with private DNS would take the job's S3
+    traffic to its own interfaces instead, so the missing prefix-list rule is not certain."""
+    return Problem(
+        detail=f"No rule of {', '.join(group_ids)} allows TCP 443 to "
+        f"{evidence['prefixListId']} (S3); whether the VPC has an S3 interface endpoint, "
+        "which would make that rule unnecessary, could not be read.",
+        resources=group_ids,
+        evidence={
+            **evidence,
+            "undetermined": f"whether {snapshot.vpc_id} has an S3 interface endpoint with "
+            "private DNS (its endpoints could not be read)",
+        },
+        severity=Severity.MEDIUM,
+        command=f"aws ec2 describe-vpc-endpoints --filters Name=vpc-id,Values={snapshot.vpc_id} "
+        "Name=vpc-endpoint-type,Values=Interface --query "
+        "'VpcEndpoints[].{Id:VpcEndpointId,Service:ServiceName,Dns:PrivateDnsEnabled}'"
+        "  # as the VPC's owner account in a shared VPC",
     )
 
 
