@@ -16,7 +16,7 @@ from botocore.exceptions import ClientError
 from moto import mock_aws
 
 from ir_vpc_guard.discovery.prefix_lists import forget_s3_prefix_lists
-from ir_vpc_guard_dev.sandbox import World, build_world
+from ir_vpc_guard_dev.sandbox import MOTO_ENVIRONMENT, World, build_world
 
 ROOT = Path(__file__).resolve().parents[1]
 EVENTS = ROOT / "events"
@@ -57,6 +57,10 @@ def _lean_emulation() -> Iterator[None]:
     """
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("MOTO_EC2_LOAD_DEFAULT_AMIS", "false")
+        # Worlds as real accounts have them: AWS's managed policies, as moto ships them (read
+        # when moto's IAM backend starts, so before any; the moto servers inherit it too).
+        for name, value in MOTO_ENVIRONMENT.items():
+            patch.setenv(name, value)
         shared = functools.cache(botocore.loaders.create_loader)
         patch.setattr(botocore.session, "create_loader", shared)
         yield
