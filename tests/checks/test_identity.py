@@ -1,8 +1,7 @@
 """R8: the execution role may manage the job's interfaces (checks/identity.py)."""
 
-from typing import Any
-
 from dataclasses import replace
+from typing import Any
 
 from ir_vpc_guard.discovery.snapshot import Read, RoleAccess, Source
 from ir_vpc_guard.findings import Severity

@@ -205,12 +205,7 @@ def test_shared_resources_are_simulated_in_their_owners_account_with_the_vpc_key
 
 
 def test_a_missing_principal_tag_reads_the_roles_tags_and_asks_once_more(
-    aws: Any,
-    world: World,
-    calls: Counter[str],
-    no_simulator: AwsClients,
-    wave: Wave,
-    job: JobRequest,
+    aws: Any, calls: Counter[str], no_simulator: AwsClients, wave: Wave, job: JobRequest
 ) -> None:
     aws.client("iam").tag_role(RoleName=ROLE_NAME, Tags=[{"Key": "team", "Value": "ml"}])
     asked: list[dict[str, Any]] = []
