@@ -4,7 +4,7 @@ from dataclasses import replace
 from typing import Any
 
 from ir_vpc_guard.discovery.snapshot import Read, RoleAccess, Source
-from ir_vpc_guard.findings import Severity
+from ir_vpc_guard.findings import Finding, Severity
 from ir_vpc_guard.requirements import ROLE_REQUIRED_ACTIONS
 from tests.checks.helpers import finding, found
 from tests.snapshots import compliant, group, subnet
@@ -94,8 +94,8 @@ def test_lacking_only_modify_network_interface_attribute_is_a_low_advisory() -> 
     assert result.severity is Severity.LOW
     assert "AmazonSageMakerFullAccess" in result.detail and "page" in result.detail
     # Its command never suggests the managed policy, which lacks the action.
-    assert "attach-role-policy" not in str(result.remediation.command)
-    assert MODIFY in str(result.remediation.command)
+    assert "attach-role-policy" not in _command(result)
+    assert MODIFY in _command(result)
 
 
 def test_the_simulator_path_judges_modify_network_interface_attribute_alike() -> None:
@@ -125,7 +125,7 @@ def test_an_explicit_deny_names_the_policy_and_statement_to_change() -> None:
         inline_policy_names=("ec2", "guard"),
     )
     result = finding(compliant(role=Read(value=access)), MISSING)
-    command = str(result.remediation.command)
+    command = _command(result)
     assert "--policy-name guard" in command and "NoEni" in command
     assert "attach-role-policy" not in command
     assert result.evidence["causes"] == {"ec2:CreateNetworkInterface": "explicit Deny"}
@@ -139,7 +139,7 @@ def test_a_deny_without_sid_is_named_by_its_place_in_a_managed_policy() -> None:
         inline_policy_names=("ec2",),
         attached_policy_arns=(arn,),
     )
-    command = str(finding(compliant(role=Read(value=access)), MISSING).remediation.command)
+    command = _command(finding(compliant(role=Read(value=access)), MISSING))
     assert f"create-policy-version --policy-arn {arn}" in command
     assert "Statement[1]" in command
 
@@ -152,19 +152,17 @@ def test_a_boundary_says_the_boundary_must_allow_the_actions() -> None:
         boundary_arn=boundary,
     )
     result = finding(compliant(role=Read(value=access)), MISSING)
-    command = str(result.remediation.command)
+    command = _command(result)
     assert "permissions boundary" in command and boundary in command
     assert "attach-role-policy" not in command and "put-role-policy" not in command
 
 
 def test_a_missing_allow_suggests_the_managed_policy_unless_the_role_has_it() -> None:
     without = finding(compliant(role=Read(value=_access(DESCRIBES))), MISSING)
-    assert f"attach-role-policy --role-name R --policy-arn {FULL_ACCESS}" in str(
-        without.remediation.command
-    )
+    assert f"attach-role-policy --role-name R --policy-arn {FULL_ACCESS}" in _command(without)
     # The role already holds it (in a version that grants less): never suggest it again.
     holding = replace(_access(DESCRIBES), attached_policy_arns=(FULL_ACCESS,))
-    command = str(finding(compliant(role=Read(value=holding)), MISSING).remediation.command)
+    command = _command(finding(compliant(role=Read(value=holding)), MISSING))
     assert "attach-role-policy" not in command and "put-role-policy" in command
 
 
@@ -181,7 +179,7 @@ def test_the_simulators_deny_and_boundary_give_their_own_commands() -> None:
         boundary_refuses=frozenset({"ec2:DeleteNetworkInterface"}),
         simulated_boundary=True,
     )
-    command = str(finding(compliant(role=Read(value=access)), MISSING).remediation.command)
+    command = _command(finding(compliant(role=Read(value=access)), MISSING))
     assert "--policy-name guard" in command and "line 4" in command
     assert "permissions boundary" in command and "attach-role-policy" not in command
 
@@ -275,6 +273,11 @@ def test_shared_subnets_groups_and_vpc_are_judged_in_their_owners_account() -> N
     assert found(snapshot) == []
     own_account = compliant(role=Read(value=_access(DESCRIBES, scoped)))
     assert finding(own_account, MISSING).severity is Severity.HIGH
+
+
+def _command(result: Finding) -> str:
+    assert result.remediation is not None
+    return str(result.remediation.command)
 
 
 def _access(*statements: Any) -> RoleAccess:
