@@ -23,6 +23,8 @@ from ir_vpc_guard.discovery.prefix_lists import forget_s3_prefix_lists
 from ir_vpc_guard_dev.sandbox import MOTO_ENVIRONMENT, World, build_world
 
 ROOT = Path(__file__).resolve().parents[1]
+# In every report on a world whose role holds only AWS's AmazonSageMakerFullAccess (LOW).
+ROLE_ADVISORY = "ROLE_ENI_ATTRIBUTE_NOT_ALLOWED"
 EVENTS = ROOT / "events"
 REGION = "us-east-1"
 

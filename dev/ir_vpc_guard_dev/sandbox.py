@@ -256,3 +256,18 @@ def _model(session: Any, region: str, account: str) -> str:
         ModelApprovalStatus="Approved",
     )
     return str(package["ModelPackageArn"])
+
+
+def allow_eni_attribute(session: Any) -> None:
+    """Grant the world's role the one action AWS's Inference Recommender page lists and its
+    AmazonSageMakerFullAccess lacks (ec2:ModifyNetworkInterfaceAttribute), as the page
+    suggests: a world with nothing at all to report, not even the LOW advisory."""
+    document = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Action": "ec2:ModifyNetworkInterfaceAttribute", "Resource": "*"}
+        ],
+    }
+    session.client("iam").put_role_policy(
+        RoleName=ROLE_NAME, PolicyName="eni-attribute", PolicyDocument=json.dumps(document)
+    )

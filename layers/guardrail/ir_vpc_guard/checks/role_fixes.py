@@ -90,7 +90,7 @@ def _boundary_command(role: str, access: RoleAccess, actions: list[str]) -> str:
     return (
         f"aws iam get-role --role-name {role} --query Role.PermissionsBoundary  "
         f"# the permissions boundary ({where}) must allow {', '.join(actions)} too: a "
-        "boundary never grants, and the role's own policies already do"
+        "boundary never grants, and it is what refuses them here"
     )
 
 
