@@ -14,7 +14,7 @@ import pytest
 from aws_lambda_powertools.utilities import parameters
 
 from ir_vpc_guard_dev.lambda_runtime import FakeContext
-from ir_vpc_guard_dev.sandbox import World, build_world
+from ir_vpc_guard_dev.sandbox import World, allow_eni_attribute, build_world
 from tests.conftest import REGION, ROLE_ADVISORY, load_event
 from tests.lambda_context import Inbox, load_handler
 from tests.moto_server import BIN, RemoteSession, cli_env, moto_server
@@ -53,6 +53,7 @@ def lambda_run(
 ) -> tuple[dict[str, Any], Inbox, World]:
     aws.client("securityhub").enable_security_hub()
     world = build_world(aws, REGION, with_endpoint=False)
+    allow_eni_attribute(aws)  # the mute is what silences: no role advisory besides
     inbox = Inbox(aws)
     if mute_list is not None:
         text = mute_list.replace("VPC_ID", world.vpc_id)
