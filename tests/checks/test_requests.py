@@ -9,10 +9,11 @@ from ir_vpc_guard.checks.requests import (
     job_objects,
     object_arn,
     role_calls,
+    role_bounded,
     role_principal,
     service_read,
 )
-from ir_vpc_guard.discovery.snapshot import ModelInfo, Read, ReadError
+from ir_vpc_guard.discovery.snapshot import ModelInfo, Read, ReadError, RoleAccess
 from ir_vpc_guard.intake.role_arns import role_resources
 from tests.snapshots import compliant, job
 
@@ -193,3 +194,16 @@ def test_the_roles_tags_are_its_principal_tags_and_no_other_tag_is_unknown() -> 
     assert call.known_prefixes == ("aws:principaltag/",)
     (unread,) = role_calls(job(), "ec2:DescribeSubnets", None)
     assert unread.known_prefixes == ()
+
+
+def test_a_role_with_a_boundary_makes_bounded_reads() -> None:
+    bounded = compliant(role=Read(value=RoleAccess(boundary={"Statement": []})))
+    assert role_bounded(bounded) and not role_bounded(compliant())
+    request = service_read(job(), "s3:GetObject", OBJECT, bounded=role_bounded(bounded))
+    not_me = {
+        "Effect": "Deny",
+        "NotPrincipal": {"AWS": ROLE},
+        "Action": "s3:GetObject",
+        "Resource": OBJECT,
+    }
+    assert explicit_deny([{"Statement": [not_me]}], request).decision is Decision.EXPLICIT_DENY

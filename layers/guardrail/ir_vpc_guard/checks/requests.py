@@ -38,6 +38,12 @@ def _base_context(job: JobRequest) -> dict[str, tuple[str, ...]]:
     return context
 
 
+def role_bounded(snapshot: Snapshot) -> bool:
+    """The job's role is known to have a permissions boundary (a resource policy's Deny with
+    NotPrincipal then always denies it): pass as `bounded` to service_read / endpoint_read."""
+    return snapshot.role.ok and snapshot.role.get().has_boundary
+
+
 def service_read(
     job: JobRequest,
     action: str,
