@@ -8,8 +8,8 @@ from ir_vpc_guard.checks.requests import (
     endpoint_read,
     job_objects,
     object_arn,
-    role_calls,
     role_bounded,
+    role_calls,
     role_principal,
     service_read,
 )
