@@ -6,6 +6,7 @@ lacks (ec2:ModifyNetworkInterfaceAttribute) is a LOW advisory, and the outcome i
 from __future__ import annotations
 
 import fnmatch
+import json
 from typing import Any
 
 from ir_vpc_guard.aws import AwsClients
@@ -87,3 +88,31 @@ def test_the_managed_policy_alone_passes_by_the_simulator(aws: Any, world: World
     ).to_dict()
     _assert_passes_with_the_advisory(report)
     assert report["findings"][0]["evidence"]["method"] == "iam:SimulatePrincipalPolicy"
+
+
+def test_a_deny_beside_the_managed_policy_names_what_to_change(aws: Any, world: World) -> None:
+    """The role holds AWS's policy and an inline guard that denies one action: the command
+    names that policy and statement, never the managed policy the role already has."""
+    guard = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "NoNewInterfaces",
+                "Effect": "Deny",
+                "Action": "ec2:CreateNetworkInterface",
+                "Resource": "*",
+            }
+        ],
+    }
+    aws.client("iam").put_role_policy(
+        RoleName=ROLE_NAME, PolicyName="guard", PolicyDocument=json.dumps(guard)
+    )
+    report = handle_event(world.event(load_event("good_job")), Settings()).to_dict()
+    validate_report(report)
+    assert report["outcome"] == "FAIL"
+    (finding,) = [f for f in report["findings"] if f["checkId"] == "ROLE_VPC_PERMISSIONS_MISSING"]
+    assert finding["severity"] == "HIGH"
+    assert finding["evidence"]["causes"] == {"ec2:CreateNetworkInterface": "explicit Deny"}
+    command = finding["remediation"]["command"]
+    assert "--policy-name guard" in command and "NoNewInterfaces" in command
+    assert "attach-role-policy" not in command
