@@ -33,6 +33,7 @@ from typing import Any
 import boto3
 
 from ir_vpc_guard.aws import AwsClients
+from ir_vpc_guard_dev.sandbox import MOTO_ENVIRONMENT
 
 REGION = "us-east-1"
 DELAY_SECONDS = 0.040
@@ -45,6 +46,7 @@ FAKE_ENV = {
     "POWERTOOLS_TRACE_DISABLED": "true",
     "POWERTOOLS_SERVICE_NAME": "ir-vpc-guard",
     "POWERTOOLS_METRICS_NAMESPACE": "IrVpcGuard",
+    **MOTO_ENVIRONMENT,  # the worlds' role holds AWS's managed policy, as moto ships it
 }
 UNSAFE_ENV = ("AWS_PROFILE", "AWS_ENDPOINT_URL", "IDEMPOTENCY_TABLE", "TOPIC_ARN")
 

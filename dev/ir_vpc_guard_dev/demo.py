@@ -28,7 +28,13 @@ from rich.table import Table
 from ir_vpc_guard.arns import partition_of, s3_object_arn
 from ir_vpc_guard.delivery import render
 from ir_vpc_guard_dev.lambda_runtime import FUNCTION_ENV, ROOT, FakeContext, load_handler
-from ir_vpc_guard_dev.sandbox import MODEL_BUCKET, World, build_world, create_table
+from ir_vpc_guard_dev.sandbox import (
+    MODEL_BUCKET,
+    MOTO_ENVIRONMENT,
+    World,
+    build_world,
+    create_table,
+)
 
 EVENT = ROOT / "events" / "good_job.json"
 REGION = "us-east-1"
@@ -42,6 +48,7 @@ ENVIRONMENT = {
     "AWS_DEFAULT_REGION": REGION,
     "IDEMPOTENCY_TABLE": TABLE,
     "MUTE_LIST_PARAMETER": MUTE_PARAMETER,
+    **MOTO_ENVIRONMENT,
 }
 
 

@@ -10,14 +10,16 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from ir_vpc_guard.arns import partition_of
-from ir_vpc_guard.requirements import ROLE_REQUIRED_ACTIONS, s3_service_name
+from ir_vpc_guard.arns import managed_policy_arn, partition_of
+from ir_vpc_guard.requirements import SAGEMAKER_FULL_ACCESS, s3_service_name
 
 ROLE_NAME = "SageMakerIRRole"
 MODEL_BUCKET = "demo-ir-models"
 PAYLOAD_BUCKET = "demo-ir-payloads"
 REPOSITORY = "demo-ir-inference"
 PACKAGE_GROUP = "demo-models"
+# What moto needs to carry AWS's managed policies as it ships them (the role's policy).
+MOTO_ENVIRONMENT = {"MOTO_IAM_LOAD_MANAGED_POLICIES": "true"}
 
 
 @dataclass
@@ -197,19 +199,27 @@ def _role(session: Any, region: str) -> str:
     arn = iam.create_role(RoleName=ROLE_NAME, AssumeRolePolicyDocument=json.dumps(trust))["Role"][
         "Arn"
     ]
-    iam.put_role_policy(
-        RoleName=ROLE_NAME,
-        PolicyName="ir-vpc-access",
-        PolicyDocument=json.dumps(
-            {
-                "Version": "2012-10-17",
-                "Statement": [
-                    {"Effect": "Allow", "Action": list(ROLE_REQUIRED_ACTIONS), "Resource": "*"}
-                ],
-            }
-        ),
-    )
+    # As real accounts have it: AWS's own managed policy, attached by ARN (moto carries it
+    # only with MOTO_IAM_LOAD_MANAGED_POLICIES=true, set before its IAM backend starts).
+    for policy in _managed_arns(region):
+        try:
+            iam.attach_role_policy(RoleName=ROLE_NAME, PolicyArn=policy)
+            break
+        except iam.exceptions.NoSuchEntityException:
+            continue
+    else:
+        raise RuntimeError(
+            f"{SAGEMAKER_FULL_ACCESS} is not there: on moto, set "
+            f"{', '.join(MOTO_ENVIRONMENT)}=true before moto starts"
+        )
     return str(arn)
+
+
+def _managed_arns(region: str) -> list[str]:
+    """AWS's AmazonSageMakerFullAccess in the region's partition; then as moto 5.2 keeps it
+    in the partitions other than `aws-cn` (under `arn:aws:`, a moto gap)."""
+    arns = [managed_policy_arn(partition_of(region), SAGEMAKER_FULL_ACCESS)]
+    return list(dict.fromkeys([*arns, managed_policy_arn("aws", SAGEMAKER_FULL_ACCESS)]))
 
 
 def _model(session: Any, region: str, account: str) -> str:
@@ -246,3 +256,18 @@ def _model(session: Any, region: str, account: str) -> str:
         ModelApprovalStatus="Approved",
     )
     return str(package["ModelPackageArn"])
+
+
+def allow_eni_attribute(session: Any) -> None:
+    """Grant the world's role the one action AWS's Inference Recommender page lists and its
+    AmazonSageMakerFullAccess lacks (ec2:ModifyNetworkInterfaceAttribute), as the page
+    suggests: a world with nothing at all to report, not even the LOW advisory."""
+    document = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Action": "ec2:ModifyNetworkInterfaceAttribute", "Resource": "*"}
+        ],
+    }
+    session.client("iam").put_role_policy(
+        RoleName=ROLE_NAME, PolicyName="eni-attribute", PolicyDocument=json.dumps(document)
+    )

@@ -229,3 +229,18 @@ def test_an_operator_compares_the_value_the_request_holds(
 ) -> None:
     key, actual = held
     assert truth({operator: {key: value}}, {key.lower(): (actual,)}) is expected
+
+
+def test_a_key_under_a_prefix_known_in_full_is_absent_not_unknown() -> None:
+    """Once the role's tags are read, a tag it does not carry is absent from the request."""
+    condition = {"StringEquals": {"aws:PrincipalTag/team": "ml"}}
+    known = ("aws:principaltag/",)
+    assert evaluate(condition, {}, frozenset()).truth is Truth.UNKNOWN
+    assert evaluate(condition, {}, frozenset(), known).truth is Truth.FALSE
+    negated = {"StringNotEquals": {"aws:PrincipalTag/team": "ml"}}
+    assert evaluate(negated, {}, frozenset(), known).truth is Truth.TRUE
+    tagged = {"aws:principaltag/team": ("ml",)}
+    assert evaluate(condition, tagged, frozenset(), known).truth is Truth.TRUE
+    # Other keys stay unknown.
+    other = {"StringEquals": {"aws:ResourceTag/team": "ml"}}
+    assert evaluate(other, {}, frozenset(), known).truth is Truth.UNKNOWN

@@ -99,6 +99,17 @@ def test_not_principal_deny_naming_only_the_role_is_undetermined() -> None:
     assert decision([allow(Principal="*"), others], request) is Decision.EXPLICIT_DENY
 
 
+def test_not_principal_deny_always_denies_a_principal_with_a_boundary() -> None:
+    """IAM User Guide, NotPrincipal: with a permissions boundary, a Deny with NotPrincipal
+    always denies, even when it names the role itself."""
+    bounded = read(principal=Principal(account="111122223333", role_arn=ROLE, bounded=True))
+    exempt_role = deny(NotPrincipal={"AWS": [ROLE, "arn:aws:iam::111122223333:root"]})
+    assert decision([allow(Principal="*"), exempt_role], bounded) is Decision.EXPLICIT_DENY
+    # An Allow with NotPrincipal is not concerned.
+    allow_others = allow(NotPrincipal={"AWS": ROLE})
+    assert decision([allow_others], bounded) is not Decision.EXPLICIT_DENY
+
+
 # --- Conditions -------------------------------------------------------------------------
 SERVICE_READ = read(
     {"aws:principalarn": (ROLE,)}, absent=VPC_CONTEXT_KEYS, principal=ROLE_PRINCIPAL

@@ -8,11 +8,12 @@ from ir_vpc_guard.checks.requests import (
     endpoint_read,
     job_objects,
     object_arn,
+    role_bounded,
     role_calls,
     role_principal,
     service_read,
 )
-from ir_vpc_guard.discovery.snapshot import ModelInfo, Read, ReadError
+from ir_vpc_guard.discovery.snapshot import ModelInfo, Read, ReadError, RoleAccess
 from ir_vpc_guard.intake.role_arns import role_resources
 from tests.snapshots import compliant, job
 
@@ -142,17 +143,67 @@ def test_ec2_arns_are_in_the_partition_of_the_jobs_region() -> None:
         "arn:aws-cn:ec2:cn-north-1:123456789012:subnet/subnet-a",
         "arn:aws-cn:ec2:cn-north-1:123456789012:security-group/sg-1",
     )
-    (call,) = role_calls(GOV, "ec2:DeleteNetworkInterface", "vpc-1")
+    (call,) = role_calls(replace(GOV, subnets=("subnet-a",)), "ec2:DeleteNetworkInterface", "vpc-1")
     assert call.context["ec2:vpc"] == ("arn:aws-us-gov:ec2:us-gov-west-1:123456789012:vpc/vpc-1",)
 
 
 def test_role_calls_carry_the_vpc_and_mark_new_interfaces_as_templates() -> None:
     calls = role_calls(job(), "ec2:CreateNetworkInterface", "vpc-1")
-    assert [c.resource for c in calls] == list(role_resources(job(), "ec2:CreateNetworkInterface"))
+    interface, *others = role_resources(job(), "ec2:CreateNetworkInterface")
+    # One request per subnet the new interface may be created in (each names its subnet).
+    assert [c.resource for c in calls] == [interface] * len(job().subnets) + others
     assert all(c.action == "ec2:CreateNetworkInterface" for c in calls)
-    assert [c.resource_is_template for c in calls] == [True, False, False, False]
+    assert [c.resource_is_template for c in calls] == [True, True, False, False, False]
     vpc = ("arn:aws:ec2:us-east-1:123456789012:vpc/vpc-1",)
     assert all(c.context["ec2:vpc"] == vpc for c in calls)
     assert all(c.principal is None for c in calls)
     unknown_vpc = role_calls(job(), "ec2:CreateNetworkInterface", None)
     assert all("ec2:vpc" not in c.context for c in unknown_vpc)
+
+
+def test_new_interfaces_carry_their_subnet_and_every_call_the_region() -> None:
+    calls = role_calls(job(), "ec2:DeleteNetworkInterface", "vpc-1")
+    prefix = "arn:aws:ec2:us-east-1:123456789012"
+    assert [c.context["ec2:subnet"] for c in calls] == [
+        (f"{prefix}:subnet/subnet-a",),
+        (f"{prefix}:subnet/subnet-b",),
+    ]
+    assert all(c.context["ec2:region"] == ("us-east-1",) for c in calls)
+    assert all(c.context["aws:requestedregion"] == ("us-east-1",) for c in calls)
+
+
+def test_shared_subnets_groups_and_vpcs_are_named_in_their_owners_account() -> None:
+    owner = "210987654321"
+    owners = {"subnet-a": owner, "subnet-b": owner, "sg-1": owner, "vpc-1": owner}
+    calls = role_calls(job(), "ec2:CreateNetworkInterface", "vpc-1", owners)
+    shared = f"arn:aws:ec2:us-east-1:{owner}"
+    assert [c.resource for c in calls] == [
+        "arn:aws:ec2:us-east-1:123456789012:network-interface/*",  # the job's own interface
+        "arn:aws:ec2:us-east-1:123456789012:network-interface/*",
+        f"{shared}:subnet/subnet-a",
+        f"{shared}:subnet/subnet-b",
+        f"{shared}:security-group/sg-1",
+    ]
+    assert all(c.context["ec2:vpc"] == (f"{shared}:vpc/vpc-1",) for c in calls)
+    assert calls[0].context["ec2:subnet"] == (f"{shared}:subnet/subnet-a",)
+
+
+def test_the_roles_tags_are_its_principal_tags_and_no_other_tag_is_unknown() -> None:
+    (call,) = role_calls(job(), "ec2:DescribeSubnets", None, tags={"Team": "ml"})
+    assert call.context["aws:principaltag/team"] == ("ml",)
+    assert call.known_prefixes == ("aws:principaltag/",)
+    (unread,) = role_calls(job(), "ec2:DescribeSubnets", None)
+    assert unread.known_prefixes == ()
+
+
+def test_a_role_with_a_boundary_makes_bounded_reads() -> None:
+    bounded = compliant(role=Read(value=RoleAccess(boundary={"Statement": []})))
+    assert role_bounded(bounded) and not role_bounded(compliant())
+    request = service_read(job(), "s3:GetObject", OBJECT, bounded=role_bounded(bounded))
+    not_me = {
+        "Effect": "Deny",
+        "NotPrincipal": {"AWS": ROLE},
+        "Action": "s3:GetObject",
+        "Resource": OBJECT,
+    }
+    assert explicit_deny([{"Statement": [not_me]}], request).decision is Decision.EXPLICIT_DENY

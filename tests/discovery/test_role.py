@@ -22,13 +22,16 @@ from tests.integration.calls import _Http, counting_session
 from tests.refusals import refuse
 
 CREATE = "ec2:CreateNetworkInterface"
+FULL_ACCESS = "arn:aws:iam::aws:policy/AmazonSageMakerFullAccess"
 FALLBACK_READS = Counter(
     {
         "iam.SimulatePrincipalPolicy": 1,
         "iam.GetRole": 1,
         "iam.ListAttachedRolePolicies": 1,
         "iam.ListRolePolicies": 1,
-        "iam.GetRolePolicy": 1,
+        # The world's role holds AWS's AmazonSageMakerFullAccess: its version, then that version.
+        "iam.GetPolicy": 1,
+        "iam.GetPolicyVersion": 1,
     }
 )
 
@@ -124,8 +127,12 @@ def test_without_the_simulator_the_roles_policies_are_read_once_each(
 ) -> None:
     access = wave.result(role.submit(wave, no_simulator, job)).get()
     assert access.simulated is None and access.boundary is None
+    assert access.attached_policy_arns == (FULL_ACCESS,)
     (document,) = access.policies
-    assert document["Statement"][0]["Action"] == list(ROLE_REQUIRED_ACTIONS)
+    # AWS's document, as moto ships it: the interface actions, without one the page lists.
+    actions = {a for st in document["Statement"] for a in st.get("Action", [])}
+    assert CREATE in actions and "ec2:ModifyNetworkInterfaceAttribute" not in actions
+    assert access.tags == {}
     assert calls == FALLBACK_READS
 
 
@@ -140,14 +147,19 @@ def test_managed_policies_and_the_boundary_are_read_by_their_default_version(
     managed = iam.create_policy(PolicyName="managed", PolicyDocument=json.dumps(deny))
     boundary = iam.create_policy(PolicyName="boundary", PolicyDocument=json.dumps(deny))
     iam.attach_role_policy(RoleName=ROLE_NAME, PolicyArn=managed["Policy"]["Arn"])
+    iam.put_role_policy(RoleName=ROLE_NAME, PolicyName="inline", PolicyDocument=json.dumps(deny))
     iam.put_role_permissions_boundary(
         RoleName=ROLE_NAME, PermissionsBoundary=boundary["Policy"]["Arn"]
     )
     access = wave.result(role.submit(wave, no_simulator, job)).get()
-    assert access.attached_policy_arns == (managed["Policy"]["Arn"],)
-    assert len(access.policies) == 2 and access.policies[1] == deny
-    assert access.boundary == deny
-    assert calls == FALLBACK_READS + Counter({"iam.GetPolicy": 2, "iam.GetPolicyVersion": 2})
+    assert access.attached_policy_arns == (FULL_ACCESS, managed["Policy"]["Arn"])
+    # Inline documents first, by name, then the attached ones in order.
+    assert access.inline_policy_names == ("inline",)
+    assert len(access.policies) == 3 and access.policies[0] == access.policies[2] == deny
+    assert access.boundary == deny and access.boundary_arn == boundary["Policy"]["Arn"]
+    assert calls == FALLBACK_READS + Counter(
+        {"iam.GetRolePolicy": 1, "iam.GetPolicy": 2, "iam.GetPolicyVersion": 2}
+    )
     # The IAM actions the read declares (what the template grants it) are the calls it made.
     assert sorted(call.replace(".", ":") for call in calls) == sorted(role.READ_ACTIONS["role"])
 
@@ -169,3 +181,86 @@ def test_a_refused_fallback_is_an_error_naming_the_call(
     read = wave.result(role.submit(wave, no_simulator, job))
     assert read.error is not None
     assert (read.error.api, read.error.code) == ("iam:ListRolePolicies", "AccessDenied")
+
+
+def test_shared_resources_are_simulated_in_their_owners_account_with_the_vpc_key(
+    world: World, no_simulator: AwsClients, wave: Wave, job: JobRequest
+) -> None:
+    owner = "210987654321"
+    owners = {s: owner for s in [*world.subnet_ids, *world.group_ids, world.vpc_id]}
+    results = [{"EvalActionName": a, "EvalDecision": "allowed"} for a in ROLE_REQUIRED_ACTIONS]
+    sent = _answer(no_simulator, results)
+    wave.result(role.submit(wave, no_simulator, job, owners, world.vpc_id)).get()
+    resources = _members(sent, "ResourceArns")
+    assert ec2_arn("aws", REGION, owner, "subnet", world.subnet_ids[0]) in resources
+    assert ec2_arn("aws", REGION, owner, "security-group", world.group_ids[0]) in resources
+    assert ec2_arn("aws", REGION, world.account, "network-interface", "*") in resources
+    context = {
+        v: sent[k.replace("ContextKeyName", "ContextKeyValues.member.1")]
+        for k, v in sent.items()
+        if k.endswith("ContextKeyName")
+    }
+    assert context["ec2:Vpc"] == ec2_arn("aws", REGION, owner, "vpc", world.vpc_id)
+    assert context["aws:RequestedRegion"] == context["ec2:Region"] == REGION
+
+
+def test_a_missing_principal_tag_reads_the_roles_tags_and_asks_once_more(
+    aws: Any, calls: Counter[str], no_simulator: AwsClients, wave: Wave, job: JobRequest
+) -> None:
+    aws.client("iam").tag_role(RoleName=ROLE_NAME, Tags=[{"Key": "team", "Value": "ml"}])
+    asked: list[dict[str, Any]] = []
+
+    def simulate(params: dict[str, Any], **_: Any) -> Any:
+        asked.append(dict(params["body"]))
+        tagged = "aws:PrincipalTag/team" in params["body"].values()
+        results = [
+            {"EvalActionName": a, "EvalDecision": "allowed"}
+            if tagged
+            else {
+                "EvalActionName": a,
+                "EvalDecision": "implicitDeny",
+                "MissingContextValues": ["aws:PrincipalTag/team"],
+            }
+            for a in ROLE_REQUIRED_ACTIONS
+        ]
+        return _Http(), {"EvaluationResults": results, "IsTruncated": False}
+
+    no_simulator.iam.meta.events.register("before-call.iam.SimulatePrincipalPolicy", simulate)
+    access = wave.result(role.submit(wave, no_simulator, job)).get()
+    assert access.simulated == dict.fromkeys(ROLE_REQUIRED_ACTIONS, "allowed")
+    assert access.tags == {"team": "ml"} and len(asked) == 2
+    assert calls["iam.GetRole"] == 1
+
+
+def test_the_simulators_denying_statements_and_boundary_are_kept(
+    no_simulator: AwsClients, wave: Wave, job: JobRequest
+) -> None:
+    matched = {
+        "SourcePolicyId": "guard",
+        "SourcePolicyType": "role",
+        "StartPosition": {"Line": 4, "Column": 5},
+    }
+    _answer(
+        no_simulator,
+        [
+            {
+                "EvalActionName": CREATE,
+                "EvalDecision": "explicitDeny",
+                "MatchedStatements": [matched],
+            },
+            {
+                "EvalActionName": "ec2:DeleteNetworkInterface",
+                "EvalDecision": "implicitDeny",
+                "PermissionsBoundaryDecisionDetail": {"AllowedByPermissionsBoundary": False},
+            },
+        ],
+    )
+    access = wave.result(role.submit(wave, no_simulator, job)).get()
+    (source,) = access.denied_by[CREATE]
+    assert (source.kind, source.policy, source.statement) == (
+        "inline",
+        "guard",
+        "at line 4, column 5",
+    )
+    assert access.boundary_refuses == {"ec2:DeleteNetworkInterface"}
+    assert access.has_boundary

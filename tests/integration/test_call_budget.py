@@ -143,7 +143,9 @@ def test_fallback_without_simulator_reads_the_roles_policies(aws: Any) -> None:
         "iam.GetRole": 1,  # its permissions boundary, if any
         "iam.ListAttachedRolePolicies": 1,
         "iam.ListRolePolicies": 1,
-        "iam.GetRolePolicy": 1,
+        # AWS's AmazonSageMakerFullAccess, attached: its default version, then that version.
+        "iam.GetPolicy": 1,
+        "iam.GetPolicyVersion": 1,
     }
 
 

@@ -17,7 +17,7 @@ from botocore.exceptions import EndpointConnectionError
 from ir_vpc_guard import cli
 from ir_vpc_guard.checks import CATALOGUE
 from ir_vpc_guard_dev.sandbox import World, build_world
-from tests.conftest import REGION, load_event
+from tests.conftest import REGION, ROLE_ADVISORY, load_event
 from tests.integration.calls import counting_session
 from tests.integration.fake_recommender import FakeRecommender
 from tests.refusals import refuse
@@ -73,6 +73,7 @@ def test_check_is_a_preflight_with_the_same_report(
         "S3_ENDPOINT_MISSING",
         "SG_EGRESS_S3_MISSING",
         "SG_EGRESS_SUBNETS_MISSING",
+        ROLE_ADVISORY,
     }
     assert json.loads(out_file.read_text())["findings"] == report["findings"]
 

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from ir_vpc_guard_dev.sandbox import World, build_world
-from tests.conftest import EVENTS, load_event
+from tests.conftest import EVENTS, ROLE_ADVISORY, load_event
 from tests.moto_server import BIN, RemoteSession, cli_env, moto_server, reset
 from tests.report_schema import validate_report
 
@@ -55,7 +55,7 @@ def test_replay_names_the_findings_of_the_world_it_finds(server: str, tmp_path: 
     report = json.loads(result.stdout)
     validate_report(report)
     # Over HTTP moto answers SimulatePrincipalPolicy with a 500: the role check falls back.
-    assert [f["checkId"] for f in report["findings"]] == ["S3_ENDPOINT_MISSING"]
+    assert [f["checkId"] for f in report["findings"]] == ["S3_ENDPOINT_MISSING", ROLE_ADVISORY]
     assert report["job"]["vpc"] == world.vpc_id
 
 

@@ -12,7 +12,7 @@ import pytest
 from ir_vpc_guard.aws import AwsClients
 from ir_vpc_guard.findings import Mode
 from ir_vpc_guard.pipeline import handle_event
-from ir_vpc_guard.requirements import ROLE_REQUIRED_ACTIONS
+from ir_vpc_guard.requirements import ROLE_REQUIRED_ACTIONS, SAGEMAKER_FULL_ACCESS
 from ir_vpc_guard.settings import Settings
 from ir_vpc_guard_dev.sandbox import MODEL_BUCKET, ROLE_NAME, World, build_world
 from tests.conftest import REGION, load_event
@@ -20,6 +20,7 @@ from tests.report_schema import validate_report
 
 APPLY = Settings(remediation_mode=Mode.APPLY)
 REPORT = Settings()
+FULL_ACCESS = f"arn:aws:iam::aws:policy/{SAGEMAKER_FULL_ACCESS}"
 S3_RANGE = "52.216.0.0/15"  # one of the S3 prefix list's ranges in moto
 
 
@@ -223,7 +224,7 @@ def test_endpoint_policy_on_the_organization_is_undetermined(aws: Any, world: Wo
 # --- R8: the role's own policies ----------------------------------------------------------
 def _role_policy(session: Any, *statements: dict[str, Any]) -> None:
     iam = session.client("iam")
-    iam.delete_role_policy(RoleName=ROLE_NAME, PolicyName="ir-vpc-access")
+    iam.detach_role_policy(RoleName=ROLE_NAME, PolicyArn=FULL_ACCESS)
     document = {"Version": "2012-10-17", "Statement": list(statements)}
     iam.put_role_policy(
         RoleName=ROLE_NAME, PolicyName="scoped", PolicyDocument=json.dumps(document)
@@ -274,7 +275,11 @@ def test_a_boundary_that_leaves_out_ec2_fails_the_role(aws: Any, world: World) -
     report = run(world, event=_no_simulator(world))
     finding = findings(report)["ROLE_VPC_PERMISSIONS_MISSING"]
     assert finding["severity"] == "HIGH"
-    assert len(finding["evidence"]["denied"]) == 11
+    # The ten actions a VPC job needs (the eleventh AWS lists is the advisory's).
+    assert len(finding["evidence"]["denied"]) == 10
+    assert set(finding["evidence"]["causes"].values()) == {"permissions boundary"}
+    command = finding["remediation"]["command"]
+    assert "permissions boundary" in command and "attach-role-policy" not in command
 
 
 def test_a_condition_on_a_tag_leaves_the_role_undetermined(aws: Any, world: World) -> None:

@@ -12,8 +12,8 @@ import pytest
 from ir_vpc_guard.delivery import notify
 from ir_vpc_guard.settings import SettingsError
 from ir_vpc_guard_dev.lambda_runtime import ACCOUNT, FakeContext
-from ir_vpc_guard_dev.sandbox import build_world
-from tests.conftest import REGION, load_event
+from ir_vpc_guard_dev.sandbox import allow_eni_attribute, build_world
+from tests.conftest import REGION, ROLE_ADVISORY, load_event
 from tests.lambda_context import Inbox, emf_blobs, follow_stdout, load_handler, metric_names
 from tests.report_schema import validate_report
 
@@ -27,8 +27,11 @@ def app(monkeypatch: pytest.MonkeyPatch, inbox: Inbox) -> ModuleType:
 
 @pytest.fixture
 def broken_event(aws: Any) -> dict[str, Any]:
-    """A world without the S3 gateway endpoint: the job fails S3_ENDPOINT_MISSING."""
-    return build_world(aws, REGION, with_endpoint=False).event(load_event("good_job"))
+    """A world without the S3 gateway endpoint: the job fails S3_ENDPOINT_MISSING (alone:
+    its role also holds the action AWS's managed policy lacks)."""
+    event = build_world(aws, REGION, with_endpoint=False).event(load_event("good_job"))
+    allow_eni_attribute(aws)
+    return event
 
 
 def sent_messages(app: Any) -> list[dict[str, Any]]:
@@ -43,17 +46,36 @@ def sent_messages(app: Any) -> list[dict[str, Any]]:
 
 
 def test_compliant_job_passes_and_is_not_published_by_default(
-    monkeypatch: pytest.MonkeyPatch, good_event: dict[str, Any], inbox: Inbox, table: str
+    aws: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    good_event: dict[str, Any],
+    inbox: Inbox,
+    table: str,
 ) -> None:
+    allow_eni_attribute(aws)  # nothing at all to report, not even the role's LOW advisory
     app = load_handler(monkeypatch, TOPIC_ARN=inbox.topic_arn, IDEMPOTENCY_TABLE=table)
     report = app.lambda_handler(good_event, FakeContext())
     assert report["outcome"] == "PASS" and report["findings"] == []
     assert inbox.envelopes() == []
 
 
-def test_notify_on_all_publishes_a_pass(
+def test_a_pass_with_the_roles_advisory_is_published(
     monkeypatch: pytest.MonkeyPatch, good_event: dict[str, Any], inbox: Inbox
 ) -> None:
+    """A role with only AWS's AmazonSageMakerFullAccess: PASS, and the LOW advisory is
+    worth a person's look (NOTIFY_ON=findings publishes it; a mute silences it)."""
+    app = load_handler(monkeypatch, TOPIC_ARN=inbox.topic_arn)
+    report = app.lambda_handler(good_event, FakeContext())
+    assert report["outcome"] == "PASS"
+    assert [f["checkId"] for f in report["findings"]] == [ROLE_ADVISORY]
+    [envelope] = inbox.envelopes()
+    assert envelope["MessageAttributes"]["maxSeverity"]["Value"] == "LOW"
+
+
+def test_notify_on_all_publishes_a_pass(
+    aws: Any, monkeypatch: pytest.MonkeyPatch, good_event: dict[str, Any], inbox: Inbox
+) -> None:
+    allow_eni_attribute(aws)
     app = load_handler(monkeypatch, TOPIC_ARN=inbox.topic_arn, NOTIFY_ON="all")
     report = app.lambda_handler(good_event, FakeContext())
     [envelope] = inbox.envelopes()

@@ -19,7 +19,14 @@ from ir_vpc_guard.aws import AwsClients
 from ir_vpc_guard.delivery import notify, securityhub
 from ir_vpc_guard.pipeline import handle_event
 from ir_vpc_guard.settings import Settings
-from ir_vpc_guard_dev.sandbox import MODEL_BUCKET, PACKAGE_GROUP, ROLE_NAME, World, build_world
+from ir_vpc_guard_dev.sandbox import (
+    MODEL_BUCKET,
+    PACKAGE_GROUP,
+    ROLE_NAME,
+    World,
+    allow_eni_attribute,
+    build_world,
+)
 from tests.conftest import load_event
 
 # One region of each partition family; botocore's data decides the partition, this table
@@ -69,6 +76,8 @@ def place(
         # moto names roles in `aws` for the partitions its own table lacks (aws-iso-e,
         # aws-iso-f); AWS names them in the region's partition, so the event does too.
         world.role_arn = role_arn(partition, world.account, ROLE_NAME)
+        # No role finding here, where every resource's partition is asserted.
+        allow_eni_attribute(session)
         yield session, world, partition
 
 

@@ -13,7 +13,7 @@ from ir_vpc_guard.findings import ActionName, Mode
 from ir_vpc_guard.pipeline import handle_event
 from ir_vpc_guard.settings import Settings
 from ir_vpc_guard_dev.sandbox import World, build_world
-from tests.conftest import REGION, load_event
+from tests.conftest import REGION, ROLE_ADVISORY, load_event
 from tests.integration.calls import clients_factory, counting_session
 from tests.report_schema import validate_report
 from tests.world_reads import live_endpoints
@@ -64,7 +64,8 @@ def test_apply_fixes_the_world_and_a_second_run_passes(aws: Any, broken: World) 
     event = broken.event(load_event("good_job"))
     report = run(event)
     assert report["outcome"] == "REMEDIATED", report["findings"]
-    assert report["findings"] == []
+    # Left: only the role's LOW advisory (AWS's AmazonSageMakerFullAccess lacks one action).
+    assert [f["checkId"] for f in report["findings"]] == [ROLE_ADVISORY]
     assert {a["status"] for a in fixes(report)} == {"APPLIED"}
     [endpoint] = live_endpoints(aws, broken)
     assert endpoint["VpcEndpointType"] == "Gateway"
@@ -170,6 +171,7 @@ def test_allowlist_and_action_list_gate_each_action(aws: Any, broken: World) -> 
     assert {f["checkId"] for f in report["findings"]} == {
         "SG_EGRESS_S3_MISSING",
         "SG_EGRESS_SUBNETS_MISSING",
+        ROLE_ADVISORY,
     }
 
 
@@ -217,7 +219,8 @@ def test_manual_findings_are_never_touched(aws: Any) -> None:
     ec2.modify_vpc_attribute(VpcId=world.vpc_id, EnableDnsSupport={"Value": False})
     report = run(world.event(load_event("good_job")))
     assert report["outcome"] == "FAIL"
-    [finding] = report["findings"]
+    [finding, advisory] = report["findings"]
+    assert advisory["checkId"] == ROLE_ADVISORY
     assert finding["checkId"] == "VPC_DNS_DISABLED"
     assert finding["remediation"]["status"] == "MANUAL"
     assert "modify-vpc-attribute" in finding["remediation"]["command"]

@@ -25,7 +25,7 @@ from ir_vpc_guard.settings import Settings
 from ir_vpc_guard.state import leases
 from ir_vpc_guard.state.lock import LEASE_SECONDS, DynamoVpcLock, LockTimeoutError
 from ir_vpc_guard_dev.sandbox import World, build_world, create_table
-from tests.conftest import REGION, load_event
+from tests.conftest import REGION, ROLE_ADVISORY, load_event
 from tests.world_reads import live_endpoints
 
 TABLE = "ir-vpc-guard-idempotency"
@@ -128,7 +128,8 @@ def test_ten_concurrent_jobs_in_one_vpc_make_one_endpoint(aws: Any, crowded: Wor
 
     # Every report is consistent: it fixed its job, or found it fixed by another.
     assert {r["outcome"] for r in reports} <= {"REMEDIATED", "PASS"}
-    assert all(r["findings"] == [] for r in reports)
+    # (only the role's LOW advisory: AWS's AmazonSageMakerFullAccess lacks one action)
+    assert all([f["checkId"] for f in r["findings"]] == [ROLE_ADVISORY] for r in reports)
     created = [
         a for r in reports for a in r.get("actions", []) if a.get("details", {}).get("created")
     ]

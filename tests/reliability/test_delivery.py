@@ -13,7 +13,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from ir_vpc_guard_dev.lambda_runtime import FakeContext
-from ir_vpc_guard_dev.sandbox import build_world
+from ir_vpc_guard_dev.sandbox import allow_eni_attribute, build_world
 from tests.conftest import REGION, load_event
 from tests.lambda_context import Inbox, create_table, load_handler
 
@@ -99,6 +99,7 @@ def test_a_pass_is_not_published_and_not_lost(aws: Any, monkeypatch: pytest.Monk
     """NOTIFY_ON=findings: a PASS is recorded (so the sweep skips the job), not published."""
     inbox, table = Inbox(aws), create_table(aws)
     event = build_world(aws, REGION).event(load_event("good_job"))
+    allow_eni_attribute(aws)  # nothing to report at all (not even the role's LOW advisory)
     app = load_handler(monkeypatch, TOPIC_ARN=inbox.topic_arn, IDEMPOTENCY_TABLE=table)
     assert app.lambda_handler(event, FakeContext())["outcome"] == "PASS"
     assert inbox.envelopes() == []

@@ -28,6 +28,9 @@ ROLE_REQUIRED_ACTIONS = (
     "ec2:ModifyNetworkInterfaceAttribute",
 )
 SAGEMAKER_FULL_ACCESS = "AmazonSageMakerFullAccess"
+# Listed on AWS's Inference Recommender page for custom policies, yet absent from AWS's own
+# AmazonSageMakerFullAccess, with which VPC jobs run: lacking it alone is only an advisory.
+ROLE_ADVISORY_ACTIONS = ("ec2:ModifyNetworkInterfaceAttribute",)
 
 # R3: the reads the SageMaker service makes on the customer's behalf.
 S3_READ_ACTION = "s3:GetObject"

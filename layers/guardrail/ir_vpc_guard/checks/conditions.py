@@ -162,8 +162,12 @@ class ConditionResult:
         self.unknown_keys = tuple(dict.fromkeys(unknown_keys))
 
 
-def evaluate(condition: Any, context: Context, absent: frozenset[str]) -> ConditionResult:
-    """The truth of a statement's Condition block for a request context."""
+def evaluate(
+    condition: Any, context: Context, absent: frozenset[str], known: tuple[str, ...] = ()
+) -> ConditionResult:
+    """The truth of a statement's Condition block for a request context. `known`: prefixes
+    of keys known in full (`aws:principaltag/` once the role's tags are read): a key under
+    one of them that is not in `context` is absent, not unknown."""
     if not condition:
         return ConditionResult(Truth.TRUE)
     if not isinstance(condition, dict):
@@ -177,7 +181,7 @@ def evaluate(condition: Any, context: Context, absent: frozenset[str]) -> Condit
             continue
         for key, raw in tests.items():
             name = str(key).lower()
-            if name not in context and name not in absent:
+            if name not in context and name not in absent and not name.startswith(known):
                 results.append(Truth.UNKNOWN)
                 unknown.append(str(key))
                 continue

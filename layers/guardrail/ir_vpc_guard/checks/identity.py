@@ -3,58 +3,168 @@
 The IAM simulator is asked first (on the ARNs the job's calls name); without it, every
 identity policy of the role and its permissions boundary are evaluated here. Neither can see
 service control policies, so an ALLOWED here is what the account's own policies say.
+
+AWS's Inference Recommender page lists ec2:ModifyNetworkInterfaceAttribute for custom
+policies, yet AWS's own AmazonSageMakerFullAccess, with which VPC jobs run, lacks it: lacking
+that action alone is a LOW advisory (ROLE_ENI_ATTRIBUTE_NOT_ALLOWED), never a failure.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ir_vpc_guard.arns import managed_policy_arn
 from ir_vpc_guard.checks import policy
 from ir_vpc_guard.checks.registry import Problem, register
 from ir_vpc_guard.checks.requests import role_calls
-from ir_vpc_guard.discovery.snapshot import RoleAccess, Snapshot
+from ir_vpc_guard.checks.role_fixes import Cause, Refusal, fix_command
+from ir_vpc_guard.discovery.snapshot import RoleAccess, Snapshot, Source
 from ir_vpc_guard.findings import Severity
 from ir_vpc_guard.intake.request import JobRequest
-from ir_vpc_guard.intake.role_arns import role_resources
-from ir_vpc_guard.requirements import ROLE_REQUIRED_ACTIONS, SAGEMAKER_FULL_ACCESS
+from ir_vpc_guard.intake.role_arns import Owners, owners_of, role_resources
+from ir_vpc_guard.requirements import (
+    ROLE_ADVISORY_ACTIONS,
+    ROLE_REQUIRED_ACTIONS,
+    SAGEMAKER_FULL_ACCESS,
+)
 
 SIMULATOR = "iam:SimulatePrincipalPolicy"
 LOCAL = "the role's identity policies and permissions boundary, evaluated by the guardrail"
+CORE_ACTIONS = tuple(a for a in ROLE_REQUIRED_ACTIONS if a not in ROLE_ADVISORY_ACTIONS)
 
 
-def judge_role(
-    access: RoleAccess, job: JobRequest, vpc_id: str | None
-) -> dict[str, policy.Evaluation]:
-    """Each required action the role is not certainly allowed, with its evaluation."""
+def resource_owners(snapshot: Snapshot) -> dict[str, str]:
+    """Who owns the job's subnets, groups and VPC (shared ones: another account)."""
+    found = [
+        *(snapshot.subnets.value or {}).values(),
+        *(snapshot.security_groups.value or {}).values(),
+    ]
+    return owners_of(found, snapshot.vpc_id, snapshot.vpc_owner)
+
+
+def judge_role(snapshot: Snapshot) -> dict[str, Refusal]:
+    """Each required action the role is not certainly allowed: its evaluation and cause."""
+    access = snapshot.role.get()
     if access.simulated is not None:
-        found = {}
-        for action in ROLE_REQUIRED_ACTIONS:
-            decision = access.simulated.get(action, "implicitDeny")
-            missing = access.missing_context.get(action, ())
-            if decision == "allowed":
-                continue
-            if missing and decision != "explicitDeny":
-                found[action] = policy.Evaluation(policy.Decision.UNDETERMINED, (), missing)
-            else:
-                found[action] = policy.Evaluation(policy.Decision(decision))
-        return found
-    results = {
-        action: policy.combine(
-            policy.evaluate_with_boundary(access.policies, access.boundary, request)
-            for request in role_calls(job, action, vpc_id)
+        return _simulated(access)
+    owners = resource_owners(snapshot)
+    found = {}
+    for action in ROLE_REQUIRED_ACTIONS:
+        requests = role_calls(snapshot.job, action, snapshot.vpc_id, owners, access.tags)
+        verdict = policy.combine(
+            policy.evaluate_with_boundary(access.policies, access.boundary, r) for r in requests
         )
-        for action in ROLE_REQUIRED_ACTIONS
-    }
-    return {a: e for a, e in results.items() if e.decision is not policy.Decision.ALLOWED}
+        if verdict.decision is not policy.Decision.ALLOWED:
+            found[action] = _local_cause(access, requests, verdict)
+    return found
 
 
-def _confirm_command(job: JobRequest, actions: list[str]) -> str:
-    resources = sorted({arn for a in actions for arn in role_resources(job, a)})
+def _simulated(access: RoleAccess) -> dict[str, Refusal]:
+    found = {}
+    for action in ROLE_REQUIRED_ACTIONS:
+        decision = (access.simulated or {}).get(action, "implicitDeny")
+        missing = access.missing_context.get(action, ())
+        if decision == "allowed":
+            continue
+        if missing and decision != "explicitDeny":
+            evaluation = policy.Evaluation(policy.Decision.UNDETERMINED, (), missing)
+            found[action] = Refusal(evaluation, Cause.UNKNOWN)
+            continue
+        evaluation = policy.Evaluation(policy.Decision(decision))
+        if decision == "explicitDeny":
+            found[action] = Refusal(evaluation, Cause.DENY, access.denied_by.get(action, ()))
+        elif action in access.boundary_refuses:
+            found[action] = Refusal(evaluation, Cause.BOUNDARY)
+        else:
+            found[action] = Refusal(evaluation, Cause.NO_ALLOW)
+    return found
+
+
+def _local_cause(
+    access: RoleAccess, requests: list[policy.Request], verdict: policy.Evaluation
+) -> Refusal:
+    if verdict.decision is policy.Decision.UNDETERMINED:
+        return Refusal(verdict, Cause.UNKNOWN)
+    if verdict.decision is policy.Decision.EXPLICIT_DENY:
+        named = [*_named_policies(access)]
+        if access.boundary is not None:
+            named.append(
+                ("boundary", access.boundary_arn or "permissions boundary", access.boundary)
+            )
+        sources = {
+            Source(kind, name, label): None
+            for kind, name, document in named
+            for request in requests
+            for label in policy.denying_statements(document, request)
+        }
+        return Refusal(verdict, Cause.DENY, tuple(sources))
+    own = policy.combine(policy.evaluate(access.policies, r) for r in requests)
+    if access.boundary is not None and own.decision is not policy.Decision.IMPLICIT_DENY:
+        return Refusal(verdict, Cause.BOUNDARY)
+    return Refusal(verdict, Cause.NO_ALLOW)
+
+
+def _named_policies(access: RoleAccess) -> Iterator[tuple[str, str, dict[str, object]]]:
+    """Each identity policy with what names it: inline ones first, then the attached ARNs."""
+    inline = access.inline_policy_names
+    names = [
+        *(("inline", n) for n in inline),
+        *(("managed", a) for a in access.attached_policy_arns),
+    ]
+    for index, document in enumerate(access.policies):
+        kind, name = names[index] if len(names) == len(access.policies) else ("", f"policy {index}")
+        yield kind, name, document
+
+
+def _confirm_command(job: JobRequest, actions: list[str], owners: Owners) -> str:
+    resources = sorted({arn for a in actions for arn in role_resources(job, a, owners)})
     return (
         f"aws iam simulate-principal-policy --policy-source-arn {job.role_arn} "
         f"--action-names {' '.join(actions)} --resource-arns {' '.join(resources)} "
         "--context-entries ContextKeyName=<key>,ContextKeyValues=<value>,ContextKeyType=string"
+    )
+
+
+def _report(
+    snapshot: Snapshot, refused: dict[str, Refusal], *, advisory: bool
+) -> Iterator[Problem]:
+    access = snapshot.role.get()
+    job = snapshot.job
+    role = str(job.role_arn)
+    method = SIMULATOR if access.simulated is not None else LOCAL
+    certain = {a: r for a, r in refused.items() if r.evaluation.certain}
+    evidence = {
+        "denied": {a: r.evaluation.decision.value for a, r in refused.items()},
+        "method": method,
+        "statements": sorted(
+            {s for r in refused.values() for s in r.evaluation.statements}
+            | {str(s) for r in refused.values() for s in r.sources}
+        ),
+        "causes": {a: r.cause.value for a, r in refused.items()},
+    }
+    why = (
+        " AWS's Inference Recommender page lists it for custom policies, but AWS's own "
+        f"{SAGEMAKER_FULL_ACCESS}, with which VPC jobs run, does not grant it: the job is not "
+        "expected to fail without it."
+        if advisory
+        else ""
+    )
+    if certain:
+        yield Problem(
+            detail=f"{role} is not allowed: {', '.join(certain)} (judged by {method}).{why}",
+            resources=(role,),
+            evidence=evidence,
+            severity=Severity.LOW if advisory else None,
+            command=fix_command(job, access, certain),
+        )
+        return
+    keys = sorted({k for r in refused.values() for k in r.evaluation.unknown_keys})
+    yield Problem(
+        detail=f"{role} may not be allowed: {', '.join(refused)}: the answer hangs on "
+        f"{', '.join(keys)} (judged by {method}).{why}",
+        resources=(role,),
+        evidence={**evidence, "undetermined": ", ".join(keys)},
+        severity=Severity.LOW if advisory else Severity.MEDIUM,
+        command=_confirm_command(job, list(refused), resource_owners(snapshot)),
     )
 
 
@@ -65,40 +175,29 @@ def _confirm_command(job: JobRequest, actions: list[str]) -> str:
     requirement="R8",
     reads=("role",),
     risk="SageMaker cannot create the endpoints' network interfaces and the job fails.",
-    fix=f"Attach {SAGEMAKER_FULL_ACCESS}, or a policy allowing the listed EC2 actions.",
+    fix="Let the role do the listed EC2 actions: change the Deny that refuses them, let the "
+    f"permissions boundary allow them, or attach {SAGEMAKER_FULL_ACCESS} (or a policy "
+    "allowing them), as the command says for the cause found.",
     blocks_job=True,
 )
 def role_vpc_permissions_missing(snapshot: Snapshot) -> Iterator[Problem]:
-    access = snapshot.role.get()
-    job = snapshot.job
-    refused = judge_role(access, job, snapshot.vpc_id)
-    if not refused:
-        return
-    role = str(job.role_arn)
-    method = SIMULATOR if access.simulated is not None else LOCAL
-    certain = {a: e for a, e in refused.items() if e.certain}
-    evidence = {
-        "denied": {a: e.decision.value for a, e in refused.items()},
-        "method": method,
-        "statements": sorted({s for e in refused.values() for s in e.statements}),
-    }
-    if certain:
-        yield Problem(
-            detail=f"{role} is not allowed: {', '.join(certain)} (judged by {method}).",
-            resources=(role,),
-            evidence=evidence,
-            command=(
-                f"aws iam attach-role-policy --role-name {role.rsplit('/', 1)[-1]} "
-                f"--policy-arn {managed_policy_arn(job.partition, SAGEMAKER_FULL_ACCESS)}"
-            ),
-        )
-        return
-    keys = sorted({k for e in refused.values() for k in e.unknown_keys})
-    yield Problem(
-        detail=f"{role} may not be allowed: {', '.join(refused)}: the answer hangs on "
-        f"{', '.join(keys)} (judged by {method}).",
-        resources=(role,),
-        evidence={**evidence, "undetermined": ", ".join(keys)},
-        severity=Severity.MEDIUM,
-        command=_confirm_command(job, list(refused)),
-    )
+    refused = {a: r for a, r in judge_role(snapshot).items() if a in CORE_ACTIONS}
+    if refused:
+        yield from _report(snapshot, refused, advisory=False)
+
+
+@register(
+    "ROLE_ENI_ATTRIBUTE_NOT_ALLOWED",
+    title="The job's execution role may not modify network interface attributes",
+    severity=Severity.LOW,
+    requirement="R8",
+    reads=("role",),
+    risk="Advisory: AWS's Inference Recommender page lists ec2:ModifyNetworkInterfaceAttribute,"
+    f" yet AWS's own {SAGEMAKER_FULL_ACCESS} lacks it and VPC jobs run with that policy.",
+    fix="Nothing is required; allow the action if your jobs need it.",
+)
+def role_eni_attribute_not_allowed(snapshot: Snapshot) -> Iterator[Problem]:
+    refused = judge_role(snapshot)
+    # Reported only when every other action is allowed: otherwise the role's HIGH says it all.
+    if refused and all(a in ROLE_ADVISORY_ACTIONS for a in refused):
+        yield from _report(snapshot, refused, advisory=True)

@@ -38,6 +38,7 @@ class Principal:
     account: str
     role_arn: str | None = None
     service: str | None = None
+    bounded: bool = False  # the role has a permissions boundary
 
 
 @dataclass(frozen=True)
@@ -49,7 +50,8 @@ class Request:
     ending in `*` with `resource_is_template` stands for IDs not created yet (the job's new
     network interfaces): a statement naming one existing ID does not apply to them.
     `implicit_resource`: the policy is attached to the resource itself and its statements
-    may omit Resource (ECR repository policies).
+    may omit Resource (ECR repository policies). `known_prefixes`: key prefixes known in full
+    (a key under one that `context` lacks is absent), such as the role's tags.
     """
 
     action: str
@@ -59,6 +61,7 @@ class Request:
     absent: frozenset[str] = frozenset()
     resource_is_template: bool = False
     implicit_resource: bool = False
+    known_prefixes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -157,6 +160,16 @@ def explicit_deny(documents: Iterable[Mapping[str, Any]], request: Request) -> E
     return Evaluation(Decision.IMPLICIT_DENY)
 
 
+def denying_statements(document: Mapping[str, Any], request: Request) -> tuple[str, ...]:
+    """The Deny statements of one policy that surely apply: each by its Sid, else by its
+    place (`Statement[2]`, counting from 0), so that a person can find it to change it."""
+    return tuple(
+        str(statement.get("Sid") or f"Statement[{index}]")
+        for index, statement in enumerate(statements(document))
+        if statement.get("Effect") == "Deny" and _applies(statement, request)[0] is Truth.TRUE
+    )
+
+
 def evaluate_with_boundary(
     identity: Iterable[Mapping[str, Any]],
     boundary: Mapping[str, Any] | None,
@@ -205,7 +218,9 @@ def _applies(statement: Mapping[str, Any], request: Request) -> tuple[Truth, tup
     principal = _principal_matches(statement, request.principal)
     if Truth.FALSE in (resource, principal):
         return Truth.FALSE, ()
-    condition = conditions.evaluate(statement.get("Condition"), request.context, request.absent)
+    condition = conditions.evaluate(
+        statement.get("Condition"), request.context, request.absent, request.known_prefixes
+    )
     truth = all_of([resource, principal, condition.truth])
     keys = list(condition.unknown_keys) if condition.truth is Truth.UNKNOWN else []
     if resource is Truth.UNKNOWN:
@@ -252,6 +267,10 @@ def _principal_matches(statement: Mapping[str, Any], principal: Principal | None
     if principal is None:
         return Truth.TRUE
     if "NotPrincipal" in statement:
+        if statement.get("Effect") == "Deny" and principal.bounded:
+            # IAM User Guide, NotPrincipal: for a principal with a permissions boundary, a
+            # Deny with NotPrincipal always denies, whoever it names.
+            return Truth.TRUE
         return ~_named(statement["NotPrincipal"], principal, exempting=True)
     if "Principal" not in statement:
         return Truth.FALSE

@@ -6,17 +6,22 @@ key is unknown to the evaluator, so a policy that hangs on it is undetermined.
 
 from __future__ import annotations
 
-from ir_vpc_guard.arns import account_of, ec2_arn, s3_object_arn
+from collections.abc import Mapping
+
+from ir_vpc_guard.arns import account_of, s3_object_arn
 from ir_vpc_guard.checks.policy import VPC_CONTEXT_KEYS, Principal, Request
 from ir_vpc_guard.discovery.snapshot import Snapshot
 from ir_vpc_guard.intake.request import S3_URL_PATTERN, JobRequest
-from ir_vpc_guard.intake.role_arns import NEW_INTERFACE, role_resources
+from ir_vpc_guard.intake.role_arns import NEW_INTERFACE, Owners, resource_arn, role_resources
 
 
-def role_principal(job: JobRequest) -> Principal:
-    """The sessions of the job's execution role (SageMaker acts as that role)."""
+def role_principal(job: JobRequest, *, bounded: bool = False) -> Principal:
+    """The sessions of the job's execution role (SageMaker acts as that role); `bounded`:
+    the role is known to have a permissions boundary."""
     role = str(job.role_arn or "")
-    return Principal(account=account_of(role) or job.account, role_arn=job.role_arn)
+    return Principal(
+        account=account_of(role) or job.account, role_arn=job.role_arn, bounded=bounded
+    )
 
 
 def _base_context(job: JobRequest) -> dict[str, tuple[str, ...]]:
@@ -33,22 +38,35 @@ def _base_context(job: JobRequest) -> dict[str, tuple[str, ...]]:
     return context
 
 
+def role_bounded(snapshot: Snapshot) -> bool:
+    """The job's role is known to have a permissions boundary (a resource policy's Deny with
+    NotPrincipal then always denies it): pass as `bounded` to service_read / endpoint_read."""
+    return snapshot.role.ok and snapshot.role.get().has_boundary
+
+
 def service_read(
-    job: JobRequest, action: str, resource: str, *, repository: bool = False
+    job: JobRequest,
+    action: str,
+    resource: str,
+    *,
+    repository: bool = False,
+    bounded: bool = False,
 ) -> Request:
     """A read SageMaker makes from outside the customer's VPC, as the job's role: no
     aws:SourceVpc / aws:SourceVpce / aws:VpcSourceIp in its context."""
     return Request(
         action=action,
         resource=resource,
-        principal=role_principal(job),
+        principal=role_principal(job, bounded=bounded),
         context=_base_context(job),
         absent=VPC_CONTEXT_KEYS,
         implicit_resource=repository,
     )
 
 
-def endpoint_read(job: JobRequest, endpoint_id: str, vpc_id: str, resource: str) -> Request:
+def endpoint_read(
+    job: JobRequest, endpoint_id: str, vpc_id: str, resource: str, *, bounded: bool = False
+) -> Request:
     """A read from the job's instances through the S3 gateway endpoint, as the job's role."""
     context = {
         **_base_context(job),
@@ -56,7 +74,10 @@ def endpoint_read(job: JobRequest, endpoint_id: str, vpc_id: str, resource: str)
         "aws:sourcevpc": (vpc_id,),
     }
     return Request(
-        action="s3:GetObject", resource=resource, principal=role_principal(job), context=context
+        action="s3:GetObject",
+        resource=resource,
+        principal=role_principal(job, bounded=bounded),
+        context=context,
     )
 
 
@@ -89,17 +110,43 @@ def job_objects(snapshot: Snapshot) -> dict[str, list[str]]:
     return objects
 
 
-def role_calls(job: JobRequest, action: str, vpc_id: str | None) -> list[Request]:
-    """One request per resource a call names, as the role's identity policies see it. A call
-    on a resource of the job's VPC carries ec2:Vpc; a Describe (resource "*") does not."""
-    base = {**_base_context(job), "ec2:region": (job.region,)}
-    vpc = ec2_arn(job.partition, job.region, job.account, "vpc", vpc_id) if vpc_id else None
-    return [
-        Request(
-            action=action,
-            resource=arn,
-            context={**base, "ec2:vpc": (vpc,)} if vpc and arn != "*" else base,
-            resource_is_template=arn.endswith(NEW_INTERFACE),
-        )
-        for arn in role_resources(job, action)
-    ]
+PRINCIPAL_TAG = "aws:principaltag/"
+
+
+def principal_tags(tags: Mapping[str, str] | None) -> dict[str, tuple[str, ...]]:
+    """The role's tags as `aws:PrincipalTag/<key>` context (condition key names, the tag key
+    part included, are not case-sensitive)."""
+    return {f"{PRINCIPAL_TAG}{k.lower()}": (v,) for k, v in (tags or {}).items()}
+
+
+def role_calls(
+    job: JobRequest,
+    action: str,
+    vpc_id: str | None,
+    owners: Owners | None = None,
+    tags: Mapping[str, str] | None = None,
+) -> list[Request]:
+    """One request per resource a call names, as the role's identity policies see it, with
+    the context the request gives away: ec2:Region and aws:RequestedRegion always; ec2:Vpc on
+    a resource of the job's VPC (a Describe, resource "*", has none); ec2:Subnet on the
+    job's new interfaces, one request per subnet they may be created in. ARNs carry each
+    resource's owner (`owners`). With the role's `tags` read, aws:PrincipalTag/... is known."""
+    base = {**_base_context(job), "ec2:region": (job.region,), **principal_tags(tags)}
+    known = (PRINCIPAL_TAG,) if tags is not None else ()
+    vpc = resource_arn(job, "vpc", vpc_id, owners) if vpc_id else None
+    subnets = [resource_arn(job, "subnet", s, owners) for s in job.subnets]
+    requests = []
+    for arn in role_resources(job, action, owners):
+        context = {**base, "ec2:vpc": (vpc,)} if vpc and arn != "*" else base
+        interface = arn.endswith(NEW_INTERFACE)
+        for subnet in subnets if interface and subnets else [None]:
+            requests.append(
+                Request(
+                    action=action,
+                    resource=arn,
+                    context={**context, "ec2:subnet": (subnet,)} if subnet else context,
+                    resource_is_template=interface,
+                    known_prefixes=known,
+                )
+            )
+    return requests

@@ -24,6 +24,7 @@ from ir_vpc_guard.discovery import (
 from ir_vpc_guard.discovery.snapshot import Snapshot
 from ir_vpc_guard.discovery.waves import Wave, done, waves
 from ir_vpc_guard.intake.request import JobRequest
+from ir_vpc_guard.intake.role_arns import owners_of
 
 # Each read of the snapshot and the IAM actions it may use (the template grants exactly these).
 READ_ACTIONS: dict[str, tuple[str, ...]] = {
@@ -86,14 +87,17 @@ class Discovery:
         subnets_f = network.submit_subnets(wave, clients, job.subnets)
         groups_f = network.submit_security_groups(wave, clients, job.security_groups)
         s3_list_f = prefix_lists.submit_s3_list(wave, clients, job.region)
-        role_f = role.submit(wave, clients, job)
         model_f = model.submit(wave, clients, job)
 
         # Wave 2: what depends on the VPC the subnets are in (and on who owns it: the
-        # network ACLs too), and on the model's locations.
+        # network ACLs too, and the role's simulation), and on the model's locations.
         subnets, groups = wave.result(subnets_f), wave.result(groups_f)
         vpc_id = network.vpc_of(subnets, groups)
         vpc_owner = shared_vpc.owner_of(subnets, vpc_id)
+        # The role's calls name the subnets, groups and VPC by ARN, in their owner's account.
+        found = [*(subnets.value or {}).values(), *(groups.value or {}).values()]
+        owners = owners_of(found, vpc_id, vpc_owner)
+        role_f = role.submit(wave, clients, job, owners, vpc_id)
         reader = self.reader_account or job.account
         owner = shared_vpc.owner_ec2(
             wave,

@@ -102,6 +102,19 @@ class ReferencedPrefixList:
 
 
 @dataclass(frozen=True)
+class Source:
+    """A statement that denies: `kind` inline | managed | boundary | a simulator policy
+    type; `policy` the inline name or the policy's ARN or ID; `statement` its Sid or place."""
+
+    kind: str
+    policy: str
+    statement: str
+
+    def __str__(self) -> str:
+        return f"{self.policy}: {self.statement}"
+
+
+@dataclass(frozen=True)
 class RoleAccess:
     """What is known about the execution role's permissions.
 
@@ -115,6 +128,21 @@ class RoleAccess:
     policies: tuple[dict[str, Any], ...] = ()
     boundary: dict[str, Any] | None = None
     attached_policy_arns: tuple[str, ...] = ()
+    # The inline policies' names: `policies` holds their documents first, in this order, then
+    # the attached policies' (so that a refusal names the policy to change).
+    inline_policy_names: tuple[str, ...] = ()
+    boundary_arn: str | None = None
+    # The role's own tags (iam:GetRole): they decide aws:PrincipalTag/... conditions.
+    tags: dict[str, str] | None = None
+    # Simulator: per explicitly denied action, the statements that deny it; the actions the
+    # permissions boundary refuses.
+    denied_by: dict[str, tuple[Source, ...]] = field(default_factory=dict)
+    boundary_refuses: frozenset[str] = frozenset()
+    simulated_boundary: bool = False  # the simulator answered with a boundary's decision
+
+    @property
+    def has_boundary(self) -> bool:
+        return self.simulated_boundary or self.boundary is not None or bool(self.boundary_arn)
 
 
 @dataclass(frozen=True)

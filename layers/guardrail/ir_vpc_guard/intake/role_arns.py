@@ -1,8 +1,11 @@
 """R8: the ARNs each EC2 call of the job's execution role names, known from the request
-alone: discovery asks the policy simulator about them, the identity check evaluates the
-role's own policies on them."""
+(and, in a shared VPC, from who owns each subnet, group and VPC): discovery asks the policy
+simulator about them, the identity check evaluates the role's own policies on them."""
 
 from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from ir_vpc_guard.arns import ec2_arn
 from ir_vpc_guard.intake.request import JobRequest
@@ -19,9 +22,20 @@ _ROLE_RESOURCES = {
     "ec2:DeleteNetworkInterfacePermission": ("interface",),
 }
 
+Owners = Mapping[str, str]
+"""A subnet's, group's or VPC's ID -> the account that owns it (its `OwnerId`): a resource
+shared through AWS RAM has the owner's account in its ARN, not the job's."""
 
-def role_resources(job: JobRequest, action: str) -> tuple[str, ...]:
-    """The ARNs a call of the job's names; `...network-interface/*` stands for new IDs."""
+
+def resource_arn(job: JobRequest, kind: str, resource_id: str, owners: Owners | None) -> str:
+    """The ARN of a subnet, security group or VPC of the job, in its owner's account."""
+    account = (owners or {}).get(resource_id) or job.account
+    return ec2_arn(job.partition, job.region, account, kind, resource_id)
+
+
+def role_resources(job: JobRequest, action: str, owners: Owners | None = None) -> tuple[str, ...]:
+    """The ARNs a call of the job's names; `...network-interface/*` stands for new IDs (the
+    job's own interfaces, in the job's account even in a shared subnet)."""
     kinds = _ROLE_RESOURCES.get(action)
     if kinds is None:
         return ("*",)
@@ -30,12 +44,21 @@ def role_resources(job: JobRequest, action: str) -> tuple[str, ...]:
         if kind == "interface":
             arns.append(ec2_arn(job.partition, job.region, job.account, "network-interface", "*"))
         elif kind == "subnets":
-            arns += [
-                ec2_arn(job.partition, job.region, job.account, "subnet", s) for s in job.subnets
-            ]
+            arns += [resource_arn(job, "subnet", s, owners) for s in job.subnets]
         else:
-            arns += [
-                ec2_arn(job.partition, job.region, job.account, "security-group", g)
-                for g in job.security_groups
-            ]
+            arns += [resource_arn(job, "security-group", g, owners) for g in job.security_groups]
     return tuple(arns)
+
+
+def owners_of(
+    found: Iterable[Mapping[str, Any]], vpc_id: str | None, vpc_owner: str | None
+) -> dict[str, str]:
+    """Who owns each subnet and group read (`OwnerId`), and the VPC (its subnets' owner)."""
+    owners = {
+        str(r.get("SubnetId") or r.get("GroupId")): str(r["OwnerId"])
+        for r in found
+        if r.get("OwnerId") and (r.get("SubnetId") or r.get("GroupId"))
+    }
+    if vpc_id and vpc_owner:
+        owners[vpc_id] = vpc_owner
+    return owners
