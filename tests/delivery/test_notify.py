@@ -94,6 +94,16 @@ def test_a_pass_with_a_low_finding_is_published() -> None:
     assert notify.should_publish({**REPORT, "outcome": "PASS", "findings": [low]}, "findings")
 
 
+def test_a_pass_with_only_a_quiet_advisory_is_not_published() -> None:
+    """ROLE_ENI_ATTRIBUTE_NOT_ALLOWED: AWS's own AmazonSageMakerFullAccess carries it."""
+    quiet = {**REPORT["findings"][0], "checkId": "ROLE_ENI_ATTRIBUTE_NOT_ALLOWED"}
+    low = {**REPORT["findings"][0], "severity": "LOW"}
+    passing = {**REPORT, "outcome": "PASS"}
+    assert not notify.should_publish({**passing, "findings": [quiet]}, "findings")
+    assert notify.should_publish({**passing, "findings": [quiet, low]}, "findings")
+    assert notify.should_publish({**passing, "findings": [quiet]}, "all")
+
+
 @pytest.mark.parametrize(
     "name",
     [

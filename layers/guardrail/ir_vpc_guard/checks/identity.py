@@ -195,6 +195,7 @@ def role_vpc_permissions_missing(snapshot: Snapshot) -> Iterator[Problem]:
     risk="Advisory: AWS's Inference Recommender page lists ec2:ModifyNetworkInterfaceAttribute,"
     f" yet AWS's own {SAGEMAKER_FULL_ACCESS} lacks it and VPC jobs run with that policy.",
     fix="Nothing is required; allow the action if your jobs need it.",
+    quiet=True,
 )
 def role_eni_attribute_not_allowed(snapshot: Snapshot) -> Iterator[Problem]:
     refused = judge_role(snapshot)

@@ -43,6 +43,9 @@ class Check:
     remediation_action: ActionName | None = None
     # A certain HIGH finding of this check means the job cannot succeed (STOP_DOOMED_JOBS).
     blocks_job: bool = False
+    # An advisory most healthy accounts carry (AWS's own policies): reported, but alone it
+    # never publishes a PASS under NOTIFY_ON=findings.
+    quiet: bool = False
 
     @property
     def remediable(self) -> bool:
@@ -81,9 +84,11 @@ def register(
     fix: str,
     remediation_action: ActionName | None = None,
     blocks_job: bool = False,
+    quiet: bool = False,
 ) -> Callable[[CheckFunction], CheckFunction]:
     """Add a check to the catalogue under its stable, public ID. `blocks_job`: a certain
-    HIGH finding of it makes the job certain to fail, so it may be stopped (opt-in)."""
+    HIGH finding of it makes the job certain to fail, so it may be stopped (opt-in);
+    `quiet`: an advisory that alone does not publish a passing job's report."""
 
     def add(run: CheckFunction) -> CheckFunction:
         if check_id in CATALOGUE:
@@ -99,6 +104,7 @@ def register(
             run=run,
             remediation_action=remediation_action,
             blocks_job=blocks_job,
+            quiet=quiet,
         )
         return run
 

@@ -15,6 +15,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from ir_vpc_guard.checks import CATALOGUE
 from ir_vpc_guard.delivery import render
 from ir_vpc_guard.findings import ActionName
 
@@ -56,11 +57,21 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\ud800-\udfff]")
 def should_publish(report: dict[str, Any], notify_on: str) -> bool:
     """`findings`: only when something is wrong or was changed (a PASS with a LOW finding
     included: it does not fail the job, but it is worth a person's look; a muted finding
-    is accepted, so it alone never publishes); `all`: always."""
+    is accepted, and a quiet advisory is one AWS's own policies carry, so neither alone
+    publishes); `all`: always."""
     if notify_on == "all":
         return True
-    unmuted = [f for f in report.get("findings", []) if not f.get("muted")]
-    return report.get("outcome") not in QUIET_OUTCOMES or bool(unmuted)
+    worth_a_look = [
+        f
+        for f in report.get("findings", [])
+        if not f.get("muted") and not _quiet(str(f.get("checkId")))
+    ]
+    return report.get("outcome") not in QUIET_OUTCOMES or bool(worth_a_look)
+
+
+def _quiet(check_id: str) -> bool:
+    check = CATALOGUE.get(check_id)
+    return check is not None and check.quiet
 
 
 def subject(report: dict[str, Any]) -> str:
