@@ -4,7 +4,7 @@ import json
 from typing import Any
 
 from ir_vpc_guard.checks import run_checks
-from ir_vpc_guard.discovery.snapshot import ModelInfo, Read, Snapshot
+from ir_vpc_guard.discovery.snapshot import ModelInfo, Read, RoleAccess, Snapshot
 from ir_vpc_guard.findings import Severity
 from tests.checks.helpers import finding, found
 from tests.snapshots import compliant, job
@@ -199,3 +199,28 @@ def test_a_certain_deny_still_says_where_to_edit_the_policy() -> None:
     )
     assert result.remediation is not None
     assert "put-bucket-policy --bucket models" in (result.remediation.command or "")
+
+
+def test_a_not_principal_deny_exempting_a_bounded_role_still_refuses_it() -> None:
+    """IAM User Guide, NotPrincipal: a Deny with NotPrincipal always denies a principal with
+    a permissions boundary, even one it names; without one, the exemption is undetermined."""
+    role = str(job().role_arn)
+    exempt = {
+        "Sid": "OnlyTheRole",
+        "Effect": "Deny",
+        "NotPrincipal": {"AWS": role},
+        "Action": "s3:GetObject",
+        "Resource": "arn:aws:s3:::models/*",
+    }
+    policies = Read(value={"models": json.dumps({"Statement": [exempt]})})
+    boundary = {"Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
+    bounded = RoleAccess(policies=({"Statement": [boundary["Statement"][0]]},), boundary=boundary)
+    certain = finding(
+        compliant(artifact_bucket_policies=policies, role=Read(value=bounded)),
+        "MODEL_ARTIFACT_VPC_RESTRICTED",
+    )
+    assert certain.severity is Severity.HIGH
+    unbounded = finding(
+        compliant(artifact_bucket_policies=policies), "MODEL_ARTIFACT_VPC_RESTRICTED"
+    )
+    assert unbounded.severity is not Severity.HIGH

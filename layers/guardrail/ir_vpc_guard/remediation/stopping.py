@@ -83,8 +83,9 @@ NOT_BY_DEFAULT: dict[str, str] = {
     "SUBNET_IP_CAPACITY": "the free addresses change as other workloads start and stop, and "
     "how many instances a job runs at once is the guardrail's estimate, not AWS's number.",
     "ROLE_VPC_PERMISSIONS_MISSING": "AWS documents the actions for custom policies, yet its "
-    "own AmazonSageMakerFullAccess lacks one of them: the list is not exactly what a job "
-    "needs, and the simulator cannot see service control policies.",
+    "own AmazonSageMakerFullAccess lacks one of them (now an advisory of its own): AWS's list "
+    "is not exactly what a job needs, and neither the simulator nor the guardrail's "
+    "evaluator can see service control policies.",
 }
 
 
