@@ -73,7 +73,9 @@ CERTAIN_BECAUSE: dict[str, str] = {
     "artifacts the instances read through it, for certain; a request through an endpoint "
     "needs the endpoint policy's Allow too (VPC User Guide, endpoint policies).",
     "SG_EGRESS_S3_MISSING": "Security groups allow only what a rule names: no egress rule of "
-    "the job's groups covers HTTPS to every S3 range (VPC User Guide, security group rules).",
+    "the job's groups covers HTTPS to every S3 range (VPC User Guide, security group rules), "
+    "and the VPC's endpoints, read, hold no S3 interface endpoint with private DNS that would "
+    "take the traffic instead.",
 }
 
 
