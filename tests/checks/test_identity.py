@@ -282,3 +282,15 @@ def _command(result: Finding) -> str:
 
 def _access(*statements: Any) -> RoleAccess:
     return RoleAccess(policies=({"Statement": list(statements)},))
+
+
+def test_an_undetermined_role_says_which_keys_to_give_the_simulator() -> None:
+    """The command reads what answers the unknown (the organization's ID) and fills each
+    key's name in the simulator's context entries: no placeholder key left to guess."""
+    allow = {**ALL_EC2, "Condition": {"StringEquals": {"aws:PrincipalOrgID": "o-abc"}}}
+    snapshot = compliant(role=Read(value=RoleAccess(policies=({"Statement": [allow]},))))
+    result = finding(snapshot, MISSING)
+    command = (result.remediation and result.remediation.command) or ""
+    assert result.severity is Severity.MEDIUM
+    assert command.startswith("aws organizations describe-organization")
+    assert "ContextKeyName=aws:PrincipalOrgID," in command and "<key>" not in command

@@ -115,13 +115,30 @@ def _named_policies(access: RoleAccess) -> Iterator[tuple[str, str, dict[str, ob
         yield kind, name, document
 
 
-def _confirm_command(job: JobRequest, actions: list[str], owners: Owners) -> str:
+# The reads that give a key the guardrail cannot know its value, before the simulator.
+_KEY_READS = {
+    "aws:principalorgid": "aws organizations describe-organization --query Organization.Id "
+    "--output text",
+    "aws:principalorgpaths": "aws organizations list-parents --child-id {account}",
+}
+
+
+def _confirm_command(job: JobRequest, actions: list[str], owners: Owners, keys: list[str]) -> str:
+    """The reads that answer the unknown keys, then the simulator with each key's value
+    filled in by the person (AWS's own evaluation, service control policies aside)."""
     resources = sorted({arn for a in actions for arn in role_resources(job, a, owners)})
-    return (
-        f"aws iam simulate-principal-policy --policy-source-arn {job.role_arn} "
-        f"--action-names {' '.join(actions)} --resource-arns {' '.join(resources)} "
-        "--context-entries ContextKeyName=<key>,ContextKeyValues=<value>,ContextKeyType=string"
+    reads = dict.fromkeys(
+        _KEY_READS[k.lower()].format(account=job.account) for k in keys if k.lower() in _KEY_READS
     )
+    entries = " ".join(
+        f"ContextKeyName={k},ContextKeyValues=<value of {k}>,ContextKeyType=string" for k in keys
+    )
+    simulate = (
+        f"aws iam simulate-principal-policy --policy-source-arn {job.role_arn} "
+        f"--action-names {' '.join(actions)} --resource-arns {' '.join(resources)}"
+        + (f" --context-entries {entries}" if entries else "")
+    )
+    return " && ".join([*reads, simulate])
 
 
 def _report(
@@ -164,7 +181,7 @@ def _report(
         resources=(role,),
         evidence={**evidence, "undetermined": ", ".join(keys)},
         severity=Severity.LOW if advisory else Severity.MEDIUM,
-        command=_confirm_command(job, list(refused), resource_owners(snapshot)),
+        command=_confirm_command(job, list(refused), resource_owners(snapshot), keys),
     )
 
 
