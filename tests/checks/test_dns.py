@@ -72,3 +72,16 @@ def test_dns_support_off_hangs_on_a_custom_first_server_not_on_the_amazon_one() 
         )
         certain = finding(off, "VPC_DNS_DISABLED")
         assert certain.severity is Severity.HIGH and "undetermined" not in certain.evidence
+
+
+def test_dns_support_off_with_a_custom_server_after_amazons_is_undetermined() -> None:
+    """The Amazon resolver is off and does not answer: the resolver moves on to the next
+    listed server, which may resolve S3's names. Only an all-Amazon list is certain."""
+    vpc = Read(value={"DhcpOptionsId": "dopt-1", "CidrBlock": "10.0.0.0/16"})
+    later = compliant(
+        dns_support=Read(value=False),
+        vpc=vpc,
+        dhcp_name_servers=Read(value=("AmazonProvidedDNS", "10.0.0.53")),
+    )
+    result = finding(later, "VPC_DNS_DISABLED")
+    assert result.severity is Severity.MEDIUM and "10.0.0.53" in result.evidence["undetermined"]

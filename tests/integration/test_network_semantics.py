@@ -195,13 +195,24 @@ def test_dns_support_off_with_a_custom_server_first_is_undetermined(
     assert "nslookup" in finding["remediation"]["command"]
 
 
-def test_dns_support_off_with_the_amazon_resolver_first_is_certain(
+def test_dns_support_off_with_only_the_amazon_resolver_is_certain(
     aws: Any, world: World, good_event: dict[str, Any]
 ) -> None:
     _dns_support_off(aws, world)
-    _dhcp(aws, world, ["AmazonProvidedDNS", "10.0.0.53"])
+    _dhcp(aws, world, ["AmazonProvidedDNS"])
     finding = _findings(good_event)["VPC_DNS_DISABLED"]
     assert finding["severity"] == "HIGH" and "undetermined" not in finding["evidence"]
+
+
+def test_dns_support_off_with_a_custom_server_after_the_amazon_one_is_undetermined(
+    aws: Any, world: World, good_event: dict[str, Any]
+) -> None:
+    """The Amazon resolver, off, does not answer: the client asks the next server, which may
+    resolve S3's names (AWS_SEMANTICS is silent on this order: never a false HIGH)."""
+    _dns_support_off(aws, world)
+    _dhcp(aws, world, ["AmazonProvidedDNS", "10.0.0.53"])
+    finding = _findings(good_event)["VPC_DNS_DISABLED"]
+    assert finding["severity"] == "MEDIUM" and "10.0.0.53" in finding["evidence"]["undetermined"]
 
 
 def _run_acl_commands(session: Any, command: str) -> int:

@@ -33,22 +33,26 @@ def vpc_dns_disabled(snapshot: Snapshot) -> Iterator[Problem]:
         '--enable-dns-support "{\\"Value\\":true}"'
     )
     servers = snapshot.dhcp_name_servers.get()
-    if servers and servers[0] not in _amazon_resolvers(snapshot.vpc.get()):
+    custom = [s for s in servers if s not in _amazon_resolvers(snapshot.vpc.get())]
+    if custom:
         # enableDnsSupport turns off only the Amazon resolver: instances ask the DHCP
-        # options' first server, which may resolve S3's names on its own.
+        # options' servers in order, and one that does not answer gives way to the next, so
+        # a custom server anywhere in the list may resolve S3's names on its own.
+        region = snapshot.job.region
+        name = f"<bucket>.s3.{region}.{dns_suffix(region)}"
         yield Problem(
             detail=f"enableDnsSupport is false in {snapshot.vpc_id}, so the Amazon resolver is "
-            f"off; instances ask {servers[0]} first (DHCP options), which resolves S3's names "
-            "only if it does not forward to the Amazon resolver.",
+            f"off; instances may still ask {', '.join(custom)} (DHCP options), which resolve "
+            "S3's names only if they do not forward to the Amazon resolver.",
             resources=(str(snapshot.vpc_id),),
             evidence={
                 "enableDnsSupport": False,
                 "domainNameServers": list(servers),
-                "undetermined": f"whether {servers[0]} resolves "
-                f"<bucket>.s3.{snapshot.job.region}.amazonaws.com without the Amazon resolver",
+                "undetermined": f"whether {', '.join(custom)} resolve {name} without the "
+                "Amazon resolver",
             },
             severity=Severity.MEDIUM,
-            command=f"nslookup <bucket>.s3.{snapshot.job.region}.amazonaws.com {servers[0]}  "
+            command=f"nslookup {name} {custom[0]}  "
             f"# from an instance in a job subnet; if it fails: {turn_on}",
         )
         return
