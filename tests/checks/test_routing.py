@@ -216,3 +216,13 @@ def test_an_interface_endpoint_with_private_dns_makes_a_missing_gateway_medium()
     without_dns = {**interface, "PrivateDnsEnabled": False}
     certain = finding(compliant(s3_endpoints=Read(value=[without_dns])), "S3_ENDPOINT_MISSING")
     assert certain.severity is Severity.HIGH
+
+
+def test_an_interface_endpoint_needs_the_vpcs_dns_support_to_count() -> None:
+    """Private DNS needs enableDnsSupport: with it off, S3's names resolve to S3's public
+    addresses and the missing gateway endpoint is certain again."""
+    interface = {**endpoint([], kind="Interface"), "PrivateDnsEnabled": True}
+    off = compliant(s3_endpoints=Read(value=[interface]), dns_support=Read(value=False))
+    assert finding(off, "S3_ENDPOINT_MISSING").severity is Severity.HIGH
+    on = finding(compliant(s3_endpoints=Read(value=[interface])), "S3_ENDPOINT_MISSING")
+    assert "enableDnsHostnames" in ((on.remediation and on.remediation.command) or "")

@@ -365,3 +365,11 @@ def test_an_interface_endpoint_counts_only_with_private_dns_and_no_gateway_takin
     assert private_dns_interfaces([interface, gateway]) == []
     everyone = _interface(DnsOptions={"PrivateDnsOnlyForInboundResolverEndpoint": False})
     assert private_dns_interfaces([everyone, gateway]) == [everyone]
+
+
+def test_a_nat_gateway_whose_own_table_sends_s3_back_to_it_is_no_path() -> None:
+    """A NAT gateway placed in a job subnet, whose table sends 0.0.0.0/0 to that same NAT
+    gateway: its own table has no route to an internet gateway, so no path (HIGH)."""
+    loop = route_table("rtb-pub", ("subnet-pub",), routes=[LOCAL, NAT_DEFAULT])
+    path = paths(NAT_DEFAULT, endpoint_tables=(), nat_table=loop)
+    assert path.hops == {Hop.NAT_NO_INTERNET}

@@ -73,7 +73,7 @@ def sg_egress_s3_missing(snapshot: Snapshot) -> Iterator[Problem]:
         "s3Cidrs": list(prefix_list.cidrs),
     }
     endpoints = snapshot.s3_endpoints.value if snapshot.s3_endpoints.ok else None
-    interfaces = private_dns_interfaces(endpoints or [])
+    interfaces = private_dns_interfaces(endpoints or [], snapshot.dns_support.value)
     if interfaces:
         yield _through_interface(group_ids, interfaces, evidence)
         return

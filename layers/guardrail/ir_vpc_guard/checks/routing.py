@@ -75,7 +75,7 @@ def s3_endpoint_missing(snapshot: Snapshot) -> Iterator[Problem]:
         f"--service-name com.amazonaws.{snapshot.job.region}.s3 "
         f"--route-table-ids {' '.join(table_ids)}"
     )
-    interfaces = private_dns_interfaces(snapshot.s3_endpoints.get())
+    interfaces = private_dns_interfaces(snapshot.s3_endpoints.get(), snapshot.dns_support.value)
     if interfaces and severity.rank > Severity.MEDIUM.rank:
         yield _through_interface(snapshot, interfaces, paths, create)
         return
@@ -110,19 +110,23 @@ def _through_interface(
     the interface endpoint is not documented (VPC User Guide, "AWS PrivateLink for S3")."""
     ids = [str(e["VpcEndpointId"]) for e in interfaces]
     return Problem(
-        detail=f"No available S3 gateway endpoint in {snapshot.vpc_id}, but S3's names resolve "
-        f"to interface endpoint {', '.join(ids)} (private DNS): the job's reads may work "
-        "through it. SageMaker's documentation asks for a gateway endpoint.",
+        detail=f"No available S3 gateway endpoint in {snapshot.vpc_id}, but S3's names may "
+        f"resolve to interface endpoint {', '.join(ids)} (private DNS, which also needs the "
+        "VPC's enableDnsHostnames): the job's reads may work through it. SageMaker's "
+        "documentation asks for a gateway endpoint.",
         resources=(str(snapshot.vpc_id), *ids),
         evidence={
             "interfaceEndpoints": ids,
             "paths": [p.evidence() for p in paths],
             "undetermined": f"whether the job's S3 reads succeed through {', '.join(ids)}: "
-            "its subnets must be reachable from the job subnets, and its security groups "
-            "must allow TCP 443 from the job's groups",
+            "the VPC's enableDnsHostnames must be true for its private DNS, its subnets must "
+            "be reachable from the job subnets, and its security groups must allow TCP 443 "
+            "from the job's groups",
         },
         severity=Severity.MEDIUM,
-        command=f"aws ec2 describe-vpc-endpoints --vpc-endpoint-ids {' '.join(ids)} --query "
+        command=f"aws ec2 describe-vpc-attribute --vpc-id {snapshot.vpc_id} "
+        "--attribute enableDnsHostnames && "
+        f"aws ec2 describe-vpc-endpoints --vpc-endpoint-ids {' '.join(ids)} --query "
         "'VpcEndpoints[].{Dns:PrivateDnsEnabled,Subnets:SubnetIds,Groups:Groups}'  "
         f"# or create the gateway endpoint SageMaker documents: {create}",
     )

@@ -211,11 +211,17 @@ def gateway_endpoints(snapshot: Snapshot, state: str = "available") -> list[VpcE
     ]
 
 
-def private_dns_interfaces(endpoints: Iterable[VpcEndpointTypeDef]) -> list[VpcEndpointTypeDef]:
-    """Available S3 interface endpoints (AWS PrivateLink for Amazon S3) that S3's names
+def private_dns_interfaces(
+    endpoints: Iterable[VpcEndpointTypeDef], dns_support: bool | None = True
+) -> list[VpcEndpointTypeDef]:
+    """Available S3 interface endpoints (AWS PrivateLink for Amazon S3) that S3's names may
     resolve to inside the VPC: private DNS on, and no available gateway endpoint taking the
     VPC's own traffic (with one, only inbound resolver traffic uses the interface endpoint
-    unless PrivateDnsOnlyForInboundResolverEndpoint is off)."""
+    unless PrivateDnsOnlyForInboundResolverEndpoint is off). Private DNS needs the VPC's
+    enableDnsSupport (and enableDnsHostnames, not read): with it off (`dns_support` False),
+    S3's names resolve to its public addresses and no interface endpoint counts."""
+    if dns_support is False:
+        return []
     found = list(endpoints)
     gateway = any(
         e.get("VpcEndpointType") == "Gateway" and str(e.get("State", "")).lower() == "available"
@@ -332,9 +338,14 @@ class Router:
             return Hop.NAT_UNDETERMINED
         # moto leaves ConnectivityType out of public NAT gateways; AWS's default is public.
         private = nat.get("ConnectivityType") == "private"
-        onward = {r.hop if r else Hop.NOWHERE for _, r in _pieces(routes, piece)}
-        if onward & {Hop.NOWHERE, Hop.BLACKHOLE, Hop.PEERING} or (
-            private and Hop.INTERNET_GATEWAY in onward
+        winners = [r for _, r in _pieces(routes, piece)]
+        onward = {r.hop if r else Hop.NOWHERE for r in winners}
+        # A NAT gateway whose own table sends the piece back to itself: a loop, no exit.
+        loops = any(r is not None and r.hop is Hop.NAT and r.target == nat_id for r in winners)
+        if (
+            loops
+            or onward & {Hop.NOWHERE, Hop.BLACKHOLE, Hop.PEERING}
+            or (private and Hop.INTERNET_GATEWAY in onward)
         ):
             return Hop.NAT_NO_INTERNET
         return Hop.NAT if onward == {Hop.INTERNET_GATEWAY} else Hop.NAT_UNDETERMINED
