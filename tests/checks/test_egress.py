@@ -221,3 +221,34 @@ def test_ipv6_only_subnet_is_judged_by_ipv6_rules_and_named_as_such() -> None:
     assert "SG_EGRESS_SUBNETS_MISSING" not in found(
         _ipv6_only([s3, VPC_RULE, rule("-1", groups=[GROUP])])
     )
+
+
+_INTERFACE = {
+    "VpcEndpointId": "vpce-if",
+    "VpcEndpointType": "Interface",
+    "State": "available",
+    "PrivateDnsEnabled": True,
+    "Groups": [{"GroupId": "sg-endpoint"}],
+    "NetworkInterfaceIds": ["eni-1"],
+}
+
+
+def _through_an_interface_endpoint(egress: list[dict[str, Any]]) -> Snapshot:
+    """No gateway endpoint; S3's names resolve to an interface endpoint in the VPC."""
+    return compliant(
+        security_groups=Read(value={GROUP: group(GROUP, egress)}),
+        s3_endpoints=Read(value=[_INTERFACE]),
+        vpc=Read(value={"VpcId": VPC, "DhcpOptionsId": "default", "CidrBlock": "10.0.0.0/16"}),
+    )
+
+
+def test_with_an_s3_interface_endpoint_egress_to_its_addresses_decides() -> None:
+    """Egress to the S3 prefix list alone does not reach the interface endpoint's private
+    addresses (the red team's world): undetermined, since those addresses were not read."""
+    s3_list_only = [rule("tcp", 443, 443, prefix_lists=[S3_PL])]
+    result = finding(_through_an_interface_endpoint(s3_list_only), "SG_EGRESS_S3_MISSING")
+    assert result.severity is Severity.MEDIUM and "vpce-if" in result.evidence["interfaceEndpoints"]
+    to_the_vpc = [rule("tcp", 443, 443, cidrs=["10.0.0.0/16"])]
+    to_its_group = [rule("tcp", 443, 443, groups=["sg-endpoint"])]
+    for egress in (to_the_vpc, to_its_group):
+        assert "SG_EGRESS_S3_MISSING" not in found(_through_an_interface_endpoint(egress))

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from ir_vpc_guard.checks.network import (
+    allows_https_to_a_group,
     allows_s3,
     ipv6_cidrs,
     job_groups,
@@ -26,7 +27,11 @@ from ir_vpc_guard.discovery.snapshot import Snapshot
 from ir_vpc_guard.findings import ActionName, Severity
 
 if TYPE_CHECKING:  # the boto3-stubs types: development dependencies, never in the layer
-    from mypy_boto3_ec2.type_defs import SubnetTypeDef, VpcEndpointTypeDef
+    from mypy_boto3_ec2.type_defs import (
+        SecurityGroupTypeDef,
+        SubnetTypeDef,
+        VpcEndpointTypeDef,
+    )
 
 
 def _undetermined(snapshot: Snapshot, unknown: Iterable[str]) -> dict[str, Any]:
@@ -60,13 +65,6 @@ def sg_egress_s3_missing(snapshot: Snapshot) -> Iterator[Problem]:
     if not groups:
         return  # SECURITY_GROUP_NOT_FOUND says it
     prefix_list = snapshot.s3_prefix_list.get()
-    allowed, unknown = judge(
-        tcp_egress(groups),
-        snapshot.referenced_prefix_lists.get(),
-        lambda egress: allows_s3(egress, prefix_list.prefix_list_id, prefix_list.cidrs),
-    )
-    if allowed:
-        return
     group_ids = tuple(g["GroupId"] for g in groups)
     evidence: dict[str, Any] = {
         "prefixListId": prefix_list.prefix_list_id,
@@ -75,7 +73,17 @@ def sg_egress_s3_missing(snapshot: Snapshot) -> Iterator[Problem]:
     endpoints = snapshot.s3_endpoints.value if snapshot.s3_endpoints.ok else None
     interfaces = private_dns_interfaces(endpoints or [], snapshot.dns_support.value)
     if interfaces:
-        yield _through_interface(group_ids, interfaces, evidence)
+        # S3's names resolve to the interface endpoint's own addresses: egress to the S3
+        # prefix list is beside the point, egress to those addresses decides.
+        if not _reaches_interfaces(snapshot, groups, interfaces):
+            yield _through_interface(group_ids, interfaces, evidence)
+        return
+    allowed, unknown = judge(
+        tcp_egress(groups),
+        snapshot.referenced_prefix_lists.get(),
+        lambda egress: allows_s3(egress, prefix_list.prefix_list_id, prefix_list.cidrs),
+    )
+    if allowed:
         return
     if endpoints is None:
         yield _endpoints_unread(snapshot, group_ids, evidence)
@@ -107,6 +115,26 @@ def sg_egress_s3_missing(snapshot: Snapshot) -> Iterator[Problem]:
             f'{prefix_list.prefix_list_id},Description="S3 for SageMaker IR jobs"}}]\''
         ),
     )
+
+
+def _reaches_interfaces(
+    snapshot: Snapshot, groups: list[SecurityGroupTypeDef], interfaces: list[VpcEndpointTypeDef]
+) -> bool:
+    """The groups allow TCP 443 to every CIDR of the VPC (where the endpoint's interfaces
+    are), or to one of the endpoint's own security groups."""
+    egress = tcp_egress(groups).with_lists(
+        {pl: f.cidrs for pl, f in snapshot.referenced_prefix_lists.get().items() if not f.error}
+    )
+    endpoint_groups = {str(g.get("GroupId")) for e in interfaces for g in e.get("Groups", [])}
+    if allows_https_to_a_group(egress, endpoint_groups):
+        return True
+    vpc = snapshot.vpc.value if snapshot.vpc.ok else None
+    cidrs = [
+        str(a["CidrBlock"])
+        for a in (vpc or {}).get("CidrBlockAssociationSet", [])
+        if str(a.get("CidrBlockState", {}).get("State", "associated")) == "associated"
+    ] or ([str(vpc["CidrBlock"])] if vpc and vpc.get("CidrBlock") else [])
+    return bool(cidrs) and allows_s3(egress, "", cidrs)
 
 
 def _endpoints_unread(

@@ -144,6 +144,15 @@ def allows_s3(egress: TcpEgress, prefix_list_id: str, s3_cidrs: Iterable[str]) -
     )
 
 
+def allows_https_to_a_group(egress: TcpEgress, group_ids: Iterable[str]) -> bool:
+    """TCP 443 to one of these security groups (a reference rule)."""
+    https = (HTTPS_PORT, HTTPS_PORT)
+    return any(
+        grants_cover(_ports_grants(egress.to_groups.get(g, ())), ALL_ADDRESSES, https)
+        for g in group_ids
+    )
+
+
 def allows_subnet(egress: TcpEgress, cidr: str, job_groups: Iterable[str]) -> bool:
     """Every TCP port to an IPv4 or IPv6 CIDR; a reference to a job group counts for all."""
     interval, grants = cidr_interval(cidr), egress.to_addresses
