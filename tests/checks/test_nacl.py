@@ -153,3 +153,18 @@ def test_a_subnet_of_another_vpc_is_left_to_vpc_mismatch() -> None:
     }
     result = found(compliant(subnets=subnets, network_acls=Read(value=[acl])))
     assert "NACL_BLOCKS_SUBNETS" not in result and "VPC_MISMATCH" in result
+
+
+def test_an_acl_shared_by_the_job_subnets_gets_each_entry_once() -> None:
+    """Two subnets on one ACL that lets nothing out: one egress entry per S3 range on that
+    ACL, not one per subnet (run twice, they would be duplicate rules)."""
+    acl = {
+        "NetworkAclId": "acl-9",
+        "Associations": [{"SubnetId": s} for s in SUBNETS],
+        "Entries": [ALLOW_IN, acl_entry(100, "allow", "10.0.0.0/16", egress=True)],
+    }
+    result = finding(compliant(network_acls=Read(value=[acl])), "NACL_BLOCKS_S3")
+    commands = str(result.remediation and result.remediation.command).split(" && ")
+    ranges = {c for blocked in result.evidence["blocked"].values() for c in blocked}
+    assert len(SUBNETS) > 1 and len(commands) == len(ranges)
+    assert all("--egress" in c and "acl-9" in c for c in commands)

@@ -154,18 +154,21 @@ def _entries_command(
     direction. Each entry has its own rule number to pick, free and below the deny that
     matches (`aws ec2 describe-network-acls --network-acl-ids <id>`)."""
     commands: list[str] = []
+    needed: dict[tuple[str, str, str], None] = {}  # (ACL, range, direction), once per ACL
     for acl_label, ranges in blocked.items():
         acl = acl_label.split(" ")[0]
         for cidr, refused in ranges.items():
-            block = f"--ipv6-cidr-block {cidr}" if ":" in cidr else f"--cidr-block {cidr}"
-            for direction, ports in (("egress", out), ("ingress", back)):
-                if not any(r.startswith(direction) for r in refused):
-                    continue
-                commands.append(
-                    f"aws ec2 create-network-acl-entry --network-acl-id {acl} --{direction} "
-                    f"--rule-number <n{len(commands) + 1}> --protocol tcp "
-                    f"--port-range From={ports[0]},To={ports[1]} {block} --rule-action allow"
-                )
+            for direction in ("egress", "ingress"):
+                if any(r.startswith(direction) for r in refused):
+                    needed[(acl, cidr, direction)] = None
+    for acl, cidr, direction in needed:
+        block = f"--ipv6-cidr-block {cidr}" if ":" in cidr else f"--cidr-block {cidr}"
+        ports = out if direction == "egress" else back
+        commands.append(
+            f"aws ec2 create-network-acl-entry --network-acl-id {acl} --{direction} "
+            f"--rule-number <n{len(commands) + 1}> --protocol tcp "
+            f"--port-range From={ports[0]},To={ports[1]} {block} --rule-action allow"
+        )
     return " && ".join(commands)
 
 
