@@ -50,8 +50,9 @@ NAT_PATH = (
     "if that is wanted"
 )
 OTHER_PATH = (
-    "these route tables send S3 traffic to a transit gateway or appliance, which may be the "
-    "intended path: add them by hand if the endpoint is wanted"
+    "these route tables send S3 traffic somewhere the guardrail cannot follow to the end (a "
+    "transit gateway, an appliance, an internet gateway, a NAT gateway it could not judge), "
+    "which may be the intended path: add them by hand if the endpoint is wanted"
 )
 FIXED_ELSEWHERE = (
     "these route tables are on the endpoint already: a more specific route takes S3 traffic "
