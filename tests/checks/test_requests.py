@@ -8,8 +8,8 @@ from ir_vpc_guard.checks.requests import (
     endpoint_read,
     job_objects,
     object_arn,
-    role_bounded,
     role_calls,
+    role_facts,
     role_principal,
     service_read,
 )
@@ -198,8 +198,8 @@ def test_the_roles_tags_are_its_principal_tags_and_no_other_tag_is_unknown() -> 
 
 def test_a_role_with_a_boundary_makes_bounded_reads() -> None:
     bounded = compliant(role=Read(value=RoleAccess(boundary={"Statement": []})))
-    assert role_bounded(bounded) and not role_bounded(compliant())
-    request = service_read(job(), "s3:GetObject", OBJECT, bounded=role_bounded(bounded))
+    assert role_facts(bounded).bounded and not role_facts(compliant()).bounded
+    request = service_read(job(), "s3:GetObject", OBJECT, role=role_facts(bounded))
     not_me = {
         "Effect": "Deny",
         "NotPrincipal": {"AWS": ROLE},
@@ -207,3 +207,19 @@ def test_a_role_with_a_boundary_makes_bounded_reads() -> None:
         "Resource": OBJECT,
     }
     assert explicit_deny([{"Statement": [not_me]}], request).decision is Decision.EXPLICIT_DENY
+
+
+def test_the_roles_tags_decide_a_resource_policys_principal_tag_condition() -> None:
+    """The bucket's Deny unless aws:PrincipalTag/team = ml: decided by the role's own tags
+    (iam:GetRole), not left undetermined; a tag the role lacks is absent, so the Deny holds."""
+    deny = {
+        "Effect": "Deny",
+        "Principal": "*",
+        "Action": "s3:GetObject",
+        "Resource": OBJECT,
+        "Condition": {"StringNotEquals": {"aws:PrincipalTag/team": "ml"}},
+    }
+    for tags, decision in (({"team": "ml"}, Decision.IMPLICIT_DENY), ({}, Decision.EXPLICIT_DENY)):
+        tagged = compliant(role=Read(value=RoleAccess(tags=tags)))
+        request = service_read(job(), "s3:GetObject", OBJECT, role=role_facts(tagged))
+        assert explicit_deny([{"Statement": [deny]}], request).decision is decision, tags

@@ -9,7 +9,7 @@ from typing import Any
 
 from ir_vpc_guard.checks import confirm, policy
 from ir_vpc_guard.checks.registry import Problem, register
-from ir_vpc_guard.checks.requests import object_arn, role_bounded, service_read
+from ir_vpc_guard.checks.requests import object_arn, role_facts, service_read
 from ir_vpc_guard.discovery.snapshot import Snapshot
 from ir_vpc_guard.findings import Severity
 from ir_vpc_guard.requirements import ECR_READ_ACTIONS, S3_READ_ACTION
@@ -186,11 +186,11 @@ def _bucket_restricted(
     undetermined: only those objects, so that a refusal of the payload alone is the
     payload's finding, not the model's."""
     reads: dict[str, list[policy.Request]] = {b: [] for b in policies}
-    bounded = role_bounded(snapshot)
+    role = role_facts(snapshot)
     for arn in dict.fromkeys(a for a in (object_arn(snapshot.job, u) for u in urls) if a):
         bucket = arn.split(":::", 1)[1].split("/", 1)[0]
         if bucket in reads:
-            reads[bucket].append(service_read(snapshot.job, S3_READ_ACTION, arn, bounded=bounded))
+            reads[bucket].append(service_read(snapshot.job, S3_READ_ACTION, arn, role=role))
     yield from _restricted(snapshot, policies, reads, "bucket")
 
 
@@ -272,7 +272,7 @@ def image_vpc_restricted(snapshot: Snapshot) -> Iterator[Problem]:
                 action,
                 f"arn:{job.partition}:ecr:{job.region}:{job.account}:repository/{name}",
                 repository=True,
-                bounded=role_bounded(snapshot),
+                role=role_facts(snapshot),
             )
             for action in ECR_READ_ACTIONS
         ]

@@ -7,6 +7,7 @@ key is unknown to the evaluator, so a policy that hangs on it is undetermined.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 from ir_vpc_guard.arns import account_of, s3_object_arn
 from ir_vpc_guard.checks.policy import VPC_CONTEXT_KEYS, Principal, Request
@@ -38,10 +39,28 @@ def _base_context(job: JobRequest) -> dict[str, tuple[str, ...]]:
     return context
 
 
-def role_bounded(snapshot: Snapshot) -> bool:
-    """The job's role is known to have a permissions boundary (a resource policy's Deny with
-    NotPrincipal then always denies it): pass as `bounded` to service_read / endpoint_read."""
-    return snapshot.role.ok and snapshot.role.get().has_boundary
+@dataclass(frozen=True)
+class RoleFacts:
+    """What the role's read says of the principal behind the job's reads: a permissions
+    boundary (a resource policy's Deny with NotPrincipal then always denies it) and its
+    tags (they decide aws:PrincipalTag/...; None when not read)."""
+
+    bounded: bool = False
+    tags: Mapping[str, str] | None = None
+
+
+def role_facts(snapshot: Snapshot) -> RoleFacts:
+    """The facts the role's read gave; none when it was not read."""
+    if not snapshot.role.ok:
+        return RoleFacts()
+    access = snapshot.role.get()
+    return RoleFacts(bounded=access.has_boundary, tags=access.tags)
+
+
+def _as_role(facts: RoleFacts) -> tuple[dict[str, tuple[str, ...]], tuple[str, ...]]:
+    """The principal-tag context and the key prefixes it settles."""
+    known = (PRINCIPAL_TAG,) if facts.tags is not None else ()
+    return principal_tags(facts.tags), known
 
 
 def service_read(
@@ -50,34 +69,44 @@ def service_read(
     resource: str,
     *,
     repository: bool = False,
-    bounded: bool = False,
+    role: RoleFacts = RoleFacts(),  # frozen: one default shared safely
 ) -> Request:
     """A read SageMaker makes from outside the customer's VPC, as the job's role: no
     aws:SourceVpc / aws:SourceVpce / aws:VpcSourceIp in its context."""
+    tags, known = _as_role(role)
     return Request(
         action=action,
         resource=resource,
-        principal=role_principal(job, bounded=bounded),
-        context=_base_context(job),
+        principal=role_principal(job, bounded=role.bounded),
+        context={**_base_context(job), **tags},
         absent=VPC_CONTEXT_KEYS,
         implicit_resource=repository,
+        known_prefixes=known,
     )
 
 
 def endpoint_read(
-    job: JobRequest, endpoint_id: str, vpc_id: str, resource: str, *, bounded: bool = False
+    job: JobRequest,
+    endpoint_id: str,
+    vpc_id: str,
+    resource: str,
+    *,
+    role: RoleFacts = RoleFacts(),  # frozen: one default shared safely
 ) -> Request:
     """A read from the job's instances through the S3 gateway endpoint, as the job's role."""
+    tags, known = _as_role(role)
     context = {
         **_base_context(job),
+        **tags,
         "aws:sourcevpce": (endpoint_id,),
         "aws:sourcevpc": (vpc_id,),
     }
     return Request(
         action="s3:GetObject",
         resource=resource,
-        principal=role_principal(job, bounded=bounded),
+        principal=role_principal(job, bounded=role.bounded),
         context=context,
+        known_prefixes=known,
     )
 
 

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from ir_vpc_guard.checks import policy
 from ir_vpc_guard.checks.netmath import Interval, cidr_interval, contains, elementary
-from ir_vpc_guard.checks.requests import endpoint_read, object_arn, role_bounded
+from ir_vpc_guard.checks.requests import endpoint_read, object_arn, role_facts
 from ir_vpc_guard.discovery.snapshot import ReferencedPrefixList, Snapshot
 from ir_vpc_guard.findings import Severity
 
@@ -256,10 +256,10 @@ def refused_objects(
     if not document:  # no policy means full access
         return {}
     endpoint_id = str(endpoint["VpcEndpointId"])
-    vpc_id, bounded = str(snapshot.vpc_id), role_bounded(snapshot)
+    vpc_id, role = str(snapshot.vpc_id), role_facts(snapshot)
     results = {
         arn: policy.evaluate(
-            [document], endpoint_read(snapshot.job, endpoint_id, vpc_id, arn, bounded=bounded)
+            [document], endpoint_read(snapshot.job, endpoint_id, vpc_id, arn, role=role)
         )
         for arn in artifact_objects(snapshot)
     }
