@@ -144,6 +144,20 @@ def test_a_deny_without_sid_is_named_by_its_place_in_a_managed_policy() -> None:
     assert "Statement[1]" in command
 
 
+def test_a_deny_in_an_aws_managed_policy_says_to_detach_it_not_to_edit_it() -> None:
+    """AWS's own policies (AWSDenyAll) cannot be changed: the fix is to detach it."""
+    deny_all = {"Effect": "Deny", "Action": "*", "Resource": "*"}
+    arn = "arn:aws:iam::aws:policy/AWSDenyAll"
+    access = RoleAccess(
+        policies=({"Statement": [ALL_EC2]}, {"Statement": [deny_all]}),
+        inline_policy_names=("ec2",),
+        attached_policy_arns=(arn,),
+    )
+    command = _command(finding(compliant(role=Read(value=access)), MISSING))
+    assert f"detach-role-policy --role-name R --policy-arn {arn}" in command
+    assert "create-policy-version" not in command
+
+
 def test_a_boundary_says_the_boundary_must_allow_the_actions() -> None:
     boundary = "arn:aws:iam::123456789012:policy/s3-only"
     access = RoleAccess(

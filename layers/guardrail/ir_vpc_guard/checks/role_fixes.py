@@ -70,6 +70,13 @@ def _deny_command(role: str, source: Source, actions: list[str]) -> str:
             f"aws iam get-role-policy --role-name {role} --policy-name {source.policy}  {change}, "
             f"then aws iam put-role-policy --role-name {role} --policy-name {source.policy}"
         )
+    if source.kind == "managed" and ":iam::aws:policy/" in source.policy:
+        # AWS's own policies cannot be edited: the role must stop using this one.
+        return (
+            f"aws iam detach-role-policy --role-name {role} --policy-arn {source.policy}  "
+            f"# {source.policy} is AWS-managed and cannot be changed; statement "
+            f"{source.statement} denies {', '.join(actions)}"
+        )
     if source.kind in {"managed", "boundary"} and source.policy.startswith("arn:"):
         return (
             f"aws iam get-policy --policy-arn {source.policy}  {change}, then aws iam "
