@@ -1,6 +1,6 @@
 """The reads that confirm what an undetermined resource-policy answer hangs on (confirm.py)."""
 
-from ir_vpc_guard.checks.confirm import Target, commands, role_allows
+from ir_vpc_guard.checks.confirm import Target, commands, context_entry, role_allows
 
 ROLE = "arn:aws:iam::123456789012:role/ir"
 OBJECT = Target("s3:GetObject", "arn:aws:s3:::models/m.tar.gz", ROLE, "models", "m.tar.gz")
@@ -41,3 +41,8 @@ def test_the_roles_own_policies_are_simulated_on_every_refused_resource() -> Non
     command = role_allows([OBJECT, PREFIX])
     assert f"--policy-source-arn {ROLE}" in command
     assert "--resource-arns arn:aws:s3:::models/m.tar.gz arn:aws:s3:::models/dir/*" in command
+
+
+def test_the_simulator_gets_an_ip_key_as_an_ip_and_any_other_as_a_string() -> None:
+    assert context_entry("aws:SourceIp").endswith("ContextKeyType=ip")
+    assert context_entry("aws:SourceIdentity").endswith("ContextKeyType=string")

@@ -65,10 +65,28 @@ def _read(key: str, target: Target) -> str:
         return _simulate(target, role)
     # Any other key: the simulator answers, for the resource's own policy and the value
     # the person knows the key has.
-    return (
-        _simulate(target, role)
-        + f" --context-entries ContextKeyName={key},ContextKeyValues=<value>,ContextKeyType=string"
-    )
+    return _simulate(target, role) + f" --context-entries {context_entry(key)}"
+
+
+# The simulator's ContextKeyType of the global keys that are not strings (IAM User Guide,
+# "AWS global condition context keys"); every other key is passed as a string.
+_KEY_TYPES = {
+    "aws:sourceip": "ip",
+    "aws:vpcsourceip": "ip",
+    "aws:securetransport": "boolean",
+    "aws:multifactorauthpresent": "boolean",
+    "aws:viaawsservice": "boolean",
+    "aws:principalisawsservice": "boolean",
+    "aws:currenttime": "date",
+    "aws:epochtime": "numeric",
+    "aws:multifactorauthage": "numeric",
+}
+
+
+def context_entry(key: str) -> str:
+    """One --context-entries item for the simulator, the value left to the person."""
+    kind = _KEY_TYPES.get(key.lower(), "string")
+    return f"ContextKeyName={key},ContextKeyValues=<value of {key}>,ContextKeyType={kind}"
 
 
 def _object_tags(bucket: str, key: str) -> str:

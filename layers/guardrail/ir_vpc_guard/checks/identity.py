@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ir_vpc_guard.checks import policy
+from ir_vpc_guard.checks.confirm import context_entry
 from ir_vpc_guard.checks.registry import Problem, register
 from ir_vpc_guard.checks.requests import role_calls
 from ir_vpc_guard.checks.role_fixes import Cause, Refusal, fix_command
@@ -130,9 +131,7 @@ def _confirm_command(job: JobRequest, actions: list[str], owners: Owners, keys: 
     reads = dict.fromkeys(
         _KEY_READS[k.lower()].format(account=job.account) for k in keys if k.lower() in _KEY_READS
     )
-    entries = " ".join(
-        f"ContextKeyName={k},ContextKeyValues=<value of {k}>,ContextKeyType=string" for k in keys
-    )
+    entries = " ".join(context_entry(k) for k in keys)
     simulate = (
         f"aws iam simulate-principal-policy --policy-source-arn {job.role_arn} "
         f"--action-names {' '.join(actions)} --resource-arns {' '.join(resources)}"
