@@ -226,3 +226,21 @@ def test_an_interface_endpoint_needs_the_vpcs_dns_support_to_count() -> None:
     assert finding(off, "S3_ENDPOINT_MISSING").severity is Severity.HIGH
     on = finding(compliant(s3_endpoints=Read(value=[interface])), "S3_ENDPOINT_MISSING")
     assert "enableDnsHostnames" in ((on.remediation and on.remediation.command) or "")
+
+
+def test_an_interface_endpoint_taking_the_vpcs_s3_names_makes_the_gateways_faults_medium() -> None:
+    """Beside a gateway endpoint, an S3 interface endpoint with private DNS for the whole VPC
+    (PrivateDnsOnlyForInboundResolverEndpoint off) takes the job's reads: a table missing
+    from the gateway endpoint is no longer certain to fail."""
+    interface = {
+        **endpoint([], kind="Interface"),
+        "VpcEndpointId": "vpce-if",
+        "PrivateDnsEnabled": True,
+        "DnsOptions": {"PrivateDnsOnlyForInboundResolverEndpoint": False},
+    }
+    detached = endpoint(["rtb-other"])
+    alone = finding(compliant(s3_endpoints=Read(value=[detached])), "S3_ENDPOINT_ROUTE_MISSING")
+    assert alone.severity is Severity.HIGH
+    both = compliant(s3_endpoints=Read(value=[detached, interface]))
+    result = finding(both, "S3_ENDPOINT_ROUTE_MISSING")
+    assert result.severity is Severity.MEDIUM and "vpce-if" in result.evidence["undetermined"]

@@ -291,3 +291,12 @@ def test_a_group_another_account_shares_never_stops(owner: str, stops: bool) -> 
     sagemaker = SageMaker()
     action = decide([finding("SG_EGRESS_S3_MISSING")], sagemaker, state=state)
     assert (action is not None) is stops and ("Stop" in sagemaker.calls) is stops
+
+
+def test_what_a_check_consults_through_a_shared_vpcs_owner_never_stops() -> None:
+    """SG_EGRESS_S3_MISSING is certain only with the VPC's endpoints read, which in a shared
+    VPC the owner's role reads: no stop on it there."""
+    shared = replace(snapshot(), vpc_owner="210987654321", reader_account=ACCOUNT)
+    sagemaker = SageMaker()
+    assert decide([finding("SG_EGRESS_S3_MISSING")], sagemaker, state=shared) is None
+    assert "Stop" not in sagemaker.calls

@@ -55,6 +55,7 @@ def _undetermined(snapshot: Snapshot, unknown: Iterable[str]) -> dict[str, Any]:
     severity=Severity.HIGH,
     requirement="R7",
     reads=("security_groups", "s3_prefix_list", "referenced_prefix_lists"),
+    consults=("s3_endpoints", "dns_support", "vpc"),
     risk="The endpoints cannot download the model or payload from S3 and the job fails.",
     fix="Add an egress rule TCP 443 to the S3 prefix list on one of the job's groups.",
     remediation_action=ActionName.ADD_S3_EGRESS_RULE,

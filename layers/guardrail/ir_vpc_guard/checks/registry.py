@@ -46,6 +46,9 @@ class Check:
     # An advisory most healthy accounts carry (AWS's own policies): reported, but alone it
     # never publishes a PASS under NOTIFY_ON=findings.
     quiet: bool = False
+    # Reads the check looks at when they were read, and judges without when not (never
+    # undetermined for want of them): a stop still asks who read them.
+    consults: tuple[str, ...] = ()
 
     @property
     def remediable(self) -> bool:
@@ -85,6 +88,7 @@ def register(
     remediation_action: ActionName | None = None,
     blocks_job: bool = False,
     quiet: bool = False,
+    consults: tuple[str, ...] = (),
 ) -> Callable[[CheckFunction], CheckFunction]:
     """Add a check to the catalogue under its stable, public ID. `blocks_job`: a certain
     HIGH finding of it makes the job certain to fail, so it may be stopped (opt-in);
@@ -105,6 +109,7 @@ def register(
             remediation_action=remediation_action,
             blocks_job=blocks_job,
             quiet=quiet,
+            consults=consults,
         )
         return run
 

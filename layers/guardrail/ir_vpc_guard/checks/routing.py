@@ -5,6 +5,7 @@ checks/s3path.py, which remediation shares)."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from ir_vpc_guard.checks import confirm
@@ -46,6 +47,7 @@ PATH_READS = ("route_tables", "s3_prefix_list", "route_prefix_lists", "nat_gatew
     severity=Severity.HIGH,
     requirement="R5",
     reads=("s3_endpoints", *PATH_READS),
+    consults=("dns_support",),
     risk="Without an endpoint (or a NAT path) the job cannot read its model from S3.",
     fix="Create a Gateway endpoint for com.amazonaws.<region>.s3 on the job subnets' route tables.",
     remediation_action=ActionName.CREATE_S3_GATEWAY_ENDPOINT,
@@ -144,6 +146,7 @@ def _attachable(path: TablePath, endpoint: VpcEndpointTypeDef) -> bool:
     severity=Severity.HIGH,
     requirement="R5",
     reads=("s3_endpoints", "subnets", *PATH_READS),
+    consults=("dns_support",),
     risk="Endpoints in that subnet cannot reach S3 and the job fails.",
     fix="Add the subnet's route table (explicit, else the main one) to the S3 gateway endpoint.",
     remediation_action=ActionName.ADD_ENDPOINT_ROUTE_TABLES,
@@ -160,27 +163,31 @@ def s3_endpoint_route_missing(snapshot: Snapshot) -> Iterator[Problem]:
     endpoint_id = endpoint["VpcEndpointId"]
     severity = _worst(off) or Severity.HIGH
     attachable = sorted({str(p.table_id) for p in off if _attachable(p, endpoint)})
-    yield Problem(
-        detail="S3 traffic does not go to a gateway endpoint from "
-        + "; ".join(_describe(p) for p in off)
-        + ".",
-        resources=(endpoint_id, *sorted({str(p.table_id) for p in off})),
-        evidence={
-            "endpoint": endpoint_id,
-            "attached": sorted(endpoint.get("RouteTableIds", [])),
-            "subnetRouteTables": {s: p.table_id for p in off for s in p.subnets},
-            "paths": [p.evidence() for p in off],
-            **_undetermined(severity, off),
-        },
-        severity=severity,
-        command=confirm.route_reads(off, str(snapshot.vpc_id))
-        if severity is Severity.MEDIUM
-        else (
-            f"aws ec2 modify-vpc-endpoint --vpc-endpoint-id {endpoint_id} "
-            f"--add-route-table-ids {' '.join(attachable)}"
-            if attachable
-            else f"aws ec2 describe-route-tables --route-table-ids "
-            f"{' '.join(sorted(str(p.table_id) for p in off))}  # remove the more specific route"
+    yield _unless_through_interface(
+        snapshot,
+        Problem(
+            detail="S3 traffic does not go to a gateway endpoint from "
+            + "; ".join(_describe(p) for p in off)
+            + ".",
+            resources=(endpoint_id, *sorted({str(p.table_id) for p in off})),
+            evidence={
+                "endpoint": endpoint_id,
+                "attached": sorted(endpoint.get("RouteTableIds", [])),
+                "subnetRouteTables": {s: p.table_id for p in off for s in p.subnets},
+                "paths": [p.evidence() for p in off],
+                **_undetermined(severity, off),
+            },
+            severity=severity,
+            command=confirm.route_reads(off, str(snapshot.vpc_id))
+            if severity is Severity.MEDIUM
+            else (
+                f"aws ec2 modify-vpc-endpoint --vpc-endpoint-id {endpoint_id} "
+                f"--add-route-table-ids {' '.join(attachable)}"
+                if attachable
+                else f"aws ec2 describe-route-tables --route-table-ids "
+                f"{' '.join(sorted(str(p.table_id) for p in off))}"
+                "  # remove the more specific route"
+            ),
         ),
     )
 
@@ -196,6 +203,7 @@ def _describe(path: TablePath) -> str:
     severity=Severity.HIGH,
     requirement="R5",
     reads=("s3_endpoints", "model", "subnets", *PATH_READS),
+    consults=("dns_support",),
     risk="Reads of the model artifacts through the endpoint are refused and the job fails "
     "(the sample payload is read from the service side, not through the endpoint).",
     fix="Allow s3:GetObject on the model artifacts in the endpoint policy (console default: full).",
@@ -210,29 +218,56 @@ def s3_endpoint_policy_denies(snapshot: Snapshot) -> Iterator[Problem]:
             continue
         certain = any(e.certain for e in refused.values())
         unknown = sorted({k for e in refused.values() for k in e.unknown_keys})
-        yield Problem(
-            detail=f"{endpoint_id} does not {'allow' if certain else 'certainly allow'} "
-            f"s3:GetObject on {', '.join(refused)} by the job's role.",
-            resources=(endpoint_id,),
-            evidence={
-                "decisions": {a: e.decision.value for a, e in refused.items()},
-                "statements": sorted({s for e in refused.values() for s in e.statements}),
-                **({"undetermined": ", ".join(unknown)} if not certain else {}),
-            },
-            severity=None if certain else Severity.MEDIUM,
-            command=(
-                f"aws ec2 describe-vpc-endpoints --vpc-endpoint-ids {endpoint_id} "
-                "--query 'VpcEndpoints[0].PolicyDocument'  # then: aws ec2 modify-vpc-endpoint "
-                f"--vpc-endpoint-id {endpoint_id} --policy-document file://policy.json"
-            )
-            if certain
-            else confirm.commands(
-                unknown,
-                [
-                    confirm.object_target("s3:GetObject", arn, snapshot.job.role_arn)
-                    for arn in refused
-                ],
-                f"aws ec2 describe-vpc-endpoints --vpc-endpoint-ids {endpoint_id} "
-                "--query 'VpcEndpoints[0].PolicyDocument'",
+        yield _unless_through_interface(
+            snapshot,
+            Problem(
+                detail=f"{endpoint_id} does not {'allow' if certain else 'certainly allow'} "
+                f"s3:GetObject on {', '.join(refused)} by the job's role.",
+                resources=(endpoint_id,),
+                evidence={
+                    "decisions": {a: e.decision.value for a, e in refused.items()},
+                    "statements": sorted({s for e in refused.values() for s in e.statements}),
+                    **({"undetermined": ", ".join(unknown)} if not certain else {}),
+                },
+                severity=None if certain else Severity.MEDIUM,
+                command=(
+                    f"aws ec2 describe-vpc-endpoints --vpc-endpoint-ids {endpoint_id} "
+                    "--query 'VpcEndpoints[0].PolicyDocument'  # then: aws ec2 modify-vpc-endpoint "
+                    f"--vpc-endpoint-id {endpoint_id} --policy-document file://policy.json"
+                )
+                if certain
+                else confirm.commands(
+                    unknown,
+                    [
+                        confirm.object_target("s3:GetObject", arn, snapshot.job.role_arn)
+                        for arn in refused
+                    ],
+                    f"aws ec2 describe-vpc-endpoints --vpc-endpoint-ids {endpoint_id} "
+                    "--query 'VpcEndpoints[0].PolicyDocument'",
+                ),
             ),
         )
+
+
+def _unless_through_interface(snapshot: Snapshot, problem: Problem) -> Problem:
+    """An S3 interface endpoint whose private DNS takes the whole VPC's S3 traffic (beside the
+    gateway endpoint: PrivateDnsOnlyForInboundResolverEndpoint off) makes the gateway
+    endpoint's routes and policy beside the point: what it would certainly refuse is
+    undetermined, with the read that confirms which endpoint the job's reads use."""
+    interfaces = private_dns_interfaces(snapshot.s3_endpoints.get(), snapshot.dns_support.value)
+    if not interfaces or (problem.severity or Severity.HIGH) is not Severity.HIGH:
+        return problem
+    ids = [str(e["VpcEndpointId"]) for e in interfaces]
+    return replace(
+        problem,
+        severity=Severity.MEDIUM,
+        evidence={
+            **problem.evidence,
+            "interfaceEndpoints": ids,
+            "undetermined": f"whether the job's S3 reads use the gateway endpoint or interface "
+            f"endpoint {', '.join(ids)}, whose private DNS takes S3's names for the VPC",
+        },
+        command=f"aws ec2 describe-vpc-endpoints --vpc-endpoint-ids {' '.join(ids)} --query "
+        "'VpcEndpoints[].{Dns:PrivateDnsEnabled,Options:DnsOptions}'  # then: "
+        f"{problem.command}",
+    )

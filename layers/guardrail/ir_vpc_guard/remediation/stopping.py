@@ -122,7 +122,7 @@ def blocking(
         and f.check_id in stoppable
         and f.check_id in CATALOGUE
         and CATALOGUE[f.check_id].blocks_job
-        and not foreign.intersection(CATALOGUE[f.check_id].reads)
+        and not foreign.intersection(CATALOGUE[f.check_id].reads + CATALOGUE[f.check_id].consults)
     ]
 
 
