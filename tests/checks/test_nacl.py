@@ -1,5 +1,9 @@
 """R5/R7: network ACLs are ordered (first match wins) and stateless (return path matters)."""
 
+import json
+from datetime import date
+
+from ir_vpc_guard.delivery import mutes
 from ir_vpc_guard.discovery.snapshot import Read
 from ir_vpc_guard.findings import Severity
 from tests.checks.helpers import finding, found
@@ -168,3 +172,32 @@ def test_an_acl_shared_by_the_job_subnets_gets_each_entry_once() -> None:
     ranges = {c for blocked in result.evidence["blocked"].values() for c in blocked}
     assert len(SUBNETS) > 1 and len(commands) == len(ranges)
     assert all("--egress" in c and "acl-9" in c for c in commands)
+
+
+def test_a_mute_of_the_one_blocked_subnet_covers_the_finding() -> None:
+    """The finding names the subnets its ACL blocks, so a mute scoped to that subnet covers
+    it; the other subnet's ACL lets S3 through and is not part of it."""
+    blocking = {
+        "NetworkAclId": "acl-9",
+        "Associations": [{"SubnetId": SUBNETS[0]}],
+        "Entries": [ALLOW_IN, acl_entry(100, "allow", "10.0.0.0/16", egress=True)],
+    }
+    open_acl = {
+        "NetworkAclId": "acl-8",
+        "Associations": [{"SubnetId": SUBNETS[1]}],
+        "Entries": [ALLOW_IN, ALLOW_OUT],
+    }
+    result = finding(compliant(network_acls=Read(value=[blocking, open_acl])), "NACL_BLOCKS_S3")
+    assert SUBNETS[0] in result.resources and SUBNETS[1] not in result.resources
+    accepted = {"checkId": "NACL_BLOCKS_S3", "subnet": SUBNETS[0], "reason": "r"}
+    listed = mutes.parse(json.dumps({"mutes": [{**accepted, "expires": "2027-06-30"}]}), "t")
+    context = mutes.Context(
+        account="123456789012",
+        region="us-east-1",
+        vpc=VPC,
+        job="job",
+        subnets=SUBNETS,
+        security_groups=("sg-1",),
+    )
+    (marked,) = mutes.mark(listed, [result], context, date(2026, 12, 2))
+    assert marked.muted is not None and marked.partially_muted is None

@@ -131,7 +131,7 @@ def nacl_blocks_s3(snapshot: Snapshot) -> Iterator[Problem]:
             "clients: "
             + "; ".join(f"{acl}: {', '.join(c)}" for acl, c in linux_only.items())
             + ".",
-            resources=tuple(sorted({k.split(" ")[0] for k in linux_only})),
+            resources=_acls_and_subnets(linux_only),
             evidence={"linuxEphemeralOnly": linux_only, "linuxEphemeralPorts": [low, high]},
             severity=Severity.LOW,
             command=_entries_command(linux_only, HTTPS, EPHEMERAL_PORTS),
@@ -141,10 +141,18 @@ def nacl_blocks_s3(snapshot: Snapshot) -> Iterator[Problem]:
             detail="Blocked S3 traffic: "
             + "; ".join(f"{acl}: {', '.join(c)}" for acl, c in blocked.items())
             + ".",
-            resources=tuple(sorted({k.split(" ")[0] for k in blocked})),
+            resources=_acls_and_subnets(blocked),
             evidence={"blocked": blocked},
             command=_entries_command(blocked, HTTPS, EPHEMERAL_PORTS),
         )
+
+
+def _acls_and_subnets(by_label: dict[str, dict[str, list[str]]]) -> tuple[str, ...]:
+    """The ACLs, then the job subnets they block (labels are `<acl> (<subnet>)`): a mute
+    scoped to those subnets covers the finding."""
+    acls = sorted({label.split(" ")[0] for label in by_label})
+    subnets = sorted({label.split(" (", 1)[1].rstrip(")") for label in by_label if " (" in label})
+    return (*acls, *subnets)
 
 
 def _entries_command(
@@ -214,7 +222,7 @@ def nacl_blocks_subnets(snapshot: Snapshot) -> Iterator[Problem]:
             detail="Blocked traffic between job subnets: "
             + "; ".join(f"{acl}: {', '.join(c)}" for acl, c in blocked.items())
             + ".",
-            resources=tuple(sorted({k.split(" ")[0] for k in blocked})),
+            resources=_acls_and_subnets(blocked),
             evidence=evidence,
             command=_entries_command(blocked, ALL_PORTS, ALL_PORTS),
         )

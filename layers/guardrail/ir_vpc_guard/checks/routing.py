@@ -169,7 +169,11 @@ def s3_endpoint_route_missing(snapshot: Snapshot) -> Iterator[Problem]:
             detail="S3 traffic does not go to a gateway endpoint from "
             + "; ".join(_describe(p) for p in off)
             + ".",
-            resources=(endpoint_id, *sorted({str(p.table_id) for p in off})),
+            resources=(
+                endpoint_id,
+                *sorted({str(p.table_id) for p in off}),
+                *sorted({s for p in off for s in p.subnets}),
+            ),
             evidence={
                 "endpoint": endpoint_id,
                 "attached": sorted(endpoint.get("RouteTableIds", [])),
