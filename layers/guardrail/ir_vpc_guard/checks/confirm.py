@@ -54,13 +54,9 @@ def _read(key: str, target: Target) -> str:
         if target.repository:
             return f"aws ecr list-tags-for-resource --resource-arn {target.arn}"
         return f"aws s3api get-bucket-tagging --bucket {target.bucket}"
-    if name.startswith("aws:principaltag/"):
-        return f"aws iam list-role-tags --role-name {role.rsplit('/', 1)[-1]}"
-    if name in {"aws:principalorgid", "aws:resourceorgid"}:
-        return "aws organizations describe-organization --query Organization.Id --output text"
-    if name in {"aws:principalorgpaths", "aws:resourceorgpaths"}:
-        account = account_of(role) or "<account-id>"
-        return f"aws organizations list-parents --child-id {account}"
+    principal = principal_read(key, role)
+    if principal:
+        return principal
     if " " in key or key.startswith("("):  # not a key: a session name, a malformed block
         return _simulate(target, role)
     # Any other key: the simulator answers, for the resource's own policy and the value
@@ -87,6 +83,19 @@ def context_entry(key: str) -> str:
     """One --context-entries item for the simulator, the value left to the person."""
     kind = _KEY_TYPES.get(key.lower(), "string")
     return f"ContextKeyName={key},ContextKeyValues=<value of {key}>,ContextKeyType={kind}"
+
+
+def principal_read(key: str, role: str) -> str | None:
+    """The read that gives a key about the role or its organization its value, if any."""
+    name = key.lower()
+    if name.startswith("aws:principaltag/"):
+        return f"aws iam list-role-tags --role-name {role.rsplit('/', 1)[-1]}"
+    if name in {"aws:principalorgid", "aws:resourceorgid"}:
+        return "aws organizations describe-organization --query Organization.Id --output text"
+    if name in {"aws:principalorgpaths", "aws:resourceorgpaths"}:
+        account = account_of(role) or "<account-id>"
+        return f"aws organizations list-parents --child-id {account}"
+    return None
 
 
 def _object_tags(bucket: str, key: str) -> str:

@@ -123,19 +123,22 @@ def _reaches_interfaces(
 ) -> bool:
     """The groups allow TCP 443 to every CIDR of the VPC (where the endpoint's interfaces
     are), or to one of the endpoint's own security groups."""
-    egress = tcp_egress(groups).with_lists(
-        {pl: f.cidrs for pl, f in snapshot.referenced_prefix_lists.get().items() if not f.error}
-    )
     endpoint_groups = {str(g.get("GroupId")) for e in interfaces for g in e.get("Groups", [])}
-    if allows_https_to_a_group(egress, endpoint_groups):
-        return True
     vpc = snapshot.vpc.value if snapshot.vpc.ok else None
     cidrs = [
         str(a["CidrBlock"])
         for a in (vpc or {}).get("CidrBlockAssociationSet", [])
         if str(a.get("CidrBlockState", {}).get("State", "associated")) == "associated"
     ] or ([str(vpc["CidrBlock"])] if vpc and vpc.get("CidrBlock") else [])
-    return bool(cidrs) and allows_s3(egress, "", cidrs)
+    allowed, _ = judge(
+        tcp_egress(groups),
+        snapshot.referenced_prefix_lists.get(),
+        lambda egress: (
+            allows_https_to_a_group(egress, endpoint_groups)
+            or (bool(cidrs) and allows_s3(egress, "", cidrs))
+        ),
+    )
+    return allowed
 
 
 def _endpoints_unread(

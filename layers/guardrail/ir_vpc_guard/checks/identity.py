@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ir_vpc_guard.checks import policy
-from ir_vpc_guard.checks.confirm import context_entry
+from ir_vpc_guard.checks.confirm import context_entry, principal_read
 from ir_vpc_guard.checks.registry import Problem, register
 from ir_vpc_guard.checks.requests import role_calls
 from ir_vpc_guard.checks.role_fixes import Cause, Refusal, fix_command
@@ -116,21 +116,11 @@ def _named_policies(access: RoleAccess) -> Iterator[tuple[str, str, dict[str, ob
         yield kind, name, document
 
 
-# The reads that give a key the guardrail cannot know its value, before the simulator.
-_KEY_READS = {
-    "aws:principalorgid": "aws organizations describe-organization --query Organization.Id "
-    "--output text",
-    "aws:principalorgpaths": "aws organizations list-parents --child-id {account}",
-}
-
-
 def _confirm_command(job: JobRequest, actions: list[str], owners: Owners, keys: list[str]) -> str:
     """The reads that answer the unknown keys, then the simulator with each key's value
     filled in by the person (AWS's own evaluation, service control policies aside)."""
     resources = sorted({arn for a in actions for arn in role_resources(job, a, owners)})
-    reads = dict.fromkeys(
-        _KEY_READS[k.lower()].format(account=job.account) for k in keys if k.lower() in _KEY_READS
-    )
+    reads = dict.fromkeys(r for k in keys if (r := principal_read(k, str(job.role_arn))))
     entries = " ".join(context_entry(k) for k in keys)
     simulate = (
         f"aws iam simulate-principal-policy --policy-source-arn {job.role_arn} "
