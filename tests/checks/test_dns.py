@@ -59,7 +59,7 @@ def test_the_command_asks_the_custom_server_for_s3s_name_in_the_jobs_partition()
 
 
 def test_dns_support_off_hangs_on_a_custom_first_server_not_on_the_amazon_one() -> None:
-    """enableDnsSupport=false turns off only the Amazon resolver (AWS_SEMANTICS, "DNS")."""
+    """enableDnsSupport=false turns off only the Amazon resolver (docs/aws-rules.md, "DNS")."""
     vpc = Read(value={"DhcpOptionsId": "dopt-1", "CidrBlock": "10.0.0.0/16"})
     custom = compliant(
         dns_support=Read(value=False), vpc=vpc, dhcp_name_servers=Read(value=("10.0.0.53",))

@@ -7,7 +7,7 @@ from ir_vpc_guard.requirements import REQUIREMENTS
 from tests.checks.helpers import found
 from tests.snapshots import compliant
 
-# The public contract of DESIGN.md: these IDs may gain siblings, never be renamed.
+# A public contract (README, "The report"): these IDs may gain siblings, never be renamed.
 CONTRACT_IDS = {
     "VPC_CONFIG_INVALID",
     "SUBNET_NOT_FOUND",

@@ -280,7 +280,7 @@ def test_refused_objects_are_the_jobs_objects_the_policy_does_not_allow() -> Non
     assert refused[OBJECT].decision is Decision.IMPLICIT_DENY
 
 
-# --- NAT gateways, peering, appliances, customer lists (AWS_SEMANTICS.md, "Routing") -------
+# --- NAT gateways, peering, appliances, customer lists (docs/aws-rules.md, "Routing") ------
 NAT_DEFAULT = route("0.0.0.0/0", NatGatewayId="nat-1")
 
 

@@ -17,7 +17,7 @@ class _Http:
 def counting_session(counter: Counter[str], *, simulator: str | None = "allowed") -> Any:
     """A session whose clients count every API call into `counter` by "service.Operation".
 
-    moto does not implement iam:SimulatePrincipalPolicy (MOTO_NOTES §8): with `simulator`
+    moto does not implement iam:SimulatePrincipalPolicy (docs/moto.md, "IAM"): with `simulator`
     set, that one call is answered here with the given decision for every action, which is
     what AWS does for a role whose policies allow them.
     """

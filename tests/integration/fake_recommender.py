@@ -1,7 +1,7 @@
 """A narrow fake of the Inference Recommender calls the sweep and the job stop make.
 
 moto does not implement ListInferenceRecommendationsJobs, DescribeInferenceRecommendationsJob
-or StopInferenceRecommendationsJob (MOTO_NOTES §9), and its ListTags knows no such job.
+or StopInferenceRecommendationsJob (docs/moto.md, "SageMaker"), and its ListTags knows no such job.
 These botocore `before-call` hooks answer exactly those operations (ListTags only for a
 job ARN of this fake), shaped as the SageMaker API reference documents them (PascalCase,
 NextToken pagination, MaxResults ≤ 100); every other call still goes to moto.

@@ -109,7 +109,7 @@ def test_cidrs_answered_with_the_s3_list_save_the_entries_read(aws: Any) -> None
     cidrs = [e["Cidr"] for e in entries["Entries"]]
 
     def as_aws_answers(parsed: dict[str, Any], **_: Any) -> None:
-        # moto's DescribePrefixLists has no Cidrs (MOTO_NOTES §4); AWS's has: add them.
+        # moto's DescribePrefixLists has no Cidrs (docs/moto.md, "Prefix lists"); AWS's: add them.
         for prefix_list in parsed.get("PrefixLists", []):
             prefix_list["Cidrs"] = cidrs
 

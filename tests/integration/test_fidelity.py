@@ -1,6 +1,7 @@
 """Verdicts as AWS would give them on the policies and routes real accounts have, and every
-write inside its scope (AWS_SEMANTICS.md). Each world starts compliant; one realistic change
-at a time, then the report (and in apply mode, the world after the run)."""
+write inside its scope (docs/aws-rules.md; docs/architecture.md, section 4). Each world
+starts compliant; one realistic change at a time, then the report (and in apply mode, the
+world after the run)."""
 
 from __future__ import annotations
 
@@ -142,7 +143,7 @@ def test_a_more_specific_route_takes_s3_away_from_the_endpoint(aws: Any, world: 
     report = run(world)
     finding = findings(report)["S3_ENDPOINT_ROUTE_MISSING"]
     # The job's interfaces have private addresses only, which AWS states for SageMaker but
-    # the guardrail cannot read: cautious MEDIUM, naming that unknown (AWS_SEMANTICS).
+    # the guardrail cannot read: cautious MEDIUM, naming that unknown (docs/aws-rules.md).
     assert finding["severity"] == "MEDIUM"
     assert igw in finding["evidence"]["undetermined"]
     [path] = finding["evidence"]["paths"]
@@ -299,7 +300,7 @@ def test_a_condition_on_a_tag_leaves_the_role_undetermined(aws: Any, world: Worl
 
 
 def _no_simulator(world: World) -> dict[str, Any]:
-    """moto has no iam:SimulatePrincipalPolicy (MOTO_NOTES §8): in-process it raises
+    """moto has no iam:SimulatePrincipalPolicy (docs/moto.md, "IAM"): in-process it raises
     NotImplementedError, which sends the role check to its fallback, the path tested here."""
     return world.event(load_event("good_job"))
 
@@ -391,7 +392,7 @@ def test_objects_are_judged_in_the_job_partition(aws: Any, partition_region: str
 
 def test_the_simulator_is_read_per_resource_the_call_names(aws: Any, world: World) -> None:
     """AWS's simulator answers one aggregate result per action, with per-resource decisions
-    in ResourceSpecificResults. moto has no simulator (MOTO_NOTES §8): this one call is
+    in ResourceSpecificResults. moto has no simulator (docs/moto.md, "IAM"): this one call is
     answered here, as AWS would for a role that may describe everything and create
     interfaces in every job subnet but the second."""
     denied_subnet = f"arn:aws:ec2:{REGION}:{world.account}:subnet/{world.subnet_ids[1]}"

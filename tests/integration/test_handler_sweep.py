@@ -1,7 +1,7 @@
 """The catch-up schedule through the handler: a job whose CloudTrail event was lost is
 checked and published once; a job handled through its event is not checked again.
 
-moto lacks the Inference Recommender job APIs (MOTO_NOTES §9): FakeRecommender answers
+moto lacks the Inference Recommender job APIs (docs/moto.md, "SageMaker"): FakeRecommender answers
 List/DescribeInferenceRecommendationsJob(s) on the handler's session; all else is moto."""
 
 from __future__ import annotations

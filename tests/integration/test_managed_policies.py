@@ -48,7 +48,7 @@ def test_the_managed_policy_alone_passes_by_the_fallback_evaluator(aws: Any, wor
     document = _only_the_managed_policy(aws)
     actions = {a for s in document["Statement"] for a in s.get("Action", [])}
     assert "ec2:CreateNetworkInterface" in actions and MODIFY not in actions  # as AWS ships it
-    # moto has no iam:SimulatePrincipalPolicy (MOTO_NOTES §8): the role's documents decide.
+    # moto has no iam:SimulatePrincipalPolicy (docs/moto.md, "IAM"): the role's documents decide.
     report = handle_event(world.event(load_event("good_job")), Settings()).to_dict()
     _assert_passes_with_the_advisory(report)
     assert "evaluated by the guardrail" in report["findings"][0]["evidence"]["method"]

@@ -208,7 +208,7 @@ def test_dns_support_off_with_a_custom_server_after_the_amazon_one_is_undetermin
     aws: Any, world: World, good_event: dict[str, Any]
 ) -> None:
     """The Amazon resolver, off, does not answer: the client asks the next server, which may
-    resolve S3's names (AWS_SEMANTICS is silent on this order: never a false HIGH)."""
+    resolve S3's names (AWS is silent on this order, docs/aws-rules.md: never a false HIGH)."""
     _dns_support_off(aws, world)
     _dhcp(aws, world, ["AmazonProvidedDNS", "10.0.0.53"])
     finding = _findings(good_event)["VPC_DNS_DISABLED"]

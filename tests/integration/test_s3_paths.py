@@ -1,6 +1,6 @@
 """Paths to S3 as AWS forwards packets, on moto worlds built as AWS's pages build them: NAT
 gateways by type and by their own subnet's table, peering, customer prefix-list routes,
-appliance endpoints inline, and S3 interface endpoints (AWS_SEMANTICS.md, "Routing")."""
+appliance endpoints inline, and S3 interface endpoints (docs/aws-rules.md, "Routing")."""
 
 from __future__ import annotations
 

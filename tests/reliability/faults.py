@@ -1,4 +1,4 @@
-"""Fault injection with botocore event hooks (MOTO_NOTES §15).
+"""Fault injection with botocore event hooks (docs/moto.md, "Errors and fault injection").
 
 `before-call` hooks fail a call outright (botocore does not retry those); `before-send`
 hooks answer with an HTTP error body in the service's own protocol, which botocore's

@@ -1,8 +1,8 @@
 """Which findings doom a job, and what the stop decision does with each answer AWS gives.
 
 The SageMaker calls (Describe, ListTags, Stop) are answered by a recording stub: moto has
-none of them for Inference Recommender jobs (MOTO_NOTES §9). The pipeline with moto and the
-narrow botocore fake is in tests/integration/test_stop.py.
+none of them for Inference Recommender jobs (docs/moto.md, "SageMaker"). The pipeline with
+moto and the narrow botocore fake is in tests/integration/test_stop.py.
 """
 
 from __future__ import annotations

@@ -1,8 +1,9 @@
 """The rule's event pattern, run through EventBridge's matcher as moto emulates it.
 
-moto's `test_event_pattern` is a stub that answers `{}` for any pattern (see MOTO_NOTES), so
-the pattern is tested end to end: `put_rule` with the template's pattern, an SQS target,
-`put_events` with each sample event, and the queue says which ones the rule matched.
+moto's `test_event_pattern` is a stub that answers `{}` for any pattern (docs/moto.md,
+"EventBridge"), so the pattern is tested end to end: `put_rule` with the template's pattern,
+an SQS target, `put_events` with each sample event, and the queue says which ones the rule
+matched.
 """
 
 from __future__ import annotations

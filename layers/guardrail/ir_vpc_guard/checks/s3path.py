@@ -399,7 +399,7 @@ class Router:
     def _raw(self, table: RouteTableTypeDef) -> list[RouteTypeDef]:
         """The table's routes, with the S3 gateway endpoints' routes where the endpoints'
         own lists of tables say (AWS adds and removes the route with the association; moto
-        does neither on modify_vpc_endpoint: MOTO_NOTES §3)."""
+        does neither on modify_vpc_endpoint: docs/moto.md, "Route tables and endpoints")."""
         table_id = table.get("RouteTableId")
         available = [e for e in self.endpoints if str(e.get("State", "")).lower() == "available"]
         serving = {

@@ -117,7 +117,7 @@ def read_s3_list(ec2: EC2Client, region: str) -> PrefixList:
     match = next((p for p in lists if p.get("PrefixListName") == name), None)
     if match is None:
         raise AwsReadError("PrefixListNotFound", f"no prefix list named {name}")
-    # AWS answers the CIDRs with the list; moto does not (MOTO_NOTES §4): read the entries.
+    # AWS answers the CIDRs with the list; moto does not (docs/moto.md): read the entries.
     cidrs = match.get("Cidrs") or read_entries(ec2, match["PrefixListId"])
     found = PrefixList(prefix_list_id=match["PrefixListId"], cidrs=tuple(cidrs))
     _S3_PREFIX_LISTS[region] = found
