@@ -41,11 +41,9 @@ OUTCOME_COLOURS = {
 }
 INTRO = (
     "## IR VPC Guard in ${AWS::Region}\n"
-    "Every SageMaker Inference Recommender job created in a VPC, checked. "
-    "**Act on** a message in the dead-letter queue, a function error or a failed fix: "
-    "each is an event, a report or a change that did not happen "
-    "(docs/operations.md says how to read and replay it). "
-    "Findings by check use the check IDs of the README's catalogue."
+    "Every SageMaker Inference Recommender job created in a VPC, checked. Act on any message "
+    "in the dead-letter queue, function error or failed fix (docs/operations.md says how); "
+    "findings are by the check IDs of the README's catalogue."
 )
 
 
@@ -89,30 +87,30 @@ def body(source: dict[str, Any] | None = None) -> dict[str, Any]:
             guard.metric(names.REMEDIATIONS_FAILED, "fixes failed", color="#d62728"),
             guard.metric(names.JOBS_STOPPED, "jobs stopped", color="#ff7f0e"),
         ]),
-        _graph("Jobs the sweep found that no event announced", (16, 2, 8, 6), metrics=[
-            guard.metric(names.SWEEP_FOUND_JOBS, "jobs found by the sweep"),
+        _graph("Jobs only the sweep found", (16, 2, 8, 6), metrics=[
+            guard.metric(names.SWEEP_FOUND_JOBS, "jobs no event announced"),
         ]),
-        _graph("Findings by check (total over the time range)", (0, 8, 12, 8),
+        _graph("Findings by check (total over the time range)", (0, 8, 12, 10),
                view="bar", setPeriodToTimeRange=True,
                metrics=[guard.metric(names.finding_metric(c), c) for c in check_ids()]),
-        _graph("Findings by severity (muted ones apart)", (12, 8, 12, 4), metrics=[
+        _graph("Findings by severity (muted ones apart)", (12, 8, 12, 5), metrics=[
             *(guard.metric(names.severity_metric(s), s.value) for s in finding_severities()),
             guard.metric(names.FINDINGS, "all findings (not muted)"),
             guard.metric(names.MUTED_FINDINGS, "muted findings"),
         ]),
-        _graph("Reports made and delivered", (12, 12, 12, 4), metrics=[
+        _graph("Reports made and delivered", (12, 13, 12, 5), metrics=[
             guard.metric(names.REPORTS, "reports"),
             guard.metric(names.PUBLISHED, "published to SNS"),
             guard.metric(names.REPLAYS, "event replays (not published again)"),
             guard.metric(names.SECURITY_HUB_FAILURES, "Security Hub export failures"),
         ]),
-        _graph("Dead-letter queue: messages waiting", (0, 16, 8, 6), stat="Maximum", metrics=[
+        _graph("Dead-letter queue: messages waiting", (0, 18, 8, 6), stat="Maximum", metrics=[
             [dlq[0], "ApproximateNumberOfMessagesVisible", *dlq[1:], {"label": "messages"}],
         ]),
-        _graph("Function errors", (8, 16, 8, 6), metrics=[
+        _graph("Function errors", (8, 18, 8, 6), metrics=[
             [lambda_[0], "Errors", *lambda_[1:], {"label": "errors", "color": "#d62728"}],
         ]),
-        _graph("Function duration", (16, 16, 8, 6), stat="Average",
+        _graph("Function duration", (16, 18, 8, 6), stat="Average",
                annotations={"horizontal": [
                    {"label": "timeout", "value": int(function["Timeout"]) * 1000}
                ]},
