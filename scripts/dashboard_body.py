@@ -112,7 +112,8 @@ def body(source: dict[str, Any] | None = None) -> dict[str, Any]:
         ]),
         _graph("Function duration", (16, 18, 8, 6), stat="Average",
                annotations={"horizontal": [
-                   {"label": "timeout", "value": int(function["Timeout"]) * 1000}
+                   {"label": f"timeout ({function['Timeout']} s)",
+                    "value": int(function["Timeout"]) * 1000}
                ]},
                metrics=[
                    [lambda_[0], "Duration", *lambda_[1:], {"label": "average (ms)"}],

@@ -139,8 +139,7 @@ def _axes(
             f"<line x1='{left}' y1='{top}' x2='{right}' y2='{top}' stroke='#d62728' "
             "stroke-dasharray='4 3'/>"
         )
-        label = f"{annotation['label']} ({annotation['value']})"
-        yield _text(right - 2, top - 3, label, size=10, fill="#d62728", anchor="end")
+        yield _text(right - 2, top - 3, annotation["label"], size=10, fill="#d62728", anchor="end")
 
 
 def _legend(metrics: list[list[Any]], left: int, width: int) -> Iterator[tuple[int, str]]:
