@@ -73,8 +73,8 @@ def body(source: dict[str, Any] | None = None) -> dict[str, Any]:
     function = (source or template())["Resources"][FUNCTION]["Properties"]
     env = function["Environment"]["Variables"]
     guard = _Guard(env["POWERTOOLS_METRICS_NAMESPACE"], env["POWERTOOLS_SERVICE_NAME"])
-    lambda_ = ["AWS/Lambda", "FunctionName", f"${{{FUNCTION}}}"]
-    dlq = ["AWS/SQS", "QueueName", f"${{{QUEUE}.QueueName}}"]
+    function_name = ("FunctionName", f"${{{FUNCTION}}}")
+    queue_name = ("QueueName", f"${{{QUEUE}.QueueName}}")
     widgets = [
         {"type": "text", "x": 0, "y": 0, "width": 24, "height": 2,
          "properties": {"markdown": INTRO}},
@@ -105,10 +105,10 @@ def body(source: dict[str, Any] | None = None) -> dict[str, Any]:
             guard.metric(names.SECURITY_HUB_FAILURES, "Security Hub export failures"),
         ]),
         _graph("Dead-letter queue: messages waiting", (0, 18, 8, 6), stat="Maximum", metrics=[
-            [dlq[0], "ApproximateNumberOfMessagesVisible", *dlq[1:], {"label": "messages"}],
+            _series("AWS/SQS", "ApproximateNumberOfMessagesVisible", queue_name, label="messages"),
         ]),
         _graph("Function errors", (8, 18, 8, 6), metrics=[
-            [lambda_[0], "Errors", *lambda_[1:], {"label": "errors", "color": "#d62728"}],
+            _series("AWS/Lambda", "Errors", function_name, label="errors", color="#d62728"),
         ]),
         _graph("Function duration", (16, 18, 8, 6), stat="Average",
                annotations={"horizontal": [
@@ -116,12 +116,13 @@ def body(source: dict[str, Any] | None = None) -> dict[str, Any]:
                     "value": int(function["Timeout"]) * 1000}
                ]},
                metrics=[
-                   [lambda_[0], "Duration", *lambda_[1:], {"label": "average (ms)"}],
-                   [lambda_[0], "Duration", *lambda_[1:],
-                    {"label": "maximum (ms)", "stat": "Maximum"}],
+                   _series("AWS/Lambda", "Duration", function_name, label="average (ms)"),
+                   _series("AWS/Lambda", "Duration", function_name, label="maximum (ms)",
+                           stat="Maximum"),
                ]),
     ]  # fmt: skip
-    return {"start": "-P7D", "periodOverride": "auto", "widgets": widgets}
+    # "inherit": each widget keeps its period, the one its picture states.
+    return {"start": "-P7D", "periodOverride": "inherit", "widgets": widgets}
 
 
 class _Guard:
@@ -131,7 +132,12 @@ class _Guard:
         self.namespace, self.service = namespace, service
 
     def metric(self, name: str, label: str, **rendering: str) -> list[Any]:
-        return [self.namespace, name, "service", self.service, {"label": label, **rendering}]
+        return _series(self.namespace, name, ("service", self.service), label=label, **rendering)
+
+
+def _series(namespace: str, name: str, dimension: tuple[str, str], **rendering: str) -> list[Any]:
+    """One metric of a widget: namespace, name, its one dimension, how it is drawn."""
+    return [namespace, name, *dimension, rendering]
 
 
 def _graph(
