@@ -50,8 +50,10 @@ fuzz: venv ## 10,000 hypothesis-generated events through the pipeline (prints th
 bench: venv ## API calls, waves, cold start and memory, against a naive baseline
 	$(RUN) python -m benchmarks.run
 
-docs: venv ## regenerate the README's tables from the code
+docs: venv ## regenerate the README's tables, the template's dashboard and its picture from the code
+	$(RUN) python -m scripts.dashboard_body
 	$(RUN) python -m scripts.update_readme
+	$(RUN) python -m scripts.render_dashboard
 
 # The layer ships what the Lambda runtime lacks, at the versions of uv.lock: the runtime's
 # own boto3 and its dependencies are left out (they would shadow the runtime's).

@@ -1,0 +1,212 @@
+"""The stack's CloudWatch dashboard, built from the metric names the code emits and the check
+catalogue, and written into template.yaml by `make docs`: a new check or metric is plotted
+without anyone drawing it by hand (tests/template/test_dashboard.py fails when it is stale).
+
+The body is a Fn::Sub string: the region, the function's name and the dead-letter queue's
+name are the stack's own. The namespace and the `service` dimension are the function's
+Powertools settings in the same template; nothing else is a dimension of the guardrail's
+metrics (delivery/metrics.py), so every line here is one series CloudWatch holds.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+from cfnlint.decode import decode  # type: ignore[import-untyped]
+
+from ir_vpc_guard.checks.registry import CATALOGUE
+from ir_vpc_guard.delivery import metrics as names
+from ir_vpc_guard.findings import CHECK_ERROR, MUTE_LIST_INVALID, Severity
+
+ROOT = Path(__file__).resolve().parents[1]
+TEMPLATE = ROOT / "template.yaml"
+RESOURCE = "Dashboard"
+FUNCTION = "GuardrailFunction"
+QUEUE = "DeadLetterQueue"
+START, END = "      # dashboard-body:start\n", "      # dashboard-body:end\n"
+PERIOD = 3600  # jobs are few: hourly counts over the week the dashboard opens on
+WIDTH = 92  # a JSON line fits in 100 columns once indented in the template
+# CloudWatch's own palette for the outcomes an operator reads at a glance.
+OUTCOME_COLOURS = {
+    "PASS": "#2ca02c",
+    "WARN": "#ff7f0e",
+    "FAIL": "#d62728",
+    "REMEDIATED": "#1f77b4",
+    "PARTIAL": "#9467bd",
+    "SKIPPED": "#7f7f7f",
+    "ERROR": "#8c564b",
+}
+INTRO = (
+    "## IR VPC Guard in ${AWS::Region}\n"
+    "Every SageMaker Inference Recommender job created in a VPC, checked. Act on any message "
+    "in the dead-letter queue, function error or failed fix (docs/operations.md says how); "
+    "findings are by the check IDs of the README's catalogue."
+)
+
+
+def template() -> dict[str, Any]:
+    data, matches = decode(str(TEMPLATE))
+    if matches or data is None:
+        raise ValueError(f"{TEMPLATE} does not parse: {matches}")
+    loaded: dict[str, Any] = json.loads(json.dumps(data))
+    return loaded
+
+
+def check_ids() -> list[str]:
+    """Every check ID a finding can carry, in the README catalogue's order."""
+    checks = sorted(CATALOGUE.values(), key=lambda c: c.requirement)
+    return [c.check_id for c in checks] + [CHECK_ERROR, MUTE_LIST_INVALID]
+
+
+def finding_severities() -> list[Severity]:
+    """The severities findings carry: their checks', and MEDIUM for an undetermined answer
+    or the guardrail's own finding (CHECK_ERROR, MUTE_LIST_INVALID); most severe first."""
+    found = {c.severity for c in CATALOGUE.values()} | {Severity.MEDIUM}
+    return sorted(found, key=lambda s: s.rank, reverse=True)
+
+
+def body(source: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The dashboard: health of the guardrail's work above, of the function below."""
+    function = (source or template())["Resources"][FUNCTION]["Properties"]
+    env = function["Environment"]["Variables"]
+    guard = _Guard(env["POWERTOOLS_METRICS_NAMESPACE"], env["POWERTOOLS_SERVICE_NAME"])
+    function_name = ("FunctionName", f"${{{FUNCTION}}}")
+    queue_name = ("QueueName", f"${{{QUEUE}.QueueName}}")
+    widgets = [
+        {"type": "text", "x": 0, "y": 0, "width": 24, "height": 2,
+         "properties": {"markdown": INTRO}},
+        _graph("Jobs checked, by outcome", (0, 2, 8, 6), stacked=True, metrics=[
+            guard.metric(names.outcome_metric(o), o, color=OUTCOME_COLOURS[o])
+            for o in names.OUTCOMES
+        ]),
+        _graph("Fixes applied and failed, jobs stopped", (8, 2, 8, 6), metrics=[
+            guard.metric(names.REMEDIATIONS_APPLIED, "fixes applied", color="#2ca02c"),
+            guard.metric(names.REMEDIATIONS_FAILED, "fixes failed", color="#d62728"),
+            guard.metric(names.JOBS_STOPPED, "jobs stopped", color="#ff7f0e"),
+        ]),
+        _graph("Jobs only the sweep found", (16, 2, 8, 6), metrics=[
+            guard.metric(names.SWEEP_FOUND_JOBS, "jobs no event announced"),
+        ]),
+        _graph("Findings by check (total over the time range)", (0, 8, 12, 10),
+               view="bar", setPeriodToTimeRange=True,
+               metrics=[guard.metric(names.finding_metric(c), c) for c in check_ids()]),
+        _graph("Findings by severity (muted ones apart)", (12, 8, 12, 5), metrics=[
+            *(guard.metric(names.severity_metric(s), s.value) for s in finding_severities()),
+            guard.metric(names.FINDINGS, "all findings (not muted)"),
+            guard.metric(names.MUTED_FINDINGS, "muted findings"),
+        ]),
+        _graph("Reports made and delivered", (12, 13, 12, 5), metrics=[
+            guard.metric(names.REPORTS, "reports"),
+            guard.metric(names.PUBLISHED, "published to SNS"),
+            guard.metric(names.REPLAYS, "event replays (not published again)"),
+            guard.metric(names.SECURITY_HUB_FAILURES, "Security Hub export failures"),
+        ]),
+        _graph("Dead-letter queue: messages waiting", (0, 18, 8, 6), stat="Maximum", metrics=[
+            _series("AWS/SQS", "ApproximateNumberOfMessagesVisible", queue_name, label="messages"),
+        ]),
+        _graph("Function errors", (8, 18, 8, 6), metrics=[
+            _series("AWS/Lambda", "Errors", function_name, label="errors", color="#d62728"),
+        ]),
+        _graph("Function duration", (16, 18, 8, 6), stat="Average",
+               annotations={"horizontal": [
+                   {"label": f"timeout ({function['Timeout']} s)",
+                    "value": int(function["Timeout"]) * 1000}
+               ]},
+               metrics=[
+                   _series("AWS/Lambda", "Duration", function_name, label="average (ms)"),
+                   _series("AWS/Lambda", "Duration", function_name, label="maximum (ms)",
+                           stat="Maximum"),
+               ]),
+    ]  # fmt: skip
+    # "inherit": each widget keeps its period, the one its picture states.
+    return {"start": "-P7D", "periodOverride": "inherit", "widgets": widgets}
+
+
+class _Guard:
+    """A metric of the function's own: its namespace, its one `service` dimension."""
+
+    def __init__(self, namespace: str, service: str) -> None:
+        self.namespace, self.service = namespace, service
+
+    def metric(self, name: str, label: str, **rendering: str) -> list[Any]:
+        return _series(self.namespace, name, ("service", self.service), label=label, **rendering)
+
+
+def _series(namespace: str, name: str, dimension: tuple[str, str], **rendering: str) -> list[Any]:
+    """One metric of a widget: namespace, name, its one dimension, how it is drawn."""
+    return [namespace, name, *dimension, rendering]
+
+
+def _graph(
+    title: str, box: tuple[int, int, int, int], *, metrics: list[list[Any]], **properties: Any
+) -> dict[str, Any]:
+    x, y, width, height = box
+    return {
+        "type": "metric", "x": x, "y": y, "width": width, "height": height,
+        "properties": {
+            "title": title, "region": "${AWS::Region}", "view": "timeSeries", "stacked": False,
+            "stat": "Sum", "period": PERIOD, **properties, "metrics": metrics,
+        },
+    }  # fmt: skip
+
+
+def pretty(value: Any, indent: int = 0) -> str:
+    """JSON that reads as a table: a metric (a list of scalars and flat options) on one line,
+    an object's scalar members packed onto lines, its nested members one per line."""
+    if not isinstance(value, dict | list) or _row(value) or not value:
+        return json.dumps(value, ensure_ascii=False)
+    pad = " " * (indent + 2)
+    if isinstance(value, list):
+        lines = [pretty(item, indent + 2) for item in value]
+    else:
+        scalars = [_member(k, v) for k, v in value.items() if not isinstance(v, dict | list)]
+        lines = _packed(scalars, WIDTH - len(pad)) + [
+            f"{json.dumps(k)}: {pretty(v, indent + 2)}"
+            for k, v in value.items()
+            if isinstance(v, dict | list)
+        ]
+    opening, closing = ("[", "]") if isinstance(value, list) else ("{", "}")
+    return f"{opening}\n{pad}" + f",\n{pad}".join(lines) + f"\n{' ' * indent}{closing}"
+
+
+def _row(value: Any) -> bool:
+    """A list of scalars and objects of scalars, or an object of scalars: one line."""
+    items = value if isinstance(value, list) else [value]
+    flat = (v for item in items for v in (item.values() if isinstance(item, dict) else [item]))
+    return not isinstance(value, dict) and all(not isinstance(v, dict | list) for v in flat)
+
+
+def _member(key: str, value: Any) -> str:
+    return f"{json.dumps(key)}: {json.dumps(value, ensure_ascii=False)}"
+
+
+def _packed(members: list[str], width: int) -> list[str]:
+    lines: list[str] = []
+    for member in members:
+        if lines and len(lines[-1]) + 2 + len(member) <= width:
+            lines[-1] += ", " + member
+        else:
+            lines.append(member)
+    return lines
+
+
+def template_block(dashboard: dict[str, Any]) -> str:
+    """The DashboardBody property as it stands in template.yaml, between the markers."""
+    lines = pretty(dashboard).splitlines()
+    return "      DashboardBody: !Sub |\n" + "".join(f"        {line}\n" for line in lines)
+
+
+def main() -> None:
+    text = TEMPLATE.read_text()
+    pattern = re.compile(re.escape(START) + ".*?" + re.escape(END), re.S)
+    if not pattern.search(text):
+        raise ValueError(f"{TEMPLATE} has no dashboard-body markers")
+    block = START + template_block(body()) + END
+    TEMPLATE.write_text(pattern.sub(lambda _: block, text))
+
+
+if __name__ == "__main__":
+    main()
