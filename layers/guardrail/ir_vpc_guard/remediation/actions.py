@@ -14,10 +14,6 @@ from ir_vpc_guard.findings import ActionName, RemediationStatus
 if TYPE_CHECKING:
     from mypy_boto3_ec2.type_defs import TagTypeDef
 
-# The fixes by the resource they write: the VPC's S3 endpoint, or a job security group.
-ENDPOINT_ACTIONS = (ActionName.CREATE_S3_GATEWAY_ENDPOINT, ActionName.ADD_ENDPOINT_ROUTE_TABLES)
-GROUP_ACTIONS = (ActionName.ADD_S3_EGRESS_RULE, ActionName.ADD_SUBNET_EGRESS_RULES)
-
 TAG_PREFIX = "ir-vpc-guard:"
 
 

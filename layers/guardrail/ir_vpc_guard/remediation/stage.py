@@ -17,6 +17,7 @@ from ir_vpc_guard.discovery.snapshot import Snapshot
 from ir_vpc_guard.findings import Finding, RemediationStatus
 from ir_vpc_guard.remediation.actions import Action
 from ir_vpc_guard.remediation.executor import Executor
+from ir_vpc_guard.remediation.fixes import FIX_UNITS
 from ir_vpc_guard.remediation.gates import gate
 from ir_vpc_guard.remediation.planner import plan
 from ir_vpc_guard.settings import Settings
@@ -83,7 +84,8 @@ def _apply(
     lock: VpcLock,
     budget: Budget,
 ) -> tuple[list[Action], Snapshot]:
-    """Apply under the VPC's lock; the re-read starts as the lock is released (one wave).
+    """Apply under the VPC's lock (when a fix's target asks for it); the re-read starts as
+    the lock is released (one wave).
 
     Whatever was attempted is re-read, even a write that answered with an error: its
     answer may have been lost after AWS made the change.
@@ -93,8 +95,10 @@ def _apply(
         return _settle_approved(actions, RemediationStatus.SKIPPED, "deadline near"), snapshot
     wait = LOCK_WAIT_SECONDS if limit is None else min(LOCK_WAIT_SECONDS, limit)
     holding = ExitStack()
+    locked = any(FIX_UNITS[a.name].writes.locked for a in actions if a.approved)
     try:
-        holding.enter_context(lock.hold(str(snapshot.vpc_id), wait))
+        if locked:
+            holding.enter_context(lock.hold(str(snapshot.vpc_id), wait))
     except LockTimeoutError as error:
         return _fail_approved(actions, str(error), LOCK_TIMEOUT), snapshot
     except ClientError as error:  # the lock table itself could not be written
