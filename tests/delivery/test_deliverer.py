@@ -9,7 +9,7 @@ import json
 import logging
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import pytest
@@ -201,8 +201,7 @@ def test_a_skipped_report_is_delivered_without_a_claim(
     aws: Any, powertools_metrics: Metrics
 ) -> None:
     delivery = make(aws, powertools_metrics, notify_on="all")
-    skipped = report(Outcome.SKIPPED)
-    skipped.reason = "the job has no VPC configuration"
+    skipped = replace(report(Outcome.SKIPPED), reason="the job has no VPC configuration")
     returned = delivery.deliverer.deliver(skipped)
     assert returned["outcome"] == "SKIPPED" and "repeat" not in returned
     assert len(delivery.inbox.envelopes()) == 1 and delivery.job_items() == []

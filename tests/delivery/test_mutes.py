@@ -208,9 +208,10 @@ def test_the_outcome_without_and_with_the_mute() -> None:
 
 
 def report_of(found: list[Finding]) -> dict[str, Any]:
-    report = Report("e", "123456789012", "us-east-1", outcome_of(found), findings=found)
-    report.job = {"name": CONTEXT.job, "arn": None}
-    return report.to_dict()
+    job = {"name": CONTEXT.job, "arn": None}
+    return Report(
+        "e", "123456789012", "us-east-1", outcome_of(found), job=job, findings=found
+    ).to_dict()
 
 
 def test_a_muted_finding_alone_is_not_published_under_findings() -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.metrics import MetricUnit
@@ -69,7 +70,7 @@ class Deliverer:
             return bounded(self._send(report))
         with job_claim(self.records, str(arn), "event") as claim:
             if not claim.taken:
-                report.repeat = True
+                report = replace(report, repeat=True)
                 self.logger.info(
                     "job already reported (sweep or an earlier event): published as a repeat"
                 )

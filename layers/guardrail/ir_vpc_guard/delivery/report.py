@@ -64,9 +64,13 @@ def _plain_outcome(findings: list[Finding]) -> Outcome:
     return Outcome.PASS
 
 
-@dataclass
+@dataclass(frozen=True)
 class Report:
-    """What the guardrail concluded about one job (or why it skipped the event)."""
+    """What the guardrail concluded about one job (or why it skipped the event).
+
+    Frozen: every part (remediation, the stop, expired mutes) is known when it is built, so
+    each channel sees the same report; a changed view is a copy (`dataclasses.replace`).
+    """
 
     event_id: str
     account: str
@@ -165,8 +169,17 @@ def skipped_report(skipped: Skipped, mode: Mode) -> Report:
 
 
 def checked_report(
-    job: JobRequest, snapshot: Snapshot, run: CheckRun, mode: Mode, changed: bool = False
+    job: JobRequest,
+    snapshot: Snapshot,
+    run: CheckRun,
+    mode: Mode,
+    changed: bool = False,
+    *,
+    actions: list[Action] | None = None,
+    expired_mutes: list[dict[str, str]] | None = None,
 ) -> Report:
+    """The report of a checked job: `actions` are the fixes and the stop, `expired_mutes`
+    the mute entries that lapsed (see Report)."""
     severity_order = {s: -s.rank for s in Severity}
     findings = sorted(run.findings, key=lambda f: (severity_order[f.severity], f.check_id))
     return Report(
@@ -186,4 +199,6 @@ def checked_report(
             "errored": sorted(run.errored),
             "notEvaluated": dict(sorted(run.not_evaluated.items())),
         },
+        actions=list(actions or []),
+        expired_mutes=list(expired_mutes or []),
     )
