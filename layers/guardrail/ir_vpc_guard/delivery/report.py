@@ -96,10 +96,15 @@ class Report:
         severities = [f.severity for f in self.findings]
         return max(severities, key=lambda s: s.rank).value if severities else "NONE"
 
-    def to_dict(self) -> dict[str, Any]:
-        by_severity: dict[str, int] = {}
+    @property
+    def by_severity(self) -> dict[str, int]:
+        """Findings per severity, in the order the findings name them (the summary's)."""
+        counts: dict[str, int] = {}
         for finding in self.findings:
-            by_severity[finding.severity.value] = by_severity.get(finding.severity.value, 0) + 1
+            counts[finding.severity.value] = counts.get(finding.severity.value, 0) + 1
+        return counts
+
+    def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
             "schemaVersion": SCHEMA_VERSION,
             "guardrailVersion": __version__,
@@ -114,7 +119,7 @@ class Report:
             "summary": {
                 "findings": len(self.findings),
                 "maxSeverity": self.max_severity,
-                "bySeverity": by_severity,
+                "bySeverity": self.by_severity,
                 "muted": sum(1 for f in self.findings if f.muted is not None),
                 "checks": self.checks,
             },
