@@ -283,3 +283,22 @@ def test_a_replay_is_said_and_counted(delivery: Delivery) -> None:
         "event already processed: returned the stored report, published nothing"
     ]
     assert delivery.counts() == {names.REPLAYS: 1}
+
+
+def test_without_a_topic_each_report_is_only_logged_and_says_so(
+    aws: Any, powertools_metrics: Metrics
+) -> None:
+    """Local runs: SNS is the required channel, and without TOPIC_ARN nothing is published."""
+    delivery = make(aws, powertools_metrics)
+    unset = make_deliverer(
+        Settings(),
+        records=delivery.deliverer.records,
+        clients_for=delivery.clients_for,
+        logger=delivery.deliverer.logger,
+        metrics=powertools_metrics,
+    )
+    assert unset.deliver(report())["outcome"] == "FAIL"
+    assert delivery.inbox.envelopes() == []
+    [warning] = [line for line in delivery.lines() if line["level"] == "WARNING"]
+    assert warning["message"] == "TOPIC_ARN is not set: the report is only logged and returned"
+    assert names.PUBLISHED not in delivery.counts()
