@@ -12,6 +12,7 @@ from aws_lambda_powertools import Logger, Metrics
 
 from ir_vpc_guard.aws import AwsClients
 from ir_vpc_guard.delivery.channels import Channel, enabled_channels, specs
+from ir_vpc_guard.delivery.channels.sns import SnsChannel
 from ir_vpc_guard.settings import DOCUMENTED, Settings
 from tests.conftest import ROOT
 
@@ -41,7 +42,7 @@ def test_the_settings_choose_the_channels_best_effort_first(aws: Any) -> None:
 
 def test_sns_publishes_in_the_topics_region(aws: Any) -> None:
     [sns] = built(aws, Settings(topic_arn=TOPIC))
-    assert sns.sns.meta.region_name == "eu-west-1"  # type: ignore[attr-defined]
+    assert isinstance(sns, SnsChannel) and sns.sns.meta.region_name == "eu-west-1"
 
 
 def test_every_channel_is_enabled_by_a_documented_setting_and_names_its_actions() -> None:
