@@ -62,9 +62,8 @@ def config_table() -> str:
 
 def iam_table() -> str:
     """The function's permissions per mode, from the code's own declarations."""
+    from ir_vpc_guard.delivery.channels import security_hub, sns  # noqa: PLC0415
     from ir_vpc_guard.delivery.mutes import MUTE_LIST_ACTIONS  # noqa: PLC0415
-    from ir_vpc_guard.delivery.notify import PUBLISH_ACTIONS  # noqa: PLC0415
-    from ir_vpc_guard.delivery.securityhub import SECURITY_HUB_ACTIONS  # noqa: PLC0415
     from ir_vpc_guard.discovery.discover import READ_ACTIONS  # noqa: PLC0415
     from ir_vpc_guard.intake.sagemaker_jobs import SWEEP_ACTIONS  # noqa: PLC0415
     from ir_vpc_guard.remediation.fixes import FIX_UNITS, STOP_UNITS  # noqa: PLC0415
@@ -82,11 +81,12 @@ def iam_table() -> str:
         "| when | actions | why |",
         "|---|---|---|",
         f"| always | {actions(reads)} | discovery's reads (filtered by ID and `vpc-id`) |",
-        f"| always | {actions(PUBLISH_ACTIONS)} | the report, on the topic only |",
+        f"| always | {actions(sns.SPEC.iam_actions)} | the report, on the topic only |",
         f"| always | {actions(TABLE_ACTIONS)} | idempotency and job records, on the table only |",
         f"| `RemediationMode=apply` | {actions(writes)} | the additive fixes and the VPC lock |",
         f"| `EnableSweep=true` | {actions(SWEEP_ACTIONS)} | the catch-up sweep |",
-        f"| `EnableSecurityHub=true` | {actions(SECURITY_HUB_ACTIONS)} | the ASFF export |",
+        f"| `EnableSecurityHub=true` | {actions(security_hub.SPEC.iam_actions)} |"
+        " the ASFF export |",
         f"| `StopDoomedJobs=true` and `RemediationMode=apply` | {actions(stops)} |"
         " stopping a doomed job, on inference-recommendations-job/* only |",
         f"| `MuteListParameter` set | {actions(MUTE_LIST_ACTIONS)} | the mute list, on that"

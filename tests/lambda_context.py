@@ -12,6 +12,7 @@ from types import ModuleType
 from typing import Any
 
 import pytest
+from moto.backends import get_backend
 
 from ir_vpc_guard_dev import lambda_runtime, sandbox
 
@@ -76,6 +77,13 @@ class Inbox:
                 self.sqs.delete_message(
                     QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"]
                 )
+
+    def emails(self) -> list[str]:
+        """The `email` body of every message published, as an e-mail subscriber gets it:
+        moto records each publish but sends no e-mail, so it is read from moto's record."""
+        _, _, _, region, account, _ = self.topic_arn.split(":")
+        topic = get_backend("sns")[account][region].topics[self.topic_arn]
+        return [str(json.loads(sent[1])["email"]) for sent in topic.sent_notifications]
 
 
 def log_lines(text: str) -> list[dict[str, Any]]:

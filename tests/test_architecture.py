@@ -102,3 +102,12 @@ def test_imports_run_one_way(name: str) -> None:
         assert later == set(), f"{own} imports a later stage"
     else:
         assert own in ORCHESTRATORS, f"{own}: place it in a stage or say what it is"
+
+
+def test_the_steps_to_add_a_channel_name_files_that_exist() -> None:
+    steps = section("Adding a channel")
+    named = re.findall(r"`((?:[\w.-]+/)+[\w.-]+\.(?:py|md|json|yaml))`", steps)
+    assert "ir_vpc_guard/delivery/channels/security_hub.py" in named
+    for name in named:
+        candidates = [ROOT / name, *(base / name for base in PACKAGES.values())]
+        assert any(c.exists() for c in candidates), f"{name} does not exist"

@@ -17,6 +17,7 @@ import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from unittest import mock
 
 import boto3
 from moto import mock_aws
@@ -27,6 +28,9 @@ from rich.table import Table
 
 from ir_vpc_guard.arns import partition_of, s3_object_arn
 from ir_vpc_guard.delivery import render
+from ir_vpc_guard.delivery.deliverer import Deliverer
+from ir_vpc_guard.delivery.report import Report
+from ir_vpc_guard.findings import Outcome
 from ir_vpc_guard_dev.lambda_runtime import FUNCTION_ENV, ROOT, FakeContext, load_handler
 from ir_vpc_guard_dev.sandbox import (
     MODEL_BUCKET,
@@ -65,32 +69,30 @@ class Story:
         else:
             self.console.print(Panel(text, title=f"[bold]{number}. {title}", expand=False))
 
-    def report(self, report: dict[str, Any]) -> None:
+    def report(self, report: Report) -> None:
         if self.plain:
             print(render.text(report))
             return
         colour = {"PASS": "green", "REMEDIATED": "green", "FAIL": "red"}.get(
-            report["outcome"], "yellow"
+            report.outcome.value, "yellow"
         )
         self.console.print(f"[bold {colour}]{render.headline(report)}")
-        if report["findings"]:
+        if report.findings:
             table = Table("Severity", "Check", "Resource", "What to do", "Status")
-            for finding in report["findings"]:
-                remediation = finding.get("remediation", {})
+            for finding in report.findings:
+                remediation = finding.remediation
                 table.add_row(
-                    finding["severity"],
-                    finding["checkId"],
-                    "\n".join(finding["resources"][:3]),
-                    remediation.get("command") or remediation.get("reason", ""),
-                    remediation.get("status", ""),
+                    finding.severity.value,
+                    finding.check_id,
+                    "\n".join(finding.resources[:3]),
+                    (remediation.command or remediation.reason) if remediation else "",
+                    remediation.status.value if remediation else "",
                 )
             self.console.print(table)
-        if report.get("actions"):
+        if report.actions:
             table = Table("Action", "Resource", "Status", "What happened")
-            for action in report["actions"]:
-                table.add_row(
-                    action["action"], action["resource"], action["status"], action["reason"]
-                )
+            for action in report.actions:
+                table.add_row(action.name, action.resource, action.status.value, action.reason)
             self.console.print(table)
 
     def text(self, text: str) -> None:
@@ -167,10 +169,10 @@ def run_demo(plain: bool = False) -> int:
         )
         story.report(final)
     ok = (
-        report["outcome"] == "FAIL"
-        and applied["outcome"] == "PARTIAL"
+        report.outcome is Outcome.FAIL
+        and applied.outcome is Outcome.PARTIAL
         and jobs.stopped == ["demo-ir-job-2"]
-        and final["outcome"] == "PASS"
+        and final.outcome is Outcome.PASS
     )
     return 0 if ok else 1
 
@@ -285,15 +287,24 @@ class _Ok:
 
 def _invoke(
     event: dict[str, Any], context: FakeContext, jobs: _RunningJobs | None = None, **env: str
-) -> dict[str, Any]:
-    """A cold start of the real handler with `env`, its JSON logs and metrics kept aside."""
+) -> Report:
+    """A cold start of the real handler with `env`, its JSON logs and metrics kept aside;
+    the report it delivered, typed (as render takes it), not the JSON it returns."""
     os.environ.update(env)
     logs = io.StringIO()
-    with contextlib.redirect_stdout(logs):
+    delivered: list[Report] = []
+    deliver = Deliverer.deliver
+
+    def kept(deliverer: Deliverer, report: Report) -> dict[str, Any]:
+        delivered.append(report)
+        return deliver(deliverer, report)
+
+    with contextlib.redirect_stdout(logs), mock.patch.object(Deliverer, "deliver", kept):
         handler = load_handler()
         if jobs is not None:
             jobs.attach(handler.SESSION)
-        report: dict[str, Any] = handler.lambda_handler(event, context)
+        handler.lambda_handler(event, context)
+    [report] = delivered
     return report
 
 

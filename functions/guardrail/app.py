@@ -26,7 +26,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from ir_vpc_guard.aws import AwsClients
 from ir_vpc_guard.budget import Budget
 from ir_vpc_guard.delivery import mutes
-from ir_vpc_guard.delivery.deliverer import Deliverer
+from ir_vpc_guard.delivery.deliverer import make_deliverer
 from ir_vpc_guard.intake import invocation
 from ir_vpc_guard.observability import make_tracer
 from ir_vpc_guard.pipeline import handle_event
@@ -77,8 +77,8 @@ IDEMPOTENCY = IdempotencyConfig(
     event_key_jmespath="detail.eventID", expires_after_seconds=IDEMPOTENCY_SECONDS
 )
 READ_MUTE_LIST = mutes.parameter_reader(SETTINGS.mute_list_parameter, MUTE_LIST_MAX_AGE)
-DELIVERY = Deliverer(
-    SETTINGS, sns=SNS, records=RECORDS, clients_for=clients_for, logger=logger, metrics=metrics
+DELIVERY = make_deliverer(  # its SNS channel publishes with the SNS client above
+    SETTINGS, records=RECORDS, clients_for=clients_for, logger=logger, metrics=metrics
 )
 # One X-Ray subsegment per delivered report (with EnableTracing).
 deliver = tracer.capture_method(capture_response=False)(DELIVERY.deliver)

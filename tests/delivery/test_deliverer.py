@@ -8,8 +8,8 @@ import io
 import json
 import logging
 import uuid
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
 from typing import Any
 
 import pytest
@@ -19,7 +19,7 @@ from botocore.exceptions import ClientError
 from ir_vpc_guard.aws import AwsClients
 from ir_vpc_guard.delivery import metrics as names
 from ir_vpc_guard.delivery import notify
-from ir_vpc_guard.delivery.deliverer import RETURN_LIMIT_BYTES, Deliverer
+from ir_vpc_guard.delivery.deliverer import RETURN_LIMIT_BYTES, Deliverer, make_deliverer
 from ir_vpc_guard.delivery.report import Report
 from ir_vpc_guard.findings import Finding, Outcome, Severity
 from ir_vpc_guard.settings import Settings
@@ -57,6 +57,7 @@ class Delivery:
     """A deliverer and what it reaches: the topic's inbox, the table, its logs and metrics."""
 
     deliverer: Deliverer
+    clients_for: Callable[[str], AwsClients]
     inbox: Inbox
     session: Any
     table: str
@@ -97,15 +98,18 @@ def make(aws: Any, metrics: Metrics, **settings: Any) -> Delivery:
         service=f"deliverer-test-{uuid.uuid4().hex}", logger_handler=logging.StreamHandler(logs)
     )
     clients: dict[str, AwsClients] = {}  # one set per region, as the handler keeps them
-    deliverer = Deliverer(
+
+    def clients_for(region: str) -> AwsClients:
+        return clients.setdefault(region, AwsClients(region, session=aws))
+
+    deliverer = make_deliverer(
         Settings(topic_arn=inbox.topic_arn, **settings),
-        sns=aws.client("sns"),
         records=DynamoCheckedJobs(aws.client("dynamodb"), table),
-        clients_for=lambda region: clients.setdefault(region, AwsClients(region, session=aws)),
+        clients_for=clients_for,
         logger=logger,
         metrics=metrics,
     )
-    return Delivery(deliverer, inbox, aws, table, logs, metrics)
+    return Delivery(deliverer, clients_for, inbox, aws, table, logs, metrics)
 
 
 @pytest.fixture
@@ -141,7 +145,7 @@ def test_a_failing_report_is_published_once_and_its_job_recorded(delivery: Deliv
 
 
 def test_a_failed_publish_raises_and_releases_the_claim(delivery: Delivery) -> None:
-    sns, down = delivery.deliverer.sns, refuse("InternalError")
+    sns, down = delivery.clients_for(REGION).sns, refuse("InternalError")
     assert sns is not None
     sns.meta.events.register("before-call.sns.Publish", down)
     with pytest.raises(ClientError, match="InternalError"):
@@ -179,7 +183,7 @@ def test_a_repeat_whose_publish_fails_leaves_the_other_record_alone(delivery: De
     records = delivery.deliverer.records
     assert records.claim(JOB_ARN, "sweep")
     records.confirm(JOB_ARN)
-    delivery.on(delivery.deliverer.sns, "Publish", refuse("InternalError"))
+    delivery.on(delivery.clients_for(REGION).sns, "Publish", refuse("InternalError"))
     with pytest.raises(ClientError):
         delivery.deliverer.deliver(report())
     [record] = delivery.job_items()
@@ -201,8 +205,7 @@ def test_a_skipped_report_is_delivered_without_a_claim(
     aws: Any, powertools_metrics: Metrics
 ) -> None:
     delivery = make(aws, powertools_metrics, notify_on="all")
-    skipped = report(Outcome.SKIPPED)
-    skipped.reason = "the job has no VPC configuration"
+    skipped = replace(report(Outcome.SKIPPED), reason="the job has no VPC configuration")
     returned = delivery.deliverer.deliver(skipped)
     assert returned["outcome"] == "SKIPPED" and "repeat" not in returned
     assert len(delivery.inbox.envelopes()) == 1 and delivery.job_items() == []
@@ -225,7 +228,7 @@ def test_a_security_hub_failure_is_logged_and_counted_not_raised(
     aws: Any, powertools_metrics: Metrics
 ) -> None:
     delivery = make(aws, powertools_metrics, security_hub=True)
-    hub = delivery.deliverer.clients_for(REGION).securityhub
+    hub = delivery.clients_for(REGION).securityhub
     delivery.on(hub, "BatchImportFindings", refuse("AccessDeniedException"))
     assert delivery.deliverer.deliver(report())["outcome"] == "FAIL"
     assert len(delivery.inbox.envelopes()) == 1  # SNS is the delivery that must not be lost
@@ -237,7 +240,7 @@ def test_a_security_hub_failure_is_logged_and_counted_not_raised(
 
 def test_findings_security_hub_refuses_are_counted(aws: Any, powertools_metrics: Metrics) -> None:
     delivery = make(aws, powertools_metrics, security_hub=True)
-    hub = delivery.deliverer.clients_for(REGION).securityhub
+    hub = delivery.clients_for(REGION).securityhub
     refused = [{"Id": "a", "ErrorCode": "InvalidInput", "ErrorMessage": "no"}] * 2
     delivery.on(
         hub,
@@ -256,7 +259,7 @@ def test_findings_security_hub_refuses_are_counted(aws: Any, powertools_metrics:
 
 
 def test_security_hub_is_not_written_unless_turned_on(delivery: Delivery) -> None:
-    hub = delivery.deliverer.clients_for(REGION).securityhub
+    hub = delivery.clients_for(REGION).securityhub
     delivery.on(hub, "BatchImportFindings", refuse("AccessDeniedException"))
     delivery.deliverer.deliver(report())
     assert "Security Hub" not in " ".join(delivery.messages())
@@ -280,3 +283,22 @@ def test_a_replay_is_said_and_counted(delivery: Delivery) -> None:
         "event already processed: returned the stored report, published nothing"
     ]
     assert delivery.counts() == {names.REPLAYS: 1}
+
+
+def test_without_a_topic_each_report_is_only_logged_and_says_so(
+    aws: Any, powertools_metrics: Metrics
+) -> None:
+    """Local runs: SNS is the required channel, and without TOPIC_ARN nothing is published."""
+    delivery = make(aws, powertools_metrics)
+    unset = make_deliverer(
+        Settings(),
+        records=delivery.deliverer.records,
+        clients_for=delivery.clients_for,
+        logger=delivery.deliverer.logger,
+        metrics=powertools_metrics,
+    )
+    assert unset.deliver(report())["outcome"] == "FAIL"
+    assert delivery.inbox.envelopes() == []
+    [warning] = [line for line in delivery.lines() if line["level"] == "WARNING"]
+    assert warning["message"] == "TOPIC_ARN is not set: the report is only logged and returned"
+    assert names.PUBLISHED not in delivery.counts()

@@ -32,7 +32,7 @@ def action(name: ActionName, status: RemediationStatus) -> Action:
 
 def counts(outcome: Outcome, **fields: Any) -> dict[str, int]:
     report = Report("evt-1", "123456789012", "us-east-1", outcome, **fields)
-    return dict(metrics.report_counts(report.to_dict()))
+    return dict(metrics.report_counts(report))
 
 
 @pytest.mark.parametrize("outcome", list(Outcome))

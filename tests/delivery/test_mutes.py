@@ -207,17 +207,16 @@ def test_the_outcome_without_and_with_the_mute() -> None:
     assert outcome_of(marked(invalid, high)) is Outcome.FAIL
 
 
-def report_of(found: list[Finding]) -> dict[str, Any]:
-    report = Report("e", "123456789012", "us-east-1", outcome_of(found), findings=found)
-    report.job = {"name": CONTEXT.job, "arn": None}
-    return report.to_dict()
+def report_of(found: list[Finding]) -> Report:
+    job = {"name": CONTEXT.job, "arn": None}
+    return Report("e", "123456789012", "us-east-1", outcome_of(found), job=job, findings=found)
 
 
 def test_a_muted_finding_alone_is_not_published_under_findings() -> None:
     unmuted = report_of([finding(severity=Severity.LOW)])
     muted = report_of(marked(mute_list(entry()), finding(severity=Severity.LOW)))
     assert notify.should_publish(unmuted, "findings")
-    assert muted["outcome"] == "PASS" and muted["summary"]["muted"] == 1
+    assert muted.outcome is Outcome.PASS and muted.to_dict()["summary"]["muted"] == 1
     assert not notify.should_publish(muted, "findings")
     assert notify.should_publish(muted, "all")
 

@@ -3,71 +3,69 @@
 
 from __future__ import annotations
 
-import copy
 import json
+from dataclasses import replace
 from typing import Any
 
 import pytest
 
 from ir_vpc_guard.delivery import notify
+from ir_vpc_guard.delivery.report import Report
+from ir_vpc_guard.findings import (
+    ActionName,
+    Finding,
+    Outcome,
+    Remediation,
+    RemediationStatus,
+    Severity,
+)
 from tests.lambda_context import Inbox
 from tests.report_schema import validate_report
 
-REPORT: dict[str, Any] = {
-    "schemaVersion": "1.0",
-    "guardrailVersion": "0.1.0",
-    "generatedAt": "2026-11-24T12:00:00+00:00",
-    "eventId": "0d2a43d4-5c1e-4f0b-9a53-1e2f3a4b5c6d",
-    "account": "123456789012",
-    "region": "us-east-1",
-    "trigger": "event",
-    "mode": "report",
-    "outcome": "FAIL",
-    "job": {
+FINDING = Finding(
+    "SG_EGRESS_S3_MISSING",
+    Severity.HIGH,
+    "The job's security groups do not allow HTTPS to S3",
+    "No egress rule of sg-0123456789abcdef0 allows TCP 443 to pl-63a5400a.",
+    resources=("sg-0123456789abcdef0",),
+    evidence={"rules": []},
+    remediation=Remediation(
+        ActionName.ADD_S3_EGRESS_RULE,
+        RemediationStatus.PLANNED,
+        "Add an egress rule to the S3 prefix list on TCP 443.",
+        "aws ec2 authorize-security-group-egress --group-id sg-0123456789abcdef0",
+    ),
+)
+REPORT = Report(
+    event_id="0d2a43d4-5c1e-4f0b-9a53-1e2f3a4b5c6d",
+    account="123456789012",
+    region="us-east-1",
+    outcome=Outcome.FAIL,
+    job={
         "name": "demo-ir-job",
         "arn": "arn:aws:sagemaker:us-east-1:123456789012:inference-recommendations-job/demo-ir-job",
         "subnets": ["subnet-0123456789abcdef0"],
         "securityGroups": ["sg-0123456789abcdef0"],
         "vpc": "vpc-0123456789abcdef0",
     },
-    "summary": {
-        "findings": 1,
-        "maxSeverity": "HIGH",
-        "bySeverity": {"HIGH": 1},
-        "checks": {"passed": [], "failed": ["SG_EGRESS_S3_MISSING"]},
-    },
-    "findings": [
-        {
-            "checkId": "SG_EGRESS_S3_MISSING",
-            "severity": "HIGH",
-            "title": "The job's security groups do not allow HTTPS to S3",
-            "resources": ["sg-0123456789abcdef0"],
-            "detail": "No egress rule of sg-0123456789abcdef0 allows TCP 443 to pl-63a5400a.",
-            "evidence": {"rules": []},
-            "remediation": {
-                "action": "add-s3-egress-rule",
-                "status": "PLANNED",
-                "reason": "Add an egress rule to the S3 prefix list on TCP 443.",
-                "command": "aws ec2 authorize-security-group-egress --group-id "
-                "sg-0123456789abcdef0",
-            },
-        }
-    ],
-}
+    findings=[FINDING],
+    checks={"passed": [], "failed": ["SG_EGRESS_S3_MISSING"]},
+    generated_at="2026-11-24T12:00:00+00:00",
+)
 
 
-def report_with(findings: int, evidence_bytes: int) -> dict[str, Any]:
-    report = copy.deepcopy(REPORT)
-    template = report["findings"][0]
-    report["findings"] = []
-    for n in range(findings):
-        finding = copy.deepcopy(template)
-        finding["detail"] = f"Finding {n}: " + template["detail"]
-        finding["evidence"] = {"rules": ["x" * 64] * (evidence_bytes // 64)}
-        report["findings"].append(finding)
-    report["summary"]["findings"] = findings
-    report["summary"]["bySeverity"] = {"HIGH": findings}
-    return report
+def report_with(findings: int, evidence_bytes: int) -> Report:
+    return replace(
+        REPORT,
+        findings=[
+            replace(
+                FINDING,
+                detail=f"Finding {n}: " + FINDING.detail,
+                evidence={"rules": ["x" * 64] * (evidence_bytes // 64)},
+            )
+            for n in range(findings)
+        ],
+    )
 
 
 @pytest.mark.parametrize(
@@ -82,7 +80,7 @@ def report_with(findings: int, evidence_bytes: int) -> dict[str, Any]:
     ],
 )
 def test_notify_policy(outcome: str, findings_policy: bool, all_policy: bool) -> None:
-    report = {**REPORT, "outcome": outcome, "findings": []}
+    report = replace(REPORT, outcome=Outcome(outcome), findings=[])
     assert notify.should_publish(report, "findings") is findings_policy
     assert notify.should_publish(report, "all") is all_policy
 
@@ -90,18 +88,18 @@ def test_notify_policy(outcome: str, findings_policy: bool, all_policy: bool) ->
 def test_a_pass_with_a_low_finding_is_published() -> None:
     """A LOW finding (e.g. S3 reached through a NAT, at a cost) does not fail the job but
     is worth a person's look, so NOTIFY_ON=findings publishes it."""
-    low = {**REPORT["findings"][0], "severity": "LOW"}
-    assert notify.should_publish({**REPORT, "outcome": "PASS", "findings": [low]}, "findings")
+    low = replace(FINDING, severity=Severity.LOW)
+    assert notify.should_publish(replace(REPORT, outcome=Outcome.PASS, findings=[low]), "findings")
 
 
 def test_a_pass_with_only_a_quiet_advisory_is_not_published() -> None:
     """ROLE_ENI_ATTRIBUTE_NOT_ALLOWED: AWS's own AmazonSageMakerFullAccess carries it."""
-    quiet = {**REPORT["findings"][0], "checkId": "ROLE_ENI_ATTRIBUTE_NOT_ALLOWED"}
-    low = {**REPORT["findings"][0], "severity": "LOW"}
-    passing = {**REPORT, "outcome": "PASS"}
-    assert not notify.should_publish({**passing, "findings": [quiet]}, "findings")
-    assert notify.should_publish({**passing, "findings": [quiet, low]}, "findings")
-    assert notify.should_publish({**passing, "findings": [quiet]}, "all")
+    quiet = replace(FINDING, check_id="ROLE_ENI_ATTRIBUTE_NOT_ALLOWED")
+    low = replace(FINDING, severity=Severity.LOW)
+    passing = replace(REPORT, outcome=Outcome.PASS)
+    assert not notify.should_publish(replace(passing, findings=[quiet]), "findings")
+    assert notify.should_publish(replace(passing, findings=[quiet, low]), "findings")
+    assert notify.should_publish(replace(passing, findings=[quiet]), "all")
 
 
 @pytest.mark.parametrize(
@@ -116,7 +114,7 @@ def test_a_pass_with_only_a_quiet_advisory_is_not_published() -> None:
 )
 @pytest.mark.parametrize("outcome", ["REMEDIATED", "SKIPPED", "FAIL"])
 def test_subject_is_short_printable_ascii(name: str | None, outcome: str) -> None:
-    report = {**REPORT, "outcome": outcome, "job": {"name": name}}
+    report = replace(REPORT, outcome=Outcome(outcome), job={"name": name})
     subject = notify.subject(report)
     assert len(subject) < 100
     assert subject.isascii() and subject.isprintable() and "\n" not in subject
@@ -140,12 +138,12 @@ def test_attributes_route_by_outcome_severity_and_account() -> None:
 
 
 def test_email_text_says_what_to_do_in_one_line_per_finding() -> None:
-    text = notify.email_text(report_with(3, 0))
+    text = notify.email_text(notify.fit(report_with(3, 0)))
     assert text.splitlines()[0] == "FAIL: demo-ir-job in 123456789012/us-east-1"
     assert "does not meet every requirement" in text
     assert len([line for line in text.splitlines() if line.startswith("- [HIGH]")]) == 3
     assert "authorize-security-group-egress" in text
-    assert REPORT["job"]["arn"] in text
+    assert REPORT.job["arn"] in text
 
 
 def test_small_report_is_sent_whole(aws: Any) -> None:
@@ -153,7 +151,7 @@ def test_small_report_is_sent_whole(aws: Any) -> None:
     sent = notify.publish(aws.client("sns"), inbox.topic_arn, REPORT)
     [envelope] = inbox.envelopes()
     assert not sent.trimmed and sent.message_id == envelope["MessageId"]
-    assert json.loads(envelope["Message"]) == REPORT
+    assert json.loads(envelope["Message"]) == REPORT.to_dict()
 
 
 def test_huge_evidence_is_trimmed_to_fit_and_the_text_says_so(aws: Any) -> None:
@@ -162,7 +160,7 @@ def test_huge_evidence_is_trimmed_to_fit_and_the_text_says_so(aws: Any) -> None:
     with pytest.raises(Exception, match="too long"):  # what SNS (and moto) do untrimmed
         aws.client("sns").publish(
             TopicArn=inbox.topic_arn,
-            Message=notify.message(report),
+            Message=notify.message(notify.Fitted(report)),
             MessageStructure="json",
         )
     sent = notify.publish(aws.client("sns"), inbox.topic_arn, report)
@@ -173,16 +171,18 @@ def test_huge_evidence_is_trimmed_to_fit_and_the_text_says_so(aws: Any) -> None:
     assert len(delivered["findings"]) == 5  # every finding kept, only the evidence went
     assert all("trimmed" in f["evidence"] for f in delivered["findings"])
     assert delivered["trimmed"] == {"evidence": True, "findingsOmitted": 0}
-    assert delivered["summary"] == report["summary"]
+    assert delivered["summary"] == report.to_dict()["summary"]
     text = json.loads(notify.message(notify.fit(report)))["email"]
     assert "too large for SNS" in text and "evidence was removed" in text
-    assert report["findings"][0]["evidence"]["rules"]  # the caller's report is untouched
+    assert report.findings[0].evidence["rules"]  # the caller's report is untouched
 
 
 def test_too_many_findings_keeps_the_most_severe_that_fit(aws: Any) -> None:
     inbox = Inbox(aws)
-    report = report_with(2000, 0)
-    report["findings"][0]["severity"] = "CRITICAL"
+    many = report_with(2000, 0)
+    report = replace(
+        many, findings=[replace(FINDING, severity=Severity.CRITICAL), *many.findings[1:]]
+    )
     sent = notify.publish(aws.client("sns"), inbox.topic_arn, report)
     [envelope] = inbox.envelopes()
     delivered = json.loads(envelope["Message"])
@@ -200,7 +200,7 @@ def test_only_reports_the_policy_selects_are_published(aws: Any) -> None:
     inbox = Inbox(aws)
     sent = [
         notify.publish(aws.client("sns"), inbox.topic_arn, report)
-        for report in ({**REPORT, "outcome": "PASS", "findings": []}, REPORT)
+        for report in (replace(REPORT, outcome=Outcome.PASS, findings=[]), REPORT)
         if notify.should_publish(report, "findings")
     ]
     assert [s.subject for s in sent] == [notify.subject(REPORT)]

@@ -34,7 +34,7 @@ JOB = {
 
 
 def text_of(report: Report) -> str:
-    return render.text(report.to_dict())
+    return render.text(report)
 
 
 def report(outcome: Outcome = Outcome.FAIL, **fields: Any) -> Report:

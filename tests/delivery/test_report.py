@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import jsonschema
@@ -263,3 +264,20 @@ def test_optional_fields_are_left_out_when_they_say_nothing() -> None:
     validate(data)
     assert not {"actions", "reason", "repeat", "expiredMutes"} & set(data)
     assert data["summary"]["muted"] == 0
+
+
+def test_a_report_is_complete_when_built_and_cannot_be_changed_after() -> None:
+    """Every channel sees the same report: the fixes, the stop and the expired mutes are
+    given to checked_report, and a changed view (a repeat) is a copy."""
+    stop = Action(ActionName.STOP_JOB, "S3_ENDPOINT_MISSING", "vpc-0123456789abcdef0", "job")
+    lapsed = {"checkId": "VPC_CUSTOM_DNS", "expires": "2025-01-01", "reason": "old"}
+    report = checked_report(
+        JOB, SNAPSHOT, CheckRun(), Mode.APPLY, actions=[stop], expired_mutes=[lapsed]
+    )
+    data = report.to_dict()
+    assert [a["action"] for a in data["actions"]] == ["stop-job"]
+    assert data["expiredMutes"] == [lapsed]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        report.repeat = True  # type: ignore[misc]
+    assert dataclasses.replace(report, repeat=True).to_dict()["repeat"] is True
+    assert "repeat" not in report.to_dict()

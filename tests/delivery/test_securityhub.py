@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import copy
 import uuid
+from dataclasses import replace
 from typing import Any
 
 import pytest
 
 from ir_vpc_guard.delivery import securityhub
+from ir_vpc_guard.delivery.report import Report
+from ir_vpc_guard.findings import Finding, Outcome, Severity
 from ir_vpc_guard.requirements import s3_service_name
 from ir_vpc_guard_dev.lambda_runtime import ACCOUNT, FakeContext
 from ir_vpc_guard_dev.sandbox import allow_eni_attribute, build_world
@@ -123,24 +126,18 @@ def test_findings_are_imported_100_per_call(aws: Any) -> None:
         "provide-client-params.securityhub.BatchImportFindings",
         lambda params, **_: calls.append(len(params["Findings"])),
     )
-    report: dict[str, Any] = {
-        "eventId": "e",
-        "account": ACCOUNT,
-        "region": REGION,
-        "outcome": "FAIL",
-        "job": {"name": "many"},
-        "summary": {"checks": {"passed": [f"PASSED_{n}" for n in range(60)]}},
-        "findings": [
-            {
-                "checkId": f"CHECK_{n}",
-                "severity": "LOW",
-                "title": "t",
-                "detail": "d",
-                "resources": [f"subnet-{n:017x}", "10.0.0.0/24"],
-            }
+    report = Report(
+        "e",
+        ACCOUNT,
+        REGION,
+        Outcome.FAIL,
+        job={"name": "many"},
+        checks={"passed": [f"PASSED_{n}" for n in range(60)]},
+        findings=[
+            Finding(f"CHECK_{n}", Severity.LOW, "t", "d", (f"subnet-{n:017x}", "10.0.0.0/24"))
             for n in range(190)
         ],
-    }
+    )
     result = securityhub.export(client, report)
     assert calls == [100, 100, 50] and result.calls == 3
     assert result.imported == 250 and result.failed == []
@@ -149,31 +146,15 @@ def test_findings_are_imported_100_per_call(aws: Any) -> None:
     assert f"{job}/ir-vpc-guard/CHECK_7" in ids and len(ids) == 250
 
 
-def checked(outcome: str, findings: list[dict[str, Any]]) -> dict[str, Any]:
+def checked(outcome: Outcome, findings: list[Finding]) -> Report:
     """A report with only what the ASFF mapping reads: the job (with its ARN) and findings."""
-    return {
-        "eventId": "e",
-        "account": ACCOUNT,
-        "region": REGION,
-        "outcome": outcome,
-        "job": {"name": "j", "arn": "arn:aws:sagemaker:us-east-1:123456789012:x/j"},
-        "summary": {"checks": {}},
-        "findings": findings,
-    }
+    job = {"name": "j", "arn": "arn:aws:sagemaker:us-east-1:123456789012:x/j"}
+    return Report("e", ACCOUNT, REGION, outcome, job=job, findings=findings)
 
 
-def medium(
-    check_id: str, *, title: str, detail: str, resources: list[str], **more: Any
-) -> dict[str, Any]:
-    """A MEDIUM finding as the report lists it."""
-    return {
-        "checkId": check_id,
-        "severity": "MEDIUM",
-        "title": title,
-        "detail": detail,
-        "resources": resources,
-        **more,
-    }
+def medium(check_id: str, *, title: str, detail: str, resources: list[str], **more: Any) -> Finding:
+    """A MEDIUM finding."""
+    return Finding(check_id, Severity.MEDIUM, title, detail, tuple(resources), **more)
 
 
 def test_check_error_is_not_available_and_names_no_api_as_resource() -> None:
@@ -186,10 +167,10 @@ def test_check_error_is_not_available_and_names_no_api_as_resource() -> None:
         )
         for code in ("AccessDenied", "Throttling")
     ]
-    report = checked("ERROR", errors)
+    report = checked(Outcome.ERROR, errors)
     [finding] = securityhub.asff_findings(report)
     assert finding["Compliance"] == {"Status": "NOT_AVAILABLE"}
-    assert [r["Id"] for r in finding["Resources"]] == [report["job"]["arn"]]
+    assert [r["Id"] for r in finding["Resources"]] == [report.job["arn"]]
     assert "AccessDenied" in finding["Description"] and "Throttling" in finding["Description"]
 
 
@@ -202,9 +183,9 @@ def test_an_undetermined_finding_is_a_warning_not_a_failure() -> None:
         resources=["demo-ir-models"],
         evidence={"undetermined": "aws:PrincipalOrgID"},
     )
-    report = checked("WARN", [undetermined])
+    report = checked(Outcome.WARN, [undetermined])
     [finding] = securityhub.asff_findings(report)
     assert finding["Compliance"] == {"Status": "WARNING"}
-    certain = report["findings"][0] | {"severity": "HIGH", "evidence": {}}
-    [failed] = securityhub.asff_findings(report | {"findings": [certain]})
+    certain = replace(undetermined, severity=Severity.HIGH, evidence={})
+    [failed] = securityhub.asff_findings(replace(report, findings=[certain]))
     assert failed["Compliance"] == {"Status": "FAILED"}

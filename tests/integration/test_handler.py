@@ -9,7 +9,6 @@ from typing import Any
 
 import pytest
 
-from ir_vpc_guard.delivery import notify
 from ir_vpc_guard.settings import SettingsError
 from ir_vpc_guard_dev.lambda_runtime import ACCOUNT, FakeContext
 from ir_vpc_guard_dev.sandbox import allow_eni_attribute, build_world
@@ -244,7 +243,7 @@ def test_a_second_event_about_a_reported_job_is_marked_as_a_repeat(
     [envelope] = inbox.envelopes()
     assert envelope["Subject"] == f"IR VPC Guard FAIL (repeat): demo-ir-job in {ACCOUNT}"
     assert envelope["MessageAttributes"]["repeat"] == {"Type": "String", "Value": "true"}
-    assert "Repeat: this job was already reported" in json.loads(notify.message(second))["email"]
+    assert "Repeat: this job was already reported" in inbox.emails()[-1]
 
 
 def test_a_64_character_job_name_is_checked_and_logged(

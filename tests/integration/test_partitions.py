@@ -17,6 +17,7 @@ from moto.ec2.models.availability_zones_and_regions import RegionsAndZonesBacken
 from ir_vpc_guard.arns import partitions, role_arn
 from ir_vpc_guard.aws import AwsClients
 from ir_vpc_guard.delivery import notify, securityhub
+from ir_vpc_guard.delivery.report import Report
 from ir_vpc_guard.pipeline import handle_event
 from ir_vpc_guard.settings import Settings
 from ir_vpc_guard_dev.sandbox import (
@@ -81,10 +82,9 @@ def place(
         yield session, world, partition
 
 
-def _report(session: Any, world: World) -> dict[str, Any]:
+def _report(session: Any, world: World) -> Report:
     event = world.event(load_event("good_job"))
-    report = handle_event(event, Settings(), lambda r: AwsClients(r, session=session))
-    return report.to_dict()
+    return handle_event(event, Settings(), lambda r: AwsClients(r, session=session))
 
 
 def test_the_report_and_security_hub_carry_the_jobs_partition(
@@ -92,9 +92,10 @@ def test_the_report_and_security_hub_carry_the_jobs_partition(
 ) -> None:
     session, world, partition = place
     report = _report(session, world)
-    assert report["outcome"] == "FAIL"
-    assert report["job"]["arn"].startswith(f"arn:{partition}:sagemaker:{world.region}:")
-    checks = {f["checkId"] for f in report["findings"]}
+    data = report.to_dict()
+    assert data["outcome"] == "FAIL"
+    assert data["job"]["arn"].startswith(f"arn:{partition}:sagemaker:{world.region}:")
+    checks = {f["checkId"] for f in data["findings"]}
     assert {"S3_ENDPOINT_MISSING", "SG_EGRESS_S3_MISSING"} <= checks
 
     hub = session.client("securityhub", region_name=world.region)
@@ -131,7 +132,7 @@ def test_the_sns_message_names_the_job_in_its_partition(place: tuple[Any, World,
     notify.publish(sns, topic, report)
     [message] = sqs.receive_message(QueueUrl=queue)["Messages"]
     delivered = json.loads(message["Body"])
-    assert delivered["job"]["arn"] == report["job"]["arn"]
+    assert delivered["job"]["arn"] == report.job["arn"]
     assert delivered["job"]["arn"].startswith(f"arn:{partition}:sagemaker:")
 
 
@@ -176,7 +177,7 @@ def test_policies_in_the_jobs_partition_are_judged_on_its_arns_and_hosts(
         ModelApprovalStatus="Approved",
     )["ModelPackageArn"]
 
-    findings = {f["checkId"]: f for f in _report(session, world)["findings"]}
+    findings = {f["checkId"]: f for f in _report(session, world).to_dict()["findings"]}
     artifact = findings["MODEL_ARTIFACT_VPC_RESTRICTED"]
     assert artifact["severity"] == "HIGH"
     assert artifact["evidence"]["resources"] == [

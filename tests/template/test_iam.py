@@ -14,9 +14,9 @@ from typing import Any
 
 import pytest
 
+from ir_vpc_guard.delivery import channels
+from ir_vpc_guard.delivery.channels import security_hub, sns
 from ir_vpc_guard.delivery.mutes import MUTE_LIST_ACTIONS
-from ir_vpc_guard.delivery.notify import PUBLISH_ACTIONS
-from ir_vpc_guard.delivery.securityhub import SECURITY_HUB_ACTIONS
 from ir_vpc_guard.discovery.discover import READ_ACTIONS
 from ir_vpc_guard.discovery.shared_vpc import OWNER_ROLE_ACTIONS
 from ir_vpc_guard.intake.sagemaker_jobs import SWEEP_ACTIONS
@@ -24,7 +24,16 @@ from ir_vpc_guard.remediation.fix import Unit
 from ir_vpc_guard.remediation.fixes import FIX_UNITS, STOP_UNITS
 from ir_vpc_guard.remediation.permissions import LOCK_ACTIONS
 from ir_vpc_guard.state.records import TABLE_ACTIONS
-from tests.template.cfn import ACCOUNT, PARTITION, REGION, Stack, as_list, statements, transformed
+from tests.template.cfn import (
+    ACCOUNT,
+    PARTITION,
+    REGION,
+    Stack,
+    as_list,
+    function_environment,
+    statements,
+    transformed,
+)
 
 ROLE = "GuardrailFunctionRole"
 CENTRAL_TOPIC = "arn:aws:sns:us-east-1:111122223333:org-security-findings"
@@ -125,7 +134,7 @@ def granted(stack: Stack) -> dict[str, list[dict[str, Any]]]:
 def expected(
     mode: str, sweep: str, hub: str, topic: str, mutes: str, *, stop: str = "false"
 ) -> set[str]:
-    actions = union(READ_ACTIONS.values()) | set(TABLE_ACTIONS) | set(PUBLISH_ACTIONS)
+    actions = union(READ_ACTIONS.values()) | set(TABLE_ACTIONS) | set(sns.SPEC.iam_actions)
     actions |= set(DESTINATION_ACTIONS)
     if topic != "central":  # the stack's own key, or the central topic's key
         actions |= set(TOPIC_KEY_ACTIONS)
@@ -134,7 +143,7 @@ def expected(
     if sweep == "true":
         actions |= set(SWEEP_ACTIONS)
     if hub == "true":
-        actions |= set(SECURITY_HUB_ACTIONS)
+        actions |= set(security_hub.SPEC.iam_actions)
     if mutes:
         actions |= set(MUTE_LIST_ACTIONS)
     if stop == "true" and mode == "apply":
@@ -152,6 +161,18 @@ def test_role_grants_exactly_the_declared_actions(
     assert inline == want, f"missing {sorted(want - inline)}, extra {sorted(inline - want)}"
     everything = inline | managed_actions(guard)
     assert not [a for a in everything if "*" in a], "no wildcard actions"
+
+
+@pytest.mark.parametrize("spec", channels.specs(), ids=lambda spec: spec.name)
+def test_each_channels_statement_grants_what_the_channel_declares(
+    spec: channels.ChannelSpec,
+) -> None:
+    """Walks the channels (delivery/channels/): a new channel's module, its setting and its
+    template statement agree, or this fails."""
+    every_channel_on = stack("report", "false", "true", "own")
+    [statement] = [s for s in role_statements(every_channel_on) if s.get("Sid") == spec.statement]
+    assert sorted(as_list(statement["Action"])) == sorted(spec.iam_actions)
+    assert spec.setting in function_environment()
 
 
 @pytest.mark.parametrize(

@@ -183,7 +183,7 @@ def _run(args: argparse.Namespace) -> int:
         return _fail(
             f"unexpected {type(error).__name__}: {error} (IR_VPC_GUARD_DEBUG=1 shows more)"
         )
-    return _output(report.to_dict(), args)
+    return _output(report.to_dict(), render.text(report), args)
 
 
 def _validate(args: argparse.Namespace) -> None:
@@ -366,7 +366,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], Report]] = {
 }
 
 
-def _output(report: dict[str, Any], args: argparse.Namespace) -> int:
+def _output(report: dict[str, Any], text: str, args: argparse.Namespace) -> int:
     unreachable = _unreachable_reads(report)
     changed = any(a.get("status") == "APPLIED" for a in report.get("actions", []))
     if unreachable and not changed:  # one line, not a CHECK_ERROR per read that failed
@@ -375,7 +375,7 @@ def _output(report: dict[str, Any], args: argparse.Namespace) -> int:
             " serve it (no connection, or not an AWS answer): check --region, AWS_ENDPOINT_URL"
             " and that these services exist in the region"
         )
-    print(json.dumps(report, indent=2) if args.json else render.text(report))
+    print(json.dumps(report, indent=2) if args.json else text)
     if args.output_file:  # after printing: a report of changes made is never lost
         try:
             args.output_file.write_text(json.dumps(report, indent=2) + "\n")

@@ -77,7 +77,6 @@ def check_job(
         budget=budget,
         verify=checked,
     )
-    report = checked_report(job, done.snapshot, done.run, settings.remediation_mode, done.changed)
     stop = stop_if_doomed(
         job,
         done.run.findings,
@@ -87,9 +86,15 @@ def check_job(
         home_account=home_account,
         broken_checks=done.run.broken,
     )
-    report.actions = [*done.actions, stop] if stop else done.actions
-    report.expired_mutes = mutes.lapsed(mute_list, done.run.findings, context, today)
-    return report
+    return checked_report(
+        job,
+        done.snapshot,
+        done.run,
+        settings.remediation_mode,
+        done.changed,
+        actions=[*done.actions, stop] if stop else done.actions,
+        expired_mutes=mutes.lapsed(mute_list, done.run.findings, context, today),
+    )
 
 
 def handle_event(

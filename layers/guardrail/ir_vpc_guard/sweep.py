@@ -7,7 +7,7 @@ emits no state change for these jobs: a schedule closes that hole with the same 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -135,8 +135,7 @@ class _Sweep:
 
     def check_one(self, job: JobRequest | Skipped) -> None:
         if isinstance(job, Skipped):
-            report = skipped_report(job, self.settings.remediation_mode)
-            report.trigger = "sweep"
+            report = replace(skipped_report(job, self.settings.remediation_mode), trigger="sweep")
             self.result.skipped.append(report)
             return
         report = check_job(

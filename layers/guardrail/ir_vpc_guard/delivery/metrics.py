@@ -8,9 +8,13 @@ dimension only, so an alarm needs no knowledge of jobs or accounts:
 from __future__ import annotations
 
 from collections import Counter
-from typing import Any
+from typing import TYPE_CHECKING
 
-from ir_vpc_guard.findings import ActionName
+from ir_vpc_guard.findings import ActionName, Outcome, RemediationStatus
+
+if TYPE_CHECKING:
+    from ir_vpc_guard.delivery.report import Report
+    from ir_vpc_guard.remediation.actions import Action
 
 OUTCOMES = ("PASS", "WARN", "FAIL", "REMEDIATED", "PARTIAL", "SKIPPED", "ERROR")
 REPORTS = "Reports"
@@ -37,35 +41,35 @@ def severity_metric(severity: str) -> str:
     return f"Severity_{severity}"
 
 
-def report_counts(report: dict[str, Any]) -> Counter[str]:
+def report_counts(report: Report) -> Counter[str]:
     """Counts for one report: its outcome, its findings by check and severity, its fixes.
     Muted findings are counted apart, so an alarm on a check or severity ignores them."""
-    counts: Counter[str] = Counter({REPORTS: 1, outcome_metric(str(report.get("outcome"))): 1})
-    if report.get("outcome") == "SKIPPED":
+    counts: Counter[str] = Counter({REPORTS: 1, outcome_metric(report.outcome.value): 1})
+    if report.outcome is Outcome.SKIPPED:
         return counts
-    findings = [f for f in report.get("findings", []) if not f.get("muted")]
-    counts[MUTED_FINDINGS] += len(report.get("findings", [])) - len(findings)
+    findings = [f for f in report.findings if f.muted is None]
+    counts[MUTED_FINDINGS] += len(report.findings) - len(findings)
     counts[FINDINGS] += len(findings)
     for finding in findings:
-        counts[finding_metric(str(finding.get("checkId")))] += 1
-        counts[severity_metric(str(finding.get("severity")))] += 1
-    counts.update(_action_counts(report.get("actions", [])))
+        counts[finding_metric(finding.check_id)] += 1
+        counts[severity_metric(finding.severity.value)] += 1
+    counts.update(_action_counts(report.actions))
     return counts
 
 
-def _action_counts(actions: list[dict[str, Any]]) -> Counter[str]:
+def _action_counts(actions: list[Action]) -> Counter[str]:
     """Fixes applied and failed, and jobs stopped (a stop is not a fix)."""
-    fixes = [a for a in actions if a.get("action") != ActionName.STOP_JOB]
-    statuses = Counter(str(a.get("status")) for a in fixes)
+    fixes = [a for a in actions if a.name != ActionName.STOP_JOB]
+    statuses = Counter(a.status for a in fixes)
     stopped = sum(
         1
         for a in actions
-        if a.get("action") == ActionName.STOP_JOB and a.get("status") == "APPLIED"
+        if a.name == ActionName.STOP_JOB and a.status is RemediationStatus.APPLIED
     )
     return Counter(
         {
-            REMEDIATIONS_APPLIED: statuses["APPLIED"],
-            REMEDIATIONS_FAILED: statuses["FAILED"],
+            REMEDIATIONS_APPLIED: statuses[RemediationStatus.APPLIED],
+            REMEDIATIONS_FAILED: statuses[RemediationStatus.FAILED],
             JOBS_STOPPED: stopped,
         }
     )

@@ -9,18 +9,20 @@ retries the invocation and then sends it to its DLQ: a finding is never lost sil
 
 from __future__ import annotations
 
-import copy
 import json
 import re
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
 
+from ir_vpc_guard import __version__
 from ir_vpc_guard.checks import CATALOGUE
 from ir_vpc_guard.delivery import render
-from ir_vpc_guard.findings import ActionName
+from ir_vpc_guard.delivery.report import Report
+from ir_vpc_guard.findings import ActionName, RemediationStatus
 
-# What the function's role needs to deliver (the template grants it on the topic only).
-PUBLISH_ACTIONS = ("sns:Publish",)
+if TYPE_CHECKING:  # boto3-stubs is dev-only
+    from mypy_boto3_sns import SNSClient
+    from mypy_boto3_sns.type_defs import MessageAttributeValueTypeDef
 
 # SNS counts the message and its attributes against 256 KiB; keep room for the request's
 # other fields so a report that fits here is never refused as "Message too long".
@@ -54,19 +56,15 @@ _UNPRINTABLE = re.compile(r"[^\x20-\x7e]")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\ud800-\udfff]")
 
 
-def should_publish(report: dict[str, Any], notify_on: str) -> bool:
+def should_publish(report: Report, notify_on: str) -> bool:
     """`findings`: only when something is wrong or was changed (a PASS with a LOW finding
     included: it does not fail the job, but it is worth a person's look; a muted finding
     is accepted, and a quiet advisory is one AWS's own policies carry, so neither alone
     publishes); `all`: always."""
     if notify_on == "all":
         return True
-    worth_a_look = [
-        f
-        for f in report.get("findings", [])
-        if not f.get("muted") and not _quiet(str(f.get("checkId")))
-    ]
-    return report.get("outcome") not in QUIET_OUTCOMES or bool(worth_a_look)
+    worth_a_look = [f for f in report.findings if f.muted is None and not _quiet(f.check_id)]
+    return report.outcome.value not in QUIET_OUTCOMES or bool(worth_a_look)
 
 
 def _quiet(check_id: str) -> bool:
@@ -74,7 +72,7 @@ def _quiet(check_id: str) -> bool:
     return check is not None and check.quiet
 
 
-def subject(report: dict[str, Any]) -> str:
+def subject(report: Report) -> str:
     """`IR VPC Guard FAIL: <job> in <account>`, printable ASCII, under 100 characters;
     `IR VPC Guard FAIL (repeat): ...` when the job was already reported, so a mail rule
     can tell it from a new job without opening it.
@@ -82,11 +80,10 @@ def subject(report: dict[str, Any]) -> str:
     SNS refuses subjects with control characters or non-ASCII text, so the job name (which
     may come from anywhere in a skipped event) is reduced to printable ASCII and shortened.
     """
-    outcome = _ascii(str(report.get("outcome", "UNKNOWN")))[:12]
-    account = _ascii(str(report.get("account", "unknown")))[:12]
-    job = report.get("job") or {}
-    name = _ascii(str(job.get("name") or "unknown job"))
-    repeat = " (repeat)" if report.get("repeat") else ""
+    outcome = _ascii(report.outcome.value)[:12]
+    account = _ascii(report.account)[:12]
+    name = _ascii(str(report.job.get("name") or "unknown job"))
+    repeat = " (repeat)" if report.repeat else ""
     head, tail = f"{SUBJECT_PREFIX} {outcome}{repeat}: ", f" in {account}"
     room = SUBJECT_LIMIT - len(head) - len(tail)
     if len(name) > room:
@@ -94,15 +91,14 @@ def subject(report: dict[str, Any]) -> str:
     return f"{head}{name}{tail}"
 
 
-def attributes(report: dict[str, Any]) -> dict[str, dict[str, str]]:
+def attributes(report: Report) -> dict[str, MessageAttributeValueTypeDef]:
     """Message attributes for subscription filter policies."""
-    summary = report.get("summary") or {}
     values = {
-        "outcome": report.get("outcome"),
-        "maxSeverity": summary.get("maxSeverity"),
-        "account": report.get("account"),
-        "trigger": report.get("trigger"),
-        "repeat": "true" if report.get("repeat") else None,  # filter: {"exists": false}
+        "outcome": report.outcome.value,
+        "maxSeverity": report.max_severity,
+        "account": report.account,
+        "trigger": report.trigger,
+        "repeat": "true" if report.repeat else None,  # filter: {"exists": false}
     }
     return {
         name: {"DataType": "String", "StringValue": _ascii(str(value))[:256] or "unknown"}
@@ -111,39 +107,67 @@ def attributes(report: dict[str, Any]) -> dict[str, dict[str, str]]:
     }
 
 
-def email_text(report: dict[str, Any]) -> str:
+@dataclass(frozen=True)
+class Fitted:
+    """A report as SNS carries it: whole, or trimmed to fit when `omitted` is not None.
+
+    Trimmed, every finding's evidence is replaced by a note and the last `omitted` findings
+    (the least severe) are left out; the summary keeps the true counts.
+    """
+
+    report: Report
+    omitted: int | None = None
+
+    @property
+    def trimmed(self) -> bool:
+        return self.omitted is not None
+
+    @property
+    def shown(self) -> Report:
+        """The report a reader sees: the findings kept, each without its evidence."""
+        if self.omitted is None:
+            return self.report
+        kept = self.report.findings[: len(self.report.findings) - self.omitted]
+        return replace(
+            self.report, findings=[replace(f, evidence=dict(TRIMMED_EVIDENCE)) for f in kept]
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON report sent (and returned): the report's, with `trimmed` when trimmed."""
+        data = self.report.to_dict()
+        if self.omitted is None:
+            return data
+        data["findings"] = [f.to_dict() for f in self.shown.findings]
+        for action in data.get("actions", []):
+            action.pop("target", None)
+        data["trimmed"] = {"evidence": True, "findingsOmitted": self.omitted}
+        return data
+
+
+def email_text(fitted: Fitted) -> str:
     """render.text with what the outcome means, the job ARN and any trimming said aloud."""
+    report = fitted.shown
     first, _, rest = render.text(report).partition("\n")
-    lines = [first, *_stopped(report), MEANING.get(str(report.get("outcome")), "")]
-    if report.get("repeat"):
+    lines = [first, *_stopped(report), MEANING.get(report.outcome.value, "")]
+    if report.repeat:
         lines.append(
             "Repeat: this job was already reported (by the catch-up sweep or an earlier"
             " event); this message gives its state now."
         )
     if rest:
         lines.append(rest)
-    job = report.get("job") or {}
     lines.append("")
-    if job.get("arn"):
-        lines.append(f"Job: {job['arn']}")
+    if report.job.get("arn"):
+        lines.append(f"Job: {report.job['arn']}")
     lines.append(
-        f"Found through: {report.get('trigger', 'event')}; checked at "
-        f"{report.get('generatedAt', '?')} by IR VPC Guard {report.get('guardrailVersion', '')}"
+        f"Found through: {report.trigger}; checked at "
+        f"{report.generated_at} by IR VPC Guard {__version__}"
     )
-    trimmed = report.get("trimmed")
-    if trimmed:
+    if fitted.omitted is not None:
         lines.append(
-            "NOTE: the report was too large for SNS (256 KB): "
-            + (
-                "the findings' evidence was removed"
-                if trimmed.get("evidence")
-                else "it was shortened"
-            )
-            + (
-                f" and {trimmed['findingsOmitted']} finding(s) were left out"
-                if trimmed.get("findingsOmitted")
-                else ""
-            )
+            "NOTE: the report was too large for SNS (256 KB): the findings' evidence was"
+            " removed"
+            + (f" and {fitted.omitted} finding(s) were left out" if fitted.omitted else "")
             + ". Replay the event with `ir-vpc-guard replay` for everything."
         )
     lines.append(
@@ -153,13 +177,13 @@ def email_text(report: dict[str, Any]) -> str:
     return _bounded_text(_CONTROL.sub("?", "\n".join(lines)), TEXT_BUDGET_BYTES)
 
 
-def _stopped(report: dict[str, Any]) -> list[str]:
+def _stopped(report: Report) -> list[str]:
     """First thing a reader sees when the guardrail stopped the job: that, why, and how to
     run it again once fixed."""
-    for action in report.get("actions", []):
-        if action.get("action") == ActionName.STOP_JOB and action.get("status") == "APPLIED":
-            details = action.get("details") or {}
-            checks = ", ".join(details.get("blockingChecks", [])) or action.get("checkId")
+    for action in report.actions:
+        if action.name == ActionName.STOP_JOB and action.status is RemediationStatus.APPLIED:
+            details = action.details
+            checks = ", ".join(details.get("blockingChecks", [])) or action.check_id
             return [
                 "THE JOB WAS STOPPED by IR VPC Guard (STOP_DOOMED_JOBS): certain to fail"
                 f" because of {checks}.",
@@ -169,47 +193,36 @@ def _stopped(report: dict[str, Any]) -> list[str]:
     return []
 
 
-def message(report: dict[str, Any]) -> str:
+def message(fitted: Fitted) -> str:
     """The `MessageStructure=json` body: text for people, the JSON report for machines."""
-    text = email_text(report)
-    data = json.dumps(report, separators=(",", ":"), sort_keys=False)
+    text = email_text(fitted)
+    data = json.dumps(fitted.to_dict(), separators=(",", ":"), sort_keys=False)
     bodies = {protocol: text for protocol in TEXT_PROTOCOLS}
     bodies.update({protocol: data for protocol in JSON_PROTOCOLS})
     return json.dumps(bodies)
 
 
-def fit(report: dict[str, Any], budget: int = MESSAGE_BUDGET_BYTES) -> dict[str, Any]:
-    """The report itself when its message fits in `budget` bytes, else a trimmed copy.
+def fit(report: Report, budget: int = MESSAGE_BUDGET_BYTES) -> Fitted:
+    """The report whole when its message fits in `budget` bytes, else trimmed.
 
     First every finding's evidence is replaced by a note; if that is not enough, the least
     severe findings are left out (the summary keeps the true counts). `trimmed` says what
     was done, and the e-mail text says it too.
     """
-    if _size(report) <= budget:
-        return report
-    trimmed = copy.deepcopy(report)
-    for finding in trimmed.get("findings", []):
-        if isinstance(finding, dict):
-            finding["evidence"] = dict(TRIMMED_EVIDENCE)
-    for action in trimmed.get("actions", []):
-        if isinstance(action, dict):
-            action.pop("target", None)
-    trimmed["trimmed"] = {"evidence": True, "findingsOmitted": 0}
-    if _size(trimmed) <= budget:
-        return trimmed
-    findings = list(trimmed.get("findings", []))
-    low, high = 0, len(findings)  # the most findings (in severity order) that still fit
+    whole = Fitted(report)
+    if _size(whole) <= budget:
+        return whole
+    if _size(Fitted(report, 0)) <= budget:
+        return Fitted(report, 0)
+    total = len(report.findings)
+    low, high = 0, total  # the most findings (in severity order) that still fit
     while low < high:
         middle = (low + high + 1) // 2
-        trimmed["findings"] = findings[:middle]
-        trimmed["trimmed"]["findingsOmitted"] = len(findings) - middle
-        if _size(trimmed) <= budget:
+        if _size(Fitted(report, total - middle)) <= budget:
             low = middle
         else:
             high = middle - 1
-    trimmed["findings"] = findings[:low]
-    trimmed["trimmed"]["findingsOmitted"] = len(findings) - low
-    return trimmed
+    return Fitted(report, total - low)
 
 
 @dataclass(frozen=True)
@@ -222,31 +235,31 @@ class Publication:
     size: int
 
 
-def publish(sns: Any, topic_arn: str, report: dict[str, Any]) -> Publication:
+def publish(sns: SNSClient, topic_arn: str, report: Report) -> Publication:
     """Publish one message for one report. A ClientError propagates: the caller must fail."""
     fitted = fit(report)
     body = message(fitted)
-    title = subject(fitted)
+    title = subject(report)
     answer = sns.publish(
         TopicArn=topic_arn,
         Subject=title,
         Message=body,
         MessageStructure="json",
-        MessageAttributes=attributes(fitted),
+        MessageAttributes=attributes(report),
     )
     return Publication(
         message_id=str(answer.get("MessageId", "")),
         subject=title,
-        trimmed=fitted is not report,
+        trimmed=fitted.trimmed,
         size=len(body.encode()),
     )
 
 
-def _size(report: dict[str, Any]) -> int:
-    body = message(report)
+def _size(fitted: Fitted) -> int:
+    body = message(fitted)
     attrs = sum(
-        len(name) + len(value["DataType"]) + len(value["StringValue"])
-        for name, value in attributes(report).items()
+        len(name) + len(value["DataType"]) + len(value.get("StringValue", ""))
+        for name, value in attributes(fitted.report).items()
     )
     return len(body.encode()) + attrs
 

@@ -64,9 +64,13 @@ def _plain_outcome(findings: list[Finding]) -> Outcome:
     return Outcome.PASS
 
 
-@dataclass
+@dataclass(frozen=True)
 class Report:
-    """What the guardrail concluded about one job (or why it skipped the event)."""
+    """What the guardrail concluded about one job (or why it skipped the event).
+
+    Frozen: every part (remediation, the stop, expired mutes) is known when it is built, so
+    each channel sees the same report; a changed view is a copy (`dataclasses.replace`).
+    """
 
     event_id: str
     account: str
@@ -92,10 +96,15 @@ class Report:
         severities = [f.severity for f in self.findings]
         return max(severities, key=lambda s: s.rank).value if severities else "NONE"
 
-    def to_dict(self) -> dict[str, Any]:
-        by_severity: dict[str, int] = {}
+    @property
+    def by_severity(self) -> dict[str, int]:
+        """Findings per severity, in the order the findings name them (the summary's)."""
+        counts: dict[str, int] = {}
         for finding in self.findings:
-            by_severity[finding.severity.value] = by_severity.get(finding.severity.value, 0) + 1
+            counts[finding.severity.value] = counts.get(finding.severity.value, 0) + 1
+        return counts
+
+    def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
             "schemaVersion": SCHEMA_VERSION,
             "guardrailVersion": __version__,
@@ -110,7 +119,7 @@ class Report:
             "summary": {
                 "findings": len(self.findings),
                 "maxSeverity": self.max_severity,
-                "bySeverity": by_severity,
+                "bySeverity": self.by_severity,
                 "muted": sum(1 for f in self.findings if f.muted is not None),
                 "checks": self.checks,
             },
@@ -165,8 +174,17 @@ def skipped_report(skipped: Skipped, mode: Mode) -> Report:
 
 
 def checked_report(
-    job: JobRequest, snapshot: Snapshot, run: CheckRun, mode: Mode, changed: bool = False
+    job: JobRequest,
+    snapshot: Snapshot,
+    run: CheckRun,
+    mode: Mode,
+    changed: bool = False,
+    *,
+    actions: list[Action] | None = None,
+    expired_mutes: list[dict[str, str]] | None = None,
 ) -> Report:
+    """The report of a checked job: `actions` are the fixes and the stop, `expired_mutes`
+    the mute entries that lapsed (see Report)."""
     severity_order = {s: -s.rank for s in Severity}
     findings = sorted(run.findings, key=lambda f: (severity_order[f.severity], f.check_id))
     return Report(
@@ -186,4 +204,6 @@ def checked_report(
             "errored": sorted(run.errored),
             "notEvaluated": dict(sorted(run.not_evaluated.items())),
         },
+        actions=list(actions or []),
+        expired_mutes=list(expired_mutes or []),
     )

@@ -15,13 +15,21 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple, cast
 
 from ir_vpc_guard.arns import ec2_arn, partition_of, s3_object_arn
 from ir_vpc_guard.checks.registry import CATALOGUE
-from ir_vpc_guard.findings import CHECK_ERROR, Severity
+from ir_vpc_guard.findings import CHECK_ERROR, Finding, Remediation, Severity
 
-SECURITY_HUB_ACTIONS = ("securityhub:BatchImportFindings",)
+if TYPE_CHECKING:  # boto3-stubs is dev-only
+    from mypy_boto3_securityhub import SecurityHubClient
+    from mypy_boto3_securityhub.type_defs import (
+        AwsSecurityFindingTypeDef,
+        ImportFindingsErrorTypeDef,
+    )
+
+    from ir_vpc_guard.delivery.report import Report
+
 BATCH = 100  # BatchImportFindings accepts at most 100 findings per call
 ASFF_VERSION = "2018-10-08"
 MAX_RESOURCES = 32
@@ -54,12 +62,12 @@ BUCKET_CHECKS = frozenset({"MODEL_ARTIFACT_VPC_RESTRICTED", "SAMPLE_PAYLOAD_VPC_
 REPOSITORY_CHECKS = frozenset({"IMAGE_VPC_RESTRICTED"})
 
 
-def _compliance(check_id: str, found: list[dict[str, Any]]) -> str:
+def _compliance(check_id: str, found: list[Finding]) -> str:
     """NOT_AVAILABLE: the check could not run; WARNING: it could not determine pass or fail
     (every finding of it is undetermined); else FAILED."""
     if check_id == CHECK_ERROR:
         return "NOT_AVAILABLE"
-    if all((f.get("evidence") or {}).get("undetermined") for f in found):
+    if all(f.evidence.get("undetermined") for f in found):
         return "WARNING"
     return "FAILED"
 
@@ -67,7 +75,7 @@ def _compliance(check_id: str, found: list[dict[str, Any]]) -> str:
 @dataclass
 class ExportResult:
     imported: int = 0
-    failed: list[dict[str, Any]] = field(default_factory=list)
+    failed: list[ImportFindingsErrorTypeDef] = field(default_factory=list)
     calls: int = 0
 
 
@@ -76,14 +84,14 @@ def product_arn(region: str, account: str) -> str:
     return f"arn:{partition_of(region)}:securityhub:{region}:{account}:product/{account}/default"
 
 
-def job_arn(report: dict[str, Any]) -> str | None:
+def job_arn(report: Report) -> str | None:
     """The job's ARN from the report, or built from its name when the event had none."""
-    job = report.get("job") or {}
+    job = report.job
     if job.get("arn"):
         return str(job["arn"])
-    if not job.get("name") or report.get("account") == "unknown":
+    if not job.get("name") or report.account == "unknown":
         return None
-    region, account = report["region"], report["account"]
+    region, account = report.region, report.account
     return (
         f"arn:{partition_of(region)}:sagemaker:{region}:{account}:"
         f"inference-recommendations-job/{job['name']}"
@@ -95,25 +103,26 @@ def finding_id(arn: str, check_id: str) -> str:
     return f"{arn}/ir-vpc-guard/{check_id}"
 
 
-def asff_findings(report: dict[str, Any], now: datetime | None = None) -> list[dict[str, Any]]:
+def asff_findings(report: Report, now: datetime | None = None) -> list[dict[str, Any]]:
     """The ASFF findings for one checked report: failed checks, then passed ones."""
     arn = job_arn(report)
-    if report.get("outcome") == "SKIPPED" or arn is None:
+    if report.outcome.value == "SKIPPED" or arn is None:
         return []
     stamp = _timestamp(now or datetime.now(UTC))
-    by_check: dict[str, list[dict[str, Any]]] = {}
-    for finding in report.get("findings", []):
-        by_check.setdefault(str(finding["checkId"]), []).append(finding)
+    by_check: dict[str, list[Finding]] = {}
+    for finding in report.findings:
+        by_check.setdefault(finding.check_id, []).append(finding)
     out = [_failed(report, arn, check_id, found, stamp) for check_id, found in by_check.items()]
-    passed = (report.get("summary") or {}).get("checks", {}).get("passed", [])
+    passed = report.checks.get("passed", [])
     out.extend(_passed(report, arn, str(check_id), stamp) for check_id in passed)
     return out
 
 
-def export(securityhub: Any, report: dict[str, Any]) -> ExportResult:
+def export(securityhub: SecurityHubClient, report: Report) -> ExportResult:
     """Import the report's findings in batches of 100. ClientErrors propagate."""
     result = ExportResult()
-    findings = asff_findings(report)
+    # Built as plain JSON (the ASFF field by field above); the stubs' type is asserted here.
+    findings = cast("list[AwsSecurityFindingTypeDef]", asff_findings(report))
     for start in range(0, len(findings), BATCH):
         answer = securityhub.batch_import_findings(Findings=findings[start : start + BATCH])
         result.calls += 1
@@ -122,10 +131,8 @@ def export(securityhub: Any, report: dict[str, Any]) -> ExportResult:
     return result
 
 
-def _base(
-    report: dict[str, Any], arn: str, check_id: str, stamp: str, severity: str
-) -> dict[str, Any]:
-    region, account = report["region"], report["account"]
+def _base(report: Report, arn: str, check_id: str, stamp: str, severity: str) -> dict[str, Any]:
+    region, account = report.region, report.account
     check = CATALOGUE.get(check_id)
     kind = "Software and Configuration Checks/AWS Security Best Practices"
     if NETWORK_CHECKS.match(check_id):
@@ -147,57 +154,59 @@ def _base(
         "CompanyName": "IR VPC Guard",
         "ProductFields": {
             "ir-vpc-guard/checkId": check_id,
-            "ir-vpc-guard/outcome": str(report.get("outcome")),
-            "ir-vpc-guard/eventId": _cut(str(report.get("eventId")), 128),
-            "ir-vpc-guard/trigger": str(report.get("trigger", "event")),
-            "ir-vpc-guard/mode": str(report.get("mode", "report")),
+            "ir-vpc-guard/outcome": report.outcome.value,
+            "ir-vpc-guard/eventId": _cut(report.event_id, 128),
+            "ir-vpc-guard/trigger": report.trigger,
+            "ir-vpc-guard/mode": str(report.mode),
         },
     }
 
 
 def _failed(
-    report: dict[str, Any], arn: str, check_id: str, found: list[dict[str, Any]], stamp: str
+    report: Report, arn: str, check_id: str, found: list[Finding], stamp: str
 ) -> dict[str, Any]:
-    severity = max((Severity(f["severity"]) for f in found), key=lambda s: s.rank).value
+    severity = max((f.severity for f in found), key=lambda s: s.rank).value
     out = _base(report, arn, check_id, stamp, severity)
-    out["Title"] = _cut(str(found[0].get("title") or out["Title"]), MAX_TITLE)
-    out["Description"] = _cut(" ".join(str(f.get("detail", "")) for f in found), MAX_DESCRIPTION)
-    remediation = found[0].get("remediation") or {}
-    text = _recommendation(remediation)
+    out["Title"] = _cut(found[0].title or out["Title"], MAX_TITLE)
+    out["Description"] = _cut(" ".join(f.detail for f in found), MAX_DESCRIPTION)
+    remediation = found[0].remediation
+    text = _recommendation(remediation) if remediation else ""
     if text:
         out["Remediation"] = {"Recommendation": {"Text": _cut(text, MAX_RECOMMENDATION)}}
     out["Resources"] = _found_resources(report, arn, check_id, found)
     out["Compliance"] = {"Status": _compliance(check_id, found)}
     out["RecordState"] = "ACTIVE"
-    out["Workflow"] = {"Status": "SUPPRESSED" if all(f.get("muted") for f in found) else "NEW"}
-    out["ProductFields"]["ir-vpc-guard/remediationStatus"] = str(remediation.get("status", ""))
+    suppressed = all(f.muted is not None for f in found)
+    out["Workflow"] = {"Status": "SUPPRESSED" if suppressed else "NEW"}
+    status = remediation.status.value if remediation else ""
+    out["ProductFields"]["ir-vpc-guard/remediationStatus"] = status
     return out
 
 
 def _found_resources(
-    report: dict[str, Any], arn: str, check_id: str, found: list[dict[str, Any]]
+    report: Report, arn: str, check_id: str, found: list[Finding]
 ) -> list[dict[str, Any]]:
     """The job, its VPC and every resource the check's findings name."""
-    ids = [str(r) for f in found for r in f.get("resources", [])]
+    ids = [r for f in found for r in f.resources]
     return _resources(report, arn, [_named(check_id, i, report) for i in ids])
 
 
-def _recommendation(remediation: dict[str, Any]) -> str:
+def _recommendation(remediation: Remediation) -> str:
     """What to do, from the first finding's remediation: its status and reason, the command."""
     return " ".join(
         part
         for part in (
-            f"{remediation.get('status', '')}: {remediation.get('reason', '')}".strip(": "),
-            f"Run: {remediation['command']}" if remediation.get("command") else "",
+            f"{remediation.status.value}: {remediation.reason}".strip(": "),
+            f"Run: {remediation.command}" if remediation.command else "",
         )
         if part
     )
 
 
-def _passed(report: dict[str, Any], arn: str, check_id: str, stamp: str) -> dict[str, Any]:
+def _passed(report: Report, arn: str, check_id: str, stamp: str) -> dict[str, Any]:
     out = _base(report, arn, check_id, stamp, Severity.INFORMATIONAL.value)
     out["Description"] = _cut(
-        f"{check_id} passed when the job was checked again ({report.get('outcome')}).",
+        f"{check_id} passed when the job was checked again ({report.outcome.value}).",
         MAX_DESCRIPTION,
     )
     out["Resources"] = _resources(report, arn, [])
@@ -207,11 +216,11 @@ def _passed(report: dict[str, Any], arn: str, check_id: str, stamp: str) -> dict
     return out
 
 
-def _resources(report: dict[str, Any], arn: str, ids: list[str]) -> list[dict[str, Any]]:
+def _resources(report: Report, arn: str, ids: list[str]) -> list[dict[str, Any]]:
     """The job first, then its VPC, then each resource a finding names (typed when known)."""
-    region, account = report["region"], report["account"]
+    region, account = report.region, report.account
     part = partition_of(region)
-    vpc = (report.get("job") or {}).get("vpc")
+    vpc = report.job.get("vpc")
     out: dict[str, dict[str, Any]] = {
         arn: {"Type": "Other", "Id": arn, "Partition": part, "Region": region}
     }
@@ -222,13 +231,13 @@ def _resources(report: dict[str, Any], arn: str, ids: list[str]) -> list[dict[st
     return list(out.values())[:MAX_RESOURCES]
 
 
-def _named(check_id: str, value: str, report: dict[str, Any]) -> str:
+def _named(check_id: str, value: str, report: Report) -> str:
     """Bucket and repository names as ARNs, so they become typed resources."""
-    part = partition_of(str(report["region"]))
+    part = partition_of(report.region)
     if check_id in BUCKET_CHECKS and re.fullmatch(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]", value):
         return s3_object_arn(part, value)
     if check_id in REPOSITORY_CHECKS and re.fullmatch(r"[a-z0-9][a-z0-9._/-]{0,255}", value):
-        return f"arn:{part}:ecr:{report['region']}:{report['account']}:repository/{value}"
+        return f"arn:{part}:ecr:{report.region}:{report.account}:repository/{value}"
     return value
 
 
