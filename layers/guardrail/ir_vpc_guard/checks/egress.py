@@ -219,27 +219,46 @@ def sg_egress_subnets_missing(snapshot: Snapshot) -> Iterator[Problem]:
     if not groups:
         return
     group_ids = [g["GroupId"] for g in groups]
-    certain, undetermined = subnet_gaps(snapshot)
+    gaps = subnet_gaps(snapshot)
     subnets = snapshot.subnets.get()
-    if certain:
-        missing = {sid: subnet_label(s) for sid, s in certain.items()}
+    if gaps.unreached:
+        missing = {sid: subnet_label(s) for sid, s in gaps.unreached.items()}
         yield Problem(
-            detail="No rule of the job's groups allows all TCP to "
+            detail="No rule of the job's groups allows any traffic to "
             + ", ".join(f"{label} ({sid})" for sid, label in missing.items())
             + ".",
             resources=(*group_ids, *missing),
             evidence={"missingCidrs": missing, "groups": group_ids},
-            command="; ".join(_rule(group_ids[0], s) for s in certain.values()),
+            command="; ".join(_rule(group_ids[0], s) for s in gaps.unreached.values()),
         )
-    if undetermined:
-        unknown = tuple(dict.fromkeys(pl for lists in undetermined.values() for pl in lists))
+    if gaps.partly:
+        labels = {sid: subnet_label(subnets[sid]) for sid in gaps.partly}
+        rules = tuple(dict.fromkeys(r for found in gaps.partly.values() for r in found))
+        yield Problem(
+            detail="The job's groups allow only some traffic to "
+            + ", ".join(f"{label} ({sid})" for sid, label in labels.items())
+            + f" ({'; '.join(rules)}), not every TCP port; AWS names no ports for traffic "
+            "between the job's subnets, so whether that is enough is not known.",
+            resources=(*group_ids, *gaps.partly),
+            evidence={
+                "partlyAllowedCidrs": labels,
+                "rules": list(rules),
+                "groups": group_ids,
+                "undetermined": "the ports the job's instances use between its subnets",
+            },
+            severity=Severity.MEDIUM,
+            command="; ".join(_rule(group_ids[0], subnets[sid]) for sid in gaps.partly)
+            + "  # to open every TCP port, as AWS's wording allows",
+        )
+    if gaps.undetermined:
+        unknown = tuple(dict.fromkeys(pl for lists in gaps.undetermined.values() for pl in lists))
         confirm = _undetermined(snapshot, unknown)
-        labels = {sid: subnet_label(subnets[sid]) for sid in undetermined}
+        labels = {sid: subnet_label(subnets[sid]) for sid in gaps.undetermined}
         yield Problem(
             detail="No readable rule of the job's groups allows all TCP to "
             + ", ".join(f"{label} ({sid})" for sid, label in labels.items())
             + f"; a rule to {', '.join(unknown)} might, but its entries could not be read.",
-            resources=(*group_ids, *undetermined, *unknown),
+            resources=(*group_ids, *gaps.undetermined, *unknown),
             evidence={
                 "undeterminedCidrs": labels,
                 "groups": group_ids,

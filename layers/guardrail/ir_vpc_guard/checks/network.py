@@ -21,6 +21,7 @@ from ir_vpc_guard.checks.netmath import (
     cidr_interval,
     grants_cover,
     ipv6_interval,
+    overlaps,
 )
 from ir_vpc_guard.discovery.snapshot import ReferencedPrefixList, Snapshot
 from ir_vpc_guard.requirements import ALL_PORTS, HTTPS_PORT
@@ -201,19 +202,83 @@ def _reaches(egress: TcpEgress, *, subnet: SubnetTypeDef, groups: list[str]) -> 
     return reaches_subnet(egress, subnet, groups)
 
 
-def subnet_gaps(snapshot: Snapshot) -> tuple[dict[str, SubnetTypeDef], dict[str, tuple[str, ...]]]:
-    """Job subnets (of the job's VPC) the groups certainly do not reach on every TCP port,
-    and those whose answer hangs on unreadable prefix lists (with those lists)."""
+@dataclass(frozen=True)
+class SubnetGaps:
+    """The job subnets (of the job's VPC) the groups do not reach on every TCP port, by how
+    sure that is. AWS asks for outbound traffic to the job subnets' CIDRs and names no
+    ports (R7), so only a subnet no rule reaches at all is certainly cut off."""
+
+    unreached: dict[str, SubnetTypeDef]  # no rule reaches any of its addresses
+    partly: dict[str, tuple[str, ...]]  # some rules reach it (described): enough is unknown
+    undetermined: dict[str, tuple[str, ...]]  # all TCP hangs on these unreadable lists
+
+
+def subnet_gaps(snapshot: Snapshot) -> SubnetGaps:
+    """Job subnets the groups do not reach on every TCP port, and how sure that is."""
     groups = job_groups(snapshot)
     egress = tcp_egress(groups)
     group_ids = [g["GroupId"] for g in groups]
     lists = snapshot.referenced_prefix_lists.get()
-    certain: dict[str, SubnetTypeDef] = {}
-    undetermined: dict[str, tuple[str, ...]] = {}
+    gaps = SubnetGaps({}, {}, {})
     for sid, subnet in job_vpc_subnets(snapshot).items():
         allowed, unknown = judge(egress, lists, partial(_reaches, subnet=subnet, groups=group_ids))
         if unknown:
-            undetermined[sid] = unknown
-        elif not allowed:
-            certain[sid] = subnet
-    return certain, undetermined
+            gaps.undetermined[sid] = unknown
+        elif allowed:
+            continue
+        elif some := rules_reaching(groups, subnet, group_ids, lists):
+            gaps.partly[sid] = some
+        else:
+            gaps.unreached[sid] = subnet
+    return gaps
+
+
+def rules_reaching(
+    groups: Iterable[Mapping[str, Any]],
+    subnet: SubnetTypeDef,
+    job_group_ids: Iterable[str],
+    lists: Mapping[str, ReferencedPrefixList],
+) -> tuple[str, ...]:
+    """The egress rules (any protocol) that reach some address of the subnet, described:
+    a CIDR or a readable list's entry overlapping it, a reference to one of the job's groups
+    (its instances), or a list whose entries could not be read (it may)."""
+    v4 = cidr_interval(str(subnet["CidrBlock"])) if subnet.get("CidrBlock") else None
+    v6 = [i for c in ipv6_cidrs(subnet) if (i := ipv6_interval(c)) is not None]
+    job = set(job_group_ids)
+
+    def touches(cidr: str) -> bool:
+        if (interval := cidr_interval(cidr)) is not None:
+            return v4 is not None and overlaps(interval, v4)
+        interval = ipv6_interval(cidr)
+        return interval is not None and any(overlaps(interval, i) for i in v6)
+
+    found: list[str] = []
+    for group in groups:
+        for permission in group.get("IpPermissionsEgress", []):
+            what = _traffic(permission)
+            targets = [
+                str(r.get("CidrIp", "")) for r in permission.get("IpRanges", [])
+            ] + [str(r.get("CidrIpv6", "")) for r in permission.get("Ipv6Ranges", [])]
+            found += [f"{what} to {t}" for t in targets if touches(t)]
+            for entry in permission.get("PrefixListIds", []):
+                pl = str(entry.get("PrefixListId"))
+                listed = lists.get(pl)
+                if listed is None or listed.error is not None or any(map(touches, listed.cidrs)):
+                    found.append(f"{what} to {pl}")
+            found += [
+                f"{what} to {pair['GroupId']}"
+                for pair in permission.get("UserIdGroupPairs", [])
+                if pair.get("GroupId") in job
+            ]
+    return tuple(dict.fromkeys(found))
+
+
+def _traffic(permission: Mapping[str, Any]) -> str:
+    """A rule's protocol and ports as a person reads them: "all traffic", "tcp 443"."""
+    protocol = str(permission.get("IpProtocol", "")).lower()
+    if protocol == "-1":
+        return "all traffic"
+    low, high = permission.get("FromPort"), permission.get("ToPort")
+    if low is None or low == -1 or (low, high) == (0, 65535):
+        return f"{protocol} (all ports)"
+    return f"{protocol} {low}" if low == high else f"{protocol} {low}-{high}"

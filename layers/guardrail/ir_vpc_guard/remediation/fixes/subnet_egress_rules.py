@@ -27,7 +27,7 @@ class AddSubnetEgressRules(EgressRuleFix):
         group = first_group(snapshot, vpc_id)
         if group is None:
             return []
-        missing, _undetermined = subnet_gaps(snapshot)
+        missing = subnet_gaps(snapshot).unreached
         cidrs = sorted({str(s["CidrBlock"]) for s in missing.values() if s.get("CidrBlock")})
         ipv6_only = [
             f"{sid} ({subnet_label(s)})" for sid, s in missing.items() if not s.get("CidrBlock")
