@@ -292,7 +292,7 @@ def _invoke(
     with contextlib.redirect_stdout(logs):
         handler = load_handler()
         if jobs is not None:
-            jobs.attach(handler.SESSION)
+            jobs.attach(handler.APP.session)
         report: dict[str, Any] = handler.lambda_handler(event, context)
     return report
 

@@ -4,25 +4,25 @@ from __future__ import annotations
 
 import copy
 import json
-from types import ModuleType
 from typing import Any
 
 import pytest
 
+from ir_vpc_guard.application import App
 from ir_vpc_guard.delivery import notify
 from ir_vpc_guard.settings import SettingsError
 from ir_vpc_guard_dev.lambda_runtime import ACCOUNT, FakeContext
 from ir_vpc_guard_dev.sandbox import allow_eni_attribute, build_world
 from tests.conftest import REGION, ROLE_ADVISORY, load_event
-from tests.lambda_context import Inbox, emf_blobs, follow_stdout, load_handler, metric_names
+from tests.lambda_context import Inbox, deploy, emf_blobs, follow_stdout, metric_names
 from tests.report_schema import validate_report
 
 
 @pytest.fixture
-def app(monkeypatch: pytest.MonkeyPatch, inbox: Inbox) -> ModuleType:
+def app(monkeypatch: pytest.MonkeyPatch, inbox: Inbox) -> App:
     """The handler publishing to the inbox's topic, with no records table. Its logger keeps
     the stream of its cold start: follow_stdout moves it to the test's capsys stream."""
-    return load_handler(monkeypatch, TOPIC_ARN=inbox.topic_arn)
+    return deploy(monkeypatch, TOPIC_ARN=inbox.topic_arn)
 
 
 @pytest.fixture
@@ -41,7 +41,7 @@ def sent_messages(app: Any) -> list[dict[str, Any]]:
     def record(params: dict[str, Any], **_: Any) -> None:
         sent.append(copy.deepcopy(params))
 
-    app.SNS.meta.events.register("provide-client-params.sns.Publish", record)
+    app.sns.meta.events.register("provide-client-params.sns.Publish", record)
     return sent
 
 
@@ -53,7 +53,7 @@ def test_compliant_job_passes_and_is_not_published_by_default(
     table: str,
 ) -> None:
     allow_eni_attribute(aws)  # nothing at all to report, not even the role's LOW advisory
-    app = load_handler(monkeypatch, TOPIC_ARN=inbox.topic_arn, IDEMPOTENCY_TABLE=table)
+    app = deploy(monkeypatch, TOPIC_ARN=inbox.topic_arn, IDEMPOTENCY_TABLE=table)
     report = app.lambda_handler(good_event, FakeContext())
     assert report["outcome"] == "PASS" and report["findings"] == []
     assert inbox.envelopes() == []
@@ -65,12 +65,12 @@ def test_a_pass_with_only_the_roles_advisory_is_not_published(
     """A role with only AWS's AmazonSageMakerFullAccess, the most common role there is: PASS
     with its quiet LOW advisory in the report, and no message under NOTIFY_ON=findings (a
     message for every healthy job would bury the ones that matter)."""
-    app = load_handler(monkeypatch, TOPIC_ARN=inbox.topic_arn)
+    app = deploy(monkeypatch, TOPIC_ARN=inbox.topic_arn)
     report = app.lambda_handler(good_event, FakeContext())
     assert report["outcome"] == "PASS"
     assert [f["checkId"] for f in report["findings"]] == [ROLE_ADVISORY]
     assert inbox.envelopes() == []
-    loud = load_handler(monkeypatch, TOPIC_ARN=inbox.topic_arn, NOTIFY_ON="all")
+    loud = deploy(monkeypatch, TOPIC_ARN=inbox.topic_arn, NOTIFY_ON="all")
     loud.lambda_handler({**good_event, "id": "another-event"}, FakeContext())
     [envelope] = inbox.envelopes()
     assert envelope["MessageAttributes"]["maxSeverity"]["Value"] == "LOW"
@@ -80,7 +80,7 @@ def test_notify_on_all_publishes_a_pass(
     aws: Any, monkeypatch: pytest.MonkeyPatch, good_event: dict[str, Any], inbox: Inbox
 ) -> None:
     allow_eni_attribute(aws)
-    app = load_handler(monkeypatch, TOPIC_ARN=inbox.topic_arn, NOTIFY_ON="all")
+    app = deploy(monkeypatch, TOPIC_ARN=inbox.topic_arn, NOTIFY_ON="all")
     report = app.lambda_handler(good_event, FakeContext())
     [envelope] = inbox.envelopes()
     assert report["outcome"] == "PASS"
@@ -92,7 +92,7 @@ def test_notify_on_all_publishes_a_pass(
 def test_broken_world_fails_with_one_message_for_every_subscriber(
     monkeypatch: pytest.MonkeyPatch, broken_event: dict[str, Any], inbox: Inbox, table: str
 ) -> None:
-    app = load_handler(monkeypatch, TOPIC_ARN=inbox.topic_arn, IDEMPOTENCY_TABLE=table)
+    app = deploy(monkeypatch, TOPIC_ARN=inbox.topic_arn, IDEMPOTENCY_TABLE=table)
     sent = sent_messages(app)
     report = app.lambda_handler(broken_event, FakeContext())
     assert report["outcome"] == "FAIL"
@@ -127,7 +127,7 @@ def test_broken_world_fails_with_one_message_for_every_subscriber(
 
 
 def test_metrics_name_the_outcome_findings_and_remediations(
-    broken_event: dict[str, Any], app: ModuleType, capsys: pytest.CaptureFixture[str]
+    broken_event: dict[str, Any], app: App, capsys: pytest.CaptureFixture[str]
 ) -> None:
     capsys.readouterr()
     app.lambda_handler(broken_event, FakeContext())
@@ -151,7 +151,7 @@ def test_apply_mode_counts_the_applied_remediation(
     table: str,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    app = load_handler(
+    app = deploy(
         monkeypatch,
         TOPIC_ARN=inbox.topic_arn,
         IDEMPOTENCY_TABLE=table,
@@ -185,9 +185,7 @@ def test_apply_mode_counts_the_applied_remediation(
 def test_malformed_or_unrelated_events_are_skipped_not_raised(
     monkeypatch: pytest.MonkeyPatch, aws: Any, inbox: Inbox, table: str, event: Any
 ) -> None:
-    app = load_handler(
-        monkeypatch, TOPIC_ARN=inbox.topic_arn, IDEMPOTENCY_TABLE=table, NOTIFY_ON="all"
-    )
+    app = deploy(monkeypatch, TOPIC_ARN=inbox.topic_arn, IDEMPOTENCY_TABLE=table, NOTIFY_ON="all")
     report = app.lambda_handler(event, FakeContext())
     assert report["outcome"] == "SKIPPED" and report["reason"]
     validate_report(report)
@@ -195,9 +193,7 @@ def test_malformed_or_unrelated_events_are_skipped_not_raised(
     assert envelope["Subject"].startswith("IR VPC Guard SKIPPED: ")
 
 
-def test_event_about_another_account_is_skipped(
-    good_event: dict[str, Any], app: ModuleType
-) -> None:
+def test_event_about_another_account_is_skipped(good_event: dict[str, Any], app: App) -> None:
     foreign = copy.deepcopy(good_event)
     foreign["account"] = foreign["detail"]["recipientAccountId"] = "210987654321"
     report = app.lambda_handler(foreign, FakeContext())
@@ -207,28 +203,28 @@ def test_event_about_another_account_is_skipped(
 def test_without_a_topic_the_report_is_returned(
     monkeypatch: pytest.MonkeyPatch, broken_event: dict[str, Any]
 ) -> None:
-    app = load_handler(monkeypatch, TOPIC_ARN=None, IDEMPOTENCY_TABLE=None)
-    assert app.SNS is None
+    app = deploy(monkeypatch, TOPIC_ARN=None, IDEMPOTENCY_TABLE=None)
+    assert app.sns is None
     report = app.lambda_handler(broken_event, FakeContext())
     assert report["outcome"] == "FAIL"
 
 
 def test_a_bad_setting_fails_the_cold_start(monkeypatch: pytest.MonkeyPatch, aws: Any) -> None:
     with pytest.raises(SettingsError, match="NOTIFY_ON"):
-        load_handler(monkeypatch, NOTIFY_ON="sometimes")
+        deploy(monkeypatch, NOTIFY_ON="sometimes")
 
 
 def test_a_check_that_cannot_stop_a_job_in_stop_on_checks_fails_the_cold_start(
     monkeypatch: pytest.MonkeyPatch, aws: Any
 ) -> None:
     with pytest.raises(SettingsError, match=r"STOP_ON_CHECKS names .*VPC_CUSTOM_DNS"):
-        load_handler(monkeypatch, STOP_ON_CHECKS="SUBNET_NOT_FOUND,VPC_CUSTOM_DNS")
+        deploy(monkeypatch, STOP_ON_CHECKS="SUBNET_NOT_FOUND,VPC_CUSTOM_DNS")
 
 
 def test_a_second_event_about_a_reported_job_is_marked_as_a_repeat(
     monkeypatch: pytest.MonkeyPatch, broken_event: dict[str, Any], inbox: Inbox, table: str
 ) -> None:
-    app = load_handler(monkeypatch, TOPIC_ARN=inbox.topic_arn, IDEMPOTENCY_TABLE=table)
+    app = deploy(monkeypatch, TOPIC_ARN=inbox.topic_arn, IDEMPOTENCY_TABLE=table)
     first = app.lambda_handler(broken_event, FakeContext())
     duplicate = app.lambda_handler(broken_event, FakeContext())  # same event ID: idempotency
     assert duplicate == first
@@ -248,7 +244,7 @@ def test_a_second_event_about_a_reported_job_is_marked_as_a_repeat(
 
 
 def test_a_64_character_job_name_is_checked_and_logged(
-    broken_event: dict[str, Any], inbox: Inbox, app: ModuleType, capsys: pytest.CaptureFixture[str]
+    broken_event: dict[str, Any], inbox: Inbox, app: App, capsys: pytest.CaptureFixture[str]
 ) -> None:
     name = "a-" * 31 + "bc"  # 64 characters: the API's longest name (skipped before)
     event = copy.deepcopy(broken_event)

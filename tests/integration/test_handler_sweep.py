@@ -16,7 +16,7 @@ from ir_vpc_guard_dev.lambda_runtime import ACCOUNT, FakeContext
 from ir_vpc_guard_dev.sandbox import World
 from tests.conftest import REGION, load_event
 from tests.integration.fake_recommender import FakeRecommender
-from tests.lambda_context import Inbox, emf_blobs, follow_stdout, load_handler, metric_names
+from tests.lambda_context import Inbox, deploy, emf_blobs, follow_stdout, metric_names
 
 SCHEDULE = {
     "version": "0",
@@ -42,10 +42,8 @@ class Deployed(NamedTuple):
 
 @pytest.fixture
 def deployed(world: World, monkeypatch: pytest.MonkeyPatch, inbox: Inbox, table: str) -> Deployed:
-    app = load_handler(
-        monkeypatch, TOPIC_ARN=inbox.topic_arn, IDEMPOTENCY_TABLE=table, NOTIFY_ON="all"
-    )
-    return Deployed(app, inbox, FakeRecommender(app.SESSION))
+    app = deploy(monkeypatch, TOPIC_ARN=inbox.topic_arn, IDEMPOTENCY_TABLE=table, NOTIFY_ON="all")
+    return Deployed(app, inbox, FakeRecommender(app.session))
 
 
 def jobs_published(inbox: Inbox) -> list[tuple[str, str]]:
@@ -105,10 +103,10 @@ def test_sweep_publish_failure_fails_the_run_and_the_next_run_retries(
     def down(**_: Any) -> None:
         raise ClientError({"Error": {"Code": "InternalError", "Message": "x"}}, "Publish")
 
-    app.SNS.meta.events.register("before-call.sns.Publish", down)
+    app.sns.meta.events.register("before-call.sns.Publish", down)
     with pytest.raises(ClientError, match="InternalError"):
         app.lambda_handler(SCHEDULE, FakeContext())
-    app.SNS.meta.events.unregister("before-call.sns.Publish", down)
+    app.sns.meta.events.unregister("before-call.sns.Publish", down)
     summary = app.lambda_handler(SCHEDULE, FakeContext())
     assert summary["checked"] == [{"job": "lost-event-job", "outcome": "PASS"}]
     assert jobs_published(inbox) == [("lost-event-job", "sweep")]

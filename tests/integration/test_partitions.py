@@ -19,6 +19,7 @@ from ir_vpc_guard.aws import AwsClients
 from ir_vpc_guard.delivery import notify, securityhub
 from ir_vpc_guard.pipeline import handle_event
 from ir_vpc_guard.settings import Settings
+from ir_vpc_guard.state.lock import LocalVpcLock
 from ir_vpc_guard_dev.sandbox import (
     MODEL_BUCKET,
     PACKAGE_GROUP,
@@ -83,7 +84,9 @@ def place(
 
 def _report(session: Any, world: World) -> dict[str, Any]:
     event = world.event(load_event("good_job"))
-    report = handle_event(event, Settings(), lambda r: AwsClients(r, session=session))
+    report = handle_event(
+        event, Settings(), lambda r: AwsClients(r, session=session), lock=LocalVpcLock()
+    )
     return report.to_dict()
 
 

@@ -27,6 +27,7 @@ from botocore.exceptions import (
 from botocore.exceptions import ConnectionError as BotoConnectionError
 from botocore.parsers import ResponseParserError
 
+from ir_vpc_guard.application import vpc_lock
 from ir_vpc_guard.aws import AwsClients
 from ir_vpc_guard.checks import CATALOGUE
 from ir_vpc_guard.delivery import mutes, render
@@ -333,6 +334,7 @@ def _replay(args: argparse.Namespace, settings: Settings) -> Report:
         settings,
         lambda r: AwsClients(r, session=session),
         home_account=account,
+        lock=vpc_lock(settings, AwsClients(region, session=session)),
         mute_list=_mutes(args),
     )
     skipped = report.outcome.value == "SKIPPED"
@@ -356,7 +358,14 @@ def _check_request(
 ) -> Report:
     if isinstance(request, Skipped):
         return skipped_report(request, settings.remediation_mode)
-    return check_job(request, clients, settings, mute_list=mute_list, home_account=request.account)
+    return check_job(
+        request,
+        clients,
+        settings,
+        lock=vpc_lock(settings, clients),
+        mute_list=mute_list,
+        home_account=request.account,
+    )
 
 
 COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], Report]] = {

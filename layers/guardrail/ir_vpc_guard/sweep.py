@@ -23,6 +23,7 @@ from ir_vpc_guard.intake.sagemaker_jobs import active_jobs, describe_job
 from ir_vpc_guard.pipeline import check_job
 from ir_vpc_guard.settings import Settings
 from ir_vpc_guard.state.claims import job_claim
+from ir_vpc_guard.state.lock import VpcLock
 from ir_vpc_guard.state.records import CheckedJobs
 
 Deliver = Callable[[Report], None]
@@ -66,12 +67,14 @@ def run_sweep(
     records: CheckedJobs,
     deliver: Deliver,
     *,
+    lock: VpcLock,
     max_jobs: int,
     lookback: timedelta | None = None,
     budget: Budget = UNLIMITED,
     mute_list: mutes.MuteList = mutes.EMPTY,
 ) -> SweepResult:
-    """List active jobs, drop the ones already checked, check at most `max_jobs` of the rest."""
+    """List active jobs, drop the ones already checked, check at most `max_jobs` of the rest,
+    their fixes under `lock` (the event path's own: one writer per VPC, whichever path)."""
     result = SweepResult()
     created_after = datetime.now(UTC) - lookback if lookback else None
     summaries = {
@@ -81,7 +84,7 @@ def run_sweep(
     seen = records.seen(summaries)
     result.already_checked = len(seen)
     pending = [s for arn, s in summaries.items() if arn not in seen]
-    sweep = _Sweep(clients, settings, account, records, deliver, budget, mute_list, result)
+    sweep = _Sweep(clients, settings, account, records, deliver, lock, budget, mute_list, result)
     for index, summary in enumerate(pending):
         if len(result.checked) + len(result.skipped) >= max_jobs or not budget.may_start():
             result.stopped_for_deadline = len(result.checked) + len(result.skipped) < max_jobs
@@ -100,6 +103,7 @@ class _Sweep:
     account: str
     records: CheckedJobs
     deliver: Deliver
+    lock: VpcLock
     budget: Budget
     mute_list: mutes.MuteList
     result: SweepResult
@@ -144,6 +148,7 @@ class _Sweep:
             self.clients,
             self.settings,
             self.budget,
+            lock=self.lock,
             mute_list=self.mute_list,
             home_account=job.account,
         )
