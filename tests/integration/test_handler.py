@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,8 +15,18 @@ from ir_vpc_guard.settings import SettingsError
 from ir_vpc_guard_dev.lambda_runtime import ACCOUNT, FakeContext
 from ir_vpc_guard_dev.sandbox import allow_eni_attribute, build_world
 from tests.conftest import REGION, ROLE_ADVISORY, load_event
-from tests.lambda_context import Inbox, deploy, emf_blobs, follow_stdout, metric_names
+from tests.lambda_context import (
+    Inbox,
+    deploy,
+    emf_blobs,
+    follow_stdout,
+    import_handler,
+    log_lines,
+    metric_names,
+)
 from tests.report_schema import validate_report
+
+HANDLER_MAX_LINES = 150
 
 
 @pytest.fixture
@@ -257,3 +268,44 @@ def test_a_64_character_job_name_is_checked_and_logged(
     assert {line["job"] for line in lines} == {name}
     [envelope] = inbox.envelopes()
     assert name in envelope["Subject"]
+
+
+def test_a_replayed_event_is_logged_and_counted_and_delivers_nothing(
+    monkeypatch: pytest.MonkeyPatch,
+    broken_event: dict[str, Any],
+    inbox: Inbox,
+    table: str,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The same event ID again (a CloudTrail duplicate, an EventBridge retry): Powertools
+    returns the stored report; the function says so once and counts it (EventReplays)."""
+    app = deploy(monkeypatch, TOPIC_ARN=inbox.topic_arn, IDEMPOTENCY_TABLE=table)
+    capsys.readouterr()
+    first = app.lambda_handler(broken_event, FakeContext())
+    out = capsys.readouterr().out
+    assert "EventReplays" not in metric_names(emf_blobs(out))
+    assert not [line for line in log_lines(out) if "already processed" in line["message"]]
+    assert len(inbox.envelopes()) == 1
+
+    again = app.lambda_handler(broken_event, FakeContext())
+    out = capsys.readouterr().out
+    assert again == first and inbox.envelopes() == []
+    assert metric_names(emf_blobs(out))["EventReplays"] == 1.0
+    [replayed] = [line for line in log_lines(out) if "already processed" in line["message"]]
+    assert replayed["message"] == (
+        "event already processed: returned the stored report, published nothing"
+    )
+    assert "report" not in {line["message"] for line in log_lines(out)}
+
+
+def test_the_handler_module_is_one_app_built_at_import(
+    monkeypatch: pytest.MonkeyPatch, broken_event: dict[str, Any], inbox: Inbox
+) -> None:
+    """The module Lambda imports: its cold start builds the app from the environment, and
+    its lambda_handler checks and publishes. It stays a thin shell (the issue's bound)."""
+    module = import_handler(monkeypatch, TOPIC_ARN=inbox.topic_arn)
+    report = module.lambda_handler(broken_event, FakeContext())
+    assert report["outcome"] == "FAIL"
+    [envelope] = inbox.envelopes()
+    assert json.loads(envelope["Message"]) == report
+    assert len(Path(module.__file__).read_text().splitlines()) <= HANDLER_MAX_LINES
