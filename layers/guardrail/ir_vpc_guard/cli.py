@@ -44,6 +44,7 @@ from ir_vpc_guard.intake.request import (
     MODEL_NAME,
     MODEL_PACKAGE_ARN,
     ROLE_ARN,
+    JobRequest,
     TextLimit,
     valid_vpc_id,
 )
@@ -250,7 +251,7 @@ def _settings(args: argparse.Namespace) -> Settings:
     return settings
 
 
-def _session(region: str | None) -> tuple[Any, str]:
+def _session(region: str | None) -> tuple[boto3.session.Session, str]:
     session = boto3.session.Session(region_name=region)
     if session.region_name is None:
         raise NoRegionError()
@@ -269,7 +270,7 @@ def _session(region: str | None) -> tuple[Any, str]:
     return session, session.region_name
 
 
-def _account(session: Any, region: str) -> str:
+def _account(session: boto3.session.Session, region: str) -> str:
     """The credentials' account; also the first call, so an endpoint that cannot serve the
     region is named in one line here rather than in one CHECK_ERROR per read."""
     sts = session.client("sts", region_name=region)
@@ -354,7 +355,10 @@ def _event_region(event: Any) -> str | None:
 
 
 def _check_request(
-    request: Any, clients: AwsClients, settings: Settings, mute_list: mutes.MuteList
+    request: JobRequest | Skipped,
+    clients: AwsClients,
+    settings: Settings,
+    mute_list: mutes.MuteList,
 ) -> Report:
     if isinstance(request, Skipped):
         return skipped_report(request, settings.remediation_mode)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -25,6 +25,9 @@ from ir_vpc_guard.settings import Settings
 from ir_vpc_guard.state.claims import job_claim
 from ir_vpc_guard.state.lock import VpcLock
 from ir_vpc_guard.state.records import CheckedJobs
+
+if TYPE_CHECKING:  # boto3-stubs: a development dependency
+    from mypy_boto3_sagemaker.type_defs import InferenceRecommendationsJobTypeDef
 
 Deliver = Callable[[Report], None]
 
@@ -108,7 +111,7 @@ class _Sweep:
     mute_list: mutes.MuteList
     result: SweepResult
 
-    def claim_and_check(self, summary: dict[str, Any]) -> None:
+    def claim_and_check(self, summary: InferenceRecommendationsJobTypeDef) -> None:
         """One listed job: claimed, read, checked and delivered, or left to the next run.
 
         A failed delivery (e.g. the publish) releases the claim and propagates: the
