@@ -107,8 +107,7 @@ class App:
         traced = tracer.capture_method(capture_response=False)
         self._deliver = traced(deliverer.deliver)
         self._deliver_swept = traced(deliverer.deliver_swept)
-        self._idempotency: IdempotencyConfig | None = None
-        self._process_once = self._once() if settings.idempotency_table else None
+        self._once = self._idempotent() if settings.idempotency_table else None
         # What Lambda calls, with (event, context): Powertools' logging, tracing and metrics
         # around the dispatch.
         handler = metrics.log_metrics(capture_cold_start_metric=True)(self.dispatch)
@@ -126,10 +125,10 @@ class App:
 
     def check_event(self, event: Any, context: LambdaContext) -> Result:
         """The CloudTrail record: once per event ID (a replay returns the stored report)."""
-        if self._process_once is not None and invocation.has_event_id(event):
-            assert self._idempotency is not None  # made with _process_once
-            self._idempotency.register_lambda_context(context)
-            return self._process_once(event=event, context=context)
+        if self._once is not None and invocation.has_event_id(event):
+            config, process_once = self._once
+            config.register_lambda_context(context)
+            return process_once(event=event, context=context)
         return self._process(event=event, context=context)  # no table, or no event ID
 
     def sweep(self, event: Any, context: LambdaContext) -> Result:
@@ -179,7 +178,7 @@ class App:
         )
         return self._deliver(report)
 
-    def _once(self) -> Process:
+    def _idempotent(self) -> tuple[IdempotencyConfig, Process]:
         """`_process` at most once per event ID, its report kept in the table."""
         from aws_lambda_powertools.utilities.idempotency import (  # noqa: PLC0415
             DynamoDBPersistenceLayer,
@@ -187,7 +186,7 @@ class App:
             idempotent_function,
         )
 
-        self._idempotency = IdempotencyConfig(
+        config = IdempotencyConfig(
             event_key_jmespath="detail.eventID",
             expires_after_seconds=IDEMPOTENCY_SECONDS,
             response_hook=self._replayed,
@@ -198,11 +197,11 @@ class App:
         )
         once: Process = idempotent_function(
             data_keyword_argument="event",
-            config=self._idempotency,
+            config=config,
             persistence_store=store,
             key_prefix="event",
         )(self._process)
-        return once
+        return config, once
 
     def _replayed(self, response: Any, idempotent_data: DataRecord) -> Any:
         """Powertools found the event's stored report: return it, having delivered nothing."""
