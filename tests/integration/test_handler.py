@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import copy
 import json
+import os
+import subprocess
+import sys
 from typing import Any
 
 import pytest
@@ -309,3 +312,41 @@ def test_the_handler_module_is_one_app_built_at_import(
     [envelope] = inbox.envelopes()
     assert json.loads(envelope["Message"]) == report
     assert len(lambda_runtime.HANDLER.read_text().splitlines()) <= HANDLER_MAX_LINES
+
+
+# What a cold start loads only when the settings use it (ir_vpc_guard/application.py).
+ON_DEMAND = (
+    "aws_lambda_powertools.utilities.idempotency",  # with IDEMPOTENCY_TABLE
+    "ir_vpc_guard.delivery.securityhub",  # with SECURITY_HUB
+    "ir_vpc_guard.sweep",  # when the schedule fires
+    "ir_vpc_guard.remediation.executor",  # when a fix is approved
+)
+
+
+@pytest.mark.parametrize(
+    ("settings", "loaded"),
+    [
+        ({}, []),
+        (
+            {"IDEMPOTENCY_TABLE": "ir-vpc-guard-idempotency", "SECURITY_HUB": "true"},
+            ON_DEMAND[:2],
+        ),
+        ({"REMEDIATION_MODE": "apply"}, []),
+    ],
+)
+def test_a_cold_start_loads_only_what_its_settings_use(
+    settings: dict[str, str], loaded: tuple[str, ...]
+) -> None:
+    """In a fresh interpreter, as Lambda starts one: the app is built, nothing else runs."""
+    code = (
+        "import json, sys\nfrom ir_vpc_guard.application import cold_start\ncold_start()\n"
+        f"print(json.dumps([m for m in {list(ON_DEMAND)!r} if m in sys.modules]))"
+    )
+    unset = ("IDEMPOTENCY_TABLE", "TOPIC_ARN", "SECURITY_HUB", "REMEDIATION_MODE", "AWS_PROFILE")
+    env = {k: v for k, v in os.environ.items() if k not in unset}
+    env |= lambda_runtime.FUNCTION_ENV | settings
+    env |= {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
+    done = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+    )
+    assert json.loads(done.stdout) == list(loaded)
