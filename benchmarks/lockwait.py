@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import random
 import statistics
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from botocore.exceptions import ClientError
 
 from benchmarks.tables import Table
 from ir_vpc_guard.remediation.stage import LOCK_WAIT_SECONDS
 from ir_vpc_guard.state.lock import FIRST_POLL_SECONDS, DynamoVpcLock, LockTimeoutError
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
 
 SEEDS = 200
 BOUND = 17  # tests/reliability/test_lock_backoff.py: the most writes in a 30 s wait
@@ -41,7 +44,8 @@ def writes_in_a_wait(seconds: float, seed: int) -> int:
 
     table = HeldTable()
     jitter = random.Random(seed).uniform
-    lock = DynamoVpcLock(table, "table", lambda: now[0], sleep, jitter)
+    # The one call the lock makes while waiting (put_item), answered by the fake.
+    lock = DynamoVpcLock(cast("DynamoDBClient", table), "table", lambda: now[0], sleep, jitter)
     try:
         with lock.hold("vpc-0123456789abcdef0", seconds):
             pass

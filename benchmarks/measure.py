@@ -10,7 +10,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
-from benchmarks.harness import DELAY_SECONDS, CallLog, Instrumented
+from benchmarks.harness import DELAY_SECONDS, REGION, CallLog, Instrumented
+from ir_vpc_guard.application import vpc_lock
 from ir_vpc_guard.pipeline import handle_event
 from ir_vpc_guard.settings import Settings
 
@@ -54,12 +55,15 @@ def product(
 ) -> Run:
     """A run of the product's engine entry on `event`; returns the report as JSON.
 
-    Clients are kept per region across runs, as functions/guardrail/app.py keeps them for
-    the container's life: the first run on a session pays for creating them ("cold").
+    Clients are kept per region across runs, as the function's app keeps them for the
+    container's life: the first run on a session pays for creating them ("cold"). The VPC
+    lock is the app's: a lease in the table in the home region when the settings name one.
     """
+    chosen = settings or Settings()
+    lock = vpc_lock(chosen, instrumented.clients(REGION))
 
     def run() -> dict[str, Any]:
-        report = handle_event(event, settings or Settings(), instrumented.clients)
+        report = handle_event(event, chosen, instrumented.clients, lock=lock)
         return report.to_dict()
 
     return run

@@ -125,8 +125,7 @@ def run_apply_once(*, locked: bool) -> tuple[Sample, Sample]:
         sample(measured, check, 0.0)  # warm-up: clients and models; report mode changes nothing
         check_sample = median_sample(measured, check, DELAY_SECONDS, REPEATS)
         settings = Settings(remediation_mode=Mode.APPLY, idempotency_table=table)
-        if locked:
-            _ = measured.clients(REGION).dynamodb  # made as app.py makes it at import
+        # product() makes the lock (and its DynamoDB client) as the app does, before the run.
         return check_sample, sample(measured, product(measured, event, settings), DELAY_SECONDS)
 
 

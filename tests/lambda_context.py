@@ -1,39 +1,59 @@
-"""Run the Lambda handler in tests: the shared context and loader (ir_vpc_guard_dev's
-lambda_runtime) with the test's environment undone after it, an SQS inbox on the SNS topic,
-and readers of what the handler printed (log lines, EMF metrics)."""
+"""Run the Lambda handler in tests: the function's app built as a cold start builds it, with
+the test's environment (undone after it), an SQS inbox on the SNS topic, and readers of what
+the handler printed (log lines, EMF metrics)."""
 
 from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
-from functools import partial
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from moto.backends import get_backend
 
+from ir_vpc_guard.application import App, cold_start
 from ir_vpc_guard_dev import lambda_runtime, sandbox
+
+if TYPE_CHECKING:
+    from mypy_boto3_sns import SNSClient
 
 TABLE = "ir-vpc-guard-idempotency"
 
 
-def load_handler(monkeypatch: pytest.MonkeyPatch, **env: str | None) -> ModuleType:
-    """Import functions/guardrail/app.py afresh (a cold start) with `env` set, both undone
-    after the test (`env` values of None are unset).
+def deploy(monkeypatch: pytest.MonkeyPatch, **env: str | None) -> App:
+    """The function's app as its cold start builds it (application.cold_start), with the
+    template's environment and `env` set, both undone after the test (None unsets).
 
-    Call it inside a moto mock: the module makes its clients at import.
+    Call it inside a moto mock: the app makes its clients as it is built. Its logs go to
+    the current sys.stdout, at the level `env` sets.
     """
+    set_environment(monkeypatch, env)
+    app = cold_start()
+    # Powertools sets up the service's logger once per process; later Loggers share it.
+    app.logger.setLevel(os.environ["POWERTOOLS_LOG_LEVEL"])
+    follow_stdout(app)
+    return app
+
+
+def import_handler(monkeypatch: pytest.MonkeyPatch, **env: str | None) -> ModuleType:
+    """Import functions/guardrail/app.py afresh with `env` set, as Lambda's cold start
+    does, both undone after the test. Call it inside a moto mock."""
+    set_environment(monkeypatch, env)
+    return lambda_runtime.load_handler(register=lambda n, m: monkeypatch.setitem(sys.modules, n, m))
+
+
+def set_environment(monkeypatch: pytest.MonkeyPatch, env: dict[str, str | None]) -> None:
     for name, value in {**lambda_runtime.FUNCTION_ENV, **env}.items():
         if value is None:
             monkeypatch.delenv(name, raising=False)
         else:
             monkeypatch.setenv(name, value)
-    return lambda_runtime.load_handler(register=partial(monkeypatch.setitem, sys.modules))
 
 
-def follow_stdout(app: ModuleType) -> None:
+def follow_stdout(app: App) -> None:
     """Point the handler's log handlers at the current sys.stdout (capsys's, once active)."""
     handler = app.logger.registered_handler
     assert isinstance(handler, logging.StreamHandler)
@@ -111,3 +131,10 @@ def metric_names(blobs: list[dict[str, Any]]) -> dict[str, float]:
                 total = sum(value) if isinstance(value, list) else value
                 values[metric["Name"]] = values.get(metric["Name"], 0.0) + total
     return values
+
+
+def topic_client(app: App) -> SNSClient:
+    """The SNS client the app's channel publishes with (the one of the topic's region: the
+    app keeps one set of clients per region, so hooks on it see every publish)."""
+    assert app.settings.topic_arn is not None, "TOPIC_ARN is not set"
+    return app.clients_for(app.settings.topic_arn.split(":")[3]).sns

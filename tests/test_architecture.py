@@ -16,7 +16,7 @@ STAGES = ("intake", "discovery", "checks", "remediation", "delivery")
 # Shared by every stage, importing none: the vocabulary and the state table.
 FOUNDATION = ("__init__", "settings", "aws", "findings", "arns", "budget", "requirements", "state")
 # They wire the stages together, so they may import any of them.
-ORCHESTRATORS = ("pipeline", "sweep", "cli", "observability", "__main__")
+ORCHESTRATORS = ("application", "pipeline", "sweep", "cli", "observability", "__main__")
 
 
 def section(title: str) -> str:

@@ -302,7 +302,7 @@ def _invoke(
     with contextlib.redirect_stdout(logs), mock.patch.object(Deliverer, "deliver", kept):
         handler = load_handler()
         if jobs is not None:
-            jobs.attach(handler.SESSION)
+            jobs.attach(handler.APP.session)
         handler.lambda_handler(event, context)
     [report] = delivered
     return report

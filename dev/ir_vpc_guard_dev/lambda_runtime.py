@@ -1,11 +1,10 @@
 """The real Lambda handler outside Lambda, for the tests and the demo (one copy of each): a
 context with what the handler and Powertools read, and a fresh import of the handler's
-module (a cold start: settings and clients are made at import, from the environment)."""
+module (a cold start: its app is built at import, from the environment)."""
 
 from __future__ import annotations
 
 import importlib.util
-import logging
 import sys
 import uuid
 from collections.abc import Callable
@@ -61,16 +60,10 @@ def load_handler(
 ) -> ModuleType:
     """Import functions/guardrail/app.py afresh, with the environment as it is now.
 
-    Call it inside a moto mock: the module makes its clients at import. The Powertools
-    logger's handler is recreated so it writes to the current sys.stdout. `register` puts
-    the module in sys.modules (a test passes one that is undone after the test).
+    Call it inside a moto mock: the module makes its clients at import. In a process whose
+    Powertools logger is already set up, the module's logger writes where that one does.
+    `register` puts the module in sys.modules (a test passes one that is undone after it).
     """
-    service_logger = logging.getLogger(SERVICE)
-    for handler in list(service_logger.handlers):
-        service_logger.removeHandler(handler)
-    for mark in ("init", "powertools_handler"):  # Powertools' "already set up" marks
-        if hasattr(service_logger, mark):
-            delattr(service_logger, mark)
     spec = importlib.util.spec_from_file_location(MODULE, HANDLER)
     if spec is None or spec.loader is None:
         raise FileNotFoundError(HANDLER)

@@ -17,7 +17,7 @@ from ir_vpc_guard.requirements import s3_service_name
 from ir_vpc_guard_dev.lambda_runtime import ACCOUNT, FakeContext
 from ir_vpc_guard_dev.sandbox import allow_eni_attribute, build_world
 from tests.conftest import REGION, load_event
-from tests.lambda_context import Inbox, load_handler
+from tests.lambda_context import Inbox, deploy
 
 
 def ours(aws: Any) -> dict[str, dict[str, Any]]:
@@ -37,7 +37,7 @@ def setup(aws: Any, monkeypatch: pytest.MonkeyPatch) -> tuple[Any, Any, dict[str
     world = build_world(aws, REGION, with_endpoint=False)
     allow_eni_attribute(aws)  # one finding to follow (the role's LOW advisory is not it)
     inbox = Inbox(aws)
-    app = load_handler(monkeypatch, TOPIC_ARN=inbox.topic_arn, SECURITY_HUB="true")
+    app = deploy(monkeypatch, TOPIC_ARN=inbox.topic_arn, SECURITY_HUB="true")
     return app, world, world.event(load_event("good_job"))
 
 

@@ -20,7 +20,7 @@ from ir_vpc_guard_dev.lambda_runtime import FakeContext
 from ir_vpc_guard_dev.sandbox import build_world
 from tests.conftest import REGION, ROLE_ADVISORY, load_event
 from tests.integration.fake_recommender import FakeRecommender
-from tests.lambda_context import Inbox, load_handler
+from tests.lambda_context import Inbox, deploy
 from tests.report_schema import validate_report
 
 BROKEN = "SG_EGRESS_S3_MISSING"
@@ -47,7 +47,7 @@ def test_a_broken_check_is_one_error_and_every_other_check_runs(
     aws: Any, monkeypatch: pytest.MonkeyPatch, inbox: Inbox
 ) -> None:
     world = build_world(aws, REGION)  # a good world: only the broken check has anything to say
-    app = load_handler(monkeypatch, TOPIC_ARN=inbox.topic_arn)
+    app = deploy(monkeypatch, TOPIC_ARN=inbox.topic_arn)
     app.lambda_handler(world.event(load_event("good_job")), FakeContext())
     report = published(inbox)
     validate_report(report)
@@ -71,14 +71,14 @@ def test_nothing_is_written_or_stopped_on_the_strength_of_a_broken_check(
     """The group lacks S3 egress (the broken check's fix) and the VPC lacks an endpoint (a
     blocking HIGH of a working check, not fixable under these settings)."""
     world = build_world(aws, REGION, with_endpoint=False, group_egress="none")
-    app = load_handler(
+    app = deploy(
         monkeypatch,
         TOPIC_ARN=inbox.topic_arn,
         REMEDIATION_MODE="apply",
         REMEDIATION_ACTIONS=ActionName.ADD_S3_EGRESS_RULE.value,
         STOP_DOOMED_JOBS="true",
     )
-    fake = FakeRecommender(app.SESSION)
+    fake = FakeRecommender(app.session)
     event = world.event(load_event("good_job"))
     fake.add(world, event["detail"]["requestParameters"]["jobName"])
     app.lambda_handler(event, FakeContext())

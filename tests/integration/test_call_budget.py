@@ -10,6 +10,7 @@ import pytest
 
 from ir_vpc_guard.pipeline import handle_event
 from ir_vpc_guard.settings import Settings
+from ir_vpc_guard.state.lock import LocalVpcLock
 from ir_vpc_guard_dev.sandbox import World, build_world
 from tests.conftest import REGION, load_event
 from tests.integration.calls import clients_factory, counting_session
@@ -45,7 +46,12 @@ def test_full_check_costs_the_same_calls_whatever_the_vpc_size(
     world = build_world(aws, REGION, extra_subnets=other_subnets)
     calls: Counter[str] = Counter()
     session = counting_session(calls)
-    report = handle_event(world.event(load_event("good_job")), Settings(), clients_factory(session))
+    report = handle_event(
+        world.event(load_event("good_job")),
+        Settings(),
+        clients_factory(session),
+        lock=LocalVpcLock(),
+    )
     assert report.outcome.value == "PASS", report.to_dict()["findings"]
     assert calls == EXPECTED
     assert sum(calls.values()) == 14
@@ -56,7 +62,10 @@ PREFIX_LIST_READS = ("ec2.DescribePrefixLists", "ec2.GetManagedPrefixListEntries
 
 def _check(world: Any, calls: Counter[str]) -> str:
     report = handle_event(
-        world.event(load_event("good_job")), Settings(), clients_factory(counting_session(calls))
+        world.event(load_event("good_job")),
+        Settings(),
+        clients_factory(counting_session(calls)),
+        lock=LocalVpcLock(),
     )
     return report.outcome.value
 
@@ -116,7 +125,12 @@ def test_cidrs_answered_with_the_s3_list_save_the_entries_read(aws: Any) -> None
     calls: Counter[str] = Counter()
     session = counting_session(calls)
     session.events.register("after-call.ec2.DescribePrefixLists", as_aws_answers)
-    report = handle_event(world.event(load_event("good_job")), Settings(), clients_factory(session))
+    report = handle_event(
+        world.event(load_event("good_job")),
+        Settings(),
+        clients_factory(session),
+        lock=LocalVpcLock(),
+    )
     assert report.outcome.value == "PASS"
     assert calls == EXPECTED - Counter({"ec2.GetManagedPrefixListEntries": 1})
     assert sum(calls.values()) == 13
@@ -125,7 +139,10 @@ def test_cidrs_answered_with_the_s3_list_save_the_entries_read(aws: Any) -> None
 def test_invalid_ids_never_reach_aws(aws: Any) -> None:
     calls: Counter[str] = Counter()
     report = handle_event(
-        load_event("invalid_ids"), Settings(), clients_factory(counting_session(calls))
+        load_event("invalid_ids"),
+        Settings(),
+        clients_factory(counting_session(calls)),
+        lock=LocalVpcLock(),
     )
     assert [f.check_id for f in report.findings] == ["VPC_CONFIG_INVALID"]
     assert calls == Counter()
@@ -135,7 +152,12 @@ def test_fallback_without_simulator_reads_the_roles_policies(aws: Any) -> None:
     world = build_world(aws, REGION)
     calls: Counter[str] = Counter()
     session = counting_session(calls, simulator=None)
-    report = handle_event(world.event(load_event("good_job")), Settings(), clients_factory(session))
+    report = handle_event(
+        world.event(load_event("good_job")),
+        Settings(),
+        clients_factory(session),
+        lock=LocalVpcLock(),
+    )
     assert report.outcome.value == "PASS"
     iam = {k: v for k, v in calls.items() if k.startswith("iam.")}
     assert iam == {
@@ -161,7 +183,12 @@ def test_a_group_of_another_vpc_costs_one_associations_read(aws: Any, associated
     if associated:
         session.client("ec2").associate_security_group_vpc(GroupId=group, VpcId=world.vpc_id)
     calls.clear()
-    report = handle_event(world.event(load_event("good_job")), Settings(), clients_factory(session))
+    report = handle_event(
+        world.event(load_event("good_job")),
+        Settings(),
+        clients_factory(session),
+        lock=LocalVpcLock(),
+    )
     assert report.outcome.value == ("WARN" if associated else "FAIL")
     assert calls == EXPECTED + Counter({ASSOCIATIONS: 1})
     assert sum(calls.values()) == 15

@@ -15,6 +15,7 @@ from ir_vpc_guard.findings import Mode
 from ir_vpc_guard.pipeline import handle_event
 from ir_vpc_guard.requirements import ROLE_REQUIRED_ACTIONS, SAGEMAKER_FULL_ACCESS
 from ir_vpc_guard.settings import Settings
+from ir_vpc_guard.state.lock import LocalVpcLock
 from ir_vpc_guard_dev.sandbox import MODEL_BUCKET, ROLE_NAME, World, build_world
 from tests.conftest import REGION, load_event
 from tests.report_schema import validate_report
@@ -26,7 +27,9 @@ S3_RANGE = "52.216.0.0/15"  # one of the S3 prefix list's ranges in moto
 
 
 def run(world: World, settings: Settings = REPORT, event: dict[str, Any] | None = None) -> Any:
-    report = handle_event(event or world.event(load_event("good_job")), settings).to_dict()
+    report = handle_event(
+        event or world.event(load_event("good_job")), settings, lock=LocalVpcLock()
+    ).to_dict()
     validate_report(report)
     return report
 
@@ -441,6 +444,7 @@ def test_the_simulator_is_read_per_resource_the_call_names(aws: Any, world: Worl
         world.event(load_event("good_job")),
         REPORT,
         lambda region: AwsClients(region, session=aws),
+        lock=LocalVpcLock(),
     ).to_dict()
     assert denied_subnet in asked["resources"] and "*" in asked["resources"]
     finding = findings(report)["ROLE_VPC_PERMISSIONS_MISSING"]

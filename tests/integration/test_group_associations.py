@@ -19,6 +19,7 @@ from ir_vpc_guard.delivery.report import Report
 from ir_vpc_guard.findings import Mode
 from ir_vpc_guard.pipeline import handle_event
 from ir_vpc_guard.settings import Settings
+from ir_vpc_guard.state.lock import LocalVpcLock
 from ir_vpc_guard_dev.sandbox import World, build_world, set_group_egress
 from tests.conftest import REGION, load_event
 from tests.integration.calls import clients_factory, counting_session
@@ -60,7 +61,9 @@ def run(
     recommender = FakeRecommender(session)
     recommender.add(world, event["detail"]["requestParameters"]["jobName"])
     calls.clear()
-    report = handle_event(event, STOP_ALL, clients_factory(session), home_account=world.account)
+    report = handle_event(
+        event, STOP_ALL, clients_factory(session), home_account=world.account, lock=LocalVpcLock()
+    )
     return report, calls, recommender
 
 

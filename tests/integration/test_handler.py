@@ -4,24 +4,39 @@ from __future__ import annotations
 
 import copy
 import json
-from types import ModuleType
+import os
+import subprocess
+import sys
 from typing import Any
 
 import pytest
 
+from ir_vpc_guard.application import App
 from ir_vpc_guard.settings import SettingsError
+from ir_vpc_guard_dev import lambda_runtime
 from ir_vpc_guard_dev.lambda_runtime import ACCOUNT, FakeContext
 from ir_vpc_guard_dev.sandbox import allow_eni_attribute, build_world
 from tests.conftest import REGION, ROLE_ADVISORY, load_event
-from tests.lambda_context import Inbox, emf_blobs, follow_stdout, load_handler, metric_names
+from tests.lambda_context import (
+    Inbox,
+    deploy,
+    emf_blobs,
+    follow_stdout,
+    import_handler,
+    log_lines,
+    metric_names,
+    topic_client,
+)
 from tests.report_schema import validate_report
+
+HANDLER_MAX_LINES = 150
 
 
 @pytest.fixture
-def app(monkeypatch: pytest.MonkeyPatch, inbox: Inbox) -> ModuleType:
+def app(monkeypatch: pytest.MonkeyPatch, inbox: Inbox) -> App:
     """The handler publishing to the inbox's topic, with no records table. Its logger keeps
     the stream of its cold start: follow_stdout moves it to the test's capsys stream."""
-    return load_handler(monkeypatch, TOPIC_ARN=inbox.topic_arn)
+    return deploy(monkeypatch, TOPIC_ARN=inbox.topic_arn)
 
 
 @pytest.fixture
@@ -40,7 +55,7 @@ def sent_messages(app: Any) -> list[dict[str, Any]]:
     def record(params: dict[str, Any], **_: Any) -> None:
         sent.append(copy.deepcopy(params))
 
-    app.SNS.meta.events.register("provide-client-params.sns.Publish", record)
+    topic_client(app).meta.events.register("provide-client-params.sns.Publish", record)
     return sent
 
 
@@ -52,7 +67,7 @@ def test_compliant_job_passes_and_is_not_published_by_default(
     table: str,
 ) -> None:
     allow_eni_attribute(aws)  # nothing at all to report, not even the role's LOW advisory
-    app = load_handler(monkeypatch, TOPIC_ARN=inbox.topic_arn, IDEMPOTENCY_TABLE=table)
+    app = deploy(monkeypatch, TOPIC_ARN=inbox.topic_arn, IDEMPOTENCY_TABLE=table)
     report = app.lambda_handler(good_event, FakeContext())
     assert report["outcome"] == "PASS" and report["findings"] == []
     assert inbox.envelopes() == []
@@ -64,12 +79,12 @@ def test_a_pass_with_only_the_roles_advisory_is_not_published(
     """A role with only AWS's AmazonSageMakerFullAccess, the most common role there is: PASS
     with its quiet LOW advisory in the report, and no message under NOTIFY_ON=findings (a
     message for every healthy job would bury the ones that matter)."""
-    app = load_handler(monkeypatch, TOPIC_ARN=inbox.topic_arn)
+    app = deploy(monkeypatch, TOPIC_ARN=inbox.topic_arn)
     report = app.lambda_handler(good_event, FakeContext())
     assert report["outcome"] == "PASS"
     assert [f["checkId"] for f in report["findings"]] == [ROLE_ADVISORY]
     assert inbox.envelopes() == []
-    loud = load_handler(monkeypatch, TOPIC_ARN=inbox.topic_arn, NOTIFY_ON="all")
+    loud = deploy(monkeypatch, TOPIC_ARN=inbox.topic_arn, NOTIFY_ON="all")
     loud.lambda_handler({**good_event, "id": "another-event"}, FakeContext())
     [envelope] = inbox.envelopes()
     assert envelope["MessageAttributes"]["maxSeverity"]["Value"] == "LOW"
@@ -79,7 +94,7 @@ def test_notify_on_all_publishes_a_pass(
     aws: Any, monkeypatch: pytest.MonkeyPatch, good_event: dict[str, Any], inbox: Inbox
 ) -> None:
     allow_eni_attribute(aws)
-    app = load_handler(monkeypatch, TOPIC_ARN=inbox.topic_arn, NOTIFY_ON="all")
+    app = deploy(monkeypatch, TOPIC_ARN=inbox.topic_arn, NOTIFY_ON="all")
     report = app.lambda_handler(good_event, FakeContext())
     [envelope] = inbox.envelopes()
     assert report["outcome"] == "PASS"
@@ -91,7 +106,7 @@ def test_notify_on_all_publishes_a_pass(
 def test_broken_world_fails_with_one_message_for_every_subscriber(
     monkeypatch: pytest.MonkeyPatch, broken_event: dict[str, Any], inbox: Inbox, table: str
 ) -> None:
-    app = load_handler(monkeypatch, TOPIC_ARN=inbox.topic_arn, IDEMPOTENCY_TABLE=table)
+    app = deploy(monkeypatch, TOPIC_ARN=inbox.topic_arn, IDEMPOTENCY_TABLE=table)
     sent = sent_messages(app)
     report = app.lambda_handler(broken_event, FakeContext())
     assert report["outcome"] == "FAIL"
@@ -126,7 +141,7 @@ def test_broken_world_fails_with_one_message_for_every_subscriber(
 
 
 def test_metrics_name_the_outcome_findings_and_remediations(
-    broken_event: dict[str, Any], app: ModuleType, capsys: pytest.CaptureFixture[str]
+    broken_event: dict[str, Any], app: App, capsys: pytest.CaptureFixture[str]
 ) -> None:
     capsys.readouterr()
     app.lambda_handler(broken_event, FakeContext())
@@ -150,7 +165,7 @@ def test_apply_mode_counts_the_applied_remediation(
     table: str,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    app = load_handler(
+    app = deploy(
         monkeypatch,
         TOPIC_ARN=inbox.topic_arn,
         IDEMPOTENCY_TABLE=table,
@@ -184,9 +199,7 @@ def test_apply_mode_counts_the_applied_remediation(
 def test_malformed_or_unrelated_events_are_skipped_not_raised(
     monkeypatch: pytest.MonkeyPatch, aws: Any, inbox: Inbox, table: str, event: Any
 ) -> None:
-    app = load_handler(
-        monkeypatch, TOPIC_ARN=inbox.topic_arn, IDEMPOTENCY_TABLE=table, NOTIFY_ON="all"
-    )
+    app = deploy(monkeypatch, TOPIC_ARN=inbox.topic_arn, IDEMPOTENCY_TABLE=table, NOTIFY_ON="all")
     report = app.lambda_handler(event, FakeContext())
     assert report["outcome"] == "SKIPPED" and report["reason"]
     validate_report(report)
@@ -194,9 +207,7 @@ def test_malformed_or_unrelated_events_are_skipped_not_raised(
     assert envelope["Subject"].startswith("IR VPC Guard SKIPPED: ")
 
 
-def test_event_about_another_account_is_skipped(
-    good_event: dict[str, Any], app: ModuleType
-) -> None:
+def test_event_about_another_account_is_skipped(good_event: dict[str, Any], app: App) -> None:
     foreign = copy.deepcopy(good_event)
     foreign["account"] = foreign["detail"]["recipientAccountId"] = "210987654321"
     report = app.lambda_handler(foreign, FakeContext())
@@ -206,28 +217,27 @@ def test_event_about_another_account_is_skipped(
 def test_without_a_topic_the_report_is_returned(
     monkeypatch: pytest.MonkeyPatch, broken_event: dict[str, Any]
 ) -> None:
-    app = load_handler(monkeypatch, TOPIC_ARN=None, IDEMPOTENCY_TABLE=None)
-    assert app.SNS is None
+    app = deploy(monkeypatch, TOPIC_ARN=None, IDEMPOTENCY_TABLE=None)
     report = app.lambda_handler(broken_event, FakeContext())
     assert report["outcome"] == "FAIL"
 
 
 def test_a_bad_setting_fails_the_cold_start(monkeypatch: pytest.MonkeyPatch, aws: Any) -> None:
     with pytest.raises(SettingsError, match="NOTIFY_ON"):
-        load_handler(monkeypatch, NOTIFY_ON="sometimes")
+        deploy(monkeypatch, NOTIFY_ON="sometimes")
 
 
 def test_a_check_that_cannot_stop_a_job_in_stop_on_checks_fails_the_cold_start(
     monkeypatch: pytest.MonkeyPatch, aws: Any
 ) -> None:
     with pytest.raises(SettingsError, match=r"STOP_ON_CHECKS names .*VPC_CUSTOM_DNS"):
-        load_handler(monkeypatch, STOP_ON_CHECKS="SUBNET_NOT_FOUND,VPC_CUSTOM_DNS")
+        deploy(monkeypatch, STOP_ON_CHECKS="SUBNET_NOT_FOUND,VPC_CUSTOM_DNS")
 
 
 def test_a_second_event_about_a_reported_job_is_marked_as_a_repeat(
     monkeypatch: pytest.MonkeyPatch, broken_event: dict[str, Any], inbox: Inbox, table: str
 ) -> None:
-    app = load_handler(monkeypatch, TOPIC_ARN=inbox.topic_arn, IDEMPOTENCY_TABLE=table)
+    app = deploy(monkeypatch, TOPIC_ARN=inbox.topic_arn, IDEMPOTENCY_TABLE=table)
     first = app.lambda_handler(broken_event, FakeContext())
     duplicate = app.lambda_handler(broken_event, FakeContext())  # same event ID: idempotency
     assert duplicate == first
@@ -247,7 +257,7 @@ def test_a_second_event_about_a_reported_job_is_marked_as_a_repeat(
 
 
 def test_a_64_character_job_name_is_checked_and_logged(
-    broken_event: dict[str, Any], inbox: Inbox, app: ModuleType, capsys: pytest.CaptureFixture[str]
+    broken_event: dict[str, Any], inbox: Inbox, app: App, capsys: pytest.CaptureFixture[str]
 ) -> None:
     name = "a-" * 31 + "bc"  # 64 characters: the API's longest name (skipped before)
     event = copy.deepcopy(broken_event)
@@ -260,3 +270,82 @@ def test_a_64_character_job_name_is_checked_and_logged(
     assert {line["job"] for line in lines} == {name}
     [envelope] = inbox.envelopes()
     assert name in envelope["Subject"]
+
+
+def test_a_replayed_event_is_logged_and_counted_and_delivers_nothing(
+    monkeypatch: pytest.MonkeyPatch,
+    broken_event: dict[str, Any],
+    inbox: Inbox,
+    table: str,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The same event ID again (a CloudTrail duplicate, an EventBridge retry): Powertools
+    returns the stored report; the function says so once and counts it (EventReplays)."""
+    app = deploy(monkeypatch, TOPIC_ARN=inbox.topic_arn, IDEMPOTENCY_TABLE=table)
+    capsys.readouterr()
+    first = app.lambda_handler(broken_event, FakeContext())
+    out = capsys.readouterr().out
+    assert "EventReplays" not in metric_names(emf_blobs(out))
+    assert not [line for line in log_lines(out) if "already processed" in line["message"]]
+    assert len(inbox.envelopes()) == 1
+
+    again = app.lambda_handler(broken_event, FakeContext())
+    out = capsys.readouterr().out
+    assert again == first and inbox.envelopes() == []
+    assert metric_names(emf_blobs(out))["EventReplays"] == 1.0
+    [replayed] = [line for line in log_lines(out) if "already processed" in line["message"]]
+    assert replayed["message"] == (
+        "event already processed: returned the stored report, published nothing"
+    )
+    assert "report" not in {line["message"] for line in log_lines(out)}
+
+
+def test_the_handler_module_is_one_app_built_at_import(
+    monkeypatch: pytest.MonkeyPatch, broken_event: dict[str, Any], inbox: Inbox
+) -> None:
+    """The module Lambda imports: its cold start builds the app from the environment, and
+    its lambda_handler checks and publishes. It stays a thin shell (the issue's bound)."""
+    module = import_handler(monkeypatch, TOPIC_ARN=inbox.topic_arn)
+    report = module.lambda_handler(broken_event, FakeContext())
+    assert report["outcome"] == "FAIL"
+    [envelope] = inbox.envelopes()
+    assert json.loads(envelope["Message"]) == report
+    assert len(lambda_runtime.HANDLER.read_text().splitlines()) <= HANDLER_MAX_LINES
+
+
+# What a cold start loads only when the settings use it (ir_vpc_guard/application.py).
+ON_DEMAND = (
+    "aws_lambda_powertools.utilities.idempotency",  # with IDEMPOTENCY_TABLE
+    "ir_vpc_guard.delivery.securityhub",  # with SECURITY_HUB
+    "ir_vpc_guard.sweep",  # when the schedule fires
+    "ir_vpc_guard.remediation.executor",  # when a fix is approved
+)
+
+
+@pytest.mark.parametrize(
+    ("settings", "loaded"),
+    [
+        ({}, []),
+        (
+            {"IDEMPOTENCY_TABLE": "ir-vpc-guard-idempotency", "SECURITY_HUB": "true"},
+            ON_DEMAND[:2],
+        ),
+        ({"REMEDIATION_MODE": "apply"}, []),
+    ],
+)
+def test_a_cold_start_loads_only_what_its_settings_use(
+    settings: dict[str, str], loaded: tuple[str, ...]
+) -> None:
+    """In a fresh interpreter, as Lambda starts one: the app is built, nothing else runs."""
+    code = (
+        "import json, sys\nfrom ir_vpc_guard.application import cold_start\ncold_start()\n"
+        f"print(json.dumps([m for m in {list(ON_DEMAND)!r} if m in sys.modules]))"
+    )
+    unset = ("IDEMPOTENCY_TABLE", "TOPIC_ARN", "SECURITY_HUB", "REMEDIATION_MODE", "AWS_PROFILE")
+    env = {k: v for k, v in os.environ.items() if k not in unset}
+    env |= lambda_runtime.FUNCTION_ENV | settings
+    env |= {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
+    done = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+    )
+    assert json.loads(done.stdout) == list(loaded)

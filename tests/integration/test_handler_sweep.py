@@ -13,10 +13,10 @@ import pytest
 from botocore.exceptions import ClientError
 
 from ir_vpc_guard_dev.lambda_runtime import ACCOUNT, FakeContext
-from ir_vpc_guard_dev.sandbox import World
+from ir_vpc_guard_dev.sandbox import World, build_world
 from tests.conftest import REGION, load_event
 from tests.integration.fake_recommender import FakeRecommender
-from tests.lambda_context import Inbox, emf_blobs, follow_stdout, load_handler, metric_names
+from tests.lambda_context import Inbox, deploy, emf_blobs, follow_stdout, metric_names, topic_client
 
 SCHEDULE = {
     "version": "0",
@@ -42,10 +42,8 @@ class Deployed(NamedTuple):
 
 @pytest.fixture
 def deployed(world: World, monkeypatch: pytest.MonkeyPatch, inbox: Inbox, table: str) -> Deployed:
-    app = load_handler(
-        monkeypatch, TOPIC_ARN=inbox.topic_arn, IDEMPOTENCY_TABLE=table, NOTIFY_ON="all"
-    )
-    return Deployed(app, inbox, FakeRecommender(app.SESSION))
+    app = deploy(monkeypatch, TOPIC_ARN=inbox.topic_arn, IDEMPOTENCY_TABLE=table, NOTIFY_ON="all")
+    return Deployed(app, inbox, FakeRecommender(app.session))
 
 
 def jobs_published(inbox: Inbox) -> list[tuple[str, str]]:
@@ -105,10 +103,10 @@ def test_sweep_publish_failure_fails_the_run_and_the_next_run_retries(
     def down(**_: Any) -> None:
         raise ClientError({"Error": {"Code": "InternalError", "Message": "x"}}, "Publish")
 
-    app.SNS.meta.events.register("before-call.sns.Publish", down)
+    topic_client(app).meta.events.register("before-call.sns.Publish", down)
     with pytest.raises(ClientError, match="InternalError"):
         app.lambda_handler(SCHEDULE, FakeContext())
-    app.SNS.meta.events.unregister("before-call.sns.Publish", down)
+    topic_client(app).meta.events.unregister("before-call.sns.Publish", down)
     summary = app.lambda_handler(SCHEDULE, FakeContext())
     assert summary["checked"] == [{"job": "lost-event-job", "outcome": "PASS"}]
     assert jobs_published(inbox) == [("lost-event-job", "sweep")]
@@ -159,3 +157,26 @@ def test_a_64_character_job_is_swept_and_logged_under_its_name(
     assert jobs_published(inbox) == [(name, "sweep")]
     lines = [json.loads(x) for x in capsys.readouterr().out.splitlines() if '"level"' in x]
     assert next(line for line in lines if line["message"] == "report")["job"] == name
+
+
+def test_a_sweep_of_another_region_fixes_under_the_functions_one_lock(
+    aws: Any, monkeypatch: pytest.MonkeyPatch, inbox: Inbox, table: str
+) -> None:
+    """The schedule of a rule in us-west-2 sweeps that region; its fixes hold the VPC lock
+    in the function's table, in the function's region (the table exists nowhere else)."""
+    west = build_world(aws, "us-west-2", with_endpoint=False, group_egress="vpc-https-only")
+    app = deploy(
+        monkeypatch,
+        TOPIC_ARN=inbox.topic_arn,
+        IDEMPOTENCY_TABLE=table,
+        NOTIFY_ON="all",
+        REMEDIATION_MODE="apply",
+    )
+    FakeRecommender(app.session).add(west, "west-job")
+    summary = app.lambda_handler({**SCHEDULE, "region": "us-west-2"}, FakeContext())
+    assert summary["checked"] == [{"job": "west-job", "outcome": "REMEDIATED"}]
+    [envelope] = inbox.envelopes()
+    report = json.loads(envelope["Message"])
+    assert {a["status"] for a in report["actions"]} == {"APPLIED"}
+    endpoints = aws.client("ec2", region_name="us-west-2").describe_vpc_endpoints()
+    assert [e["VpcId"] for e in endpoints["VpcEndpoints"]] == [west.vpc_id]

@@ -12,6 +12,7 @@ from typing import Any
 from ir_vpc_guard.aws import AwsClients
 from ir_vpc_guard.pipeline import handle_event
 from ir_vpc_guard.settings import Settings
+from ir_vpc_guard.state.lock import LocalVpcLock
 from ir_vpc_guard_dev.sandbox import ROLE_NAME, World
 from tests.conftest import load_event
 from tests.integration.calls import _Http
@@ -49,7 +50,9 @@ def test_the_managed_policy_alone_passes_by_the_fallback_evaluator(aws: Any, wor
     actions = {a for s in document["Statement"] for a in s.get("Action", [])}
     assert "ec2:CreateNetworkInterface" in actions and MODIFY not in actions  # as AWS ships it
     # moto has no iam:SimulatePrincipalPolicy (docs/moto.md, "IAM"): the role's documents decide.
-    report = handle_event(world.event(load_event("good_job")), Settings()).to_dict()
+    report = handle_event(
+        world.event(load_event("good_job")), Settings(), lock=LocalVpcLock()
+    ).to_dict()
     _assert_passes_with_the_advisory(report)
     assert "evaluated by the guardrail" in report["findings"][0]["evidence"]["method"]
 
@@ -85,6 +88,7 @@ def test_the_managed_policy_alone_passes_by_the_simulator(aws: Any, world: World
         world.event(load_event("good_job")),
         Settings(),
         lambda region: AwsClients(region, session=aws),
+        lock=LocalVpcLock(),
     ).to_dict()
     _assert_passes_with_the_advisory(report)
     assert report["findings"][0]["evidence"]["method"] == "iam:SimulatePrincipalPolicy"
@@ -107,7 +111,9 @@ def test_a_deny_beside_the_managed_policy_names_what_to_change(aws: Any, world: 
     aws.client("iam").put_role_policy(
         RoleName=ROLE_NAME, PolicyName="guard", PolicyDocument=json.dumps(guard)
     )
-    report = handle_event(world.event(load_event("good_job")), Settings()).to_dict()
+    report = handle_event(
+        world.event(load_event("good_job")), Settings(), lock=LocalVpcLock()
+    ).to_dict()
     validate_report(report)
     assert report["outcome"] == "FAIL"
     (finding,) = [f for f in report["findings"] if f["checkId"] == "ROLE_VPC_PERMISSIONS_MISSING"]

@@ -16,7 +16,7 @@ from aws_lambda_powertools.utilities import parameters
 from ir_vpc_guard_dev.lambda_runtime import FakeContext
 from ir_vpc_guard_dev.sandbox import World, allow_eni_attribute, build_world
 from tests.conftest import REGION, ROLE_ADVISORY, load_event
-from tests.lambda_context import Inbox, load_handler
+from tests.lambda_context import Inbox, deploy
 from tests.moto_server import BIN, RemoteSession, cli_env, moto_server
 from tests.report_schema import validate_report
 
@@ -58,7 +58,7 @@ def lambda_run(
     if mute_list is not None:
         text = mute_list.replace("VPC_ID", world.vpc_id)
         aws.client("ssm").put_parameter(Name=PARAMETER, Value=text, Type="String")
-    app = load_handler(
+    app = deploy(
         monkeypatch,
         TOPIC_ARN=inbox.topic_arn,
         SECURITY_HUB="true",

@@ -5,12 +5,13 @@ from typing import Any
 
 from ir_vpc_guard.pipeline import handle_event
 from ir_vpc_guard.settings import Settings
+from ir_vpc_guard.state.lock import LocalVpcLock
 from ir_vpc_guard_dev.sandbox import World
 from tests.conftest import ROLE_ADVISORY
 
 
 def _report(event: dict[str, Any]) -> dict[str, Any]:
-    return handle_event(event, Settings()).to_dict()
+    return handle_event(event, Settings(), lock=LocalVpcLock()).to_dict()
 
 
 def _findings(event: dict[str, Any]) -> dict[str, dict[str, Any]]:

@@ -20,6 +20,7 @@ from ir_vpc_guard.delivery import notify, securityhub
 from ir_vpc_guard.delivery.report import Report
 from ir_vpc_guard.pipeline import handle_event
 from ir_vpc_guard.settings import Settings
+from ir_vpc_guard.state.lock import LocalVpcLock
 from ir_vpc_guard_dev.sandbox import (
     MODEL_BUCKET,
     PACKAGE_GROUP,
@@ -84,7 +85,9 @@ def place(
 
 def _report(session: Any, world: World) -> Report:
     event = world.event(load_event("good_job"))
-    return handle_event(event, Settings(), lambda r: AwsClients(r, session=session))
+    return handle_event(
+        event, Settings(), lambda r: AwsClients(r, session=session), lock=LocalVpcLock()
+    )
 
 
 def test_the_report_and_security_hub_carry_the_jobs_partition(

@@ -9,6 +9,7 @@ from botocore.exceptions import ClientError
 
 from ir_vpc_guard.pipeline import handle_event
 from ir_vpc_guard.settings import Settings
+from ir_vpc_guard.state.lock import LocalVpcLock
 from ir_vpc_guard_dev.sandbox import World
 from tests.conftest import ROLE_ADVISORY, load_event
 from tests.integration.calls import clients_factory, counting_session
@@ -32,7 +33,9 @@ def check(world: World, session: Any | None = None) -> dict[str, Any]:
     factory = clients_factory(session) if session is not None else None
     event = world.event(load_event("good_job"))
     report = (
-        handle_event(event, Settings(), factory) if factory else handle_event(event, Settings())
+        handle_event(event, Settings(), factory, lock=LocalVpcLock())
+        if factory
+        else handle_event(event, Settings(), lock=LocalVpcLock())
     )
     return report.to_dict()
 

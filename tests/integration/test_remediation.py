@@ -12,6 +12,7 @@ from ir_vpc_guard.aws import AwsClients
 from ir_vpc_guard.findings import ActionName, Mode
 from ir_vpc_guard.pipeline import handle_event
 from ir_vpc_guard.settings import Settings
+from ir_vpc_guard.state.lock import LocalVpcLock
 from ir_vpc_guard_dev.sandbox import World, build_world
 from tests.conftest import REGION, ROLE_ADVISORY, load_event
 from tests.integration.calls import clients_factory, counting_session
@@ -28,7 +29,7 @@ def broken(aws: Any) -> World:
 
 
 def run(event: dict[str, Any], settings: Settings = APPLY) -> dict[str, Any]:
-    report = handle_event(event, settings).to_dict()
+    report = handle_event(event, settings, lock=LocalVpcLock()).to_dict()
     validate_report(report)
     return report
 
@@ -187,7 +188,7 @@ def test_a_failed_write_fails_that_action_only(aws: Any, broken: World) -> None:
 
     session.events.register("before-call.ec2.AuthorizeSecurityGroupEgress", refuse)
     event = broken.event(load_event("good_job"))
-    report = handle_event(event, APPLY, clients_factory(session)).to_dict()
+    report = handle_event(event, APPLY, clients_factory(session), lock=LocalVpcLock()).to_dict()
     validate_report(report)
     assert report["outcome"] == "PARTIAL"
     status = {a["action"]: (a["status"], a.get("errorCode")) for a in fixes(report)}
@@ -203,7 +204,7 @@ def test_a_failed_write_fails_that_action_only(aws: Any, broken: World) -> None:
 def test_apply_makes_exactly_the_expected_calls(aws: Any, broken: World) -> None:
     calls: Counter[str] = Counter()
     event = broken.event(load_event("good_job"))
-    handle_event(event, APPLY, clients_factory(counting_session(calls)))
+    handle_event(event, APPLY, clients_factory(counting_session(calls)), lock=LocalVpcLock())
     writes = {"ec2.CreateVpcEndpoint": 1, "ec2.AuthorizeSecurityGroupEgress": 2}
     assert {k: calls[k] for k in writes} == writes
     assert not [k for k in calls if k.split(".")[1].startswith(("Delete", "Revoke", "Put"))]
@@ -236,5 +237,5 @@ def test_clients_come_from_the_region_of_the_event(aws: Any, broken: World) -> N
         seen.append(region)
         return AwsClients(region)
 
-    handle_event(broken.event(load_event("good_job")), APPLY, factory)
+    handle_event(broken.event(load_event("good_job")), APPLY, factory, lock=LocalVpcLock())
     assert seen == [REGION]

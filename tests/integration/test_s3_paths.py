@@ -11,6 +11,7 @@ import pytest
 
 from ir_vpc_guard.pipeline import handle_event
 from ir_vpc_guard.settings import Settings
+from ir_vpc_guard.state.lock import LocalVpcLock
 from ir_vpc_guard_dev.sandbox import World, build_world
 from tests.conftest import REGION, load_event
 from tests.integration.calls import clients_factory, counting_session
@@ -20,7 +21,9 @@ S3_SERVICE = f"com.amazonaws.{REGION}.s3"
 
 
 def _findings(world: World) -> dict[str, dict[str, Any]]:
-    report = handle_event(world.event(load_event("good_job")), Settings()).to_dict()
+    report = handle_event(
+        world.event(load_event("good_job")), Settings(), lock=LocalVpcLock()
+    ).to_dict()
     return {f["checkId"]: f for f in report["findings"]}
 
 
@@ -233,7 +236,10 @@ def test_an_unreadable_nat_gateway_is_a_check_error_never_a_verdict(aws: Any) ->
         "before-call.ec2.DescribeNatGateways", access_denied("DescribeNatGateways")
     )
     report = handle_event(
-        world.event(load_event("good_job")), Settings(), clients_factory(session)
+        world.event(load_event("good_job")),
+        Settings(),
+        clients_factory(session),
+        lock=LocalVpcLock(),
     ).to_dict()
     [error] = [f for f in report["findings"] if f["checkId"] == "CHECK_ERROR"]
     assert error["evidence"]["reads"] == ["nat_gateways"]

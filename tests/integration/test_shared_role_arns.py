@@ -10,6 +10,7 @@ from typing import Any
 from ir_vpc_guard.pipeline import handle_event
 from ir_vpc_guard.requirements import ROLE_REQUIRED_ACTIONS
 from ir_vpc_guard.settings import Settings
+from ir_vpc_guard.state.lock import LocalVpcLock
 from tests.conftest import REGION, load_event
 from tests.integration.calls import _Http, clients_factory, counting_session
 from tests.integration.test_shared_vpc import _share, _shared_world
@@ -30,7 +31,9 @@ def test_shared_resources_are_simulated_in_the_owners_account(aws: Any) -> None:
 
     session.events.register("before-call.iam.SimulatePrincipalPolicy", simulate)
     settings = Settings(vpc_owner_read_role_name=READ_ROLE)
-    report = handle_event(world.event(load_event("good_job")), settings, clients_factory(session))
+    report = handle_event(
+        world.event(load_event("good_job")), settings, clients_factory(session), lock=LocalVpcLock()
+    )
     assert report.outcome.value == "PASS", report.to_dict()["findings"]
     resources = [v for k, v in asked.items() if k.startswith("ResourceArns.member.")]
     shared = f"arn:aws:ec2:{REGION}:{OWNER}:"

@@ -22,6 +22,7 @@ from ir_vpc_guard.findings import Mode
 from ir_vpc_guard.pipeline import handle_event
 from ir_vpc_guard.requirements import s3_service_name
 from ir_vpc_guard.settings import Settings
+from ir_vpc_guard.state.lock import LocalVpcLock
 from ir_vpc_guard_dev.sandbox import World, build_world, set_group_egress
 from tests.conftest import REGION, load_event
 from tests.integration.calls import _Http, clients_factory, counting_session
@@ -143,7 +144,9 @@ def _check(
     event = world.event(load_event("good_job"))
     fake = FakeRecommender(session)
     fake.add(world, event["detail"]["requestParameters"]["jobName"])
-    report = handle_event(event, settings, clients_factory(session), home_account=world.account)
+    report = handle_event(
+        event, settings, clients_factory(session), home_account=world.account, lock=LocalVpcLock()
+    )
     assert fake.jobs and all(j["Status"] == "IN_PROGRESS" for j in fake.jobs.values()), (
         "a job in a shared VPC is never stopped on what the guardrail read of it"
     )
@@ -285,7 +288,9 @@ def test_a_group_shared_into_the_jobs_own_vpc_leaves_the_vpc_the_jobs(aws: Any) 
     session.events.register("after-call.ec2.DescribeSecurityGroups", shared_group)
     settings = Settings(vpc_owner_read_role_name=READ_ROLE)
     event = world.event(load_event("good_job"))
-    report = handle_event(event, settings, clients_factory(session), home_account=world.account)
+    report = handle_event(
+        event, settings, clients_factory(session), home_account=world.account, lock=LocalVpcLock()
+    )
     body = report.to_dict()
     assert report.outcome.value == "PASS", body["findings"]
     assert "vpcOwner" not in body["job"]

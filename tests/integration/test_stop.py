@@ -16,6 +16,7 @@ from ir_vpc_guard.intake.request import JobRequest
 from ir_vpc_guard.intake.sagemaker_jobs import describe_job
 from ir_vpc_guard.pipeline import check_job
 from ir_vpc_guard.settings import Settings
+from ir_vpc_guard.state.lock import LocalVpcLock
 from ir_vpc_guard.state.records import MemoryCheckedJobs
 from ir_vpc_guard.sweep import run_sweep
 from ir_vpc_guard_dev.lambda_runtime import ACCOUNT, FakeContext
@@ -23,7 +24,7 @@ from ir_vpc_guard_dev.sandbox import World, build_world
 from tests.conftest import REGION, load_event
 from tests.integration.calls import counting_session
 from tests.integration.fake_recommender import FakeRecommender
-from tests.lambda_context import Inbox, load_handler
+from tests.lambda_context import Inbox, deploy
 from tests.report_schema import validate_report
 
 # The endpoint may not be created, so S3_ENDPOINT_MISSING (HIGH, blocking) remains.
@@ -44,7 +45,13 @@ def check(session: Any, fake: FakeRecommender, world: World, settings: Settings)
         session.client("sagemaker"), "doomed", account=world.account, region=REGION, trigger="event"
     )
     assert isinstance(job, JobRequest)
-    return check_job(job, AwsClients(REGION, session=session), settings, home_account=ACCOUNT)
+    return check_job(
+        job,
+        AwsClients(REGION, session=session),
+        settings,
+        home_account=ACCOUNT,
+        lock=LocalVpcLock(),
+    )
 
 
 def stop_action(report: Report) -> dict[str, Any]:
@@ -96,6 +103,7 @@ def test_the_sweep_stops_the_doomed_jobs_it_finds(setup: Any) -> None:
         MemoryCheckedJobs(),
         delivered.append,
         max_jobs=5,
+        lock=LocalVpcLock(),
     )
     (report,) = delivered
     assert report.trigger == "sweep" and stop_action(report)["status"] == "APPLIED"
@@ -107,14 +115,14 @@ def test_lambda_a_stop_that_fails_is_failed_and_the_report_still_goes_out(
 ) -> None:
     world = build_world(aws, REGION, with_endpoint=False)
     inbox = Inbox(aws)
-    app = load_handler(
+    app = deploy(
         monkeypatch,
         TOPIC_ARN=inbox.topic_arn,
         REMEDIATION_MODE="apply",
         REMEDIATION_ACTIONS=",".join(sorted(NO_ENDPOINT)),
         STOP_DOOMED_JOBS="true",
     )
-    fake = FakeRecommender(app.SESSION)
+    fake = FakeRecommender(app.session)
     event = world.event(load_event("good_job"))
     name = event["detail"]["requestParameters"]["jobName"]
     fake.add(world, name)

@@ -11,6 +11,7 @@ from ir_vpc_guard.aws import AwsClients
 from ir_vpc_guard.budget import Budget
 from ir_vpc_guard.delivery.report import Report
 from ir_vpc_guard.settings import Settings
+from ir_vpc_guard.state.lock import LocalVpcLock
 from ir_vpc_guard.state.records import DynamoCheckedJobs, MemoryCheckedJobs
 from ir_vpc_guard.sweep import SweepResult, run_sweep
 from ir_vpc_guard_dev.sandbox import World, create_table
@@ -41,6 +42,7 @@ def sweep(session: Any, records: Any, delivered: list[Report], **kwargs: Any) ->
         delivered.append,
         max_jobs=kwargs.pop("max_jobs", 25),
         **kwargs,
+        lock=LocalVpcLock(),
     )
 
 
@@ -121,6 +123,7 @@ def test_deadline_stops_starting_new_jobs(setup: Any, world: World) -> None:
         deliver,
         max_jobs=25,
         budget=budget,
+        lock=LocalVpcLock(),
     )
     assert len(delivered) == 1
     assert result.stopped_for_deadline and result.left_for_next_run == 2
@@ -141,6 +144,7 @@ def test_failed_delivery_releases_the_claim(setup: Any, records: Any, world: Wor
             records,
             fail,
             max_jobs=5,
+            lock=LocalVpcLock(),
         )
     delivered: list[Report] = []
     sweep(session, records, delivered)

@@ -10,6 +10,7 @@ from ir_vpc_guard.aws import AwsClients
 from ir_vpc_guard.budget import Budget
 from ir_vpc_guard.pipeline import handle_event
 from ir_vpc_guard.settings import Settings
+from ir_vpc_guard.state.lock import LocalVpcLock
 from ir_vpc_guard_dev.sandbox import World
 from tests.conftest import load_event
 from tests.integration.calls import counting_session
@@ -30,6 +31,7 @@ def _check_good_job(world: World, session: Any, budget: Budget) -> dict[str, Any
         Settings(),
         lambda r: AwsClients(r, session=session),
         budget,
+        lock=LocalVpcLock(),
     ).to_dict()
 
 

@@ -15,7 +15,7 @@ from botocore.exceptions import ClientError
 from ir_vpc_guard_dev.lambda_runtime import FakeContext
 from ir_vpc_guard_dev.sandbox import allow_eni_attribute, build_world
 from tests.conftest import REGION, load_event
-from tests.lambda_context import Inbox, create_table, load_handler
+from tests.lambda_context import Inbox, create_table, deploy, topic_client
 
 JOB_ARN = "arn:aws:sagemaker:us-east-1:123456789012:inference-recommendations-job/demo-ir-job"
 JOB_KEY = {"id": {"S": f"job#{JOB_ARN}"}}
@@ -26,7 +26,7 @@ def setup(aws: Any, monkeypatch: pytest.MonkeyPatch) -> tuple[Any, Inbox, dict[s
     inbox = Inbox(aws)
     table = create_table(aws)
     event = build_world(aws, REGION, with_endpoint=False).event(load_event("good_job"))
-    app = load_handler(monkeypatch, TOPIC_ARN=inbox.topic_arn, IDEMPOTENCY_TABLE=table)
+    app = deploy(monkeypatch, TOPIC_ARN=inbox.topic_arn, IDEMPOTENCY_TABLE=table)
     return app, inbox, event, table
 
 
@@ -45,7 +45,7 @@ def test_failed_publish_raises_and_the_retry_publishes_once(
     aws: Any, setup: tuple[Any, Inbox, dict[str, Any], str]
 ) -> None:
     app, inbox, event, table = setup
-    app.SNS.meta.events.register("before-call.sns.Publish", _sns_down)
+    topic_client(app).meta.events.register("before-call.sns.Publish", _sns_down)
     with pytest.raises(ClientError, match="InternalError"):
         app.lambda_handler(event, FakeContext())
     # The failure removed the idempotency record and released the job record: the retry
@@ -53,7 +53,7 @@ def test_failed_publish_raises_and_the_retry_publishes_once(
     assert _items(aws, table) == []
     assert inbox.envelopes() == []
 
-    app.SNS.meta.events.unregister("before-call.sns.Publish", _sns_down)
+    topic_client(app).meta.events.unregister("before-call.sns.Publish", _sns_down)
     first = app.lambda_handler(event, FakeContext())
     assert first["outcome"] == "FAIL"
     assert len(inbox.envelopes()) == 1
@@ -100,7 +100,7 @@ def test_a_pass_is_not_published_and_not_lost(aws: Any, monkeypatch: pytest.Monk
     inbox, table = Inbox(aws), create_table(aws)
     event = build_world(aws, REGION).event(load_event("good_job"))
     allow_eni_attribute(aws)  # nothing to report at all (not even the role's LOW advisory)
-    app = load_handler(monkeypatch, TOPIC_ARN=inbox.topic_arn, IDEMPOTENCY_TABLE=table)
+    app = deploy(monkeypatch, TOPIC_ARN=inbox.topic_arn, IDEMPOTENCY_TABLE=table)
     assert app.lambda_handler(event, FakeContext())["outcome"] == "PASS"
     assert inbox.envelopes() == []
     assert JOB_KEY["id"] in [item["id"] for item in _items(aws, table)]
@@ -111,7 +111,7 @@ def test_security_hub_failure_does_not_block_the_sns_message(
 ) -> None:
     inbox, table = Inbox(aws), create_table(aws)
     event = build_world(aws, REGION, with_endpoint=False).event(load_event("good_job"))
-    app = load_handler(
+    app = deploy(
         monkeypatch, TOPIC_ARN=inbox.topic_arn, IDEMPOTENCY_TABLE=table, SECURITY_HUB="true"
     )
 

@@ -10,6 +10,7 @@ from ir_vpc_guard.discovery.discover import READ_ACTIONS
 from ir_vpc_guard.discovery.prefix_lists import forget_s3_prefix_lists
 from ir_vpc_guard.pipeline import handle_event
 from ir_vpc_guard.settings import Settings
+from ir_vpc_guard.state.lock import LocalVpcLock
 from ir_vpc_guard_dev.sandbox import World
 from tests.conftest import load_event
 from tests.integration.calls import counting_session
@@ -22,7 +23,9 @@ pytestmark = pytest.mark.usefixtures("no_retry_sleep")
 
 def run(world: World, session: Any) -> dict[str, Any]:
     event = world.event(load_event("good_job"))
-    return handle_event(event, Settings(), lambda r: AwsClients(r, session=session)).to_dict()
+    return handle_event(
+        event, Settings(), lambda r: AwsClients(r, session=session), lock=LocalVpcLock()
+    ).to_dict()
 
 
 # Reads that are not attempted when the read they depend on failed, and carry its error.

@@ -21,6 +21,7 @@ from ir_vpc_guard.intake.event import parse_event
 from ir_vpc_guard.intake.request import JobRequest
 from ir_vpc_guard.pipeline import handle_event
 from ir_vpc_guard.settings import Settings
+from ir_vpc_guard.state.lock import LocalVpcLock
 from tests.conftest import load_event
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "300"))
@@ -130,7 +131,9 @@ def _ids_sent(params: dict[str, Any]) -> list[Any]:
 def test_no_event_crashes_or_leaks_an_invalid_id(account: Any, event: Any) -> None:
     session, sent = account
     sent.clear()
-    report = handle_event(event, Settings(), lambda r: AwsClients(r, session=session)).to_dict()
+    report = handle_event(
+        event, Settings(), lambda r: AwsClients(r, session=session), lock=LocalVpcLock()
+    ).to_dict()
     intake = parse_event(event)
     label(report["outcome"])
     if not isinstance(intake, JobRequest):

@@ -21,7 +21,7 @@ from moto import mock_aws
 from ir_vpc_guard.intake.event import parse_event
 from ir_vpc_guard.intake.request import JobRequest
 from ir_vpc_guard_dev.lambda_runtime import ACCOUNT, FakeContext
-from tests.lambda_context import create_table, load_handler
+from tests.lambda_context import create_table, deploy, topic_client
 from tests.reliability.test_fuzz_events import VALID_ID, _ids_sent, events
 from tests.report_schema import validate_report
 
@@ -34,12 +34,14 @@ class Harness:
     def __init__(self, monkeypatch: pytest.MonkeyPatch, **env: str | None) -> None:
         session = boto3.session.Session(region_name="us-east-1")
         topic = session.client("sns").create_topic(Name="fuzz")["TopicArn"]
-        self.app = load_handler(monkeypatch, TOPIC_ARN=topic, NOTIFY_ON="all", **env)
+        self.app = deploy(monkeypatch, TOPIC_ARN=topic, NOTIFY_ON="all", **env)
         self.calls: list[tuple[str, dict[str, Any]]] = []
         self.published: list[dict[str, Any]] = []
         # Before any engine client exists: every client the handler makes inherits the hook.
-        self.app.SESSION.events.register("provide-client-params.*.*", self._record)
-        self.app.SNS.meta.events.register("provide-client-params.sns.Publish", self._publish)
+        self.app.session.events.register("provide-client-params.*.*", self._record)
+        topic_client(self.app).meta.events.register(
+            "provide-client-params.sns.Publish", self._publish
+        )
 
     def _record(self, params: dict[str, Any], model: Any, **_: Any) -> None:
         self.calls.append((model.name, copy.deepcopy(params)))

@@ -8,6 +8,7 @@ from typing import Any
 from ir_vpc_guard.aws import AwsClients
 from ir_vpc_guard.pipeline import handle_event
 from ir_vpc_guard.settings import Settings
+from ir_vpc_guard.state.lock import LocalVpcLock
 from ir_vpc_guard_dev.sandbox import build_world
 from tests.conftest import REGION, load_event
 from tests.integration.calls import counting_session
@@ -50,12 +51,16 @@ def test_sixteen_subnets_five_full_groups_in_a_crowded_vpc(aws: Any) -> None:
     calls: Counter[str] = Counter()
     session = counting_session(calls)
     event = world.event(load_event("good_job"))
-    report = handle_event(event, Settings(), lambda r: AwsClients(r, session=session)).to_dict()
+    report = handle_event(
+        event, Settings(), lambda r: AwsClients(r, session=session), lock=LocalVpcLock()
+    ).to_dict()
     assert report["outcome"] == "PASS", report["findings"]
     assert len(report["job"]["subnets"]) == 16 and len(report["job"]["securityGroups"]) == 5
     assert sum(calls.values()) == 14
 
     # The same crowd with the S3 rule gone from the one group that had it: found, exactly.
     revoke_rule(aws, world, s3_rule(world))
-    report = handle_event(event, Settings(), lambda r: AwsClients(r, session=session)).to_dict()
+    report = handle_event(
+        event, Settings(), lambda r: AwsClients(r, session=session), lock=LocalVpcLock()
+    ).to_dict()
     assert [f["checkId"] for f in report["findings"]] == ["SG_EGRESS_S3_MISSING"]

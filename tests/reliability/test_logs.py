@@ -12,7 +12,7 @@ import pytest
 from ir_vpc_guard_dev.lambda_runtime import FakeContext
 from ir_vpc_guard_dev.sandbox import MODEL_BUCKET, ROLE_NAME, World, build_world
 from tests.conftest import REGION, load_event
-from tests.lambda_context import Inbox, create_table, follow_stdout, load_handler, log_lines
+from tests.lambda_context import Inbox, create_table, deploy, follow_stdout, log_lines
 
 POLICY_MARKER = "LeakMarkerPolicy7f3a"
 ROLE_MARKER = "LeakMarkerRole9c2e"
@@ -73,7 +73,7 @@ def test_info_lines_hold_no_policy_and_no_event_text(
     level: str,
 ) -> None:
     event, inbox, table = marked
-    app = load_handler(
+    app = deploy(
         monkeypatch,
         TOPIC_ARN=inbox.topic_arn,
         IDEMPOTENCY_TABLE=table,
@@ -106,7 +106,7 @@ def test_report_line_says_what_an_operator_needs(
     marked: tuple[dict[str, Any], Inbox, str],
 ) -> None:
     event, inbox, _ = marked
-    app = load_handler(monkeypatch, TOPIC_ARN=inbox.topic_arn)
+    app = deploy(monkeypatch, TOPIC_ARN=inbox.topic_arn)
     follow_stdout(app)
     capsys.readouterr()
     app.lambda_handler(event, FakeContext())
@@ -136,7 +136,7 @@ def test_odd_events_still_say_which_event_and_leak_nothing(
     if shape == "marker-in-params":  # a failed call whose parameters carry free text
         event["detail"]["errorCode"] = EVENT_MARKER
         event["detail"]["requestParameters"]["jobDescription"] = EVENT_MARKER
-    app = load_handler(monkeypatch, TOPIC_ARN=Inbox(aws).topic_arn, NOTIFY_ON="all")
+    app = deploy(monkeypatch, TOPIC_ARN=Inbox(aws).topic_arn, NOTIFY_ON="all")
     follow_stdout(app)
     capsys.readouterr()
     report = app.lambda_handler(event, FakeContext())

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
+from ir_vpc_guard.application import vpc_lock
 from ir_vpc_guard.aws import AwsClients
 from ir_vpc_guard.findings import Mode
 from ir_vpc_guard.pipeline import handle_event
@@ -70,7 +71,10 @@ def test_a_failed_write_fails_its_action_only(broken: World, write: str, fault: 
     # register_first: ahead of moto's own before-send handler, as AWS's answer would be.
     session.events.register_first(f"{hook_kind}.{service}.{operation}", make_hook(operation))
     report = handle_event(
-        broken.event(load_event("good_job")), APPLY, lambda r: AwsClients(r, session=session)
+        broken.event(load_event("good_job")),
+        APPLY,
+        lambda r: AwsClients(r, session=session),
+        lock=vpc_lock(APPLY, AwsClients(REGION, session=session)),
     ).to_dict()
     validate_report(report)
 
@@ -104,7 +108,10 @@ def test_a_failed_vpc_lock_writes_nothing(aws: Any, broken: World, fault: str) -
     session = counting_session(calls)
     session.events.register("before-call.dynamodb.PutItem", make_hook("PutItem"))
     report = handle_event(
-        broken.event(load_event("good_job")), APPLY, lambda r: AwsClients(r, session=session)
+        broken.event(load_event("good_job")),
+        APPLY,
+        lambda r: AwsClients(r, session=session),
+        lock=vpc_lock(APPLY, AwsClients(REGION, session=session)),
     ).to_dict()
     assert report["outcome"] == "FAIL"  # nothing was changed
     assert {(a["status"], a["errorCode"]) for a in fixes(report)} == {("FAILED", code)}
@@ -119,7 +126,10 @@ def test_a_failed_lock_release_does_not_undo_the_report(broken: World, fault: st
     session = counting_session(Counter())
     session.events.register("before-call.dynamodb.DeleteItem", make_hook("DeleteItem"))
     report = handle_event(
-        broken.event(load_event("good_job")), APPLY, lambda r: AwsClients(r, session=session)
+        broken.event(load_event("good_job")),
+        APPLY,
+        lambda r: AwsClients(r, session=session),
+        lock=vpc_lock(APPLY, AwsClients(REGION, session=session)),
     ).to_dict()
     assert report["outcome"] == "REMEDIATED"
     assert {a["status"] for a in fixes(report)} == {"APPLIED"}
@@ -137,7 +147,10 @@ def test_a_re_check_that_cannot_read_is_not_called_remediated(broken: World) -> 
 
     session.events.register("before-call.ec2.DescribeVpcEndpoints", third_fails)
     report = handle_event(
-        broken.event(load_event("good_job")), APPLY, lambda r: AwsClients(r, session=session)
+        broken.event(load_event("good_job")),
+        APPLY,
+        lambda r: AwsClients(r, session=session),
+        lock=vpc_lock(APPLY, AwsClients(REGION, session=session)),
     ).to_dict()
     assert report["outcome"] == "PARTIAL"
     assert {a["status"] for a in fixes(report)} == {"APPLIED"}

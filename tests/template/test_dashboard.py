@@ -22,7 +22,8 @@ from ir_vpc_guard_dev.sandbox import build_world
 from scripts import dashboard_body, render_dashboard
 from tests.conftest import REGION, ROOT, load_event
 from tests.integration.fake_recommender import FakeRecommender
-from tests.lambda_context import Inbox, create_table, emf_blobs, load_handler
+from tests.lambda_context import Inbox, create_table, emf_blobs
+from tests.lambda_context import deploy as cold_start
 from tests.template.cfn import Stack, load, transformed
 from tests.template.test_moto_deploy import STACK_REGION, deploy
 
@@ -133,7 +134,7 @@ def test_what_the_handler_prints_is_what_the_dashboard_plots(
     stack = Stack(transformed())
     env = guardrail_env(stack)
     world = build_world(aws, REGION, with_endpoint=False)
-    app = load_handler(
+    app = cold_start(
         monkeypatch,
         TOPIC_ARN=Inbox(aws).topic_arn,
         IDEMPOTENCY_TABLE=create_table(aws),
@@ -141,7 +142,7 @@ def test_what_the_handler_prints_is_what_the_dashboard_plots(
         POWERTOOLS_METRICS_NAMESPACE=env["POWERTOOLS_METRICS_NAMESPACE"],
         POWERTOOLS_SERVICE_NAME=env["POWERTOOLS_SERVICE_NAME"],
     )
-    fake = FakeRecommender(app.SESSION)
+    fake = FakeRecommender(app.session)
     event = world.event(load_event("good_job"))
     capsys.readouterr()
     assert app.lambda_handler(event, FakeContext())["outcome"] == "REMEDIATED"

@@ -27,6 +27,7 @@ from botocore.exceptions import (
 from botocore.exceptions import ConnectionError as BotoConnectionError
 from botocore.parsers import ResponseParserError
 
+from ir_vpc_guard.application import vpc_lock
 from ir_vpc_guard.aws import AwsClients
 from ir_vpc_guard.checks import CATALOGUE
 from ir_vpc_guard.delivery import mutes, render
@@ -43,6 +44,7 @@ from ir_vpc_guard.intake.request import (
     MODEL_NAME,
     MODEL_PACKAGE_ARN,
     ROLE_ARN,
+    JobRequest,
     TextLimit,
     valid_vpc_id,
 )
@@ -249,7 +251,7 @@ def _settings(args: argparse.Namespace) -> Settings:
     return settings
 
 
-def _session(region: str | None) -> tuple[Any, str]:
+def _session(region: str | None) -> tuple[boto3.session.Session, str]:
     session = boto3.session.Session(region_name=region)
     if session.region_name is None:
         raise NoRegionError()
@@ -268,7 +270,7 @@ def _session(region: str | None) -> tuple[Any, str]:
     return session, session.region_name
 
 
-def _account(session: Any, region: str) -> str:
+def _account(session: boto3.session.Session, region: str) -> str:
     """The credentials' account; also the first call, so an endpoint that cannot serve the
     region is named in one line here rather than in one CHECK_ERROR per read."""
     sts = session.client("sts", region_name=region)
@@ -333,6 +335,7 @@ def _replay(args: argparse.Namespace, settings: Settings) -> Report:
         settings,
         lambda r: AwsClients(r, session=session),
         home_account=account,
+        lock=vpc_lock(settings, AwsClients(region, session=session)),
         mute_list=_mutes(args),
     )
     skipped = report.outcome.value == "SKIPPED"
@@ -352,11 +355,21 @@ def _event_region(event: Any) -> str | None:
 
 
 def _check_request(
-    request: Any, clients: AwsClients, settings: Settings, mute_list: mutes.MuteList
+    request: JobRequest | Skipped,
+    clients: AwsClients,
+    settings: Settings,
+    mute_list: mutes.MuteList,
 ) -> Report:
     if isinstance(request, Skipped):
         return skipped_report(request, settings.remediation_mode)
-    return check_job(request, clients, settings, mute_list=mute_list, home_account=request.account)
+    return check_job(
+        request,
+        clients,
+        settings,
+        lock=vpc_lock(settings, clients),
+        mute_list=mute_list,
+        home_account=request.account,
+    )
 
 
 COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], Report]] = {

@@ -17,7 +17,7 @@ from ir_vpc_guard.discovery.snapshot import Snapshot
 from ir_vpc_guard.intake.event import Skipped, parse_event
 from ir_vpc_guard.intake.request import JobRequest
 from ir_vpc_guard.remediation.fixes.stop_job import stop_if_doomed
-from ir_vpc_guard.remediation.stage import lock_for, remediate
+from ir_vpc_guard.remediation.stage import remediate
 from ir_vpc_guard.settings import Settings
 from ir_vpc_guard.state.lock import VpcLock
 
@@ -29,14 +29,15 @@ def check_job(
     clients: AwsClients,
     settings: Settings,
     budget: Budget = UNLIMITED,
-    lock: VpcLock | None = None,
     *,
+    lock: VpcLock,
     mute_list: mutes.MuteList = mutes.EMPTY,
     home_account: str | None = None,
 ) -> Report:
     """Check one job, remediate what the settings allow, and stop it (STOP_DOOMED_JOBS)
     when what remains makes it certain to fail; `home_account` (the credentials' own account)
     is the only account whose jobs are stopped, and the one a VPC is shared with or not.
+    `lock` is the function's one VPC lock (application.vpc_lock), whichever path calls.
 
     An invalid VPC config is reported without sending any ID to AWS. The mute list is a
     layer over the checks: every run of them (the re-check after remediation too) is
@@ -67,7 +68,6 @@ def check_job(
         run = run_checks(state)
         return replace(run, findings=mutes.mark(mute_list, run.findings, context, today))
 
-    lock = lock or lock_for(settings, clients)
     done = remediate(
         snapshot,
         checked(snapshot),
@@ -104,7 +104,7 @@ def handle_event(
     budget: Budget = UNLIMITED,
     *,
     home_account: str | None = None,
-    lock: VpcLock | None = None,
+    lock: VpcLock,
     mute_list: mutes.MuteList = mutes.EMPTY,
 ) -> Report:
     """Check the job an EventBridge CloudTrail event describes, or say why it is skipped.
@@ -117,5 +117,11 @@ def handle_event(
         return skipped_report(intake, settings.remediation_mode)
     clients = clients_for(intake.region)
     return check_job(
-        intake, clients, settings, budget, lock, mute_list=mute_list, home_account=home_account
+        intake,
+        clients,
+        settings,
+        budget,
+        lock=lock,
+        mute_list=mute_list,
+        home_account=home_account,
     )

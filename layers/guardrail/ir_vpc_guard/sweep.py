@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -23,7 +23,11 @@ from ir_vpc_guard.intake.sagemaker_jobs import active_jobs, describe_job
 from ir_vpc_guard.pipeline import check_job
 from ir_vpc_guard.settings import Settings
 from ir_vpc_guard.state.claims import job_claim
+from ir_vpc_guard.state.lock import VpcLock
 from ir_vpc_guard.state.records import CheckedJobs
+
+if TYPE_CHECKING:  # boto3-stubs: a development dependency
+    from mypy_boto3_sagemaker.type_defs import InferenceRecommendationsJobTypeDef
 
 Deliver = Callable[[Report], None]
 
@@ -66,12 +70,14 @@ def run_sweep(
     records: CheckedJobs,
     deliver: Deliver,
     *,
+    lock: VpcLock,
     max_jobs: int,
     lookback: timedelta | None = None,
     budget: Budget = UNLIMITED,
     mute_list: mutes.MuteList = mutes.EMPTY,
 ) -> SweepResult:
-    """List active jobs, drop the ones already checked, check at most `max_jobs` of the rest."""
+    """List active jobs, drop the ones already checked, check at most `max_jobs` of the rest,
+    their fixes under `lock` (the event path's own: one writer per VPC, whichever path)."""
     result = SweepResult()
     created_after = datetime.now(UTC) - lookback if lookback else None
     summaries = {
@@ -81,7 +87,7 @@ def run_sweep(
     seen = records.seen(summaries)
     result.already_checked = len(seen)
     pending = [s for arn, s in summaries.items() if arn not in seen]
-    sweep = _Sweep(clients, settings, account, records, deliver, budget, mute_list, result)
+    sweep = _Sweep(clients, settings, account, records, deliver, lock, budget, mute_list, result)
     for index, summary in enumerate(pending):
         if len(result.checked) + len(result.skipped) >= max_jobs or not budget.may_start():
             result.stopped_for_deadline = len(result.checked) + len(result.skipped) < max_jobs
@@ -100,11 +106,12 @@ class _Sweep:
     account: str
     records: CheckedJobs
     deliver: Deliver
+    lock: VpcLock
     budget: Budget
     mute_list: mutes.MuteList
     result: SweepResult
 
-    def claim_and_check(self, summary: dict[str, Any]) -> None:
+    def claim_and_check(self, summary: InferenceRecommendationsJobTypeDef) -> None:
         """One listed job: claimed, read, checked and delivered, or left to the next run.
 
         A failed delivery (e.g. the publish) releases the claim and propagates: the
@@ -143,6 +150,7 @@ class _Sweep:
             self.clients,
             self.settings,
             self.budget,
+            lock=self.lock,
             mute_list=self.mute_list,
             home_account=job.account,
         )

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ir_vpc_guard.intake.event import Skipped, parse_request
 from ir_vpc_guard.intake.request import JobRequest
 from ir_vpc_guard.intake.sagemaker_jobs import describe_job
+
+if TYPE_CHECKING:  # boto3-stubs: a development dependency
+    from mypy_boto3_sagemaker import SageMakerClient
 
 PREFLIGHT_JOB = "preflight"
 
@@ -44,6 +47,8 @@ def preflight_request(
     )
 
 
-def existing_job(sagemaker: Any, name: str, *, account: str, region: str) -> JobRequest | Skipped:
+def existing_job(
+    sagemaker: SageMakerClient, name: str, *, account: str, region: str
+) -> JobRequest | Skipped:
     """An existing job, read with DescribeInferenceRecommendationsJob."""
     return describe_job(sagemaker, name, account=account, region=region, trigger="cli")

@@ -5,10 +5,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ir_vpc_guard.intake.event import Skipped, member, parse_request
 from ir_vpc_guard.intake.request import JOB_ARN_PATTERN, JOB_NAME, JobRequest
+
+if TYPE_CHECKING:  # boto3-stubs: a development dependency
+    from mypy_boto3_sagemaker import SageMakerClient
+    from mypy_boto3_sagemaker.type_defs import InferenceRecommendationsJobTypeDef
 
 ACTIVE_STATUSES = ("PENDING", "IN_PROGRESS")
 PAGE_SIZE = 100  # the API's maximum
@@ -20,7 +24,7 @@ SWEEP_ACTIONS = (
 
 
 def describe_job(
-    sagemaker: Any, name: str, *, account: str, region: str, trigger: str
+    sagemaker: SageMakerClient, name: str, *, account: str, region: str, trigger: str
 ) -> JobRequest | Skipped:
     """Read a job with DescribeInferenceRecommendationsJob and normalize it."""
     if not JOB_NAME.fullmatch(name):
@@ -38,7 +42,9 @@ def describe_job(
     )
 
 
-def active_jobs(sagemaker: Any, created_after: datetime | None = None) -> Iterator[dict[str, Any]]:
+def active_jobs(
+    sagemaker: SageMakerClient, created_after: datetime | None = None
+) -> Iterator[InferenceRecommendationsJobTypeDef]:
     """Every PENDING or IN_PROGRESS job (optionally only recent ones), oldest first."""
     paginator = sagemaker.get_paginator("list_inference_recommendations_jobs")
     for status in ACTIVE_STATUSES:

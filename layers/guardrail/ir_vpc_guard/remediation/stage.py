@@ -16,18 +16,11 @@ from ir_vpc_guard.discovery.discover import Discovery
 from ir_vpc_guard.discovery.snapshot import Snapshot
 from ir_vpc_guard.findings import Finding, RemediationStatus
 from ir_vpc_guard.remediation.actions import Action
-from ir_vpc_guard.remediation.executor import Executor
 from ir_vpc_guard.remediation.fixes import FIX_UNITS
 from ir_vpc_guard.remediation.gates import gate
 from ir_vpc_guard.remediation.planner import plan
 from ir_vpc_guard.settings import Settings
-from ir_vpc_guard.state.lock import (
-    LOCK_TIMEOUT,
-    DynamoVpcLock,
-    LocalVpcLock,
-    LockTimeoutError,
-    VpcLock,
-)
+from ir_vpc_guard.state.lock import LOCK_TIMEOUT, LockTimeoutError, VpcLock
 
 LOCK_WAIT_SECONDS = 30.0
 ATTEMPTED = {RemediationStatus.APPLIED, RemediationStatus.FAILED}
@@ -45,14 +38,6 @@ class Remediated:
     def changed(self) -> bool:
         """Something was written (and confirmed by the re-read)."""
         return any(a.status is RemediationStatus.APPLIED for a in self.actions)
-
-
-def lock_for(settings: Settings, clients: AwsClients) -> VpcLock:
-    """The DynamoDB lease when a table is configured, else a process-local lock. The
-    handler passes its own lock, made on the table's region."""
-    if settings.idempotency_table:
-        return DynamoVpcLock(clients.dynamodb, settings.idempotency_table)
-    return LocalVpcLock()
 
 
 def remediate(
@@ -90,6 +75,9 @@ def _apply(
     Whatever was attempted is re-read, even a write that answered with an error: its
     answer may have been lost after AWS made the change.
     """
+    # Imported with the first approved fix: a report-only deployment never loads it.
+    from ir_vpc_guard.remediation.executor import Executor  # noqa: PLC0415
+
     limit = budget.wait_limit()
     if not budget.may_start():
         return _settle_approved(actions, RemediationStatus.SKIPPED, "deadline near"), snapshot

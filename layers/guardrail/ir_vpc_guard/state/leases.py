@@ -5,14 +5,19 @@ every reader and writer also compares `expiration` with the time itself."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
+
+if TYPE_CHECKING:  # boto3-stubs: a development dependency
+    from mypy_boto3_dynamodb import DynamoDBClient
 
 TAKEN = "ConditionalCheckFailedException"
 
 
-def take(dynamodb: Any, table: str, item: dict[str, Any], now: int, seconds: int) -> bool:
+def take(
+    dynamodb: DynamoDBClient, table: str, item: dict[str, Any], now: int, seconds: int
+) -> bool:
     """Write `item` (with its `owner`) for `seconds` unless another owner's lease holds.
 
     When the answer to our own write was lost and botocore retried it, the item found is
@@ -35,7 +40,7 @@ def take(dynamodb: Any, table: str, item: dict[str, Any], now: int, seconds: int
     return True
 
 
-def drop(dynamodb: Any, table: str, key: dict[str, Any], owner: dict[str, str]) -> None:
+def drop(dynamodb: DynamoDBClient, table: str, key: dict[str, Any], owner: dict[str, str]) -> None:
     """Delete the lease only if it is still ours (it may have lapsed and been retaken)."""
     try:
         dynamodb.delete_item(

@@ -18,11 +18,14 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
-from typing import Any, ClassVar, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from ir_vpc_guard.state import leases
+
+if TYPE_CHECKING:  # boto3-stubs: a development dependency
+    from mypy_boto3_dynamodb import DynamoDBClient
 
 # Longer than the function's timeout (120 s): a lease never lapses under a live writer, even
 # when every call of a write is retried to its limit; a crashed writer's lapses by itself.
@@ -45,7 +48,7 @@ class DynamoVpcLock:
 
     def __init__(
         self,
-        dynamodb: Any,
+        dynamodb: DynamoDBClient,
         table: str,
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], None] = time.sleep,

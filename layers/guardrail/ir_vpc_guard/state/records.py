@@ -7,11 +7,14 @@ import threading
 import time
 import uuid
 from collections.abc import Iterable
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from botocore.exceptions import ClientError
 
 from ir_vpc_guard.state import leases
+
+if TYPE_CHECKING:  # boto3-stubs: a development dependency
+    from mypy_boto3_dynamodb import DynamoDBClient
 
 RETENTION_SECONDS = 14 * 24 * 3600  # longer than any job may run
 # A claim not confirmed within this time (the invocation was killed between claiming and
@@ -45,7 +48,7 @@ def _key(job_arn: str) -> str:
 class DynamoCheckedJobs:
     """Records in the DynamoDB table the idempotency layer uses (partition key `id`)."""
 
-    def __init__(self, dynamodb: Any, table: str) -> None:
+    def __init__(self, dynamodb: DynamoDBClient, table: str) -> None:
         self.dynamodb = dynamodb
         self.table = table
         self._owners: dict[str, str] = {}  # our open claims: job ARN -> owner token
