@@ -64,7 +64,7 @@ def add_job_groups(session: Any, world: World, count: int) -> None:
 
 def broken_world(session: Any) -> World:
     """No S3 endpoint and HTTPS egress only to 10.0.0.0/8: what apply mode can fix."""
-    return build_world(session, with_endpoint=False, group_egress="vpc-https-only")
+    return build_world(session, with_endpoint=False, group_egress="proxy-https-only")
 
 
 def _other_subnets(ec2: Any, world: World) -> list[str]:

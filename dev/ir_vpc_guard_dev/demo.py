@@ -192,7 +192,7 @@ def _environment() -> Iterator[None]:
 
 
 def _broken_world(session: Any) -> World:
-    world = build_world(session, REGION, with_endpoint=False, group_egress="vpc-https-only")
+    world = build_world(session, REGION, with_endpoint=False, group_egress="proxy-https-only")
     policy = {
         "Version": "2012-10-17",
         "Statement": [

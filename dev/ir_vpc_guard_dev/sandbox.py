@@ -18,6 +18,8 @@ MODEL_BUCKET = "demo-ir-models"
 PAYLOAD_BUCKET = "demo-ir-payloads"
 REPOSITORY = "demo-ir-inference"
 PACKAGE_GROUP = "demo-models"
+# An on-premises proxy outside the VPC: egress to it reaches neither S3 nor the job subnets.
+PROXY_CIDR = "192.168.0.0/16"
 # What moto needs to carry AWS's managed policies as it ships them (the role's policy).
 MOTO_ENVIRONMENT = {"MOTO_IAM_LOAD_MANAGED_POLICIES": "true"}
 
@@ -74,7 +76,8 @@ def build_world(
     explicit_route_table: bool = True,
     extra_subnets: int = 0,
 ) -> World:
-    """Build a compliant world. `group_egress`: compliant | vpc-https-only | none."""
+    """Build a compliant world. `group_egress`: compliant | vpc-https-only |
+    proxy-https-only | none (set_group_egress)."""
     ec2 = session.client("ec2", region_name=region)
     account = session.client("sts", region_name=region).get_caller_identity()["Account"]
     vpc_id = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
@@ -149,7 +152,9 @@ def create_table(session: Any, name: str) -> str:
 
 
 def set_group_egress(ec2: Any, group_id: str, kind: str, prefix_list_id: str) -> None:
-    """Replace the group's egress with `kind`: compliant, vpc-https-only or none."""
+    """Replace the group's egress with `kind`: compliant, vpc-https-only (HTTPS to the VPC's
+    10.0.0.0/8: the job subnets on one port only), proxy-https-only (HTTPS to an on-premises
+    proxy only: neither S3 nor the job subnets) or none."""
     group = ec2.describe_security_groups(GroupIds=[group_id])["SecurityGroups"][0]
     if group.get("IpPermissionsEgress"):
         ec2.revoke_security_group_egress(
@@ -178,6 +183,15 @@ def set_group_egress(ec2: Any, group_id: str, kind: str, prefix_list_id: str) ->
                 "FromPort": 443,
                 "ToPort": 443,
                 "IpRanges": [{"CidrIp": "10.0.0.0/8", "Description": "internal HTTPS"}],
+            }
+        ]
+    elif kind == "proxy-https-only":
+        rules = [
+            {
+                "IpProtocol": "tcp",
+                "FromPort": 443,
+                "ToPort": 443,
+                "IpRanges": [{"CidrIp": PROXY_CIDR, "Description": "HTTPS to the proxy"}],
             }
         ]
     if rules:

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from ir_vpc_guard.checks.netmath import Grant, cidr_interval
 from ir_vpc_guard.checks.network import (
+    SubnetGaps,
     allows_s3,
     allows_subnet,
     ipv6_cidrs,
@@ -172,23 +173,52 @@ def test_job_groups_are_the_found_ones_in_the_jobs_order() -> None:
     assert [g["GroupId"] for g in job_groups(snapshot)] == ["sg-2", "sg-1"]
 
 
+NO_GAPS = SubnetGaps({}, {}, {})
+
+
 def test_subnet_gaps_are_certain_or_hang_on_unreadable_lists() -> None:
-    assert subnet_gaps(compliant()) == ({}, {})
+    assert subnet_gaps(compliant()) == NO_GAPS
     to_a = rule("tcp", 0, 65535, cidrs=["10.0.1.0/24"])
     s3 = rule("tcp", 443, 443, prefix_lists=[S3_PL])
-    certain, undetermined = subnet_gaps(
-        compliant(security_groups=Read(value={GROUP: group(egress=[s3, to_a])}))
-    )
-    assert list(certain) == ["subnet-b"] and undetermined == {}
+    gaps = subnet_gaps(compliant(security_groups=Read(value={GROUP: group(egress=[s3, to_a])})))
+    assert list(gaps.unreached) == ["subnet-b"] and not gaps.partly and not gaps.undetermined
     via_list = rule("tcp", 0, 65535, prefix_lists=["pl-corp"])
     lists = {"pl-corp": ReferencedPrefixList("pl-corp", error=ReadError("api", "Denied"))}
-    certain, undetermined = subnet_gaps(
+    gaps = subnet_gaps(
         compliant(
             security_groups=Read(value={GROUP: group(egress=[s3, to_a, via_list])}),
             referenced_prefix_lists=Read(value=lists),
         )
     )
-    assert certain == {} and undetermined == {"subnet-b": ("pl-corp",)}
+    assert gaps == SubnetGaps({}, {}, {"subnet-b": ("pl-corp",)})
+
+
+def test_a_subnet_some_rule_reaches_is_only_partly_reached() -> None:
+    """AWS names no ports for traffic between the job's subnets: a rule that reaches a
+    subnet on some port or protocol makes its gap uncertain, not a certain one."""
+    s3 = rule("tcp", 443, 443, prefix_lists=[S3_PL])
+    for partial_rule, described in [
+        (rule("tcp", 443, 443, cidrs=["10.0.0.0/8"]), "tcp 443 to 10.0.0.0/8"),
+        (rule("udp", 0, 65535, cidrs=["10.0.0.0/16"]), "udp (all ports) to 10.0.0.0/16"),
+        (rule("tcp", 22, 22, groups=[GROUP]), f"tcp 22 to {GROUP}"),
+    ]:
+        groups = {GROUP: group(egress=[s3, partial_rule])}
+        gaps = subnet_gaps(compliant(security_groups=Read(value=groups)))
+        assert gaps.unreached == {} and gaps.undetermined == {}
+        assert gaps.partly == {"subnet-a": (described,), "subnet-b": (described,)}
+
+
+def test_rules_to_addresses_outside_the_subnets_reach_nothing() -> None:
+    """Another range, another group, S3's own list: none of them is a job subnet."""
+    s3 = rule("tcp", 443, 443, prefix_lists=[S3_PL])
+    elsewhere = [
+        rule("-1", cidrs=["192.168.0.0/16", "10.1.0.0/16"]),
+        rule("-1", groups=["sg-other"]),
+        rule("tcp", 0, 65535, cidrs=["2600:1f18::/56"]),
+    ]
+    groups = {GROUP: group(egress=[s3, *elsewhere])}
+    gaps = subnet_gaps(compliant(security_groups=Read(value=groups)))
+    assert list(gaps.unreached) == ["subnet-a", "subnet-b"] and not gaps.partly
 
 
 def test_subnet_gaps_never_judge_a_subnet_of_another_vpc() -> None:
@@ -196,4 +226,4 @@ def test_subnet_gaps_never_judge_a_subnet_of_another_vpc() -> None:
     snapshot = compliant(
         subnets=Read(value={"subnet-a": subnet("subnet-a", "10.0.1.0/24"), "subnet-b": stray})
     )
-    assert subnet_gaps(snapshot) == ({}, {})
+    assert subnet_gaps(snapshot) == NO_GAPS

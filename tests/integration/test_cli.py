@@ -32,7 +32,7 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
 
 @pytest.fixture
 def broken(aws: Any) -> World:
-    return build_world(aws, REGION, with_endpoint=False, group_egress="vpc-https-only")
+    return build_world(aws, REGION, with_endpoint=False, group_egress="proxy-https-only")
 
 
 @pytest.fixture

@@ -77,7 +77,7 @@ def test_readable_summary_and_exit_codes(server: str, tmp_path: Path) -> None:
 
 
 def test_replay_in_apply_mode_fixes_the_world_over_http(server: str, tmp_path: Path) -> None:
-    world, ec2 = _remote_world(server, with_endpoint=False, group_egress="vpc-https-only")
+    world, ec2 = _remote_world(server, with_endpoint=False, group_egress="proxy-https-only")
     event_file = tmp_path / "event.json"
     event_file.write_text(json.dumps(world.event(load_event("good_job"))))
 
@@ -95,7 +95,7 @@ def test_replay_in_apply_mode_fixes_the_world_over_http(server: str, tmp_path: P
 def test_replay_of_another_accounts_event_is_skipped_unless_allowed(
     server: str, tmp_path: Path
 ) -> None:
-    world, ec2 = _remote_world(server, with_endpoint=False, group_egress="vpc-https-only")
+    world, ec2 = _remote_world(server, with_endpoint=False, group_egress="proxy-https-only")
     event = world.event(load_event("good_job"))
     event["account"] = event["detail"]["recipientAccountId"] = "111122223333"
     event_file = tmp_path / "event.json"

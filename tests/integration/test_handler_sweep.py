@@ -164,7 +164,7 @@ def test_a_sweep_of_another_region_fixes_under_the_functions_one_lock(
 ) -> None:
     """The schedule of a rule in us-west-2 sweeps that region; its fixes hold the VPC lock
     in the function's table, in the function's region (the table exists nowhere else)."""
-    west = build_world(aws, "us-west-2", with_endpoint=False, group_egress="vpc-https-only")
+    west = build_world(aws, "us-west-2", with_endpoint=False, group_egress="proxy-https-only")
     app = deploy(
         monkeypatch,
         TOPIC_ARN=inbox.topic_arn,

@@ -24,8 +24,9 @@ APPLY = Settings(remediation_mode=Mode.APPLY)
 
 @pytest.fixture
 def broken(aws: Any) -> World:
-    """No S3 endpoint; the group only allows HTTPS to 10.0.0.0/8 (not S3, not all TCP)."""
-    return build_world(aws, REGION, with_endpoint=False, group_egress="vpc-https-only")
+    """No S3 endpoint; the group allows only HTTPS to an on-premises proxy: neither S3 nor
+    the job subnets."""
+    return build_world(aws, REGION, with_endpoint=False, group_egress="proxy-https-only")
 
 
 def run(event: dict[str, Any], settings: Settings = APPLY) -> dict[str, Any]:
@@ -239,3 +240,28 @@ def test_clients_come_from_the_region_of_the_event(aws: Any, broken: World) -> N
 
     handle_event(broken.event(load_event("good_job")), APPLY, factory, lock=LocalVpcLock())
     assert seen == [REGION]
+
+
+def test_https_only_between_the_job_subnets_is_uncertain_and_never_widened(aws: Any) -> None:
+    """AWS asks for outbound traffic to the job subnets and names no ports: a group that
+    sends HTTPS to the VPC (and S3 through its prefix list) may be all the job needs, so
+    the gap is MEDIUM, with the rule that would open every port as the command, and apply
+    mode writes nothing to the group."""
+    world = build_world(aws, REGION, with_endpoint=True, group_egress="vpc-https-only")
+    ec2 = aws.client("ec2")
+    s3 = {
+        "IpProtocol": "tcp",
+        "FromPort": 443,
+        "ToPort": 443,
+        "PrefixListIds": [{"PrefixListId": world.prefix_list_id}],
+    }
+    ec2.authorize_security_group_egress(GroupId=world.group_ids[0], IpPermissions=[s3])
+    before = egress_rules(aws, world)
+    report = run(world.event(load_event("good_job")))
+    [finding] = [f for f in report["findings"] if f["checkId"] == "SG_EGRESS_SUBNETS_MISSING"]
+    assert finding["severity"] == "MEDIUM" and report["outcome"] == "WARN"
+    assert finding["evidence"]["rules"] == ["tcp 443 to 10.0.0.0/8"]
+    assert "ports" in finding["evidence"]["undetermined"]
+    assert "FromPort=0,ToPort=65535" in finding["remediation"]["command"]
+    assert "add-subnet-egress-rules" not in {a["action"] for a in fixes(report)}
+    assert egress_rules(aws, world) == before

@@ -54,7 +54,9 @@ def job_events(world: World, count: int) -> list[dict[str, Any]]:
 @pytest.fixture
 def crowded(aws: Any) -> World:
     """A broken VPC whose job subnets each have their own route table."""
-    world = build_world(aws, REGION, subnets=4, with_endpoint=False, group_egress="vpc-https-only")
+    world = build_world(
+        aws, REGION, subnets=4, with_endpoint=False, group_egress="proxy-https-only"
+    )
     ec2 = aws.client("ec2")
     for subnet in world.subnet_ids[1:]:
         table = ec2.create_route_table(VpcId=world.vpc_id)["RouteTable"]["RouteTableId"]

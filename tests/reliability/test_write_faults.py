@@ -53,7 +53,7 @@ pytestmark = pytest.mark.usefixtures("no_retry_sleep")
 @pytest.fixture
 def broken(aws: Any) -> World:
     make_table(aws)
-    return build_world(aws, REGION, with_endpoint=False, group_egress="vpc-https-only")
+    return build_world(aws, REGION, with_endpoint=False, group_egress="proxy-https-only")
 
 
 def fixes(report: dict[str, Any]) -> list[dict[str, Any]]:

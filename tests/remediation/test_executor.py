@@ -41,7 +41,7 @@ WRITES = ("ec2.CreateVpcEndpoint", "ec2.ModifyVpcEndpoint", "ec2.AuthorizeSecuri
 @pytest.fixture
 def broken(aws: Any) -> World:
     """No S3 endpoint; the group only allows HTTPS to 10.0.0.0/8 (not S3, not all TCP)."""
-    return build_world(aws, REGION, with_endpoint=False, group_egress="vpc-https-only")
+    return build_world(aws, REGION, with_endpoint=False, group_egress="proxy-https-only")
 
 
 def approved(world: World) -> tuple[Snapshot, list[Action]]:

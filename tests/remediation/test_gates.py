@@ -23,7 +23,7 @@ def broken(**changes: Any) -> Snapshot:
     base = compliant(
         s3_endpoints=Read(value=[]),
         security_groups=Read(
-            value={GROUP: group(egress=[rule("tcp", 443, 443, cidrs=["10.0.0.0/8"])])}
+            value={GROUP: group(egress=[rule("tcp", 443, 443, cidrs=["192.168.0.0/16"])])}
         ),
     )
     return replace(base, **changes)
@@ -72,7 +72,7 @@ def test_custom_opt_out_key() -> None:
 
 def test_group_opt_out_leaves_the_endpoint_action() -> None:
     tagged = {
-        **group(egress=[rule("tcp", 443, 443, cidrs=["10.0.0.0/8"])]),
+        **group(egress=[rule("tcp", 443, 443, cidrs=["192.168.0.0/16"])]),
         "Tags": OPT_OUT,
     }
     actions = gated(

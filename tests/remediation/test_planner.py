@@ -27,14 +27,14 @@ from tests.snapshots import (
 NAT_ROUTE = {"DestinationCidrBlock": "0.0.0.0/0", "NatGatewayId": "nat-1", "State": "active"}
 IGW_ROUTE = {"DestinationCidrBlock": "0.0.0.0/0", "GatewayId": "igw-1", "State": "active"}
 PUBLIC_NAT = {"NatGatewayId": "nat-1", "SubnetId": "subnet-pub", "State": "available"}
-HTTPS_INSIDE = [rule("tcp", 443, 443, cidrs=["10.0.0.0/8"])]  # neither S3 nor all TCP
+HTTPS_TO_PROXY = [rule("tcp", 443, 443, cidrs=["192.168.0.0/16"])]  # neither S3 nor a job subnet
 
 
 def broken(**changes: Any) -> Snapshot:
     """No endpoint; the job group allows only HTTPS to 10.0.0.0/8."""
     base = {
         "s3_endpoints": Read(value=[]),
-        "security_groups": Read(value={GROUP: group(egress=HTTPS_INSIDE)}),
+        "security_groups": Read(value={GROUP: group(egress=HTTPS_TO_PROXY)}),
     }
     return compliant(**(base | changes))
 
@@ -109,8 +109,8 @@ def test_a_finding_whose_inputs_were_not_all_read_proposes_nothing() -> None:
 
 
 def test_only_a_group_of_the_jobs_own_vpc_is_ever_written() -> None:
-    elsewhere = {**group("sg-0", egress=HTTPS_INSIDE), "VpcId": "vpc-2"}
-    groups = {"sg-0": elsewhere, GROUP: group(egress=HTTPS_INSIDE)}
+    elsewhere = {**group("sg-0", egress=HTTPS_TO_PROXY), "VpcId": "vpc-2"}
+    groups = {"sg-0": elsewhere, GROUP: group(egress=HTTPS_TO_PROXY)}
     job = replace(compliant().job, security_groups=("sg-0", GROUP))
     snapshot = broken(job=job, security_groups=Read(value=groups))
     rules = [a for a in planned(snapshot) if a.name != "create-s3-gateway-endpoint"]

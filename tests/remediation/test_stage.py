@@ -55,7 +55,7 @@ class RecordingLock:
 @pytest.fixture
 def broken(aws: Any) -> World:
     """No S3 endpoint; the group only allows HTTPS to 10.0.0.0/8 (not S3, not all TCP)."""
-    return build_world(aws, REGION, with_endpoint=False, group_egress="vpc-https-only")
+    return build_world(aws, REGION, with_endpoint=False, group_egress="proxy-https-only")
 
 
 def discovered(world: World) -> Snapshot:

@@ -219,6 +219,7 @@ def subnet_gaps(snapshot: Snapshot) -> SubnetGaps:
     egress = tcp_egress(groups)
     group_ids = [g["GroupId"] for g in groups]
     lists = snapshot.referenced_prefix_lists.get()
+    entries = list_entries(snapshot)
     gaps = SubnetGaps({}, {}, {})
     for sid, subnet in job_vpc_subnets(snapshot).items():
         allowed, unknown = judge(egress, lists, partial(_reaches, subnet=subnet, groups=group_ids))
@@ -226,18 +227,32 @@ def subnet_gaps(snapshot: Snapshot) -> SubnetGaps:
             gaps.undetermined[sid] = unknown
         elif allowed:
             continue
-        elif some := rules_reaching(groups, subnet, group_ids, lists):
+        elif some := rules_reaching(groups, subnet, group_ids, entries):
             gaps.partly[sid] = some
         else:
             gaps.unreached[sid] = subnet
     return gaps
 
 
+def list_entries(snapshot: Snapshot) -> dict[str, tuple[str, ...]]:
+    """The entries of every prefix list read: the region's S3 list and those the rules name
+    (a list whose entries could not be read is absent)."""
+    entries = {
+        pl: found.cidrs
+        for pl, found in snapshot.referenced_prefix_lists.get().items()
+        if found.error is None
+    }
+    if snapshot.s3_prefix_list.ok:
+        s3 = snapshot.s3_prefix_list.get()
+        entries[s3.prefix_list_id] = s3.cidrs
+    return entries
+
+
 def rules_reaching(
     groups: Iterable[Mapping[str, Any]],
     subnet: SubnetTypeDef,
     job_group_ids: Iterable[str],
-    lists: Mapping[str, ReferencedPrefixList],
+    entries: Mapping[str, tuple[str, ...]],
 ) -> tuple[str, ...]:
     """The egress rules (any protocol) that reach some address of the subnet, described:
     a CIDR or a readable list's entry overlapping it, a reference to one of the job's groups
@@ -256,14 +271,14 @@ def rules_reaching(
     for group in groups:
         for permission in group.get("IpPermissionsEgress", []):
             what = _traffic(permission)
-            targets = [
-                str(r.get("CidrIp", "")) for r in permission.get("IpRanges", [])
-            ] + [str(r.get("CidrIpv6", "")) for r in permission.get("Ipv6Ranges", [])]
+            targets = [str(r.get("CidrIp", "")) for r in permission.get("IpRanges", [])] + [
+                str(r.get("CidrIpv6", "")) for r in permission.get("Ipv6Ranges", [])
+            ]
             found += [f"{what} to {t}" for t in targets if touches(t)]
             for entry in permission.get("PrefixListIds", []):
                 pl = str(entry.get("PrefixListId"))
-                listed = lists.get(pl)
-                if listed is None or listed.error is not None or any(map(touches, listed.cidrs)):
+                listed = entries.get(pl)
+                if listed is None or any(map(touches, listed)):
                     found.append(f"{what} to {pl}")
             found += [
                 f"{what} to {pair['GroupId']}"
