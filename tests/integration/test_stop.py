@@ -9,12 +9,18 @@ from typing import Any
 
 import pytest
 
+from ir_vpc_guard import pipeline
 from ir_vpc_guard.aws import AwsClients
 from ir_vpc_guard.delivery.report import Report
-from ir_vpc_guard.findings import ActionName, Mode
+from ir_vpc_guard.discovery.snapshot import Snapshot
+from ir_vpc_guard.findings import ActionName, Finding, Mode
 from ir_vpc_guard.intake.request import JobRequest
 from ir_vpc_guard.intake.sagemaker_jobs import describe_job
 from ir_vpc_guard.pipeline import check_job
+from ir_vpc_guard.remediation.actions import Action
+from ir_vpc_guard.remediation.fix import Stop
+from ir_vpc_guard.remediation.fixes import STOP_UNITS
+from ir_vpc_guard.remediation.targets import JOB
 from ir_vpc_guard.settings import Settings
 from ir_vpc_guard.state.lock import LocalVpcLock
 from ir_vpc_guard.state.records import MemoryCheckedJobs
@@ -145,3 +151,42 @@ def test_lambda_a_stop_that_fails_is_failed_and_the_report_still_goes_out(
         and "S3_ENDPOINT_MISSING" in (first_lines[1])
     )
     assert "create-inference-recommendations-job" in first_lines[2]
+
+
+class _RecordingStop(Stop):
+    """A second stop unit, as another workload's would be: what the pipeline asks of it."""
+
+    name = ActionName.STOP_JOB
+    writes = JOB
+    grants = ()
+
+    def __init__(self) -> None:
+        self.asked: list[tuple[str, list[str]]] = []
+
+    def decide(
+        self,
+        job: JobRequest,
+        findings: list[Finding],
+        snapshot: Snapshot,
+        *,
+        settings: Settings,
+        clients: AwsClients,
+        home_account: str | None,
+        broken_checks: list[str],
+    ) -> Action | None:
+        self.asked.append((job.job_name, sorted(f.check_id for f in findings)))
+        return Action(self.name, "S3_ENDPOINT_MISSING", snapshot.vpc_id or "", job.job_name)
+
+
+def test_the_pipeline_asks_every_registered_stop_after_the_recheck(
+    setup: tuple[Any, FakeRecommender, World], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Stops are units like fixes: a new one is registered, not wired into the pipeline."""
+    session, fake, world = setup
+    other = _RecordingStop()
+    monkeypatch.setattr(pipeline, "STOP_UNITS", (*STOP_UNITS, other))
+    report = check(session, fake, world, STOP)
+    # Asked once, with what remains after the fixes: the endpoint the settings refuse.
+    assert other.asked == [("doomed", ["S3_ENDPOINT_MISSING"])]
+    stops = [a for a in report.actions if a.name == ActionName.STOP_JOB]
+    assert [a.resource for a in stops] == [fake.jobs["doomed"]["JobArn"], "doomed"]

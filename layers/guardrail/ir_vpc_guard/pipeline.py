@@ -16,7 +16,7 @@ from ir_vpc_guard.discovery.discover import Discovery
 from ir_vpc_guard.discovery.snapshot import Snapshot
 from ir_vpc_guard.intake.event import Skipped, parse_event
 from ir_vpc_guard.intake.request import JobRequest
-from ir_vpc_guard.remediation.fixes.stop_job import stop_if_doomed
+from ir_vpc_guard.remediation.fixes import STOP_UNITS
 from ir_vpc_guard.remediation.stage import remediate
 from ir_vpc_guard.settings import Settings
 from ir_vpc_guard.state.lock import VpcLock
@@ -77,22 +77,29 @@ def check_job(
         budget=budget,
         verify=checked,
     )
-    stop = stop_if_doomed(
-        job,
-        done.run.findings,
-        done.snapshot,
-        settings=settings,
-        sagemaker=clients.sagemaker,
-        home_account=home_account,
-        broken_checks=done.run.broken,
-    )
+    stops = [
+        action
+        for unit in STOP_UNITS
+        if (
+            action := unit.decide(
+                job,
+                done.run.findings,
+                done.snapshot,
+                settings=settings,
+                clients=clients,
+                home_account=home_account,
+                broken_checks=done.run.broken,
+            )
+        )
+        is not None
+    ]
     return checked_report(
         job,
         done.snapshot,
         done.run,
         settings.remediation_mode,
         done.changed,
-        actions=[*done.actions, stop] if stop else done.actions,
+        actions=[*done.actions, *stops],
         expired_mutes=mutes.lapsed(mute_list, done.run.findings, context, today),
     )
 

@@ -10,7 +10,8 @@ from __future__ import annotations
 from collections import Counter
 from typing import TYPE_CHECKING
 
-from ir_vpc_guard.findings import ActionName, Outcome, RemediationStatus
+from ir_vpc_guard.findings import Outcome, RemediationStatus
+from ir_vpc_guard.remediation.fixes import STOP_NAMES
 
 if TYPE_CHECKING:
     from ir_vpc_guard.delivery.report import Report
@@ -59,12 +60,10 @@ def report_counts(report: Report) -> Counter[str]:
 
 def _action_counts(actions: list[Action]) -> Counter[str]:
     """Fixes applied and failed, and jobs stopped (a stop is not a fix)."""
-    fixes = [a for a in actions if a.name != ActionName.STOP_JOB]
+    fixes = [a for a in actions if a.name not in STOP_NAMES]
     statuses = Counter(a.status for a in fixes)
     stopped = sum(
-        1
-        for a in actions
-        if a.name == ActionName.STOP_JOB and a.status is RemediationStatus.APPLIED
+        1 for a in actions if a.name in STOP_NAMES and a.status is RemediationStatus.APPLIED
     )
     return Counter(
         {

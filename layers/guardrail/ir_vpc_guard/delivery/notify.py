@@ -18,7 +18,8 @@ from ir_vpc_guard import __version__
 from ir_vpc_guard.checks import CATALOGUE
 from ir_vpc_guard.delivery import render
 from ir_vpc_guard.delivery.report import Report
-from ir_vpc_guard.findings import ActionName, RemediationStatus
+from ir_vpc_guard.findings import RemediationStatus
+from ir_vpc_guard.remediation.fixes import STOP_NAMES
 
 if TYPE_CHECKING:  # boto3-stubs is dev-only
     from mypy_boto3_sns import SNSClient
@@ -181,7 +182,7 @@ def _stopped(report: Report) -> list[str]:
     """First thing a reader sees when the guardrail stopped the job: that, why, and how to
     run it again once fixed."""
     for action in report.actions:
-        if action.name == ActionName.STOP_JOB and action.status is RemediationStatus.APPLIED:
+        if action.name in STOP_NAMES and action.status is RemediationStatus.APPLIED:
             details = action.details
             checks = ", ".join(details.get("blockingChecks", [])) or action.check_id
             return [

@@ -12,11 +12,14 @@ from typing import TYPE_CHECKING, ClassVar
 
 from botocore.exceptions import ClientError
 
+from ir_vpc_guard.aws import AwsClients
 from ir_vpc_guard.discovery.snapshot import Snapshot
 from ir_vpc_guard.findings import ActionName, Finding, RemediationStatus
+from ir_vpc_guard.intake.request import JobRequest
 from ir_vpc_guard.remediation.actions import Action, tags
 from ir_vpc_guard.remediation.permissions import Grant, actions_of
 from ir_vpc_guard.remediation.targets import Target
+from ir_vpc_guard.settings import Settings
 
 if TYPE_CHECKING:
     from mypy_boto3_ec2 import EC2Client
@@ -42,6 +45,25 @@ class Fix(Unit):
     @abstractmethod
     def plan(self, snapshot: Snapshot, vpc_id: str, finding: Finding) -> list[Action]:
         """The actions for this finding, from the snapshot only (pure)."""
+
+
+class Stop(Unit):
+    """A unit that stops a job certain to fail. It runs after remediation and the re-check,
+    on the findings that remain; the pipeline asks every registered stop."""
+
+    @abstractmethod
+    def decide(
+        self,
+        job: JobRequest,
+        findings: list[Finding],
+        snapshot: Snapshot,
+        *,
+        settings: Settings,
+        clients: AwsClients,
+        home_account: str | None,
+        broken_checks: list[str],
+    ) -> Action | None:
+        """The stop action with what became of it, or None when nothing dooms the job."""
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ import importlib
 import pkgutil
 
 from ir_vpc_guard.findings import ActionName
-from ir_vpc_guard.remediation.fix import Fix, Unit
+from ir_vpc_guard.remediation.fix import Fix, Stop, Unit
 
 
 def _discovered() -> tuple[Unit, ...]:
@@ -15,8 +15,8 @@ def _discovered() -> tuple[Unit, ...]:
     units = []
     for module in pkgutil.iter_modules(__path__):
         unit = importlib.import_module(f"{__name__}.{module.name}").UNIT
-        if not isinstance(unit, Unit):
-            raise TypeError(f"{__name__}.{module.name}.UNIT is not a remediation unit")
+        if not isinstance(unit, Fix | Stop):
+            raise TypeError(f"{__name__}.{module.name}.UNIT is neither a Fix nor a Stop")
         units.append(unit)
     order = list(ActionName)
     return tuple(sorted(units, key=lambda u: order.index(u.name)))
@@ -27,4 +27,6 @@ UNITS = _discovered()
 # by the string a finding's remediation carries, its check's ActionName).
 FIX_UNITS: dict[str, Fix] = {u.name: u for u in UNITS if isinstance(u, Fix)}
 # The units that stop a job (StopDoomedJobs): run after the re-check, on what remains.
-STOP_UNITS = tuple(u for u in UNITS if not isinstance(u, Fix))
+STOP_UNITS: tuple[Stop, ...] = tuple(u for u in UNITS if isinstance(u, Stop))
+# Their names: how delivery tells a stop from a fix (a metric, the e-mail's headline).
+STOP_NAMES = frozenset(u.name for u in STOP_UNITS)

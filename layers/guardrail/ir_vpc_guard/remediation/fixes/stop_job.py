@@ -10,12 +10,13 @@ from typing import TYPE_CHECKING, ClassVar
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from ir_vpc_guard.aws import AwsClients
 from ir_vpc_guard.discovery.snapshot import Snapshot
 from ir_vpc_guard.findings import ActionName, Finding, Mode, RemediationStatus
 from ir_vpc_guard.intake.request import JobRequest
 from ir_vpc_guard.intake.sagemaker_jobs import ACTIVE_STATUSES
 from ir_vpc_guard.remediation.actions import Action
-from ir_vpc_guard.remediation.fix import Unit
+from ir_vpc_guard.remediation.fix import Stop
 from ir_vpc_guard.remediation.permissions import Grant
 from ir_vpc_guard.remediation.stopping import blocking, stoppable_checks, why
 from ir_vpc_guard.remediation.targets import JOB, OPT_OUT_VALUE, Scope, Target, opted_out
@@ -39,7 +40,7 @@ def restart_command(job: JobRequest) -> str:
     )
 
 
-class StopJob(Unit):
+class StopJob(Stop):
     name = ActionName.STOP_JOB
     writes: ClassVar[Target] = JOB
     # The template grants it only with StopDoomedJobs=true in apply mode.
@@ -53,6 +54,27 @@ class StopJob(Unit):
             ("inference-recommendations-job/*",),
         ),
     )
+
+    def decide(
+        self,
+        job: JobRequest,
+        findings: list[Finding],
+        snapshot: Snapshot,
+        *,
+        settings: Settings,
+        clients: AwsClients,
+        home_account: str | None,
+        broken_checks: list[str],
+    ) -> Action | None:
+        return stop_if_doomed(
+            job,
+            findings,
+            snapshot,
+            settings=settings,
+            sagemaker=clients.sagemaker,
+            home_account=home_account,
+            broken_checks=broken_checks,
+        )
 
     def plan(self, job: JobRequest, doomed: list[Finding], snapshot: Snapshot) -> Action:
         """The stop, carrying the findings that doom the job and how to run it again."""
