@@ -4,8 +4,9 @@ deliverer and the once-per-event path. The handler module holds one `App`; tests
 theirs the same way, with `cold_start` or `build_app`.
 
 A deployment imports only what its settings use: the idempotency layer only with a table,
-the sweep only when the schedule fires, Security Hub only with SECURITY_HUB (delivery/channels/security_hub.py),
-the executor only when a fix is approved (remediation/stage.py).
+the sweep only when the schedule fires, Security Hub only with SECURITY_HUB
+(delivery/channels/security_hub.py), the executor only when a fix is approved
+(remediation/stage.py).
 """
 
 from __future__ import annotations
