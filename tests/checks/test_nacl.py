@@ -201,3 +201,43 @@ def test_a_mute_of_the_one_blocked_subnet_covers_the_finding() -> None:
     )
     (marked,) = mutes.mark(listed, [result], context, date(2026, 12, 2))
     assert marked.muted is not None and marked.partially_muted is None
+
+
+def _between(*entries: dict[str, object]) -> object:
+    acl = {
+        "NetworkAclId": "acl-9",
+        "Associations": [{"SubnetId": s} for s in SUBNETS],
+        "Entries": [*entries, ALLOW_OUT, ALLOW_IN],
+    }
+    return finding(compliant(network_acls=Read(value=[acl])), "NACL_BLOCKS_SUBNETS")
+
+
+def test_traffic_partly_blocked_between_job_subnets_is_not_certain() -> None:
+    """AWS names no ports or protocols for traffic between the job's subnets: an ACL that
+    lets some of it through (other ports, UDP, other addresses) is MEDIUM, with the entries
+    that would let every TCP port through as the command; only a direction where nothing
+    passes at all is a certain HIGH."""
+    ssh_only = acl_entry(10, "deny", "10.0.0.0/16", egress=False, protocol="6", ports=(22, 22))
+    returns = acl_entry(10, "deny", "10.0.0.0/16", egress=False, protocol="6", ports=(1024, 65535))
+    one_address = acl_entry(10, "deny", "10.0.2.5/32", egress=False)
+    https_and_linux = [
+        acl_entry(40, "allow", "10.0.0.0/16", egress=False, protocol="6", ports=(443, 443)),
+        acl_entry(45, "allow", "10.0.0.0/16", egress=False, protocol="6", ports=(32768, 60999)),
+        acl_entry(50, "deny", "10.0.0.0/16", egress=False),
+    ]
+    for entries in ([ssh_only], [returns], [one_address], https_and_linux):
+        result = _between(*entries)
+        assert result.severity is Severity.MEDIUM, entries  # type: ignore[attr-defined]
+        evidence = result.evidence  # type: ignore[attr-defined]
+        assert "blocked" not in evidence and "ports" in evidence["undetermined"]
+        assert evidence["partlyBlocked"]["acl-9 (subnet-a)"] == {
+            "10.0.2.0/24": ["ingress TCP 0-65535"]
+        }
+        command = result.remediation.command  # type: ignore[attr-defined]
+        assert "--ingress" in command and "From=0,To=65535" in command
+    nothing_in = acl_entry(10, "deny", "10.0.0.0/16", egress=False)
+    certain = _between(nothing_in)
+    assert certain.severity is Severity.HIGH  # type: ignore[attr-defined]
+    assert certain.evidence["blocked"]["acl-9 (subnet-b)"] == {  # type: ignore[attr-defined]
+        "10.0.1.0/24": ["ingress TCP 0-65535"]
+    }

@@ -263,5 +263,30 @@ def test_https_only_between_the_job_subnets_is_uncertain_and_never_widened(aws: 
     assert finding["evidence"]["rules"] == ["tcp 443 to 10.0.0.0/8"]
     assert "ports" in finding["evidence"]["undetermined"]
     assert "FromPort=0,ToPort=65535" in finding["remediation"]["command"]
+    assert finding["remediation"]["status"] == "SKIPPED"  # never "PLANNED": nothing will be
+    assert "not a certain HIGH" in finding["remediation"]["reason"]
     assert "add-subnet-egress-rules" not in {a["action"] for a in fixes(report)}
     assert egress_rules(aws, world) == before
+
+
+def test_a_subnet_some_rule_reaches_keeps_its_own_verdict_after_the_fix(
+    aws: Any, broken: World
+) -> None:
+    """One check, two findings: the subnet no rule reaches (HIGH: its rule is written) and
+    the subnet HTTPS reaches (MEDIUM: left as it is, and said so, never "applied")."""
+    ec2 = aws.client("ec2")
+    first, second = ec2.describe_subnets(SubnetIds=broken.subnet_ids[:2])["Subnets"]
+    https = {
+        "IpProtocol": "tcp",
+        "FromPort": 443,
+        "ToPort": 443,
+        "IpRanges": [{"CidrIp": first["CidrBlock"]}],
+    }
+    ec2.authorize_security_group_egress(GroupId=broken.group_ids[0], IpPermissions=[https])
+    report = run(broken.event(load_event("good_job")))
+    [rules] = [a for a in fixes(report) if a["action"] == "add-subnet-egress-rules"]
+    assert rules["status"] == "APPLIED" and rules["target"]["cidrs"] == [second["CidrBlock"]]
+    [left] = [f for f in report["findings"] if f["checkId"] == "SG_EGRESS_SUBNETS_MISSING"]
+    assert left["severity"] == "MEDIUM" and left["resources"][-1] == first["SubnetId"]
+    assert left["remediation"]["status"] == "SKIPPED"
+    assert report["outcome"] == "PARTIAL"

@@ -15,6 +15,7 @@ from ir_vpc_guard.checks.netmath import (
     AclRule,
     Interval,
     acl_allows,
+    acl_allows_some,
     cidr_interval,
     ipv6_interval,
 )
@@ -29,6 +30,7 @@ if TYPE_CHECKING:  # the boto3-stubs types: development dependencies, never in t
 
 
 HTTPS = (HTTPS_PORT, HTTPS_PORT)
+TCP = "6"
 # Linux's ephemeral port range (net.ipv4.ip_local_port_range), which SageMaker's hosts use.
 LINUX_EPHEMERAL_PORTS = (32768, 60999)
 
@@ -36,9 +38,20 @@ LINUX_EPHEMERAL_PORTS = (32768, 60999)
 def tcp_rules(acl: NetworkAclTypeDef, *, egress: bool, ipv6: bool = False) -> list[AclRule]:
     """The ACL's TCP entries for one direction and address family (IPv4 entries carry
     CidrBlock, IPv6 ones Ipv6CidrBlock)."""
+    return protocol_rules(acl, TCP, egress=egress, ipv6=ipv6)
+
+
+def protocol_rules(
+    acl: NetworkAclTypeDef, protocol: str, *, egress: bool, ipv6: bool = False
+) -> list[AclRule]:
+    """The ACL's entries that match one protocol (its number, or -1: all) for one direction
+    and address family."""
     rules = []
     for entry in acl.get("Entries", []):
-        if bool(entry.get("Egress")) != egress or str(entry.get("Protocol")) not in {"-1", "6"}:
+        if bool(entry.get("Egress")) != egress or str(entry.get("Protocol")) not in {
+            "-1",
+            protocol,
+        }:
             continue
         addresses = (
             ipv6_interval(str(entry.get("Ipv6CidrBlock", "")))
@@ -88,6 +101,16 @@ def _blocked(
     if not acl_allows(tcp_rules(acl, egress=False, ipv6=ipv6), target, in_ports):
         refused.append(f"ingress TCP {in_ports[0]}-{in_ports[1]}")
     return refused
+
+
+def _passes_some(acl: NetworkAclTypeDef, target: Interval, *, egress: bool, ipv6: bool) -> bool:
+    """Some traffic, of some protocol to some port, passes between the subnet and `target`
+    in this direction."""
+    protocols = {str(e.get("Protocol")) for e in acl.get("Entries", [])} | {TCP}
+    return any(
+        acl_allows_some(protocol_rules(acl, p, egress=egress, ipv6=ipv6), target, ALL_PORTS)
+        for p in protocols
+    )
 
 
 def _linux_only(acl: NetworkAclTypeDef, target: Interval) -> bool:
@@ -199,23 +222,14 @@ def _addresses(subnet: SubnetTypeDef) -> list[tuple[str, Interval | None, bool]]
     fix="Allow all TCP to and from the other job subnets' CIDRs, in both directions.",
 )
 def nacl_blocks_subnets(snapshot: Snapshot) -> Iterator[Problem]:
+    """AWS asks for traffic between the job's subnets and names no ports or protocols: a
+    direction in which nothing passes is certainly blocked (HIGH); one in which some traffic
+    passes (some ports, protocols or addresses), but not every TCP port, is MEDIUM."""
     others = job_vpc_subnets(snapshot)
-    blocked: dict[str, dict[str, list[str]]] = {}
-    for subnet, acl in acl_by_subnet(snapshot).items():
-        if subnet not in others:
-            continue  # a subnet of another VPC is VPC_MISMATCH's finding
-        for other, found in others.items():
-            if other == subnet:
-                continue  # ACLs do not filter traffic inside one subnet
-            for cidr, target, ipv6 in _addresses(found):
-                if target is None:
-                    continue
-                refused = _blocked(acl, target, ALL_PORTS, ALL_PORTS, ipv6=ipv6)
-                if refused:
-                    blocked.setdefault(f"{acl['NetworkAclId']} ({subnet})", {})[cidr] = refused
+    blocked, partly = _between_subnets(snapshot, others)
+    ipv6_only = {sid: subnet_label(s) for sid, s in others.items() if not s.get("CidrBlock")}
     if blocked:
         evidence: dict[str, Any] = {"blocked": blocked}
-        ipv6_only = {sid: subnet_label(s) for sid, s in others.items() if not s.get("CidrBlock")}
         if ipv6_only:
             evidence["ipv6OnlySubnets"] = ipv6_only
         yield Problem(
@@ -226,3 +240,51 @@ def nacl_blocks_subnets(snapshot: Snapshot) -> Iterator[Problem]:
             evidence=evidence,
             command=_entries_command(blocked, ALL_PORTS, ALL_PORTS),
         )
+    if partly:
+        evidence = {
+            "partlyBlocked": partly,
+            "undetermined": "the ports and protocols the job's instances use between its "
+            "subnets (the ACLs let some traffic through, not every TCP port)",
+        }
+        if ipv6_only:
+            evidence["ipv6OnlySubnets"] = ipv6_only
+        yield Problem(
+            detail="Partly blocked traffic between job subnets (some ports, protocols or "
+            "addresses pass): "
+            + "; ".join(f"{acl}: {', '.join(c)}" for acl, c in partly.items())
+            + "; AWS names no ports for it, so whether the job needs the rest is not known.",
+            resources=_acls_and_subnets(partly),
+            evidence=evidence,
+            severity=Severity.MEDIUM,
+            command=_entries_command(partly, ALL_PORTS, ALL_PORTS)
+            + "  # to let every TCP port through, as AWS's wording allows",
+        )
+
+
+Refusals = dict[str, dict[str, list[str]]]  # "<acl> (<subnet>)" -> CIDR -> refused directions
+
+
+def _between_subnets(
+    snapshot: Snapshot, others: dict[str, SubnetTypeDef]
+) -> tuple[Refusals, Refusals]:
+    """The directions the ACLs refuse between job subnets, split by whether nothing passes
+    (blocked) or some traffic still does (partly)."""
+    blocked: Refusals = {}
+    partly: Refusals = {}
+    for subnet, acl in acl_by_subnet(snapshot).items():
+        if subnet not in others:
+            continue  # a subnet of another VPC is VPC_MISMATCH's finding
+        label = f"{acl['NetworkAclId']} ({subnet})"
+        for other, found in others.items():
+            if other == subnet:
+                continue  # ACLs do not filter traffic inside one subnet
+            for cidr, target, ipv6 in _addresses(found):
+                if target is None:
+                    continue
+                for refused in _blocked(acl, target, ALL_PORTS, ALL_PORTS, ipv6=ipv6):
+                    egress = refused.startswith("egress")
+                    some = _passes_some(acl, target, egress=egress, ipv6=ipv6)
+                    (partly if some else blocked).setdefault(label, {}).setdefault(cidr, []).append(
+                        refused
+                    )
+    return blocked, partly

@@ -6,7 +6,7 @@ judged against IPv6 rules (an IPv6-only job subnet), never mixed with IPv4 ones.
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 Interval = tuple[int, int]  # inclusive bounds
@@ -98,6 +98,18 @@ class AclRule:
 
 def acl_allows(rules: Sequence[AclRule], addresses: Interval, ports: Interval) -> bool:
     """Does an ordered ACL (first match wins, no match denies) allow the whole target box?"""
+    return all(_first_matches_allow(rules, addresses, ports))
+
+
+def acl_allows_some(rules: Sequence[AclRule], addresses: Interval, ports: Interval) -> bool:
+    """Does an ordered ACL allow any part of the target box (some address, some port)?"""
+    return any(_first_matches_allow(rules, addresses, ports))
+
+
+def _first_matches_allow(
+    rules: Sequence[AclRule], addresses: Interval, ports: Interval
+) -> Iterator[bool]:
+    """For each piece of the target box, whether its first matching rule allows it."""
     ordered = sorted(rules, key=lambda r: r.number)
     relevant = [r for r in ordered if overlaps(r.ports, ports) and overlaps(r.addresses, addresses)]
     address_pieces = elementary((r.addresses for r in relevant), addresses)
@@ -112,6 +124,4 @@ def acl_allows(rules: Sequence[AclRule], addresses: Interval, ports: Interval) -
                 ),
                 None,
             )
-            if first is None or not first.allow:
-                return False
-    return True
+            yield first is not None and first.allow

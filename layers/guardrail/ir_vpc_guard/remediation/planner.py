@@ -28,12 +28,18 @@ def plan(snapshot: Snapshot, findings: Iterable[Finding]) -> list[Action]:
         check = CATALOGUE.get(finding.check_id)
         if fix is None or check is None or not all(snapshot.read(r).ok for r in check.reads):
             continue  # inputs unknown (a shared VPC not read): nothing to propose
-        uncertain = finding.severity.rank < Severity.HIGH.rank
-        reason = f"{finding.check_id} is {finding.severity.value}, not a certain HIGH"
+        reason = uncertain(finding)
         actions.extend(
             action.settle(RemediationStatus.SKIPPED, reason)
-            if uncertain and action.status is RemediationStatus.PLANNED
+            if reason and action.status is RemediationStatus.PLANNED
             else action
             for action in fix.plan(snapshot, snapshot.vpc_id, finding)
         )
     return actions
+
+
+def uncertain(finding: Finding) -> str | None:
+    """Why a finding drives no change (it is not a certain HIGH), or None."""
+    if finding.severity.rank >= Severity.HIGH.rank:
+        return None
+    return f"{finding.check_id} is {finding.severity.value}, not a certain HIGH"

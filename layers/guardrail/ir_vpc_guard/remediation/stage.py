@@ -18,7 +18,7 @@ from ir_vpc_guard.findings import Finding, RemediationStatus
 from ir_vpc_guard.remediation.actions import Action
 from ir_vpc_guard.remediation.fixes import FIX_UNITS
 from ir_vpc_guard.remediation.gates import gate
-from ir_vpc_guard.remediation.planner import plan
+from ir_vpc_guard.remediation.planner import plan, uncertain
 from ir_vpc_guard.settings import Settings
 from ir_vpc_guard.state.lock import LOCK_TIMEOUT, LockTimeoutError, VpcLock
 
@@ -140,10 +140,20 @@ def _annotated(run: CheckRun, actions: list[Action]) -> CheckRun:
 
 
 def _with_action(finding: Finding, action: Action | None) -> Finding:
+    """An uncertain finding is never fixed, whatever its check's certain sibling got (one
+    check may yield a HIGH and a MEDIUM finding: the subnets no rule reaches, and those
+    some rule does)."""
     remediation = finding.remediation
-    if action is None or remediation is None or remediation.action != action.name:
+    if remediation is None or remediation.action not in FIX_UNITS:
         return finding
     fix = remediation.reason
+    skipped = uncertain(finding)
+    if skipped:
+        reason = f"{skipped}: nothing is changed for it. To fix by hand: {fix}"
+        status = RemediationStatus.SKIPPED
+        return replace(finding, remediation=replace(remediation, status=status, reason=reason))
+    if action is None or remediation.action != action.name:
+        return finding
     reason = {
         RemediationStatus.PLANNED: fix,
         RemediationStatus.APPLIED: f"Applied ({action.reason}), but the re-check still fails.",

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from ir_vpc_guard.checks.s3path import gateway_endpoints, refused_objects
+from ir_vpc_guard.checks.s3path import gateway_endpoints
 from ir_vpc_guard.discovery.snapshot import Snapshot
 from ir_vpc_guard.findings import ActionName, Finding, RemediationStatus
 from ir_vpc_guard.remediation.actions import Action
@@ -17,6 +17,7 @@ from ir_vpc_guard.remediation.tracks.endpoint import (
     attach,
     left_alone,
     policy_refusal,
+    refusal_reason,
     tables_by_need,
 )
 
@@ -51,16 +52,9 @@ class AddEndpointRouteTables(EndpointFix):
         if not missing:
             return actions
         planned = replace(action, route_table_ids=missing)
-        refused = refused_objects(snapshot, endpoint)
+        refused = refusal_reason(snapshot, endpoint)
         if refused:
-            return [
-                planned.settle(
-                    RemediationStatus.MANUAL,
-                    f"{endpoint['VpcEndpointId']}'s policy does not allow the job's objects "
-                    f"({', '.join(refused)}): attaching the tables would not give the job S3",
-                ),
-                *actions,
-            ]
+            return [planned.settle(RemediationStatus.MANUAL, refused), *actions]
         return [planned, *actions]
 
     def apply(

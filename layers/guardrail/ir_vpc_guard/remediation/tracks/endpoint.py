@@ -77,17 +77,24 @@ def s3_gateway_endpoints(context: Context) -> list[VpcEndpointTypeDef]:
     ]
 
 
-def policy_refusal(context: Context, action: Action, endpoint: Mapping[str, Any]) -> Action | None:
-    """Never attach the job's tables to an endpoint whose policy refuses its objects."""
-    refused = refused_objects(context.snapshot, endpoint)
+def refusal_reason(snapshot: Snapshot, endpoint: Mapping[str, Any]) -> str | None:
+    """Why the job's tables must not go on this endpoint (its policy refuses the job's
+    objects), or None: the planner and the apply both ask."""
+    refused = refused_objects(snapshot, endpoint)
     if not refused:
         return None
-    return action.settle(
-        RemediationStatus.MANUAL,
+    return (
         f"{endpoint['VpcEndpointId']}'s policy does not allow the job's objects "
-        f"({', '.join(refused)}): attaching the tables would not give the job S3",
-        endpoint=endpoint["VpcEndpointId"],
+        f"({', '.join(refused)}): attaching the tables would not give the job S3"
     )
+
+
+def policy_refusal(context: Context, action: Action, endpoint: Mapping[str, Any]) -> Action | None:
+    """Never attach the job's tables to an endpoint whose policy refuses its objects."""
+    reason = refusal_reason(context.snapshot, endpoint)
+    if reason is None:
+        return None
+    return action.settle(RemediationStatus.MANUAL, reason, endpoint=endpoint["VpcEndpointId"])
 
 
 def attach(context: Context, endpoint: VpcEndpointTypeDef, table_ids: tuple[str, ...]) -> list[str]:
