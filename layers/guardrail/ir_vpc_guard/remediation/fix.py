@@ -44,7 +44,7 @@ class Fix(Unit):
         """The actions for this finding, from the snapshot only (pure)."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class Context:
     """What applying needs: the state before, the client, and the clock for the tags."""
 
