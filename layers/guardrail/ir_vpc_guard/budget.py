@@ -11,7 +11,7 @@ from typing import Any
 DEFAULT_RESERVE_SECONDS = 8.0
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class Budget:
     """`remaining()` seconds left; nothing new starts once only `reserve` seconds are left."""
 

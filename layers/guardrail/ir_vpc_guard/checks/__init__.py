@@ -32,7 +32,7 @@ __all__ = ["CATALOGUE", "Check", "CheckRun", "run_checks"]
 logger = logging.getLogger(__name__)
 
 
-@dataclass
+@dataclass(eq=False, repr=False)
 class CheckRun:
     """The findings of one run of the catalogue, and what could not be evaluated."""
 

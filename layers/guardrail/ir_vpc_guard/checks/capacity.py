@@ -21,7 +21,7 @@ IPS_PER_INSTANCE = 2
 ASSUMED = "instances a Default job runs at once (DEFAULT_JOB_INSTANCES)"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class Estimate:
     """How many instances the job runs at once, how that was reached, and whether the
     count is an assumption rather than something the request says."""

@@ -12,7 +12,7 @@ from ir_vpc_guard.arns import account_of
 from ir_vpc_guard.checks.s3path import Hop, TablePath
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class Target:
     """The resource a read was refused on: an S3 object (`bucket`, `key`) or an ECR
     repository (`repository`, `arn`); `action` is the read; `role_arn` who makes it."""

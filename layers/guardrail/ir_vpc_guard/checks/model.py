@@ -41,7 +41,7 @@ def model_not_in_registry(snapshot: Snapshot) -> Iterator[Problem]:
         )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class _Refusal:
     """Reads a resource policy refuses or may refuse, and how: exactly those, no others."""
 

@@ -86,7 +86,7 @@ def grants_cover(grants: Sequence[Grant], addresses: Interval, ports: Interval) 
     return True
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class AclRule:
     """One network ACL entry for a direction, already filtered to the protocol at hand."""
 

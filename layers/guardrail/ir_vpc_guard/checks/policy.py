@@ -41,7 +41,7 @@ class Principal:
     bounded: bool = False  # the role has a permissions boundary
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class Request:
     """One API request as IAM evaluates it.
 
@@ -64,7 +64,7 @@ class Request:
     known_prefixes: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class Evaluation:
     """The decision, the statements behind it, and the keys it could not know."""
 
@@ -101,7 +101,7 @@ def as_list(value: Any) -> list[str]:
     return [str(v) for v in items]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class _Matches:
     """The statements of a policy set that apply to a request, surely or maybe."""
 

@@ -14,7 +14,7 @@ from ir_vpc_guard.discovery.snapshot import Snapshot
 from ir_vpc_guard.findings import ActionName, Finding, Remediation, RemediationStatus, Severity
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class Problem:
     """What a check found wrong; the registry turns it into a Finding."""
 
@@ -28,7 +28,7 @@ class Problem:
 CheckFunction = Callable[[Snapshot], Iterable[Problem]]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class Check:
     """A registered check and its Prowler-style metadata."""
 

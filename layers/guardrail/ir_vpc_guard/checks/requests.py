@@ -39,7 +39,7 @@ def _base_context(job: JobRequest) -> dict[str, tuple[str, ...]]:
     return context
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class RoleFacts:
     """What the role's read says of the principal behind the job's reads: a permissions
     boundary (a resource policy's Deny with NotPrincipal then always denies it) and its

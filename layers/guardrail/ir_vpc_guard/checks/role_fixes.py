@@ -34,7 +34,7 @@ class Cause(StrEnum):
     UNKNOWN = "undetermined"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class Refusal:
     evaluation: policy.Evaluation
     cause: Cause

@@ -78,7 +78,7 @@ class Route:
         return {**found, "prefixList": self.prefix_list} if self.prefix_list else found
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class TablePath:
     """Where one route table sends each S3 range (a range may be split by longer routes).
     `unread_lists`: customer prefix lists the table routes to whose entries are unknown (any
@@ -278,7 +278,7 @@ def s3_paths(snapshot: Snapshot) -> list[TablePath]:
     return [router.path(tables[key], tuple(subnets)) for key, subnets in by_table.items()]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class Router:
     """The VPC router's view of S3 traffic: the S3 ranges, the VPC's S3 endpoints, the
     customer prefix lists and NAT gateways its routes name, and every table of the VPC (a

@@ -60,7 +60,7 @@ class MuteEntry:
         return out | {"reason": self.reason, "expires": self.expires.isoformat()}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class Context:
     """What a finding is about beyond its own resources: the job and where it runs."""
 
@@ -72,7 +72,7 @@ class Context:
     security_groups: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class MuteList:
     """Validated entries, or the problem that made the list unusable (then it mutes nothing)."""
 

@@ -108,7 +108,7 @@ def attributes(report: Report) -> dict[str, MessageAttributeValueTypeDef]:
     }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class Fitted:
     """A report as SNS carries it: whole, or trimmed to fit when `omitted` is not None.
 
@@ -226,7 +226,7 @@ def fit(report: Report, budget: int = MESSAGE_BUDGET_BYTES) -> Fitted:
     return Fitted(report, total - low)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class Publication:
     """What was sent: the SNS message id, the subject and whether the report was trimmed."""
 

@@ -45,7 +45,7 @@ READ_ACTIONS: dict[str, tuple[str, ...]] = {
 }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class VpcReads:
     """The reads of the VPC's own resources, in flight (the DHCP options wait for the VPC)."""
 

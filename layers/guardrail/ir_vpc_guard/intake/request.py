@@ -18,7 +18,7 @@ MIN_PARALLEL_OF_TESTS = 1  # MaxParallelOfTests (no maximum in the model)
 MAX_ENDPOINT_CONFIGURATIONS = 10  # EndpointInputConfigurations
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class TextLimit:
     """A string member's limits in the API model: its shape, pattern and length bounds."""
 

@@ -66,7 +66,7 @@ class Stop(Unit):
         """The stop action with what became of it, or None when nothing dooms the job."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class Context:
     """What applying needs: the state before, the client, and the clock for the tags."""
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 LOCK_ACTIONS = ("dynamodb:PutItem", "dynamodb:DeleteItem")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class Grant:
     """One Allow statement: actions on resources of the function's own account and region,
     with its condition. `{region}` in a condition value stands for the stack's region."""

@@ -26,7 +26,7 @@ LOCK_WAIT_SECONDS = 30.0
 ATTEMPTED = {RemediationStatus.APPLIED, RemediationStatus.FAILED}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class Remediated:
     """The actions and the state after them (the state before when nothing was written)."""
 

@@ -28,7 +28,7 @@ def opted_out(tags: Iterable[Mapping[str, object]] | None, tag_key: str) -> bool
     )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class Scope:
     """What the gates judge an action against: the state read, the settings, the job, and
     the function's own account (the only one whose jobs are stopped)."""

@@ -17,7 +17,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from ir_vpc_guard.state.records import CheckedJobs
 
 
-@dataclass
+@dataclass(eq=False, repr=False)
 class Claim:
     """The claim on one job while its report is made and delivered."""
 

@@ -50,7 +50,7 @@ class Channel(Protocol):
     def send(self, report: Report) -> None: ...
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class Outlets:
     """What a channel is built from: the settings, clients by region, the log and metrics."""
 
@@ -95,7 +95,7 @@ def enabled_channels(
     return sorted(built, key=lambda channel: channel.spec.required)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class Unset:
     """A required channel whose setting is empty (local runs): the report is only logged."""
 

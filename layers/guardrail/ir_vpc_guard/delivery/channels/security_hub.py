@@ -47,7 +47,7 @@ def build(outlets: Outlets) -> SecurityHubChannel:
     )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class SecurityHubChannel:
     export: Export
     clients_for: Callable[[str], AwsClients]

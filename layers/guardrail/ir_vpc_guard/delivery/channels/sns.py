@@ -44,7 +44,7 @@ def build(outlets: Outlets) -> SnsChannel:
     )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class SnsChannel:
     sns: SNSClient
     topic_arn: str
