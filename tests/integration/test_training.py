@@ -247,11 +247,13 @@ def test_a_job_the_subnets_hold_only_together_is_undetermined(aws: Any, world: W
 
 
 def test_a_training_job_certain_to_fail_is_never_stopped(aws: Any, world: World) -> None:
-    report = check(
-        training_event(world, "training_job_too_large"),
-        Settings(remediation_mode=Mode.APPLY, stop_doomed_jobs=True),
-    )
+    # An ACL that blocks S3 dooms the job and is never fixed by the guardrail: an IR job in
+    # this world would be stopped; the stop calls Inference Recommender's API only.
+    event = training_event(world)
+    nacl_denies_https_out(aws, world, event)
+    report = check(event, Settings(remediation_mode=Mode.APPLY, stop_doomed_jobs=True))
     assert report["outcome"] == "FAIL"
+    assert "NACL_BLOCKS_S3" in report["summary"]["checks"]["failed"]
     assert [a for a in report.get("actions", []) if a["action"] == "stop-job"] == []
 
 
