@@ -17,14 +17,15 @@ from ir_vpc_guard.intake.request import (
     JobRequest,
     vpc_config_problems,
 )
-from ir_vpc_guard.intake.workload import Workload
+from ir_vpc_guard.intake.workload import INFERENCE_RECOMMENDER, Workload
 from ir_vpc_guard.intake.workloads import BY_EVENT_NAME, WORKLOADS
 
 __all__ = ["Skipped", "member", "parse_event", "parse_request"]
 
 EVENT_SOURCE = "aws.sagemaker"
 DETAIL_TYPE = "AWS API Call via CloudTrail"
-INFERENCE_RECOMMENDER = next(iter(WORKLOADS.values()))
+# The workload of a request that names none (the CLI's pre-flight, IR's Describe answers).
+DEFAULT_WORKLOAD = WORKLOADS[INFERENCE_RECOMMENDER]
 
 
 @dataclass(frozen=True)
@@ -53,7 +54,7 @@ def parse_event(event: object, home_account: str | None = None) -> JobRequest | 
 
     params = member(detail, "requestParameters")
     workload = _workload(detail)
-    job_name = matching(member(params, workload.job_name_path[0]), workload.job_name)
+    job_name = matching(at(params, workload.job_name_path), workload.job_name)
     reason = _skip_reason(event, detail, params, account, region) or _foreign(
         detail, account, home_account
     )
@@ -63,7 +64,7 @@ def parse_event(event: object, home_account: str | None = None) -> JobRequest | 
         # _skip_reason skips such events: getting here is a bug in it, not a bad event.
         raise TypeError("an event without a detail or request parameters was not skipped")
     response = member(detail, "responseElements")
-    job_arn = matching(member(response, workload.job_arn_path[0]), workload.job_arn)
+    job_arn = matching(at(response, workload.job_arn_path), workload.job_arn)
     return parse_request(
         params,
         account=account,
@@ -79,7 +80,7 @@ def _workload(detail: object) -> Workload:
     job name then names the skipped report, as before there were workloads)."""
     name = member(detail, "eventName")
     found = BY_EVENT_NAME.get(name) if isinstance(name, str) else None
-    return found or INFERENCE_RECOMMENDER
+    return found or DEFAULT_WORKLOAD
 
 
 def _skip_reason(
@@ -125,7 +126,7 @@ def parse_request(
     event_id: str,
     job_arn: str | None = None,
     trigger: str = "event",
-    workload: Workload = INFERENCE_RECOMMENDER,
+    workload: Workload = DEFAULT_WORKLOAD,
 ) -> JobRequest | Skipped:
     """Parse a workload's create parameters (or its Describe answer) of any casing: the job
     name, VPC config and role where the workload keeps them, then its own members."""
