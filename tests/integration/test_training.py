@@ -32,8 +32,11 @@ from tests.integration.test_one_break_at_a_time import (
 from tests.report_schema import validate_report
 
 # What Inference Recommender judges and training does not (yet): the model, its artifacts'
-# policies, the endpoint policy on those artifacts, the ENI-attribute advisory.
+# policies, the endpoint policy on those artifacts, traffic between the job subnets (for
+# training only a distributed job's peers need it), the ENI-attribute advisory.
 IR_ONLY = {
+    "SG_EGRESS_SUBNETS_MISSING",
+    "NACL_BLOCKS_SUBNETS",
     "MODEL_NOT_IN_REGISTRY",
     "MODEL_ARTIFACT_VPC_RESTRICTED",
     "SAMPLE_PAYLOAD_VPC_RESTRICTED",
@@ -102,7 +105,6 @@ def test_a_training_job_in_a_compliant_world_passes_with_its_workload_named(
         "S3_ENDPOINT_MISSING",
         "S3_ENDPOINT_ROUTE_MISSING",
         "SG_EGRESS_S3_MISSING",
-        "SG_EGRESS_SUBNETS_MISSING",
         "NACL_BLOCKS_S3",
         "VPC_DNS_DISABLED",
         "ROLE_VPC_PERMISSIONS_MISSING",
@@ -121,7 +123,6 @@ NETWORK_BREAKS: dict[str, Break] = {
     "no endpoint": no_endpoint,
     "endpoint off the route table": endpoint_off_route_table,
     "no S3 egress": no_s3_egress,
-    "no subnet egress": no_subnet_egress,
     "NACL denies HTTPS out": nacl_denies_https_out,
     "DNS off": dns_off,
     "custom DNS": custom_dns,
@@ -146,6 +147,18 @@ def test_a_broken_world_fails_training_with_the_checks_ir_fails(
         return {(f["checkId"], f["severity"]) for f in report["findings"]}
 
     assert judged(trained) == {(c, s) for c, s in judged(ir) if c not in IR_ONLY}
+
+
+def test_no_egress_between_the_job_subnets_fails_ir_not_a_training_job(
+    aws: Any, world: World
+) -> None:
+    ir_event = world.event(load_event("good_job"))
+    no_subnet_egress(aws, world, ir_event)
+    assert "SG_EGRESS_SUBNETS_MISSING" in check(ir_event)["summary"]["checks"]["failed"]
+    trained = check(training_event(world))
+    assert trained["outcome"] == "PASS" and trained["findings"] == []
+    reason = trained["summary"]["checks"]["notEvaluated"]["SG_EGRESS_SUBNETS_MISSING"]
+    assert "distributed job" in reason
 
 
 def _role_with_the_nine(session: Any) -> str:

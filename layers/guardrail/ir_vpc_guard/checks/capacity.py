@@ -131,6 +131,8 @@ def _stated_capacity(snapshot: Snapshot, instances: int) -> Iterator[Problem]:
         for sid, subnet in subnets.items()
         if sid not in ipv6_only
     }
+    if not free:  # IPv6-only subnets: no IPv4 addresses to run out of
+        return
     total = sum(free.values())
     short = {sid: count for sid, count in free.items() if count < possible}
     if total >= possible and not short:

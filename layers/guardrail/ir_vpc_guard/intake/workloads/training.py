@@ -90,6 +90,12 @@ R3_INVERTS = (
     "apply, and the inverted R3 is not evaluated yet"
 )
 
+PEERS_ONLY = (
+    "traffic between the job subnets is documented for Inference Recommender; a training job "
+    "needs it only between the instances of a distributed job, whose check (its groups "
+    "admitting their own members) is not built yet (docs/workloads.md)"
+)
+
 
 def read(params: Mapping[str, Any], problems: list[str]) -> dict[str, Any]:
     """ResourceConfig: InstanceCount, or the sum over InstanceGroups (heterogeneous clusters)."""
@@ -132,6 +138,8 @@ UNIT = Workload(
         "IMAGE_VPC_RESTRICTED": R3_INVERTS,
         "S3_ENDPOINT_POLICY_DENIES": "the training job's own S3 locations (input channels, "
         "output path) are not read yet: the endpoint policy is not judged against them",
+        "SG_EGRESS_SUBNETS_MISSING": PEERS_ONLY,
+        "NACL_BLOCKS_SUBNETS": PEERS_ONLY,
         "ROLE_ENI_ATTRIBUTE_NOT_ALLOWED": "ec2:ModifyNetworkInterfaceAttribute is not among "
         "the actions AWS lists for training roles (docs/workloads.md)",
     },
