@@ -14,6 +14,7 @@ from ir_vpc_guard.findings import Mode
 from ir_vpc_guard.pipeline import handle_event
 from ir_vpc_guard.settings import Settings
 from ir_vpc_guard.state.lock import LocalVpcLock
+from ir_vpc_guard_dev.lambda_runtime import FakeContext
 from ir_vpc_guard_dev.sandbox import World, build_world
 from tests.conftest import REGION, load_event
 from tests.integration.calls import clients_factory, counting_session
@@ -29,6 +30,7 @@ from tests.integration.test_one_break_at_a_time import (
     no_subnet_egress,
     role_without_ec2,
 )
+from tests.lambda_context import Inbox, deploy
 from tests.report_schema import validate_report
 
 # What Inference Recommender judges and training does not (yet): the model, its artifacts'
@@ -284,3 +286,20 @@ def test_a_training_job_costs_the_network_and_role_reads_only(aws: Any) -> None:
     # two GetBucketPolicy and one GetRepositoryPolicy.
     assert not {c for c in calls if c.split(".")[0] in {"sagemaker", "s3", "ecr"}}
     assert sum(calls.values()) == 10, calls
+
+
+def test_the_lambda_handler_publishes_a_training_report(
+    aws: Any, world: World, monkeypatch: pytest.MonkeyPatch, inbox: Inbox, table: str
+) -> None:
+    # In-process (the EventBridge rule does not route CreateTrainingJob yet): the handler's
+    # idempotency, job records and SNS channel take a training report as they take IR's.
+    event = training_event(world)
+    no_endpoint(aws, world, event)
+    app = deploy(monkeypatch, TOPIC_ARN=inbox.topic_arn, IDEMPOTENCY_TABLE=table)
+    report = app.lambda_handler(event, FakeContext())
+    assert report["outcome"] == "FAIL"
+    [envelope] = inbox.envelopes()
+    published = json.loads(envelope["Message"])  # the SQS body's Message: the JSON report
+    validate_report(published)
+    assert published["job"]["workload"] == "training"
+    assert "S3_ENDPOINT_MISSING" in published["summary"]["checks"]["failed"]
