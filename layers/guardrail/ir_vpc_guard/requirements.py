@@ -28,6 +28,14 @@ ROLE_REQUIRED_ACTIONS = (
     "ec2:ModifyNetworkInterfaceAttribute",
 )
 SAGEMAKER_FULL_ACCESS = "AmazonSageMakerFullAccess"
+# R8 for training, tuning, processing, models, Autopilot and batch transform: the nine EC2
+# actions of "How to use SageMaker AI execution roles" (docs/workloads.md), without
+# DescribeVpcEndpoints and ModifyNetworkInterfaceAttribute, which only some pages list.
+JOB_ROLE_ACTIONS = tuple(
+    a
+    for a in ROLE_REQUIRED_ACTIONS
+    if a not in ("ec2:DescribeVpcEndpoints", "ec2:ModifyNetworkInterfaceAttribute")
+)
 # Listed on AWS's Inference Recommender page for custom policies, yet absent from AWS's own
 # AmazonSageMakerFullAccess, with which VPC jobs run: lacking it alone is only an advisory.
 ROLE_ADVISORY_ACTIONS = ("ec2:ModifyNetworkInterfaceAttribute",)

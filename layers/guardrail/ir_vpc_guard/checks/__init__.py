@@ -27,6 +27,7 @@ from ir_vpc_guard.findings import (
     Severity,
     guardrail_finding,
 )
+from ir_vpc_guard.intake.workloads import workload_of
 
 __all__ = ["CATALOGUE", "Check", "CheckRun", "run_checks"]
 logger = logging.getLogger(__name__)
@@ -48,10 +49,15 @@ def run_checks(snapshot: Snapshot, only: set[str] | None = None) -> CheckRun:
     """Run every check (or `only` these) and turn each failed read into one CHECK_ERROR, and
     each check that needs a read another account owns into its own undetermined finding."""
     run = CheckRun()
+    # Checks that do not apply to the job's workload (yet) are listed, never run.
+    skipped = workload_of(snapshot.job.workload).not_evaluated
     # One CHECK_ERROR per failure: reads that depend on a failed read carry the same error.
     failures: dict[ReadError, tuple[dict[str, None], dict[str, None]]] = {}
     for check in CATALOGUE.values():
         if only is not None and check.check_id not in only:
+            continue
+        if check.check_id in skipped:
+            run.not_evaluated[check.check_id] = skipped[check.check_id]
             continue
         reads = {name: snapshot.read(name) for name in check.reads}
         errors = [(name, r.error) for name, r in reads.items() if r.error is not None]

@@ -4,6 +4,10 @@ An Advanced job runs one load test per endpoint configuration and per combinatio
 configuration's environment parameter values; MaxParallelOfTests bounds how many run at
 once (docs/architecture.md, "Capacity"). A Default job picks its own instances: without
 MaxParallelOfTests the count is the configured assumption, so a shortfall is undetermined.
+
+A workload whose request states its instances (training) is judged as docs/workloads.md
+says: HIGH only when all job subnets together lack the certain need; MEDIUM when only a
+possible need (EFA) or one subnet alone falls short, as placement is undocumented.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from ir_vpc_guard.checks.registry import Problem, register
 from ir_vpc_guard.discovery.snapshot import Snapshot
 from ir_vpc_guard.findings import Severity
 from ir_vpc_guard.intake.request import JobRequest
+from ir_vpc_guard.intake.workloads import workload_of
 
 IPS_PER_INSTANCE = 2
 ASSUMED = "instances a Default job runs at once (DEFAULT_JOB_INSTANCES)"
@@ -57,6 +62,9 @@ def concurrent_instances(job: JobRequest, default_instances: int) -> Estimate:
     blocks_job=True,
 )
 def subnet_ip_capacity(snapshot: Snapshot) -> Iterator[Problem]:
+    if snapshot.job.instance_count is not None:
+        yield from _stated_capacity(snapshot, snapshot.job.instance_count)
+        return
     estimate = concurrent_instances(snapshot.job, snapshot.default_job_instances)
     needed = IPS_PER_INSTANCE * estimate.instances
     subnets = snapshot.subnets.get()
@@ -105,3 +113,65 @@ def subnet_ip_capacity(snapshot: Snapshot) -> Iterator[Problem]:
         )
         return
     yield Problem(detail=detail, resources=tuple(short), evidence=evidence, command=command)
+
+
+EFA_UNKNOWN = "whether the job uses an Elastic Fabric Adapter (5 IPs per instance instead of 2)"
+PLACEMENT_UNKNOWN = "how SageMaker places the instances across the job subnets"
+
+
+def _stated_capacity(snapshot: Snapshot, instances: int) -> Iterator[Problem]:
+    """The free IPs of the job subnets against a count the request states (docs/workloads.md)."""
+    job = snapshot.job
+    certain, most = workload_of(job.workload).ips_for(job.instance_types)
+    needed, possible = certain * instances, most * instances
+    subnets = snapshot.subnets.get()
+    ipv6_only = {sid: subnet_label(s) for sid, s in subnets.items() if not s.get("CidrBlock")}
+    free = {
+        sid: subnet.get("AvailableIpAddressCount", 0)
+        for sid, subnet in subnets.items()
+        if sid not in ipv6_only
+    }
+    if not free:  # IPv6-only subnets: no IPv4 addresses to run out of
+        return
+    total = sum(free.values())
+    short = {sid: count for sid, count in free.items() if count < possible}
+    if total >= possible and not short:
+        return
+    evidence: dict[str, object] = {
+        "freeIps": free,
+        "needed": needed,
+        "instances": instances,
+        "ipsPerInstance": certain,
+        "estimate": job.instance_basis,
+    }
+    if ipv6_only:
+        evidence["notCounted"] = ipv6_only
+    command = (
+        "aws ec2 describe-subnets --filters Name=vpc-id,Values="
+        f"{snapshot.vpc_id} --query 'Subnets[?AvailableIpAddressCount>=`{possible}`]"
+        ".[SubnetId,AvailabilityZone,AvailableIpAddressCount]'  # add these to the job"
+    )
+    counts = ", ".join(f"{sid} has {count}" for sid, count in free.items())
+    if total < needed:
+        yield Problem(
+            detail=f"Needs {needed} free IPs in the job subnets ({instances} instances x "
+            f"{certain}, {job.instance_basis}); together they have {total} ({counts}).",
+            resources=tuple(free),
+            evidence=evidence,
+            command=command,
+        )
+        return
+    unknown = EFA_UNKNOWN if total < possible else PLACEMENT_UNKNOWN
+    evidence["undetermined"] = unknown
+    if possible != needed:
+        evidence["neededWithEfa"] = possible
+    yield Problem(
+        detail=f"Not determined: {unknown}. The job subnets have {total} free IPs together "
+        f"({counts}); {instances} instances need {needed}"
+        + (f", or {possible} with an Elastic Fabric Adapter" if possible != needed else "")
+        + ".",
+        resources=tuple(short or free),
+        evidence=evidence,
+        severity=Severity.MEDIUM,
+        command=command,
+    )

@@ -22,6 +22,7 @@ from ir_vpc_guard.discovery.snapshot import RoleAccess, Snapshot, Source
 from ir_vpc_guard.findings import Severity
 from ir_vpc_guard.intake.request import JobRequest
 from ir_vpc_guard.intake.role_arns import Owners, owners_of, role_resources
+from ir_vpc_guard.intake.workloads import workload_of
 from ir_vpc_guard.requirements import (
     ROLE_ADVISORY_ACTIONS,
     ROLE_REQUIRED_ACTIONS,
@@ -30,7 +31,6 @@ from ir_vpc_guard.requirements import (
 
 SIMULATOR = "iam:SimulatePrincipalPolicy"
 LOCAL = "the role's identity policies and permissions boundary, evaluated by the guardrail"
-CORE_ACTIONS = tuple(a for a in ROLE_REQUIRED_ACTIONS if a not in ROLE_ADVISORY_ACTIONS)
 
 
 def resource_owners(snapshot: Snapshot) -> dict[str, str]:
@@ -187,7 +187,9 @@ def _report(
     blocks_job=True,
 )
 def role_vpc_permissions_missing(snapshot: Snapshot) -> Iterator[Problem]:
-    refused = {a: r for a, r in judge_role(snapshot).items() if a in CORE_ACTIONS}
+    # The actions the job's workload needs (Inference Recommender: all but the advisory one).
+    needed = workload_of(snapshot.job.workload).role_actions
+    refused = {a: r for a, r in judge_role(snapshot).items() if a in needed}
     if refused:
         yield from _report(snapshot, refused, advisory=False)
 

@@ -22,6 +22,7 @@ from ir_vpc_guard.findings import (
 )
 from ir_vpc_guard.intake.event import Skipped
 from ir_vpc_guard.intake.request import JobRequest
+from ir_vpc_guard.intake.workload import INFERENCE_RECOMMENDER
 from ir_vpc_guard.remediation.actions import Action
 
 SCHEMA_VERSION = "1.0"
@@ -155,6 +156,12 @@ def job_section(job: JobRequest, snapshot: Snapshot) -> dict[str, Any]:
         "securityGroups": list(job.security_groups),
         "vpc": snapshot.vpc_id,
     }
+    if job.workload != INFERENCE_RECOMMENDER:
+        # Inference Recommender's job section stays as it always was; the others say what
+        # they are and drop the members only Inference Recommender has.
+        for key in ("type", "modelPackageArn", "modelName"):
+            del section[key]
+        section["workload"] = job.workload
     if snapshot.shared_vpc:
         section["vpcOwner"] = snapshot.vpc_owner
     return section

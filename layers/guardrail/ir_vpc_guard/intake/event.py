@@ -10,30 +10,22 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ir_vpc_guard.arns import is_region
+from ir_vpc_guard.intake.fields import at, ids, matching, member, region_of, short, text
 from ir_vpc_guard.intake.request import (
     ACCOUNT_PATTERN,
-    JOB_ARN_PATTERN,
-    JOB_NAME,
-    MAX_ENDPOINT_CONFIGURATIONS,
-    MODEL_NAME,
-    MODEL_PACKAGE_ARN,
     ROLE_ARN,
-    S3_URL_PATTERN,
-    EndpointConfiguration,
     JobRequest,
-    valid_vpc_id,
     vpc_config_problems,
 )
+from ir_vpc_guard.intake.workload import INFERENCE_RECOMMENDER, Workload
+from ir_vpc_guard.intake.workloads import BY_EVENT_NAME, WORKLOADS
+
+__all__ = ["Skipped", "member", "parse_event", "parse_request"]
 
 EVENT_SOURCE = "aws.sagemaker"
 DETAIL_TYPE = "AWS API Call via CloudTrail"
-EVENT_NAME = "CreateInferenceRecommendationsJob"
-# EnvironmentParameterRanges.CategoricalParameterRanges: 1-5 items; CategoricalParameter.Value:
-# 1-3 strings (SageMaker API reference).
-MAX_CATEGORICAL_PARAMETERS = 5
-MAX_CATEGORICAL_VALUES = 3
-MAX_TEXT = 2048
+# The workload of a request that names none (the CLI's pre-flight, IR's Describe answers).
+DEFAULT_WORKLOAD = WORKLOADS[INFERENCE_RECOMMENDER]
 
 
 @dataclass(frozen=True)
@@ -47,17 +39,6 @@ class Skipped:
     job_name: str | None = None
 
 
-def member(mapping: object, name: str) -> Any:
-    """`mapping[name]` tolerant of first-letter casing; None when absent or not a mapping."""
-    if not isinstance(mapping, Mapping):
-        return None
-    for key in (name, name[:1].upper() + name[1:], name[:1].lower() + name[1:]):
-        if key in mapping:
-            return mapping[key]
-    folded = name.lower()
-    return next((v for k, v in mapping.items() if isinstance(k, str) and k.lower() == folded), None)
-
-
 def parse_event(event: object, home_account: str | None = None) -> JobRequest | Skipped:
     """Validate the EventBridge envelope and the CloudTrail record inside it.
 
@@ -67,12 +48,13 @@ def parse_event(event: object, home_account: str | None = None) -> JobRequest | 
     if not isinstance(event, Mapping):
         return Skipped(f"event is a {type(event).__name__}, not a JSON object")
     detail = event.get("detail")
-    event_id = _text(member(detail, "eventID")) or _text(event.get("id")) or "unknown"
-    account = _matching(event.get("account"), ACCOUNT_PATTERN) or "unknown"
-    region = _region(event.get("region"))
+    event_id = text(member(detail, "eventID")) or text(event.get("id")) or "unknown"
+    account = matching(event.get("account"), ACCOUNT_PATTERN) or "unknown"
+    region = region_of(event.get("region"))
 
     params = member(detail, "requestParameters")
-    job_name = _matching(member(params, "jobName"), JOB_NAME)
+    workload = _workload(detail)
+    job_name = matching(at(params, workload.job_name_path), workload.job_name)
     reason = _skip_reason(event, detail, params, account, region) or _foreign(
         detail, account, home_account
     )
@@ -81,8 +63,24 @@ def parse_event(event: object, home_account: str | None = None) -> JobRequest | 
     if not isinstance(detail, Mapping) or not isinstance(params, Mapping):
         # _skip_reason skips such events: getting here is a bug in it, not a bad event.
         raise TypeError("an event without a detail or request parameters was not skipped")
-    job_arn = _matching(member(member(detail, "responseElements"), "jobArn"), JOB_ARN_PATTERN)
-    return parse_request(params, account=account, region=region, event_id=event_id, job_arn=job_arn)
+    response = member(detail, "responseElements")
+    job_arn = matching(at(response, workload.job_arn_path), workload.job_arn)
+    return parse_request(
+        params,
+        account=account,
+        region=region,
+        event_id=event_id,
+        job_arn=job_arn,
+        workload=workload,
+    )
+
+
+def _workload(detail: object) -> Workload:
+    """The workload whose API the event records (Inference Recommender's when none is: its
+    job name then names the skipped report, as before there were workloads)."""
+    name = member(detail, "eventName")
+    found = BY_EVENT_NAME.get(name) if isinstance(name, str) else None
+    return found or DEFAULT_WORKLOAD
 
 
 def _skip_reason(
@@ -93,13 +91,14 @@ def _skip_reason(
         return "not a SageMaker API call recorded by CloudTrail"
     if not isinstance(detail, Mapping):
         return "event has no CloudTrail detail"
-    if member(detail, "eventName") != EVENT_NAME:
-        return f"event is not {EVENT_NAME}"
+    name = member(detail, "eventName")
+    if not isinstance(name, str) or name not in BY_EVENT_NAME:
+        return f"event is not {' or '.join(BY_EVENT_NAME)}"
     if "unknown" in (account, region):
         return "event has no valid account or region"
     error_code = member(detail, "errorCode")
     if error_code is not None:
-        return f"the API call failed ({_short(error_code)}): no job was created"
+        return f"the API call failed ({short(error_code)}): no job was created"
     if not isinstance(params, Mapping):
         return "event has no request parameters"
     if member(params, "omitted") is True:
@@ -127,11 +126,12 @@ def parse_request(
     event_id: str,
     job_arn: str | None = None,
     trigger: str = "event",
+    workload: Workload = DEFAULT_WORKLOAD,
 ) -> JobRequest | Skipped:
-    """Parse CreateInferenceRecommendationsJob parameters (or a Describe answer) of any casing."""
-    job_name = _matching(member(params, "jobName"), JOB_NAME)
-    input_config = member(params, "inputConfig")
-    vpc_config = member(input_config, "vpcConfig")
+    """Parse a workload's create parameters (or its Describe answer) of any casing: the job
+    name, VPC config and role where the workload keeps them, then its own members."""
+    job_name = matching(at(params, workload.job_name_path), workload.job_name)
+    vpc_config = at(params, workload.vpc_config_path)
     if vpc_config is None:
         return Skipped(
             "the job has no VPC config: it does not run in a VPC",
@@ -149,119 +149,24 @@ def parse_request(
         problems = [f"vpcConfig must be an object, got {type(vpc_config).__name__}"]
     input_problems: list[str] = []
     if job_name is None:
-        input_problems.append("jobName is missing or invalid")
-
-    def checked(value: object, pattern: Any, label: str) -> str | None:
-        if value is None:
-            return None
-        valid = _matching(value, pattern)
-        if valid is None:
-            input_problems.append(f"{label} is not valid")
-        return valid
-
-    role_arn = checked(member(params, "roleArn"), ROLE_ARN, "roleArn")
-    package_arn = checked(
-        member(input_config, "modelPackageVersionArn"), MODEL_PACKAGE_ARN, "modelPackageArn"
-    )
-    model_name = checked(member(input_config, "modelName"), MODEL_NAME, "modelName")
-    payload_config = member(member(input_config, "containerConfig"), "payloadConfig")
-    payload_url = checked(
-        member(payload_config, "samplePayloadUrl"), S3_URL_PATTERN, "samplePayloadUrl"
-    )
+        input_problems.append(f"{workload.job_name_path[-1]} is missing or invalid")
+    raw_role = at(params, workload.role_path)
+    role_arn = matching(raw_role, ROLE_ARN)
+    if raw_role is not None and role_arn is None:
+        input_problems.append("roleArn is not valid")
+    own = workload.read(params, input_problems)
     return JobRequest(
         job_name=job_name or "unknown",
         account=account,
         region=region,
         event_id=event_id,
-        subnets=_ids(raw_subnets) if not problems else (),
-        security_groups=_ids(raw_groups) if not problems else (),
+        subnets=ids(raw_subnets) if not problems else (),
+        security_groups=ids(raw_groups) if not problems else (),
         job_arn=job_arn,
         role_arn=role_arn,
-        model_package_arn=package_arn,
-        model_name=model_name,
-        job_type=member(params, "jobType")
-        if member(params, "jobType") == "Advanced"
-        else "Default",
-        max_parallel_of_tests=_positive_int(
-            member(member(input_config, "resourceLimit"), "maxParallelOfTests")
-        ),
-        endpoint_configurations=_endpoint_configurations(
-            member(input_config, "endpointConfigurations")
-        ),
-        sample_payload_url=payload_url,
         trigger=trigger,
+        workload=workload.name,
         vpc_config_problems=tuple(problems),
         input_problems=tuple(input_problems),
+        **own,
     )
-
-
-def _ids(values: object) -> tuple[str, ...]:
-    """Valid IDs in order, without duplicates (only called once all are known valid)."""
-    if not isinstance(values, list | tuple):
-        return ()
-    return tuple(dict.fromkeys(v for v in values if valid_vpc_id(v)))
-
-
-def _endpoint_configurations(value: object) -> tuple[EndpointConfiguration, ...]:
-    if not isinstance(value, list):
-        return ()
-    configs = []
-    for item in value[:MAX_ENDPOINT_CONFIGURATIONS]:
-        if not isinstance(item, Mapping):
-            continue
-        instance_type = member(item, "instanceType")
-        configs.append(
-            EndpointConfiguration(
-                instance_type=_text(instance_type),
-                serverless=member(item, "serverlessConfig") is not None,
-                parameter_ranges=_parameter_ranges(member(item, "environmentParameterRanges")),
-            )
-        )
-    return tuple(configs)
-
-
-def _parameter_ranges(value: object) -> tuple[tuple[str, tuple[str, ...]], ...]:
-    """CategoricalParameterRanges as (name, distinct values), within the API's limits (1-5
-    parameters of 1-3 values: a recorded, successful call never holds more)."""
-    ranges = member(value, "categoricalParameterRanges")
-    if not isinstance(ranges, list):
-        return ()
-    parsed = []
-    for item in ranges[:MAX_CATEGORICAL_PARAMETERS]:
-        values = member(item, "value")
-        if not isinstance(values, list):
-            continue
-        distinct = tuple(dict.fromkeys(v for v in values if isinstance(v, str)))
-        if distinct:
-            name = _text(member(item, "name")) or ""
-            parsed.append((name, distinct[:MAX_CATEGORICAL_VALUES]))
-    return tuple(parsed)
-
-
-def _positive_int(value: object) -> int | None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        return None
-    return value
-
-
-def _text(value: object) -> str | None:
-    if isinstance(value, str) and 0 < len(value) <= MAX_TEXT:
-        return value
-    return None
-
-
-def _region(value: object) -> str:
-    """The event's region when botocore's partitions hold it, else "unknown"."""
-    text = _text(value)
-    return text if text is not None and is_region(text) else "unknown"
-
-
-def _matching(value: object, pattern: Any) -> str | None:
-    text = _text(value)
-    return text if text is not None and pattern.fullmatch(text) else None
-
-
-def _short(value: object) -> str:
-    """An error code for a reason string: printable, bounded, never the whole input."""
-    text = value if isinstance(value, str) else type(value).__name__
-    return "".join(c for c in text[:64] if c.isalnum() or c in ".-_") or "unknown"

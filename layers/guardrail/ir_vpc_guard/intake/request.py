@@ -80,7 +80,7 @@ class EndpointConfiguration:
 
 @dataclass(frozen=True)
 class JobRequest:
-    """What a CreateInferenceRecommendationsJob call asked for, validated.
+    """What a job's create call (or Describe answer) asked for, validated.
 
     `vpc_config_problems` lists every way the VPC config breaks the API's limits; when it is
     not empty, no ID of this request is ever sent to AWS.
@@ -101,6 +101,13 @@ class JobRequest:
     endpoint_configurations: tuple[EndpointConfiguration, ...] = ()
     sample_payload_url: str | None = None
     trigger: str = "event"
+    # The workload (intake/workloads/) whose API made the request.
+    workload: str = "inference-recommender"
+    # Workloads whose request states its size (training): the instances at once, their
+    # types and which member said so. None for Inference Recommender (an estimate).
+    instance_count: int | None = None
+    instance_types: tuple[str, ...] = ()
+    instance_basis: str = ""
     vpc_config_problems: tuple[str, ...] = ()
     input_problems: tuple[str, ...] = field(default=())
 

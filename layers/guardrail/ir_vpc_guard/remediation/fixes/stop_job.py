@@ -15,6 +15,7 @@ from ir_vpc_guard.discovery.snapshot import Snapshot
 from ir_vpc_guard.findings import ActionName, Finding, Mode, RemediationStatus
 from ir_vpc_guard.intake.request import JobRequest
 from ir_vpc_guard.intake.sagemaker_jobs import ACTIVE_STATUSES
+from ir_vpc_guard.intake.workload import INFERENCE_RECOMMENDER
 from ir_vpc_guard.remediation.actions import Action
 from ir_vpc_guard.remediation.fix import Stop
 from ir_vpc_guard.remediation.permissions import Grant
@@ -138,7 +139,9 @@ def stop_if_doomed(
     """The `stop-job` action for this job, or None when nothing dooms it (or there is no
     job yet: a pre-flight check has no ARN). `broken_checks`: checks that raised."""
     doomed = blocking(findings, snapshot, stoppable_checks(settings))
-    if not doomed or job.job_arn is None:
+    # Only Inference Recommender's Stop API is wired: another workload's job is never stopped
+    # (its own Stop API comes with the stop's step of issue 23).
+    if not doomed or job.job_arn is None or job.workload != INFERENCE_RECOMMENDER:
         return None
     action = UNIT.plan(job, doomed, snapshot)
     if broken_checks:

@@ -1,0 +1,149 @@
+"""CreateTrainingJob (docs/workloads.md): VpcConfig at the top of the request, the role at
+RoleArn, ResourceConfig's instances at once, 2 IPs each and 5 with an Elastic Fabric Adapter
+("Give SageMaker AI Training Jobs Access to Resources in Your Amazon VPC")."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from ir_vpc_guard.intake.fields import member, positive_int, text
+from ir_vpc_guard.intake.request import TextLimit
+from ir_vpc_guard.intake.workload import Workload
+from ir_vpc_guard.requirements import JOB_ROLE_ACTIONS
+
+# TrainingJobName, TrainingJobArn and InstanceGroups (max 5) of botocore's SageMaker model
+# (tests/intake/test_workloads.py asserts they are equal). Copied, not loaded (cold start).
+JOB_NAME = TextLimit(
+    "TrainingJobName", re.compile(r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}", re.ASCII), 1, 63
+)
+JOB_ARN = re.compile(
+    r"arn:aws[a-z\-]*:sagemaker:[a-z0-9\-]*:[0-9]{12}:training-job/[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}"
+)
+MAX_INSTANCE_GROUPS = 5
+# The training instance types (botocore's TrainingInstanceType) whose EC2 type supports EFA
+# (EC2 DescribeInstanceTypes NetworkInfo.EfaSupported, as moto ships it; the test recomputes
+# it). Whether a job of such a type uses EFA is not in the request: the 5 IPs are a cautious
+# need (MEDIUM), the 2 the certain one.
+EFA_INSTANCE_TYPES = frozenset(
+    f"ml.{t}"
+    for t in [
+        "c5n.9xlarge",
+        "c5n.18xlarge",
+        "c6i.32xlarge",
+        "c7i.48xlarge",
+        "c8i.48xlarge",
+        "c8i.96xlarge",
+        "g4dn.8xlarge",
+        "g4dn.12xlarge",
+        "g4dn.16xlarge",
+        "g5.8xlarge",
+        "g5.12xlarge",
+        "g5.16xlarge",
+        "g5.24xlarge",
+        "g5.48xlarge",
+        "g6.8xlarge",
+        "g6.12xlarge",
+        "g6.16xlarge",
+        "g6.24xlarge",
+        "g6.48xlarge",
+        "g6e.8xlarge",
+        "g6e.12xlarge",
+        "g6e.16xlarge",
+        "g6e.24xlarge",
+        "g6e.48xlarge",
+        "g7.8xlarge",
+        "g7.12xlarge",
+        "g7.24xlarge",
+        "g7.48xlarge",
+        "g7e.8xlarge",
+        "g7e.12xlarge",
+        "g7e.24xlarge",
+        "g7e.48xlarge",
+        "m6i.32xlarge",
+        "m7i.48xlarge",
+        "m8i.48xlarge",
+        "m8i.96xlarge",
+        "p3dn.24xlarge",
+        "p4d.24xlarge",
+        "p4de.24xlarge",
+        "p5.4xlarge",
+        "p5.48xlarge",
+        "p5e.48xlarge",
+        "p5en.48xlarge",
+        "p6-b200.48xlarge",
+        "p6-b300.48xlarge",
+        "r6i.32xlarge",
+        "r7i.48xlarge",
+        "r8i.48xlarge",
+        "r8i.96xlarge",
+        "trn1.32xlarge",
+        "trn1n.32xlarge",
+        "trn2.48xlarge",
+    ]
+)
+
+R3_INVERTS = (
+    "training reads S3 through its own VPC, where a bucket or repository policy restricted to "
+    "that VPC is what AWS recommends (docs/workloads.md): Inference Recommender's R3 does not "
+    "apply, and the inverted R3 is not evaluated yet"
+)
+
+PEERS_ONLY = (
+    "traffic between the job subnets is documented for Inference Recommender; a training job "
+    "needs it only between the instances of a distributed job, whose check (its groups "
+    "admitting their own members) is not built yet (docs/workloads.md)"
+)
+
+
+def read(params: Mapping[str, Any], problems: list[str]) -> dict[str, Any]:
+    """ResourceConfig: InstanceCount, or the sum over InstanceGroups (heterogeneous clusters)."""
+    resources = member(params, "resourceConfig")
+    count = positive_int(member(resources, "instanceCount"))
+    instance_type = text(member(resources, "instanceType"))
+    types: tuple[str, ...] = (instance_type,) if instance_type else ()
+    basis = "ResourceConfig.InstanceCount"
+    groups = member(resources, "instanceGroups")
+    if count is None and isinstance(groups, list) and groups:
+        counted = [g for g in groups[:MAX_INSTANCE_GROUPS] if isinstance(g, Mapping)]
+        count = sum(positive_int(member(g, "instanceCount")) or 0 for g in counted) or None
+        types = tuple(t for g in counted if (t := text(member(g, "instanceType"))))
+        basis = "the sum of ResourceConfig.InstanceGroups[].InstanceCount"
+    if count is None:
+        problems.append("resourceConfig.instanceCount is missing or invalid")
+        count, basis = 1, "at least 1 (the request's ResourceConfig could not be read)"
+    return {"instance_count": count, "instance_types": types, "instance_basis": basis}
+
+
+UNIT = Workload(
+    name="training",
+    event_names=("CreateTrainingJob",),
+    job_name_path=("trainingJobName",),
+    job_name=JOB_NAME,
+    job_arn_path=("trainingJobArn",),
+    job_arn=JOB_ARN,
+    vpc_config_path=("vpcConfig",),
+    role_path=("roleArn",),
+    read=read,
+    ips_per_instance=2,
+    efa_ips_per_instance=5,
+    efa_instance_types=EFA_INSTANCE_TYPES,
+    role_actions=JOB_ROLE_ACTIONS,
+    not_evaluated={
+        "MODEL_NOT_IN_REGISTRY": "R1 is Inference Recommender's: a training job names no "
+        "registered model (docs/workloads.md)",
+        "MODEL_ARTIFACT_VPC_RESTRICTED": R3_INVERTS,
+        "SAMPLE_PAYLOAD_VPC_RESTRICTED": R3_INVERTS,
+        "IMAGE_VPC_RESTRICTED": R3_INVERTS,
+        "S3_ENDPOINT_POLICY_DENIES": "the training job's own S3 locations (input channels, "
+        "output path) are not read yet: the endpoint policy is not judged against them",
+        "SG_EGRESS_SUBNETS_MISSING": PEERS_ONLY,
+        "NACL_BLOCKS_SUBNETS": PEERS_ONLY,
+        "ROLE_ENI_ATTRIBUTE_NOT_ALLOWED": "ec2:ModifyNetworkInterfaceAttribute is not among "
+        "the actions AWS lists for training roles (docs/workloads.md)",
+    },
+    describe_api="DescribeTrainingJob",
+    list_api="ListTrainingJobs",
+    stop_api="StopTrainingJob",
+)

@@ -1,0 +1,173 @@
+"""The workload registry and the training workload's intake: its events, where its request
+keeps the VPC config, the role and the instances, in either casing, within the API's limits."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import botocore.session
+import pytest
+from moto.ec2.models.instance_types import INSTANCE_TYPES
+
+from ir_vpc_guard.checks import CATALOGUE
+from ir_vpc_guard.intake.event import Skipped, parse_event, parse_request
+from ir_vpc_guard.intake.request import JobRequest
+from ir_vpc_guard.intake.workloads import BY_EVENT_NAME, WORKLOADS, training
+from ir_vpc_guard.requirements import ROLE_REQUIRED_ACTIONS
+from tests.conftest import load_event
+
+TRAINING = WORKLOADS["training"]
+
+
+@pytest.fixture(scope="module")
+def model() -> Any:
+    return botocore.session.get_session().get_service_model("sagemaker")
+
+
+def parsed(event: dict[str, Any]) -> JobRequest:
+    job = parse_event(event)
+    assert isinstance(job, JobRequest), job
+    return job
+
+
+def test_each_module_is_one_workload_answering_its_own_events() -> None:
+    assert list(WORKLOADS) == ["inference-recommender", "training"]
+    assert {
+        "CreateInferenceRecommendationsJob": WORKLOADS["inference-recommender"],
+        "CreateTrainingJob": TRAINING,
+    } == BY_EVENT_NAME
+    assert (TRAINING.describe_api, TRAINING.list_api, TRAINING.stop_api) == (
+        "DescribeTrainingJob",
+        "ListTrainingJobs",
+        "StopTrainingJob",
+    )
+
+
+def test_the_declared_apis_exist_in_the_sagemaker_model(model: Any) -> None:
+    for workload in WORKLOADS.values():
+        apis = [workload.describe_api, workload.list_api, workload.stop_api, *workload.event_names]
+        assert set(apis) <= set(model.operation_names), workload.name
+
+
+def test_checks_a_workload_skips_are_in_the_catalogue_and_give_a_reason() -> None:
+    for workload in WORKLOADS.values():
+        assert set(workload.not_evaluated) <= set(CATALOGUE)
+        assert all(workload.not_evaluated.values())
+    assert WORKLOADS["inference-recommender"].not_evaluated == {}
+
+
+def test_the_role_actions_are_the_eleven_less_the_advisory_for_ir_and_the_nine_for_training() -> (
+    None
+):
+    ir = WORKLOADS["inference-recommender"].role_actions
+    assert set(ir) == set(ROLE_REQUIRED_ACTIONS) - {"ec2:ModifyNetworkInterfaceAttribute"}
+    assert set(TRAINING.role_actions) == set(ir) - {"ec2:DescribeVpcEndpoints"}
+    assert len(TRAINING.role_actions) == 9
+
+
+def test_training_limits_are_botocores(model: Any) -> None:
+    request = model.operation_model("CreateTrainingJob").input_shape.members
+    name = request["TrainingJobName"]
+    assert training.JOB_NAME.shape == name.name
+    assert training.JOB_NAME.pattern.pattern == name.metadata["pattern"]
+    assert (training.JOB_NAME.min_length, training.JOB_NAME.max_length) == (
+        name.metadata["min"],
+        name.metadata["max"],
+    )
+    arn = model.operation_model("CreateTrainingJob").output_shape.members["TrainingJobArn"]
+    assert training.JOB_ARN.pattern == arn.metadata["pattern"]
+    groups = request["ResourceConfig"].members["InstanceGroups"]
+    assert groups.metadata["max"] == training.MAX_INSTANCE_GROUPS
+    assert set(request["VpcConfig"].members) == {"Subnets", "SecurityGroupIds"}
+    assert request["RoleArn"].name == "RoleArn"
+
+
+def test_efa_types_are_the_training_types_whose_ec2_type_supports_efa(model: Any) -> None:
+    types = model.shape_for("TrainingInstanceType").enum
+    efa = {
+        t
+        for t in types
+        if INSTANCE_TYPES.get(t.removeprefix("ml."), {}).get("NetworkInfo", {}).get("EfaSupported")
+    }
+    assert efa == training.EFA_INSTANCE_TYPES
+    assert TRAINING.ips_for(("ml.p4d.24xlarge",)) == (2, 5)
+    assert TRAINING.ips_for(("ml.m5.xlarge",)) == (2, 2)
+
+
+def test_a_training_event_is_read_where_cloudtrail_writes_it() -> None:
+    job = parsed(load_event("training_job"))
+    assert job.workload == "training"
+    assert job.job_name == "demo-training-job"
+    assert job.job_arn == "arn:aws:sagemaker:us-east-1:123456789012:training-job/demo-training-job"
+    assert job.role_arn == "arn:aws:iam::123456789012:role/SageMakerIRRole"
+    assert job.subnets == ("subnet-0123456789abcdef0", "subnet-0123456789abcdef1")
+    assert job.security_groups == ("sg-0123456789abcdef0",)
+    assert (job.instance_count, job.instance_types) == (2, ("ml.m5.xlarge",))
+    assert job.instance_basis == "ResourceConfig.InstanceCount"
+    # Nothing of Inference Recommender's is read into a training job.
+    assert (job.model_package_arn, job.model_name, job.sample_payload_url) == (None, None, None)
+    assert job.vpc_config_valid and job.input_problems == ()
+
+
+def test_the_describe_answers_pascal_case_reads_the_same_and_instance_groups_add_up() -> None:
+    answer = {
+        "TrainingJobName": "hetero",
+        "RoleArn": "arn:aws:iam::123456789012:role/Trainer",
+        "VpcConfig": {"Subnets": ["subnet-1"], "SecurityGroupIds": ["sg-1"]},
+        "ResourceConfig": {
+            "InstanceGroups": [
+                {"InstanceType": "ml.p4d.24xlarge", "InstanceCount": 2, "InstanceGroupName": "a"},
+                {"InstanceType": "ml.m5.xlarge", "InstanceCount": 3, "InstanceGroupName": "b"},
+            ]
+        },
+    }
+    job = parse_request(
+        answer, account="123456789012", region="us-east-1", event_id="e", workload=TRAINING
+    )
+    assert isinstance(job, JobRequest)
+    assert (job.job_name, job.role_arn) == ("hetero", "arn:aws:iam::123456789012:role/Trainer")
+    assert (job.subnets, job.security_groups) == (("subnet-1",), ("sg-1",))
+    assert job.instance_count == 5
+    assert job.instance_types == ("ml.p4d.24xlarge", "ml.m5.xlarge")
+
+
+def test_an_unreadable_instance_count_is_one_and_said() -> None:
+    event = load_event("training_job")
+    event["detail"]["requestParameters"]["resourceConfig"] = {"instanceCount": "two"}
+    job = parsed(event)
+    assert job.instance_count == 1
+    assert "could not be read" in job.instance_basis
+    assert job.input_problems == ("resourceConfig.instanceCount is missing or invalid",)
+
+
+def test_a_training_job_without_a_vpc_config_is_skipped() -> None:
+    event = load_event("training_job")
+    del event["detail"]["requestParameters"]["vpcConfig"]
+    result = parse_event(event)
+    assert isinstance(result, Skipped)
+    assert "no VPC config" in result.reason
+    assert result.job_name == "demo-training-job"
+
+
+def test_a_failed_training_call_is_skipped() -> None:
+    event = load_event("training_job")
+    event["detail"]["errorCode"] = "ValidationException"
+    result = parse_event(event)
+    assert isinstance(result, Skipped) and "ValidationException" in result.reason
+
+
+def test_training_ids_are_held_to_the_apis_limits() -> None:
+    event = copy.deepcopy(load_event("training_job"))
+    event["detail"]["requestParameters"]["vpcConfig"]["subnets"] = ["subnet-1;rm -rf /"]
+    job = parsed(event)
+    assert not job.vpc_config_valid and job.subnets == ()
+    assert job.vpc_config_problems == (
+        "subnets[0] is not a valid ID (pattern [-0-9a-zA-Z]+, at most 32 characters)",
+    )
+
+
+def test_an_event_no_workload_answers_names_the_covered_ones() -> None:
+    result = parse_event(load_event("unrelated_event"))
+    assert isinstance(result, Skipped)
+    assert result.reason == "event is not CreateInferenceRecommendationsJob or CreateTrainingJob"
