@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from ir_vpc_guard.findings import FIXES, ActionName, Mode
+from ir_vpc_guard.intake.workloads import WORKLOADS
 from ir_vpc_guard.settings import Settings, SettingsError
 
 
@@ -36,6 +37,7 @@ def test_every_variable_is_read() -> None:
             "DEFAULT_JOB_INSTANCES": "4",
             "MUTE_LIST_PARAMETER": "/ir-vpc-guard/mutes",
             "STOP_ON_CHECKS": "SUBNET_NOT_FOUND, VPC_MISMATCH",
+            "WORKLOADS": " training ",
         }
     )
     assert settings == Settings(
@@ -53,6 +55,7 @@ def test_every_variable_is_read() -> None:
         default_job_instances=4,
         mute_list_parameter="/ir-vpc-guard/mutes",
         stop_on_checks=frozenset({"SUBNET_NOT_FOUND", "VPC_MISMATCH"}),
+        workloads=frozenset({"training"}),
     )
 
 
@@ -68,6 +71,7 @@ BAD_ENVIRONMENTS = [
     ({"DEFAULT_JOB_INSTANCES": "ten"}, "DEFAULT_JOB_INSTANCES must be an integer"),
     ({"MUTE_LIST_PARAMETER": "mutes"}, "MUTE_LIST_PARAMETER is not valid"),
     ({"STOP_ON_CHECKS": "subnet_not_found"}, "STOP_ON_CHECKS has invalid entries"),
+    ({"WORKLOADS": "training,tuning"}, "WORKLOADS has unknown workloads tuning; known: "),
 ]
 
 
@@ -77,3 +81,8 @@ BAD_ENVIRONMENTS = [
 def test_bad_values_are_errors_that_name_the_variable(env: dict[str, str], message: str) -> None:
     with pytest.raises(SettingsError, match=message):
         Settings.from_env(env)
+
+
+def test_empty_workloads_means_every_registered_one() -> None:
+    assert Settings.from_env({"WORKLOADS": " , "}).workloads == frozenset(WORKLOADS)
+    assert {"inference-recommender", "training"} <= Settings().workloads

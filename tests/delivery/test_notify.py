@@ -137,6 +137,39 @@ def test_attributes_route_by_outcome_severity_and_account() -> None:
     }
 
 
+TRAINING_REPORT = replace(
+    REPORT,
+    job={"name": "demo-training-job", "workload": "training", "vpc": "vpc-0123456789abcdef0"},
+)
+
+
+def test_a_report_that_names_its_workload_says_it_in_an_attribute() -> None:
+    attributes = notify.attributes(TRAINING_REPORT)
+    assert attributes["workload"] == {"DataType": "String", "StringValue": "training"}
+    assert {k: v for k, v in attributes.items() if k != "workload"} == notify.attributes(REPORT)
+
+
+def test_a_subscription_filters_reports_by_workload(aws: Any) -> None:
+    """SNS applies the filter policy (moto does too): one queue gets training reports only,
+    the other those naming no workload (Inference Recommender's, whose job keeps its shape)."""
+    sns = aws.client("sns")
+    training, others = Inbox(aws), Inbox(aws, "others")
+    for inbox, policy in ((training, ["training"]), (others, [{"exists": False}])):
+        [sub] = sns.list_subscriptions_by_topic(TopicArn=inbox.topic_arn)["Subscriptions"]
+        sns.set_subscription_attributes(
+            SubscriptionArn=sub["SubscriptionArn"],
+            AttributeName="FilterPolicy",
+            AttributeValue=json.dumps({"workload": policy}),
+        )
+        notify.publish(sns, inbox.topic_arn, REPORT)
+        notify.publish(sns, inbox.topic_arn, TRAINING_REPORT)
+    names = {
+        label: [json.loads(e["Message"])["job"]["name"] for e in inbox.envelopes()]
+        for label, inbox in (("training", training), ("others", others))
+    }
+    assert names == {"training": ["demo-training-job"], "others": ["demo-ir-job"]}
+
+
 def test_email_text_says_what_to_do_in_one_line_per_finding() -> None:
     text = notify.email_text(notify.fit(report_with(3, 0)))
     assert text.splitlines()[0] == "FAIL: demo-ir-job in 123456789012/us-east-1"

@@ -30,7 +30,7 @@ from tests.integration.test_one_break_at_a_time import (
     no_subnet_egress,
     role_without_ec2,
 )
-from tests.lambda_context import Inbox, deploy
+from tests.lambda_context import Inbox, deploy, log_lines
 from tests.report_schema import validate_report
 
 # What Inference Recommender judges and training does not (yet): the model, its artifacts'
@@ -291,8 +291,8 @@ def test_a_training_job_costs_the_network_and_role_reads_only(aws: Any) -> None:
 def test_the_lambda_handler_publishes_a_training_report(
     aws: Any, world: World, monkeypatch: pytest.MonkeyPatch, inbox: Inbox, table: str
 ) -> None:
-    # In-process (the EventBridge rule does not route CreateTrainingJob yet): the handler's
-    # idempotency, job records and SNS channel take a training report as they take IR's.
+    # The handler's idempotency, job records and SNS channel take a training report as they
+    # take IR's, and the message says its workload for subscription filter policies.
     event = training_event(world)
     no_endpoint(aws, world, event)
     app = deploy(monkeypatch, TOPIC_ARN=inbox.topic_arn, IDEMPOTENCY_TABLE=table)
@@ -302,4 +302,38 @@ def test_the_lambda_handler_publishes_a_training_report(
     published = json.loads(envelope["Message"])  # the SQS body's Message: the JSON report
     validate_report(published)
     assert published["job"]["workload"] == "training"
+    assert envelope["MessageAttributes"]["workload"] == {"Type": "String", "Value": "training"}
     assert "S3_ENDPOINT_MISSING" in published["summary"]["checks"]["failed"]
+
+
+def test_a_workload_left_out_of_workloads_is_skipped_with_its_reason(
+    *,
+    aws: Any,
+    world: World,
+    monkeypatch: pytest.MonkeyPatch,
+    inbox: Inbox,
+    table: str,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    event = training_event(world)
+    no_endpoint(aws, world, event)  # a job that would fail: left out, it is not judged
+    app = deploy(
+        monkeypatch,
+        TOPIC_ARN=inbox.topic_arn,
+        IDEMPOTENCY_TABLE=table,
+        NOTIFY_ON="all",
+        WORKLOADS="inference-recommender",
+    )
+    capsys.readouterr()
+    report = app.lambda_handler(event, FakeContext())
+    validate_report(report)
+    reason = "the training workload is not checked here (WORKLOADS: inference-recommender)"
+    assert (report["outcome"], report["reason"], report["findings"]) == ("SKIPPED", reason, [])
+    assert [line["reason"] for line in log_lines(capsys.readouterr().out) if "reason" in line] == [
+        reason
+    ]
+    [envelope] = inbox.envelopes()
+    assert envelope["Subject"].startswith("IR VPC Guard SKIPPED: ")
+    # Inference Recommender, the workload left in, is still checked.
+    ir_report = app.lambda_handler(world.event(load_event("good_job")), FakeContext())
+    assert ir_report["outcome"] != "SKIPPED"

@@ -34,6 +34,7 @@ PARAMETER_OF = {
     "DEFAULT_JOB_INSTANCES": "DefaultJobInstances",
     "MUTE_LIST_PARAMETER": "MuteListParameter",
     "STOP_DOOMED_JOBS": "StopDoomedJobs",
+    "WORKLOADS": "Workloads",
 }
 
 
@@ -93,6 +94,8 @@ def test_choices_are_the_engines_choices() -> None:
         {"ExistingTopicArn": "arn:aws:sns:eu-west-1:111122223333:central-findings"},
         {"SweepMaxJobs": "500", "SweepLookbackMinutes": "10080", "DefaultJobInstances": "1"},
         {"SweepMaxJobs": "1", "SweepLookbackMinutes": "0", "DefaultJobInstances": "100"},
+        {"Workloads": "training"},
+        {"Workloads": "training,inference-recommender"},
     ],
 )
 def test_parameter_choices_give_valid_settings(overrides: dict[str, str]) -> None:
@@ -120,15 +123,17 @@ def _allowed(name: str) -> re.Pattern[str]:
     tag_key=st.from_regex(_allowed("OptOutTagKey"), fullmatch=True),
     actions=st.from_regex(_allowed("RemediationActions"), fullmatch=True),
     topic=st.from_regex(_allowed("ExistingTopicArn"), fullmatch=True),
+    workloads=st.from_regex(_allowed("Workloads"), fullmatch=True),
 )
 def test_whatever_a_pattern_allows_the_engine_accepts(
-    allowlist: str, tag_key: str, actions: str, topic: str
+    allowlist: str, tag_key: str, actions: str, topic: str, workloads: str
 ) -> None:
     env = {
         "VPC_ALLOWLIST": allowlist,
         "OPT_OUT_TAG_KEY": tag_key,
         "REMEDIATION_ACTIONS": actions,
         "TOPIC_ARN": topic,
+        "WORKLOADS": workloads,
     }
     Settings.from_env(env)
 
@@ -138,6 +143,8 @@ def test_patterns_refuse_what_the_engine_refuses() -> None:
         ("VpcAllowlist", "vpc-123"),
         ("VpcAllowlist", "vpc-0123456789abcdef0, vpc-12345678"),
         ("RemediationActions", "delete-everything"),
+        ("Workloads", "tuning"),
+        ("Workloads", "training,"),
         ("RemediationActions", ",".join(FIXES) + ","),
         ("ExistingTopicArn", "arn:aws:sqs:us-east-1:123456789012:queue"),
         ("SweepSchedule", "every 15 minutes"),

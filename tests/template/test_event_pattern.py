@@ -9,6 +9,7 @@ matched.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -16,16 +17,23 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from ir_vpc_guard.intake.workloads import WORKLOADS
 from tests.conftest import EVENTS, load_event
-from tests.template.cfn import Stack, transformed
+from tests.template.cfn import Stack, load, transformed
 
-# The rule matches every successful CreateInferenceRecommendationsJob call; jobs without a
-# VPC config or with invalid IDs are the handler's to skip, with a reason.
-# Training events reach the engine in-process and by replay; the rule gains them with the
-# EventBridge step of issue 23 (then they move to MATCHING).
+# The rule matches every successful call of a covered workload; jobs without a VPC config or
+# with invalid IDs, and workloads the Workloads parameter leaves out, are the handler's to
+# skip, with a reason.
 TRAINING = ("training_job", "training_job_too_large")
-MATCHING = ("good_job", "good_job_pascal_case", "advanced_job", "no_vpc_config", "invalid_ids")
-NOT_MATCHING = ("failed_call", "unrelated_event", *TRAINING)
+MATCHING = (
+    "good_job",
+    "good_job_pascal_case",
+    "advanced_job",
+    "no_vpc_config",
+    "invalid_ids",
+    *TRAINING,
+)
+NOT_MATCHING = ("failed_call", "unrelated_event")
 
 
 def pattern() -> dict[str, Any]:
@@ -44,10 +52,29 @@ def test_pattern_is_the_agreed_one() -> None:
         "detail-type": ["AWS API Call via CloudTrail"],
         "detail": {
             "eventSource": ["sagemaker.amazonaws.com"],
-            "eventName": ["CreateInferenceRecommendationsJob"],
+            "eventName": ["CreateInferenceRecommendationsJob", "CreateTrainingJob"],
             "errorCode": [{"exists": False}],
         },
     }
+
+
+def test_the_rule_matches_exactly_the_registered_workloads_events() -> None:
+    registered = [name for w in WORKLOADS.values() for name in w.event_names]
+    assert sorted(pattern()["detail"]["eventName"]) == sorted(registered)
+
+
+def test_every_workload_has_a_matching_sample_event() -> None:
+    sampled = {load_event(name)["detail"]["eventName"] for name in MATCHING}
+    assert sampled >= {name for w in WORKLOADS.values() for name in w.event_names}
+
+
+def test_the_workloads_parameter_allows_exactly_the_registered_names() -> None:
+    allowed = re.compile(load()["Parameters"]["Workloads"]["AllowedPattern"])
+    names = list(WORKLOADS)
+    assert allowed.fullmatch("") and allowed.fullmatch(",".join(names))
+    assert all(allowed.fullmatch(name) for name in names)
+    assert not allowed.fullmatch(",".join([*names, "tuning"]))
+    assert not allowed.fullmatch(f"{names[0]}, {names[-1]}")
 
 
 @pytest.fixture(scope="module")

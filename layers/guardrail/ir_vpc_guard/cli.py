@@ -339,7 +339,8 @@ def _replay(args: argparse.Namespace, settings: Settings) -> Report:
         mute_list=_mutes(args),
     )
     skipped = report.outcome.value == "SKIPPED"
-    if skipped and not settings.allow_cross_account and not isinstance(parse_event(event), Skipped):
+    checkable = not isinstance(parse_event(event, workloads=settings.workloads), Skipped)
+    if skipped and not settings.allow_cross_account and checkable:
         # Checkable but for the account rule: say how to check it anyway.
         print(
             "ir-vpc-guard: note: with credentials that can read that account's VPC, pass"

@@ -119,7 +119,9 @@ def handle_event(
     With `home_account` (the function's own), events about other accounts are skipped
     unless the settings allow cross-account checks.
     """
-    intake = parse_event(event, None if settings.allow_cross_account else home_account)
+    intake = parse_event(
+        event, None if settings.allow_cross_account else home_account, settings.workloads
+    )
     if isinstance(intake, Skipped):
         return skipped_report(intake, settings.remediation_mode)
     clients = clients_for(intake.region)

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from ir_vpc_guard.findings import FIXES, ActionName, Mode
+from ir_vpc_guard.intake.workloads import WORKLOADS
 
 NOTIFY_POLICIES = ("findings", "all")
 DEFAULT_OPT_OUT_TAG_KEY = "ir-vpc-guard:remediate"
@@ -72,6 +73,12 @@ DOCUMENTED: dict[str, tuple[str, str]] = {
         "(empty: none)",
         "SSM String parameter (a name starting with `/`) holding the mute list JSON.",
     ),
+    "WORKLOADS": (
+        "(empty: all)",
+        "Comma-separated workloads to check, of "
+        + ", ".join(f"`{w}`" for w in WORKLOADS)
+        + "; another workload's event is skipped with its reason.",
+    ),
 }
 
 
@@ -99,6 +106,8 @@ class Settings:
     # The checks that may stop a job; None: the documented list (remediation/stopping.py,
     # which also refuses, at cold start, a name that is not a check that may stop one).
     stop_on_checks: frozenset[str] | None = None
+    # The workloads whose events are checked (intake skips the others, with a reason).
+    workloads: frozenset[str] = frozenset(WORKLOADS)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -120,6 +129,7 @@ class Settings:
             mute_list_parameter=_pattern(env, "MUTE_LIST_PARAMETER", PARAMETER_NAME),
             stop_doomed_jobs=_bool(env, "STOP_DOOMED_JOBS"),
             stop_on_checks=frozenset(_list(env, "STOP_ON_CHECKS", CHECK_ID)) or None,
+            workloads=_workloads(env),
         )
 
 
@@ -164,6 +174,16 @@ def _actions(env: Mapping[str, str]) -> frozenset[ActionName]:
             f"known: {', '.join(FIXES)}"
         )
     return frozenset(ActionName(name) for name in names) or frozenset(FIXES)
+
+
+def _workloads(env: Mapping[str, str]) -> frozenset[str]:
+    names = [item.strip() for item in _raw(env, "WORKLOADS").split(",") if item.strip()]
+    unknown = sorted(set(names) - set(WORKLOADS))
+    if unknown:
+        raise SettingsError(
+            f"WORKLOADS has unknown workloads {', '.join(unknown)}; known: {', '.join(WORKLOADS)}"
+        )
+    return frozenset(names) or frozenset(WORKLOADS)
 
 
 def _int(env: Mapping[str, str], name: str, default: int, *, low: int, high: int) -> int:

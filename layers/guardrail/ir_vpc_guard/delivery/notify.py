@@ -100,6 +100,9 @@ def attributes(report: Report) -> dict[str, MessageAttributeValueTypeDef]:
         "account": report.account,
         "trigger": report.trigger,
         "repeat": "true" if report.repeat else None,  # filter: {"exists": false}
+        # Named by every report but Inference Recommender's (whose job section has kept its
+        # shape): filter {"workload": ["training"]}, or {"exists": false} for those.
+        "workload": report.job.get("workload"),
     }
     return {
         name: {"DataType": "String", "StringValue": _ascii(str(value))[:256] or "unknown"}

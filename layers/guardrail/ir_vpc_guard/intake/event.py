@@ -6,7 +6,7 @@ casing (CloudTrail writes camelCase, the Describe API answers PascalCase).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,11 +39,16 @@ class Skipped:
     job_name: str | None = None
 
 
-def parse_event(event: object, home_account: str | None = None) -> JobRequest | Skipped:
+def parse_event(
+    event: object,
+    home_account: str | None = None,
+    workloads: Collection[str] = tuple(WORKLOADS),
+) -> JobRequest | Skipped:
     """Validate the EventBridge envelope and the CloudTrail record inside it.
 
     With `home_account`, an event about another account (forwarded from another bus) is
-    skipped: this function's credentials cannot see that account's VPC.
+    skipped: this function's credentials cannot see that account's VPC. An event of a
+    workload not in `workloads` (the WORKLOADS setting) is skipped too.
     """
     if not isinstance(event, Mapping):
         return Skipped(f"event is a {type(event).__name__}, not a JSON object")
@@ -55,8 +60,10 @@ def parse_event(event: object, home_account: str | None = None) -> JobRequest | 
     params = member(detail, "requestParameters")
     workload = _workload(detail)
     job_name = matching(at(params, workload.job_name_path), workload.job_name)
-    reason = _skip_reason(event, detail, params, account, region) or _foreign(
-        detail, account, home_account
+    reason = (
+        _skip_reason(event, detail, params, account, region)
+        or _left_out(workload, workloads)
+        or _foreign(detail, account, home_account)
     )
     if reason is not None:
         return Skipped(reason, event_id=event_id, account=account, region=region, job_name=job_name)
@@ -104,6 +111,15 @@ def _skip_reason(
     if member(params, "omitted") is True:
         return "CloudTrail omitted the request parameters (too large)"
     return None
+
+
+def _left_out(workload: Workload, workloads: Collection[str]) -> str | None:
+    if workload.name in workloads:
+        return None
+    return (
+        f"the {workload.name} workload is not checked here (WORKLOADS: "
+        f"{', '.join(sorted(workloads))})"
+    )
 
 
 def _foreign(detail: object, account: str, home_account: str | None) -> str | None:
