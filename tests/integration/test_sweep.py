@@ -36,7 +36,7 @@ def records(aws: Any) -> DynamoCheckedJobs:
 def sweep(session: Any, records: Any, delivered: list[Report], **kwargs: Any) -> SweepResult:
     return run_sweep(
         AwsClients("us-east-1", session=session),
-        Settings(),
+        kwargs.pop("settings", Settings()),
         "123456789012",
         records,
         delivered.append,
@@ -74,6 +74,18 @@ def test_job_seen_through_its_event_is_not_checked_again(
     delivered: list[Report] = []
     result = sweep(session, records, delivered)
     assert delivered == [] and result.already_checked == 1
+
+
+def test_a_sweep_without_inference_recommender_in_workloads_lists_nothing(
+    setup: Any, records: Any, world: World
+) -> None:
+    session, fake, calls = setup
+    fake.add(world, "lost-event-job")
+    delivered: list[Report] = []
+    result = sweep(
+        session, records, delivered, settings=Settings(workloads=frozenset({"training"}))
+    )
+    assert (delivered, result.listed, calls) == ([], 0, Counter())
 
 
 def test_finished_and_vpc_less_jobs(setup: Any, records: Any, world: World) -> None:
