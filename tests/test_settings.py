@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 from ir_vpc_guard.findings import FIXES, ActionName, Mode
-from ir_vpc_guard.intake.workloads import WORKLOADS
 from ir_vpc_guard.settings import Settings, SettingsError
 
 
@@ -71,7 +70,7 @@ BAD_ENVIRONMENTS = [
     ({"DEFAULT_JOB_INSTANCES": "ten"}, "DEFAULT_JOB_INSTANCES must be an integer"),
     ({"MUTE_LIST_PARAMETER": "mutes"}, "MUTE_LIST_PARAMETER is not valid"),
     ({"STOP_ON_CHECKS": "subnet_not_found"}, "STOP_ON_CHECKS has invalid entries"),
-    ({"WORKLOADS": "training,tuning"}, "WORKLOADS has unknown workloads tuning; known: "),
+    ({"WORKLOADS": "Training"}, "WORKLOADS has invalid entries"),
 ]
 
 
@@ -81,8 +80,3 @@ BAD_ENVIRONMENTS = [
 def test_bad_values_are_errors_that_name_the_variable(env: dict[str, str], message: str) -> None:
     with pytest.raises(SettingsError, match=message):
         Settings.from_env(env)
-
-
-def test_empty_workloads_means_every_registered_one() -> None:
-    assert Settings.from_env({"WORKLOADS": " , "}).workloads == frozenset(WORKLOADS)
-    assert {"inference-recommender", "training"} <= Settings().workloads

@@ -13,8 +13,9 @@ from moto.ec2.models.instance_types import INSTANCE_TYPES
 from ir_vpc_guard.checks import CATALOGUE
 from ir_vpc_guard.intake.event import Skipped, parse_event, parse_request
 from ir_vpc_guard.intake.request import JobRequest
-from ir_vpc_guard.intake.workloads import BY_EVENT_NAME, WORKLOADS, training
+from ir_vpc_guard.intake.workloads import BY_EVENT_NAME, WORKLOADS, enabled, training
 from ir_vpc_guard.requirements import ROLE_REQUIRED_ACTIONS
+from ir_vpc_guard.settings import Settings, SettingsError
 from tests.conftest import load_event
 
 TRAINING = WORKLOADS["training"]
@@ -171,3 +172,20 @@ def test_an_event_no_workload_answers_names_the_covered_ones() -> None:
     result = parse_event(load_event("unrelated_event"))
     assert isinstance(result, Skipped)
     assert result.reason == "event is not CreateInferenceRecommendationsJob or CreateTrainingJob"
+
+
+def test_workloads_names_a_subset_and_empty_means_every_registered_one() -> None:
+    assert enabled(Settings.from_env({"WORKLOADS": " , "})) == frozenset(WORKLOADS)
+    assert enabled(Settings.from_env({"WORKLOADS": "training"})) == {"training"}
+    with pytest.raises(SettingsError, match="unknown workloads tuning; known: inference-rec"):
+        enabled(Settings.from_env({"WORKLOADS": "training,tuning"}))
+
+
+def test_a_training_event_is_skipped_when_workloads_leaves_training_out() -> None:
+    skipped = parse_event(load_event("training_job"), workloads={"inference-recommender"})
+    assert isinstance(skipped, Skipped)
+    assert skipped.job_name == "demo-training-job"
+    assert "training workload is not checked" in skipped.reason
+    assert isinstance(
+        parse_event(load_event("good_job"), workloads={"inference-recommender"}), JobRequest
+    )

@@ -234,6 +234,13 @@ def test_a_check_that_cannot_stop_a_job_in_stop_on_checks_fails_the_cold_start(
         deploy(monkeypatch, STOP_ON_CHECKS="SUBNET_NOT_FOUND,VPC_CUSTOM_DNS")
 
 
+def test_an_unknown_workload_in_workloads_fails_the_cold_start(
+    monkeypatch: pytest.MonkeyPatch, aws: Any
+) -> None:
+    with pytest.raises(SettingsError, match="WORKLOADS has unknown workloads tuning"):
+        deploy(monkeypatch, WORKLOADS="training,tuning")
+
+
 def test_a_second_event_about_a_reported_job_is_marked_as_a_repeat(
     monkeypatch: pytest.MonkeyPatch, broken_event: dict[str, Any], inbox: Inbox, table: str
 ) -> None:

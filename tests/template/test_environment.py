@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ir_vpc_guard.findings import FIXES, Mode
+from ir_vpc_guard.intake.workloads import enabled
 from ir_vpc_guard.settings import DOCUMENTED, NOTIFY_POLICIES, Settings
 from tests.template.cfn import Stack, load, transformed
 
@@ -99,7 +100,7 @@ def test_choices_are_the_engines_choices() -> None:
     ],
 )
 def test_parameter_choices_give_valid_settings(overrides: dict[str, str]) -> None:
-    Settings.from_env(environment(Stack(transformed(), overrides)))
+    enabled(Settings.from_env(environment(Stack(transformed(), overrides))))
 
 
 def test_number_ranges_are_the_engines_ranges() -> None:
@@ -135,7 +136,7 @@ def test_whatever_a_pattern_allows_the_engine_accepts(
         "TOPIC_ARN": topic,
         "WORKLOADS": workloads,
     }
-    Settings.from_env(env)
+    enabled(Settings.from_env(env))
 
 
 def test_patterns_refuse_what_the_engine_refuses() -> None:

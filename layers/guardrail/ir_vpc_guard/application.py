@@ -24,6 +24,7 @@ from ir_vpc_guard.budget import Budget
 from ir_vpc_guard.delivery import mutes
 from ir_vpc_guard.delivery.deliverer import Deliverer, make_deliverer
 from ir_vpc_guard.intake import invocation
+from ir_vpc_guard.intake.workloads import enabled
 from ir_vpc_guard.observability import make_tracer
 from ir_vpc_guard.pipeline import handle_event
 from ir_vpc_guard.remediation.stopping import stoppable_checks
@@ -218,9 +219,11 @@ def build_app(
 ) -> App:
     """Everything the function keeps for the container's life, each part made once here.
 
-    A setting no check may act on (STOP_ON_CHECKS) fails here, at cold start.
+    A setting no check may act on (STOP_ON_CHECKS) or naming no workload (WORKLOADS) fails
+    here, at cold start.
     """
     stoppable_checks(settings)
+    enabled(settings)
     clients_for = Regions(session)
     home_region = home_region or session.region_name or "us-east-1"
     home = clients_for(home_region)

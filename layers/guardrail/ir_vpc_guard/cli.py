@@ -48,6 +48,7 @@ from ir_vpc_guard.intake.request import (
     TextLimit,
     valid_vpc_id,
 )
+from ir_vpc_guard.intake.workloads import enabled
 from ir_vpc_guard.pipeline import check_job, handle_event
 from ir_vpc_guard.remediation.stopping import stoppable_checks
 from ir_vpc_guard.settings import Settings, SettingsError
@@ -240,6 +241,7 @@ def _settings(args: argparse.Namespace) -> Settings:
         settings = replace(settings, stop_on_checks=frozenset(args.stop_on_checks))
     try:
         stoppable_checks(settings)
+        enabled(settings)
     except SettingsError as error:
         raise UsageError(str(error)) from None
     if settings.remediation_mode is Mode.APPLY and not settings.idempotency_table:
@@ -339,7 +341,7 @@ def _replay(args: argparse.Namespace, settings: Settings) -> Report:
         mute_list=_mutes(args),
     )
     skipped = report.outcome.value == "SKIPPED"
-    checkable = not isinstance(parse_event(event, workloads=settings.workloads), Skipped)
+    checkable = not isinstance(parse_event(event, workloads=enabled(settings)), Skipped)
     if skipped and not settings.allow_cross_account and checkable:
         # Checkable but for the account rule: say how to check it anyway.
         print(

@@ -16,6 +16,7 @@ from ir_vpc_guard.discovery.discover import Discovery
 from ir_vpc_guard.discovery.snapshot import Snapshot
 from ir_vpc_guard.intake.event import Skipped, parse_event
 from ir_vpc_guard.intake.request import JobRequest
+from ir_vpc_guard.intake.workloads import enabled
 from ir_vpc_guard.remediation.fixes import STOP_UNITS
 from ir_vpc_guard.remediation.stage import remediate
 from ir_vpc_guard.settings import Settings
@@ -120,7 +121,7 @@ def handle_event(
     unless the settings allow cross-account checks.
     """
     intake = parse_event(
-        event, None if settings.allow_cross_account else home_account, settings.workloads
+        event, None if settings.allow_cross_account else home_account, enabled(settings)
     )
     if isinstance(intake, Skipped):
         return skipped_report(intake, settings.remediation_mode)

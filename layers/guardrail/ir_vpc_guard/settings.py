@@ -12,7 +12,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from ir_vpc_guard.findings import FIXES, ActionName, Mode
-from ir_vpc_guard.intake.workloads import WORKLOADS
 
 NOTIFY_POLICIES = ("findings", "all")
 DEFAULT_OPT_OUT_TAG_KEY = "ir-vpc-guard:remediate"
@@ -24,6 +23,7 @@ ROLE_NAME = re.compile(r"[\w+=,.@-]{1,64}")  # IAM's RoleName pattern
 # A hierarchical SSM parameter name: the template builds its ARN as `parameter${Name}`.
 PARAMETER_NAME = re.compile(r"/[a-zA-Z0-9_.\-/]{1,1010}")
 CHECK_ID = re.compile(r"[A-Z][A-Z0-9_]{0,63}")
+WORKLOAD_NAME = re.compile(r"[a-z][a-z0-9-]{0,63}")
 
 # Environment variable -> (default, meaning): the documented surface of the product.
 DOCUMENTED: dict[str, tuple[str, str]] = {
@@ -75,9 +75,9 @@ DOCUMENTED: dict[str, tuple[str, str]] = {
     ),
     "WORKLOADS": (
         "(empty: all)",
-        "Comma-separated workloads to check, of "
-        + ", ".join(f"`{w}`" for w in WORKLOADS)
-        + "; another workload's event is skipped with its reason.",
+        "Comma-separated workloads to check (docs/workloads.md names them); another "
+        "workload's event is skipped with its reason, an unknown name stops the function "
+        "at cold start.",
     ),
 }
 
@@ -106,8 +106,10 @@ class Settings:
     # The checks that may stop a job; None: the documented list (remediation/stopping.py,
     # which also refuses, at cold start, a name that is not a check that may stop one).
     stop_on_checks: frozenset[str] | None = None
-    # The workloads whose events are checked (intake skips the others, with a reason).
-    workloads: frozenset[str] = frozenset(WORKLOADS)
+    # The workloads whose events are checked (intake skips the others, with a reason);
+    # None: every registered one (intake/workloads/__init__.py, which also refuses, at cold
+    # start, a name that is not a workload's).
+    workloads: frozenset[str] | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -129,7 +131,7 @@ class Settings:
             mute_list_parameter=_pattern(env, "MUTE_LIST_PARAMETER", PARAMETER_NAME),
             stop_doomed_jobs=_bool(env, "STOP_DOOMED_JOBS"),
             stop_on_checks=frozenset(_list(env, "STOP_ON_CHECKS", CHECK_ID)) or None,
-            workloads=_workloads(env),
+            workloads=frozenset(_list(env, "WORKLOADS", WORKLOAD_NAME)) or None,
         )
 
 
@@ -174,16 +176,6 @@ def _actions(env: Mapping[str, str]) -> frozenset[ActionName]:
             f"known: {', '.join(FIXES)}"
         )
     return frozenset(ActionName(name) for name in names) or frozenset(FIXES)
-
-
-def _workloads(env: Mapping[str, str]) -> frozenset[str]:
-    names = [item.strip() for item in _raw(env, "WORKLOADS").split(",") if item.strip()]
-    unknown = sorted(set(names) - set(WORKLOADS))
-    if unknown:
-        raise SettingsError(
-            f"WORKLOADS has unknown workloads {', '.join(unknown)}; known: {', '.join(WORKLOADS)}"
-        )
-    return frozenset(names) or frozenset(WORKLOADS)
 
 
 def _int(env: Mapping[str, str], name: str, default: int, *, low: int, high: int) -> int:

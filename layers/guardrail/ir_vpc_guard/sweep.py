@@ -21,6 +21,7 @@ from ir_vpc_guard.intake.event import Skipped
 from ir_vpc_guard.intake.request import JobRequest
 from ir_vpc_guard.intake.sagemaker_jobs import active_jobs, describe_job
 from ir_vpc_guard.intake.workload import INFERENCE_RECOMMENDER
+from ir_vpc_guard.intake.workloads import enabled
 from ir_vpc_guard.pipeline import check_job
 from ir_vpc_guard.settings import Settings
 from ir_vpc_guard.state.claims import job_claim
@@ -80,7 +81,7 @@ def run_sweep(
     """List active jobs, drop the ones already checked, check at most `max_jobs` of the rest,
     their fixes under `lock` (the event path's own: one writer per VPC, whichever path)."""
     result = SweepResult()
-    if INFERENCE_RECOMMENDER not in settings.workloads:
+    if INFERENCE_RECOMMENDER not in enabled(settings):
         return result  # it lists Inference Recommender's jobs only: left out, nothing to sweep
     created_after = datetime.now(UTC) - lookback if lookback else None
     summaries = {

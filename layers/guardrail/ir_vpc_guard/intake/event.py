@@ -42,13 +42,13 @@ class Skipped:
 def parse_event(
     event: object,
     home_account: str | None = None,
-    workloads: Collection[str] = tuple(WORKLOADS),
+    workloads: Collection[str] | None = None,
 ) -> JobRequest | Skipped:
     """Validate the EventBridge envelope and the CloudTrail record inside it.
 
     With `home_account`, an event about another account (forwarded from another bus) is
     skipped: this function's credentials cannot see that account's VPC. An event of a
-    workload not in `workloads` (the WORKLOADS setting) is skipped too.
+    workload not in `workloads` (the WORKLOADS setting; None: all) is skipped too.
     """
     if not isinstance(event, Mapping):
         return Skipped(f"event is a {type(event).__name__}, not a JSON object")
@@ -113,8 +113,8 @@ def _skip_reason(
     return None
 
 
-def _left_out(workload: Workload, workloads: Collection[str]) -> str | None:
-    if workload.name in workloads:
+def _left_out(workload: Workload, workloads: Collection[str] | None) -> str | None:
+    if workloads is None or workload.name in workloads:
         return None
     return (
         f"the {workload.name} workload is not checked here (WORKLOADS: "

@@ -7,6 +7,7 @@ import importlib
 import pkgutil
 
 from ir_vpc_guard.intake.workload import INFERENCE_RECOMMENDER, Workload
+from ir_vpc_guard.settings import Settings, SettingsError
 
 
 def _discovered() -> dict[str, Workload]:
@@ -31,3 +32,17 @@ if len(BY_EVENT_NAME) != sum(len(w.event_names) for w in WORKLOADS.values()):
 def workload_of(name: str) -> Workload:
     """The registered workload of this name (a JobRequest's `workload`)."""
     return WORKLOADS[name]
+
+
+def enabled(settings: Settings) -> frozenset[str]:
+    """The workloads WORKLOADS names, every registered one when it names none. A name that
+    is not a workload's is a configuration error (raised at cold start, like every other
+    bad setting)."""
+    if settings.workloads is None:
+        return frozenset(WORKLOADS)
+    unknown = sorted(settings.workloads - set(WORKLOADS))
+    if unknown:
+        raise SettingsError(
+            f"WORKLOADS has unknown workloads {', '.join(unknown)}; known: {', '.join(WORKLOADS)}"
+        )
+    return settings.workloads
