@@ -92,8 +92,10 @@ def test_efa_types_are_the_training_types_whose_ec2_type_supports_efa(model: Any
         if INSTANCE_TYPES.get(t.removeprefix("ml."), {}).get("NetworkInfo", {}).get("EfaSupported")
     }
     assert efa == training.EFA_INSTANCE_TYPES
-    assert TRAINING.ips_for(("ml.p4d.24xlarge",)) == (2, 5)
-    assert TRAINING.ips_for(("ml.m5.xlarge",)) == (2, 2)
+    assert TRAINING.ips_for(1, (("ml.p4d.24xlarge", 1),)) == (2, 5)
+    assert TRAINING.ips_for(1, (("ml.m5.xlarge", 1),)) == (2, 2)
+    # A heterogeneous cluster: only its EFA-capable instances may take 5 IPs each.
+    assert TRAINING.ips_for(4, (("ml.m5.xlarge", 3), ("ml.p4d.24xlarge", 1))) == (8, 11)
 
 
 def test_a_training_event_is_read_where_cloudtrail_writes_it() -> None:
@@ -104,7 +106,7 @@ def test_a_training_event_is_read_where_cloudtrail_writes_it() -> None:
     assert job.role_arn == "arn:aws:iam::123456789012:role/SageMakerIRRole"
     assert job.subnets == ("subnet-0123456789abcdef0", "subnet-0123456789abcdef1")
     assert job.security_groups == ("sg-0123456789abcdef0",)
-    assert (job.instance_count, job.instance_types) == (2, ("ml.m5.xlarge",))
+    assert (job.instance_count, job.instance_groups) == (2, (("ml.m5.xlarge", 2),))
     assert job.instance_basis == "ResourceConfig.InstanceCount"
     # Nothing of Inference Recommender's is read into a training job.
     assert (job.model_package_arn, job.model_name, job.sample_payload_url) == (None, None, None)
@@ -130,7 +132,7 @@ def test_the_describe_answers_pascal_case_reads_the_same_and_instance_groups_add
     assert (job.job_name, job.role_arn) == ("hetero", "arn:aws:iam::123456789012:role/Trainer")
     assert (job.subnets, job.security_groups) == (("subnet-1",), ("sg-1",))
     assert job.instance_count == 5
-    assert job.instance_types == ("ml.p4d.24xlarge", "ml.m5.xlarge")
+    assert job.instance_groups == (("ml.p4d.24xlarge", 2), ("ml.m5.xlarge", 3))
 
 
 def test_an_unreadable_instance_count_is_one_and_said() -> None:

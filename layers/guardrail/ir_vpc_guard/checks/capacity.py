@@ -122,8 +122,8 @@ PLACEMENT_UNKNOWN = "how SageMaker places the instances across the job subnets"
 def _stated_capacity(snapshot: Snapshot, instances: int) -> Iterator[Problem]:
     """The free IPs of the job subnets against a count the request states (docs/workloads.md)."""
     job = snapshot.job
-    certain, most = workload_of(job.workload).ips_for(job.instance_types)
-    needed, possible = certain * instances, most * instances
+    needed, possible = workload_of(job.workload).ips_for(instances, job.instance_groups)
+    certain = needed // instances
     subnets = snapshot.subnets.get()
     ipv6_only = {sid: subnet_label(s) for sid, s in subnets.items() if not s.get("CidrBlock")}
     free = {

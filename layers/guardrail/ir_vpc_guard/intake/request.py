@@ -103,10 +103,11 @@ class JobRequest:
     trigger: str = "event"
     # The workload (intake/workloads/) whose API made the request.
     workload: str = "inference-recommender"
-    # Workloads whose request states its size (training): the instances at once, their
-    # types and which member said so. None for Inference Recommender (an estimate).
+    # Workloads whose request states its size (training): the instances at once, how many
+    # of each type (type, count) and which member said so. None for Inference Recommender
+    # (an estimate).
     instance_count: int | None = None
-    instance_types: tuple[str, ...] = ()
+    instance_groups: tuple[tuple[str, int], ...] = ()
     instance_basis: str = ""
     vpc_config_problems: tuple[str, ...] = ()
     input_problems: tuple[str, ...] = field(default=())

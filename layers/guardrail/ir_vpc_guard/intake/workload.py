@@ -51,9 +51,13 @@ class Workload:
     efa_ips_per_instance: int | None = None
     efa_instance_types: frozenset[str] = field(default_factory=frozenset)
 
-    def ips_for(self, instance_types: tuple[str, ...]) -> tuple[int, int]:
-        """The private IPs an instance certainly needs, and the most it may need (EFA)."""
+    def ips_for(self, instances: int, groups: tuple[tuple[str, int], ...]) -> tuple[int, int]:
+        """The private IPs `instances` certainly need, and the most they may need: each
+        instance of an EFA-capable type may take `efa_ips_per_instance` (whether the job
+        uses EFA is not in the request), every other one `ips_per_instance`."""
+        needed = self.ips_per_instance * instances
         efa = self.efa_ips_per_instance
-        if efa is not None and any(t in self.efa_instance_types for t in instance_types):
-            return self.ips_per_instance, efa
-        return self.ips_per_instance, self.ips_per_instance
+        if efa is None:
+            return needed, needed
+        capable = sum(n for t, n in groups if t in self.efa_instance_types)
+        return needed, needed + (efa - self.ips_per_instance) * min(capable, instances)

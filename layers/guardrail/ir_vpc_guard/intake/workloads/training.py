@@ -98,22 +98,27 @@ PEERS_ONLY = (
 
 
 def read(params: Mapping[str, Any], problems: list[str]) -> dict[str, Any]:
-    """ResourceConfig: InstanceCount, or the sum over InstanceGroups (heterogeneous clusters)."""
+    """ResourceConfig: InstanceCount, or the sum over InstanceGroups (heterogeneous clusters),
+    with how many instances of each type."""
     resources = member(params, "resourceConfig")
     count = positive_int(member(resources, "instanceCount"))
     instance_type = text(member(resources, "instanceType"))
-    types: tuple[str, ...] = (instance_type,) if instance_type else ()
+    sized: list[tuple[str | None, int | None]] = [(instance_type, count)]
     basis = "ResourceConfig.InstanceCount"
-    groups = member(resources, "instanceGroups")
-    if count is None and isinstance(groups, list) and groups:
-        counted = [g for g in groups[:MAX_INSTANCE_GROUPS] if isinstance(g, Mapping)]
-        count = sum(positive_int(member(g, "instanceCount")) or 0 for g in counted) or None
-        types = tuple(t for g in counted if (t := text(member(g, "instanceType"))))
+    listed = member(resources, "instanceGroups")
+    if count is None and isinstance(listed, list) and listed:
+        counted = [g for g in listed[:MAX_INSTANCE_GROUPS] if isinstance(g, Mapping)]
+        sized = [
+            (text(member(g, "instanceType")), positive_int(member(g, "instanceCount")))
+            for g in counted
+        ]
+        count = sum(n or 0 for _, n in sized) or None
         basis = "the sum of ResourceConfig.InstanceGroups[].InstanceCount"
     if count is None:
         problems.append("resourceConfig.instanceCount is missing or invalid")
         count, basis = 1, "at least 1 (the request's ResourceConfig could not be read)"
-    return {"instance_count": count, "instance_types": types, "instance_basis": basis}
+    groups = tuple((t, n) for t, n in sized if t and n)
+    return {"instance_count": count, "instance_groups": groups, "instance_basis": basis}
 
 
 UNIT = Workload(
