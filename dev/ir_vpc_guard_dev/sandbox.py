@@ -198,18 +198,22 @@ def set_group_egress(ec2: Any, group_id: str, kind: str, prefix_list_id: str) ->
         ec2.authorize_security_group_egress(GroupId=group_id, IpPermissions=rules)
 
 
+# A SageMaker execution role's trust policy: SageMaker may assume it.
+SAGEMAKER_TRUST = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {
+            "Effect": "Allow",
+            "Principal": {"Service": "sagemaker.amazonaws.com"},
+            "Action": "sts:AssumeRole",
+        }
+    ],
+}
+
+
 def _role(session: Any, region: str) -> str:
     iam = session.client("iam", region_name=region)
-    trust = {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Effect": "Allow",
-                "Principal": {"Service": "sagemaker.amazonaws.com"},
-                "Action": "sts:AssumeRole",
-            }
-        ],
-    }
+    trust = SAGEMAKER_TRUST
     arn = iam.create_role(RoleName=ROLE_NAME, AssumeRolePolicyDocument=json.dumps(trust))["Role"][
         "Arn"
     ]

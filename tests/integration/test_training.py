@@ -15,7 +15,7 @@ from ir_vpc_guard.pipeline import handle_event
 from ir_vpc_guard.settings import Settings
 from ir_vpc_guard.state.lock import LocalVpcLock
 from ir_vpc_guard_dev.lambda_runtime import FakeContext
-from ir_vpc_guard_dev.sandbox import World, build_world
+from ir_vpc_guard_dev.sandbox import SAGEMAKER_TRUST, World, build_world
 from tests.conftest import REGION, load_event
 from tests.integration.calls import clients_factory, counting_session
 from tests.integration.fake_group_associations import FakeGroupAssociations
@@ -166,16 +166,7 @@ def test_no_egress_between_the_job_subnets_fails_ir_not_a_training_job(
 def _role_with_the_nine(session: Any) -> str:
     """A role allowed exactly the nine EC2 actions AWS lists for training roles."""
     iam = session.client("iam")
-    trust = {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Effect": "Allow",
-                "Principal": {"Service": "sagemaker.amazonaws.com"},
-                "Action": "sts:AssumeRole",
-            }
-        ],
-    }
+    trust = SAGEMAKER_TRUST
     arn: str = iam.create_role(RoleName="Trainer", AssumeRolePolicyDocument=json.dumps(trust))[
         "Role"
     ]["Arn"]
