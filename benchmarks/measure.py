@@ -63,7 +63,7 @@ def product(
     lock = vpc_lock(chosen, instrumented.clients(REGION))
 
     def run() -> dict[str, Any]:
-        report = handle_event(event, chosen, instrumented.clients, lock=lock)
+        (report,) = handle_event(event, chosen, instrumented.clients, lock=lock)
         return report.to_dict()
 
     return run

@@ -51,7 +51,7 @@ def test_full_check_costs_the_same_calls_whatever_the_vpc_size(
         Settings(),
         clients_factory(session),
         lock=LocalVpcLock(),
-    )
+    )[0]
     assert report.outcome.value == "PASS", report.to_dict()["findings"]
     assert calls == EXPECTED
     assert sum(calls.values()) == 14
@@ -66,7 +66,7 @@ def _check(world: Any, calls: Counter[str]) -> str:
         Settings(),
         clients_factory(counting_session(calls)),
         lock=LocalVpcLock(),
-    )
+    )[0]
     return report.outcome.value
 
 
@@ -130,7 +130,7 @@ def test_cidrs_answered_with_the_s3_list_save_the_entries_read(aws: Any) -> None
         Settings(),
         clients_factory(session),
         lock=LocalVpcLock(),
-    )
+    )[0]
     assert report.outcome.value == "PASS"
     assert calls == EXPECTED - Counter({"ec2.GetManagedPrefixListEntries": 1})
     assert sum(calls.values()) == 13
@@ -143,7 +143,7 @@ def test_invalid_ids_never_reach_aws(aws: Any) -> None:
         Settings(),
         clients_factory(counting_session(calls)),
         lock=LocalVpcLock(),
-    )
+    )[0]
     assert [f.check_id for f in report.findings] == ["VPC_CONFIG_INVALID"]
     assert calls == Counter()
 
@@ -157,7 +157,7 @@ def test_fallback_without_simulator_reads_the_roles_policies(aws: Any) -> None:
         Settings(),
         clients_factory(session),
         lock=LocalVpcLock(),
-    )
+    )[0]
     assert report.outcome.value == "PASS"
     iam = {k: v for k, v in calls.items() if k.startswith("iam.")}
     assert iam == {
@@ -188,7 +188,7 @@ def test_a_group_of_another_vpc_costs_one_associations_read(aws: Any, associated
         Settings(),
         clients_factory(session),
         lock=LocalVpcLock(),
-    )
+    )[0]
     assert report.outcome.value == ("WARN" if associated else "FAIL")
     assert calls == EXPECTED + Counter({ASSOCIATIONS: 1})
     assert sum(calls.values()) == 15

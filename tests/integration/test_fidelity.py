@@ -29,7 +29,7 @@ S3_RANGE = "52.216.0.0/15"  # one of the S3 prefix list's ranges in moto
 def run(world: World, settings: Settings = REPORT, event: dict[str, Any] | None = None) -> Any:
     report = handle_event(
         event or world.event(load_event("good_job")), settings, lock=LocalVpcLock()
-    ).to_dict()
+    )[0].to_dict()
     validate_report(report)
     return report
 
@@ -445,7 +445,7 @@ def test_the_simulator_is_read_per_resource_the_call_names(aws: Any, world: Worl
         REPORT,
         lambda region: AwsClients(region, session=aws),
         lock=LocalVpcLock(),
-    ).to_dict()
+    )[0].to_dict()
     assert denied_subnet in asked["resources"] and "*" in asked["resources"]
     finding = findings(report)["ROLE_VPC_PERMISSIONS_MISSING"]
     assert finding["evidence"]["method"] == "iam:SimulatePrincipalPolicy"

@@ -63,7 +63,7 @@ def run(
     calls.clear()
     report = handle_event(
         event, STOP_ALL, clients_factory(session), home_account=world.account, lock=LocalVpcLock()
-    )
+    )[0]
     return report, calls, recommender
 
 

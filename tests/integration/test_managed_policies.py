@@ -50,9 +50,8 @@ def test_the_managed_policy_alone_passes_by_the_fallback_evaluator(aws: Any, wor
     actions = {a for s in document["Statement"] for a in s.get("Action", [])}
     assert "ec2:CreateNetworkInterface" in actions and MODIFY not in actions  # as AWS ships it
     # moto has no iam:SimulatePrincipalPolicy (docs/moto.md, "IAM"): the role's documents decide.
-    report = handle_event(
-        world.event(load_event("good_job")), Settings(), lock=LocalVpcLock()
-    ).to_dict()
+    (checked,) = handle_event(world.event(load_event("good_job")), Settings(), lock=LocalVpcLock())
+    report = checked.to_dict()
     _assert_passes_with_the_advisory(report)
     assert "evaluated by the guardrail" in report["findings"][0]["evidence"]["method"]
 
@@ -89,7 +88,7 @@ def test_the_managed_policy_alone_passes_by_the_simulator(aws: Any, world: World
         Settings(),
         lambda region: AwsClients(region, session=aws),
         lock=LocalVpcLock(),
-    ).to_dict()
+    )[0].to_dict()
     _assert_passes_with_the_advisory(report)
     assert report["findings"][0]["evidence"]["method"] == "iam:SimulatePrincipalPolicy"
 
@@ -111,9 +110,8 @@ def test_a_deny_beside_the_managed_policy_names_what_to_change(aws: Any, world: 
     aws.client("iam").put_role_policy(
         RoleName=ROLE_NAME, PolicyName="guard", PolicyDocument=json.dumps(guard)
     )
-    report = handle_event(
-        world.event(load_event("good_job")), Settings(), lock=LocalVpcLock()
-    ).to_dict()
+    (checked,) = handle_event(world.event(load_event("good_job")), Settings(), lock=LocalVpcLock())
+    report = checked.to_dict()
     validate_report(report)
     assert report["outcome"] == "FAIL"
     (finding,) = [f for f in report["findings"] if f["checkId"] == "ROLE_VPC_PERMISSIONS_MISSING"]

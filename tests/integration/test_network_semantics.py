@@ -11,7 +11,7 @@ from tests.conftest import ROLE_ADVISORY
 
 
 def _report(event: dict[str, Any]) -> dict[str, Any]:
-    return handle_event(event, Settings(), lock=LocalVpcLock()).to_dict()
+    return handle_event(event, Settings(), lock=LocalVpcLock())[0].to_dict()
 
 
 def _findings(event: dict[str, Any]) -> dict[str, dict[str, Any]]:

@@ -202,9 +202,8 @@ def test_one_break_gives_exactly_its_finding(aws: Any, world: World, name: str) 
     session = boto3.session.Session()
     # moto lacks DescribeSecurityGroupVpcAssociations: its narrow fake (no group associated).
     FakeGroupAssociations(session.events, aws.client("ec2"))
-    report = handle_event(
-        event, Settings(), clients_factory(session), lock=LocalVpcLock()
-    ).to_dict()
+    (checked,) = handle_event(event, Settings(), clients_factory(session), lock=LocalVpcLock())
+    report = checked.to_dict()
     validate_report(report)
     # The role holds AWS's AmazonSageMakerFullAccess, which lacks one action AWS's page
     # lists: a LOW advisory in every report, until the role itself is what is broken.
@@ -217,14 +216,14 @@ def test_one_break_gives_exactly_its_finding(aws: Any, world: World, name: str) 
 def test_pascal_case_event_checks_the_same_world(aws: Any, world: World) -> None:
     report = handle_event(
         world.event(load_event("good_job_pascal_case")), Settings(), lock=LocalVpcLock()
-    ).to_dict()
+    )[0].to_dict()
     assert report["outcome"] == "PASS"
     assert report["job"]["subnets"] == world.subnet_ids
 
 
 @pytest.mark.parametrize("name", ["failed_call", "no_vpc_config", "unrelated_event"])
 def test_skipped_events_validate_and_say_why(aws: Any, name: str) -> None:
-    report = handle_event(load_event(name), Settings(), lock=LocalVpcLock()).to_dict()
+    report = handle_event(load_event(name), Settings(), lock=LocalVpcLock())[0].to_dict()
     validate_report(report)
     assert report["outcome"] == "SKIPPED" and report["reason"]
 
@@ -244,7 +243,7 @@ def test_a_failed_read_is_a_check_error_never_a_pass(aws: Any, world: World) -> 
         Settings(),
         lambda r: AwsClients(r, session=session),
         lock=LocalVpcLock(),
-    ).to_dict()
+    )[0].to_dict()
     assert report["outcome"] == "ERROR"
     [error] = [f for f in report["findings"] if f["checkId"] != ADVISORY]
     assert error["checkId"] == "CHECK_ERROR"

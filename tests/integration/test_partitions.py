@@ -87,7 +87,7 @@ def _report(session: Any, world: World) -> Report:
     event = world.event(load_event("good_job"))
     return handle_event(
         event, Settings(), lambda r: AwsClients(r, session=session), lock=LocalVpcLock()
-    )
+    )[0]
 
 
 def test_the_report_and_security_hub_carry_the_jobs_partition(

@@ -33,9 +33,9 @@ def check(world: World, session: Any | None = None) -> dict[str, Any]:
     factory = clients_factory(session) if session is not None else None
     event = world.event(load_event("good_job"))
     report = (
-        handle_event(event, Settings(), factory, lock=LocalVpcLock())
+        handle_event(event, Settings(), factory, lock=LocalVpcLock())[0]
         if factory
-        else handle_event(event, Settings(), lock=LocalVpcLock())
+        else handle_event(event, Settings(), lock=LocalVpcLock())[0]
     )
     return report.to_dict()
 

@@ -30,7 +30,7 @@ def broken(aws: Any) -> World:
 
 
 def run(event: dict[str, Any], settings: Settings = APPLY) -> dict[str, Any]:
-    report = handle_event(event, settings, lock=LocalVpcLock()).to_dict()
+    report = handle_event(event, settings, lock=LocalVpcLock())[0].to_dict()
     validate_report(report)
     return report
 
@@ -189,7 +189,7 @@ def test_a_failed_write_fails_that_action_only(aws: Any, broken: World) -> None:
 
     session.events.register("before-call.ec2.AuthorizeSecurityGroupEgress", refuse)
     event = broken.event(load_event("good_job"))
-    report = handle_event(event, APPLY, clients_factory(session), lock=LocalVpcLock()).to_dict()
+    report = handle_event(event, APPLY, clients_factory(session), lock=LocalVpcLock())[0].to_dict()
     validate_report(report)
     assert report["outcome"] == "PARTIAL"
     status = {a["action"]: (a["status"], a.get("errorCode")) for a in fixes(report)}
@@ -205,7 +205,7 @@ def test_a_failed_write_fails_that_action_only(aws: Any, broken: World) -> None:
 def test_apply_makes_exactly_the_expected_calls(aws: Any, broken: World) -> None:
     calls: Counter[str] = Counter()
     event = broken.event(load_event("good_job"))
-    handle_event(event, APPLY, clients_factory(counting_session(calls)), lock=LocalVpcLock())
+    handle_event(event, APPLY, clients_factory(counting_session(calls)), lock=LocalVpcLock())[0]
     writes = {"ec2.CreateVpcEndpoint": 1, "ec2.AuthorizeSecurityGroupEgress": 2}
     assert {k: calls[k] for k in writes} == writes
     assert not [k for k in calls if k.split(".")[1].startswith(("Delete", "Revoke", "Put"))]
@@ -238,7 +238,7 @@ def test_clients_come_from_the_region_of_the_event(aws: Any, broken: World) -> N
         seen.append(region)
         return AwsClients(region)
 
-    handle_event(broken.event(load_event("good_job")), APPLY, factory, lock=LocalVpcLock())
+    handle_event(broken.event(load_event("good_job")), APPLY, factory, lock=LocalVpcLock())[0]
     assert seen == [REGION]
 
 

@@ -21,9 +21,8 @@ S3_SERVICE = f"com.amazonaws.{REGION}.s3"
 
 
 def _findings(world: World) -> dict[str, dict[str, Any]]:
-    report = handle_event(
-        world.event(load_event("good_job")), Settings(), lock=LocalVpcLock()
-    ).to_dict()
+    (checked,) = handle_event(world.event(load_event("good_job")), Settings(), lock=LocalVpcLock())
+    report = checked.to_dict()
     return {f["checkId"]: f for f in report["findings"]}
 
 
@@ -240,7 +239,7 @@ def test_an_unreadable_nat_gateway_is_a_check_error_never_a_verdict(aws: Any) ->
         Settings(),
         clients_factory(session),
         lock=LocalVpcLock(),
-    ).to_dict()
+    )[0].to_dict()
     [error] = [f for f in report["findings"] if f["checkId"] == "CHECK_ERROR"]
     assert error["evidence"]["reads"] == ["nat_gateways"]
     assert "S3_ENDPOINT_MISSING" in error["evidence"]["checks"]

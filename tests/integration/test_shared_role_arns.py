@@ -33,7 +33,7 @@ def test_shared_resources_are_simulated_in_the_owners_account(aws: Any) -> None:
     settings = Settings(vpc_owner_read_role_name=READ_ROLE)
     report = handle_event(
         world.event(load_event("good_job")), settings, clients_factory(session), lock=LocalVpcLock()
-    )
+    )[0]
     assert report.outcome.value == "PASS", report.to_dict()["findings"]
     resources = [v for k, v in asked.items() if k.startswith("ResourceArns.member.")]
     shared = f"arn:aws:ec2:{REGION}:{OWNER}:"

@@ -146,7 +146,7 @@ def _check(
     fake.add(world, event["detail"]["requestParameters"]["jobName"])
     report = handle_event(
         event, settings, clients_factory(session), home_account=world.account, lock=LocalVpcLock()
-    )
+    )[0]
     assert fake.jobs and all(j["Status"] == "IN_PROGRESS" for j in fake.jobs.values()), (
         "a job in a shared VPC is never stopped on what the guardrail read of it"
     )
@@ -290,7 +290,7 @@ def test_a_group_shared_into_the_jobs_own_vpc_leaves_the_vpc_the_jobs(aws: Any) 
     event = world.event(load_event("good_job"))
     report = handle_event(
         event, settings, clients_factory(session), home_account=world.account, lock=LocalVpcLock()
-    )
+    )[0]
     body = report.to_dict()
     assert report.outcome.value == "PASS", body["findings"]
     assert "vpcOwner" not in body["job"]

@@ -8,6 +8,6 @@ from ir_vpc_guard.state.lock import LocalVpcLock
 
 
 def test_compliant_world_passes(good_event: dict[str, Any]) -> None:
-    report = handle_event(good_event, Settings(), lock=LocalVpcLock()).to_dict()
+    report = handle_event(good_event, Settings(), lock=LocalVpcLock())[0].to_dict()
     assert report["outcome"] == "PASS", report["findings"]
     assert report["summary"]["checks"]["errored"] == []

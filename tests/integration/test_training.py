@@ -80,7 +80,7 @@ def check(event: dict[str, Any], settings: Settings | None = None) -> dict[str, 
     FakeGroupAssociations(session.events, session.client("ec2", region_name=REGION))
     report = handle_event(
         event, settings or Settings(), clients_factory(session), lock=LocalVpcLock()
-    ).to_dict()
+    )[0].to_dict()
     validate_report(report)
     return report
 
@@ -271,7 +271,7 @@ def test_a_training_job_costs_the_network_and_role_reads_only(aws: Any) -> None:
     FakeGroupAssociations(session.events, session.client("ec2", region_name=REGION))
     report = handle_event(
         training_event(world), Settings(), clients_factory(session), lock=LocalVpcLock()
-    ).to_dict()
+    )[0].to_dict()
     assert report["outcome"] == "PASS"
     # No model, bucket or repository read: the 14 calls of an IR job less DescribeModelPackage,
     # two GetBucketPolicy and one GetRepositoryPolicy.

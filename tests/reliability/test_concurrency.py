@@ -106,7 +106,7 @@ def test_ten_concurrent_jobs_in_one_vpc_make_one_endpoint(aws: Any, crowded: Wor
     lock = DynamoVpcLock(aws.client("dynamodb"), TABLE, sleep=quick_polls)
 
     def handle(event: dict[str, Any]) -> dict[str, Any]:
-        return handle_event(event, settings, clients, lock=lock).to_dict()
+        return handle_event(event, settings, clients, lock=lock)[0].to_dict()
 
     with ThreadPoolExecutor(JOBS) as pool:
         reports = list(pool.map(handle, job_events(crowded, JOBS)))

@@ -32,7 +32,7 @@ def _check_good_job(world: World, session: Any, budget: Budget) -> dict[str, Any
         lambda r: AwsClients(r, session=session),
         budget,
         lock=LocalVpcLock(),
-    ).to_dict()
+    )[0].to_dict()
 
 
 def test_no_read_starts_when_the_budget_is_spent(aws: Any, world: World) -> None:

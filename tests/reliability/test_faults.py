@@ -25,7 +25,7 @@ def run(world: World, session: Any) -> dict[str, Any]:
     event = world.event(load_event("good_job"))
     return handle_event(
         event, Settings(), lambda r: AwsClients(r, session=session), lock=LocalVpcLock()
-    ).to_dict()
+    )[0].to_dict()
 
 
 # Reads that are not attempted when the read they depend on failed, and carry its error.

@@ -133,7 +133,7 @@ def test_no_event_crashes_or_leaks_an_invalid_id(account: Any, event: Any) -> No
     sent.clear()
     report = handle_event(
         event, Settings(), lambda r: AwsClients(r, session=session), lock=LocalVpcLock()
-    ).to_dict()
+    )[0].to_dict()
     intake = parse_event(event)
     label(report["outcome"])
     if not isinstance(intake, JobRequest):

@@ -53,7 +53,7 @@ def test_sixteen_subnets_five_full_groups_in_a_crowded_vpc(aws: Any) -> None:
     event = world.event(load_event("good_job"))
     report = handle_event(
         event, Settings(), lambda r: AwsClients(r, session=session), lock=LocalVpcLock()
-    ).to_dict()
+    )[0].to_dict()
     assert report["outcome"] == "PASS", report["findings"]
     assert len(report["job"]["subnets"]) == 16 and len(report["job"]["securityGroups"]) == 5
     assert sum(calls.values()) == 14
@@ -62,5 +62,5 @@ def test_sixteen_subnets_five_full_groups_in_a_crowded_vpc(aws: Any) -> None:
     revoke_rule(aws, world, s3_rule(world))
     report = handle_event(
         event, Settings(), lambda r: AwsClients(r, session=session), lock=LocalVpcLock()
-    ).to_dict()
+    )[0].to_dict()
     assert [f["checkId"] for f in report["findings"]] == ["SG_EGRESS_S3_MISSING"]

@@ -75,7 +75,7 @@ def test_a_failed_write_fails_its_action_only(broken: World, write: str, fault: 
         APPLY,
         lambda r: AwsClients(r, session=session),
         lock=vpc_lock(APPLY, AwsClients(REGION, session=session)),
-    ).to_dict()
+    )[0].to_dict()
     validate_report(report)
 
     status = {a["action"]: (a["status"], a.get("errorCode")) for a in fixes(report)}
@@ -112,7 +112,7 @@ def test_a_failed_vpc_lock_writes_nothing(aws: Any, broken: World, fault: str) -
         APPLY,
         lambda r: AwsClients(r, session=session),
         lock=vpc_lock(APPLY, AwsClients(REGION, session=session)),
-    ).to_dict()
+    )[0].to_dict()
     assert report["outcome"] == "FAIL"  # nothing was changed
     assert {(a["status"], a["errorCode"]) for a in fixes(report)} == {("FAILED", code)}
     assert not [c for c in calls if c.startswith(("ec2.Create", "ec2.Authorize", "ec2.Modify"))]
@@ -130,7 +130,7 @@ def test_a_failed_lock_release_does_not_undo_the_report(broken: World, fault: st
         APPLY,
         lambda r: AwsClients(r, session=session),
         lock=vpc_lock(APPLY, AwsClients(REGION, session=session)),
-    ).to_dict()
+    )[0].to_dict()
     assert report["outcome"] == "REMEDIATED"
     assert {a["status"] for a in fixes(report)} == {"APPLIED"}
 
@@ -151,7 +151,7 @@ def test_a_re_check_that_cannot_read_is_not_called_remediated(broken: World) -> 
         APPLY,
         lambda r: AwsClients(r, session=session),
         lock=vpc_lock(APPLY, AwsClients(REGION, session=session)),
-    ).to_dict()
+    )[0].to_dict()
     assert report["outcome"] == "PARTIAL"
     assert {a["status"] for a in fixes(report)} == {"APPLIED"}
     [error] = [f for f in report["findings"] if f["checkId"] == "CHECK_ERROR"]

@@ -41,6 +41,8 @@ if TYPE_CHECKING:
 SERVICE = "ir-vpc-guard"
 # A duplicate CloudTrail delivery or an EventBridge retry arrives within its 24 hours.
 IDEMPOTENCY_SECONDS = 24 * 3600
+# What the invocation returns of each report when an event has several.
+SUMMARY_KEYS = ("eventId", "outcome", "job", "summary", "reason")
 MUTE_LIST_MAX_AGE = 300  # seconds a read mute list is reused: an edit applies within minutes
 
 Result = dict[str, Any]
@@ -165,8 +167,10 @@ class App:
         return found
 
     def _process(self, *, event: Any, context: LambdaContext) -> Result:
-        """Check the job the event describes (or skip the event), then deliver the report."""
-        report = handle_event(
+        """Check the jobs the event describes (or skip the event), then deliver each report:
+        the invocation returns the one report, or each report's outcome when there are
+        several (a tuning job's definitions), which keeps the stored answer small."""
+        reports = handle_event(
             event,
             self.settings,
             self.clients_for,
@@ -175,7 +179,10 @@ class App:
             lock=self.lock,
             mute_list=self.mute_list(),
         )
-        return self._deliver(report)
+        delivered = [self._deliver(report) for report in reports]
+        if len(delivered) == 1:
+            return delivered[0]
+        return {"reports": [{k: d.get(k) for k in SUMMARY_KEYS} for d in delivered]}
 
     def _idempotent(self) -> tuple[IdempotencyConfig, Process]:
         """`_process` at most once per event ID, its report kept in the table."""

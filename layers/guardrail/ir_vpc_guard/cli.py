@@ -33,7 +33,7 @@ from ir_vpc_guard.checks import CATALOGUE
 from ir_vpc_guard.delivery import mutes, render
 from ir_vpc_guard.delivery.report import Report, skipped_report
 from ir_vpc_guard.findings import CHECK_ERROR, Mode
-from ir_vpc_guard.intake.event import Skipped, parse_event
+from ir_vpc_guard.intake.event import Skipped, read_event
 from ir_vpc_guard.intake.preflight import PREFLIGHT_JOB, existing_job, preflight_request
 from ir_vpc_guard.intake.request import (
     JOB_NAME,
@@ -167,7 +167,7 @@ def _run(args: argparse.Namespace) -> int:
     """One command, with every failure the user can fix said in one line (exit 2)."""
     try:
         _validate(args)
-        report = COMMANDS[args.command](args, _settings(args))
+        reports = COMMANDS[args.command](args, _settings(args))
     except UsageError as error:
         return _fail(str(error))
     except NoCredentialsError:
@@ -186,7 +186,8 @@ def _run(args: argparse.Namespace) -> int:
         return _fail(
             f"unexpected {type(error).__name__}: {error} (IR_VPC_GUARD_DEBUG=1 shows more)"
         )
-    return _output(report.to_dict(), render.text(report), args)
+    # A replayed tuning event has a report per training definition: each is printed.
+    return max(_output(report.to_dict(), render.text(report), args) for report in reports)
 
 
 def _validate(args: argparse.Namespace) -> None:
@@ -290,7 +291,7 @@ def _unreachable(region: str, endpoint: str, why: str) -> str:
     )
 
 
-def _check(args: argparse.Namespace, settings: Settings) -> Report:
+def _check(args: argparse.Namespace, settings: Settings) -> tuple[Report, ...]:
     session, region = _session(args.region)
     request = preflight_request(
         account=_account(session, region),
@@ -304,7 +305,7 @@ def _check(args: argparse.Namespace, settings: Settings) -> Report:
         instance_types=args.instance_types,
         job_name=args.job_name,
     )
-    return _check_request(request, AwsClients(region, session=session), settings, _mutes(args))
+    return (_check_request(request, AwsClients(region, session=session), settings, _mutes(args)),)
 
 
 def _mutes(args: argparse.Namespace) -> mutes.MuteList:
@@ -312,16 +313,16 @@ def _mutes(args: argparse.Namespace) -> mutes.MuteList:
     return mutes.load_file(args.mute_file) if args.mute_file else mutes.EMPTY
 
 
-def _job(args: argparse.Namespace, settings: Settings) -> Report:
+def _job(args: argparse.Namespace, settings: Settings) -> tuple[Report, ...]:
     session, region = _session(args.region)
     clients = AwsClients(region, session=session)
     request = existing_job(
         clients.sagemaker, args.name, account=_account(session, region), region=region
     )
-    return _check_request(request, clients, settings, _mutes(args))
+    return (_check_request(request, clients, settings, _mutes(args)),)
 
 
-def _replay(args: argparse.Namespace, settings: Settings) -> Report:
+def _replay(args: argparse.Namespace, settings: Settings) -> tuple[Report, ...]:
     try:
         event = json.loads(args.event.read_text())
     except OSError as error:
@@ -332,7 +333,7 @@ def _replay(args: argparse.Namespace, settings: Settings) -> Report:
     account = _account(session, region)
     if args.allow_cross_account:
         settings = replace(settings, allow_cross_account=True)
-    report = handle_event(
+    reports = handle_event(
         event,
         settings,
         lambda r: AwsClients(r, session=session),
@@ -340,8 +341,8 @@ def _replay(args: argparse.Namespace, settings: Settings) -> Report:
         lock=vpc_lock(settings, AwsClients(region, session=session)),
         mute_list=_mutes(args),
     )
-    skipped = report.outcome.value == "SKIPPED"
-    checkable = not isinstance(parse_event(event, workloads=enabled(settings)), Skipped)
+    skipped = reports[0].outcome.value == "SKIPPED"
+    checkable = not isinstance(read_event(event, workloads=enabled(settings)), Skipped)
     if skipped and not settings.allow_cross_account and checkable:
         # Checkable but for the account rule: say how to check it anyway.
         print(
@@ -349,7 +350,7 @@ def _replay(args: argparse.Namespace, settings: Settings) -> Report:
             " --allow-cross-account to check it",
             file=sys.stderr,
         )
-    return report
+    return reports
 
 
 def _event_region(event: Any) -> str | None:
@@ -375,7 +376,7 @@ def _check_request(
     )
 
 
-COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], Report]] = {
+COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], tuple[Report, ...]]] = {
     "check": _check,
     "job": _job,
     "replay": _replay,

@@ -11,10 +11,16 @@ from ir_vpc_guard.aws import AwsClients
 from ir_vpc_guard.budget import UNLIMITED, Budget
 from ir_vpc_guard.checks import CheckRun, run_checks
 from ir_vpc_guard.delivery import mutes
-from ir_vpc_guard.delivery.report import Report, checked_report, skipped_report
+from ir_vpc_guard.delivery.report import (
+    Report,
+    checked_report,
+    skipped_report,
+    unreadable_report,
+)
 from ir_vpc_guard.discovery.discover import Discovery
 from ir_vpc_guard.discovery.snapshot import Snapshot
-from ir_vpc_guard.intake.event import Skipped, parse_event
+from ir_vpc_guard.discovery.waves import guarded
+from ir_vpc_guard.intake.event import Skipped, read_event
 from ir_vpc_guard.intake.request import JobRequest
 from ir_vpc_guard.intake.workloads import enabled
 from ir_vpc_guard.remediation.fixes import STOP_UNITS
@@ -114,24 +120,34 @@ def handle_event(
     home_account: str | None = None,
     lock: VpcLock,
     mute_list: mutes.MuteList = mutes.EMPTY,
-) -> Report:
-    """Check the job an EventBridge CloudTrail event describes, or say why it is skipped.
+) -> tuple[Report, ...]:
+    """Check every job an EventBridge CloudTrail event describes (most describe one; a
+    tuning job's definitions are one each), or say why the event is skipped.
 
     With `home_account` (the function's own), events about other accounts are skipped
-    unless the settings allow cross-account checks.
+    unless the settings allow cross-account checks. A request whose jobs could not be read
+    (an endpoint's models) is reported as a CHECK_ERROR, never passed.
     """
-    intake = parse_event(
+    intake = read_event(
         event, None if settings.allow_cross_account else home_account, enabled(settings)
     )
     if isinstance(intake, Skipped):
-        return skipped_report(intake, settings.remediation_mode)
+        return (skipped_report(intake, settings.remediation_mode),)
     clients = clients_for(intake.region)
-    return check_job(
-        intake,
-        clients,
-        settings,
-        budget,
-        lock=lock,
-        mute_list=mute_list,
-        home_account=home_account,
+    read = guarded("sagemaker", lambda: intake.jobs(lambda: clients.sagemaker))
+    if read.error is not None:
+        return (unreadable_report(intake, read.error, settings.remediation_mode),)
+    return tuple(
+        skipped_report(job, settings.remediation_mode)
+        if isinstance(job, Skipped)
+        else check_job(
+            job,
+            clients,
+            settings,
+            budget,
+            lock=lock,
+            mute_list=mute_list,
+            home_account=home_account,
+        )
+        for job in read.get()
     )

@@ -29,7 +29,7 @@ from ir_vpc_guard.findings import (
 )
 from ir_vpc_guard.intake.workloads import workload_of
 
-__all__ = ["CATALOGUE", "Check", "CheckRun", "run_checks"]
+__all__ = ["CATALOGUE", "Check", "CheckRun", "check_error", "run_checks"]
 logger = logging.getLogger(__name__)
 
 

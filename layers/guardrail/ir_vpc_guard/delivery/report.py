@@ -9,8 +9,8 @@ from importlib import resources
 from typing import Any
 
 from ir_vpc_guard import __version__
-from ir_vpc_guard.checks import CheckRun
-from ir_vpc_guard.discovery.snapshot import Snapshot
+from ir_vpc_guard.checks import CATALOGUE, CheckRun, check_error
+from ir_vpc_guard.discovery.snapshot import ReadError, Snapshot
 from ir_vpc_guard.findings import (
     CHECK_ERROR,
     MUTE_LIST_INVALID,
@@ -20,7 +20,7 @@ from ir_vpc_guard.findings import (
     RemediationStatus,
     Severity,
 )
-from ir_vpc_guard.intake.event import Skipped
+from ir_vpc_guard.intake.event import Intake, Skipped
 from ir_vpc_guard.intake.request import JobRequest
 from ir_vpc_guard.intake.workload import INFERENCE_RECOMMENDER
 from ir_vpc_guard.remediation.actions import Action
@@ -177,6 +177,25 @@ def skipped_report(skipped: Skipped, mode: Mode) -> Report:
         mode=mode,
         job=job,
         reason=skipped.reason,
+    )
+
+
+def unreadable_report(intake: Intake, error: ReadError, mode: Mode) -> Report:
+    """A request whose jobs could not be read (an endpoint's models): ERROR, one CHECK_ERROR
+    naming the failed call, no check evaluated. Never a pass."""
+    checks = list(CATALOGUE)
+    job: dict[str, Any] = {"name": intake.job_name or "unknown", "arn": intake.job_arn}
+    if intake.workload.name != INFERENCE_RECOMMENDER:
+        job["workload"] = intake.workload.name
+    return Report(
+        event_id=intake.event_id,
+        account=intake.account,
+        region=intake.region,
+        outcome=Outcome.ERROR,
+        mode=mode,
+        job=job,
+        findings=[check_error(error, [error.api], checks)],
+        checks={"passed": [], "failed": [], "errored": checks, "notEvaluated": {}},
     )
 
 

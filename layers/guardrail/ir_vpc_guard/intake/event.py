@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ir_vpc_guard.intake.fields import at, ids, matching, member, region_of, short, text
 from ir_vpc_guard.intake.request import (
@@ -17,10 +17,13 @@ from ir_vpc_guard.intake.request import (
     JobRequest,
     vpc_config_problems,
 )
-from ir_vpc_guard.intake.workload import INFERENCE_RECOMMENDER, Workload
+from ir_vpc_guard.intake.workload import INFERENCE_RECOMMENDER, SageMakerReader, Workload
 from ir_vpc_guard.intake.workloads import BY_EVENT_NAME, WORKLOADS
 
-__all__ = ["Skipped", "member", "parse_event", "parse_request"]
+if TYPE_CHECKING:  # boto3-stubs: a development dependency
+    from mypy_boto3_sagemaker import SageMakerClient
+
+__all__ = ["Intake", "Skipped", "member", "parse_event", "parse_request", "read_event"]
 
 EVENT_SOURCE = "aws.sagemaker"
 DETAIL_TYPE = "AWS API Call via CloudTrail"
@@ -39,11 +42,58 @@ class Skipped:
     job_name: str | None = None
 
 
-def parse_event(
+@dataclass(frozen=True, eq=False, repr=False)
+class Intake:
+    """A valid event of a covered workload, before its jobs are read: most requests are one
+    job; a tuning job's are its training definitions, an endpoint's its models."""
+
+    params: Mapping[str, Any]
+    workload: Workload
+    account: str
+    region: str
+    event_id: str
+    job_arn: str | None
+
+    def jobs(self, sagemaker: SageMakerReader) -> tuple[JobRequest | Skipped, ...]:
+        """Each job of the request, validated (`sagemaker` only for workloads that read
+        theirs, e.g. an endpoint's models; a failed read raises botocore's error)."""
+        expand = self.workload.expand
+        views = [self.params] if expand is None else list(expand(self.params, sagemaker))
+        if not views:
+            return (self.skipped("the request names no job that runs in a VPC"),)
+        return tuple(
+            parse_request(
+                view,
+                account=self.account,
+                region=self.region,
+                event_id=self.event_id,
+                job_arn=self.job_arn,
+                workload=self.workload,
+            )
+            for view in views
+        )
+
+    @property
+    def job_name(self) -> str | None:
+        """The request's job name, when valid."""
+        return matching(at(self.params, self.workload.job_name_path), self.workload.job_name)
+
+    def skipped(self, reason: str) -> Skipped:
+        """This event skipped for `reason`, naming its job."""
+        return Skipped(
+            reason,
+            event_id=self.event_id,
+            account=self.account,
+            region=self.region,
+            job_name=self.job_name,
+        )
+
+
+def read_event(
     event: object,
     home_account: str | None = None,
     workloads: Collection[str] | None = None,
-) -> JobRequest | Skipped:
+) -> Intake | Skipped:
     """Validate the EventBridge envelope and the CloudTrail record inside it.
 
     With `home_account`, an event about another account (forwarded from another bus) is
@@ -71,15 +121,31 @@ def parse_event(
         # _skip_reason skips such events: getting here is a bug in it, not a bad event.
         raise TypeError("an event without a detail or request parameters was not skipped")
     response = member(detail, "responseElements")
-    job_arn = matching(at(response, workload.job_arn_path), workload.job_arn)
-    return parse_request(
-        params,
+    return Intake(
+        params=params,
+        workload=workload,
         account=account,
         region=region,
         event_id=event_id,
-        job_arn=job_arn,
-        workload=workload,
+        job_arn=matching(at(response, workload.job_arn_path), workload.job_arn),
     )
+
+
+def parse_event(
+    event: object,
+    home_account: str | None = None,
+    workloads: Collection[str] | None = None,
+) -> JobRequest | Skipped:
+    """The first job of an event whose jobs need no AWS read (`read_event` says what the
+    arguments do; the pipeline checks every job of an event)."""
+    intake = read_event(event, home_account, workloads)
+    if isinstance(intake, Skipped):
+        return intake
+    return intake.jobs(_no_reads)[0]
+
+
+def _no_reads() -> SageMakerClient:
+    raise TypeError("this workload's jobs are read with AWS: use read_event(...).jobs(reader)")
 
 
 def _workload(detail: object) -> Workload:

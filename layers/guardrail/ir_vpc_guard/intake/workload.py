@@ -6,15 +6,25 @@ runs at once, which checks apply, its Describe/List/Stop APIs). Each module of
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ir_vpc_guard.intake.request import TextLimit
+
+if TYPE_CHECKING:  # boto3-stubs: a development dependency
+    from mypy_boto3_sagemaker import SageMakerClient
 
 # A workload's own JobRequest fields read from its request parameters (either casing); the
 # reader appends to `problems` every member present but invalid.
 RequestReader = Callable[[Mapping[str, Any], list[str]], dict[str, Any]]
+# The SageMaker client of the job's region, made only when a workload reads with it.
+SageMakerReader = Callable[[], "SageMakerClient"]
+# A request that holds several jobs' VPC configs, or none of its own: the views of it, one
+# per job, each read by the workload's paths (a tuning job's training definitions; an
+# endpoint's models, read with DescribeEndpointConfig and DescribeModel). A failed read
+# raises botocore's error: the pipeline reports it as a CHECK_ERROR, never a pass.
+RequestExpander = Callable[[Mapping[str, Any], SageMakerReader], Sequence[Mapping[str, Any]]]
 
 INFERENCE_RECOMMENDER = "inference-recommender"
 
@@ -50,6 +60,8 @@ class Workload:
     stop_api: str | None
     efa_ips_per_instance: int | None = None
     efa_instance_types: frozenset[str] = field(default_factory=frozenset)
+    # None: the request is one job, its VPC config where `vpc_config_path` says.
+    expand: RequestExpander | None = None
 
     def ips_for(self, instances: int, groups: tuple[tuple[str, int], ...]) -> tuple[int, int]:
         """The private IPs `instances` certainly need, and the most they may need: each
