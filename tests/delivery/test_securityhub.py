@@ -8,6 +8,7 @@ import uuid
 from dataclasses import replace
 from typing import Any
 
+import botocore.model
 import botocore.session
 import pytest
 
@@ -261,6 +262,8 @@ def test_asff_has_no_resource_type_for_any_sagemaker_job_so_the_job_is_other() -
     """botocore's Security Hub model lists ASFF's typed resources: when AWS adds a SageMaker
     job, model or endpoint type, this fails and the job resource should use it."""
     model = botocore.session.get_session().get_service_model("securityhub")
-    typed = set(model.shape_for("ResourceDetails").members)
+    details = model.shape_for("ResourceDetails")
+    assert isinstance(details, botocore.model.StructureShape)
+    typed = set(details.members)
     assert {t for t in typed if t.startswith("AwsSageMaker")} == {"AwsSageMakerNotebookInstance"}
     assert securityhub.JOB_RESOURCE_TYPE == "Other"
