@@ -308,11 +308,6 @@ def test_the_operations_guides_filter_policies_route_as_it_says(aws: Any) -> Non
         )
         for sent in (REPORT, TRAINING_REPORT, passed):
             notify.publish(sns, inbox.topic_arn, sent)
-    received = [
-        [
-            (m["job"]["name"], m["outcome"])
-            for m in map(json.loads, (e["Message"] for e in inbox.envelopes()))
-        ]
-        for inbox in inboxes
-    ]
+    messages = [[json.loads(e["Message"]) for e in inbox.envelopes()] for inbox in inboxes]
+    received = [[(m["job"]["name"], m["outcome"]) for m in got] for got in messages]
     assert received == [[("demo-training-job", "FAIL")], [("demo-ir-job", "FAIL")]]
