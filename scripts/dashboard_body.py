@@ -5,12 +5,15 @@ without anyone drawing it by hand (tests/template/test_dashboard.py fails when i
 The body is a Fn::Sub string: the region, the function's name and the dead-letter queue's
 name are the stack's own. The namespace and the `service` dimension are the function's
 Powertools settings in the same template; nothing else is a dimension of the guardrail's
-metrics (delivery/metrics.py), so every line here is one series CloudWatch holds.
+metrics (delivery/metrics.py) but JobsCheckedByWorkload's `Workload` and `Outcome`, plotted
+for every registered workload and checked outcome, so every line here is one series
+CloudWatch holds.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import re
 from pathlib import Path
 from typing import Any
@@ -20,6 +23,7 @@ from cfnlint.decode import decode  # type: ignore[import-untyped]
 from ir_vpc_guard.checks.registry import CATALOGUE
 from ir_vpc_guard.delivery import metrics as names
 from ir_vpc_guard.findings import CHECK_ERROR, MUTE_LIST_INVALID, Severity
+from ir_vpc_guard.intake.workloads import WORKLOADS
 
 ROOT = Path(__file__).resolve().parents[1]
 TEMPLATE = ROOT / "template.yaml"
@@ -41,7 +45,8 @@ OUTCOME_COLOURS = {
 }
 INTRO = (
     "## IR VPC Guard in ${AWS::Region}\n"
-    "Every SageMaker Inference Recommender job created in a VPC, checked. Act on any message "
+    "Every SageMaker job created in a VPC by a covered workload (docs/workloads.md), checked. "
+    "Act on any message "
     "in the dead-letter queue, function error or failed fix (docs/operations.md says how); "
     "findings are by the check IDs of the README's catalogue."
 )
@@ -66,6 +71,20 @@ def finding_severities() -> list[Severity]:
     or the guardrail's own finding (CHECK_ERROR, MUTE_LIST_INVALID); most severe first."""
     found = {c.severity for c in CATALOGUE.values()} | {Severity.MEDIUM}
     return sorted(found, key=lambda s: s.rank, reverse=True)
+
+
+def workload_bars(guard: _Guard) -> dict[str, Any]:
+    """Jobs checked per registered workload and outcome, one bar each, under the rest: two
+    bars per grid row below its title, so a workload added later fits without a hand."""
+    bars = [
+        guard.by_workload(workload, outcome, color=OUTCOME_COLOURS[outcome])
+        for workload in WORKLOADS
+        for outcome in names.CHECKED_OUTCOMES
+    ]
+    height = 2 + math.ceil(len(bars) / 2)
+    return _graph("Jobs checked by workload (total over the time range)",
+                  (0, 24, 12, height), view="bar", setPeriodToTimeRange=True,
+                  metrics=bars)  # fmt: skip
 
 
 def body(source: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -120,6 +139,7 @@ def body(source: dict[str, Any] | None = None) -> dict[str, Any]:
                    _series("AWS/Lambda", "Duration", function_name, label="maximum (ms)",
                            stat="Maximum"),
                ]),
+        workload_bars(guard),
     ]  # fmt: skip
     # "inherit": each widget keeps its period, the one its picture states.
     return {"start": "-P7D", "periodOverride": "inherit", "widgets": widgets}
@@ -134,10 +154,23 @@ class _Guard:
     def metric(self, name: str, label: str, **rendering: str) -> list[Any]:
         return _series(self.namespace, name, ("service", self.service), label=label, **rendering)
 
+    def by_workload(self, workload: str, outcome: str, **rendering: str) -> list[Any]:
+        """JobsCheckedByWorkload of one workload and outcome (delivery/metrics.py)."""
+        pairs = zip(names.WORKLOAD_DIMENSIONS, (workload, outcome), strict=True)
+        dimensions = ("service", self.service, *(part for pair in pairs for part in pair))
+        return _series(
+            self.namespace,
+            names.JOBS_CHECKED_BY_WORKLOAD,
+            dimensions,
+            label=f"{workload} {outcome}",
+            **rendering,
+        )
 
-def _series(namespace: str, name: str, dimension: tuple[str, str], **rendering: str) -> list[Any]:
-    """One metric of a widget: namespace, name, its one dimension, how it is drawn."""
-    return [namespace, name, *dimension, rendering]
+
+def _series(namespace: str, name: str, dimensions: tuple[str, ...], **rendering: str) -> list[Any]:
+    """One metric of a widget: namespace, name, its dimensions (name, value, ...), how it is
+    drawn."""
+    return [namespace, name, *dimensions, rendering]
 
 
 def _graph(

@@ -26,7 +26,7 @@ from ir_vpc_guard.settings import Settings
 from ir_vpc_guard.state.records import DynamoCheckedJobs
 from tests.conftest import REGION
 from tests.integration.calls import _Http
-from tests.lambda_context import Inbox, create_table, log_lines
+from tests.lambda_context import Inbox, create_table, emf_blobs, log_lines
 
 ACCOUNT = "123456789012"
 JOB_ARN = f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:inference-recommendations-job/demo-ir-job"
@@ -302,3 +302,36 @@ def test_without_a_topic_each_report_is_only_logged_and_says_so(
     [warning] = [line for line in delivery.lines() if line["level"] == "WARNING"]
     assert warning["message"] == "TOPIC_ARN is not set: the report is only logged and returned"
     assert names.PUBLISHED not in delivery.counts()
+
+
+def test_a_checked_job_is_counted_by_workload_in_a_document_of_its_own(
+    delivery: Delivery, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The new series carries Workload and Outcome; the existing ones keep `service` alone
+    (another dimension set would be another metric, and their alarms would go dark)."""
+    training = report()
+    training = replace(training, job={**training.job, "workload": "training"})
+    capsys.readouterr()
+    delivery.deliverer.deliver(training)
+    delivery.deliverer.deliver(replace(report(Outcome.SKIPPED), event_id="skipped"))
+    delivery.metrics.flush_metrics()
+    blobs = emf_blobs(capsys.readouterr().out)
+    by_workload = [b for b in blobs if "JobsCheckedByWorkload" in b]
+    [counted] = by_workload  # the skipped event counts no job
+    [directive] = counted["_aws"]["CloudWatchMetrics"]
+    assert directive["Namespace"] == "IrVpcGuard"
+    assert directive["Dimensions"] == [["service", "Workload", "Outcome"]]
+    assert directive["Metrics"] == [{"Name": "JobsCheckedByWorkload", "Unit": "Count"}]
+    assert (counted["service"], counted["Workload"], counted["Outcome"]) == (
+        "ir-vpc-guard",
+        "training",
+        "FAIL",
+    )
+    assert counted["JobsCheckedByWorkload"] == [1.0]
+    [main] = [b for b in blobs if b not in by_workload]
+    [directive] = main["_aws"]["CloudWatchMetrics"]
+    assert directive["Dimensions"] == [["service"]]
+    assert {"Reports", "Outcome_FAIL", "Outcome_SKIPPED"} <= {
+        m["Name"] for m in directive["Metrics"]
+    }
+    assert "Workload" not in main and "JobsCheckedByWorkload" not in main

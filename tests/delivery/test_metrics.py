@@ -138,3 +138,26 @@ def test_the_names_the_deliverer_counts_outside_a_report() -> None:
     assert metrics.outcome_metric("FAIL") == "Outcome_FAIL"
     assert metrics.finding_metric("S3_ENDPOINT_MISSING") == "Finding_S3_ENDPOINT_MISSING"
     assert metrics.severity_metric("HIGH") == "Severity_HIGH"
+
+
+@pytest.mark.parametrize(
+    ("job", "workload"),
+    [
+        pytest.param({"name": "ir-job"}, "inference-recommender", id="Inference Recommender"),
+        pytest.param({"name": "t", "workload": "training"}, "training", id="training"),
+    ],
+)
+def test_a_checked_job_is_counted_under_its_workload_and_outcome(
+    job: dict[str, str], workload: str
+) -> None:
+    report = Report("evt-1", "123456789012", "us-east-1", Outcome.WARN, job=job)
+    assert metrics.workload_dimensions(report) == {"Workload": workload, "Outcome": "WARN"}
+    assert metrics.JOBS_CHECKED_BY_WORKLOAD == "JobsCheckedByWorkload"
+    assert "JobsCheckedByWorkload" not in metrics.report_counts(report)  # a series of its own
+
+
+def test_a_skipped_event_is_no_checked_job_of_any_workload() -> None:
+    job = {"name": "t", "workload": "training"}
+    report = Report("evt-1", "123456789012", "us-east-1", Outcome.SKIPPED, job=job)
+    assert metrics.workload_dimensions(report) is None
+    assert metrics.CHECKED_OUTCOMES == ("PASS", "WARN", "FAIL", "REMEDIATED", "PARTIAL", "ERROR")

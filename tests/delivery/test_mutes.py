@@ -4,9 +4,11 @@ finding no longer counts toward (outcome, publish decision, metrics, Security Hu
 from __future__ import annotations
 
 import json
-from datetime import date
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+import boto3
 import pytest
 
 from ir_vpc_guard.delivery import metrics, mutes, notify, securityhub
@@ -20,8 +22,18 @@ from ir_vpc_guard.findings import (
     RemediationStatus,
     Severity,
 )
+from ir_vpc_guard.pipeline import handle_event
+from ir_vpc_guard.settings import Settings
+from ir_vpc_guard.state.lock import LocalVpcLock
+from ir_vpc_guard_dev.sandbox import build_world
+from tests.conftest import REGION, load_event
+from tests.integration.calls import clients_factory
+from tests.integration.fake_group_associations import FakeGroupAssociations
+from tests.integration.test_training import training_event
 
 TODAY = date(2026, 12, 2)
+# The pipeline marks with the real date: an entry that lives through the test run.
+SOON = (datetime.now(UTC).date() + timedelta(days=30)).isoformat()
 CONTEXT = mutes.Context(
     account="123456789012",
     region="us-east-1",
@@ -82,11 +94,35 @@ def test_another_check_is_not_muted() -> None:
         ("vpc", CONTEXT.vpc, "vpc-0fffffffffffffff0"),
         ("securityGroup", CONTEXT.security_groups[0], "sg-0eeeeeeeeeeeeeee0"),
         ("job", CONTEXT.job, "team-b-bert-42"),
+        ("workload", "inference-recommender", "training"),
     ],
 )
 def test_each_field_must_match(field: str, hit: str, miss: str) -> None:
     assert marked(mute_list(entry(**{field: hit})), finding())[0].muted is not None
     assert marked(mute_list(entry(**{field: miss})), finding())[0].muted is None
+
+
+def test_an_entry_without_a_workload_mutes_every_workloads_finding() -> None:
+    """Mute lists written before workloads keep muting what they muted, training included."""
+    training = replace(CONTEXT, workload="training")
+    assert mutes.mark(mute_list(entry()), [finding()], training, TODAY)[0].muted is not None
+    scoped = mute_list(entry(workload="training"))
+    assert mutes.mark(scoped, [finding()], training, TODAY)[0].muted is not None
+    assert marked(scoped, finding())[0].muted is None  # CONTEXT: Inference Recommender
+
+
+def test_an_expired_workload_entry_is_listed_with_its_workload() -> None:
+    lapsed = mute_list(entry(workload="training", expires="2026-12-01"))
+    training = replace(CONTEXT, workload="training")
+    assert mutes.lapsed(lapsed, [finding()], training, TODAY) == [
+        {
+            "checkId": "S3_ENDPOINT_MISSING",
+            "workload": "training",
+            "reason": "NAT kept on purpose",
+            "expires": "2026-12-01",
+        }
+    ]
+    assert mutes.lapsed(lapsed, [finding()], CONTEXT, TODAY) == []
 
 
 def test_a_finding_about_the_whole_job_needs_every_subnet_muted() -> None:
@@ -174,6 +210,10 @@ def test_an_expired_entry_mutes_nothing_and_is_listed() -> None:
         (json.dumps({"mutes": [entry(expires="2028-01-01")]}), "more than one year ahead"),
         (json.dumps({"mutes": [entry(vpcId="vpc-1")]}), "unknown fields ['vpcId']"),
         (json.dumps({"mutes": [entry(reason=" ")]}), "non-empty string"),
+        (
+            json.dumps({"mutes": [entry(workload="Training")]}),
+            "mutes[0].workload 'Training' is not a workload (known: inference-recommender,",
+        ),
     ],
 )
 def test_an_invalid_list_mutes_nothing_and_says_why(text: str, problem: str) -> None:
@@ -232,3 +272,26 @@ def test_security_hub_suppresses_a_muted_check_only() -> None:
     asff = {f["GeneratorId"]: f for f in securityhub.asff_findings(report_of(found))}
     assert asff["ir-vpc-guard/S3_ENDPOINT_MISSING"]["Workflow"] == {"Status": "SUPPRESSED"}
     assert asff["ir-vpc-guard/VPC_CUSTOM_DNS"]["Workflow"] == {"Status": "NEW"}
+
+
+def test_a_training_scoped_mute_silences_the_training_job_only(aws: Any) -> None:
+    """On one moto world without an S3 endpoint: the entry scoped to training mutes the
+    training job's finding; the Inference Recommender job's stays and fails it."""
+    world = build_world(aws, REGION, with_endpoint=False)
+    scoped = mutes.parse(json.dumps({"mutes": [entry(workload="training", expires=SOON)]}), "t")
+
+    def judged(event: dict[str, Any]) -> dict[str, Any]:
+        session = boto3.session.Session()
+        # moto lacks DescribeSecurityGroupVpcAssociations: its narrow fake (none associated).
+        FakeGroupAssociations(session.events, session.client("ec2", region_name=REGION))
+        (report,) = handle_event(
+            event, Settings(), clients_factory(session), lock=LocalVpcLock(), mute_list=scoped
+        )
+        return report.to_dict()
+
+    training = judged(training_event(world))
+    [missing] = [f for f in training["findings"] if f["checkId"] == "S3_ENDPOINT_MISSING"]
+    assert missing["muted"]["reason"] == "NAT kept on purpose"
+    recommender = judged(world.event(load_event("good_job")))
+    [missing] = [f for f in recommender["findings"] if f["checkId"] == "S3_ENDPOINT_MISSING"]
+    assert "muted" not in missing and recommender["outcome"] == "FAIL"

@@ -4,22 +4,30 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import replace
 from typing import Any
 
 import pytest
 
 from ir_vpc_guard.delivery import notify
-from ir_vpc_guard.delivery.report import Report
+from ir_vpc_guard.delivery.report import Report, skipped_report
 from ir_vpc_guard.findings import (
     ActionName,
     Finding,
+    Mode,
     Outcome,
     Remediation,
     RemediationStatus,
     Severity,
 )
-from tests.lambda_context import Inbox
+from ir_vpc_guard.intake.event import Skipped, parse_event
+from ir_vpc_guard.intake.workloads import WORKLOADS
+from ir_vpc_guard_dev.lambda_runtime import FakeContext
+from ir_vpc_guard_dev.sandbox import build_world
+from tests.conftest import REGION, ROOT, load_event
+from tests.integration.test_training import training_event
+from tests.lambda_context import Inbox, deploy
 from tests.report_schema import validate_report
 
 FINDING = Finding(
@@ -238,3 +246,68 @@ def test_only_reports_the_policy_selects_are_published(aws: Any) -> None:
     ]
     assert [s.subject for s in sent] == [notify.subject(REPORT)]
     assert len(inbox.envelopes()) == 1
+
+
+@pytest.mark.parametrize("workload", sorted(set(WORKLOADS) - {"inference-recommender"}))
+def test_every_workloads_skipped_report_carries_its_workload_attribute(workload: str) -> None:
+    """A failed call of each registered workload's API (a workload added later included):
+    the report is skipped, and a subscriber filtering on `workload` still gets it."""
+    event = load_event("training_job")
+    event["detail"].update(eventName=WORKLOADS[workload].event_names[0], errorCode="Throttling")
+    skipped = parse_event(event)
+    assert isinstance(skipped, Skipped)
+    attributes = notify.attributes(skipped_report(skipped, Mode.REPORT))
+    assert attributes["workload"] == {"DataType": "String", "StringValue": workload}
+
+
+def test_the_handlers_training_reports_checked_or_skipped_carry_the_attribute(
+    aws: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    world = build_world(aws, REGION, with_endpoint=False)
+    inbox = Inbox(aws)
+    app = deploy(monkeypatch, TOPIC_ARN=inbox.topic_arn, NOTIFY_ON="all")
+    checked = training_event(world)
+    failed = training_event(world)
+    failed["detail"].update(eventID="failed-call", errorCode="ValidationException")
+    recommender = world.event(load_event("good_job"))
+    for event in (checked, failed, recommender):
+        app.lambda_handler(event, FakeContext())
+    sent = {
+        json.loads(e["Message"])["outcome"] + " " + json.loads(e["Message"])["job"]["name"]: {
+            name: value["Value"] for name, value in e["MessageAttributes"].items()
+        }.get("workload")
+        for e in inbox.envelopes()
+    }
+    assert sent == {
+        "FAIL demo-training-job": "training",
+        "SKIPPED demo-training-job": "training",
+        "FAIL demo-ir-job": None,
+    }
+
+
+def test_the_operations_guides_filter_policies_route_as_it_says(aws: Any) -> None:
+    """docs/operations.md's two subscriptions, on moto's SNS (which applies filter policies):
+    the training queue gets failing training reports only, the other Inference
+    Recommender's only."""
+    guide = (ROOT / "docs" / "operations.md").read_text()
+    section = guide.split("## How do I route reports by workload?")[1].split("\n## ")[0]
+    policies = [
+        json.loads(json.loads(attributes)["FilterPolicy"])
+        for attributes in re.findall(r"--attributes '(.*)'", section)
+    ]
+    assert len(policies) == 2
+    sns = aws.client("sns")
+    inboxes = [Inbox(aws, f"route-{n}") for n in range(len(policies))]
+    passed = replace(TRAINING_REPORT, outcome=Outcome.PASS, findings=[], event_id="pass")
+    for inbox, policy in zip(inboxes, policies, strict=True):
+        [sub] = sns.list_subscriptions_by_topic(TopicArn=inbox.topic_arn)["Subscriptions"]
+        sns.set_subscription_attributes(
+            SubscriptionArn=sub["SubscriptionArn"],
+            AttributeName="FilterPolicy",
+            AttributeValue=json.dumps(policy),
+        )
+        for sent in (REPORT, TRAINING_REPORT, passed):
+            notify.publish(sns, inbox.topic_arn, sent)
+    messages = [[json.loads(e["Message"]) for e in inbox.envelopes()] for inbox in inboxes]
+    received = [[(m["job"]["name"], m["outcome"]) for m in got] for got in messages]
+    assert received == [[("demo-training-job", "FAIL")], [("demo-ir-job", "FAIL")]]

@@ -4,6 +4,7 @@ which findings are muted and why."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from ir_vpc_guard.delivery import render
@@ -49,6 +50,18 @@ def test_the_first_line_names_the_outcome_the_job_and_where() -> None:
         " groups sg-0123456789abcdef0"
     )
     assert lines[2] == "Mode: report; event evt-1"
+
+
+def test_a_workload_other_than_inference_recommender_is_named_under_the_first_line() -> None:
+    """An e-mail reader learns what kind of job it is (Inference Recommender's text, above,
+    keeps its lines)."""
+    lines = text_of(report(job={**JOB, "name": "nightly", "workload": "training"})).splitlines()
+    assert lines[:2] == [f"FAIL: nightly in {ACCOUNT}/{REGION}", "Workload: training"]
+    skipped = report(Outcome.SKIPPED, job={"name": "nightly", "workload": "training"})
+    assert text_of(replace(skipped, reason="no VPC")).splitlines()[1:3] == [
+        "Reason: no VPC",
+        "Workload: training",
+    ]
 
 
 def test_a_report_without_a_job_name_says_unknown_job() -> None:

@@ -29,9 +29,10 @@ from ir_vpc_guard.findings import (
     RemediationStatus,
     Severity,
 )
-from ir_vpc_guard.intake.event import Skipped
+from ir_vpc_guard.intake.event import Skipped, parse_event
 from ir_vpc_guard.intake.request import JobRequest
 from ir_vpc_guard.remediation.actions import Action
+from tests.conftest import load_event
 from tests.delivery.samples import ACCOUNT, REGION, finding
 
 OWNER = "210987654321"
@@ -132,6 +133,45 @@ def test_a_skipped_event_without_a_job_name_has_an_empty_job() -> None:
     validate(report)
     assert report["job"] == {}
     assert report["eventId"] == "unknown"
+
+
+def skipped_event(name: str, **detail: Any) -> dict[str, Any]:
+    """The report of a sample event changed by `detail` (e.g. a failed call), skipped."""
+    event = load_event(name)
+    event["detail"].update(detail)
+    skipped = parse_event(event)
+    assert isinstance(skipped, Skipped)
+    report = skipped_report(skipped, Mode.REPORT).to_dict()
+    validate(report)
+    return report
+
+
+@pytest.mark.parametrize(
+    "detail",
+    [
+        pytest.param({"errorCode": "ValidationException"}, id="a failed call"),
+        pytest.param({"requestParameters": {"trainingJobName": "demo-training-job"}}, id="no VPC"),
+    ],
+)
+def test_a_skipped_training_event_names_its_workload(detail: dict[str, Any]) -> None:
+    report = skipped_event("training_job", **detail)
+    assert report["job"] == {"name": "demo-training-job", "workload": "training"}
+
+
+def test_a_skipped_event_of_the_training_workload_left_out_names_it() -> None:
+    skipped = parse_event(load_event("training_job"), workloads={"inference-recommender"})
+    assert isinstance(skipped, Skipped)
+    report = skipped_report(skipped, Mode.REPORT).to_dict()
+    assert report["job"] == {"name": "demo-training-job", "workload": "training"}
+    assert report["reason"].startswith("the training workload is not checked here")
+
+
+def test_skipped_inference_recommender_and_unknown_events_name_no_workload() -> None:
+    """Inference Recommender's skipped reports keep their shape; an event no workload
+    answers has none to name."""
+    assert skipped_event("failed_call")["job"] == {"name": "demo-ir-job"}
+    assert skipped_event("no_vpc_config")["job"].keys() == {"name"}
+    assert "workload" not in skipped_event("unrelated_event")["job"]
 
 
 def test_a_checked_report_lists_findings_most_severe_first_and_each_check_once() -> None:

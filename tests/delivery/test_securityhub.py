@@ -8,15 +8,19 @@ import uuid
 from dataclasses import replace
 from typing import Any
 
+import botocore.model
+import botocore.session
 import pytest
 
 from ir_vpc_guard.delivery import securityhub
 from ir_vpc_guard.delivery.report import Report
 from ir_vpc_guard.findings import Finding, Outcome, Severity
+from ir_vpc_guard.intake.workloads import WORKLOADS
 from ir_vpc_guard.requirements import s3_service_name
 from ir_vpc_guard_dev.lambda_runtime import ACCOUNT, FakeContext
 from ir_vpc_guard_dev.sandbox import allow_eni_attribute, build_world
 from tests.conftest import REGION, load_event
+from tests.integration.test_training import training_event
 from tests.lambda_context import Inbox, deploy
 
 
@@ -189,3 +193,77 @@ def test_an_undetermined_finding_is_a_warning_not_a_failure() -> None:
     certain = replace(undetermined, severity=Severity.HIGH, evidence={})
     [failed] = securityhub.asff_findings(replace(report, findings=[certain]))
     assert failed["Compliance"] == {"Status": "FAILED"}
+
+
+def test_a_training_jobs_findings_name_its_own_arn_and_workload(
+    aws: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The job resource is its training-job ARN (ASFF has no training job type: Other), and
+    ProductFields name the workload for a Security Hub filter."""
+    aws.client("securityhub").enable_security_hub()
+    world = build_world(aws, REGION, with_endpoint=False)
+    app = deploy(monkeypatch, TOPIC_ARN=Inbox(aws).topic_arn, SECURITY_HUB="true")
+    report = app.lambda_handler(training_event(world), FakeContext())
+    job_arn = report["job"]["arn"]
+    assert job_arn == f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:training-job/demo-training-job"
+    findings = ours(aws)
+    failed = findings[f"{job_arn}/ir-vpc-guard/S3_ENDPOINT_MISSING"]
+    assert failed["Resources"][0] == {
+        "Type": "Other",
+        "Id": job_arn,
+        "Partition": "aws",
+        "Region": REGION,
+    }
+    assert len(findings) == 1 + len(report["summary"]["checks"]["passed"])
+    assert {f["ProductFields"]["ir-vpc-guard/workload"] for f in findings.values()} == {"training"}
+
+
+def test_inference_recommender_findings_keep_their_product_fields() -> None:
+    found = medium("VPC_CUSTOM_DNS", title="t", detail="d", resources=[])
+    [finding] = securityhub.asff_findings(checked(Outcome.WARN, [found]))
+    assert sorted(finding["ProductFields"]) == [
+        "ir-vpc-guard/checkId",
+        "ir-vpc-guard/eventId",
+        "ir-vpc-guard/mode",
+        "ir-vpc-guard/outcome",
+        "ir-vpc-guard/remediationStatus",
+        "ir-vpc-guard/trigger",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("workload", "arn_type"),
+    [
+        ("inference-recommender", "inference-recommendations-job"),
+        ("training", "training-job"),
+    ],
+)
+def test_a_job_arn_the_event_lacks_is_built_in_its_workloads_resource_type(
+    workload: str, arn_type: str
+) -> None:
+    job: dict[str, Any] = {"name": "nightly"}
+    if workload != "inference-recommender":
+        job["workload"] = workload
+    report = Report("e", ACCOUNT, REGION, Outcome.FAIL, job=job, findings=[])
+    expected = f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:{arn_type}/nightly"
+    assert securityhub.job_arn(report) == expected
+
+
+@pytest.mark.parametrize("workload", sorted(WORKLOADS))
+def test_every_workloads_built_arn_is_one_its_api_would_answer(workload: str) -> None:
+    """A workload registered later gets its own ARN from its ARN pattern, unedited."""
+    unit = WORKLOADS[workload]
+    job: dict[str, Any] = {"name": "nightly-1", "workload": workload}
+    built = securityhub.job_arn(Report("e", ACCOUNT, REGION, Outcome.FAIL, job=job))
+    assert built is not None and unit.job_arn.fullmatch(built), built
+
+
+def test_asff_has_no_resource_type_for_any_sagemaker_job_so_the_job_is_other() -> None:
+    """botocore's Security Hub model lists ASFF's typed resources: when AWS adds a SageMaker
+    job, model or endpoint type, this fails and the job resource should use it."""
+    model = botocore.session.get_session().get_service_model("securityhub")
+    details = model.shape_for("ResourceDetails")
+    assert isinstance(details, botocore.model.StructureShape)
+    typed = set(details.members)
+    assert {t for t in typed if t.startswith("AwsSageMaker")} == {"AwsSageMakerNotebookInstance"}
+    assert securityhub.JOB_RESOURCE_TYPE == "Other"

@@ -17,11 +17,13 @@ import pytest
 from ir_vpc_guard.checks.registry import CATALOGUE
 from ir_vpc_guard.delivery import metrics
 from ir_vpc_guard.findings import CHECK_ERROR, MUTE_LIST_INVALID, Outcome, Severity
+from ir_vpc_guard.intake.workloads import WORKLOADS
 from ir_vpc_guard_dev.lambda_runtime import ACCOUNT, FakeContext
 from ir_vpc_guard_dev.sandbox import build_world
 from scripts import dashboard_body, render_dashboard
 from tests.conftest import REGION, ROOT, load_event
 from tests.integration.fake_recommender import FakeRecommender
+from tests.integration.test_training import training_event
 from tests.lambda_context import Inbox, create_table, emf_blobs
 from tests.lambda_context import deploy as cold_start
 from tests.template.cfn import Stack, load, transformed
@@ -79,15 +81,30 @@ def test_the_template_holds_the_dashboard_generated_from_the_code() -> None:
 def test_every_guardrail_metric_the_code_can_emit_is_plotted_and_nothing_else() -> None:
     stack = Stack(transformed())
     env = guardrail_env(stack)
-    own = {
-        name: dims
+    series = [
+        (name, dims)
         for namespace, name, dims in plotted(body(stack))
         if namespace == env["POWERTOOLS_METRICS_NAMESPACE"]
+    ]
+    service = (("service", env["POWERTOOLS_SERVICE_NAME"]),)
+    by_workload = metrics.JOBS_CHECKED_BY_WORKLOAD
+    assert {dims for name, dims in series if name != by_workload} == {service}
+    # The one series with more dimensions: every registered workload, every checked outcome.
+    assert {dims for name, dims in series if name == by_workload} == {
+        (*service, ("Workload", workload), ("Outcome", outcome))
+        for workload in WORKLOADS
+        for outcome in ("PASS", "WARN", "FAIL", "REMEDIATED", "PARTIAL", "ERROR")
     }
-    assert set(own.values()) == {(("service", env["POWERTOOLS_SERVICE_NAME"]),)}
+    own = {name for name, _ in series}
     check_ids = [*CATALOGUE, CHECK_ERROR, MUTE_LIST_INVALID]
     fixed = {v for k, v in vars(metrics).items() if k.isupper() and isinstance(v, str)}
-    assert fixed >= {"Reports", "RemediationsApplied", "JobsStopped", "SweepFoundJobs"}
+    assert fixed >= {
+        "Reports",
+        "RemediationsApplied",
+        "JobsStopped",
+        "SweepFoundJobs",
+        "JobsCheckedByWorkload",
+    }
     emitted = (
         fixed
         | {metrics.outcome_metric(o) for o in Outcome}
@@ -129,8 +146,8 @@ def test_what_the_handler_prints_is_what_the_dashboard_plots(
     aws: Any, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """A fix applied (the role's LOW advisory left), the same event replayed, an unrelated
-    event skipped, a lost event found by the sweep: every series in the EMF documents is on
-    the dashboard."""
+    event skipped, a lost event found by the sweep, a training job in the fixed VPC: every
+    series in the EMF documents is on the dashboard."""
     stack = Stack(transformed())
     env = guardrail_env(stack)
     world = build_world(aws, REGION, with_endpoint=False)
@@ -150,6 +167,7 @@ def test_what_the_handler_prints_is_what_the_dashboard_plots(
     app.lambda_handler(load_event("unrelated_event"), FakeContext())
     fake.add(world, "lost-event-job")
     assert len(app.lambda_handler(SCHEDULE, FakeContext())["checked"]) == 1
+    assert app.lambda_handler(training_event(world), FakeContext())["outcome"] == "PASS"
     printed: set[Series] = set()
     for blob in emf_blobs(capsys.readouterr().out):
         for directive in blob["_aws"]["CloudWatchMetrics"]:
@@ -167,7 +185,10 @@ def test_what_the_handler_prints_is_what_the_dashboard_plots(
         "RemediationsApplied",
         "EventReplays",
         "SweepFoundJobs",
+        "JobsCheckedByWorkload",
     }, "each step printed its metrics"
+    by_workload = {d for _, n, d in printed if n == "JobsCheckedByWorkload"}
+    assert {dict(d)["Workload"] for d in by_workload} == {"inference-recommender", "training"}
     assert printed <= set(plotted(body(stack)))
 
 
@@ -205,7 +226,10 @@ def test_each_region_of_a_stack_set_gets_its_own_dashboard() -> None:
 
 
 def test_widgets_fit_the_grid_without_overlapping() -> None:
-    widgets = body(Stack(transformed()))["widgets"]
+    assert_fits_the_grid(body(Stack(transformed()))["widgets"])
+
+
+def assert_fits_the_grid(widgets: list[dict[str, Any]]) -> None:
     cells: dict[tuple[int, int], str] = {}
     for widget in widgets:
         title = widget["properties"].get("title", widget["type"])
@@ -232,8 +256,28 @@ def test_the_readme_picture_is_a_fresh_render_of_the_template() -> None:
 def test_a_widget_too_small_for_its_metrics_is_refused() -> None:
     """The picture would hide labels, and CloudWatch would squeeze them the same way."""
     _, dashboard = render_dashboard.deployed()
-    [bars] = [w for w in dashboard["widgets"] if w["properties"].get("view") == "bar"]
+    charts = [w for w in dashboard["widgets"] if w["properties"].get("view") == "bar"]
+    assert len(charts) == 2  # findings by check, jobs by workload
     render_dashboard.render(dashboard, "fits")
-    bars["height"] = 4
-    with pytest.raises(render_dashboard.LayoutError, match="do not fit"):
-        render_dashboard.render(dashboard, "squeezed")
+    for bars in charts:
+        height, bars["height"] = bars["height"], 4
+        with pytest.raises(render_dashboard.LayoutError, match="do not fit"):
+            render_dashboard.render(dashboard, "squeezed")
+        bars["height"] = height
+
+
+def test_the_workload_chart_grows_with_the_registry(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Thirteen workloads (the issue's list): every bar is drawn and labelled, nothing
+    overlaps, without a hand on the dashboard."""
+    names = [f"workload-{n}" for n in range(13)]
+    monkeypatch.setattr(dashboard_body, "WORKLOADS", dict.fromkeys(names))
+    dashboard = dashboard_body.body()
+    [chart] = [
+        w
+        for w in dashboard["widgets"]
+        if w["properties"].get("title", "").startswith("Jobs checked by")
+    ]
+    assert len(chart["properties"]["metrics"]) == 13 * 6
+    picture = render_dashboard.render(dashboard, "thirteen")
+    assert ">workload-12 ERROR<" in picture
+    assert_fits_the_grid(dashboard["widgets"])

@@ -68,6 +68,7 @@ def check_job(
         job=job.job_name,
         subnets=tuple(job.subnets),
         security_groups=tuple(job.security_groups),
+        workload=job.workload,
     )
     today = datetime.now(UTC).date()
 

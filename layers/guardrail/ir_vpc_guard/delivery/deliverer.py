@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.metrics import MetricUnit, single_metric
 
 from ir_vpc_guard.delivery import metrics as names
 from ir_vpc_guard.delivery import notify
@@ -102,9 +102,25 @@ class Deliverer:
         self.logger.debug("full report", extra={"report": data})
         for name, value in names.report_counts(report).items():
             self.metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)
+        self._count_by_workload(report)
         for channel in self.channels:
             channel.send(report)
         return data
+
+    def _count_by_workload(self, report: Report) -> None:
+        """JobsCheckedByWorkload, printed now in its own EMF document: the function's other
+        metrics keep their one `service` dimension (delivery/metrics.py)."""
+        dimensions = names.workload_dimensions(report)
+        if dimensions is None:
+            return
+        with single_metric(
+            name=names.JOBS_CHECKED_BY_WORKLOAD,
+            unit=MetricUnit.Count,
+            value=1,
+            namespace=self.metrics.namespace,
+            default_dimensions={"service": str(self.metrics.service), **dimensions},
+        ):
+            pass  # printed when the block ends
 
 
 def make_deliverer(

@@ -3,6 +3,12 @@
 Every metric is a Count under the function's namespace with the Powertools `service`
 dimension only, so an alarm needs no knowledge of jobs or accounts:
 `Outcome_FAIL`, `Finding_S3_ENDPOINT_MISSING`, `Severity_HIGH`, `RemediationsFailed`, ...
+
+One more, `JobsCheckedByWorkload`, counts each checked job under the dimensions `service`,
+`Workload` and `Outcome`. It is a series of its own: CloudWatch takes another dimension set
+for another metric, so adding `Workload` to the series above would leave their alarms and
+dashboards without data. EMF gives one dimension set per document, so it is printed in a
+document of its own (the deliverer's single metric).
 """
 
 from __future__ import annotations
@@ -28,6 +34,11 @@ SWEEP_FOUND_JOBS = "SweepFoundJobs"
 PUBLISHED = "ReportsPublished"
 SECURITY_HUB_FAILURES = "SecurityHubExportFailures"
 REPLAYS = "EventReplays"
+JOBS_CHECKED_BY_WORKLOAD = "JobsCheckedByWorkload"
+# Its dimensions besides `service`, in the order the EMF document and the dashboard name them.
+WORKLOAD_DIMENSIONS = ("Workload", "Outcome")
+# The outcomes of a checked job (a skipped event checked none).
+CHECKED_OUTCOMES = tuple(o for o in OUTCOMES if o != "SKIPPED")
 
 
 def outcome_metric(outcome: str) -> str:
@@ -56,6 +67,14 @@ def report_counts(report: Report) -> Counter[str]:
         counts[severity_metric(finding.severity.value)] += 1
     counts.update(_action_counts(report.actions))
     return counts
+
+
+def workload_dimensions(report: Report) -> dict[str, str] | None:
+    """The `Workload` and `Outcome` of the report's one JobsCheckedByWorkload count; None
+    for a skipped event (no job was checked)."""
+    if report.outcome is Outcome.SKIPPED:
+        return None
+    return dict(zip(WORKLOAD_DIMENSIONS, (report.workload, report.outcome.value), strict=True))
 
 
 def _action_counts(actions: list[Action]) -> Counter[str]:

@@ -30,13 +30,16 @@ from ir_vpc_guard.findings import (
     RemediationStatus,
     guardrail_finding,
 )
+from ir_vpc_guard.intake.workload import INFERENCE_RECOMMENDER
+from ir_vpc_guard.intake.workloads import WORKLOADS
 
 # What reading the list from SSM needs; the template grants it on that parameter only.
 MUTE_LIST_ACTIONS = ("ssm:GetParameter",)
 MAX_AHEAD = timedelta(days=366)  # "at most one year ahead", a leap year included
 # Entry fields that scope the job as a whole, and (by ID prefix) the kinds of resource a
-# finding may name several of.
-SCALAR_SCOPES = ("account", "region", "vpc", "job")
+# finding may name several of. `workload` is a registered workload's name (an entry without
+# it matches every workload).
+SCALAR_SCOPES = ("account", "region", "vpc", "job", "workload")
 LISTED_SCOPES = {"subnet": "subnet-", "securityGroup": "sg-", "routeTable": "rtb-"}
 SCOPES = (*SCALAR_SCOPES, *LISTED_SCOPES)
 FIELDS = frozenset({"checkId", "reason", "expires", *SCOPES})
@@ -70,6 +73,7 @@ class Context:
     job: str
     subnets: tuple[str, ...] = ()
     security_groups: tuple[str, ...] = ()
+    workload: str = INFERENCE_RECOMMENDER
 
 
 @dataclass(frozen=True, eq=False, repr=False)
@@ -117,6 +121,11 @@ def _entry(raw: object, index: int, today: date) -> MuteEntry:
         raise MuteListError(f"{where}.expires is not an ISO date: {raw['expires']!r}") from None
     if expires > today + MAX_AHEAD:
         raise MuteListError(f"{where}.expires {expires} is more than one year ahead")
+    if "workload" in raw and raw["workload"] not in WORKLOADS:
+        raise MuteListError(
+            f"{where}.workload {raw['workload']!r} is not a workload (known: "
+            f"{', '.join(WORKLOADS)})"
+        )
     return MuteEntry(
         check_id=raw["checkId"],
         reason=raw["reason"],
@@ -183,6 +192,7 @@ def _scalar_matches(name: str, value: str, context: Context) -> bool:
         "account": context.account,
         "region": context.region,
         "vpc": context.vpc,
+        "workload": context.workload,
     }
     return plain[name] == value
 

@@ -33,11 +33,14 @@ def text(report: Report) -> str:
 
 
 def _about(report: Report) -> list[str]:
-    """The reason (a skipped event), the job's network and the mode."""
+    """The reason (a skipped event), the workload (but Inference Recommender's, whose text
+    keeps its shape), the job's network and the mode."""
     job = report.job
     lines = []
     if report.reason:
         lines.append(f"Reason: {report.reason}")
+    if job.get("workload"):
+        lines.append(f"Workload: {job['workload']}")
     if job.get("vpc") or job.get("subnets"):
         lines.append(
             f"VPC {job.get('vpc') or '?'}; subnets {', '.join(job.get('subnets', [])) or '-'};"

@@ -93,6 +93,13 @@ class Report:
     )
 
     @property
+    def workload(self) -> str:
+        """The workload of the job: its job section names it, but for Inference Recommender
+        (whose section keeps its original shape). A skipped event that no registered
+        workload answers reads as Inference Recommender's too, as its job name does."""
+        return str(self.job.get("workload", INFERENCE_RECOMMENDER))
+
+    @property
     def max_severity(self) -> str:
         severities = [f.severity for f in self.findings]
         return max(severities, key=lambda s: s.rank).value if severities else "NONE"
@@ -168,7 +175,11 @@ def job_section(job: JobRequest, snapshot: Snapshot) -> dict[str, Any]:
 
 
 def skipped_report(skipped: Skipped, mode: Mode) -> Report:
-    job = {"name": skipped.job_name} if skipped.job_name else {}
+    """The report of an event not checked: the job's name and, for a workload other than
+    Inference Recommender (whose skipped reports keep their shape), the workload."""
+    job: dict[str, Any] = {"name": skipped.job_name} if skipped.job_name else {}
+    if skipped.workload not in (None, INFERENCE_RECOMMENDER):
+        job["workload"] = skipped.workload
     return Report(
         event_id=skipped.event_id,
         account=skipped.account,

@@ -20,6 +20,8 @@ from typing import TYPE_CHECKING, Any, NamedTuple, cast
 from ir_vpc_guard.arns import ec2_arn, partition_of, s3_object_arn
 from ir_vpc_guard.checks.registry import CATALOGUE
 from ir_vpc_guard.findings import CHECK_ERROR, Finding, Remediation, Severity
+from ir_vpc_guard.intake.workload import INFERENCE_RECOMMENDER, Workload
+from ir_vpc_guard.intake.workloads import WORKLOADS
 
 if TYPE_CHECKING:  # boto3-stubs is dev-only
     from mypy_boto3_securityhub import SecurityHubClient
@@ -57,6 +59,13 @@ EC2_RESOURCES = (
     Ec2Resource("dopt-", "Other", "dhcp-options"),
 )
 ARN_RESOURCES = {"iam": "AwsIamRole", "s3": "AwsS3Bucket", "ecr": "AwsEcrRepository"}
+# The job's own resource. ASFF's resource types hold one SageMaker type,
+# AwsSageMakerNotebookInstance: none for a job, model or endpoint of any workload, so the
+# job is `Other` with its ARN (of its workload's resource type) as Id, as ASFF asks of a
+# resource without a type (the test holds this to botocore's list of ASFF types).
+JOB_RESOURCE_TYPE = "Other"
+# Where a workload's ARN pattern names its resource type: `...:[0-9]{12}:training-job/...`.
+_ARN_RESOURCE = re.compile(r"\}:([a-z][a-z-]*)/")
 # Checks whose resources are plain names: buckets and repositories.
 BUCKET_CHECKS = frozenset({"MODEL_ARTIFACT_VPC_RESTRICTED", "SAMPLE_PAYLOAD_VPC_RESTRICTED"})
 REPOSITORY_CHECKS = frozenset({"IMAGE_VPC_RESTRICTED"})
@@ -85,17 +94,25 @@ def product_arn(region: str, account: str) -> str:
 
 
 def job_arn(report: Report) -> str | None:
-    """The job's ARN from the report, or built from its name when the event had none."""
+    """The job's ARN from the report, or built from its name and its workload's resource
+    type (`training-job/NAME`, ...) when the event had none."""
     job = report.job
     if job.get("arn"):
         return str(job["arn"])
     if not job.get("name") or report.account == "unknown":
         return None
     region, account = report.region, report.account
-    return (
-        f"arn:{partition_of(region)}:sagemaker:{region}:{account}:"
-        f"inference-recommendations-job/{job['name']}"
-    )
+    resource = arn_resource_type(WORKLOADS[report.workload])
+    return f"arn:{partition_of(region)}:sagemaker:{region}:{account}:{resource}/{job['name']}"
+
+
+def arn_resource_type(workload: Workload) -> str:
+    """The resource type in the workload's job ARNs, read from its ARN pattern (botocore's,
+    e.g. `training-job`)."""
+    match = _ARN_RESOURCE.search(workload.job_arn.pattern)
+    if match is None:
+        raise ValueError(f"{workload.name}: no resource type in {workload.job_arn.pattern}")
+    return match.group(1)
 
 
 def finding_id(arn: str, check_id: str) -> str:
@@ -158,8 +175,17 @@ def _base(report: Report, arn: str, check_id: str, stamp: str, severity: str) ->
             "ir-vpc-guard/eventId": _cut(report.event_id, 128),
             "ir-vpc-guard/trigger": report.trigger,
             "ir-vpc-guard/mode": str(report.mode),
+            **_workload_field(report),
         },
     }
+
+
+def _workload_field(report: Report) -> dict[str, str]:
+    """The job's workload, for filters on ProductFields; Inference Recommender's findings
+    keep their original fields."""
+    if report.workload == INFERENCE_RECOMMENDER:
+        return {}
+    return {"ir-vpc-guard/workload": report.workload}
 
 
 def _failed(
@@ -222,7 +248,7 @@ def _resources(report: Report, arn: str, ids: list[str]) -> list[dict[str, Any]]
     part = partition_of(region)
     vpc = report.job.get("vpc")
     out: dict[str, dict[str, Any]] = {
-        arn: {"Type": "Other", "Id": arn, "Partition": part, "Region": region}
+        arn: {"Type": JOB_RESOURCE_TYPE, "Id": arn, "Partition": part, "Region": region}
     }
     for value in [*([vpc] if vpc else []), *ids]:
         resource = _resource(value, part, region, account)

@@ -40,6 +40,9 @@ class Skipped:
     account: str = "unknown"
     region: str = "unknown"
     job_name: str | None = None
+    # The workload whose event name the event carries (None: not a registered one); its
+    # skipped report names it (Inference Recommender's keeps its original shape).
+    workload: str | None = None
 
 
 @dataclass(frozen=True, eq=False, repr=False)
@@ -86,6 +89,7 @@ class Intake:
             account=self.account,
             region=self.region,
             job_name=self.job_name,
+            workload=self.workload.name,
         )
 
 
@@ -108,7 +112,8 @@ def read_event(
     region = region_of(event.get("region"))
 
     params = member(detail, "requestParameters")
-    workload = _workload(detail)
+    named = _named_workload(detail)
+    workload = named or DEFAULT_WORKLOAD
     job_name = matching(at(params, workload.job_name_path), workload.job_name)
     reason = (
         _skip_reason(event, detail, params, account, region)
@@ -116,7 +121,14 @@ def read_event(
         or _foreign(detail, account, home_account)
     )
     if reason is not None:
-        return Skipped(reason, event_id=event_id, account=account, region=region, job_name=job_name)
+        return Skipped(
+            reason,
+            event_id=event_id,
+            account=account,
+            region=region,
+            job_name=job_name,
+            workload=named.name if named else None,
+        )
     if not isinstance(detail, Mapping) or not isinstance(params, Mapping):
         # _skip_reason skips such events: getting here is a bug in it, not a bad event.
         raise TypeError("an event without a detail or request parameters was not skipped")
@@ -148,12 +160,12 @@ def _no_reads() -> SageMakerClient:
     raise TypeError("this workload's jobs are read with AWS: use read_event(...).jobs(reader)")
 
 
-def _workload(detail: object) -> Workload:
-    """The workload whose API the event records (Inference Recommender's when none is: its
-    job name then names the skipped report, as before there were workloads)."""
+def _named_workload(detail: object) -> Workload | None:
+    """The workload whose API the event records, None when no registered one does (then
+    Inference Recommender's job name path names the skipped report, as before there were
+    workloads)."""
     name = member(detail, "eventName")
-    found = BY_EVENT_NAME.get(name) if isinstance(name, str) else None
-    return found or DEFAULT_WORKLOAD
+    return BY_EVENT_NAME.get(name) if isinstance(name, str) else None
 
 
 def _skip_reason(
@@ -221,6 +233,7 @@ def parse_request(
             account=account,
             region=region,
             job_name=job_name,
+            workload=workload.name,
         )
     if isinstance(vpc_config, Mapping):
         raw_subnets = member(vpc_config, "subnets")
