@@ -59,21 +59,22 @@ def expand(params: Mapping[str, Any], sagemaker: SageMakerReader) -> Sequence[Ma
     config = sagemaker().describe_endpoint_config(EndpointConfigName=config_name)
     variants = [
         v
-        for key in ("ProductionVariants", "ShadowProductionVariants")
-        for v in (config.get(key) or [])[:MAX_VARIANTS]
-        if isinstance(v, Mapping) and not v.get("ServerlessConfig")
+        for listed in (config.get("ProductionVariants"), config.get("ShadowProductionVariants"))
+        for v in (listed or [])[:MAX_VARIANTS]
+        if not v.get("ServerlessConfig")  # serverless takes no VPC config: 0 instances
     ]
     names = dict.fromkeys(
         n for v in variants if (n := matching(v.get("ModelName"), MODEL_NAME)) is not None
     )
     models = {name: describe_model(sagemaker, name) for name in names}
-    own_vpc, own_role = config.get("VpcConfig"), config.get("ExecutionRoleArn")
+    own_vpc, own_role = config.get("VpcConfig") or None, config.get("ExecutionRoleArn")
     views: dict[tuple[object, ...], _View] = {}
     if own_vpc is not None:
         _view(views, own_vpc, own_role)
     for variant in variants:
         model: Mapping[str, Any] = models.get(str(variant.get("ModelName")), {})
-        vpc_config, source = model.get("VpcConfig"), f"model {variant.get('ModelName')}"
+        # (An empty VpcConfig is none: moto answers one for a model created without.)
+        vpc_config, source = model.get("VpcConfig") or None, f"model {variant.get('ModelName')}"
         if vpc_config is None:  # a model-less variant (inference components), or no VPC
             vpc_config, source = own_vpc, f"endpoint config {config_name}"
         if vpc_config is None:
@@ -124,7 +125,8 @@ def _as_request(params: Mapping[str, Any], view: _View, views: list[_View]) -> d
         "executionRoleArn": view.role,
         VIEW: {
             "instances": view.instances,
-            "basis": "; ".join(view.hosts) or "none of the variants: the endpoint config's own "
+            "basis": "; ".join(view.hosts)
+            or "none of the variants: the endpoint config's own "
             "VpcConfig, which the variants' models override",
             "others": list(others),
         },
@@ -134,7 +136,10 @@ def _as_request(params: Mapping[str, Any], view: _View, views: list[_View]) -> d
 def _described(view: _View) -> str:
     subnets, groups = _vpc_key(view.vpc_config)
     where = "; ".join(view.hosts) or "the endpoint config's own VpcConfig"
-    return f"subnets {', '.join(sorted(subnets))}, security groups {', '.join(sorted(groups))} ({where})"
+    return (
+        f"subnets {', '.join(sorted(subnets))}, security groups {', '.join(sorted(groups))} "
+        f"({where})"
+    )
 
 
 def read(params: Mapping[str, Any], problems: list[str]) -> dict[str, Any]:

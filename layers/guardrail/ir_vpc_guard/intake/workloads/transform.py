@@ -40,7 +40,9 @@ def expand(params: Mapping[str, Any], sagemaker: SageMakerReader) -> Sequence[Ma
     if name is None:
         return [params]  # intake reports the job without a VPC config: skipped
     model = describe_model(sagemaker, name)
-    return [{**params, "vpcConfig": model.get("VpcConfig"), "roleArn": model.get("ExecutionRoleArn")}]
+    # An empty VpcConfig is none (moto answers one for a model created without).
+    vpc_config = model.get("VpcConfig") or None
+    return [{**params, "vpcConfig": vpc_config, "roleArn": model.get("ExecutionRoleArn")}]
 
 
 def read(params: Mapping[str, Any], problems: list[str]) -> dict[str, Any]:
