@@ -38,7 +38,6 @@ HOSTED_UNKNOWN = (
     risk=f"SageMaker cannot create the endpoint; AWS reports failures like '{AWS_ERROR}'",
     fix="Add a subnet of another Availability Zone of the same VPC to the model's VpcConfig "
     "(CreateModel makes a new model; then a new endpoint config and UpdateEndpoint).",
-    blocks_job=True,
 )
 def endpoint_subnets_one_az(snapshot: Snapshot) -> Iterator[Problem]:
     severity = workload_of(snapshot.job.workload).one_az_severity
