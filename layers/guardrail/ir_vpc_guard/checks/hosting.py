@@ -46,8 +46,8 @@ def endpoint_subnets_one_az(snapshot: Snapshot) -> Iterator[Problem]:
     job, subnets = snapshot.job, snapshot.subnets.get()
     if not job.subnets or set(job.subnets) - set(subnets):
         return  # a missing subnet's zone is unknown (SUBNET_NOT_FOUND says so)
-    zones = sorted({str(s.get("AvailabilityZone")) for s in subnets.values()})
-    if len(zones) > 1:
+    zones = sorted({str(s.get("AvailabilityZone") or "") for s in subnets.values()})
+    if len(zones) > 1 or not zones[0]:  # two zones, or an answer without one: nothing certain
         return
     evidence: dict[str, object] = {
         "subnets": {sid: str(s.get("AvailabilityZone")) for sid, s in subnets.items()},
