@@ -18,9 +18,11 @@ ONE_AZ = "ENDPOINT_SUBNETS_ONE_AZ"
 
 def hosted(workload: str, zones: tuple[str, ...], **changes: Any) -> Snapshot:
     """The compliant snapshot as a `workload` job whose two subnets are in `zones`."""
-    subnets = {}
-    for sid, cidr, zone in zip(("subnet-a", "subnet-b"), ("10.0.1.0/24", "10.0.2.0/24"), zones):
-        subnets[sid] = {**subnet(sid, cidr), "AvailabilityZone": zone}
+    cidrs = {"subnet-a": "10.0.1.0/24", "subnet-b": "10.0.2.0/24"}  # the first len(zones)
+    subnets = {
+        sid: {**subnet(sid, cidrs[sid]), "AvailabilityZone": zone}
+        for sid, zone in zip(cidrs, zones, strict=False)
+    }
     request = job(workload=workload, model_package_arn=None, instance_count=1, **changes)
     return compliant(job=request, subnets=Read(value=subnets))
 
