@@ -35,6 +35,7 @@ def test_an_endpoint_in_one_zone_is_high_and_in_two_passes() -> None:
     [finding] = of(hosted("endpoint", ("us-east-1a", "us-east-1a")), ONE_AZ)
     assert finding.severity.value == "HIGH" and "undetermined" not in finding.evidence
     assert finding.evidence["availabilityZones"] == ["us-east-1a"]
+    assert finding.remediation is not None
     assert "AvailabilityZone!=`us-east-1a`" in str(finding.remediation.command)
     run = run_checks(hosted("endpoint", ("us-east-1a", "us-east-1b")))
     assert ONE_AZ in run.passed
