@@ -343,3 +343,19 @@ def test_a_transform_model_without_vpc_is_skipped(aws: Any, world: World, app: A
     [report] = run(app, transform_event(world, 2))
     assert report["outcome"] == "SKIPPED"
     assert "no VPC config" in report["reason"]
+
+
+def test_an_update_retaining_variant_properties_counts_one_instance_per_variant(
+    aws: Any, world: World, app: App
+) -> None:
+    """The endpoint keeps its current counts, which the config does not hold: only one
+    instance per variant is certain (the config's 300 would be a false HIGH here)."""
+    create_model(aws, world)
+    create_config(aws, "huge", [variant(count=300)])
+    event = endpoint_event(world, "huge", "update_endpoint")
+    [report] = run(app, event)
+    [finding] = report["findings"]  # 600 IPs: more than the two /24s hold
+    assert (finding["checkId"], finding["severity"]) == ("SUBNET_IP_CAPACITY", "HIGH")
+    event["detail"]["requestParameters"]["retainAllVariantProperties"] = True
+    [retained] = run(app, {**event, "id": "retained"})
+    assert retained["outcome"] == "PASS" and retained["findings"] == []

@@ -35,6 +35,7 @@ CONFIG_NAME = TextLimit(
 ENDPOINT_ARN = re.compile(r"arn:aws[a-z\-]*:sagemaker:[a-z0-9\-]*:[0-9]{12}:endpoint/.*")
 MAX_VARIANTS = 10
 DESCRIBE_ENDPOINT_CONFIG = "sagemaker:DescribeEndpointConfig"
+RETAINED = "at least 1 (RetainAllVariantProperties keeps the endpoint's current count)"
 # The members of a view that are not the API's: what `read` takes into the JobRequest.
 VIEW = "guardView"
 
@@ -68,6 +69,9 @@ def expand(params: Mapping[str, Any], sagemaker: SageMakerReader) -> Sequence[Ma
     )
     models = {name: describe_model(sagemaker, name) for name in names}
     own_vpc, own_role = config.get("VpcConfig") or None, config.get("ExecutionRoleArn")
+    # UpdateEndpoint may keep the endpoint's current instance counts, which the config
+    # does not hold: then only each variant's one instance is certain.
+    retained = member(params, "retainAllVariantProperties") is True
     views: dict[tuple[object, ...], _View] = {}
     if own_vpc is not None:
         _view(views, own_vpc, own_role)
@@ -79,7 +83,7 @@ def expand(params: Mapping[str, Any], sagemaker: SageMakerReader) -> Sequence[Ma
             vpc_config, source = own_vpc, f"endpoint config {config_name}"
         if vpc_config is None:
             continue
-        count, basis = _instances(variant)
+        count, basis = (1, RETAINED) if retained else _instances(variant)
         view = _view(views, vpc_config, model.get("ExecutionRoleArn") or own_role)
         view.instances += count
         view.hosts.append(f"variant {variant.get('VariantName')}: {basis} on {source}")
