@@ -86,6 +86,14 @@ def endpoint_event(world: World, config: str, sample: str = "endpoint") -> dict[
     return event
 
 
+def test_the_samples_name_the_configs_the_tests_build() -> None:
+    names = {
+        s: load_event(s)["detail"]["requestParameters"] for s in ("endpoint", "endpoint_broken")
+    }
+    assert names["endpoint"]["endpointConfigName"] == "demo-endpoint-config"
+    assert names["endpoint_broken"]["endpointConfigName"] == "demo-endpoint-config-one-az"
+
+
 def run(app: App, event: dict[str, Any], inbox: Inbox | None = None) -> list[dict[str, Any]]:
     """Every report of the event: the handler returns the one report, or each one's summary
     when the event holds several jobs; then the full reports are the inbox's, in order."""
@@ -120,13 +128,15 @@ def test_an_endpoint_whose_model_spans_two_azs_passes(aws: Any, world: World, ap
     assert "SG_EGRESS_SUBNETS_MISSING" in checks["notEvaluated"]
 
 
-@pytest.mark.parametrize("sample", ["endpoint", "update_endpoint"])
+@pytest.mark.parametrize("sample", ["endpoint_broken", "update_endpoint"])
 def test_an_endpoint_whose_model_is_in_one_az_fails_high(
     aws: Any, world: World, app: App, sample: str
 ) -> None:
+    """The broken sample names the config `demo-endpoint-config-one-az`; an UpdateEndpoint
+    to such a config is judged the same."""
     create_model(aws, world, subnets=world.subnet_ids[:1])
-    create_config(aws, "demo-endpoint-config", [variant()])
-    [report] = run(app, endpoint_event(world, "demo-endpoint-config", sample))
+    create_config(aws, "demo-endpoint-config-one-az", [variant()])
+    [report] = run(app, endpoint_event(world, "demo-endpoint-config-one-az", sample))
     assert report["outcome"] == "FAIL"
     [finding] = report["findings"]
     assert (finding["checkId"], finding["severity"]) == (ONE_AZ, "HIGH")
@@ -304,11 +314,28 @@ def test_a_model_with_the_managed_policy_passes_without_r8(world: World, app: Ap
 
 
 # --- Batch transform -----------------------------------------------------------------------
-def transform_event(world: World, instances: int) -> dict[str, Any]:
-    event = copy.deepcopy(load_event("transform_job"))
+def transform_event(
+    world: World, instances: int | None = None, sample: str = "transform_job"
+) -> dict[str, Any]:
+    event = copy.deepcopy(load_event(sample))
     event["account"], event["region"] = world.account, world.region
-    event["detail"]["requestParameters"]["transformResources"]["instanceCount"] = instances
+    if instances is not None:
+        event["detail"]["requestParameters"]["transformResources"]["instanceCount"] = instances
     return event
+
+
+def test_the_broken_transform_sample_needs_more_than_a_25_holds(
+    aws: Any, world: World, app: App
+) -> None:
+    """100 instances (the API's maximum) need 200 free IPs; a /25 has 123."""
+    ec2 = aws.client("ec2")
+    small = ec2.create_subnet(VpcId=world.vpc_id, CidrBlock="10.0.9.0/25")["Subnet"]["SubnetId"]
+    ec2.associate_route_table(RouteTableId=world.route_table_ids[0], SubnetId=small)
+    create_model(aws, world, subnets=[small])
+    [report] = run(app, transform_event(world, sample="transform_job_broken"))
+    [finding] = report["findings"]
+    assert (finding["checkId"], finding["severity"]) == ("SUBNET_IP_CAPACITY", "HIGH")
+    assert finding["evidence"]["instances"] == 100 and finding["evidence"]["needed"] == 200
 
 
 def test_a_transform_job_runs_with_its_models_vpc_and_role(
