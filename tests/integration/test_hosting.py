@@ -258,6 +258,20 @@ def test_models_in_different_vpc_configs_are_each_checked_with_a_medium(
     assert second["job"]["subnets"] == world.subnet_ids[:1]
 
 
+def test_the_endpoint_configs_own_vpc_config_and_role_count(
+    aws: Any, world: World, app: App, configs: FakeEndpointConfigs
+) -> None:
+    """A config that sets its own VpcConfig and ExecutionRoleArn (newer API) hosts the
+    variants whose model names none, with the config's role."""
+    create_model(aws, world, vpc=False)
+    role = endpoint_role(aws, (*JOB_ROLE_ACTIONS, "ec2:DescribeVpcEndpoints"))
+    own = {"Subnets": world.subnet_ids[:1], "SecurityGroupIds": world.group_ids}
+    create_config(aws, "own-vpc", [variant(count=2)], VpcConfig=own, ExecutionRoleArn=role)
+    [report] = run(app, endpoint_event(world, "own-vpc"))
+    assert (report["job"]["subnets"], report["job"]["role"]) == (world.subnet_ids[:1], role)
+    assert check_ids(report) == [ONE_AZ]
+
+
 def test_capacity_counts_the_variants_and_the_scaling_maximum(
     aws: Any, world: World, app: App, configs: FakeEndpointConfigs
 ) -> None:

@@ -36,6 +36,9 @@ ENDPOINT_ARN = re.compile(r"arn:aws[a-z\-]*:sagemaker:[a-z0-9\-]*:[0-9]{12}:endp
 MAX_VARIANTS = 10
 DESCRIBE_ENDPOINT_CONFIG = "sagemaker:DescribeEndpointConfig"
 RETAINED = "at least 1 (RetainAllVariantProperties keeps the endpoint's current count)"
+# The endpoint config's own VpcConfig when every variant's model names its own: no variant
+# is placed in it for certain (which one SageMaker uses is not documented).
+OWN_ONLY = "none for certain: every variant's model names its own VpcConfig"
 # The members of a view that are not the API's: what `read` takes into the JobRequest.
 VIEW = "guardView"
 
@@ -79,12 +82,15 @@ def expand(params: Mapping[str, Any], sagemaker: SageMakerReader) -> Sequence[Ma
         model: Mapping[str, Any] = models.get(str(variant.get("ModelName")), {})
         # (An empty VpcConfig is none: moto answers one for a model created without.)
         vpc_config, source = model.get("VpcConfig") or None, f"model {variant.get('ModelName')}"
-        if vpc_config is None:  # a model-less variant (inference components), or no VPC
+        role = model.get("ExecutionRoleArn") or own_role
+        if vpc_config is None:  # a model-less variant (inference components), or no VPC:
+            # the config's own VpcConfig, with the config's role when it names one
             vpc_config, source = own_vpc, f"endpoint config {config_name}"
+            role = own_role or role
         if vpc_config is None:
             continue
         count, basis = (1, RETAINED) if retained else _instances(variant)
-        view = _view(views, vpc_config, model.get("ExecutionRoleArn") or own_role)
+        view = _view(views, vpc_config, role)
         view.instances += count
         view.hosts.append(f"variant {variant.get('VariantName')}: {basis} on {source}")
     return [_as_request(params, view, list(views.values())) for view in views.values()]
@@ -129,9 +135,7 @@ def _as_request(params: Mapping[str, Any], view: _View, views: list[_View]) -> d
         "executionRoleArn": view.role,
         VIEW: {
             "instances": view.instances,
-            "basis": "; ".join(view.hosts)
-            or "none of the variants: the endpoint config's own "
-            "VpcConfig, which the variants' models override",
+            "basis": "; ".join(view.hosts) or OWN_ONLY,
             "others": list(others),
         },
     }
