@@ -33,10 +33,20 @@ def parsed(event: dict[str, Any]) -> JobRequest:
 
 
 def test_each_module_is_one_workload_answering_its_own_events() -> None:
-    assert list(WORKLOADS) == ["inference-recommender", "training"]
+    assert list(WORKLOADS) == [
+        "inference-recommender",
+        "endpoint",
+        "model",
+        "training",
+        "transform",
+    ]
     assert {
         "CreateInferenceRecommendationsJob": WORKLOADS["inference-recommender"],
+        "CreateEndpoint": WORKLOADS["endpoint"],
+        "UpdateEndpoint": WORKLOADS["endpoint"],
+        "CreateModel": WORKLOADS["model"],
         "CreateTrainingJob": TRAINING,
+        "CreateTransformJob": WORKLOADS["transform"],
     } == BY_EVENT_NAME
     assert (TRAINING.describe_api, TRAINING.list_api, TRAINING.stop_api) == (
         "DescribeTrainingJob",
@@ -47,7 +57,8 @@ def test_each_module_is_one_workload_answering_its_own_events() -> None:
 
 def test_the_declared_apis_exist_in_the_sagemaker_model(model: Any) -> None:
     for workload in WORKLOADS.values():
-        apis = [workload.describe_api, workload.list_api, workload.stop_api, *workload.event_names]
+        apis = [workload.describe_api, workload.list_api, *workload.event_names]
+        apis += [workload.stop_api] if workload.stop_api else []  # endpoints: never stopped
         assert set(apis) <= set(model.operation_names), workload.name
 
 
@@ -173,7 +184,10 @@ def test_training_ids_are_held_to_the_apis_limits() -> None:
 def test_an_event_no_workload_answers_names_the_covered_ones() -> None:
     result = parse_event(load_event("unrelated_event"))
     assert isinstance(result, Skipped)
-    assert result.reason == "event is not CreateInferenceRecommendationsJob or CreateTrainingJob"
+    assert result.reason == (
+        "event is not CreateInferenceRecommendationsJob or CreateEndpoint or UpdateEndpoint or "
+        "CreateModel or CreateTrainingJob or CreateTransformJob"
+    )
 
 
 def test_workloads_names_a_subset_and_empty_means_every_registered_one() -> None:

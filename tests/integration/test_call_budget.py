@@ -248,3 +248,68 @@ def test_a_route_to_a_customer_list_costs_one_call_and_shares_the_groups_read(
     # (warm: the S3 list is cached) one entries read, shared by the rule and the route
     assert both == routed - Counter(dict.fromkeys(PREFIX_LIST_READS, 1))
     assert both["ec2.GetManagedPrefixListEntries"] == 1
+
+
+# The network and role reads every workload makes (EXPECTED without the Inference
+# Recommender model's package and the resource policies on its artifacts, payload and
+# image: the hosting workloads do not judge those yet).
+NETWORK = EXPECTED - Counter(
+    {
+        "sagemaker.DescribeModelPackage": 1,
+        "s3.GetBucketPolicy": 2,
+        "ecr.GetRepositoryPolicy": 1,
+    }
+)
+
+
+def _hosting_calls(aws: Any, world: World, event_name: str) -> Counter[str]:
+    """The calls one hosting event costs, on a world whose model `demo-model` is in the job
+    subnets (and an endpoint config `demo-endpoint-config` of two variants on it)."""
+    sagemaker = aws.client("sagemaker")
+    sagemaker.create_model(
+        ModelName="demo-model",
+        PrimaryContainer={"Image": "683313688378.dkr.ecr.us-east-1.amazonaws.com/xgb:1"},
+        ExecutionRoleArn=world.role_arn,
+        VpcConfig={"Subnets": world.subnet_ids, "SecurityGroupIds": world.group_ids},
+    )
+    variants = [
+        {"VariantName": n, "ModelName": "demo-model", "InitialInstanceCount": 1}
+        | {"InstanceType": "ml.m5.large"}
+        for n in ("A", "B")
+    ]
+    sagemaker.create_endpoint_config(
+        EndpointConfigName="demo-endpoint-config", ProductionVariants=variants
+    )
+    event = load_event(event_name)
+    if event_name == "model":
+        params = event["detail"]["requestParameters"]
+        params["executionRoleArn"] = world.role_arn
+        params["vpcConfig"] = {"subnets": world.subnet_ids, "securityGroupIds": world.group_ids}
+    calls: Counter[str] = Counter()
+    reports = handle_event(
+        event, Settings(), clients_factory(counting_session(calls)), lock=LocalVpcLock()
+    )
+    assert [r.outcome.value for r in reports] == ["PASS"], [r.to_dict() for r in reports]
+    return calls
+
+
+def test_a_model_costs_the_network_reads_only(aws: Any) -> None:
+    calls = _hosting_calls(aws, build_world(aws, REGION), "model")
+    assert calls == NETWORK and sum(calls.values()) == 10
+
+
+def test_an_endpoint_reads_its_config_and_each_model_once(aws: Any) -> None:
+    """The event names only the endpoint config: DescribeEndpointConfig for its variants,
+    DescribeModel once for the model both variants name (its VpcConfig and role)."""
+    calls = _hosting_calls(aws, build_world(aws, REGION), "endpoint")
+    assert calls == NETWORK + Counter(
+        {"sagemaker.DescribeEndpointConfig": 1, "sagemaker.DescribeModel": 1}
+    )
+    assert sum(calls.values()) == 12
+
+
+def test_a_transform_job_reads_its_model_once(aws: Any) -> None:
+    """The request names the model: DescribeModel for its VpcConfig and role."""
+    calls = _hosting_calls(aws, build_world(aws, REGION), "transform_job")
+    assert calls == NETWORK + Counter({"sagemaker.DescribeModel": 1})
+    assert sum(calls.values()) == 11

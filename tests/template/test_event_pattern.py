@@ -25,6 +25,15 @@ from tests.template.cfn import Stack, load, transformed
 # with invalid IDs, and workloads the Workloads parameter leaves out, are the handler's to
 # skip, with a reason.
 TRAINING = ("training_job", "training_job_too_large")
+HOSTING = (
+    "model",
+    "model_broken",
+    "endpoint",
+    "endpoint_broken",
+    "update_endpoint",
+    "transform_job",
+    "transform_job_broken",
+)
 MATCHING = (
     "good_job",
     "good_job_pascal_case",
@@ -32,6 +41,7 @@ MATCHING = (
     "no_vpc_config",
     "invalid_ids",
     *TRAINING,
+    *HOSTING,
 )
 NOT_MATCHING = ("failed_call", "unrelated_event")
 
@@ -52,7 +62,14 @@ def test_pattern_is_the_agreed_one() -> None:
         "detail-type": ["AWS API Call via CloudTrail"],
         "detail": {
             "eventSource": ["sagemaker.amazonaws.com"],
-            "eventName": ["CreateInferenceRecommendationsJob", "CreateTrainingJob"],
+            "eventName": [
+                "CreateInferenceRecommendationsJob",
+                "CreateEndpoint",
+                "UpdateEndpoint",
+                "CreateModel",
+                "CreateTrainingJob",
+                "CreateTransformJob",
+            ],
             "errorCode": [{"exists": False}],
         },
     }

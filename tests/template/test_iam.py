@@ -20,6 +20,7 @@ from ir_vpc_guard.delivery.mutes import MUTE_LIST_ACTIONS
 from ir_vpc_guard.discovery.discover import READ_ACTIONS
 from ir_vpc_guard.discovery.shared_vpc import OWNER_ROLE_ACTIONS
 from ir_vpc_guard.intake.sagemaker_jobs import SWEEP_ACTIONS
+from ir_vpc_guard.intake.workloads import WORKLOADS
 from ir_vpc_guard.remediation.fix import Unit
 from ir_vpc_guard.remediation.fixes import FIX_UNITS, STOP_UNITS
 from ir_vpc_guard.remediation.permissions import LOCK_ACTIONS
@@ -135,6 +136,8 @@ def expected(
     mode: str, sweep: str, hub: str, topic: str, mutes: str, *, stop: str = "false"
 ) -> set[str]:
     actions = union(READ_ACTIONS.values()) | set(TABLE_ACTIONS) | set(sns.SPEC.iam_actions)
+    # The reads a workload's intake makes on the event path (an endpoint's config and models).
+    actions |= union(w.expand_actions for w in WORKLOADS.values())
     actions |= set(DESTINATION_ACTIONS)
     if topic != "central":  # the stack's own key, or the central topic's key
         actions |= set(TOPIC_KEY_ACTIONS)
@@ -355,6 +358,13 @@ def test_each_service_is_scoped_to_the_stacks_own_resources() -> None:
     assert resources("ecr:GetRepositoryPolicy") == [
         f"arn:{PARTITION}:ecr:{REGION}:{ACCOUNT}:repository/*"
     ]
+    # Hosting intake's reads: the account's own endpoint configs and models, nothing else.
+    assert resources("sagemaker:DescribeEndpointConfig") == [
+        f"arn:{PARTITION}:sagemaker:{REGION}:{ACCOUNT}:endpoint-config/*"
+    ]
+    assert f"arn:{PARTITION}:sagemaker:{REGION}:{ACCOUNT}:model/*" in resources(
+        "sagemaker:DescribeModel"
+    )
 
     muted = granted(stack("report", "false", "false", "own", MUTE_PARAMETER))
     assert [s["Resource"] for s in muted["ssm:GetParameter"]] == [

@@ -11,6 +11,7 @@ from ir_vpc_guard.checks import (  # noqa: F401
     capacity,
     dns,
     egress,
+    hosting,
     identity,
     model,
     nacl,

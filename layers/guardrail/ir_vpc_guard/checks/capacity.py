@@ -122,6 +122,8 @@ PLACEMENT_UNKNOWN = "how SageMaker places the instances across the job subnets"
 def _stated_capacity(snapshot: Snapshot, instances: int) -> Iterator[Problem]:
     """The free IPs of the job subnets against a count the request states (docs/workloads.md)."""
     job = snapshot.job
+    if instances == 0:  # nothing placed here (e.g. an endpoint config's overridden VpcConfig)
+        return
     needed, possible = workload_of(job.workload).ips_for(instances, job.instance_groups)
     certain = needed // instances
     subnets = snapshot.subnets.get()

@@ -30,6 +30,10 @@ from ir_vpc_guard.requirements import (
 )
 
 SIMULATOR = "iam:SimulatePrincipalPolicy"
+UNPROVEN = (
+    "AWS's page for this workload lists the action and its managed policy grants it, but no "
+    "failure without it is documented"
+)
 LOCAL = "the role's identity policies and permissions boundary, evaluated by the guardrail"
 
 
@@ -131,7 +135,7 @@ def _confirm_command(job: JobRequest, actions: list[str], owners: Owners, keys: 
 
 
 def _report(
-    snapshot: Snapshot, refused: dict[str, Refusal], *, advisory: bool
+    snapshot: Snapshot, refused: dict[str, Refusal], *, advisory: bool, unproven: bool = False
 ) -> Iterator[Problem]:
     access = snapshot.role.get()
     job = snapshot.job
@@ -154,12 +158,15 @@ def _report(
         if advisory
         else ""
     )
+    if unproven:
+        why = f" {UNPROVEN}: whether the job fails without it is not determined."
+        evidence["undetermined"] = UNPROVEN
     if certain:
         yield Problem(
             detail=f"{role} is not allowed: {', '.join(certain)} (judged by {method}).{why}",
             resources=(role,),
             evidence=evidence,
-            severity=Severity.LOW if advisory else None,
+            severity=Severity.LOW if advisory else Severity.MEDIUM if unproven else None,
             command=fix_command(job, access, certain),
         )
         return
@@ -188,10 +195,17 @@ def _report(
 )
 def role_vpc_permissions_missing(snapshot: Snapshot) -> Iterator[Problem]:
     # The actions the job's workload needs (Inference Recommender: all but the advisory one).
-    needed = workload_of(snapshot.job.workload).role_actions
-    refused = {a: r for a, r in judge_role(snapshot).items() if a in needed}
+    workload = workload_of(snapshot.job.workload)
+    judged = judge_role(snapshot)
+    refused = {a: r for a, r in judged.items() if a in workload.role_actions}
     if refused:
         yield from _report(snapshot, refused, advisory=False)
+        return
+    # Listed for this workload but with no failure documented without them: MEDIUM, and
+    # only once the needed ones are allowed (otherwise the HIGH says it all).
+    unproven = {a: r for a, r in judged.items() if a in workload.role_unproven_actions}
+    if unproven:
+        yield from _report(snapshot, unproven, advisory=False, unproven=True)
 
 
 @register(

@@ -111,6 +111,9 @@ class JobRequest:
     instance_basis: str = ""
     vpc_config_problems: tuple[str, ...] = ()
     input_problems: tuple[str, ...] = field(default=())
+    # The other VPC configs the same request names (an endpoint's models in other VPCs):
+    # which one SageMaker uses is undocumented. Each is described for the report.
+    other_vpc_configs: tuple[str, ...] = ()
 
     @property
     def vpc_config_valid(self) -> bool:

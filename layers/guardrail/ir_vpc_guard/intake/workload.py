@@ -10,6 +10,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from ir_vpc_guard.findings import Severity
 from ir_vpc_guard.intake.request import TextLimit
 
 if TYPE_CHECKING:  # boto3-stubs: a development dependency
@@ -62,6 +63,14 @@ class Workload:
     efa_instance_types: frozenset[str] = field(default_factory=frozenset)
     # None: the request is one job, its VPC config where `vpc_config_path` says.
     expand: RequestExpander | None = None
+    # The IAM actions `expand` calls on the event path (the template grants exactly these).
+    expand_actions: tuple[str, ...] = ()
+    # R8: actions AWS lists for this workload's role whose need is unproven (AWS's managed
+    # policy grants them; no failure without them is documented): a miss is MEDIUM.
+    role_unproven_actions: tuple[str, ...] = ()
+    # R2, hosting: "at least two subnets in different availability zones": how sure a
+    # one-AZ VPC config fails (None: AWS states no such rule for this workload).
+    one_az_severity: Severity | None = None
 
     def ips_for(self, instances: int, groups: tuple[tuple[str, int], ...]) -> tuple[int, int]:
         """The private IPs `instances` certainly need, and the most they may need: each
