@@ -25,6 +25,7 @@ from tests.template.cfn import Stack, load, transformed
 # with invalid IDs, and workloads the Workloads parameter leaves out, are the handler's to
 # skip, with a reason.
 TRAINING = ("training_job", "training_job_too_large")
+PROCESSING = ("processing_job", "processing_job_broken")
 MATCHING = (
     "good_job",
     "good_job_pascal_case",
@@ -32,6 +33,7 @@ MATCHING = (
     "no_vpc_config",
     "invalid_ids",
     *TRAINING,
+    *PROCESSING,
 )
 NOT_MATCHING = ("failed_call", "unrelated_event")
 
@@ -52,7 +54,11 @@ def test_pattern_is_the_agreed_one() -> None:
         "detail-type": ["AWS API Call via CloudTrail"],
         "detail": {
             "eventSource": ["sagemaker.amazonaws.com"],
-            "eventName": ["CreateInferenceRecommendationsJob", "CreateTrainingJob"],
+            "eventName": [
+                "CreateInferenceRecommendationsJob",
+                "CreateProcessingJob",
+                "CreateTrainingJob",
+            ],
             "errorCode": [{"exists": False}],
         },
     }

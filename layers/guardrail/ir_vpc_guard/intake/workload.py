@@ -50,6 +50,10 @@ class Workload:
     stop_api: str | None
     efa_ips_per_instance: int | None = None
     efa_instance_types: frozenset[str] = field(default_factory=frozenset)
+    # R8 for workloads whose page forbids scoping the role's grants (processing): AWS's
+    # sentence, named by a MEDIUM when the actions are granted only under a Condition or on
+    # a Resource other than "*" (checks/identity.py).
+    unscoped_role_rule: str | None = None
 
     def ips_for(self, instances: int, groups: tuple[tuple[str, int], ...]) -> tuple[int, int]:
         """The private IPs `instances` certainly need, and the most they may need: each
