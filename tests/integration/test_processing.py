@@ -5,6 +5,7 @@ instances at 2 IPs each, the nine EC2 actions of its role granted without scope.
 from __future__ import annotations
 
 import json
+from collections import Counter
 from typing import Any
 
 import boto3
@@ -18,7 +19,7 @@ from ir_vpc_guard.state.lock import LocalVpcLock
 from ir_vpc_guard_dev.lambda_runtime import FakeContext
 from ir_vpc_guard_dev.sandbox import SAGEMAKER_TRUST, World
 from tests.conftest import REGION, load_event
-from tests.integration.calls import clients_factory
+from tests.integration.calls import clients_factory, counting_session
 from tests.integration.fake_group_associations import FakeGroupAssociations
 from tests.integration.test_one_break_at_a_time import (
     Break,
@@ -235,3 +236,17 @@ def test_the_lambda_handler_publishes_a_processing_report(
     assert published["job"]["workload"] == "processing"
     assert envelope["MessageAttributes"]["workload"] == {"Type": "String", "Value": "processing"}
     assert "S3_ENDPOINT_MISSING" in published["summary"]["checks"]["failed"]
+
+
+def test_with_the_simulator_the_statements_are_read_for_their_scope(aws: Any, world: World) -> None:
+    # The simulator (faked: moto lacks it) allows the nine; their scope is in the documents.
+    role = _role(aws, "Processor", SCOPES["a condition"])
+    calls: Counter[str] = Counter()
+    session = counting_session(calls, simulator="allowed")
+    FakeGroupAssociations(session.events, session.client("ec2", region_name=REGION))
+    report = handle_event(
+        _with_role(world, role), Settings(), clients_factory(session), lock=LocalVpcLock()
+    ).to_dict()
+    [finding] = report["findings"]
+    assert (finding["severity"], finding["evidence"]["rule"]) == ("MEDIUM", UNSCOPED_RULE)
+    assert calls["iam.SimulatePrincipalPolicy"] == 1 and calls["iam.GetRolePolicy"] == 1
