@@ -11,6 +11,7 @@ from typing import Any
 import boto3
 import pytest
 
+from ir_vpc_guard.findings import Mode
 from ir_vpc_guard.intake.workloads.processing import UNSCOPED_RULE
 from ir_vpc_guard.pipeline import handle_event
 from ir_vpc_guard.requirements import JOB_ROLE_ACTIONS
@@ -21,6 +22,7 @@ from ir_vpc_guard_dev.sandbox import SAGEMAKER_TRUST, World
 from tests.conftest import REGION, load_event
 from tests.integration.calls import clients_factory, counting_session
 from tests.integration.fake_group_associations import FakeGroupAssociations
+from tests.integration.running_jobs import run_processing_job, status
 from tests.integration.test_one_break_at_a_time import (
     Break,
     nacl_denies_https_out,
@@ -57,7 +59,11 @@ def check(event: dict[str, Any], settings: Settings | None = None) -> dict[str, 
     # moto lacks DescribeSecurityGroupVpcAssociations: its narrow fake (no group associated).
     FakeGroupAssociations(session.events, session.client("ec2", region_name=REGION))
     report = handle_event(
-        event, settings or Settings(), clients_factory(session), lock=LocalVpcLock()
+        event,
+        settings or Settings(),
+        clients_factory(session),
+        home_account=event["account"],  # the function's own account: its jobs may be stopped
+        lock=LocalVpcLock(),
     ).to_dict()
     validate_report(report)
     return report
@@ -250,3 +256,35 @@ def test_with_the_simulator_the_statements_are_read_for_their_scope(aws: Any, wo
     [finding] = report["findings"]
     assert (finding["severity"], finding["evidence"]["rule"]) == ("MEDIUM", UNSCOPED_RULE)
     assert calls["iam.SimulatePrincipalPolicy"] == 1 and calls["iam.GetRolePolicy"] == 1
+
+
+STOP = Settings(remediation_mode=Mode.APPLY, stop_doomed_jobs=True)
+
+
+def test_a_running_processing_job_certain_to_fail_is_stopped_through_its_own_api(
+    aws: Any, world: World
+) -> None:
+    # An ACL that blocks S3 dooms the job and is never fixed by the guardrail.
+    event = processing_event(world)
+    nacl_denies_https_out(aws, world, event)
+    run_processing_job(aws, world, "demo-processing-job")
+    report = check(event, STOP)
+    assert report["outcome"] == "FAIL"
+    [stop] = [a for a in report["actions"] if a["action"] == "stop-job"]
+    assert stop["status"] == "APPLIED", stop
+    assert stop["resource"].endswith(":processing-job/demo-processing-job")
+    assert stop["details"]["blockingChecks"] == ["NACL_BLOCKS_S3"]
+    assert "aws sagemaker create-processing-job" in stop["details"]["restartCommand"]
+    assert status(world, "processing", "demo-processing-job") == "Stopped"
+
+
+def test_a_finished_or_opted_out_processing_job_is_not_stopped(aws: Any, world: World) -> None:
+    event = processing_event(world)
+    nacl_denies_https_out(aws, world, event)
+    arn = run_processing_job(aws, world, "demo-processing-job")
+    aws.client("sagemaker").add_tags(
+        ResourceArn=arn, Tags=[{"Key": Settings().opt_out_tag_key, "Value": "false"}]
+    )
+    [stop] = [a for a in check(event, STOP)["actions"] if a["action"] == "stop-job"]
+    assert stop["status"] == "SKIPPED" and "tagged" in stop["reason"]
+    assert status(world, "processing", "demo-processing-job") == "InProgress"

@@ -25,6 +25,20 @@ JOB_ARN = re.compile(
 MIN_INSTANCES, MAX_INSTANCES = 1, 100
 MAX_INSTANCE_PREFERENCES = 5
 CLUSTER = ("processingResources", "clusterConfig")
+# The members of CreateProcessingJob that DescribeProcessingJob answers (botocore's model; the
+# test recomputes them): what the stop's restartCommand copies into a new job.
+RESTART_MEMBERS = (
+    "ProcessingInputs",
+    "ProcessingOutputConfig",
+    "ProcessingJobName",
+    "ProcessingResources",
+    "StoppingCondition",
+    "AppSpecification",
+    "Environment",
+    "NetworkConfig",
+    "RoleArn",
+    "ExperimentConfig",
+)
 
 # "How to use SageMaker AI execution roles", CreateProcessingJob's execution role permissions.
 UNSCOPED_RULE = (
@@ -112,4 +126,10 @@ UNIT = Workload(
     list_api="ListProcessingJobs",
     stop_api="StopProcessingJob",
     unscoped_role_rule=UNSCOPED_RULE,
+    list_summaries="ProcessingJobSummaries",
+    active_statuses=("InProgress",),
+    status_member="ProcessingJobStatus",
+    arn_resource="processing-job",
+    restart_members=RESTART_MEMBERS,
+    restart_drops_nulls=True,
 )
