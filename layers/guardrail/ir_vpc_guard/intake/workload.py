@@ -69,6 +69,10 @@ class Workload:
     # the create call are absent from some answers).
     restart_members: tuple[str, ...] = ()
     restart_drops_nulls: bool = False
+    # The CLI's pre-flight `check --workload`: where the request states how many instances
+    # run and of which type (empty: the workload takes no --instance-count/--instance-type).
+    instance_count_path: tuple[str, ...] = ()
+    instance_type_path: tuple[str, ...] = ()
 
     @property
     def name_member(self) -> str:

@@ -132,4 +132,6 @@ UNIT = Workload(
     arn_resource="processing-job",
     restart_members=RESTART_MEMBERS,
     restart_drops_nulls=True,
+    instance_count_path=(*CLUSTER, "instanceCount"),
+    instance_type_path=(*CLUSTER, "instanceType"),
 )

@@ -187,4 +187,6 @@ UNIT = Workload(
     arn_resource="training-job",
     restart_members=RESTART_MEMBERS,
     restart_drops_nulls=True,
+    instance_count_path=("resourceConfig", "instanceCount"),
+    instance_type_path=("resourceConfig", "instanceType"),
 )
