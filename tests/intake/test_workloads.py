@@ -323,3 +323,48 @@ def test_processing_ids_and_names_are_held_to_the_apis_limits() -> None:
         "arn:aws:sagemaker:us-east-1:123456789012:training-job/demo-processing-job"
     )
     assert parsed(foreign).job_arn is None  # another resource type is not this job's ARN
+
+
+def _pascal(name: str) -> str:
+    return name[:1].upper() + name[1:]
+
+
+def test_what_the_sweep_and_the_stop_read_is_in_each_apis_model(model: Any) -> None:
+    for workload in WORKLOADS.values():
+        listing = model.operation_model(workload.list_api)
+        assert {"StatusEquals", "CreationTimeAfter", "SortBy", "SortOrder"} <= set(
+            listing.input_shape.members
+        ), workload.name
+        summary = listing.output_shape.members[workload.list_summaries].member
+        name, arn = _pascal(workload.job_name_path[-1]), _pascal(workload.job_arn_path[-1])
+        assert {name, arn} <= set(summary.members), workload.name
+        statuses = listing.input_shape.members["StatusEquals"].enum
+        assert set(workload.active_statuses) <= set(statuses), workload.name
+        describe = model.operation_model(workload.describe_api)
+        assert list(describe.input_shape.members) == [workload.name_member]
+        assert {workload.status_member, arn} <= set(describe.output_shape.members)
+        assert describe.output_shape.members[workload.status_member].enum == statuses
+        if workload.stop_api:
+            stop = model.operation_model(workload.stop_api)
+            assert list(stop.input_shape.members) == [workload.name_member]
+        assert f":{workload.arn_resource}/" in workload.job_arn.pattern
+
+
+def test_the_restart_command_copies_what_the_create_call_takes_back(model: Any) -> None:
+    for workload in WORKLOADS.values():
+        create = model.operation_model(workload.event_names[0]).input_shape.members
+        described = model.operation_model(workload.describe_api).output_shape.members
+        both = [m for m in create if m in described]
+        if workload.restart_drops_nulls:
+            assert list(workload.restart_members) == both, workload.name
+        else:  # Inference Recommender's hand-picked members, unchanged
+            assert set(workload.restart_members) <= set(both)
+
+
+def test_the_preflights_instance_paths_are_members_of_the_create_call(model: Any) -> None:
+    for workload in WORKLOADS.values():
+        for path in (workload.instance_count_path, workload.instance_type_path):
+            shape = model.operation_model(workload.event_names[0]).input_shape
+            for name in path:
+                shape = shape.members[_pascal(name)]
+            assert not path or shape.type_name in ("integer", "string"), workload.name
