@@ -77,6 +77,7 @@ def iam_table() -> str:
     reads = [a for group in READ_ACTIONS.values() for a in group]
     writes = [a for unit in FIX_UNITS.values() for a in unit.iam_actions] + list(LOCK_ACTIONS)
     stops = [a for unit in STOP_UNITS for a in unit.iam_actions]
+    kinds = {r for unit in STOP_UNITS for grant in unit.grants for r in grant.resources}
     rows = [
         "| when | actions | why |",
         "|---|---|---|",
@@ -84,11 +85,13 @@ def iam_table() -> str:
         f"| always | {actions(sns.SPEC.iam_actions)} | the report, on the topic only |",
         f"| always | {actions(TABLE_ACTIONS)} | idempotency and job records, on the table only |",
         f"| `RemediationMode=apply` | {actions(writes)} | the additive fixes and the VPC lock |",
-        f"| `EnableSweep=true` | {actions(SWEEP_ACTIONS)} | the catch-up sweep |",
+        f"| `EnableSweep=true` | {actions(SWEEP_ACTIONS)} | the catch-up sweep, per workload"
+        " that `Workloads` enables (List on `*`, Describe on its own jobs) |",
         f"| `EnableSecurityHub=true` | {actions(security_hub.SPEC.iam_actions)} |"
         " the ASFF export |",
         f"| `StopDoomedJobs=true` and `RemediationMode=apply` | {actions(stops)} |"
-        " stopping a doomed job, on inference-recommendations-job/* only |",
+        " stopping a doomed job, per workload that `Workloads` enables, on its own jobs only"
+        f" ({', '.join(sorted(kinds))}) |",
         f"| `MuteListParameter` set | {actions(MUTE_LIST_ACTIONS)} | the mute list, on that"
         " parameter only |",
     ]

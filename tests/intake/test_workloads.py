@@ -13,12 +13,13 @@ from moto.ec2.models.instance_types import INSTANCE_TYPES
 from ir_vpc_guard.checks import CATALOGUE
 from ir_vpc_guard.intake.event import Skipped, parse_event, parse_request
 from ir_vpc_guard.intake.request import JobRequest
-from ir_vpc_guard.intake.workloads import BY_EVENT_NAME, WORKLOADS, enabled, training
+from ir_vpc_guard.intake.workloads import BY_EVENT_NAME, WORKLOADS, enabled, processing, training
 from ir_vpc_guard.requirements import ROLE_REQUIRED_ACTIONS
 from ir_vpc_guard.settings import Settings, SettingsError
 from tests.conftest import load_event
 
 TRAINING = WORKLOADS["training"]
+PROCESSING = WORKLOADS["processing"]
 
 
 @pytest.fixture(scope="module")
@@ -37,6 +38,7 @@ def test_each_module_is_one_workload_answering_its_own_events() -> None:
         "inference-recommender",
         "endpoint",
         "model",
+        "processing",
         "training",
         "transform",
     ]
@@ -45,6 +47,7 @@ def test_each_module_is_one_workload_answering_its_own_events() -> None:
         "CreateEndpoint": WORKLOADS["endpoint"],
         "UpdateEndpoint": WORKLOADS["endpoint"],
         "CreateModel": WORKLOADS["model"],
+        "CreateProcessingJob": PROCESSING,
         "CreateTrainingJob": TRAINING,
         "CreateTransformJob": WORKLOADS["transform"],
     } == BY_EVENT_NAME
@@ -186,7 +189,7 @@ def test_an_event_no_workload_answers_names_the_covered_ones() -> None:
     assert isinstance(result, Skipped)
     assert result.reason == (
         "event is not CreateInferenceRecommendationsJob or CreateEndpoint or UpdateEndpoint or "
-        "CreateModel or CreateTrainingJob or CreateTransformJob"
+        "CreateModel or CreateProcessingJob or CreateTrainingJob or CreateTransformJob"
     )
 
 
@@ -205,3 +208,176 @@ def test_a_training_event_is_skipped_when_workloads_leaves_training_out() -> Non
     assert isinstance(
         parse_event(load_event("good_job"), workloads={"inference-recommender"}), JobRequest
     )
+
+
+def test_processing_limits_are_botocores(model: Any) -> None:
+    operation = model.operation_model("CreateProcessingJob")
+    request = operation.input_shape.members
+    name = request["ProcessingJobName"]
+    assert processing.JOB_NAME.shape == name.name
+    assert processing.JOB_NAME.pattern.pattern == name.metadata["pattern"]
+    assert (processing.JOB_NAME.min_length, processing.JOB_NAME.max_length) == (
+        name.metadata["min"],
+        name.metadata["max"],
+    )
+    assert (
+        processing.JOB_ARN.pattern
+        == operation.output_shape.members["ProcessingJobArn"].metadata["pattern"]
+    )
+    cluster = request["ProcessingResources"].members["ClusterConfig"].members
+    count = cluster["InstanceCount"].metadata
+    assert (count["min"], count["max"]) == (processing.MIN_INSTANCES, processing.MAX_INSTANCES)
+    preferences = cluster["InstancePreferences"]
+    assert preferences.metadata["max"] == processing.MAX_INSTANCE_PREFERENCES
+    assert preferences.member.members["InstanceCount"].metadata == count
+    network = request["NetworkConfig"].members
+    assert set(network["VpcConfig"].members) == {"Subnets", "SecurityGroupIds"}
+    assert {"EnableInterContainerTrafficEncryption", "EnableNetworkIsolation"} <= set(network)
+    assert request["RoleArn"].name == "RoleArn"
+
+
+def test_a_processing_event_is_read_where_cloudtrail_writes_it() -> None:
+    job = parsed(load_event("processing_job"))
+    assert job.workload == "processing"
+    assert job.job_name == "demo-processing-job"
+    assert job.job_arn == (
+        "arn:aws:sagemaker:us-east-1:123456789012:processing-job/demo-processing-job"
+    )
+    assert job.role_arn == "arn:aws:iam::123456789012:role/SageMakerIRRole"
+    assert job.subnets == ("subnet-0123456789abcdef0", "subnet-0123456789abcdef1")
+    assert job.security_groups == ("sg-0123456789abcdef0",)
+    assert (job.instance_count, job.instance_basis) == (
+        2,
+        "ProcessingResources.ClusterConfig.InstanceCount",
+    )
+    assert (job.model_package_arn, job.model_name, job.sample_payload_url) == (None, None, None)
+    assert job.vpc_config_valid and job.input_problems == ()
+    assert PROCESSING.ips_for(2, job.instance_groups) == (4, 4)  # 2 each, no EFA
+
+
+def test_the_processing_describe_answers_pascal_case_reads_the_same() -> None:
+    answer = {
+        "ProcessingJobName": "nightly",
+        "ProcessingJobArn": "arn:aws:sagemaker:us-east-1:123456789012:processing-job/nightly",
+        "RoleArn": "arn:aws:iam::123456789012:role/Processor",
+        "NetworkConfig": {"VpcConfig": {"Subnets": ["subnet-1"], "SecurityGroupIds": ["sg-1"]}},
+        "ProcessingResources": {
+            "ClusterConfig": {"InstanceCount": 7, "InstanceType": "ml.m5.xlarge"}
+        },
+    }
+    job = parse_request(
+        answer, account="123456789012", region="us-east-1", event_id="e", workload=PROCESSING
+    )
+    assert isinstance(job, JobRequest)
+    assert (job.job_name, job.role_arn) == ("nightly", "arn:aws:iam::123456789012:role/Processor")
+    assert (job.subnets, job.security_groups, job.instance_count) == (("subnet-1",), ("sg-1",), 7)
+
+
+def _cluster(event: dict[str, Any], cluster: dict[str, Any]) -> JobRequest:
+    event["detail"]["requestParameters"]["processingResources"] = {"clusterConfig": cluster}
+    return parsed(event)
+
+
+@pytest.mark.parametrize("count", [0, 101, "two", True])
+def test_a_processing_instance_count_outside_1_to_100_is_a_problem_and_1(count: object) -> None:
+    job = _cluster(load_event("processing_job"), {"instanceCount": count})
+    assert job.instance_count == 1
+    assert "default" in job.instance_basis
+    assert job.input_problems == (
+        "processingResources.clusterConfig.instanceCount must be 1 to 100",
+    )
+
+
+def test_100_processing_instances_are_read_and_none_stated_is_the_apis_default_of_1() -> None:
+    assert _cluster(load_event("processing_job"), {"instanceCount": 100}).instance_count == 100
+    job = _cluster(load_event("processing_job"), {"volumeSizeInGB": 30})
+    assert (job.instance_count, job.input_problems) == (1, ())
+
+
+def test_instance_preferences_count_the_fewest_instances_a_preference_runs() -> None:
+    job = _cluster(
+        load_event("processing_job"),
+        {
+            "instancePreferences": [
+                {"instanceType": "ml.m5.xlarge", "instanceCount": 8},
+                {"instanceType": "ml.c5.xlarge", "instanceCount": 3},
+            ]
+        },
+    )
+    assert job.instance_count == 3
+    assert "fewest of ProcessingResources.ClusterConfig.InstancePreferences" in job.instance_basis
+
+
+def test_a_processing_job_without_a_network_vpc_config_is_skipped() -> None:
+    event = load_event("processing_job")
+    del event["detail"]["requestParameters"]["networkConfig"]["vpcConfig"]
+    result = parse_event(event)
+    assert isinstance(result, Skipped) and "no VPC config" in result.reason
+    assert result.job_name == "demo-processing-job"
+    # A top-level vpcConfig (training's place) is not processing's: still no VPC.
+    event["detail"]["requestParameters"]["vpcConfig"] = {
+        "subnets": ["subnet-1"],
+        "securityGroupIds": ["sg-1"],
+    }
+    assert isinstance(parse_event(event), Skipped)
+
+
+def test_processing_ids_and_names_are_held_to_the_apis_limits() -> None:
+    event = load_event("processing_job")
+    params = event["detail"]["requestParameters"]
+    params["networkConfig"]["vpcConfig"]["securityGroupIds"] = ["sg-" + "a" * 40]
+    params["processingJobName"] = "x" * 64
+    job = parsed(event)
+    assert not job.vpc_config_valid and job.security_groups == ()
+    assert job.job_name == "unknown"
+    assert "processingJobName is missing or invalid" in job.input_problems
+    foreign = load_event("processing_job")
+    foreign["detail"]["responseElements"]["processingJobArn"] = (
+        "arn:aws:sagemaker:us-east-1:123456789012:training-job/demo-processing-job"
+    )
+    assert parsed(foreign).job_arn is None  # another resource type is not this job's ARN
+
+
+def _pascal(name: str) -> str:
+    return name[:1].upper() + name[1:]
+
+
+def test_what_the_sweep_and_the_stop_read_is_in_each_apis_model(model: Any) -> None:
+    for workload in WORKLOADS.values():
+        listing = model.operation_model(workload.list_api)
+        assert {"StatusEquals", "CreationTimeAfter", "SortBy", "SortOrder"} <= set(
+            listing.input_shape.members
+        ), workload.name
+        summary = listing.output_shape.members[workload.list_summaries].member
+        name, arn = _pascal(workload.job_name_path[-1]), _pascal(workload.job_arn_path[-1])
+        assert {name, arn} <= set(summary.members), workload.name
+        statuses = listing.input_shape.members["StatusEquals"].enum
+        assert set(workload.active_statuses) <= set(statuses), workload.name
+        describe = model.operation_model(workload.describe_api)
+        assert list(describe.input_shape.members) == [workload.name_member]
+        assert {workload.status_member, arn} <= set(describe.output_shape.members)
+        assert describe.output_shape.members[workload.status_member].enum == statuses
+        if workload.stop_api:
+            stop = model.operation_model(workload.stop_api)
+            assert list(stop.input_shape.members) == [workload.name_member]
+        assert f":{workload.arn_resource}/" in workload.job_arn.pattern
+
+
+def test_the_restart_command_copies_what_the_create_call_takes_back(model: Any) -> None:
+    for workload in WORKLOADS.values():
+        create = model.operation_model(workload.event_names[0]).input_shape.members
+        described = model.operation_model(workload.describe_api).output_shape.members
+        both = [m for m in create if m in described]
+        if workload.restart_drops_nulls:
+            assert list(workload.restart_members) == both, workload.name
+        else:  # Inference Recommender's hand-picked members, unchanged
+            assert set(workload.restart_members) <= set(both)
+
+
+def test_the_preflights_instance_paths_are_members_of_the_create_call(model: Any) -> None:
+    for workload in WORKLOADS.values():
+        for path in (workload.instance_count_path, workload.instance_type_path):
+            shape = model.operation_model(workload.event_names[0]).input_shape
+            for name in path:
+                shape = shape.members[_pascal(name)]
+            assert not path or shape.type_name in ("integer", "string"), workload.name

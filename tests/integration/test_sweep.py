@@ -76,7 +76,7 @@ def test_job_seen_through_its_event_is_not_checked_again(
     assert delivered == [] and result.already_checked == 1
 
 
-def test_a_sweep_without_inference_recommender_in_workloads_lists_nothing(
+def test_a_sweep_without_inference_recommender_in_workloads_lists_none_of_its_jobs(
     setup: Any, records: Any, world: World
 ) -> None:
     session, fake, calls = setup
@@ -85,7 +85,8 @@ def test_a_sweep_without_inference_recommender_in_workloads_lists_nothing(
     result = sweep(
         session, records, delivered, settings=Settings(workloads=frozenset({"training"}))
     )
-    assert (delivered, result.listed, calls) == ([], 0, Counter())
+    assert (delivered, result.listed, fake.calls) == ([], 0, [])
+    assert calls == Counter({"sagemaker.ListTrainingJobs": 1})  # the workload left in
 
 
 def test_finished_and_vpc_less_jobs(setup: Any, records: Any, world: World) -> None:
@@ -163,16 +164,21 @@ def test_failed_delivery_releases_the_claim(setup: Any, records: Any, world: Wor
     assert [r.job["name"] for r in delivered] == ["job-x"]
 
 
+OTHER_LISTS = {"sagemaker.ListProcessingJobs": 1, "sagemaker.ListTrainingJobs": 1}
+
+
 @pytest.mark.parametrize(
     ("jobs", "expected"),
     [
-        # Two List calls (one per active status) whatever happens.
-        (0, {"sagemaker.ListInferenceRecommendationsJobs": 2}),
+        # Two List calls (one per active status) whatever happens, and one for each other
+        # workload's single active status (InProgress; moto answers them: no such jobs).
+        (0, {"sagemaker.ListInferenceRecommendationsJobs": 2, **OTHER_LISTS}),
         # One job: its record looked up, claimed, described, checked (14), confirmed.
         (
             1,
             {
                 "sagemaker.ListInferenceRecommendationsJobs": 2,
+                **OTHER_LISTS,
                 "dynamodb.BatchGetItem": 1,
                 "dynamodb.PutItem": 1,
                 "dynamodb.UpdateItem": 1,
@@ -185,6 +191,7 @@ def test_failed_delivery_releases_the_claim(setup: Any, records: Any, world: Wor
             120,
             {
                 "sagemaker.ListInferenceRecommendationsJobs": 3,
+                **OTHER_LISTS,
                 "dynamodb.BatchGetItem": 2,
                 "dynamodb.PutItem": 25,
                 "dynamodb.UpdateItem": 25,
@@ -204,7 +211,7 @@ def test_calls_per_sweep(setup: Any, world: World, jobs: int, expected: dict[str
         fake.add(world, f"job-{n:03d}")
     calls.clear()
     sweep(session, table, [], max_jobs=25)
-    own = ("dynamodb.", "sagemaker.ListInference", "sagemaker.DescribeInference")
+    own = ("dynamodb.", "sagemaker.List", "sagemaker.DescribeInference")
     sweep_calls = {k: v for k, v in calls.items() if k.startswith(own)}
     checks = sum(calls.values()) - sum(sweep_calls.values())  # the jobs' own checks
     assert {**sweep_calls, **({"check": checks} if checks else {})} == expected

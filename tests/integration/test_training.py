@@ -19,6 +19,7 @@ from ir_vpc_guard_dev.sandbox import SAGEMAKER_TRUST, World, build_world
 from tests.conftest import REGION, load_event
 from tests.integration.calls import clients_factory, counting_session
 from tests.integration.fake_group_associations import FakeGroupAssociations
+from tests.integration.running_jobs import FakeTrainingStop, run_training_job, status
 from tests.integration.test_one_break_at_a_time import (
     Break,
     custom_dns,
@@ -252,15 +253,31 @@ def test_a_job_the_subnets_hold_only_together_is_undetermined(aws: Any, world: W
     )
 
 
-def test_a_training_job_certain_to_fail_is_never_stopped(aws: Any, world: World) -> None:
-    # An ACL that blocks S3 dooms the job and is never fixed by the guardrail: an IR job in
-    # this world would be stopped; the stop calls Inference Recommender's API only.
+def test_a_training_job_certain_to_fail_is_stopped_through_stop_training_job(
+    aws: Any, world: World
+) -> None:
+    # An ACL that blocks S3 dooms the job and is never fixed by the guardrail: the stop calls
+    # the training workload's own Describe and Stop APIs.
     event = training_event(world)
     nacl_denies_https_out(aws, world, event)
-    report = check(event, Settings(remediation_mode=Mode.APPLY, stop_doomed_jobs=True))
+    run_training_job(aws, world, "demo-training-job")
+    session = boto3.session.Session()
+    FakeGroupAssociations(session.events, session.client("ec2", region_name=REGION))
+    stops = FakeTrainingStop(session, world)
+    report = handle_event(
+        event,
+        Settings(remediation_mode=Mode.APPLY, stop_doomed_jobs=True),
+        clients_factory(session),
+        home_account=world.account,
+        lock=LocalVpcLock(),
+    )[0].to_dict()
+    validate_report(report)
     assert report["outcome"] == "FAIL"
-    assert "NACL_BLOCKS_S3" in report["summary"]["checks"]["failed"]
-    assert [a for a in report.get("actions", []) if a["action"] == "stop-job"] == []
+    [stop] = [a for a in report["actions"] if a["action"] == "stop-job"]
+    assert (stop["status"], stop["details"]["blockingChecks"]) == ("APPLIED", ["NACL_BLOCKS_S3"])
+    assert "--training-job-name demo-training-job" in stop["details"]["restartCommand"]
+    assert stops.stopped == ["demo-training-job"]
+    assert status(world, "training", "demo-training-job") == "Stopping"
 
 
 def test_a_training_job_costs_the_network_and_role_reads_only(aws: Any) -> None:

@@ -34,6 +34,7 @@ HOSTING = (
     "transform_job",
     "transform_job_broken",
 )
+PROCESSING = ("processing_job", "processing_job_broken")
 MATCHING = (
     "good_job",
     "good_job_pascal_case",
@@ -42,6 +43,7 @@ MATCHING = (
     "invalid_ids",
     *TRAINING,
     *HOSTING,
+    *PROCESSING,
 )
 NOT_MATCHING = ("failed_call", "unrelated_event")
 
@@ -67,6 +69,7 @@ def test_pattern_is_the_agreed_one() -> None:
                 "CreateEndpoint",
                 "UpdateEndpoint",
                 "CreateModel",
+                "CreateProcessingJob",
                 "CreateTrainingJob",
                 "CreateTransformJob",
             ],

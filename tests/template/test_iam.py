@@ -19,10 +19,11 @@ from ir_vpc_guard.delivery.channels import security_hub, sns
 from ir_vpc_guard.delivery.mutes import MUTE_LIST_ACTIONS
 from ir_vpc_guard.discovery.discover import READ_ACTIONS
 from ir_vpc_guard.discovery.shared_vpc import OWNER_ROLE_ACTIONS
-from ir_vpc_guard.intake.sagemaker_jobs import SWEEP_ACTIONS
+from ir_vpc_guard.intake.sagemaker_jobs import SWEEP_ACTIONS, sweep_actions
 from ir_vpc_guard.intake.workloads import WORKLOADS
 from ir_vpc_guard.remediation.fix import Unit
 from ir_vpc_guard.remediation.fixes import FIX_UNITS, STOP_UNITS
+from ir_vpc_guard.remediation.fixes.stop_job import stop_grant
 from ir_vpc_guard.remediation.permissions import LOCK_ACTIONS
 from ir_vpc_guard.state.records import TABLE_ACTIONS
 from tests.template.cfn import (
@@ -37,6 +38,7 @@ from tests.template.cfn import (
 )
 
 ROLE = "GuardrailFunctionRole"
+JOB_POLICIES = ("SweepJobsPolicy", "StopJobsPolicy")  # managed: the sweep's, the stop's
 CENTRAL_TOPIC = "arn:aws:sns:us-east-1:111122223333:org-security-findings"
 CENTRAL_KEY = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 
@@ -72,6 +74,8 @@ UNSCOPABLE = {
     "ec2:DescribeVpcEndpoints",
     "ec2:DescribeNatGateways",
     "sagemaker:ListInferenceRecommendationsJobs",
+    "sagemaker:ListProcessingJobs",
+    "sagemaker:ListTrainingJobs",
 }
 READ_VERBS = ("Describe", "Get", "List", "Simulate", "BatchGet")
 TOPICS = {
@@ -110,8 +114,15 @@ def stack(
 
 
 def role_statements(stack: Stack) -> list[dict[str, Any]]:
+    """The role's inline policies' statements and those of its job managed policies (the
+    sweep's and the stop's SageMaker calls; the guard policies only deny)."""
     role = stack.resource(ROLE)["Properties"]
-    return [s for policy in role["Policies"] for s in statements(policy["PolicyDocument"])]
+    documents = [policy["PolicyDocument"] for policy in role["Policies"]]
+    for name in filter(stack.exists, JOB_POLICIES):
+        job_policy = stack.resource(name)["Properties"]
+        assert job_policy["Roles"] == [stack.ref(ROLE)]
+        documents.append(job_policy["PolicyDocument"])
+    return [s for document in documents for s in statements(document)]
 
 
 def managed_actions(stack: Stack) -> set[str]:
@@ -189,10 +200,15 @@ def test_stopping_jobs_is_granted_only_with_the_parameter_in_apply_mode(
     assert set(grants) == expected(mode, sweep, "false", "own", "", stop=stop)
     stops = grants.get("sagemaker:StopInferenceRecommendationsJob", [])
     assert bool(stops) is (mode == "apply")
-    job_arns = f"arn:{PARTITION}:sagemaker:{REGION}:{ACCOUNT}:inference-recommendations-job/*"
+    # Each workload's stop actions on its own jobs only (training-job/*, processing-job/*...).
+    scoped = {
+        grant.arns(PARTITION, REGION, ACCOUNT): set(grant.actions)
+        for unit in STOP_UNITS
+        for grant in unit.grants
+    }
     for action in STOP_ACTIONS:
         for statement in grants.get(action, []):
-            assert as_list(statement["Resource"]) == [job_arns], action
+            assert action in scoped[tuple(as_list(statement["Resource"]))], action
 
 
 Statement = tuple[str, tuple[str, ...], str]  # an action, its resources, its condition
@@ -230,6 +246,36 @@ def test_the_roles_fix_and_stop_statements_are_the_registrys(mode: str, stop: st
     every = WRITE_ACTIONS | STOP_ACTIONS
     guard = stack(mode, "false", "false", "own", stop=stop)
     assert granted_statements(guard, every) == declared(units)
+
+
+@pytest.mark.parametrize(
+    "workloads",
+    ["", "training", "processing", "inference-recommender,training", ",".join(reversed(WORKLOADS))],
+)
+def test_the_sweep_and_stop_statements_are_the_enabled_workloads_own(workloads: str) -> None:
+    """Walks the registry: each workload the Workloads parameter names (empty: all) gets its
+    List (on "*": no resource type), Describe and Stop on its own jobs, and no other does."""
+    names = set(workloads.split(",")) if workloads else set(WORKLOADS)
+    parameters = {"RemediationMode": "apply", "EnableSweep": "true", "StopDoomedJobs": "true"}
+    guard = Stack(transformed(), parameters | {"Workloads": workloads})
+    job_actions = set(SWEEP_ACTIONS) | STOP_ACTIONS
+    want: set[tuple[str, tuple[str, ...]]] = set()
+    for name in names:
+        workload = WORKLOADS[name]
+        jobs = (f"arn:{PARTITION}:sagemaker:{REGION}:{ACCOUNT}:{workload.arn_resource}/*",)
+        listing, describe = sweep_actions(workload)
+        want |= {(listing, ("*",)), (describe, jobs)}
+        want |= {
+            (a, stop_grant(workload).arns(PARTITION, REGION, ACCOUNT))
+            for a in stop_grant(workload).actions
+        }
+    got = {
+        (action, tuple(as_list(s["Resource"])))
+        for action, statements_ in granted(guard).items()
+        if action in job_actions
+        for s in statements_
+    }
+    assert got == want
 
 
 @pytest.mark.parametrize(("mode", "sweep", "hub", "topic", "mutes"), COMBINATIONS)

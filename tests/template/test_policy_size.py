@@ -15,6 +15,7 @@ import re
 from typing import Any
 
 import boto3
+import pytest
 
 from tests.conftest import ROOT
 from tests.template.cfn import Stack, load, most_items, transformed
@@ -117,3 +118,10 @@ def test_the_inline_policies_fit_the_roles_cap_at_their_longest() -> None:
     }
     for parameters in (own_topic, central_topic):
         assert inline_size(parameters) <= INLINE_CAP
+
+
+@pytest.mark.parametrize("policy", ["SweepJobsPolicy", "StopJobsPolicy"])
+def test_the_job_policies_fit_a_managed_policy_with_every_workload_on(policy: str) -> None:
+    """Each covered workload adds its sweep and stop statements to these managed policies."""
+    stack = Stack(transformed(), longest(), partition=PARTITION)
+    assert size(stack.resource(policy)["Properties"]["PolicyDocument"]) <= MANAGED_CAP

@@ -36,7 +36,6 @@ from ir_vpc_guard.findings import CHECK_ERROR, Mode
 from ir_vpc_guard.intake.event import Skipped, read_event
 from ir_vpc_guard.intake.preflight import PREFLIGHT_JOB, existing_job, preflight_request
 from ir_vpc_guard.intake.request import (
-    JOB_NAME,
     MAX_ENDPOINT_CONFIGURATIONS,
     MAX_SECURITY_GROUPS,
     MAX_SUBNETS,
@@ -48,7 +47,8 @@ from ir_vpc_guard.intake.request import (
     TextLimit,
     valid_vpc_id,
 )
-from ir_vpc_guard.intake.workloads import enabled
+from ir_vpc_guard.intake.workload import INFERENCE_RECOMMENDER, Workload
+from ir_vpc_guard.intake.workloads import WORKLOADS, enabled
 from ir_vpc_guard.pipeline import check_job, handle_event
 from ir_vpc_guard.remediation.stopping import stoppable_checks
 from ir_vpc_guard.settings import Settings, SettingsError
@@ -82,11 +82,13 @@ class UsageError(Exception):
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="ir-vpc-guard",
-        description="Check that a SageMaker Inference Recommender job can run in its VPC.",
+        description="Check that a SageMaker job (Inference Recommender, training,"
+        " processing...) can run in its VPC.",
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     check = commands.add_parser("check", help="pre-flight: check a VPC config before a job")
+    _workload(check)
     check.add_argument("--subnets", nargs="+", required=True, metavar="SUBNET_ID")
     check.add_argument("--security-groups", nargs="+", required=True, metavar="GROUP_ID")
     check.add_argument("--role-arn", help="the job's execution role")
@@ -95,10 +97,15 @@ def build_parser() -> argparse.ArgumentParser:
     model.add_argument("--model-name", help="a SageMaker model (not in the registry)")
     check.add_argument("--max-parallel", type=int, metavar="N", help="MaxParallelOfTests")
     check.add_argument("--instance-types", nargs="+", metavar="TYPE", help="endpoint types")
+    check.add_argument(
+        "--instance-count", type=int, metavar="N", help="instances the job runs (training...)"
+    )
+    check.add_argument("--instance-type", metavar="TYPE", help="their type (training...)")
     check.add_argument("--job-name", default=PREFLIGHT_JOB, help="name used in the report")
     _common(check)
 
-    job = commands.add_parser("job", help="check an existing Inference Recommender job")
+    job = commands.add_parser("job", help="check an existing job (read with its Describe API)")
+    _workload(job)
     job.add_argument("name", help="the job's name")
     _common(job)
 
@@ -117,6 +124,15 @@ def build_parser() -> argparse.ArgumentParser:
     demo = commands.add_parser("demo", help="tell the whole story on emulated AWS")
     demo.add_argument("--plain", action="store_true", help="no colour or tables")
     return parser
+
+
+def _workload(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "--workload",
+        choices=list(WORKLOADS),
+        default=INFERENCE_RECOMMENDER,
+        help=f"the job's kind (default {INFERENCE_RECOMMENDER}; docs/workloads.md)",
+    )
 
 
 def _common(command: argparse.ArgumentParser) -> None:
@@ -193,10 +209,12 @@ def _run(args: argparse.Namespace) -> int:
 def _validate(args: argparse.Namespace) -> None:
     """Refuse, before any call, a value the API itself would refuse (its model's limits)."""
     if args.command == "job":
-        _text("job name", args.name, JOB_NAME)
+        _text("job name", args.name, WORKLOADS[args.workload].job_name)
     if args.command != "check":
         return
-    _text("--job-name", args.job_name, JOB_NAME)
+    workload = WORKLOADS[args.workload]
+    _text("--job-name", args.job_name, workload.job_name)
+    _arguments_of(workload, args)
     for flag, ids, limit in (
         ("--subnets", args.subnets, MAX_SUBNETS),
         ("--security-groups", args.security_groups, MAX_SECURITY_GROUPS),
@@ -222,6 +240,29 @@ def _validate(args: argparse.Namespace) -> None:
             f"--instance-types takes at most {MAX_ENDPOINT_CONFIGURATIONS} types,"
             f" got {len(args.instance_types)}"
         )
+
+
+# Pre-flight arguments only Inference Recommender's request takes.
+IR_ARGUMENTS = {
+    "--model-package-arn": "model_package_arn",
+    "--model-name": "model_name",
+    "--max-parallel": "max_parallel",
+    "--instance-types": "instance_types",
+}
+
+
+def _arguments_of(workload: Workload, args: argparse.Namespace) -> None:
+    """Refuse an argument the workload's request has no member for."""
+    own = {
+        "--instance-count": ("instance_count", bool(workload.instance_count_path)),
+        "--instance-type": ("instance_type", bool(workload.instance_type_path)),
+    }
+    own |= {
+        flag: (name, workload.name == INFERENCE_RECOMMENDER) for flag, name in IR_ARGUMENTS.items()
+    }
+    for flag, (name, taken) in own.items():
+        if getattr(args, name) is not None and not taken:
+            raise UsageError(f"{flag} is not an argument of the {workload.name} workload")
 
 
 def _text(label: str, value: str, limit: TextLimit) -> None:
@@ -293,6 +334,7 @@ def _unreachable(region: str, endpoint: str, why: str) -> str:
 
 def _check(args: argparse.Namespace, settings: Settings) -> tuple[Report, ...]:
     session, region = _session(args.region)
+    workload = WORKLOADS[args.workload]
     request = preflight_request(
         account=_account(session, region),
         region=region,
@@ -304,7 +346,13 @@ def _check(args: argparse.Namespace, settings: Settings) -> tuple[Report, ...]:
         max_parallel=args.max_parallel,
         instance_types=args.instance_types,
         job_name=args.job_name,
+        workload=workload,
+        instance_count=args.instance_count,
+        instance_type=args.instance_type,
     )
+    if isinstance(request, JobRequest) and request.input_problems:
+        # What the workload's own limits refuse (e.g. 101 processing instances).
+        raise UsageError("; ".join(request.input_problems))
     return (_check_request(request, AwsClients(region, session=session), settings, _mutes(args)),)
 
 
@@ -317,7 +365,11 @@ def _job(args: argparse.Namespace, settings: Settings) -> tuple[Report, ...]:
     session, region = _session(args.region)
     clients = AwsClients(region, session=session)
     request = existing_job(
-        clients.sagemaker, args.name, account=_account(session, region), region=region
+        clients.sagemaker,
+        args.name,
+        account=_account(session, region),
+        region=region,
+        workload=WORKLOADS[args.workload],
     )
     return (_check_request(request, clients, settings, _mutes(args)),)
 
@@ -451,6 +503,11 @@ def _client_error(error: ClientError) -> str:
     return f"{error.operation_name} failed with {code}: {info.get('Message', '')}"
 
 
+def applies_to(check_id: str) -> list[str]:
+    """The workloads a check applies to: every one that does not list it as not evaluated."""
+    return [w.name for w in WORKLOADS.values() if check_id not in w.not_evaluated]
+
+
 def _list_checks(as_json: bool) -> int:
     rows = [
         {
@@ -459,6 +516,7 @@ def _list_checks(as_json: bool) -> int:
             "requirement": c.requirement,
             "remediable": c.remediable,
             "title": c.title,
+            "workloads": applies_to(c.check_id),
         }
         for c in CATALOGUE.values()
     ]
@@ -469,7 +527,7 @@ def _list_checks(as_json: bool) -> int:
             fix = "auto-fix" if row["remediable"] else "manual"
             print(
                 f"{row['checkId']:<32} {row['severity']:<8} {row['requirement']:<4} "
-                f"{fix:<8} {row['title']}"
+                f"{fix:<8} {row['title']} [{', '.join(applies_to(str(row['checkId'])))}]"
             )
     return EXIT_OK
 

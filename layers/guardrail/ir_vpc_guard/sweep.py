@@ -1,7 +1,8 @@
 """The catch-up sweep: check the running jobs whose CloudTrail event never arrived.
 
 EventBridge delivers CloudTrail events best effort, only while a trail logs, and SageMaker
-emits no state change for these jobs: a schedule closes that hole with the same pipeline.
+emits no state change for Inference Recommender jobs: a schedule closes that hole with the
+same pipeline, for every enabled workload that declares its List API (intake/workload.py).
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -19,17 +20,13 @@ from ir_vpc_guard.delivery import mutes
 from ir_vpc_guard.delivery.report import Report, skipped_report
 from ir_vpc_guard.intake.event import Skipped
 from ir_vpc_guard.intake.request import JobRequest
-from ir_vpc_guard.intake.sagemaker_jobs import active_jobs, describe_job
-from ir_vpc_guard.intake.workload import INFERENCE_RECOMMENDER
-from ir_vpc_guard.intake.workloads import enabled
+from ir_vpc_guard.intake.sagemaker_jobs import Listed, active_jobs, describe_job
+from ir_vpc_guard.intake.workloads import WORKLOADS, enabled
 from ir_vpc_guard.pipeline import check_job
 from ir_vpc_guard.settings import Settings
 from ir_vpc_guard.state.claims import job_claim
 from ir_vpc_guard.state.lock import VpcLock
 from ir_vpc_guard.state.records import CheckedJobs
-
-if TYPE_CHECKING:  # boto3-stubs: a development dependency
-    from mypy_boto3_sagemaker.type_defs import InferenceRecommendationsJobTypeDef
 
 Deliver = Callable[[Report], None]
 
@@ -78,15 +75,14 @@ def run_sweep(
     budget: Budget = UNLIMITED,
     mute_list: mutes.MuteList = mutes.EMPTY,
 ) -> SweepResult:
-    """List active jobs, drop the ones already checked, check at most `max_jobs` of the rest,
-    their fixes under `lock` (the event path's own: one writer per VPC, whichever path)."""
+    """List the enabled workloads' active jobs (in the registry's order, Inference
+    Recommender's first), drop the ones already checked, check at most `max_jobs` of the
+    rest, their fixes under `lock` (the event path's own: one writer per VPC, whichever path)."""
     result = SweepResult()
-    if INFERENCE_RECOMMENDER not in enabled(settings):
-        return result  # it lists Inference Recommender's jobs only: left out, nothing to sweep
+    on = enabled(settings)
+    workloads = [w for name, w in WORKLOADS.items() if name in on]
     created_after = datetime.now(UTC) - lookback if lookback else None
-    summaries = {
-        s["JobArn"]: s for s in active_jobs(clients.sagemaker, created_after) if s.get("JobArn")
-    }
+    summaries = {j.arn: j for j in active_jobs(clients.sagemaker, workloads, created_after)}
     result.listed = len(summaries)
     seen = records.seen(summaries)
     result.already_checked = len(seen)
@@ -115,13 +111,13 @@ class _Sweep:
     mute_list: mutes.MuteList
     result: SweepResult
 
-    def claim_and_check(self, summary: InferenceRecommendationsJobTypeDef) -> None:
+    def claim_and_check(self, summary: Listed) -> None:
         """One listed job: claimed, read, checked and delivered, or left to the next run.
 
         A failed delivery (e.g. the publish) releases the claim and propagates: the
         invocation fails, Lambda retries it, and the retry checks the job again.
         """
-        arn = summary["JobArn"]
+        arn = summary.arn
         with job_claim(self.records, arn, "sweep") as claim:
             if not claim.taken:
                 self.result.already_checked += 1  # the event path got there first
@@ -129,10 +125,11 @@ class _Sweep:
             try:
                 job = describe_job(
                     self.clients.sagemaker,
-                    str(summary.get("JobName", "")),
+                    summary.name,
                     account=self.account,
                     region=self.clients.region,
                     trigger="sweep",
+                    workload=summary.workload,
                 )
             except (ClientError, BotoCoreError) as error:
                 claim.release()  # unreadable now: the next sweep tries again

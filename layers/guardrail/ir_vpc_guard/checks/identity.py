@@ -18,6 +18,7 @@ from ir_vpc_guard.checks.confirm import context_entry, principal_read
 from ir_vpc_guard.checks.registry import Problem, register
 from ir_vpc_guard.checks.requests import role_calls
 from ir_vpc_guard.checks.role_fixes import Cause, Refusal, fix_command
+from ir_vpc_guard.checks.role_scope import scoped_grants
 from ir_vpc_guard.discovery.snapshot import RoleAccess, Snapshot, Source
 from ir_vpc_guard.findings import Severity
 from ir_vpc_guard.intake.request import JobRequest
@@ -206,6 +207,34 @@ def role_vpc_permissions_missing(snapshot: Snapshot) -> Iterator[Problem]:
     unproven = {a: r for a, r in judged.items() if a in workload.role_unproven_actions}
     if unproven:
         yield from _report(snapshot, unproven, advisory=False, unproven=True)
+    elif workload.unscoped_role_rule:
+        yield from _scoped(snapshot, workload.role_actions, workload.unscoped_role_rule)
+
+
+def _scoped(snapshot: Snapshot, actions: tuple[str, ...], rule: str) -> Iterator[Problem]:
+    """Allowed, but only under a Condition or on named resources: AWS says the job's
+    creation then fails its validation, without saying which scopes it checks (MEDIUM)."""
+    access = snapshot.role.get()
+    scoped = scoped_grants(_named_policies(access), actions)
+    if not scoped:
+        return
+    role = str(snapshot.job.role_arn)
+    name = role.rsplit("/", 1)[-1]
+    yield Problem(
+        detail=f"{role} is allowed {', '.join(scoped)} only by statements with a Condition or "
+        f'a Resource other than "*". AWS says of this workload\'s role: "{rule}".',
+        resources=(role,),
+        evidence={
+            "scoped": scoped,
+            "rule": rule,
+            "undetermined": "whether SageMaker's validation at job creation refuses these "
+            "scoped statements",
+        },
+        severity=Severity.MEDIUM,
+        command=f"aws iam list-role-policies --role-name {name} && aws iam "
+        f"list-attached-role-policies --role-name {name}  # grant {' '.join(scoped)} on "
+        '"Resource": "*" without a Condition',
+    )
 
 
 @register(

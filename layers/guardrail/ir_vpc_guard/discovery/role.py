@@ -19,6 +19,7 @@ from ir_vpc_guard.discovery.snapshot import Read, RoleAccess, Source, failed, no
 from ir_vpc_guard.discovery.waves import Wave, done
 from ir_vpc_guard.intake.request import JobRequest
 from ir_vpc_guard.intake.role_arns import Owners, resource_arn, role_resources
+from ir_vpc_guard.intake.workloads import workload_of
 from ir_vpc_guard.requirements import ROLE_REQUIRED_ACTIONS
 
 if TYPE_CHECKING:  # the boto3-stubs types: development dependencies, never in the layer
@@ -119,6 +120,15 @@ def read_role(
         return read_role_policies(iam, role_arn)
     except SIMULATION_UNAVAILABLE:
         return read_role_policies(iam, role_arn)
+    if workload_of(job.workload).unscoped_role_rule:
+        # The workload's rule is about the statements' scope, which the simulator never says.
+        own = read_role_policies(iam, role_arn)
+        return replace(
+            access,
+            policies=own.policies,
+            attached_policy_arns=own.attached_policy_arns,
+            inline_policy_names=own.inline_policy_names,
+        )
     return access
 
 

@@ -1,37 +1,70 @@
-"""Inference Recommender jobs as the Describe/List APIs answer them (PascalCase), turned into
-the same JobRequest the event intake produces."""
+"""A workload's jobs as its Describe/List APIs answer them (PascalCase), turned into the same
+JobRequest the event intake produces. Which APIs, members and statuses: the Workload's own
+declaration (intake/workload.py), so a new workload is swept without a change here."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from ir_vpc_guard.intake.event import Skipped, member, parse_request
-from ir_vpc_guard.intake.request import JOB_ARN_PATTERN, JOB_NAME, JobRequest
+from botocore import xform_name
+
+from ir_vpc_guard.intake.event import DEFAULT_WORKLOAD, Skipped, parse_request
+from ir_vpc_guard.intake.fields import at
+from ir_vpc_guard.intake.request import JobRequest
+from ir_vpc_guard.intake.workload import Workload
+from ir_vpc_guard.intake.workloads import WORKLOADS
 
 if TYPE_CHECKING:  # boto3-stubs: a development dependency
     from mypy_boto3_sagemaker import SageMakerClient
-    from mypy_boto3_sagemaker.type_defs import InferenceRecommendationsJobTypeDef
 
-ACTIVE_STATUSES = ("PENDING", "IN_PROGRESS")
-PAGE_SIZE = 100  # the API's maximum
-# What the catch-up sweep needs; the template grants it only when the sweep is on.
-SWEEP_ACTIONS = (
-    "sagemaker:ListInferenceRecommendationsJobs",
-    "sagemaker:DescribeInferenceRecommendationsJob",
-)
+PAGE_SIZE = 100  # the List APIs' maximum
+
+
+@dataclass(frozen=True, eq=False, repr=False)
+class Listed:
+    """One running job a List API answered: its workload, name and ARN."""
+
+    workload: Workload
+    name: str
+    arn: str
+
+
+def sweep_actions(workload: Workload) -> tuple[str, ...]:
+    """What the catch-up sweep calls for one workload; the template grants them only when
+    the sweep is on and the workload enabled (tests/template/test_iam.py)."""
+    if not workload.list_summaries:
+        return ()
+    return (f"sagemaker:{workload.list_api}", f"sagemaker:{workload.describe_api}")
+
+
+# Every registered workload's, for the template test and the README.
+SWEEP_ACTIONS = tuple(a for w in WORKLOADS.values() for a in sweep_actions(w))
+
+
+def call(sagemaker: SageMakerClient, api: str, workload: Workload, name: str) -> dict[str, Any]:
+    """The workload's `api` (its Describe or Stop) on the job of this name."""
+    answer: dict[str, Any] = getattr(sagemaker, xform_name(api))(**{workload.name_member: name})
+    return answer
 
 
 def describe_job(
-    sagemaker: SageMakerClient, name: str, *, account: str, region: str, trigger: str
+    sagemaker: SageMakerClient,
+    name: str,
+    *,
+    account: str,
+    region: str,
+    trigger: str,
+    workload: Workload = DEFAULT_WORKLOAD,
 ) -> JobRequest | Skipped:
-    """Read a job with DescribeInferenceRecommendationsJob and normalize it."""
-    if not JOB_NAME.fullmatch(name):
+    """Read a job with its workload's Describe API and normalize it."""
+    if not workload.job_name.fullmatch(name):
         return Skipped("not a valid job name", account=account, region=region)
-    answer = sagemaker.describe_inference_recommendations_job(JobName=name)
-    arn = member(answer, "jobArn")
-    job_arn = arn if isinstance(arn, str) and JOB_ARN_PATTERN.fullmatch(arn) else None
+    answer = call(sagemaker, workload.describe_api, workload, name)
+    arn = at(answer, workload.job_arn_path)
+    job_arn = arn if isinstance(arn, str) and workload.job_arn.fullmatch(arn) else None
     return parse_request(
         answer,
         account=account,
@@ -39,22 +72,33 @@ def describe_job(
         event_id=f"{trigger}:{job_arn or name}",
         job_arn=job_arn,
         trigger=trigger,
+        workload=workload,
     )
 
 
 def active_jobs(
-    sagemaker: SageMakerClient, created_after: datetime | None = None
-) -> Iterator[InferenceRecommendationsJobTypeDef]:
-    """Every PENDING or IN_PROGRESS job (optionally only recent ones), oldest first."""
-    paginator = sagemaker.get_paginator("list_inference_recommendations_jobs")
-    for status in ACTIVE_STATUSES:
-        kwargs: dict[str, Any] = {
-            "StatusEquals": status,
-            "SortBy": "CreationTime",
-            "SortOrder": "Ascending",
-            "PaginationConfig": {"PageSize": PAGE_SIZE},
-        }
-        if created_after is not None:
-            kwargs["CreationTimeAfter"] = created_after
-        for page in paginator.paginate(**kwargs):
-            yield from page.get("InferenceRecommendationsJobs", [])
+    sagemaker: SageMakerClient,
+    workloads: Iterable[Workload],
+    created_after: datetime | None = None,
+) -> Iterator[Listed]:
+    """Every running job of these workloads (optionally only recent ones), each workload's
+    oldest first, one List per active status (and page)."""
+    for workload in workloads:
+        if not workload.list_summaries:
+            continue
+        paginator = sagemaker.get_paginator(xform_name(workload.list_api))  # type: ignore[call-overload]
+        for status in workload.active_statuses:
+            kwargs: dict[str, Any] = {
+                "StatusEquals": status,
+                "SortBy": "CreationTime",
+                "SortOrder": "Ascending",
+                "PaginationConfig": {"PageSize": PAGE_SIZE},
+            }
+            if created_after is not None:
+                kwargs["CreationTimeAfter"] = created_after
+            for page in paginator.paginate(**kwargs):
+                for summary in page.get(workload.list_summaries, []):
+                    arn = at(summary, workload.job_arn_path)
+                    name = at(summary, workload.job_name_path)
+                    if isinstance(arn, str) and arn:
+                        yield Listed(workload, name if isinstance(name, str) else "", arn)

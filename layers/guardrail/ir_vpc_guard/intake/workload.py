@@ -71,6 +71,35 @@ class Workload:
     # R2, hosting: "at least two subnets in different availability zones": how sure a
     # one-AZ VPC config fails (None: AWS states no such rule for this workload).
     one_az_severity: Severity | None = None
+    # R8 for workloads whose page forbids scoping the role's grants (processing): AWS's
+    # sentence, named by a MEDIUM when the actions are granted only under a Condition or on
+    # a Resource other than "*" (checks/identity.py).
+    unscoped_role_rule: str | None = None
+    # The sweep and the stop (sweep.py, intake/sagemaker_jobs.py, remediation/fixes/stop_job.py):
+    # the List answer's member holding the job summaries (empty: never swept); the statuses
+    # of a running job (each listed with StatusEquals; the stop acts only in these); the
+    # Describe answer's status member; the job ARN's resource type (the template's grants).
+    # The summaries, the Describe and Stop calls name the job by `job_name_path`'s member and
+    # carry its ARN at `job_arn_path`'s, in PascalCase.
+    list_summaries: str = ""
+    active_statuses: tuple[str, ...] = ()
+    status_member: str = ""
+    arn_resource: str = ""
+    # The stop's restartCommand: the Describe answer's members the create call takes back,
+    # and whether to drop the null ones (the CLI refuses a null member; optional members of
+    # the create call are absent from some answers).
+    restart_members: tuple[str, ...] = ()
+    restart_drops_nulls: bool = False
+    # The CLI's pre-flight `check --workload`: where the request states how many instances
+    # run and of which type (empty: the workload takes no --instance-count/--instance-type).
+    instance_count_path: tuple[str, ...] = ()
+    instance_type_path: tuple[str, ...] = ()
+
+    @property
+    def name_member(self) -> str:
+        """The job name's member in the Describe, List and Stop APIs (PascalCase)."""
+        last = self.job_name_path[-1]
+        return last[:1].upper() + last[1:]
 
     def ips_for(self, instances: int, groups: tuple[tuple[str, int], ...]) -> tuple[int, int]:
         """The private IPs `instances` certainly need, and the most they may need: each

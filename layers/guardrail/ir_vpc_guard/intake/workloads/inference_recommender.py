@@ -111,4 +111,9 @@ UNIT = Workload(
     describe_api="DescribeInferenceRecommendationsJob",
     list_api="ListInferenceRecommendationsJobs",
     stop_api="StopInferenceRecommendationsJob",
+    list_summaries="InferenceRecommendationsJobs",
+    active_statuses=("PENDING", "IN_PROGRESS"),
+    status_member="Status",
+    arn_resource="inference-recommendations-job",
+    restart_members=("JobName", "JobType", "RoleArn", "InputConfig", "StoppingConditions"),
 )

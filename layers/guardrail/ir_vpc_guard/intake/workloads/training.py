@@ -22,6 +22,36 @@ JOB_ARN = re.compile(
     r"arn:aws[a-z\-]*:sagemaker:[a-z0-9\-]*:[0-9]{12}:training-job/[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}"
 )
 MAX_INSTANCE_GROUPS = 5
+# The members of CreateTrainingJob that DescribeTrainingJob answers (botocore's model; the
+# test recomputes them): what the stop's restartCommand copies into a new job.
+RESTART_MEMBERS = (
+    "TrainingJobName",
+    "HyperParameters",
+    "AlgorithmSpecification",
+    "RoleArn",
+    "InputDataConfig",
+    "OutputDataConfig",
+    "ResourceConfig",
+    "VpcConfig",
+    "StoppingCondition",
+    "EnableNetworkIsolation",
+    "EnableInterContainerTrafficEncryption",
+    "EnableManagedSpotTraining",
+    "CheckpointConfig",
+    "DebugHookConfig",
+    "DebugRuleConfigurations",
+    "TensorBoardOutputConfig",
+    "ExperimentConfig",
+    "ProfilerConfig",
+    "ProfilerRuleConfigurations",
+    "Environment",
+    "RetryStrategy",
+    "RemoteDebugConfig",
+    "InfraCheckConfig",
+    "ServerlessJobConfig",
+    "MlflowConfig",
+    "ModelPackageConfig",
+)
 # The training instance types (botocore's TrainingInstanceType) whose EC2 type supports EFA
 # (EC2 DescribeInstanceTypes NetworkInfo.EfaSupported, as moto ships it; the test recomputes
 # it). Whether a job of such a type uses EFA is not in the request: the 5 IPs are a cautious
@@ -151,4 +181,12 @@ UNIT = Workload(
     describe_api="DescribeTrainingJob",
     list_api="ListTrainingJobs",
     stop_api="StopTrainingJob",
+    list_summaries="TrainingJobSummaries",
+    active_statuses=("InProgress",),
+    status_member="TrainingJobStatus",
+    arn_resource="training-job",
+    restart_members=RESTART_MEMBERS,
+    restart_drops_nulls=True,
+    instance_count_path=("resourceConfig", "instanceCount"),
+    instance_type_path=("resourceConfig", "instanceType"),
 )

@@ -1,5 +1,6 @@
-"""stop-job: stop an Inference Recommender job certain to fail (STOP_DOOMED_JOBS, apply mode
-only). Which findings doom a job is `remediation/stopping.py`'s policy; this unit plans the
+"""stop-job: stop a job certain to fail (STOP_DOOMED_JOBS, apply mode only) through its own
+workload's Describe and Stop APIs (a workload without a Stop API, e.g. an endpoint, is never
+stopped). Which findings doom a job is `remediation/stopping.py`'s policy; this unit plans the
 stop from them, re-reads the job (still running? opted out?) and stops it. It runs after
 remediation and the re-check, on what remains."""
 
@@ -8,14 +9,16 @@ from __future__ import annotations
 import shlex
 from typing import TYPE_CHECKING, ClassVar
 
+from botocore import xform_name
 from botocore.exceptions import BotoCoreError, ClientError
 
 from ir_vpc_guard.aws import AwsClients
 from ir_vpc_guard.discovery.snapshot import Snapshot
 from ir_vpc_guard.findings import ActionName, Finding, Mode, RemediationStatus
 from ir_vpc_guard.intake.request import JobRequest
-from ir_vpc_guard.intake.sagemaker_jobs import ACTIVE_STATUSES
-from ir_vpc_guard.intake.workload import INFERENCE_RECOMMENDER
+from ir_vpc_guard.intake.sagemaker_jobs import call
+from ir_vpc_guard.intake.workload import Workload
+from ir_vpc_guard.intake.workloads import WORKLOADS, workload_of
 from ir_vpc_guard.remediation.actions import Action
 from ir_vpc_guard.remediation.fix import Stop
 from ir_vpc_guard.remediation.permissions import Grant
@@ -30,31 +33,38 @@ if TYPE_CHECKING:
 def restart_command(job: JobRequest) -> str:
     """How to run the job again once fixed: a stopped job cannot resume, so a new job
     is created from the stopped one's own definition (under a new name)."""
+    workload = workload_of(job.workload)
     name = shlex.quote(job.job_name)
     region = shlex.quote(job.region)
+    members = ", ".join(f"{m}: {m}" for m in workload.restart_members)
+    nulls = " | jq 'with_entries(select(.value != null))'" if workload.restart_drops_nulls else ""
     return (
-        f"aws sagemaker describe-inference-recommendations-job --region {region} --job-name {name}"
-        " --query '{JobName: JobName, JobType: JobType, RoleArn: RoleArn, InputConfig:"
-        " InputConfig, StoppingConditions: StoppingConditions}' > job.json"
-        " && (edit JobName in job.json) && aws sagemaker create-inference-recommendations-job"
-        f" --region {region} --cli-input-json file://job.json"
+        f"aws sagemaker {xform_name(workload.describe_api, '-')} --region {region}"
+        f" --{xform_name(workload.name_member, '-')} {name} --query '{{{members}}}'{nulls}"
+        f" > job.json && (edit {workload.name_member} in job.json) && aws sagemaker"
+        f" {xform_name(workload.event_names[0], '-')} --region {region}"
+        " --cli-input-json file://job.json"
+    )
+
+
+def stop_grant(workload: Workload) -> Grant:
+    """What stopping this workload's jobs calls, on its own jobs only."""
+    return Grant(
+        (
+            f"sagemaker:{workload.describe_api}",
+            "sagemaker:ListTags",
+            f"sagemaker:{workload.stop_api}",
+        ),
+        (f"{workload.arn_resource}/*",),
     )
 
 
 class StopJob(Stop):
     name = ActionName.STOP_JOB
     writes: ClassVar[Target] = JOB
-    # The template grants it only with StopDoomedJobs=true in apply mode.
-    grants = (
-        Grant(
-            (
-                "sagemaker:DescribeInferenceRecommendationsJob",
-                "sagemaker:ListTags",
-                "sagemaker:StopInferenceRecommendationsJob",
-            ),
-            ("inference-recommendations-job/*",),
-        ),
-    )
+    # The template grants each workload's only with StopDoomedJobs=true in apply mode, and
+    # only for the workloads it checks.
+    grants = tuple(stop_grant(w) for w in WORKLOADS.values() if w.stop_api)
 
     def decide(
         self,
@@ -97,11 +107,12 @@ class StopJob(Stop):
     ) -> Action:
         """Re-read (Describe: still running? ListTags: opted out?), then Stop: each failure
         is FAILED."""
-        step = "DescribeInferenceRecommendationsJob"
+        workload = workload_of(job.workload)
+        step = workload.describe_api
         try:
-            answer = sagemaker.describe_inference_recommendations_job(JobName=job.job_name)
-            status = str(answer["Status"])
-            if status not in ACTIVE_STATUSES:
+            answer = call(sagemaker, workload.describe_api, workload, job.job_name)
+            status = str(answer[workload.status_member])
+            if status not in workload.active_statuses:
                 return action.settle(RemediationStatus.SKIPPED, f"the job is {status}, not running")
             step = "ListTags"
             tags = sagemaker.list_tags(ResourceArn=str(job.job_arn)).get("Tags", [])
@@ -109,8 +120,8 @@ class StopJob(Stop):
                 return action.settle(
                     RemediationStatus.SKIPPED, f"the job is tagged {tag_key}={OPT_OUT_VALUE}"
                 )
-            step = "StopInferenceRecommendationsJob"
-            sagemaker.stop_inference_recommendations_job(JobName=job.job_name)
+            step = str(workload.stop_api)
+            call(sagemaker, step, workload, job.job_name)
         except ClientError as error:
             code = str(error.response.get("Error", {}).get("Code", "Unknown"))
             reason = f"{step} failed: the job was not stopped"
@@ -139,9 +150,8 @@ def stop_if_doomed(
     """The `stop-job` action for this job, or None when nothing dooms it (or there is no
     job yet: a pre-flight check has no ARN). `broken_checks`: checks that raised."""
     doomed = blocking(findings, snapshot, stoppable_checks(settings))
-    # Only Inference Recommender's Stop API is wired: another workload's job is never stopped
-    # (its own Stop API comes with the stop's step of issue 23).
-    if not doomed or job.job_arn is None or job.workload != INFERENCE_RECOMMENDER:
+    # A workload without a Stop API (an endpoint) is reported, never stopped or deleted.
+    if not doomed or job.job_arn is None or workload_of(job.workload).stop_api is None:
         return None
     action = UNIT.plan(job, doomed, snapshot)
     if broken_checks:
