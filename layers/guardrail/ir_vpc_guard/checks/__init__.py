@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -14,7 +15,9 @@ from ir_vpc_guard.checks import (  # noqa: F401
     identity,
     model,
     nacl,
+    peers,
     routing,
+    tenancy,
     vpc_config,
 )
 from ir_vpc_guard.checks.confirm import owner_reads
@@ -56,8 +59,7 @@ def run_checks(snapshot: Snapshot, only: set[str] | None = None) -> CheckRun:
     for check in CATALOGUE.values():
         if only is not None and check.check_id not in only:
             continue
-        if check.check_id in skipped:
-            run.not_evaluated[check.check_id] = skipped[check.check_id]
+        if _settled_unread(check, snapshot, skipped, run):
             continue
         reads = {name: snapshot.read(name) for name in check.reads}
         errors = [(name, r.error) for name, r in reads.items() if r.error is not None]
@@ -90,6 +92,21 @@ def run_checks(snapshot: Snapshot, only: set[str] | None = None) -> CheckRun:
         check_error(error, list(names), list(checks)) for error, (names, checks) in failures.items()
     )
     return run
+
+
+def _settled_unread(
+    check: Check, snapshot: Snapshot, skipped: Mapping[str, str], run: CheckRun
+) -> bool:
+    """Settle, without a read, a check that does not apply to the job's workload (listed
+    with its reason) or whose requirement does not arise for this job (passed: a
+    single-instance job has no peers to admit)."""
+    if check.check_id in skipped:
+        run.not_evaluated[check.check_id] = skipped[check.check_id]
+        return True
+    if check.needed is not None and not check.needed(snapshot):
+        run.passed.append(check.check_id)
+        return True
+    return False
 
 
 def undetermined(check: Check, snapshot: Snapshot, reads: dict[str, str]) -> Finding:

@@ -49,6 +49,9 @@ class Check:
     # Reads the check looks at when they were read, and judges without when not (never
     # undetermined for want of them): a stop still asks who read them.
     consults: tuple[str, ...] = ()
+    # Whether the requirement arises for this job at all (None: always). When it does not
+    # (a single-instance job has no peers), the check passes without reading anything.
+    needed: Callable[[Snapshot], bool] | None = None
 
     @property
     def remediable(self) -> bool:
@@ -89,10 +92,12 @@ def register(
     blocks_job: bool = False,
     quiet: bool = False,
     consults: tuple[str, ...] = (),
+    needed: Callable[[Snapshot], bool] | None = None,
 ) -> Callable[[CheckFunction], CheckFunction]:
     """Add a check to the catalogue under its stable, public ID. `blocks_job`: a certain
     HIGH finding of it makes the job certain to fail, so it may be stopped (opt-in);
-    `quiet`: an advisory that alone does not publish a passing job's report."""
+    `quiet`: an advisory that alone does not publish a passing job's report; `needed`: whether
+    the requirement arises for the job (when not, the check passes unread)."""
 
     def add(run: CheckFunction) -> CheckFunction:
         if check_id in CATALOGUE:
@@ -110,6 +115,7 @@ def register(
             blocks_job=blocks_job,
             quiet=quiet,
             consults=consults,
+            needed=needed,
         )
         return run
 

@@ -111,6 +111,8 @@ class JobRequest:
     instance_basis: str = ""
     vpc_config_problems: tuple[str, ...] = ()
     input_problems: tuple[str, ...] = field(default=())
+    # EnableInterContainerTrafficEncryption (training): its peers need UDP 500 and ESP.
+    inter_container_encryption: bool = False
 
     @property
     def vpc_config_valid(self) -> bool:

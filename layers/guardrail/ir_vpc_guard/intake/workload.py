@@ -10,6 +10,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from ir_vpc_guard.findings import Severity
 from ir_vpc_guard.intake.request import TextLimit
 
 # A workload's own JobRequest fields read from its request parameters (either casing); the
@@ -17,6 +18,24 @@ from ir_vpc_guard.intake.request import TextLimit
 RequestReader = Callable[[Mapping[str, Any], list[str]], dict[str, Any]]
 
 INFERENCE_RECOMMENDER = "inference-recommender"
+
+
+@dataclass(frozen=True)
+class PeerProfile:
+    """R7 between the instances of one job (docs/workloads.md, "Distributed jobs"): what AWS
+    documents for the workload. Every workload with one needs its groups to admit their own
+    members inbound; the rest says what more, and how sure a gap is."""
+
+    source: str  # the AWS page that states the rule
+    # "Inbound and outbound connections ... across all ports" (batch transform): a certain
+    # gap in either direction is HIGH.
+    all_traffic: bool = False
+    # EFA-capable instance types need all traffic in and out; whether the job uses EFA is not
+    # in the request, so a gap is MEDIUM.
+    efa: bool = False
+    # The severity of a certain gap in the UDP 500 and ESP rules inter-container traffic
+    # encryption needs (None: the workload has no such flag).
+    encryption: Severity | None = None
 
 
 @dataclass(frozen=True, eq=False, repr=False)
@@ -50,6 +69,10 @@ class Workload:
     stop_api: str | None
     efa_ips_per_instance: int | None = None
     efa_instance_types: frozenset[str] = field(default_factory=frozenset)
+    # R7 between the job's own instances (None: the workload documents no peer traffic).
+    peers: PeerProfile | None = None
+    # R2: "you can configure only subnets with a default tenancy VPC" (training, compilation).
+    default_tenancy_only: bool = False
 
     def ips_for(self, instances: int, groups: tuple[tuple[str, int], ...]) -> tuple[int, int]:
         """The private IPs `instances` certainly need, and the most they may need: each
