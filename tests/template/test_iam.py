@@ -303,20 +303,23 @@ def test_apply_mode_writes_are_exactly_the_declared_ones_with_their_conditions()
     }
     # Tags only as part of the create call, on what that call creates (the executor tags
     # the endpoint and the egress rules it adds).
-    tags = {s["Resource"]: s["Condition"] for s in grants["ec2:CreateTags"]}
+    tags = {
+        (s["Resource"], s["Condition"]["StringEquals"]["ec2:CreateAction"])
+        for s in grants["ec2:CreateTags"]
+    }
     assert tags == {
-        f"{arn}:vpc-endpoint/*": {"StringEquals": {"ec2:CreateAction": "CreateVpcEndpoint"}},
-        f"{arn}:security-group-rule/*": {
-            "StringEquals": {"ec2:CreateAction": "AuthorizeSecurityGroupEgress"}
-        },
+        (f"{arn}:vpc-endpoint/*", "CreateVpcEndpoint"),
+        (f"{arn}:security-group-rule/*", "AuthorizeSecurityGroupEgress"),
+        (f"{arn}:security-group-rule/*", "AuthorizeSecurityGroupIngress"),
     }
     (modify,) = grants["ec2:ModifyVpcEndpoint"]
     assert as_list(modify["Resource"]) == [f"{arn}:vpc-endpoint/*", f"{arn}:route-table/*"]
-    (egress,) = grants["ec2:AuthorizeSecurityGroupEgress"]
-    assert as_list(egress["Resource"]) == [
-        f"{arn}:security-group/*",
-        f"{arn}:security-group-rule/*",
-    ]
+    for rule_action in ("ec2:AuthorizeSecurityGroupEgress", "ec2:AuthorizeSecurityGroupIngress"):
+        (rules,) = grants[rule_action]
+        assert as_list(rules["Resource"]) == [
+            f"{arn}:security-group/*",
+            f"{arn}:security-group-rule/*",
+        ]
     for action in writes:
         for statement in grants[action]:
             assert "*" not in as_list(statement["Resource"]), action

@@ -104,6 +104,11 @@ def tcp_ports(permission: dict[str, Any]) -> Ports | None:
     return int(permission.get("FromPort", 0)), int(permission.get("ToPort", 65535))
 
 
+def all_traffic(permission: dict[str, Any]) -> Ports | None:
+    """Every port when the rule allows every protocol (IpProtocol -1), else None."""
+    return ALL_PORTS if str(permission.get("IpProtocol", "")) == "-1" else None
+
+
 def tcp_egress(groups: Iterable[Mapping[str, Any]]) -> TcpEgress:
     return rules_allowing(groups, EGRESS, tcp_ports)
 

@@ -19,6 +19,7 @@ from ir_vpc_guard.checks.network import (
     EGRESS,
     INGRESS,
     Ports,
+    all_traffic,
     job_groups,
     job_vpc_subnets,
     judge,
@@ -61,10 +62,6 @@ def _protocol(permission: Mapping[str, Any]) -> str:
     return str(permission.get("IpProtocol", "")).lower()
 
 
-def _all_traffic(permission: dict[str, Any]) -> Ports | None:
-    return ALL_PORTS if _protocol(permission) == "-1" else None
-
-
 def _udp_500(permission: dict[str, Any]) -> Ports | None:
     protocol = _protocol(permission)
     if protocol == "-1":
@@ -84,7 +81,7 @@ def _anything(permission: dict[str, Any]) -> bool:
     return True
 
 
-ALL_TRAFFIC = Traffic("all traffic", _all_traffic, _anything)
+ALL_TRAFFIC = Traffic("all traffic", all_traffic, _anything)
 EVERY_TCP_PORT = Traffic("every TCP port", tcp_ports, _anything)
 UDP_500 = Traffic("UDP 500", _udp_500, lambda p: _udp_500(p) is not None)
 ESP = Traffic("ESP (IP protocol 50)", _esp, lambda p: _esp(p) is not None)
@@ -192,7 +189,7 @@ def _judged(
     if allowed:
         return None
     touching = [
-        {**g, need.direction: [p for p in g.get(need.direction, []) if need.traffic.touches(p)]}
+        {**g, need.direction: [p for p in _rules_of(g, need.direction) if need.traffic.touches(p)]}
         for g in groups
     ]
     partly = tuple(
@@ -214,6 +211,10 @@ def _judged(
         "traffic the rules leave out is used"
     )
     return Gap(need, Severity.MEDIUM, partly, why)
+
+
+def _rules_of(group: Mapping[str, Any], direction: str) -> list[dict[str, Any]]:
+    return list(group.get(direction, []))
 
 
 @register(

@@ -28,7 +28,6 @@ def restricted(snapshot: Snapshot) -> bool:
     risk="SageMaker accepts only subnets of a default-tenancy VPC for this job: it fails.",
     fix="Use subnets of a VPC whose instance tenancy is default, or change this VPC's tenancy "
     "to default (dedicated instances already running keep theirs).",
-    blocks_job=True,
     needed=restricted,
 )
 def vpc_tenancy_not_default(snapshot: Snapshot) -> Iterator[Problem]:
