@@ -75,9 +75,11 @@ def build_world(
     group_egress: str = "compliant",
     explicit_route_table: bool = True,
     extra_subnets: int = 0,
+    peer_rule: bool = True,
 ) -> World:
     """Build a compliant world. `group_egress`: compliant | vpc-https-only |
-    proxy-https-only | none (set_group_egress)."""
+    proxy-https-only | none (set_group_egress); `peer_rule`: the group admits its own
+    members (inbound, all traffic), as a distributed job's instances need."""
     ec2 = session.client("ec2", region_name=region)
     account = session.client("sts", region_name=region).get_caller_identity()["Account"]
     vpc_id = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
@@ -123,6 +125,8 @@ def build_world(
         GroupName="ir-job", Description="Inference Recommender job", VpcId=vpc_id
     )["GroupId"]
     set_group_egress(ec2, group_id, group_egress, prefix_list_id)
+    if peer_rule:
+        add_peer_rule(ec2, group_id)
     role_arn = _role(session, region)
     package_arn = _model(session, region, account)
     return World(
@@ -196,6 +200,19 @@ def set_group_egress(ec2: Any, group_id: str, kind: str, prefix_list_id: str) ->
         ]
     if rules:
         ec2.authorize_security_group_egress(GroupId=group_id, IpPermissions=rules)
+
+
+def add_peer_rule(ec2: Any, group_id: str) -> None:
+    """Inbound all traffic from the group itself: a new group admits nothing inbound."""
+    ec2.authorize_security_group_ingress(
+        GroupId=group_id,
+        IpPermissions=[
+            {
+                "IpProtocol": "-1",
+                "UserIdGroupPairs": [{"GroupId": group_id, "Description": "peers"}],
+            }
+        ],
+    )
 
 
 # A SageMaker execution role's trust policy: SageMaker may assume it.
