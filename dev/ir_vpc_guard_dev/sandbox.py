@@ -76,13 +76,15 @@ def build_world(
     explicit_route_table: bool = True,
     extra_subnets: int = 0,
     peer_rule: bool = True,
+    tenancy: str = "default",
 ) -> World:
     """Build a compliant world. `group_egress`: compliant | vpc-https-only |
     proxy-https-only | none (set_group_egress); `peer_rule`: the group admits its own
-    members (inbound, all traffic), as a distributed job's instances need."""
+    members (inbound, all traffic), as a distributed job's instances need; `tenancy`: the
+    VPC's instance tenancy (default | dedicated)."""
     ec2 = session.client("ec2", region_name=region)
     account = session.client("sts", region_name=region).get_caller_identity()["Account"]
-    vpc_id = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+    vpc_id = ec2.create_vpc(CidrBlock="10.0.0.0/16", InstanceTenancy=tenancy)["Vpc"]["VpcId"]
     zones = [z["ZoneName"] for z in ec2.describe_availability_zones()["AvailabilityZones"]]
     subnet_ids = [
         ec2.create_subnet(
