@@ -16,6 +16,7 @@ from tests.integration.test_training import check, training_event
 from tests.snapshots import compliant, job
 
 PEERS = "SG_PEER_TRAFFIC_BLOCKED"
+ENCRYPTED = {"enableInterContainerTrafficEncryption": True}
 ALL_TCP = {"IpProtocol": "tcp", "FromPort": 0, "ToPort": 65535}
 
 
@@ -41,13 +42,16 @@ def from_group(group: str, rule: dict[str, Any] | None = None) -> dict[str, Any]
 
 
 def peer_findings(
-    world: World, instance_type: str = "ml.m5.xlarge", count: int = 2, **params: Any
+    world: World,
+    instance_type: str = "ml.m5.xlarge",
+    count: int = 2,
+    params: dict[str, Any] | None = None,
 ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """The check's findings on the training sample in `world`, and the report's checks."""
     event = training_event(world)
     request = event["detail"]["requestParameters"]
     request["resourceConfig"] = {"instanceType": instance_type, "instanceCount": count}
-    request.update(params)
+    request.update(params or {})
     report = check(event)
     found = [f for f in report["findings"] if f["checkId"] == PEERS]
     return found, report["summary"]["checks"]
@@ -131,8 +135,7 @@ def test_encryption_needs_udp_500_and_esp_in_and_out(aws: Any) -> None:
     """The world admits all traffic from its own group (inbound satisfied) and sends TCP only
     to the VPC: outbound UDP 500 and ESP are certainly missing."""
     world = build_world(aws, REGION)
-    encrypted = {"enableInterContainerTrafficEncryption": True}
-    [finding], _ = peer_findings(world, **encrypted)
+    [finding], _ = peer_findings(world, params=ENCRYPTED)
     assert (finding["severity"], finding["evidence"]["direction"]) == ("HIGH", "outbound")
     assert finding["evidence"]["missing"] == ["UDP 500", "ESP (IP protocol 50)"]
     assert finding["remediation"]["command"].startswith("aws ec2 authorize-security-group-egress")
@@ -141,7 +144,7 @@ def test_encryption_needs_udp_500_and_esp_in_and_out(aws: Any) -> None:
     group = world.group_ids[0]
     allow_out(aws, world, from_group(group, {"IpProtocol": "udp", "FromPort": 500, "ToPort": 500}))
     allow_out(aws, world, from_group(group, {"IpProtocol": "50", "FromPort": -1, "ToPort": -1}))
-    assert peer_findings(world, **encrypted)[0] == []
+    assert peer_findings(world, params=ENCRYPTED)[0] == []
 
 
 def test_encryption_without_inbound_udp_500_and_esp_is_certain(aws: Any) -> None:
@@ -149,13 +152,13 @@ def test_encryption_without_inbound_udp_500_and_esp_is_certain(aws: Any) -> None
     group = world.group_ids[0]
     allow_in(aws, world, from_group(group, ALL_TCP))
     allow_out(aws, world, {"IpProtocol": "-1", "IpRanges": [{"CidrIp": "0.0.0.0/0"}]})
-    [finding], _ = peer_findings(world, enableInterContainerTrafficEncryption=True)
+    [finding], _ = peer_findings(world, params=ENCRYPTED)
     assert (finding["severity"], finding["evidence"]["direction"]) == ("HIGH", "inbound")
     assert finding["evidence"]["missing"] == ["UDP 500", "ESP (IP protocol 50)"]
     # A UDP range that holds 500 and ESP from the group itself: nothing left.
     allow_in(aws, world, from_group(group, {"IpProtocol": "udp", "FromPort": 0, "ToPort": 1024}))
     allow_in(aws, world, from_group(group, {"IpProtocol": "50", "FromPort": -1, "ToPort": -1}))
-    assert peer_findings(world, enableInterContainerTrafficEncryption=True)[0] == []
+    assert peer_findings(world, params=ENCRYPTED)[0] == []
 
 
 def test_an_efa_capable_type_without_all_traffic_is_undetermined(aws: Any) -> None:
