@@ -191,6 +191,9 @@ def test_an_inbound_prefix_list_whose_entries_are_unread_is_never_a_pass(aws: An
     [finding], _ = peer_findings(world)
     assert finding["severity"] == "MEDIUM"
     assert corp in finding["evidence"]["undetermined"]
+    assert finding["remediation"]["command"].startswith(
+        f"aws ec2 get-managed-prefix-list-entries --prefix-list-id {corp}; "
+    )
 
 
 def test_groups_whose_rules_could_not_be_read_are_a_check_error() -> None:

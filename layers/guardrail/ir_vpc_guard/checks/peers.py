@@ -148,6 +148,7 @@ class Gap:
     severity: Severity
     rules: tuple[str, ...] = ()
     undetermined: str | None = None
+    lists: tuple[str, ...] = ()  # prefix lists whose unread entries might meet the need
 
 
 def gaps(snapshot: Snapshot) -> list[Gap]:
@@ -201,7 +202,7 @@ def _judged(
     )
     if unknown:
         lists_unread = f"the entries of prefix list {', '.join(unknown)}"
-        return Gap(need, Severity.MEDIUM, partly, lists_unread)
+        return Gap(need, Severity.MEDIUM, partly, lists_unread, unknown)
     if not partly:
         return Gap(need, Severity.MEDIUM if need.unknown else need.severity, (), need.unknown)
     why = need.unknown or (
@@ -293,6 +294,12 @@ def _problem(
         f"aws ec2 authorize-security-group-{verb} --group-id {group_ids[0]} --ip-permissions "
         f"'IpProtocol=-1,UserIdGroupPairs=[{{GroupId={group_ids[0]}}}]'"
     )
+    if severity is not Severity.HIGH:
+        lists = dict.fromkeys(pl for g in kind for pl in g.lists)
+        confirm = [f"aws ec2 get-managed-prefix-list-entries --prefix-list-id {pl}" for pl in lists]
+        command = "; ".join([*confirm, command]) + (
+            "  # all traffic with the group itself meets every peer need, whatever is unknown"
+        )
     return Problem(
         detail=detail,
         resources=group_ids,
