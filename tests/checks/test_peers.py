@@ -9,11 +9,11 @@ from dataclasses import replace
 from typing import Any
 
 from ir_vpc_guard.checks import run_checks
-from ir_vpc_guard.discovery.snapshot import failed
+from ir_vpc_guard.discovery.snapshot import Read, failed
 from ir_vpc_guard_dev.sandbox import World, build_world
 from tests.conftest import REGION, load_event
 from tests.integration.test_training import check, training_event
-from tests.snapshots import compliant, job
+from tests.snapshots import GROUP, compliant, group, job
 
 PEERS = "SG_PEER_TRAFFIC_BLOCKED"
 ENCRYPTED = {"enableInterContainerTrafficEncryption": True}
@@ -216,3 +216,23 @@ def test_groups_whose_rules_could_not_be_read_are_a_check_error() -> None:
         compliant(job=single, security_groups=failed("ec2:DescribeSecurityGroups", "AccessDenied"))
     )
     assert PEERS in run.passed
+
+
+def test_a_job_group_not_found_leaves_a_gap_undetermined() -> None:
+    """Its rules might admit the peers: no HIGH (SECURITY_GROUP_NOT_FOUND says it is missing)."""
+    training = job(
+        workload="training",
+        model_package_arn=None,
+        security_groups=(GROUP, "sg-missing"),
+        instance_count=2,
+        instance_groups=(("ml.m5.xlarge", 2),),
+    )
+    found = run_checks(compliant(job=training)).findings
+    [peers] = [f for f in found if f.check_id == PEERS]
+    assert peers.severity.value == "MEDIUM"
+    assert peers.evidence["undetermined"] == "the rules of sg-missing (not found)"
+    # Found, the same group without inbound rules is a certain gap.
+    both = Read(value={GROUP: group(), "sg-missing": group("sg-missing")})
+    found = run_checks(compliant(job=training, security_groups=both)).findings
+    [peers] = [f for f in found if f.check_id == PEERS]
+    assert peers.severity.value == "HIGH"
