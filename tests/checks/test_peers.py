@@ -155,9 +155,13 @@ def test_encryption_without_inbound_udp_500_and_esp_is_certain(aws: Any) -> None
     [finding], _ = peer_findings(world, params=ENCRYPTED)
     assert (finding["severity"], finding["evidence"]["direction"]) == ("HIGH", "inbound")
     assert finding["evidence"]["missing"] == ["UDP 500", "ESP (IP protocol 50)"]
-    # A UDP range that holds 500 and ESP from the group itself: nothing left.
-    allow_in(aws, world, from_group(group, {"IpProtocol": "udp", "FromPort": 0, "ToPort": 1024}))
+    # UDP that leaves out port 500, and ESP: UDP 500 is still certainly missing.
+    allow_in(aws, world, from_group(group, {"IpProtocol": "udp", "FromPort": 501, "ToPort": 4500}))
     allow_in(aws, world, from_group(group, {"IpProtocol": "50", "FromPort": -1, "ToPort": -1}))
+    [finding], _ = peer_findings(world, params=ENCRYPTED)
+    assert (finding["severity"], finding["evidence"]["missing"]) == ("HIGH", ["UDP 500"])
+    # A UDP range that holds 500 from the group itself: nothing left.
+    allow_in(aws, world, from_group(group, {"IpProtocol": "udp", "FromPort": 0, "ToPort": 1024}))
     assert peer_findings(world, params=ENCRYPTED)[0] == []
 
 
