@@ -73,7 +73,13 @@ def finding_severities() -> list[Severity]:
     return sorted(found, key=lambda s: s.rank, reverse=True)
 
 
-def workload_bars(guard: _Guard) -> dict[str, Any]:
+def bar_height(bars: int) -> int:
+    """Grid rows for a bar chart: its title, then two bars per row, so the checks and
+    workloads added later fit without a hand."""
+    return 2 + math.ceil(bars / 2)
+
+
+def workload_bars(guard: _Guard, top: int) -> dict[str, Any]:
     """Jobs checked per registered workload and outcome, one bar each, under the rest: two
     bars per grid row below its title, so a workload added later fits without a hand."""
     bars = [
@@ -81,9 +87,8 @@ def workload_bars(guard: _Guard) -> dict[str, Any]:
         for workload in WORKLOADS
         for outcome in names.CHECKED_OUTCOMES
     ]
-    height = 2 + math.ceil(len(bars) / 2)
     return _graph("Jobs checked by workload (total over the time range)",
-                  (0, 24, 12, height), view="bar", setPeriodToTimeRange=True,
+                  (0, top, 12, bar_height(len(bars))), view="bar", setPeriodToTimeRange=True,
                   metrics=bars)  # fmt: skip
 
 
@@ -94,6 +99,9 @@ def body(source: dict[str, Any] | None = None) -> dict[str, Any]:
     guard = _Guard(env["POWERTOOLS_METRICS_NAMESPACE"], env["POWERTOOLS_SERVICE_NAME"])
     function_name = ("FunctionName", f"${{{FUNCTION}}}")
     queue_name = ("QueueName", f"${{{QUEUE}.QueueName}}")
+    checks = check_ids()
+    checks_height = bar_height(len(checks))
+    below = 8 + checks_height  # the function's row, under the findings by check
     widgets = [
         {"type": "text", "x": 0, "y": 0, "width": 24, "height": 2,
          "properties": {"markdown": INTRO}},
@@ -109,27 +117,27 @@ def body(source: dict[str, Any] | None = None) -> dict[str, Any]:
         _graph("Jobs only the sweep found", (16, 2, 8, 6), metrics=[
             guard.metric(names.SWEEP_FOUND_JOBS, "jobs no event announced"),
         ]),
-        _graph("Findings by check (total over the time range)", (0, 8, 12, 13),
+        _graph("Findings by check (total over the time range)", (0, 8, 12, checks_height),
                view="bar", setPeriodToTimeRange=True,
-               metrics=[guard.metric(names.finding_metric(c), c) for c in check_ids()]),
+               metrics=[guard.metric(names.finding_metric(c), c) for c in checks]),
         _graph("Findings by severity (muted ones apart)", (12, 8, 12, 5), metrics=[
             *(guard.metric(names.severity_metric(s), s.value) for s in finding_severities()),
             guard.metric(names.FINDINGS, "all findings (not muted)"),
             guard.metric(names.MUTED_FINDINGS, "muted findings"),
         ]),
-        _graph("Reports made and delivered", (12, 13, 12, 8), metrics=[
+        _graph("Reports made and delivered", (12, 13, 12, below - 13), metrics=[
             guard.metric(names.REPORTS, "reports"),
             guard.metric(names.PUBLISHED, "published to SNS"),
             guard.metric(names.REPLAYS, "event replays (not published again)"),
             guard.metric(names.SECURITY_HUB_FAILURES, "Security Hub export failures"),
         ]),
-        _graph("Dead-letter queue: messages waiting", (0, 21, 8, 6), stat="Maximum", metrics=[
+        _graph("Dead-letter queue: messages waiting", (0, below, 8, 6), stat="Maximum", metrics=[
             _series("AWS/SQS", "ApproximateNumberOfMessagesVisible", queue_name, label="messages"),
         ]),
-        _graph("Function errors", (8, 21, 8, 6), metrics=[
+        _graph("Function errors", (8, below, 8, 6), metrics=[
             _series("AWS/Lambda", "Errors", function_name, label="errors", color="#d62728"),
         ]),
-        _graph("Function duration", (16, 21, 8, 6), stat="Average",
+        _graph("Function duration", (16, below, 8, 6), stat="Average",
                annotations={"horizontal": [
                    {"label": f"timeout ({function['Timeout']} s)",
                     "value": int(function["Timeout"]) * 1000}
@@ -139,7 +147,7 @@ def body(source: dict[str, Any] | None = None) -> dict[str, Any]:
                    _series("AWS/Lambda", "Duration", function_name, label="maximum (ms)",
                            stat="Maximum"),
                ]),
-        workload_bars(guard),
+        workload_bars(guard, below + 6),
     ]  # fmt: skip
     # "inherit": each widget keeps its period, the one its picture states.
     return {"start": "-P7D", "periodOverride": "inherit", "widgets": widgets}

@@ -22,6 +22,7 @@ CONTRACT = {
     "add-endpoint-route-tables",
     "add-s3-egress-rule",
     "add-subnet-egress-rules",
+    "add-peer-ingress-rule",
     "stop-job",
     "manual",
 }

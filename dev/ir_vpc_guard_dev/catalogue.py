@@ -33,9 +33,9 @@ def markdown() -> str:
 
 
 def applies_to(check_id: str) -> str:
-    """The registered workloads the check judges (every one whose `not_evaluated` does not
-    name it): `all`, `all but ...` when fewer are left out than judged, else their names."""
-    judged = [n for n, w in workloads.WORKLOADS.items() if check_id not in w.not_evaluated]
+    """The registered workloads the check judges (`Check.judges`): `all`, `all but ...` when
+    fewer are left out than judged, else their names."""
+    judged = [n for n, w in workloads.WORKLOADS.items() if CATALOGUE[check_id].judges(w)]
     left_out = [n for n in workloads.WORKLOADS if n not in judged]
     if not left_out:
         return "all"

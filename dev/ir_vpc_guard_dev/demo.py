@@ -2,7 +2,9 @@
 
 A VPC that breaks several requirements; the sample event through the real Lambda handler
 in report mode, then in apply mode; the SNS message as an e-mail and an SQS subscriber get
-it; a person makes the one fix the guardrail never makes; the job passes. Needs the dev
+it; a person makes the one fix the guardrail never makes; the job passes. Then a distributed
+training job in the same VPC, whose group does not admit its own instances: the guardrail
+adds that one rule, and the next training job passes. Needs the dev
 environment (moto, rich): it is not part of the Lambda layer's import path.
 """
 
@@ -41,6 +43,7 @@ from ir_vpc_guard_dev.sandbox import (
 )
 
 EVENT = ROOT / "events" / "good_job.json"
+TRAINING_EVENT = ROOT / "events" / "training_job.json"
 REGION = "us-east-1"
 TABLE = "ir-vpc-guard-demo"
 MUTE_PARAMETER = "/ir-vpc-guard/mutes"
@@ -111,7 +114,8 @@ def run_demo(plain: bool = False) -> int:
             "An emulated AWS account (moto, in-process)",
             f"VPC {world.vpc_id} with job subnets {', '.join(world.subnet_ids)}:\n"
             "- no S3 gateway endpoint;\n"
-            f"- security group {world.group_ids[0]} allows only HTTPS to 10.0.0.0/8;\n"
+            f"- security group {world.group_ids[0]} allows only HTTPS to 10.0.0.0/8, and admits"
+            " nothing inbound (not even its own members);\n"
             f"- bucket {MODEL_BUCKET} refuses reads that do not come through one VPC endpoint;\n"
             f"- DNS server {TEAM_DNS} (custom: the team accepts it, muted in SSM "
             f"{MUTE_PARAMETER}).\n"
@@ -168,11 +172,31 @@ def run_demo(plain: bool = False) -> int:
             f"The bucket policy of {MODEL_BUCKET} is removed (the report said how).",
         )
         story.report(final)
+
+        training = _training_event(world)
+        trained = _invoke(
+            _new_training_event(training, 1), context, REMEDIATION_MODE="apply", TOPIC_ARN=topic
+        )
+        story.step(
+            7,
+            "A distributed training job (2 instances) in the same VPC",
+            f"Its instances must reach each other, and {world.group_ids[0]} admits nothing"
+            " inbound: the guardrail adds the one rule they need (all traffic from the group"
+            " itself, nothing wider), re-reads and re-checks.",
+        )
+        story.report(trained)
+        next_job = _invoke(
+            _new_training_event(training, 2), context, REMEDIATION_MODE="apply", TOPIC_ARN=topic
+        )
+        story.step(8, "The next training job in that VPC", "Nothing left to add.")
+        story.report(next_job)
     ok = (
         report.outcome is Outcome.FAIL
         and applied.outcome is Outcome.PARTIAL
         and jobs.stopped == ["demo-ir-job-2"]
         and final.outcome is Outcome.PASS
+        and trained.outcome is Outcome.REMEDIATED
+        and next_job.outcome is Outcome.PASS
     )
     return 0 if ok else 1
 
@@ -192,7 +216,9 @@ def _environment() -> Iterator[None]:
 
 
 def _broken_world(session: Any) -> World:
-    world = build_world(session, REGION, with_endpoint=False, group_egress="proxy-https-only")
+    world = build_world(
+        session, REGION, with_endpoint=False, group_egress="proxy-https-only", peer_rule=False
+    )
     policy = {
         "Version": "2012-10-17",
         "Statement": [
@@ -251,6 +277,32 @@ def _new_event(template: dict[str, Any], attempt: int) -> dict[str, Any]:
         params, response = event["detail"]["requestParameters"], event["detail"]["responseElements"]
         params["jobName"] = f"{params['jobName']}-{attempt}"
         response["jobArn"] = f"{response['jobArn']}-{attempt}"
+    return event
+
+
+def _training_event(world: World) -> dict[str, Any]:
+    """The training sample (two instances) pointed at the world's subnets, group and role."""
+    event: dict[str, Any] = json.loads(TRAINING_EVENT.read_text())
+    event["account"], event["region"] = world.account, world.region
+    params = event["detail"]["requestParameters"]
+    params["roleArn"] = world.role_arn
+    params["vpcConfig"] = {"subnets": list(world.subnet_ids), "securityGroupIds": world.group_ids}
+    event["detail"]["responseElements"]["trainingJobArn"] = (
+        f"arn:{partition_of(world.region)}:sagemaker:{world.region}:{world.account}:"
+        f"training-job/{params['trainingJobName']}"
+    )
+    return event
+
+
+def _new_training_event(template: dict[str, Any], attempt: int) -> dict[str, Any]:
+    """A new training job (as `_new_event` makes a new Inference Recommender job)."""
+    event = copy.deepcopy(template)
+    event["detail"]["eventID"] = str(uuid.uuid4())
+    event["id"] = str(uuid.uuid4())
+    if attempt > 1:
+        params, response = event["detail"]["requestParameters"], event["detail"]["responseElements"]
+        params["trainingJobName"] = f"{params['trainingJobName']}-{attempt}"
+        response["trainingJobArn"] = f"{response['trainingJobArn']}-{attempt}"
     return event
 
 

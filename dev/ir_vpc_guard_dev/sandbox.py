@@ -75,12 +75,16 @@ def build_world(
     group_egress: str = "compliant",
     explicit_route_table: bool = True,
     extra_subnets: int = 0,
+    peer_rule: bool = True,
+    tenancy: str = "default",
 ) -> World:
     """Build a compliant world. `group_egress`: compliant | vpc-https-only |
-    proxy-https-only | none (set_group_egress)."""
+    proxy-https-only | none (set_group_egress); `peer_rule`: the group admits its own
+    members (inbound, all traffic), as a distributed job's instances need; `tenancy`: the
+    VPC's instance tenancy (default | dedicated)."""
     ec2 = session.client("ec2", region_name=region)
     account = session.client("sts", region_name=region).get_caller_identity()["Account"]
-    vpc_id = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+    vpc_id = ec2.create_vpc(CidrBlock="10.0.0.0/16", InstanceTenancy=tenancy)["Vpc"]["VpcId"]
     zones = [z["ZoneName"] for z in ec2.describe_availability_zones()["AvailabilityZones"]]
     subnet_ids = [
         ec2.create_subnet(
@@ -123,6 +127,8 @@ def build_world(
         GroupName="ir-job", Description="Inference Recommender job", VpcId=vpc_id
     )["GroupId"]
     set_group_egress(ec2, group_id, group_egress, prefix_list_id)
+    if peer_rule:
+        add_peer_rule(ec2, group_id)
     role_arn = _role(session, region)
     package_arn = _model(session, region, account)
     return World(
@@ -196,6 +202,34 @@ def set_group_egress(ec2: Any, group_id: str, kind: str, prefix_list_id: str) ->
         ]
     if rules:
         ec2.authorize_security_group_egress(GroupId=group_id, IpPermissions=rules)
+
+
+def add_peer_rule(ec2: Any, group_id: str) -> None:
+    """Inbound all traffic from the group itself: a new group admits nothing inbound."""
+    ec2.authorize_security_group_ingress(
+        GroupId=group_id,
+        IpPermissions=[
+            {
+                "IpProtocol": "-1",
+                "UserIdGroupPairs": [{"GroupId": group_id, "Description": "peers"}],
+            }
+        ],
+    )
+
+
+def add_peer_egress(ec2: Any, group_id: str) -> None:
+    """Outbound all traffic to the group itself: batch transform's instances need "inbound
+    and outbound connections between members of the same security group ... across all
+    ports" (AWS's batch transform page)."""
+    ec2.authorize_security_group_egress(
+        GroupId=group_id,
+        IpPermissions=[
+            {
+                "IpProtocol": "-1",
+                "UserIdGroupPairs": [{"GroupId": group_id, "Description": "peers"}],
+            }
+        ],
+    )
 
 
 # A SageMaker execution role's trust policy: SageMaker may assume it.

@@ -31,6 +31,9 @@ CONTRACT_IDS = {
     # Hosted models (issue 23).
     "ENDPOINT_SUBNETS_ONE_AZ",
     "ENDPOINT_VPC_CONFIGS_DIFFER",
+    # Distributed jobs and tenancy (issue 23).
+    "SG_PEER_TRAFFIC_BLOCKED",
+    "VPC_TENANCY_NOT_DEFAULT",
 }
 
 

@@ -149,6 +149,21 @@ def test_the_describe_answers_pascal_case_reads_the_same_and_instance_groups_add
     assert job.instance_groups == (("ml.p4d.24xlarge", 2), ("ml.m5.xlarge", 3))
 
 
+def test_inter_container_traffic_encryption_is_read_in_either_casing() -> None:
+    event = load_event("training_job")
+    assert parsed(event).inter_container_encryption is False  # the sample says false
+    params = event["detail"]["requestParameters"]
+    params["enableInterContainerTrafficEncryption"] = True
+    assert parsed(event).inter_container_encryption is True
+    del params["enableInterContainerTrafficEncryption"]
+    params["EnableInterContainerTrafficEncryption"] = True  # the Describe answer's casing
+    assert parsed(event).inter_container_encryption is True
+    params["EnableInterContainerTrafficEncryption"] = "yes"
+    job = parsed(event)
+    assert job.inter_container_encryption is False
+    assert job.input_problems == ("enableInterContainerTrafficEncryption is not a boolean",)
+
+
 def test_an_unreadable_instance_count_is_one_and_said() -> None:
     event = load_event("training_job")
     event["detail"]["requestParameters"]["resourceConfig"] = {"instanceCount": "two"}
@@ -344,6 +359,8 @@ def _pascal(name: str) -> str:
 
 def test_what_the_sweep_and_the_stop_read_is_in_each_apis_model(model: Any) -> None:
     for workload in WORKLOADS.values():
+        if not workload.list_summaries:  # not swept (a model, an endpoint)
+            continue
         listing = model.operation_model(workload.list_api)
         assert {"StatusEquals", "CreationTimeAfter", "SortBy", "SortOrder"} <= set(
             listing.input_shape.members

@@ -11,7 +11,7 @@ import pytest
 from ir_vpc_guard.pipeline import handle_event
 from ir_vpc_guard.settings import Settings
 from ir_vpc_guard.state.lock import LocalVpcLock
-from ir_vpc_guard_dev.sandbox import World, build_world
+from ir_vpc_guard_dev.sandbox import World, add_peer_egress, build_world
 from tests.conftest import REGION, load_event
 from tests.integration.calls import clients_factory, counting_session
 from tests.integration.egress_rules import https_to
@@ -310,6 +310,8 @@ def test_an_endpoint_reads_its_config_and_each_model_once(aws: Any) -> None:
 
 def test_a_transform_job_reads_its_model_once(aws: Any) -> None:
     """The request names the model: DescribeModel for its VpcConfig and role."""
-    calls = _hosting_calls(aws, build_world(aws, REGION), "transform_job")
+    world = build_world(aws, REGION)
+    add_peer_egress(aws.client("ec2"), world.group_ids[0])  # all ports to its peers
+    calls = _hosting_calls(aws, world, "transform_job")
     assert calls == NETWORK + Counter({"sagemaker.DescribeModel": 1})
     assert sum(calls.values()) == 11

@@ -36,6 +36,11 @@ def test_demo_tells_the_story_and_exits_0() -> None:
         '"Type": "Notification"',
         "== 6. A person makes the one fix",
         "PASS: demo-ir-job",
+        "== 7. A distributed training job (2 instances)",
+        "REMEDIATED: demo-training-job",
+        "* APPLIED add-peer-ingress-rule",
+        "== 8. The next training job in that VPC",
+        "PASS: demo-training-job-2",
     ]
     positions = [out.find(step) for step in steps]
     assert -1 not in positions, [s for s, p in zip(steps, positions, strict=True) if p == -1]

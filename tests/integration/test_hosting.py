@@ -14,7 +14,13 @@ from botocore.exceptions import ClientError
 from ir_vpc_guard.application import App
 from ir_vpc_guard.requirements import JOB_ROLE_ACTIONS
 from ir_vpc_guard_dev.lambda_runtime import FakeContext
-from ir_vpc_guard_dev.sandbox import MODEL_BUCKET, REPOSITORY, SAGEMAKER_TRUST, World
+from ir_vpc_guard_dev.sandbox import (
+    MODEL_BUCKET,
+    REPOSITORY,
+    SAGEMAKER_TRUST,
+    World,
+    add_peer_egress,
+)
 from tests.conftest import REGION, load_event
 from tests.integration.fake_endpoint_configs import FakeEndpointConfigs
 from tests.lambda_context import Inbox, deploy
@@ -341,6 +347,7 @@ def transform_event(
 def test_the_broken_transform_sample_needs_more_than_a_25_holds(
     aws: Any, world: World, app: App
 ) -> None:
+    add_peer_egress(aws.client("ec2"), world.group_ids[0])  # all ports to its peers
     """100 instances (the API's maximum) need 200 free IPs; a /25 has 123."""
     ec2 = aws.client("ec2")
     small = ec2.create_subnet(VpcId=world.vpc_id, CidrBlock="10.0.9.0/25")["Subnet"]["SubnetId"]
@@ -355,6 +362,7 @@ def test_the_broken_transform_sample_needs_more_than_a_25_holds(
 def test_a_transform_job_runs_with_its_models_vpc_and_role(
     aws: Any, world: World, app: App
 ) -> None:
+    add_peer_egress(aws.client("ec2"), world.group_ids[0])  # all ports to its peers
     create_model(aws, world)
     [report] = run(app, transform_event(world, 2))
     assert report["outcome"] == "PASS", report["findings"]
@@ -366,6 +374,7 @@ def test_a_transform_job_runs_with_its_models_vpc_and_role(
 def test_three_transform_instances_in_a_full_28_fail_capacity(
     aws: Any, world: World, app: App
 ) -> None:
+    add_peer_egress(aws.client("ec2"), world.group_ids[0])  # all ports to its peers
     ec2 = aws.client("ec2")
     small = ec2.create_subnet(VpcId=world.vpc_id, CidrBlock="10.0.9.0/28")["Subnet"]["SubnetId"]
     ec2.associate_route_table(RouteTableId=world.route_table_ids[0], SubnetId=small)

@@ -47,7 +47,7 @@ def setup(aws: Any) -> tuple[Any, FakeRecommender, World]:
 
 def check(session: Any, fake: FakeRecommender, world: World, settings: Settings) -> Report:
     fake.add(world, "doomed")
-    job = describe_job(
+    (job,) = describe_job(
         session.client("sagemaker"), "doomed", account=world.account, region=REGION, trigger="event"
     )
     assert isinstance(job, JobRequest)

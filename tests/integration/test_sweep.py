@@ -164,7 +164,11 @@ def test_failed_delivery_releases_the_claim(setup: Any, records: Any, world: Wor
     assert [r.job["name"] for r in delivered] == ["job-x"]
 
 
-OTHER_LISTS = {"sagemaker.ListProcessingJobs": 1, "sagemaker.ListTrainingJobs": 1}
+OTHER_LISTS = {
+    "sagemaker.ListProcessingJobs": 1,
+    "sagemaker.ListTrainingJobs": 1,
+    "sagemaker.ListTransformJobs": 1,
+}
 
 
 @pytest.mark.parametrize(

@@ -158,10 +158,18 @@ def test_no_egress_between_the_job_subnets_fails_ir_not_a_training_job(
     ir_event = world.event(load_event("good_job"))
     no_subnet_egress(aws, world, ir_event)
     assert "SG_EGRESS_SUBNETS_MISSING" in check(ir_event)["summary"]["checks"]["failed"]
+    # The sample's two instances: their outbound traffic to each other is judged by the
+    # peer check, at MEDIUM (AWS documents only inbound rules for training).
     trained = check(training_event(world))
-    assert trained["outcome"] == "PASS" and trained["findings"] == []
+    assert trained["outcome"] == "WARN"
+    [peers] = trained["findings"]
+    assert (peers["checkId"], peers["severity"]) == ("SG_PEER_TRAFFIC_BLOCKED", "MEDIUM")
+    assert peers["evidence"]["direction"] == "outbound"
     reason = trained["summary"]["checks"]["notEvaluated"]["SG_EGRESS_SUBNETS_MISSING"]
-    assert "distributed job" in reason
+    assert "distributed job" in reason and "SG_PEER_TRAFFIC_BLOCKED" in reason
+    # One instance has no peers: nothing to say.
+    single = _sized(world, 1, "ml.m5.xlarge")
+    assert check(single)["outcome"] == "PASS" and check(single)["findings"] == []
 
 
 def _role_with_the_nine(session: Any) -> str:

@@ -73,9 +73,8 @@ UNSCOPABLE = {
     "ec2:DescribeRouteTables",
     "ec2:DescribeVpcEndpoints",
     "ec2:DescribeNatGateways",
-    "sagemaker:ListInferenceRecommendationsJobs",
-    "sagemaker:ListProcessingJobs",
-    "sagemaker:ListTrainingJobs",
+    # The sweep's List calls have no resource type (each swept workload's).
+    *(f"sagemaker:{w.list_api}" for w in WORKLOADS.values() if w.list_summaries),
 }
 READ_VERBS = ("Describe", "Get", "List", "Simulate", "BatchGet")
 TOPICS = {
@@ -263,12 +262,14 @@ def test_the_sweep_and_stop_statements_are_the_enabled_workloads_own(workloads: 
     for name in names:
         workload = WORKLOADS[name]
         jobs = (f"arn:{PARTITION}:sagemaker:{REGION}:{ACCOUNT}:{workload.arn_resource}/*",)
-        listing, describe = sweep_actions(workload)
-        want |= {(listing, ("*",)), (describe, jobs)}
-        want |= {
-            (a, stop_grant(workload).arns(PARTITION, REGION, ACCOUNT))
-            for a in stop_grant(workload).actions
-        }
+        if sweep_actions(workload):  # a model or an endpoint is not swept
+            listing, describe = sweep_actions(workload)
+            want |= {(listing, ("*",)), (describe, jobs)}
+        if workload.stop_api:  # an endpoint is never stopped
+            want |= {
+                (a, stop_grant(workload).arns(PARTITION, REGION, ACCOUNT))
+                for a in stop_grant(workload).actions
+            }
     got = {
         (action, tuple(as_list(s["Resource"])))
         for action, statements_ in granted(guard).items()
@@ -352,20 +353,23 @@ def test_apply_mode_writes_are_exactly_the_declared_ones_with_their_conditions()
     }
     # Tags only as part of the create call, on what that call creates (the executor tags
     # the endpoint and the egress rules it adds).
-    tags = {s["Resource"]: s["Condition"] for s in grants["ec2:CreateTags"]}
+    tags = {
+        (s["Resource"], s["Condition"]["StringEquals"]["ec2:CreateAction"])
+        for s in grants["ec2:CreateTags"]
+    }
     assert tags == {
-        f"{arn}:vpc-endpoint/*": {"StringEquals": {"ec2:CreateAction": "CreateVpcEndpoint"}},
-        f"{arn}:security-group-rule/*": {
-            "StringEquals": {"ec2:CreateAction": "AuthorizeSecurityGroupEgress"}
-        },
+        (f"{arn}:vpc-endpoint/*", "CreateVpcEndpoint"),
+        (f"{arn}:security-group-rule/*", "AuthorizeSecurityGroupEgress"),
+        (f"{arn}:security-group-rule/*", "AuthorizeSecurityGroupIngress"),
     }
     (modify,) = grants["ec2:ModifyVpcEndpoint"]
     assert as_list(modify["Resource"]) == [f"{arn}:vpc-endpoint/*", f"{arn}:route-table/*"]
-    (egress,) = grants["ec2:AuthorizeSecurityGroupEgress"]
-    assert as_list(egress["Resource"]) == [
-        f"{arn}:security-group/*",
-        f"{arn}:security-group-rule/*",
-    ]
+    for rule_action in ("ec2:AuthorizeSecurityGroupEgress", "ec2:AuthorizeSecurityGroupIngress"):
+        (rules,) = grants[rule_action]
+        assert as_list(rules["Resource"]) == [
+            f"{arn}:security-group/*",
+            f"{arn}:security-group-rule/*",
+        ]
     for action in writes:
         for statement in grants[action]:
             assert "*" not in as_list(statement["Resource"]), action

@@ -76,24 +76,22 @@ def egress(
     vpc: str,
     opt_out: str | None = None,
     vpc_account: str = ACCOUNT,
+    call: str = "AuthorizeSecurityGroupEgress",
 ) -> Evaluation:
-    """AuthorizeSecurityGroupEgress with TagSpecifications, as the executor calls it: the
-    group and the new rule are both authorized."""
+    """AuthorizeSecurityGroupEgress (or `call`) with TagSpecifications, as the executor calls
+    it: the group and the new rule are both authorized."""
     tags = {TAG: (opt_out,)} if opt_out is not None else {}
     group = Request(
-        "ec2:AuthorizeSecurityGroupEgress",
+        f"ec2:{call}",
         f"{ARN}:security-group/sg-0123456789abcdef0",
         context={"ec2:vpc": (vpc_arn(vpc, vpc_account),), **tags},
         absent=frozenset() if opt_out is not None else frozenset({TAG}),
     )
-    rule = Request(
-        "ec2:AuthorizeSecurityGroupEgress",
-        f"{ARN}:security-group-rule/sgr-0123456789abcdef0",
-    )
+    rule = Request(f"ec2:{call}", f"{ARN}:security-group-rule/sgr-0123456789abcdef0")
     tag_rule = Request(
         "ec2:CreateTags",
         f"{ARN}:security-group-rule/sgr-0123456789abcdef0",
-        context={"ec2:createaction": ("AuthorizeSecurityGroupEgress",)},
+        context={"ec2:createaction": (call,)},
     )
     return combine(evaluate(documents, r) for r in (group, rule, tag_rule))
 
@@ -158,7 +156,27 @@ def create_endpoint(
     return combine(evaluate(documents, r) for r in requests)
 
 
+def peer_ingress(
+    documents: list[dict[str, Any]], vpc: str, opt_out: str | None = None
+) -> Evaluation:
+    """AuthorizeSecurityGroupIngress as add-peer-ingress-rule calls it."""
+    return egress(documents, vpc, opt_out, call="AuthorizeSecurityGroupIngress")
+
+
 # --- what IAM refuses and allows ------------------------------------------------------------
+def test_the_peer_ingress_rule_has_the_egress_rules_gates() -> None:
+    documents = role_documents(APPLY)
+    assert peer_ingress(documents, ALLOWED_VPC).decision is Decision.ALLOWED
+    refused = peer_ingress(documents, OUTSIDE_VPC)
+    assert refused.decision is Decision.EXPLICIT_DENY
+    assert refused.statements == ("DenyGroupsOutsideVpcAllowlist",)
+    refused = peer_ingress(documents, ALLOWED_VPC, opt_out="False")
+    assert refused.decision is Decision.EXPLICIT_DENY
+    assert refused.statements == ("DenyWritesToOptedOutGroupsAndVpcs",)
+    report_mode = role_documents({"RemediationMode": "report"})
+    assert peer_ingress(report_mode, ALLOWED_VPC).decision is Decision.IMPLICIT_DENY
+
+
 def test_apply_mode_allows_the_intended_writes() -> None:
     documents = role_documents(APPLY)
     assert egress(documents, ALLOWED_VPC).decision is Decision.ALLOWED
@@ -308,7 +326,9 @@ def test_interface_endpoints_are_denied_by_iam(kind: str) -> None:
 
 STOPPING = APPLY | {"StopDoomedJobs": "true"}
 # Each workload's Stop API and its jobs' ARN type (the registry's).
-STOPS = {w.name: (f"sagemaker:{w.stop_api}", w.arn_resource) for w in WORKLOADS.values()}
+STOPS = {
+    w.name: (f"sagemaker:{w.stop_api}", w.arn_resource) for w in WORKLOADS.values() if w.stop_api
+}
 
 
 def stop(

@@ -364,14 +364,15 @@ def _mutes(args: argparse.Namespace) -> mutes.MuteList:
 def _job(args: argparse.Namespace, settings: Settings) -> tuple[Report, ...]:
     session, region = _session(args.region)
     clients = AwsClients(region, session=session)
-    request = existing_job(
+    requests = existing_job(
         clients.sagemaker,
         args.name,
         account=_account(session, region),
         region=region,
         workload=WORKLOADS[args.workload],
     )
-    return (_check_request(request, clients, settings, _mutes(args)),)
+    mute_list = _mutes(args)
+    return tuple(_check_request(r, clients, settings, mute_list) for r in requests)
 
 
 def _replay(args: argparse.Namespace, settings: Settings) -> tuple[Report, ...]:
@@ -504,8 +505,8 @@ def _client_error(error: ClientError) -> str:
 
 
 def applies_to(check_id: str) -> list[str]:
-    """The workloads a check applies to: every one that does not list it as not evaluated."""
-    return [w.name for w in WORKLOADS.values() if check_id not in w.not_evaluated]
+    """The workloads a check judges (`Check.judges`)."""
+    return [w.name for w in WORKLOADS.values() if CATALOGUE[check_id].judges(w)]
 
 
 def _list_checks(as_json: bool) -> int:

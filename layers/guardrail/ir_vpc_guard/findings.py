@@ -51,6 +51,7 @@ class ActionName(StrEnum):
     ADD_ENDPOINT_ROUTE_TABLES = "add-endpoint-route-tables"
     ADD_S3_EGRESS_RULE = "add-s3-egress-rule"
     ADD_SUBNET_EGRESS_RULES = "add-subnet-egress-rules"
+    ADD_PEER_INGRESS_RULE = "add-peer-ingress-rule"
     # Not fixes: stopping a doomed job (STOP_DOOMED_JOBS), and a finding fixed by hand.
     STOP_JOB = "stop-job"
     MANUAL = "manual"

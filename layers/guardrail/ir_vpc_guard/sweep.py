@@ -123,7 +123,7 @@ class _Sweep:
                 self.result.already_checked += 1  # the event path got there first
                 return
             try:
-                job = describe_job(
+                jobs = describe_job(
                     self.clients.sagemaker,
                     summary.name,
                     account=self.account,
@@ -135,7 +135,8 @@ class _Sweep:
                 claim.release()  # unreadable now: the next sweep tries again
                 self.result.unreadable[arn] = type(error).__name__
                 return
-            self.check_one(job)
+            for job in jobs:  # a tuning job's definitions are one report each
+                self.check_one(job)
         if claim.unconfirmed is not None:
             # Delivered but not recorded: the claim lapses and a later sweep checks the job
             # again. One report twice is better than a sweep that stops here.

@@ -15,7 +15,9 @@ from ir_vpc_guard.checks import (  # noqa: F401
     identity,
     model,
     nacl,
+    peers,
     routing,
+    tenancy,
     vpc_config,
 )
 from ir_vpc_guard.checks.confirm import owner_reads
@@ -28,6 +30,7 @@ from ir_vpc_guard.findings import (
     Severity,
     guardrail_finding,
 )
+from ir_vpc_guard.intake.workload import Workload
 from ir_vpc_guard.intake.workloads import workload_of
 
 __all__ = ["CATALOGUE", "Check", "CheckRun", "check_error", "run_checks"]
@@ -51,14 +54,13 @@ def run_checks(snapshot: Snapshot, only: set[str] | None = None) -> CheckRun:
     each check that needs a read another account owns into its own undetermined finding."""
     run = CheckRun()
     # Checks that do not apply to the job's workload (yet) are listed, never run.
-    skipped = workload_of(snapshot.job.workload).not_evaluated
+    workload = workload_of(snapshot.job.workload)
     # One CHECK_ERROR per failure: reads that depend on a failed read carry the same error.
     failures: dict[ReadError, tuple[dict[str, None], dict[str, None]]] = {}
     for check in CATALOGUE.values():
         if only is not None and check.check_id not in only:
             continue
-        if check.check_id in skipped:
-            run.not_evaluated[check.check_id] = skipped[check.check_id]
+        if _settled_unread(check, snapshot, workload, run):
             continue
         reads = {name: snapshot.read(name) for name in check.reads}
         errors = [(name, r.error) for name, r in reads.items() if r.error is not None]
@@ -91,6 +93,21 @@ def run_checks(snapshot: Snapshot, only: set[str] | None = None) -> CheckRun:
         check_error(error, list(names), list(checks)) for error, (names, checks) in failures.items()
     )
     return run
+
+
+def _settled_unread(check: Check, snapshot: Snapshot, workload: Workload, run: CheckRun) -> bool:
+    """Settle, without a read, a check the job's workload leaves out (listed with its
+    reason), one that is no requirement of the workload (not named at all), or one whose
+    requirement does not arise for this job (passed: a single-instance job has no peers)."""
+    if check.check_id in workload.not_evaluated:
+        run.not_evaluated[check.check_id] = workload.not_evaluated[check.check_id]
+        return True
+    if check.concerns is not None and not check.concerns(workload):
+        return True
+    if check.needed is not None and not check.needed(snapshot):
+        run.passed.append(check.check_id)
+        return True
+    return False
 
 
 def undetermined(check: Check, snapshot: Snapshot, reads: dict[str, str]) -> Finding:

@@ -38,6 +38,7 @@ HOSTED_UNKNOWN = (
     risk=f"SageMaker cannot create the endpoint; AWS reports failures like '{AWS_ERROR}'",
     fix="Add a subnet of another Availability Zone of the same VPC to the model's VpcConfig "
     "(CreateModel makes a new model; then a new endpoint config and UpdateEndpoint).",
+    concerns=lambda workload: workload.one_az_severity is not None,
 )
 def endpoint_subnets_one_az(snapshot: Snapshot) -> Iterator[Problem]:
     severity = workload_of(snapshot.job.workload).one_az_severity
@@ -84,6 +85,7 @@ CHOICE_UNKNOWN = "which of the endpoint's VPC configs SageMaker places these ins
     "(or the endpoint config) differ: instances may land where nothing was checked.",
     fix="Give every model of the endpoint (and the endpoint config, if it sets one) the "
     "same VpcConfig.",
+    concerns=lambda workload: workload.expand is not None,
 )
 def endpoint_vpc_configs_differ(snapshot: Snapshot) -> Iterator[Problem]:
     job = snapshot.job

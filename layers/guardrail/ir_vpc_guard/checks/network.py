@@ -31,6 +31,8 @@ if TYPE_CHECKING:  # the boto3-stubs types: development dependencies, never in t
 
 
 TCP = {"-1", "tcp", "6"}
+# The keys of a described group's rules, by direction.
+EGRESS, INGRESS = "IpPermissionsEgress", "IpPermissions"
 # What an unreadable list is assumed to hold when asking "could it allow this?".
 EVERYWHERE = ("0.0.0.0/0", "::/0")
 
@@ -102,14 +104,29 @@ def tcp_ports(permission: dict[str, Any]) -> Ports | None:
     return int(permission.get("FromPort", 0)), int(permission.get("ToPort", 65535))
 
 
+def all_traffic(permission: dict[str, Any]) -> Ports | None:
+    """Every port when the rule allows every protocol (IpProtocol -1), else None."""
+    return ALL_PORTS if str(permission.get("IpProtocol", "")) == "-1" else None
+
+
 def tcp_egress(groups: Iterable[Mapping[str, Any]]) -> TcpEgress:
+    return rules_allowing(groups, EGRESS, tcp_ports)
+
+
+def rules_allowing(
+    groups: Iterable[Mapping[str, Any]],
+    direction: str,
+    ports_of: Callable[[dict[str, Any]], Ports | None],
+) -> TcpEgress:
+    """The rules of one direction (EGRESS or INGRESS: then `to_*` reads "from") that
+    `ports_of` says allow the traffic at hand, on the ports it returns."""
     v4: list[Grant] = []
     v6: list[Grant] = []
     prefix_lists: dict[str, list[Ports]] = {}
     referenced: dict[str, list[Ports]] = {}
     for group in groups:
-        for permission in group.get("IpPermissionsEgress", []):
-            ports = tcp_ports(permission)
+        for permission in group.get(direction, []):
+            ports = ports_of(permission)
             if ports is None:
                 continue
             for ip_range in permission.get("IpRanges", []):
@@ -253,10 +270,13 @@ def rules_reaching(
     subnet: SubnetTypeDef,
     job_group_ids: Iterable[str],
     entries: Mapping[str, tuple[str, ...]],
+    direction: str = EGRESS,
 ) -> tuple[str, ...]:
     """The egress rules (any protocol) that reach some address of the subnet, described:
     a CIDR or a readable list's entry overlapping it, a reference to one of the job's groups
-    (its instances), or a list whose entries could not be read (it may)."""
+    (its instances), or a list whose entries could not be read (it may). With INGRESS: the
+    inbound rules that admit some address of the subnet."""
+    word = "to" if direction == EGRESS else "from"
     v4 = cidr_interval(str(subnet["CidrBlock"])) if subnet.get("CidrBlock") else None
     v6 = [i for c in ipv6_cidrs(subnet) if (i := ipv6_interval(c)) is not None]
     job = set(job_group_ids)
@@ -269,19 +289,19 @@ def rules_reaching(
 
     found: list[str] = []
     for group in groups:
-        for permission in group.get("IpPermissionsEgress", []):
+        for permission in group.get(direction, []):
             what = _traffic(permission)
             targets = [str(r.get("CidrIp", "")) for r in permission.get("IpRanges", [])] + [
                 str(r.get("CidrIpv6", "")) for r in permission.get("Ipv6Ranges", [])
             ]
-            found += [f"{what} to {t}" for t in targets if touches(t)]
+            found += [f"{what} {word} {t}" for t in targets if touches(t)]
             for entry in permission.get("PrefixListIds", []):
                 pl = str(entry.get("PrefixListId"))
                 listed = entries.get(pl)
                 if listed is None or any(map(touches, listed)):
-                    found.append(f"{what} to {pl}")
+                    found.append(f"{what} {word} {pl}")
             found += [
-                f"{what} to {pair['GroupId']}"
+                f"{what} {word} {pair['GroupId']}"
                 for pair in permission.get("UserIdGroupPairs", [])
                 if pair.get("GroupId") in job
             ]

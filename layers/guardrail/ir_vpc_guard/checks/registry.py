@@ -12,6 +12,7 @@ from typing import Any
 
 from ir_vpc_guard.discovery.snapshot import Snapshot
 from ir_vpc_guard.findings import ActionName, Finding, Remediation, RemediationStatus, Severity
+from ir_vpc_guard.intake.workload import Workload
 
 
 @dataclass(frozen=True, eq=False, repr=False)
@@ -49,6 +50,18 @@ class Check:
     # Reads the check looks at when they were read, and judges without when not (never
     # undetermined for want of them): a stop still asks who read them.
     consults: tuple[str, ...] = ()
+    # Whether the requirement arises for this job at all (None: always). When it does not
+    # (a single-instance job has no peers), the check passes without reading anything.
+    needed: Callable[[Snapshot], bool] | None = None
+    # The workloads whose requirements include this one (None: every workload): the others'
+    # reports do not name the check at all (Inference Recommender's stay as they were).
+    concerns: Callable[[Workload], bool] | None = None
+
+    def judges(self, workload: Workload) -> bool:
+        """Whether a job of `workload` is judged by this check (a requirement of its own,
+        not left out by its `not_evaluated`)."""
+        concerned = self.concerns is None or self.concerns(workload)
+        return concerned and self.check_id not in workload.not_evaluated
 
     @property
     def remediable(self) -> bool:
@@ -89,10 +102,14 @@ def register(
     blocks_job: bool = False,
     quiet: bool = False,
     consults: tuple[str, ...] = (),
+    needed: Callable[[Snapshot], bool] | None = None,
+    concerns: Callable[[Workload], bool] | None = None,
 ) -> Callable[[CheckFunction], CheckFunction]:
     """Add a check to the catalogue under its stable, public ID. `blocks_job`: a certain
     HIGH finding of it makes the job certain to fail, so it may be stopped (opt-in);
-    `quiet`: an advisory that alone does not publish a passing job's report."""
+    `quiet`: an advisory that alone does not publish a passing job's report; `needed`: whether
+    the requirement arises for the job (when not, the check passes unread); `concerns`: the
+    workloads it is a requirement of (the others' reports do not name it)."""
 
     def add(run: CheckFunction) -> CheckFunction:
         if check_id in CATALOGUE:
@@ -110,6 +127,8 @@ def register(
             blocks_job=blocks_job,
             quiet=quiet,
             consults=consults,
+            needed=needed,
+            concerns=concerns,
         )
         return run
 

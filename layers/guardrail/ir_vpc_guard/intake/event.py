@@ -56,6 +56,8 @@ class Intake:
     region: str
     event_id: str
     job_arn: str | None
+    # "event", or the path that read the request with the workload's Describe API.
+    trigger: str = "event"
 
     def jobs(self, sagemaker: SageMakerReader) -> tuple[JobRequest | Skipped, ...]:
         """Each job of the request, validated (`sagemaker` only for workloads that read
@@ -71,6 +73,7 @@ class Intake:
                 region=self.region,
                 event_id=self.event_id,
                 job_arn=self.job_arn,
+                trigger=self.trigger,
                 workload=self.workload,
             )
             for view in views

@@ -78,8 +78,9 @@ def existing_job(
     account: str,
     region: str,
     workload: Workload = DEFAULT_WORKLOAD,
-) -> JobRequest | Skipped:
-    """An existing job, read with its workload's Describe API."""
+) -> tuple[JobRequest | Skipped, ...]:
+    """An existing job's jobs (a tuning job's definitions), read with its workload's
+    Describe API."""
     return describe_job(
         sagemaker, name, account=account, region=region, trigger="cli", workload=workload
     )

@@ -114,6 +114,8 @@ class JobRequest:
     # The other VPC configs the same request names (an endpoint's models in other VPCs):
     # which one SageMaker uses is undocumented. Each is described for the report.
     other_vpc_configs: tuple[str, ...] = ()
+    # EnableInterContainerTrafficEncryption (training): its peers need UDP 500 and ESP.
+    inter_container_encryption: bool = False
 
     @property
     def vpc_config_valid(self) -> bool:

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from botocore import xform_name
 
-from ir_vpc_guard.intake.event import DEFAULT_WORKLOAD, Skipped, parse_request
+from ir_vpc_guard.intake.event import DEFAULT_WORKLOAD, Intake, Skipped
 from ir_vpc_guard.intake.fields import at
 from ir_vpc_guard.intake.request import JobRequest
 from ir_vpc_guard.intake.workload import Workload
@@ -58,22 +58,24 @@ def describe_job(
     region: str,
     trigger: str,
     workload: Workload = DEFAULT_WORKLOAD,
-) -> JobRequest | Skipped:
-    """Read a job with its workload's Describe API and normalize it."""
+) -> tuple[JobRequest | Skipped, ...]:
+    """Read a job with its workload's Describe API and normalize it: its jobs, as from its
+    event (a transform job's model is read too; a tuning job's definitions are one each)."""
     if not workload.job_name.fullmatch(name):
-        return Skipped("not a valid job name", account=account, region=region)
+        return (Skipped("not a valid job name", account=account, region=region),)
     answer = call(sagemaker, workload.describe_api, workload, name)
     arn = at(answer, workload.job_arn_path)
     job_arn = arn if isinstance(arn, str) and workload.job_arn.fullmatch(arn) else None
-    return parse_request(
-        answer,
+    intake = Intake(
+        params=answer,
+        workload=workload,
         account=account,
         region=region,
         event_id=f"{trigger}:{job_arn or name}",
         job_arn=job_arn,
         trigger=trigger,
-        workload=workload,
     )
+    return intake.jobs(lambda: sagemaker)
 
 
 def active_jobs(

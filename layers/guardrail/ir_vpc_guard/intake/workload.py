@@ -30,6 +30,24 @@ RequestExpander = Callable[[Mapping[str, Any], SageMakerReader], Sequence[Mappin
 INFERENCE_RECOMMENDER = "inference-recommender"
 
 
+@dataclass(frozen=True)
+class PeerProfile:
+    """R7 between the instances of one job (docs/workloads.md, "Distributed jobs"): what AWS
+    documents for the workload. Every workload with one needs its groups to admit their own
+    members inbound; the rest says what more, and how sure a gap is."""
+
+    source: str  # the AWS page that states the rule
+    # "Inbound and outbound connections ... across all ports" (batch transform): a certain
+    # gap in either direction is HIGH.
+    all_traffic: bool = False
+    # EFA-capable instance types need all traffic in and out; whether the job uses EFA is not
+    # in the request, so a gap is MEDIUM.
+    efa: bool = False
+    # The severity of a certain gap in the UDP 500 and ESP rules inter-container traffic
+    # encryption needs (None: the workload has no such flag).
+    encryption: Severity | None = None
+
+
 @dataclass(frozen=True, eq=False, repr=False)
 class Workload:
     """One SageMaker job API the guardrail judges.
@@ -94,6 +112,11 @@ class Workload:
     # run and of which type (empty: the workload takes no --instance-count/--instance-type).
     instance_count_path: tuple[str, ...] = ()
     instance_type_path: tuple[str, ...] = ()
+
+    # R7 between the job's own instances (None: the workload documents no peer traffic).
+    peers: PeerProfile | None = None
+    # R2: "you can configure only subnets with a default tenancy VPC" (training, compilation).
+    default_tenancy_only: bool = False
 
     @property
     def name_member(self) -> str:

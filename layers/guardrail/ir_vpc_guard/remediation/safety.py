@@ -31,3 +31,22 @@ def egress_permissions_are_safe(permissions: Sequence[Mapping[str, Any]]) -> boo
             if not isinstance(ip_range, dict) or not safe_egress_cidr(str(ip_range.get("CidrIp"))):
                 return False
     return True
+
+
+def peer_ingress_is_safe(permission: Mapping[str, Any], group_id: str) -> bool:
+    """The inbound rule names the group it is added to and nothing else: no CIDR, no IPv6
+    range, no prefix list, no other group."""
+    if (
+        permission.get("IpRanges")
+        or permission.get("Ipv6Ranges")
+        or permission.get("PrefixListIds")
+    ):
+        return False
+    pairs = permission.get("UserIdGroupPairs")
+    return (
+        isinstance(pairs, list)
+        and len(pairs) == 1
+        and isinstance(pairs[0], dict)
+        and pairs[0].get("GroupId") == group_id
+        and set(pairs[0]) <= {"GroupId", "Description"}
+    )

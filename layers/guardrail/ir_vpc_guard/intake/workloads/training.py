@@ -8,9 +8,10 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from ir_vpc_guard.findings import Severity
 from ir_vpc_guard.intake.fields import member, positive_int, text
 from ir_vpc_guard.intake.request import TextLimit
-from ir_vpc_guard.intake.workload import Workload
+from ir_vpc_guard.intake.workload import PeerProfile, Workload
 from ir_vpc_guard.requirements import JOB_ROLE_ACTIONS
 
 # TrainingJobName, TrainingJobArn and InstanceGroups (max 5) of botocore's SageMaker model
@@ -120,16 +121,30 @@ R3_INVERTS = (
     "apply, and the inverted R3 is not evaluated yet"
 )
 
-PEERS_ONLY = (
+SUBNETS_BY_PEERS = (
     "traffic between the job subnets is documented for Inference Recommender; a training job "
-    "needs it only between the instances of a distributed job, whose check (its groups "
-    "admitting their own members) is not built yet (docs/workloads.md)"
+    "needs it only between the instances of a distributed job, which SG_PEER_TRAFFIC_BLOCKED "
+    "judges (its groups admitting their own members, in and out; docs/workloads.md)"
 )
+NACL_PEERS_NOT_JUDGED = (
+    "traffic between the job subnets is documented for Inference Recommender; a training job "
+    "needs it only between the instances of a distributed job: SG_PEER_TRAFFIC_BLOCKED judges "
+    "their security groups, the network ACLs between their subnets are not judged yet "
+    "(docs/workloads.md)"
+)
+# "Give SageMaker AI Training Jobs Access to Resources in Your Amazon VPC" (S1) and "Protect
+# Communications Between ML Compute Instances in a Distributed Training Job" (S10).
+PEERS = PeerProfile(
+    source="Give SageMaker AI Training Jobs Access to Resources in Your Amazon VPC",
+    efa=True,
+    encryption=Severity.HIGH,
+)
+ENCRYPTION = "enableInterContainerTrafficEncryption"
 
 
 def read(params: Mapping[str, Any], problems: list[str]) -> dict[str, Any]:
     """ResourceConfig: InstanceCount, or the sum over InstanceGroups (heterogeneous clusters),
-    with how many instances of each type."""
+    with how many instances of each type; whether inter-container traffic is encrypted."""
     resources = member(params, "resourceConfig")
     count = positive_int(member(resources, "instanceCount"))
     instance_type = text(member(resources, "instanceType"))
@@ -148,7 +163,15 @@ def read(params: Mapping[str, Any], problems: list[str]) -> dict[str, Any]:
         problems.append("resourceConfig.instanceCount is missing or invalid")
         count, basis = 1, "at least 1 (the request's ResourceConfig could not be read)"
     groups = tuple((t, n) for t, n in sized if t and n)
-    return {"instance_count": count, "instance_groups": groups, "instance_basis": basis}
+    encryption = member(params, ENCRYPTION)
+    if encryption is not None and not isinstance(encryption, bool):
+        problems.append(f"{ENCRYPTION} is not a boolean")
+    return {
+        "instance_count": count,
+        "instance_groups": groups,
+        "instance_basis": basis,
+        "inter_container_encryption": encryption is True,
+    }
 
 
 UNIT = Workload(
@@ -173,8 +196,8 @@ UNIT = Workload(
         "IMAGE_VPC_RESTRICTED": R3_INVERTS,
         "S3_ENDPOINT_POLICY_DENIES": "the training job's own S3 locations (input channels, "
         "output path) are not read yet: the endpoint policy is not judged against them",
-        "SG_EGRESS_SUBNETS_MISSING": PEERS_ONLY,
-        "NACL_BLOCKS_SUBNETS": PEERS_ONLY,
+        "SG_EGRESS_SUBNETS_MISSING": SUBNETS_BY_PEERS,
+        "NACL_BLOCKS_SUBNETS": NACL_PEERS_NOT_JUDGED,
         "ROLE_ENI_ATTRIBUTE_NOT_ALLOWED": "ec2:ModifyNetworkInterfaceAttribute is not among "
         "the actions AWS lists for training roles (docs/workloads.md)",
     },
@@ -189,4 +212,6 @@ UNIT = Workload(
     restart_drops_nulls=True,
     instance_count_path=("resourceConfig", "instanceCount"),
     instance_type_path=("resourceConfig", "instanceType"),
+    peers=PEERS,
+    default_tenancy_only=True,
 )

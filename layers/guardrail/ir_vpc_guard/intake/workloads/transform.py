@@ -11,7 +11,7 @@ from typing import Any
 
 from ir_vpc_guard.intake.fields import matching, member, positive_int, text
 from ir_vpc_guard.intake.request import MODEL_NAME, TextLimit
-from ir_vpc_guard.intake.workload import SageMakerReader, Workload
+from ir_vpc_guard.intake.workload import PeerProfile, SageMakerReader, Workload
 from ir_vpc_guard.intake.workloads.model import (
     DESCRIBE_MODEL,
     HOSTING_NOT_EVALUATED,
@@ -27,6 +27,23 @@ JOB_NAME = TextLimit(
 JOB_ARN = re.compile(r"arn:aws[a-z\-]*:sagemaker:[a-z0-9\-]*:[0-9]{12}:transform-job/.*")
 MAX_INSTANCES = 100
 
+# CreateTransformJob's members a DescribeTransformJob answer gives back (the stop's
+# restartCommand re-creates the job with them).
+RESTART_MEMBERS = (
+    "TransformJobName",
+    "ModelName",
+    "MaxConcurrentTransforms",
+    "ModelClientConfig",
+    "MaxPayloadInMB",
+    "BatchStrategy",
+    "Environment",
+    "TransformInput",
+    "TransformOutput",
+    "DataCaptureConfig",
+    "TransformResources",
+    "DataProcessing",
+    "ExperimentConfig",
+)
 PEERS_ONLY = (
     "traffic between the job subnets is documented for Inference Recommender; a transform "
     "job needs it between its own instances (all ports, in and out), which the peer check "
@@ -82,4 +99,18 @@ UNIT = Workload(
     stop_api="StopTransformJob",
     expand=expand,
     expand_actions=(DESCRIBE_MODEL,),
+    list_summaries="TransformJobSummaries",
+    active_statuses=("InProgress",),
+    status_member="TransformJobStatus",
+    arn_resource="transform-job",
+    restart_members=RESTART_MEMBERS,
+    restart_drops_nulls=True,
+    instance_count_path=("transformResources", "instanceCount"),
+    instance_type_path=("transformResources", "instanceType"),
+    # "Inbound and outbound connections between members of the same security group ...
+    # across all ports" (AWS's batch transform page).
+    peers=PeerProfile(
+        source="Give Batch Transform Jobs Access to Resources in Your Amazon VPC",
+        all_traffic=True,
+    ),
 )

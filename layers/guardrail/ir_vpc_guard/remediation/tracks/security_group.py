@@ -1,6 +1,7 @@
 """The job's security groups: what their fixes share. One re-read, then each fix's missing
 rule, side by side (each adds a different rule); a duplicate means a concurrent change:
-re-read once and retry. The group written is the job's first of its own VPC."""
+re-read once and retry. The group written is the job's first of its own VPC. Egress rules
+name a prefix list or a subnet-sized CIDR; the one inbound rule names the group itself."""
 
 from __future__ import annotations
 
@@ -16,11 +17,15 @@ from ir_vpc_guard.findings import RemediationStatus
 from ir_vpc_guard.remediation.actions import Action
 from ir_vpc_guard.remediation.fix import Context, Fix, failure
 from ir_vpc_guard.remediation.permissions import Grant
-from ir_vpc_guard.remediation.safety import egress_permissions_are_safe
+from ir_vpc_guard.remediation.safety import egress_permissions_are_safe, peer_ingress_is_safe
 from ir_vpc_guard.remediation.targets import SECURITY_GROUP, Target
 
 if TYPE_CHECKING:
-    from mypy_boto3_ec2.type_defs import IpPermissionTypeDef, SecurityGroupTypeDef
+    from mypy_boto3_ec2.type_defs import (
+        IpPermissionTypeDef,
+        SecurityGroupTypeDef,
+        TagSpecificationTypeDef,
+    )
 
 DUPLICATE_RULE = "InvalidPermission.Duplicate"
 # What this track's write needs: the group and the new rule are both authorized, and the
@@ -34,11 +39,22 @@ EGRESS_GRANTS = (
     ),
 )
 
+# The same for the inbound rule a distributed job's peers need.
+INGRESS_GRANTS = (
+    Grant(("ec2:AuthorizeSecurityGroupIngress",), ("security-group/*", "security-group-rule/*")),
+    Grant(
+        ("ec2:CreateTags",),
+        ("security-group-rule/*",),
+        {"StringEquals": {"ec2:CreateAction": "AuthorizeSecurityGroupIngress"}},
+    ),
+)
 
-class EgressRuleFix(Fix):
-    """A fix that adds an egress rule to a job security group."""
+
+class RuleFix(Fix):
+    """A fix that adds one rule to a job security group (`ingress`: an inbound one)."""
 
     writes: ClassVar[Target] = SECURITY_GROUP
+    ingress: ClassVar[bool] = False
 
     @abstractmethod
     def missing(
@@ -49,6 +65,17 @@ class EgressRuleFix(Fix):
         job_groups: list[str],
     ) -> IpPermissionTypeDef | None:
         """The rule still missing from the groups as re-read, or None when they allow it."""
+
+
+class EgressRuleFix(RuleFix):
+    """A fix that adds an egress rule to a job security group."""
+
+
+class IngressRuleFix(RuleFix):
+    """A fix that adds an inbound rule to a job security group: only ever from the group
+    itself (the track refuses anything else)."""
+
+    ingress = True
 
 
 def first_group(snapshot: Snapshot, vpc_id: str) -> str | None:
@@ -67,7 +94,7 @@ def run(context: Context, work: Sequence[tuple[Action, Fix]]) -> list[Action]:
     with ThreadPoolExecutor(len(work), thread_name_prefix="egress") as pool:
         return list(
             pool.map(
-                lambda w: _ensure(context, w[0], cast(EgressRuleFix, w[1]), groups, job_groups),
+                lambda w: _ensure(context, w[0], cast(RuleFix, w[1]), groups, job_groups),
                 work,
             )
         )
@@ -76,7 +103,7 @@ def run(context: Context, work: Sequence[tuple[Action, Fix]]) -> list[Action]:
 def _ensure(
     context: Context,
     action: Action,
-    unit: EgressRuleFix,
+    unit: RuleFix,
     groups: list[SecurityGroupTypeDef],
     job_groups: list[str],
 ) -> Action:
@@ -85,7 +112,7 @@ def _ensure(
             permission = unit.missing(context, action, groups, job_groups)
             if permission is None:
                 return action.settle(RemediationStatus.APPLIED, "already allowed: nothing to add")
-            settled = _authorize(context, action, permission)
+            settled = _authorize(context, action, permission, ingress=unit.ingress)
             if settled is not None:
                 return settled
             answer = context.ec2.describe_security_groups(GroupIds=job_groups)
@@ -97,30 +124,53 @@ def _ensure(
     )
 
 
-def _authorize(context: Context, action: Action, permission: IpPermissionTypeDef) -> Action | None:
+def _authorize(
+    context: Context, action: Action, permission: IpPermissionTypeDef, *, ingress: bool
+) -> Action | None:
     """The settled action, or None when AWS answered that a rule already exists."""
-    if not egress_permissions_are_safe([permission]) or not (
-        permission.get("IpRanges") or permission.get("PrefixListIds")
+    if ingress and not peer_ingress_is_safe(permission, action.resource):
+        return action.settle(
+            RemediationStatus.SKIPPED, "refused: an inbound rule may only name the group itself"
+        )
+    if not ingress and (
+        not egress_permissions_are_safe([permission])
+        or not (permission.get("IpRanges") or permission.get("PrefixListIds"))
     ):
         return action.settle(
             RemediationStatus.SKIPPED, "refused: the rule would not be subnet-sized"
         )
     try:
-        answer = context.ec2.authorize_security_group_egress(
-            GroupId=action.resource,
-            IpPermissions=[permission],
-            TagSpecifications=[{"ResourceType": "security-group-rule", "Tags": context.tags()}],
-        )
+        rules = _write(context, action.resource, permission, ingress=ingress)
     except ClientError as error:
         if error.response.get("Error", {}).get("Code") == DUPLICATE_RULE:
             return None  # AWS refused the whole request: see what is still missing
         return failure(action, error)
-    rules = [r.get("SecurityGroupRuleId") for r in answer.get("SecurityGroupRules", [])]
-    return action.settle(
-        RemediationStatus.APPLIED,
-        f"added egress to {_destination(permission)} on {action.resource}",
-        rules=[r for r in rules if r],
+    added = (
+        f"inbound all traffic from {action.resource}"
+        if ingress
+        else f"egress to {_destination(permission)}"
     )
+    return action.settle(
+        RemediationStatus.APPLIED, f"added {added} on {action.resource}", rules=rules
+    )
+
+
+def _write(
+    context: Context, group: str, permission: IpPermissionTypeDef, *, ingress: bool
+) -> list[str]:
+    """Add the rule, tagged in the same call; the IDs of the rules AWS created."""
+    tagged: list[TagSpecificationTypeDef] = [
+        {"ResourceType": "security-group-rule", "Tags": context.tags()}
+    ]
+    if ingress:
+        created = context.ec2.authorize_security_group_ingress(
+            GroupId=group, IpPermissions=[permission], TagSpecifications=tagged
+        ).get("SecurityGroupRules", [])
+    else:
+        created = context.ec2.authorize_security_group_egress(
+            GroupId=group, IpPermissions=[permission], TagSpecifications=tagged
+        ).get("SecurityGroupRules", [])
+    return [str(r["SecurityGroupRuleId"]) for r in created if r.get("SecurityGroupRuleId")]
 
 
 def _destination(permission: IpPermissionTypeDef) -> str:
