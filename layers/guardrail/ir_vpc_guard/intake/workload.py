@@ -17,6 +17,9 @@ from ir_vpc_guard.intake.request import TextLimit
 RequestReader = Callable[[Mapping[str, Any], list[str]], dict[str, Any]]
 
 INFERENCE_RECOMMENDER = "inference-recommender"
+# Workload.data_path values (WORKLOADS.md §2b).
+SERVICE_SIDE = "service"
+THROUGH_VPC = "vpc"
 
 
 @dataclass(frozen=True, eq=False, repr=False)
@@ -50,6 +53,10 @@ class Workload:
     stop_api: str | None
     efa_ips_per_instance: int | None = None
     efa_instance_types: frozenset[str] = field(default_factory=frozenset)
+    # Where the job's S3 reads and writes go: "service" (Inference Recommender: SageMaker
+    # reads from outside the VPC, so a VPC-restricted policy refuses it) or "vpc" (through
+    # the job's subnets: R3 inverts, the endpoint policy must admit the job's own URIs).
+    data_path: str = SERVICE_SIDE
 
     def ips_for(self, instances: int, groups: tuple[tuple[str, int], ...]) -> tuple[int, int]:
         """The private IPs `instances` certainly need, and the most they may need: each

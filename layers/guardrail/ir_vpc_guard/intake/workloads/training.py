@@ -8,9 +8,9 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from ir_vpc_guard.intake.fields import member, positive_int, text
+from ir_vpc_guard.intake.fields import at, matching, member, positive_int, s3_uri_at, text
 from ir_vpc_guard.intake.request import TextLimit
-from ir_vpc_guard.intake.workload import Workload
+from ir_vpc_guard.intake.workload import THROUGH_VPC, Workload
 from ir_vpc_guard.requirements import JOB_ROLE_ACTIONS
 
 # TrainingJobName, TrainingJobArn and InstanceGroups (max 5) of botocore's SageMaker model
@@ -22,6 +22,11 @@ JOB_ARN = re.compile(
     r"arn:aws[a-z\-]*:sagemaker:[a-z0-9\-]*:[0-9]{12}:training-job/[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}"
 )
 MAX_INSTANCE_GROUPS = 5
+MAX_CHANNELS = 20  # InputDataConfig
+# TrainingRepositoryCredentialsProviderArn (`\\p{Alnum}` read as ASCII letters and digits).
+CREDENTIALS_PROVIDER = re.compile(
+    r"arn:[a-zA-Z0-9\-]+:lambda:[a-zA-Z0-9\-]+:[0-9]{12}:function:.*", re.ASCII
+)
 # The training instance types (botocore's TrainingInstanceType) whose EC2 type supports EFA
 # (EC2 DescribeInstanceTypes NetworkInfo.EfaSupported, as moto ships it; the test recomputes
 # it). Whether a job of such a type uses EFA is not in the request: the 5 IPs are a cautious
@@ -98,6 +103,59 @@ PEERS_ONLY = (
 
 
 def read(params: Mapping[str, Any], problems: list[str]) -> dict[str, Any]:
+    """The instances, the S3 locations and the private registry of the request."""
+    return {
+        **_instances(params, problems),
+        **_s3_locations(params, problems),
+        **_registry(params),
+    }
+
+
+def _s3_locations(params: Mapping[str, Any], problems: list[str]) -> dict[str, Any]:
+    """The S3 URIs the job reads (its channels, its checkpoints) and writes (its output,
+    checkpoints, debugger, profiler and TensorBoard output) through its VPC."""
+    channels = member(params, "inputDataConfig")
+    reads = [
+        uri
+        for index, channel in enumerate(
+            channels[:MAX_CHANNELS] if isinstance(channels, list) else []
+        )
+        for uri in s3_uri_at(
+            channel, ("dataSource", "s3DataSource", "s3Uri"), f"inputDataConfig[{index}]", problems
+        )
+    ]
+    checkpoints = s3_uri_at(params, ("checkpointConfig", "s3Uri"), "checkpointConfig", problems)
+    writes = [
+        *s3_uri_at(params, ("outputDataConfig", "s3OutputPath"), "outputDataConfig", problems),
+        *checkpoints,
+        *s3_uri_at(params, ("debugHookConfig", "s3OutputPath"), "debugHookConfig", problems),
+        *s3_uri_at(params, ("profilerConfig", "s3OutputPath"), "profilerConfig", problems),
+        *s3_uri_at(
+            params, ("tensorBoardOutputConfig", "s3OutputPath"), "tensorBoardOutputConfig", problems
+        ),
+    ]
+    return {
+        "s3_reads": tuple(dict.fromkeys([*reads, *checkpoints])),
+        "s3_writes": tuple(dict.fromkeys(writes)),
+    }
+
+
+def _registry(params: Mapping[str, Any]) -> dict[str, Any]:
+    """AlgorithmSpecification.TrainingImageConfig: the registry access mode and the Lambda
+    that gives SageMaker the private registry's credentials."""
+    config = at(params, ("algorithmSpecification", "trainingImageConfig"))
+    mode = text(member(config, "trainingRepositoryAccessMode"))
+    provider = matching(
+        at(config, ("trainingRepositoryAuthConfig", "trainingRepositoryCredentialsProviderArn")),
+        CREDENTIALS_PROVIDER,
+    )
+    return {
+        "repository_access_mode": mode if mode in {"Platform", "Vpc"} else None,
+        "repository_credentials_provider": provider,
+    }
+
+
+def _instances(params: Mapping[str, Any], problems: list[str]) -> dict[str, Any]:
     """ResourceConfig: InstanceCount, or the sum over InstanceGroups (heterogeneous clusters),
     with how many instances of each type."""
     resources = member(params, "resourceConfig")
@@ -151,4 +209,5 @@ UNIT = Workload(
     describe_api="DescribeTrainingJob",
     list_api="ListTrainingJobs",
     stop_api="StopTrainingJob",
+    data_path=THROUGH_VPC,
 )
