@@ -213,7 +213,7 @@ def test_a_training_request_lists_its_s3_locations_in_either_casing() -> None:
     params["CheckpointConfig"] = {"S3Uri": "s3://ckpt/run-1/"}
     params["debugHookConfig"] = {"s3OutputPath": "https://dbg.s3.us-east-1.amazonaws.com/hooks/"}
     params["profilerConfig"] = {"S3OutputPath": "https://s3.us-east-1.amazonaws.com/prof/p/"}
-    params["tensorBoardOutputConfig"] = {"s3OutputPath": "s3://tb/logs/"}
+    params["tensorBoardOutputConfig"] = {"s3OutputPath": "s3://tboard/logs/"}
     job = parsed(event)
     assert job.s3_reads == (
         "s3://demo-training-data/train/",
@@ -225,7 +225,7 @@ def test_a_training_request_lists_its_s3_locations_in_either_casing() -> None:
         "s3://ckpt/run-1/",
         "s3://dbg/hooks/",
         "s3://prof/p/",
-        "s3://tb/logs/",
+        "s3://tboard/logs/",
     )
     assert job.input_problems == ()
     # Inference Recommender's requests list none: its reads are the model's, service side.
