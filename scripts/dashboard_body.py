@@ -90,27 +90,27 @@ def body(source: dict[str, Any] | None = None) -> dict[str, Any]:
         _graph("Jobs only the sweep found", (16, 2, 8, 6), metrics=[
             guard.metric(names.SWEEP_FOUND_JOBS, "jobs no event announced"),
         ]),
-        _graph("Findings by check (total over the time range)", (0, 8, 12, 10),
+        _graph("Findings by check (total over the time range)", (0, 8, 12, 12),
                view="bar", setPeriodToTimeRange=True,
                metrics=[guard.metric(names.finding_metric(c), c) for c in check_ids()]),
-        _graph("Findings by severity (muted ones apart)", (12, 8, 12, 5), metrics=[
+        _graph("Findings by severity (muted ones apart)", (12, 8, 12, 6), metrics=[
             *(guard.metric(names.severity_metric(s), s.value) for s in finding_severities()),
             guard.metric(names.FINDINGS, "all findings (not muted)"),
             guard.metric(names.MUTED_FINDINGS, "muted findings"),
         ]),
-        _graph("Reports made and delivered", (12, 13, 12, 5), metrics=[
+        _graph("Reports made and delivered", (12, 14, 12, 6), metrics=[
             guard.metric(names.REPORTS, "reports"),
             guard.metric(names.PUBLISHED, "published to SNS"),
             guard.metric(names.REPLAYS, "event replays (not published again)"),
             guard.metric(names.SECURITY_HUB_FAILURES, "Security Hub export failures"),
         ]),
-        _graph("Dead-letter queue: messages waiting", (0, 18, 8, 6), stat="Maximum", metrics=[
+        _graph("Dead-letter queue: messages waiting", (0, 20, 8, 6), stat="Maximum", metrics=[
             _series("AWS/SQS", "ApproximateNumberOfMessagesVisible", queue_name, label="messages"),
         ]),
-        _graph("Function errors", (8, 18, 8, 6), metrics=[
+        _graph("Function errors", (8, 20, 8, 6), metrics=[
             _series("AWS/Lambda", "Errors", function_name, label="errors", color="#d62728"),
         ]),
-        _graph("Function duration", (16, 18, 8, 6), stat="Average",
+        _graph("Function duration", (16, 20, 8, 6), stat="Average",
                annotations={"horizontal": [
                    {"label": f"timeout ({function['Timeout']} s)",
                     "value": int(function["Timeout"]) * 1000}

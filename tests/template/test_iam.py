@@ -71,6 +71,7 @@ UNSCOPABLE = {
     "ec2:DescribeVpcEndpoints",
     "ec2:DescribeNatGateways",
     "sagemaker:ListInferenceRecommendationsJobs",
+    "s3:ListAllMyBuckets",  # only "*" (Service Authorization Reference, Amazon S3)
 }
 READ_VERBS = ("Describe", "Get", "List", "Simulate", "BatchGet")
 TOPICS = {

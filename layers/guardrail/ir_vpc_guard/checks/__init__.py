@@ -9,11 +9,13 @@ from typing import Any
 # Importing the check modules registers their checks in CATALOGUE.
 from ir_vpc_guard.checks import (  # noqa: F401
     capacity,
+    datapath,
     dns,
     egress,
     identity,
     model,
     nacl,
+    private_registry,
     routing,
     vpc_config,
 )
@@ -27,6 +29,7 @@ from ir_vpc_guard.findings import (
     Severity,
     guardrail_finding,
 )
+from ir_vpc_guard.intake.workload import Workload
 from ir_vpc_guard.intake.workloads import workload_of
 
 __all__ = ["CATALOGUE", "Check", "CheckRun", "run_checks"]
@@ -50,16 +53,17 @@ def run_checks(snapshot: Snapshot, only: set[str] | None = None) -> CheckRun:
     each check that needs a read another account owns into its own undetermined finding."""
     run = CheckRun()
     # Checks that do not apply to the job's workload (yet) are listed, never run.
-    skipped = workload_of(snapshot.job.workload).not_evaluated
+    workload = workload_of(snapshot.job.workload)
+    skipped = workload.not_evaluated
     # One CHECK_ERROR per failure: reads that depend on a failed read carry the same error.
     failures: dict[ReadError, tuple[dict[str, None], dict[str, None]]] = {}
     for check in CATALOGUE.values():
-        if only is not None and check.check_id not in only:
+        if not _runs(check, workload, only):
             continue
         if check.check_id in skipped:
             run.not_evaluated[check.check_id] = skipped[check.check_id]
             continue
-        reads = {name: snapshot.read(name) for name in check.reads}
+        reads = {name: snapshot.read(name) for name in check.reads_for(workload.data_path)}
         errors = [(name, r.error) for name, r in reads.items() if r.error is not None]
         if errors:
             for name, error in errors:
@@ -90,6 +94,14 @@ def run_checks(snapshot: Snapshot, only: set[str] | None = None) -> CheckRun:
         check_error(error, list(names), list(checks)) for error, (names, checks) in failures.items()
     )
     return run
+
+
+def _runs(check: Check, workload: Workload, only: set[str] | None) -> bool:
+    """Asked for (`only`), and of the workload's data path: a check of another data path is
+    not this workload's kind of check, never run nor listed."""
+    if only is not None and check.check_id not in only:
+        return False
+    return check.data_path is None or check.data_path == workload.data_path
 
 
 def undetermined(check: Check, snapshot: Snapshot, reads: dict[str, str]) -> Finding:

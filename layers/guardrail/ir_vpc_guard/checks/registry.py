@@ -12,6 +12,7 @@ from typing import Any
 
 from ir_vpc_guard.discovery.snapshot import Snapshot
 from ir_vpc_guard.findings import ActionName, Finding, Remediation, RemediationStatus, Severity
+from ir_vpc_guard.intake.workload import THROUGH_VPC
 
 
 @dataclass(frozen=True, eq=False, repr=False)
@@ -49,6 +50,18 @@ class Check:
     # Reads the check looks at when they were read, and judges without when not (never
     # undetermined for want of them): a stop still asks who read them.
     consults: tuple[str, ...] = ()
+    # The reads instead of `reads` for workloads whose data path is the VPC (their S3
+    # locations are the request's, not a model's), when they differ.
+    vpc_reads: tuple[str, ...] | None = None
+    # The only data path (Workload.data_path) whose workloads this check applies to; the
+    # others never run or list it (Inference Recommender's reports keep their shape).
+    data_path: str | None = None
+
+    def reads_for(self, data_path: str) -> tuple[str, ...]:
+        """The reads the check needs for a workload of that data path."""
+        if data_path == THROUGH_VPC and self.vpc_reads is not None:
+            return self.vpc_reads
+        return self.reads
 
     @property
     def remediable(self) -> bool:
@@ -89,6 +102,8 @@ def register(
     blocks_job: bool = False,
     quiet: bool = False,
     consults: tuple[str, ...] = (),
+    vpc_reads: tuple[str, ...] | None = None,
+    data_path: str | None = None,
 ) -> Callable[[CheckFunction], CheckFunction]:
     """Add a check to the catalogue under its stable, public ID. `blocks_job`: a certain
     HIGH finding of it makes the job certain to fail, so it may be stopped (opt-in);
@@ -110,6 +125,8 @@ def register(
             blocks_job=blocks_job,
             quiet=quiet,
             consults=consults,
+            vpc_reads=vpc_reads,
+            data_path=data_path,
         )
         return run
 

@@ -90,9 +90,15 @@ EFA_INSTANCE_TYPES = frozenset(
 )
 
 R3_INVERTS = (
-    "training reads S3 through its own VPC, where a bucket or repository policy restricted to "
-    "that VPC is what AWS recommends (docs/workloads.md): Inference Recommender's R3 does not "
-    "apply, and the inverted R3 is not evaluated yet"
+    "training reads and writes S3 through its own VPC, where a bucket policy restricted to "
+    "that VPC or its endpoint is what AWS recommends: Inference Recommender's R3 does not "
+    "apply; BUCKET_POLICY_DENIES_JOB_PATH judges the job's own buckets against the way its "
+    "subnets reach S3 (docs/workloads.md)"
+)
+IMAGE_NOT_READ = (
+    "training pulls its image from the service side in Platform mode; a repository policy "
+    "restricted to a VPC is undetermined there (MEDIUM, WORKLOADS.md), and the training "
+    "image's repository policy is not read yet (docs/workloads.md)"
 )
 
 PEERS_ONLY = (
@@ -198,9 +204,7 @@ UNIT = Workload(
         "registered model (docs/workloads.md)",
         "MODEL_ARTIFACT_VPC_RESTRICTED": R3_INVERTS,
         "SAMPLE_PAYLOAD_VPC_RESTRICTED": R3_INVERTS,
-        "IMAGE_VPC_RESTRICTED": R3_INVERTS,
-        "S3_ENDPOINT_POLICY_DENIES": "the training job's own S3 locations (input channels, "
-        "output path) are not read yet: the endpoint policy is not judged against them",
+        "IMAGE_VPC_RESTRICTED": IMAGE_NOT_READ,
         "SG_EGRESS_SUBNETS_MISSING": PEERS_ONLY,
         "NACL_BLOCKS_SUBNETS": PEERS_ONLY,
         "ROLE_ENI_ATTRIBUTE_NOT_ALLOWED": "ec2:ModifyNetworkInterfaceAttribute is not among "
