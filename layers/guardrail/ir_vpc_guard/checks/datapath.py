@@ -1,5 +1,5 @@
 """R3 inverted, for workloads whose data path is the VPC (training): the policies of the
-job's own buckets must admit the way its subnets reach S3 (WORKLOADS.md §2b).
+job's own buckets must admit the way its subnets reach S3 (docs/workloads.md).
 
 Through a gateway endpoint on a subnet's route, requests carry aws:SourceVpce (that
 endpoint) and aws:SourceVpc (the job's VPC); through a NAT gateway they carry neither. A

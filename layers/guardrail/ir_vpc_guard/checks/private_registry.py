@@ -1,4 +1,4 @@
-"""A private registry's credentials Lambda (WORKLOADS.md §2c, "Vpc repository access mode"):
+"""A private registry's credentials Lambda (docs/workloads.md, "Private registry"):
 with `RepositoryAccessMode=Vpc` and a credentials provider, SageMaker calls that Lambda
 "through your VPC to lambda.<region>.amazonaws.com" ("Use a private Docker registry for
 real-time inference containers", "... for training"). The job subnets need a Lambda

@@ -17,7 +17,7 @@ from ir_vpc_guard.intake.request import TextLimit
 RequestReader = Callable[[Mapping[str, Any], list[str]], dict[str, Any]]
 
 INFERENCE_RECOMMENDER = "inference-recommender"
-# Workload.data_path values (WORKLOADS.md §2b).
+# Workload.data_path values (docs/workloads.md).
 SERVICE_SIDE = "service"
 THROUGH_VPC = "vpc"
 

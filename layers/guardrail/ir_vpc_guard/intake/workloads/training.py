@@ -97,7 +97,7 @@ R3_INVERTS = (
 )
 IMAGE_NOT_READ = (
     "training pulls its image from the service side in Platform mode; a repository policy "
-    "restricted to a VPC is undetermined there (MEDIUM, WORKLOADS.md), and the training "
+    "restricted to a VPC is undetermined there (MEDIUM, docs/workloads.md), and the training "
     "image's repository policy is not read yet (docs/workloads.md)"
 )
 
