@@ -111,7 +111,8 @@ def test_a_training_job_in_a_compliant_world_passes_with_its_workload_named(
     checks = report["summary"]["checks"]
     # No private registry credentials Lambda in the request: that check has nothing to judge.
     assert set(checks["notEvaluated"]) == IR_ONLY | {"REGISTRY_AUTH_LAMBDA_UNREACHABLE"}
-    assert "BUCKET_POLICY_DENIES_JOB_PATH" in checks["notEvaluated"]["MODEL_ARTIFACT_VPC_RESTRICTED"]
+    reason = checks["notEvaluated"]["MODEL_ARTIFACT_VPC_RESTRICTED"]
+    assert "BUCKET_POLICY_DENIES_JOB_PATH" in reason
     assert "not read yet" in checks["notEvaluated"]["IMAGE_VPC_RESTRICTED"]
     assert {
         "SUBNET_IP_CAPACITY",
