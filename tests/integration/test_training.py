@@ -66,7 +66,7 @@ def training_event(world: World, name: str = "training_job") -> dict[str, Any]:
     with the bucket it reads and writes made in the world's account."""
     s3 = boto3.client("s3", region_name=world.region)
     if TRAINING_BUCKET not in {b["Name"] for b in s3.list_buckets()["Buckets"]}:
-        where = (
+        where: dict[str, Any] = (
             {}
             if world.region == "us-east-1"
             else {"CreateBucketConfiguration": {"LocationConstraint": world.region}}
