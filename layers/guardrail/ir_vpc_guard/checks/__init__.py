@@ -9,15 +9,17 @@ from typing import Any
 # Importing the check modules registers their checks in CATALOGUE.
 from ir_vpc_guard.checks import (  # noqa: F401
     capacity,
-    datapath,
     dns,
     egress,
     identity,
     model,
     nacl,
-    private_registry,
     routing,
     vpc_config,
+    # Checks of VPC-side workloads only: imported (registered) last, so that Inference
+    # Recommender's findings keep their order.
+    vpc_side_buckets,
+    vpc_side_registry,
 )
 from ir_vpc_guard.checks.confirm import owner_reads
 from ir_vpc_guard.checks.registry import CATALOGUE, Check, Problem
