@@ -19,7 +19,7 @@ from ir_vpc_guard_dev.sandbox import World, build_world
 from tests.conftest import REGION, load_event
 from tests.integration.calls import clients_factory, counting_session
 from tests.integration.fake_group_associations import FakeGroupAssociations
-from tests.integration.test_s3_paths import _default_route, nat_gateway
+from tests.integration.test_s3_paths import _default_route, _peering, nat_gateway
 from tests.integration.test_training import TRAINING_BUCKET, training_event
 from tests.reliability.faults import access_denied
 from tests.report_schema import validate_report
@@ -315,3 +315,18 @@ def test_without_a_credentials_lambda_no_lambda_read_is_made(
     calls: Counter[str] = Counter()
     run(event, calls)
     assert calls["ec2.DescribeVpcEndpoints"] == 1 and calls["ec2.DescribeVpcAttribute"] == 1
+
+
+def test_a_route_to_another_vpc_may_lead_to_a_shared_lambda_endpoint(
+    aws: Any, world: World
+) -> None:
+    # Hub-and-spoke networks share one Lambda endpoint through peering or a transit gateway
+    # with a private hosted zone: not visible from this VPC, so not a certain HIGH.
+    aws.client("ec2").create_route(
+        RouteTableId=world.route_table_ids[0],
+        DestinationCidrBlock="10.8.0.0/16",
+        VpcPeeringConnectionId=_peering(aws, world),
+    )
+    [finding] = findings(run(private_registry(world)), LAMBDA_CHECK)
+    assert finding["severity"] == "MEDIUM"
+    assert "Lambda interface endpoint of another VPC" in finding["evidence"]["undetermined"]

@@ -73,9 +73,28 @@ def registry_auth_lambda_unreachable(snapshot: Snapshot) -> Iterator[Problem]:
     else:
         severity, how = Severity.MEDIUM, "may not reach it"
     unknown = _unknowns(found, none, bool(endpoints) and severity is Severity.HIGH)
+    shared = _other_networks(router, list(tables.values()))
+    if shared and severity is Severity.HIGH:
+        unknown.append(
+            f"whether a Lambda interface endpoint of another VPC, reached through "
+            f"{', '.join(shared)}, answers lambda.<region>.amazonaws.com for this VPC (a shared "
+            "private hosted zone or resolver rule)"
+        )
     if unknown and severity is Severity.HIGH:
         severity = Severity.MEDIUM
     yield _problem(snapshot, endpoints, hops, severity=severity, how=how, unknown=unknown)
+
+
+def _other_networks(router: Router, tables: list[RouteTableTypeDef | None]) -> list[str]:
+    """The peering connections, transit and virtual private gateways the job subnets' tables
+    route to: a centrally shared Lambda endpoint may sit behind one of them."""
+    found = {
+        r.target
+        for table in tables
+        for r in router.routes(table)[0]
+        if r.target != "local" and r.hop in {Hop.PEERING, Hop.OTHER}
+    }
+    return sorted(found)
 
 
 def _available(endpoints: list[VpcEndpointTypeDef]) -> list[VpcEndpointTypeDef]:
