@@ -100,3 +100,25 @@ def test_a_bucket_without_a_policy_or_a_path_is_not_this_checks_finding() -> Non
         judged(training(only_from("vpce-9"), s3_endpoints=Read(value=[]), route_tables=no_route))
         == []
     )
+
+
+def test_a_deny_that_hangs_on_the_principal_not_a_key_is_undetermined() -> None:
+    # Deny everyone but the role: whether the role's sessions are exempt AWS leaves to the
+    # assumed-role session ARN, which the product cannot know (IAM User Guide, NotPrincipal).
+    role = job().role_arn
+    document = json.dumps(
+        {
+            "Statement": [
+                {
+                    "Sid": "OnlyTheRole",
+                    "Effect": "Deny",
+                    "NotPrincipal": {"AWS": role},
+                    "Action": "s3:*",
+                    "Resource": "arn:aws:s3:::data/*",
+                }
+            ]
+        }
+    )
+    [finding] = judged(training(document))
+    assert finding.severity.value == "MEDIUM"
+    assert "assumed-role session" in finding.evidence["undetermined"]
