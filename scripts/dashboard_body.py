@@ -120,12 +120,12 @@ def body(source: dict[str, Any] | None = None) -> dict[str, Any]:
         _graph("Findings by check (total over the time range)", (0, 8, 12, checks_height),
                view="bar", setPeriodToTimeRange=True,
                metrics=[guard.metric(names.finding_metric(c), c) for c in checks]),
-        _graph("Findings by severity (muted ones apart)", (12, 8, 12, 5), metrics=[
+        _graph("Findings by severity (muted ones apart)", (12, 8, 12, 6), metrics=[
             *(guard.metric(names.severity_metric(s), s.value) for s in finding_severities()),
             guard.metric(names.FINDINGS, "all findings (not muted)"),
             guard.metric(names.MUTED_FINDINGS, "muted findings"),
         ]),
-        _graph("Reports made and delivered", (12, 13, 12, below - 13), metrics=[
+        _graph("Reports made and delivered", (12, 14, 12, below - 14), metrics=[
             guard.metric(names.REPORTS, "reports"),
             guard.metric(names.PUBLISHED, "published to SNS"),
             guard.metric(names.REPLAYS, "event replays (not published again)"),

@@ -34,6 +34,9 @@ CONTRACT_IDS = {
     # Distributed jobs and tenancy (issue 23).
     "SG_PEER_TRAFFIC_BLOCKED",
     "VPC_TENANCY_NOT_DEFAULT",
+    # The data path of VPC-side workloads (issue 23).
+    "BUCKET_POLICY_DENIES_JOB_PATH",
+    "REGISTRY_AUTH_LAMBDA_UNREACHABLE",
 }
 
 

@@ -11,6 +11,7 @@ import pytest
 from moto.ec2.models.instance_types import INSTANCE_TYPES
 
 from ir_vpc_guard.checks import CATALOGUE
+from ir_vpc_guard.intake import fields
 from ir_vpc_guard.intake.event import Skipped, parse_event, parse_request
 from ir_vpc_guard.intake.request import JobRequest
 from ir_vpc_guard.intake.workloads import BY_EVENT_NAME, WORKLOADS, enabled, processing, training
@@ -398,3 +399,77 @@ def test_the_preflights_instance_paths_are_members_of_the_create_call(model: Any
             for name in path:
                 shape = shape.members[_pascal(name)]
             assert not path or shape.type_name in ("integer", "string"), workload.name
+
+
+def test_training_s3_and_registry_limits_are_botocores(model: Any) -> None:
+    request = model.operation_model("CreateTrainingJob").input_shape.members
+    assert request["InputDataConfig"].metadata["max"] == training.MAX_CHANNELS
+    uri = model.shape_for("S3Uri").metadata
+    assert (uri["max"], uri["pattern"]) == (fields.MAX_S3_URI, "(https|s3)://([^/]+)/?(.*)")
+    provider = model.shape_for("TrainingRepositoryCredentialsProviderArn").metadata["pattern"]
+    assert training.CREDENTIALS_PROVIDER.pattern == provider.replace(r"\p{Alnum}", "a-zA-Z0-9")
+    assert model.shape_for("TrainingRepositoryAccessMode").enum == ["Platform", "Vpc"]
+
+
+def test_a_training_request_lists_its_s3_locations_in_either_casing() -> None:
+    event = load_event("training_job")
+    params = event["detail"]["requestParameters"]
+    params["inputDataConfig"].append(
+        {"ChannelName": "test", "DataSource": {"S3DataSource": {"S3Uri": "s3://data-b/test/"}}}
+    )
+    params["CheckpointConfig"] = {"S3Uri": "s3://ckpt/run-1/"}
+    params["debugHookConfig"] = {"s3OutputPath": "https://dbg.s3.us-east-1.amazonaws.com/hooks/"}
+    params["profilerConfig"] = {"S3OutputPath": "https://s3.us-east-1.amazonaws.com/prof/p/"}
+    params["tensorBoardOutputConfig"] = {"s3OutputPath": "s3://tboard/logs/"}
+    job = parsed(event)
+    assert job.s3_reads == (
+        "s3://demo-training-data/train/",
+        "s3://data-b/test/",
+        "s3://ckpt/run-1/",
+    )
+    assert job.s3_writes == (
+        "s3://demo-training-data/output/",
+        "s3://ckpt/run-1/",
+        "s3://dbg/hooks/",
+        "s3://prof/p/",
+        "s3://tboard/logs/",
+    )
+    assert job.input_problems == ()
+    # Inference Recommender's requests list none: its reads are the model's, service side.
+    assert parsed(load_event("good_job")).s3_reads == ()
+
+
+def test_s3_locations_beyond_the_apis_limits_are_not_read() -> None:
+    event = load_event("training_job")
+    params = event["detail"]["requestParameters"]
+    params["inputDataConfig"] = [
+        {"dataSource": {"s3DataSource": {"s3Uri": f"s3://bucket-{i:02}/x"}}} for i in range(21)
+    ]
+    params["outputDataConfig"] = {"s3OutputPath": "ftp://elsewhere/out"}
+    params["checkpointConfig"] = {"s3Uri": 7}
+    job = parsed(event)
+    assert len(job.s3_reads) == 20 and "s3://bucket-20/x" not in job.s3_reads
+    assert job.s3_writes == ()
+    assert job.input_problems == (
+        "checkpointConfig is not a valid S3 URI",
+        "outputDataConfig is not an S3 URI the guardrail can read (s3://bucket/key)",
+    )
+
+
+def test_a_private_registry_and_its_credentials_lambda_are_read() -> None:
+    event = load_event("training_job")
+    spec = event["detail"]["requestParameters"]["algorithmSpecification"]
+    lambda_arn = "arn:aws:lambda:us-east-1:123456789012:function:registry-creds"
+    spec["trainingImageConfig"] = {
+        "trainingRepositoryAccessMode": "Vpc",
+        "TrainingRepositoryAuthConfig": {"TrainingRepositoryCredentialsProviderArn": lambda_arn},
+    }
+    job = parsed(event)
+    assert (job.repository_access_mode, job.repository_credentials_provider) == ("Vpc", lambda_arn)
+    spec["trainingImageConfig"] = {
+        "trainingRepositoryAccessMode": "Elsewhere",
+        "trainingRepositoryAuthConfig": {"trainingRepositoryCredentialsProviderArn": "not-an-arn"},
+    }
+    job = parsed(event)
+    assert (job.repository_access_mode, job.repository_credentials_provider) == (None, None)
+    assert parsed(load_event("training_job")).repository_access_mode is None

@@ -35,8 +35,8 @@ from tests.lambda_context import Inbox, deploy, log_lines
 from tests.report_schema import validate_report
 
 # What Inference Recommender judges and training does not (yet): the model, its artifacts'
-# policies, the endpoint policy on those artifacts, traffic between the job subnets (for
-# training only a distributed job's peers need it), the ENI-attribute advisory.
+# policies, traffic between the job subnets (for training only a distributed job's peers
+# need it), the ENI-attribute advisory.
 IR_ONLY = {
     "SG_EGRESS_SUBNETS_MISSING",
     "NACL_BLOCKS_SUBNETS",
@@ -44,9 +44,10 @@ IR_ONLY = {
     "MODEL_ARTIFACT_VPC_RESTRICTED",
     "SAMPLE_PAYLOAD_VPC_RESTRICTED",
     "IMAGE_VPC_RESTRICTED",
-    "S3_ENDPOINT_POLICY_DENIES",
     "ROLE_ENI_ATTRIBUTE_NOT_ALLOWED",
 }
+# The training sample's bucket (its channel and its output path).
+TRAINING_BUCKET = "demo-training-data"
 # Inference Recommender's job section, exactly as before workloads.
 IR_JOB_KEYS = {
     "name",
@@ -62,7 +63,16 @@ IR_JOB_KEYS = {
 
 
 def training_event(world: World, name: str = "training_job") -> dict[str, Any]:
-    """A training sample pointed at `world`: its subnets, group, role, account and region."""
+    """A training sample pointed at `world`: its subnets, group, role, account and region,
+    with the bucket it reads and writes made in the world's account."""
+    s3 = boto3.client("s3", region_name=world.region)
+    if TRAINING_BUCKET not in {b["Name"] for b in s3.list_buckets()["Buckets"]}:
+        where: dict[str, Any] = (
+            {}
+            if world.region == "us-east-1"
+            else {"CreateBucketConfiguration": {"LocationConstraint": world.region}}
+        )
+        s3.create_bucket(Bucket=TRAINING_BUCKET, **where)
     event = load_event(name)
     event["account"], event["region"] = world.account, world.region
     params = event["detail"]["requestParameters"]
@@ -100,9 +110,11 @@ def test_a_training_job_in_a_compliant_world_passes_with_its_workload_named(
     assert (job["subnets"], job["vpc"]) == (world.subnet_ids, world.vpc_id)
     assert not {"type", "modelPackageArn", "modelName"} & set(job)
     checks = report["summary"]["checks"]
-    assert set(checks["notEvaluated"]) == IR_ONLY
-    assert "R3 inverts" not in checks["notEvaluated"]["IMAGE_VPC_RESTRICTED"]
-    assert "inverted R3 is not evaluated" in checks["notEvaluated"]["IMAGE_VPC_RESTRICTED"]
+    # No private registry credentials Lambda in the request: that check has nothing to judge.
+    assert set(checks["notEvaluated"]) == IR_ONLY | {"REGISTRY_AUTH_LAMBDA_UNREACHABLE"}
+    reason = checks["notEvaluated"]["MODEL_ARTIFACT_VPC_RESTRICTED"]
+    assert "BUCKET_POLICY_DENIES_JOB_PATH" in reason
+    assert "not read yet" in checks["notEvaluated"]["IMAGE_VPC_RESTRICTED"]
     assert {
         "SUBNET_IP_CAPACITY",
         "S3_ENDPOINT_MISSING",
@@ -111,6 +123,8 @@ def test_a_training_job_in_a_compliant_world_passes_with_its_workload_named(
         "NACL_BLOCKS_S3",
         "VPC_DNS_DISABLED",
         "ROLE_VPC_PERMISSIONS_MISSING",
+        "BUCKET_POLICY_DENIES_JOB_PATH",
+        "S3_ENDPOINT_POLICY_DENIES",
     } <= set(checks["passed"])
 
 
@@ -298,10 +312,11 @@ def test_a_training_job_costs_the_network_and_role_reads_only(aws: Any) -> None:
         training_event(world), Settings(), clients_factory(session), lock=LocalVpcLock()
     )[0].to_dict()
     assert report["outcome"] == "PASS"
-    # No model, bucket or repository read: the 14 calls of an IR job less DescribeModelPackage,
-    # two GetBucketPolicy and one GetRepositoryPolicy.
-    assert not {c for c in calls if c.split(".")[0] in {"sagemaker", "s3", "ecr"}}
-    assert sum(calls.values()) == 10, calls
+    # No model or repository read: the 14 calls of an IR job less DescribeModelPackage, two
+    # GetBucketPolicy and one GetRepositoryPolicy, plus the policy of its one bucket.
+    assert not {c for c in calls if c.split(".")[0] in {"sagemaker", "ecr"}}
+    assert {c: n for c, n in calls.items() if c.startswith("s3.")} == {"s3.GetBucketPolicy": 1}
+    assert sum(calls.values()) == 11, calls
 
 
 def test_the_lambda_handler_publishes_a_training_report(

@@ -40,7 +40,15 @@ DEPENDENT_READS = {
 
 # The world's rules and routes name no prefix list but S3's, so these reads make no call of
 # their own (a failed read of a named list is tested in tests/integration/test_prefix_lists.py).
-NO_CALL_IN_WORLD = {"referenced_prefix_lists", "route_prefix_lists"}
+# An Inference Recommender job reads no job bucket nor a private registry's Lambda endpoints
+# (tests/integration/test_training_data_path.py fails those).
+NO_CALL_IN_WORLD = {
+    "referenced_prefix_lists",
+    "route_prefix_lists",
+    "job_bucket_policies",
+    "lambda_endpoints",
+    "dns_hostnames",
+}
 
 FAULTS = {
     "AccessDenied": (access_denied, "AccessDenied"),

@@ -103,9 +103,11 @@ def decide(
 
 def test_the_blocking_checks_are_the_declared_ones() -> None:
     assert BLOCKING == [
+        "BUCKET_POLICY_DENIES_JOB_PATH",
         "IMAGE_VPC_RESTRICTED",
         "MODEL_ARTIFACT_VPC_RESTRICTED",
         "NACL_BLOCKS_S3",
+        "REGISTRY_AUTH_LAMBDA_UNREACHABLE",
         "ROLE_VPC_PERMISSIONS_MISSING",
         "S3_ENDPOINT_MISSING",
         "S3_ENDPOINT_POLICY_DENIES",
@@ -123,7 +125,11 @@ def test_the_blocking_checks_are_the_declared_ones() -> None:
 def test_every_blocking_check_stops_by_default_or_says_why_not() -> None:
     assert sorted([*CERTAIN_BECAUSE, *NOT_BY_DEFAULT]) == BLOCKING
     assert not set(CERTAIN_BECAUSE) & set(NOT_BY_DEFAULT)
-    assert sorted(NOT_BY_DEFAULT) == ["ROLE_VPC_PERMISSIONS_MISSING", "SUBNET_IP_CAPACITY"]
+    assert sorted(NOT_BY_DEFAULT) == [
+        "REGISTRY_AUTH_LAMBDA_UNREACHABLE",
+        "ROLE_VPC_PERMISSIONS_MISSING",
+        "SUBNET_IP_CAPACITY",
+    ]
 
 
 @pytest.mark.parametrize("check_id", BY_DEFAULT)

@@ -75,6 +75,7 @@ UNSCOPABLE = {
     "ec2:DescribeNatGateways",
     # The sweep's List calls have no resource type (each swept workload's).
     *(f"sagemaker:{w.list_api}" for w in WORKLOADS.values() if w.list_summaries),
+    "s3:ListAllMyBuckets",  # only "*" (Service Authorization Reference, Amazon S3)
 }
 READ_VERBS = ("Describe", "Get", "List", "Simulate", "BatchGet")
 TOPICS = {

@@ -42,6 +42,8 @@ ROLE_ADVISORY_ACTIONS = ("ec2:ModifyNetworkInterfaceAttribute",)
 
 # R3: the reads the SageMaker service makes on the customer's behalf.
 S3_READ_ACTION = "s3:GetObject"
+# What a job whose data path is the VPC does with its output locations.
+S3_WRITE_ACTION = "s3:PutObject"
 ECR_READ_ACTIONS = ("ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer")
 
 HTTPS_PORT = 443

@@ -19,6 +19,10 @@ from ir_vpc_guard.checks import (  # noqa: F401
     routing,
     tenancy,
     vpc_config,
+    # Checks of VPC-side workloads only: imported (registered) last, so that Inference
+    # Recommender's findings keep their order.
+    vpc_side_buckets,
+    vpc_side_registry,
 )
 from ir_vpc_guard.checks.confirm import owner_reads
 from ir_vpc_guard.checks.registry import CATALOGUE, Check, Problem
@@ -58,11 +62,11 @@ def run_checks(snapshot: Snapshot, only: set[str] | None = None) -> CheckRun:
     # One CHECK_ERROR per failure: reads that depend on a failed read carry the same error.
     failures: dict[ReadError, tuple[dict[str, None], dict[str, None]]] = {}
     for check in CATALOGUE.values():
-        if only is not None and check.check_id not in only:
+        if not _runs(check, only):
             continue
         if _settled_unread(check, snapshot, workload, run):
             continue
-        reads = {name: snapshot.read(name) for name in check.reads}
+        reads = {name: snapshot.read(name) for name in check.reads_for(workload.data_path)}
         errors = [(name, r.error) for name, r in reads.items() if r.error is not None]
         if errors:
             for name, error in errors:
@@ -108,6 +112,11 @@ def _settled_unread(check: Check, snapshot: Snapshot, workload: Workload, run: C
         run.passed.append(check.check_id)
         return True
     return False
+
+
+def _runs(check: Check, only: set[str] | None) -> bool:
+    """Asked for (`only`: every check when None)."""
+    return only is None or check.check_id in only
 
 
 def undetermined(check: Check, snapshot: Snapshot, reads: dict[str, str]) -> Finding:

@@ -165,7 +165,7 @@ def _command(snapshot: Snapshot, kind: str, name: str, refusal: _Refusal) -> str
     """A certain refusal: where to edit the policy. An undetermined one: the read that
     answers what it hangs on, since the policy may be right."""
     if "undetermined" not in refusal.evidence:
-        return _policy_command(kind, name)
+        return policy_command(kind, name)
     targets = [_target(snapshot, kind, name, r) for r in refusal.requests]
     if refusal.evidence.get("onlyAllows"):
         return confirm.role_allows(targets)
@@ -205,7 +205,7 @@ def _payload_url(snapshot: Snapshot) -> str | None:
     return snapshot.job.sample_payload_url or (model.sample_payload_url if model else None)
 
 
-def _policy_command(kind: str, name: str) -> str:
+def policy_command(kind: str, name: str) -> str:
     """Where a person edits the policy: fetch it, change the named statements, put it back."""
     if kind == "bucket":
         return (

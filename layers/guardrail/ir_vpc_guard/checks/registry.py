@@ -12,7 +12,7 @@ from typing import Any
 
 from ir_vpc_guard.discovery.snapshot import Snapshot
 from ir_vpc_guard.findings import ActionName, Finding, Remediation, RemediationStatus, Severity
-from ir_vpc_guard.intake.workload import Workload
+from ir_vpc_guard.intake.workload import THROUGH_VPC, Workload
 
 
 @dataclass(frozen=True, eq=False, repr=False)
@@ -63,6 +63,16 @@ class Check:
         concerned = self.concerns is None or self.concerns(workload)
         return concerned and self.check_id not in workload.not_evaluated
 
+    # The reads instead of `reads` for workloads whose data path is the VPC (their S3
+    # locations are the request's, not a model's), when they differ.
+    vpc_reads: tuple[str, ...] | None = None
+
+    def reads_for(self, data_path: str) -> tuple[str, ...]:
+        """The reads the check needs for a workload of that data path."""
+        if data_path == THROUGH_VPC and self.vpc_reads is not None:
+            return self.vpc_reads
+        return self.reads
+
     @property
     def remediable(self) -> bool:
         return self.remediation_action is not None
@@ -104,6 +114,7 @@ def register(
     consults: tuple[str, ...] = (),
     needed: Callable[[Snapshot], bool] | None = None,
     concerns: Callable[[Workload], bool] | None = None,
+    vpc_reads: tuple[str, ...] | None = None,
 ) -> Callable[[CheckFunction], CheckFunction]:
     """Add a check to the catalogue under its stable, public ID. `blocks_job`: a certain
     HIGH finding of it makes the job certain to fail, so it may be stopped (opt-in);
@@ -129,6 +140,7 @@ def register(
             consults=consults,
             needed=needed,
             concerns=concerns,
+            vpc_reads=vpc_reads,
         )
         return run
 

@@ -92,8 +92,10 @@ def endpoint_read(
     resource: str,
     *,
     role: RoleFacts = RoleFacts(),  # frozen: one default shared safely
+    action: str = "s3:GetObject",
 ) -> Request:
-    """A read from the job's instances through the S3 gateway endpoint, as the job's role."""
+    """A request (a read unless `action` says otherwise) from the job's instances through
+    the S3 gateway endpoint, as the job's role."""
     tags, known = _as_role(role)
     context = {
         **_base_context(job),
@@ -102,7 +104,7 @@ def endpoint_read(
         "aws:sourcevpc": (vpc_id,),
     }
     return Request(
-        action="s3:GetObject",
+        action=action,
         resource=resource,
         principal=role_principal(job, bounded=role.bounded),
         context=context,

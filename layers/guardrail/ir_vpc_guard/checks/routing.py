@@ -12,9 +12,11 @@ from ir_vpc_guard.checks import confirm
 from ir_vpc_guard.checks.registry import Problem, register
 from ir_vpc_guard.checks.s3path import (
     TablePath,
+    describe_requests,
     gateway_endpoints,
     private_dns_interfaces,
-    refused_objects,
+    refused_requests,
+    request_label,
     s3_paths,
     table_severity,
     unknowns,
@@ -207,6 +209,8 @@ def _describe(path: TablePath) -> str:
     severity=Severity.HIGH,
     requirement="R5",
     reads=("s3_endpoints", "model", "subnets", *PATH_READS),
+    # Training and the other VPC-side workloads: the request's own S3 locations, no model.
+    vpc_reads=("s3_endpoints", "subnets", *PATH_READS),
     consults=("dns_support",),
     risk="Reads of the model artifacts through the endpoint are refused and the job fails "
     "(the sample payload is read from the service side, not through the endpoint).",
@@ -217,7 +221,7 @@ def s3_endpoint_policy_denies(snapshot: Snapshot) -> Iterator[Problem]:
     used = {e for p in s3_paths(snapshot) for e in p.endpoints}
     for endpoint in gateway_endpoints(snapshot):
         endpoint_id = str(endpoint["VpcEndpointId"])
-        refused = refused_objects(snapshot, endpoint) if endpoint_id in used else {}
+        refused = refused_requests(snapshot, endpoint) if endpoint_id in used else {}
         if not refused:
             continue
         certain = any(e.certain for e in refused.values())
@@ -226,10 +230,10 @@ def s3_endpoint_policy_denies(snapshot: Snapshot) -> Iterator[Problem]:
             snapshot,
             Problem(
                 detail=f"{endpoint_id} does not {'allow' if certain else 'certainly allow'} "
-                f"s3:GetObject on {', '.join(refused)} by the job's role.",
+                f"{describe_requests(refused)} by the job's role.",
                 resources=(endpoint_id,),
                 evidence={
-                    "decisions": {a: e.decision.value for a, e in refused.items()},
+                    "decisions": {request_label(*k): e.decision.value for k, e in refused.items()},
                     "statements": sorted({s for e in refused.values() for s in e.statements}),
                     **({"undetermined": ", ".join(unknown)} if not certain else {}),
                 },
@@ -243,8 +247,8 @@ def s3_endpoint_policy_denies(snapshot: Snapshot) -> Iterator[Problem]:
                 else confirm.commands(
                     unknown,
                     [
-                        confirm.object_target("s3:GetObject", arn, snapshot.job.role_arn)
-                        for arn in refused
+                        confirm.object_target(action, arn, snapshot.job.role_arn)
+                        for action, arn in refused
                     ],
                     f"aws ec2 describe-vpc-endpoints --vpc-endpoint-ids {endpoint_id} "
                     "--query 'VpcEndpoints[0].PolicyDocument'",

@@ -22,6 +22,9 @@ from ir_vpc_guard.checks.netmath import Interval, cidr_interval, contains, eleme
 from ir_vpc_guard.checks.requests import endpoint_read, object_arn, role_facts
 from ir_vpc_guard.discovery.snapshot import ReferencedPrefixList, Snapshot
 from ir_vpc_guard.findings import Severity
+from ir_vpc_guard.intake.workload import THROUGH_VPC
+from ir_vpc_guard.intake.workloads import workload_of
+from ir_vpc_guard.requirements import S3_READ_ACTION, S3_WRITE_ACTION
 
 if TYPE_CHECKING:  # the boto3-stubs types: development dependencies, never in the layer
     from mypy_boto3_ec2.type_defs import (
@@ -248,22 +251,56 @@ def artifact_objects(snapshot: Snapshot) -> list[str]:
     return list(dict.fromkeys(a for a in arns if a))
 
 
-def refused_objects(
+def job_requests(snapshot: Snapshot) -> list[tuple[str, str]]:
+    """The S3 requests the job's instances make through the VPC, as (action, object ARN): the
+    model artifacts' reads for Inference Recommender; for a workload whose data path is the
+    VPC, its own locations (JobRequest.s3_reads and s3_writes)."""
+    job = snapshot.job
+    if workload_of(job.workload).data_path != THROUGH_VPC:
+        return [(S3_READ_ACTION, arn) for arn in artifact_objects(snapshot)]
+    found = [(S3_READ_ACTION, object_arn(job, u)) for u in job.s3_reads]
+    found += [(S3_WRITE_ACTION, object_arn(job, u)) for u in job.s3_writes]
+    return list(dict.fromkeys((action, arn) for action, arn in found if arn))
+
+
+def request_label(action: str, arn: str) -> str:
+    """An object ARN, preceded by its action when that is not the read."""
+    return arn if action == S3_READ_ACTION else f"{action} {arn}"
+
+
+def describe_requests(requests: Iterable[tuple[str, str]]) -> str:
+    """`s3:GetObject on A, B; s3:PutObject on C`: the requests grouped by action."""
+    by_action: dict[str, list[str]] = {}
+    for action, arn in requests:
+        by_action.setdefault(action, []).append(arn)
+    return "; ".join(f"{a} on {', '.join(arns)}" for a, arns in by_action.items())
+
+
+def refused_requests(
     snapshot: Snapshot, endpoint: Mapping[str, Any]
-) -> dict[str, policy.Evaluation]:
-    """The model artifacts an endpoint's policy does not certainly let through, by ARN."""
+) -> dict[tuple[str, str], policy.Evaluation]:
+    """The job's requests (action, ARN) an endpoint's policy does not certainly let through."""
     document = policy.parse(endpoint.get("PolicyDocument"))
     if not document:  # no policy means full access
         return {}
     endpoint_id = str(endpoint["VpcEndpointId"])
     vpc_id, role = str(snapshot.vpc_id), role_facts(snapshot)
     results = {
-        arn: policy.evaluate(
-            [document], endpoint_read(snapshot.job, endpoint_id, vpc_id, arn, role=role)
+        (action, arn): policy.evaluate(
+            [document],
+            endpoint_read(snapshot.job, endpoint_id, vpc_id, arn, role=role, action=action),
         )
-        for arn in artifact_objects(snapshot)
+        for action, arn in job_requests(snapshot)
     }
-    return {a: e for a, e in results.items() if e.decision is not policy.Decision.ALLOWED}
+    return {k: e for k, e in results.items() if e.decision is not policy.Decision.ALLOWED}
+
+
+def refused_objects(
+    snapshot: Snapshot, endpoint: Mapping[str, Any]
+) -> dict[str, policy.Evaluation]:
+    """The job's objects an endpoint's policy does not certainly let through, by label (the
+    ARN, preceded by its action when that is not s3:GetObject)."""
+    return {request_label(*k): e for k, e in refused_requests(snapshot, endpoint).items()}
 
 
 def s3_paths(snapshot: Snapshot) -> list[TablePath]:
@@ -330,7 +367,7 @@ class Router:
             return Hop.NAT_UNDETERMINED
         if state != "available":  # deleting, deleted, failed
             return Hop.NAT_NO_INTERNET
-        table = self._nat_table(nat)
+        table = self.nat_table(nat)
         if table is None and nat.get("RouteTableId"):  # a table that was not read
             return Hop.NAT_UNDETERMINED
         routes, unread = self.routes(table)
@@ -350,7 +387,7 @@ class Router:
             return Hop.NAT_NO_INTERNET
         return Hop.NAT if onward == {Hop.INTERNET_GATEWAY} else Hop.NAT_UNDETERMINED
 
-    def _nat_table(self, nat: NatGatewayTypeDef) -> RouteTableTypeDef | None:
+    def nat_table(self, nat: NatGatewayTypeDef) -> RouteTableTypeDef | None:
         """The table a NAT gateway forwards by: its own (a regional NAT gateway names one),
         else its subnet's explicit table, else the main table."""
         own = nat.get("RouteTableId")

@@ -17,6 +17,7 @@ from ir_vpc_guard.discovery import (
     model,
     network,
     prefix_lists,
+    private_registry,
     resource_policies,
     role,
     shared_vpc,
@@ -34,6 +35,7 @@ READ_ACTIONS: dict[str, tuple[str, ...]] = {
     **role.READ_ACTIONS,
     **model.READ_ACTIONS,
     **resource_policies.READ_ACTIONS,
+    **private_registry.READ_ACTIONS,
 }
 
 
@@ -117,6 +119,8 @@ class Discovery:
         referenced_f = prefix_lists.submit_referenced(wave, clients.ec2, groups, s3_list)
         model_read = wave.result(model_f)
         policies = resource_policies.PolicyReads(wave, clients, job, model_read)
+        job_buckets = resource_policies.submit_job_buckets(wave, clients, job)
+        registry = private_registry.submit(wave, owner, job, vpc_id)
 
         # Wave 3: what the VPC and its route tables name: the NAT gateways and customer
         # prefix lists the job subnets' tables route to (none in the common case), and the
@@ -155,4 +159,7 @@ class Discovery:
             artifact_bucket_policies=policies.artifacts(),
             payload_bucket_policies=policies.payload(),
             repository_policies=policies.repositories(),
+            job_bucket_policies=job_buckets.result(),
+            lambda_endpoints=wave.result(registry.lambda_endpoints),
+            dns_hostnames=wave.result(registry.dns_hostnames),
         )

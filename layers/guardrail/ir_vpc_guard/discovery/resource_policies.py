@@ -1,6 +1,7 @@
-"""S3 and ECR reads of the resource policies on the model's data: the bucket policies of
-its artifacts and sample payload, and the repository policies of its images in this
-account's registry."""
+"""S3 and ECR reads of the resource policies on the job's data: the bucket policies of the
+model's artifacts and sample payload, the repository policies of its images in this
+account's registry, and (workloads whose data path is the VPC) the policies of the buckets
+the job itself reads and writes."""
 
 from __future__ import annotations
 
@@ -14,9 +15,11 @@ from botocore.exceptions import ClientError
 
 from ir_vpc_guard.arns import dns_suffixes
 from ir_vpc_guard.aws import AwsClients
-from ir_vpc_guard.discovery.snapshot import ModelInfo, Read, failed, not_applicable
+from ir_vpc_guard.discovery.snapshot import JobBuckets, ModelInfo, Read, failed, not_applicable
 from ir_vpc_guard.discovery.waves import Wave
 from ir_vpc_guard.intake.request import JobRequest, s3_bucket
+from ir_vpc_guard.intake.workload import THROUGH_VPC
+from ir_vpc_guard.intake.workloads import workload_of
 
 if TYPE_CHECKING:  # the boto3-stubs types: development dependencies, never in the layer
     from mypy_boto3_ecr import ECRClient
@@ -27,6 +30,8 @@ READ_ACTIONS: dict[str, tuple[str, ...]] = {
     "artifact_bucket_policies": ("s3:GetBucketPolicy",),
     "payload_bucket_policies": ("s3:GetBucketPolicy",),
     "repository_policies": ("ecr:GetRepositoryPolicy",),
+    # s3:ListAllMyBuckets only after an AccessDenied: is the bucket this account's?
+    "job_bucket_policies": ("s3:GetBucketPolicy", "s3:ListAllMyBuckets"),
 }
 
 # <registry>.dkr.ecr.<region>.<a partition's DNS suffix>/<repository>[:tag|@digest]: any
@@ -136,6 +141,66 @@ def read_repository_policy(ecr: ECRClient, registry: str, repository: str) -> st
             return None
         raise
     return str(answer["policyText"])
+
+
+def submit_job_buckets(wave: Wave, clients: AwsClients, job: JobRequest) -> JobBucketReads:
+    """The policies of the buckets the job reads and writes through its VPC, one read per
+    bucket; none for a workload whose data is read from the service side."""
+    buckets = (
+        _buckets([*job.s3_reads, *job.s3_writes])
+        if workload_of(job.workload).data_path == THROUGH_VPC
+        else []
+    )
+    return JobBucketReads(
+        wave,
+        {
+            bucket: wave.submit("s3:GetBucketPolicy", partial(_job_bucket_policy, clients, bucket))
+            for bucket in buckets
+        },
+    )
+
+
+class JobBucketReads:
+    """The job buckets' policy reads in flight."""
+
+    def __init__(self, wave: Wave, reads: dict[str, Future[Read[tuple[str | None, bool]]]]) -> None:
+        self.wave = wave
+        self.reads = reads
+
+    def result(self) -> Read[JobBuckets]:
+        if not self.reads:
+            return not_applicable("the job names no S3 location read through its VPC")
+        policies: Policies = {}
+        foreign: list[str] = []
+        for bucket, future in self.reads.items():
+            found = self.wave.result(future)
+            if found.error or found.value is None:
+                return Read(error=found.error)
+            policy, theirs = found.value
+            if theirs:
+                foreign.append(bucket)
+            else:
+                policies[bucket] = policy
+        return Read(value=JobBuckets(policies, tuple(foreign)))
+
+
+def _job_bucket_policy(clients: AwsClients, bucket: str) -> tuple[str | None, bool]:
+    """The bucket's policy (None: none) and False; (None, True) for a bucket of another
+    account. Only the owner's account may read a bucket policy (S3 API, GetBucketPolicy), so
+    another account's bucket answers AccessDenied, as does a missing grant: one
+    ListBuckets call filtered by the name tells them apart (not this account's: another's)."""
+    try:
+        return read_bucket_policy(clients.s3, bucket), False
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") != "AccessDenied":
+            raise
+        try:
+            listed = clients.s3.list_buckets(Prefix=bucket, MaxBuckets=1).get("Buckets", [])
+        except ClientError:
+            raise error from None  # the policy read's refusal is what the report names
+        if any(b.get("Name") == bucket for b in listed):
+            raise
+        return None, True
 
 
 # The clients are taken in the reading thread (a cold client's set-up overlaps other reads).

@@ -156,6 +156,15 @@ class ModelInfo:
 
 
 @dataclass(frozen=True)
+class JobBuckets:
+    """The policies of the buckets a job reads and writes through its VPC, by name (None: no
+    policy), and the buckets of another account, whose policy only their owner may read."""
+
+    policies: dict[str, str | None]
+    foreign: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Snapshot:
     """Everything the checks look at for one job. Checks never do I/O."""
 
@@ -195,6 +204,12 @@ class Snapshot:
     artifact_bucket_policies: Read[dict[str, str | None]] = field(default_factory=_unread)
     payload_bucket_policies: Read[dict[str, str | None]] = field(default_factory=_unread)
     repository_policies: Read[dict[str, str | None]] = field(default_factory=_unread)
+    # Workloads whose data path is the VPC: the policies of the job's own buckets.
+    job_bucket_policies: Read[JobBuckets] = field(default_factory=_unread)
+    # A private registry's credentials Lambda (read only then): the VPC's Lambda interface
+    # endpoints and its enableDnsHostnames attribute (private DNS needs it).
+    lambda_endpoints: Read[list[VpcEndpointTypeDef]] = field(default_factory=_unread)
+    dns_hostnames: Read[bool] = field(default_factory=_unread)
 
     @property
     def shared_vpc(self) -> bool:

@@ -116,6 +116,16 @@ class JobRequest:
     other_vpc_configs: tuple[str, ...] = ()
     # EnableInterContainerTrafficEncryption (training): its peers need UDP 500 and ESP.
     inter_container_encryption: bool = False
+    # Workloads whose data path is the VPC (training): the S3 URIs the job reads and those it
+    # writes, through the job's subnets (intake/fields.py `s3_uris`); empty for Inference
+    # Recommender, whose reads are the model's (service side).
+    s3_reads: tuple[str, ...] = ()
+    s3_writes: tuple[str, ...] = ()
+    # A private registry (training TrainingImageConfig, a model's ImageConfig):
+    # `repository_access_mode` "Platform" or "Vpc", and the credentials Lambda SageMaker
+    # calls through the job's VPC (RepositoryCredentialsProviderArn), when named.
+    repository_access_mode: str | None = None
+    repository_credentials_provider: str | None = None
 
     @property
     def vpc_config_valid(self) -> bool:

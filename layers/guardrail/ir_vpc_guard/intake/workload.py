@@ -28,6 +28,9 @@ SageMakerReader = Callable[[], "SageMakerClient"]
 RequestExpander = Callable[[Mapping[str, Any], SageMakerReader], Sequence[Mapping[str, Any]]]
 
 INFERENCE_RECOMMENDER = "inference-recommender"
+# Workload.data_path values (docs/workloads.md).
+SERVICE_SIDE = "service"
+THROUGH_VPC = "vpc"
 
 
 @dataclass(frozen=True)
@@ -123,6 +126,11 @@ class Workload:
         """The job name's member in the Describe, List and Stop APIs (PascalCase)."""
         last = self.job_name_path[-1]
         return last[:1].upper() + last[1:]
+
+    # Where the job's S3 reads and writes go: "service" (Inference Recommender: SageMaker
+    # reads from outside the VPC, so a VPC-restricted policy refuses it) or "vpc" (through
+    # the job's subnets: R3 inverts, the endpoint policy must admit the job's own URIs).
+    data_path: str = SERVICE_SIDE
 
     def ips_for(self, instances: int, groups: tuple[tuple[str, int], ...]) -> tuple[int, int]:
         """The private IPs `instances` certainly need, and the most they may need: each

@@ -63,12 +63,18 @@ CERTAIN_BECAUSE: dict[str, str] = {
     "the job's groups covers HTTPS to every S3 range (VPC User Guide, security group rules), "
     "and the VPC's endpoints, read, hold no S3 interface endpoint with private DNS that would "
     "take the traffic instead.",
+    "BUCKET_POLICY_DENIES_JOB_PATH": "The bucket policy's explicit Deny matches the requests "
+    "of every job subnet's way to S3: through the gateway endpoint on its route, they carry "
+    "that endpoint's aws:SourceVpce and the VPC's aws:SourceVpc; through NAT, neither (VPC "
+    "User Guide, endpoint policies; IAM User Guide, condition keys); no Allow overrides it.",
 }
 
 
 # Checks that can doom a job but stop one only when STOP_ON_CHECKS names them: why their
 # HIGH is not certain enough to stop a job by default.
 NOT_BY_DEFAULT: dict[str, str] = {
+    "REGISTRY_AUTH_LAMBDA_UNREACHABLE": "the guardrail sees the VPC's routes and endpoints, "
+    "not how the customer's own resolvers and networks answer lambda.<region>.amazonaws.com.",
     "SUBNET_IP_CAPACITY": "the free addresses change as other workloads start and stop, and "
     "how many instances a job runs at once is the guardrail's estimate, not AWS's number.",
     "ROLE_VPC_PERMISSIONS_MISSING": "AWS documents the actions for custom policies, yet its "

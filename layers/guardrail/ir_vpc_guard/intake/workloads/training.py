@@ -9,9 +9,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from ir_vpc_guard.findings import Severity
-from ir_vpc_guard.intake.fields import member, positive_int, text
+from ir_vpc_guard.intake.fields import at, matching, member, positive_int, s3_uri_at, text
 from ir_vpc_guard.intake.request import TextLimit
-from ir_vpc_guard.intake.workload import PeerProfile, Workload
+from ir_vpc_guard.intake.workload import THROUGH_VPC, PeerProfile, Workload
 from ir_vpc_guard.requirements import JOB_ROLE_ACTIONS
 
 # TrainingJobName, TrainingJobArn and InstanceGroups (max 5) of botocore's SageMaker model
@@ -52,6 +52,11 @@ RESTART_MEMBERS = (
     "ServerlessJobConfig",
     "MlflowConfig",
     "ModelPackageConfig",
+)
+MAX_CHANNELS = 20  # InputDataConfig
+# TrainingRepositoryCredentialsProviderArn (`\\p{Alnum}` read as ASCII letters and digits).
+CREDENTIALS_PROVIDER = re.compile(
+    r"arn:[a-zA-Z0-9\-]+:lambda:[a-zA-Z0-9\-]+:[0-9]{12}:function:.*", re.ASCII
 )
 # The training instance types (botocore's TrainingInstanceType) whose EC2 type supports EFA
 # (EC2 DescribeInstanceTypes NetworkInfo.EfaSupported, as moto ships it; the test recomputes
@@ -116,9 +121,15 @@ EFA_INSTANCE_TYPES = frozenset(
 )
 
 R3_INVERTS = (
-    "training reads S3 through its own VPC, where a bucket or repository policy restricted to "
-    "that VPC is what AWS recommends (docs/workloads.md): Inference Recommender's R3 does not "
-    "apply, and the inverted R3 is not evaluated yet"
+    "training reads and writes S3 through its own VPC, where a bucket policy restricted to "
+    "that VPC or its endpoint is what AWS recommends: Inference Recommender's R3 does not "
+    "apply; BUCKET_POLICY_DENIES_JOB_PATH judges the job's own buckets against the way its "
+    "subnets reach S3 (docs/workloads.md)"
+)
+IMAGE_NOT_READ = (
+    "training pulls its image from the service side in Platform mode; a repository policy "
+    "restricted to a VPC is undetermined there (MEDIUM, docs/workloads.md), and the training "
+    "image's repository policy is not read yet (docs/workloads.md)"
 )
 
 SUBNETS_BY_PEERS = (
@@ -143,6 +154,59 @@ ENCRYPTION = "enableInterContainerTrafficEncryption"
 
 
 def read(params: Mapping[str, Any], problems: list[str]) -> dict[str, Any]:
+    """The instances, the S3 locations and the private registry of the request."""
+    return {
+        **_instances(params, problems),
+        **_s3_locations(params, problems),
+        **_registry(params),
+    }
+
+
+def _s3_locations(params: Mapping[str, Any], problems: list[str]) -> dict[str, Any]:
+    """The S3 URIs the job reads (its channels, its checkpoints) and writes (its output,
+    checkpoints, debugger, profiler and TensorBoard output) through its VPC."""
+    channels = member(params, "inputDataConfig")
+    reads = [
+        uri
+        for index, channel in enumerate(
+            channels[:MAX_CHANNELS] if isinstance(channels, list) else []
+        )
+        for uri in s3_uri_at(
+            channel, ("dataSource", "s3DataSource", "s3Uri"), f"inputDataConfig[{index}]", problems
+        )
+    ]
+    checkpoints = s3_uri_at(params, ("checkpointConfig", "s3Uri"), "checkpointConfig", problems)
+    writes = [
+        *s3_uri_at(params, ("outputDataConfig", "s3OutputPath"), "outputDataConfig", problems),
+        *checkpoints,
+        *s3_uri_at(params, ("debugHookConfig", "s3OutputPath"), "debugHookConfig", problems),
+        *s3_uri_at(params, ("profilerConfig", "s3OutputPath"), "profilerConfig", problems),
+        *s3_uri_at(
+            params, ("tensorBoardOutputConfig", "s3OutputPath"), "tensorBoardOutputConfig", problems
+        ),
+    ]
+    return {
+        "s3_reads": tuple(dict.fromkeys([*reads, *checkpoints])),
+        "s3_writes": tuple(dict.fromkeys(writes)),
+    }
+
+
+def _registry(params: Mapping[str, Any]) -> dict[str, Any]:
+    """AlgorithmSpecification.TrainingImageConfig: the registry access mode and the Lambda
+    that gives SageMaker the private registry's credentials."""
+    config = at(params, ("algorithmSpecification", "trainingImageConfig"))
+    mode = text(member(config, "trainingRepositoryAccessMode"))
+    provider = matching(
+        at(config, ("trainingRepositoryAuthConfig", "trainingRepositoryCredentialsProviderArn")),
+        CREDENTIALS_PROVIDER,
+    )
+    return {
+        "repository_access_mode": mode if mode in {"Platform", "Vpc"} else None,
+        "repository_credentials_provider": provider,
+    }
+
+
+def _instances(params: Mapping[str, Any], problems: list[str]) -> dict[str, Any]:
     """ResourceConfig: InstanceCount, or the sum over InstanceGroups (heterogeneous clusters),
     with how many instances of each type; whether inter-container traffic is encrypted."""
     resources = member(params, "resourceConfig")
@@ -193,9 +257,7 @@ UNIT = Workload(
         "registered model (docs/workloads.md)",
         "MODEL_ARTIFACT_VPC_RESTRICTED": R3_INVERTS,
         "SAMPLE_PAYLOAD_VPC_RESTRICTED": R3_INVERTS,
-        "IMAGE_VPC_RESTRICTED": R3_INVERTS,
-        "S3_ENDPOINT_POLICY_DENIES": "the training job's own S3 locations (input channels, "
-        "output path) are not read yet: the endpoint policy is not judged against them",
+        "IMAGE_VPC_RESTRICTED": IMAGE_NOT_READ,
         "SG_EGRESS_SUBNETS_MISSING": SUBNETS_BY_PEERS,
         "NACL_BLOCKS_SUBNETS": NACL_PEERS_NOT_JUDGED,
         "ROLE_ENI_ATTRIBUTE_NOT_ALLOWED": "ec2:ModifyNetworkInterfaceAttribute is not among "
@@ -214,4 +276,5 @@ UNIT = Workload(
     instance_type_path=("resourceConfig", "instanceType"),
     peers=PEERS,
     default_tenancy_only=True,
+    data_path=THROUGH_VPC,
 )
