@@ -8,8 +8,8 @@ import pytest
 from ir_vpc_guard.checks import CATALOGUE
 from ir_vpc_guard.outcomes.failure_reasons import (
     PATTERNS,
-    ReasonClass,
     S3_PATH_CHECKS,
+    ReasonClass,
     classify,
 )
 

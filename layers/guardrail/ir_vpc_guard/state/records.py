@@ -23,6 +23,7 @@ RETENTION_SECONDS = 14 * 24 * 3600  # longer than any job may run
 CLAIM_LEASE_SECONDS = 15 * 60
 BATCH = 100  # BatchGetItem's limit
 PREDICTION = "prediction"  # the record's attribute: what the guardrail predicted
+VERDICT = "verdict"  # the record's attribute: the verdict once the job ended
 # The idempotency layer, these records and the per-VPC write locks share one table.
 TABLE_ACTIONS = (
     "dynamodb:GetItem",
@@ -75,6 +76,8 @@ class CheckedJobs(Protocol):
     def predict(self, job_arn: str, prediction: Prediction) -> None: ...
 
     def prediction(self, job_arn: str) -> Prediction | None: ...
+
+    def judge_once(self, job_arn: str, verdict: str) -> bool: ...
 
 
 def _key(job_arn: str) -> str:
@@ -185,6 +188,25 @@ class DynamoCheckedJobs:
         except (KeyError, TypeError):
             return None  # not a record this code wrote: nothing known
 
+    def judge_once(self, job_arn: str, verdict: str) -> bool:
+        """Write the verdict on the job's record unless one is there: False for a repeat
+        (SageMaker may send several events for one state change, and the catch-up Describes
+        overlap), so each job counts once. The record's expiration is left as it is."""
+        try:
+            self.dynamodb.update_item(
+                TableName=self.table,
+                Key={"id": {"S": _key(job_arn)}},
+                UpdateExpression="SET #verdict = :verdict",
+                ConditionExpression="attribute_exists(id) AND attribute_not_exists(#verdict)",
+                ExpressionAttributeNames={"#verdict": VERDICT},
+                ExpressionAttributeValues={":verdict": {"S": verdict}},
+            )
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") == leases.TAKEN:
+                return False
+            raise
+        return True
+
 
 class MemoryCheckedJobs:
     """The same contract in memory, for the CLI and tests that run without a table."""
@@ -192,6 +214,7 @@ class MemoryCheckedJobs:
     def __init__(self) -> None:
         self._arns: dict[str, str] = {}
         self._predictions: dict[str, Prediction] = {}
+        self._verdicts: dict[str, str] = {}
         self._lock = threading.Lock()
 
     def seen(self, job_arns: Iterable[str]) -> set[str]:
@@ -221,3 +244,10 @@ class MemoryCheckedJobs:
     def prediction(self, job_arn: str) -> Prediction | None:
         with self._lock:
             return self._predictions.get(job_arn)
+
+    def judge_once(self, job_arn: str, verdict: str) -> bool:
+        with self._lock:
+            if job_arn not in self._arns or job_arn in self._verdicts:
+                return False
+            self._verdicts[job_arn] = verdict
+            return True

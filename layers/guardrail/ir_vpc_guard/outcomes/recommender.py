@@ -1,0 +1,58 @@
+"""Inference Recommender jobs send no state-change event: their end is read with
+DescribeInferenceRecommendationsJob (`Status`, `FailureReason`), one call per recorded job,
+into the same `Ended` a state-change event gives."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from ir_vpc_guard.intake.workload import INFERENCE_RECOMMENDER
+from ir_vpc_guard.outcomes.state_change import MAX_FAILURE_REASON, Ended, Skip
+from ir_vpc_guard.outcomes.verdict import Ending
+
+if TYPE_CHECKING:  # boto3-stubs: a development dependency
+    from mypy_boto3_sagemaker import SageMakerClient
+
+ENDINGS = {"COMPLETED": Ending.COMPLETED, "FAILED": Ending.FAILED, "STOPPED": Ending.STOPPED}
+_NAME = r"[a-zA-Z0-9](?:-*[a-zA-Z0-9]){0,63}"  # the API's RecommendationJobName
+
+
+def ended_job(answer: Mapping[str, Any], *, account: str, region: str) -> Ended | Skip:
+    """A Describe answer as the job's end, or why it is not one (still running, malformed)."""
+    status, name, arn = answer.get("Status"), answer.get("JobName"), answer.get("JobArn")
+    ending = ENDINGS.get(status) if isinstance(status, str) else None
+    if ending is None:
+        return Skip("the job has not ended")
+    if not (isinstance(name, str) and re.fullmatch(_NAME, name)):
+        return Skip("JobName is not a job name")
+    arn_pattern = (
+        rf"arn:aws[a-z-]*:sagemaker:{re.escape(region)}:{account}:"
+        rf"inference-recommendations-job/{re.escape(name)}"
+    )
+    if not (isinstance(arn, str) and re.fullmatch(arn_pattern, arn, re.IGNORECASE)):
+        return Skip("JobArn is not the job's ARN in this account and region")
+    reason = answer.get("FailureReason")
+    if reason is not None and not isinstance(reason, str):
+        return Skip("FailureReason is not text")
+    return Ended(
+        event_id=f"outcome-{name}",
+        account=account,
+        region=region,
+        workload=INFERENCE_RECOMMENDER,
+        job_name=name,
+        job_arn=arn,
+        status=str(status),
+        ending=ending,
+        failure_reason=reason[:MAX_FAILURE_REASON] if reason else None,
+        in_vpc=True,  # only recorded (so checked, so VPC) jobs are described
+    )
+
+
+def describe_end(
+    sagemaker: SageMakerClient, job_name: str, *, account: str, region: str
+) -> Ended | Skip:
+    """One Describe call; a failure propagates (the caller keeps the job for the next run)."""
+    answer = sagemaker.describe_inference_recommendations_job(JobName=job_name)
+    return ended_job(answer, account=account, region=region)
