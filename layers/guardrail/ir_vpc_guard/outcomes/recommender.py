@@ -1,14 +1,23 @@
-"""Inference Recommender jobs send no state-change event: their end is read with
-DescribeInferenceRecommendationsJob (`Status`, `FailureReason`), one call per recorded job,
-into the same `Ended` a state-change event gives."""
+"""Inference Recommender jobs send no state-change event: the catch-up schedule lists the
+jobs modified since its window began, keeps those the guardrail recorded, and reads each
+one's end with DescribeInferenceRecommendationsJob (`Status`, `FailureReason`) into the same
+`Ended` a state-change event gives. A job judged before (an overlapping window) counts once.
+
+Calls: one List page per 100 jobs modified in the window, one BatchGetItem per 100 of them,
+then per ended recorded job one Describe, one GetItem, one UpdateItem (+ one Publish for a
+miss or a false alarm)."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from botocore.exceptions import BotoCoreError, ClientError
+
 from ir_vpc_guard.intake.workload import INFERENCE_RECOMMENDER
+from ir_vpc_guard.outcomes.compare import Outcomes
 from ir_vpc_guard.outcomes.state_change import MAX_FAILURE_REASON, Ended, Skip
 from ir_vpc_guard.outcomes.verdict import Ending
 
@@ -56,3 +65,42 @@ def describe_end(
     """One Describe call; a failure propagates (the caller keeps the job for the next run)."""
     answer = sagemaker.describe_inference_recommendations_job(JobName=job_name)
     return ended_job(answer, account=account, region=region)
+
+
+def compare_ended_jobs(
+    sagemaker: SageMakerClient,
+    outcomes: Outcomes,
+    *,
+    account: str,
+    region: str,
+    since: datetime,
+) -> dict[str, Any]:
+    """Judge every recorded job that ended since `since`: the sweep's part of the loop. A
+    job whose Describe fails is left for the next run (its window must still cover it)."""
+    ended = {
+        str(s["JobArn"]): str(s["JobName"])
+        for page in sagemaker.get_paginator("list_inference_recommendations_jobs").paginate(
+            LastModifiedTimeAfter=since, PaginationConfig={"PageSize": 100}
+        )
+        for s in page.get("InferenceRecommendationsJobs", [])
+        if s.get("Status") in ENDINGS and s.get("JobArn") and s.get("JobName")
+    }
+    recorded = outcomes.records.seen(ended)
+    verdicts: dict[str, Any] = {}
+    unreadable: dict[str, str] = {}
+    for arn in sorted(recorded):
+        try:
+            end = describe_end(sagemaker, ended[arn], account=account, region=region)
+        except (ClientError, BotoCoreError) as error:
+            unreadable[arn] = type(error).__name__
+            continue
+        if isinstance(end, Skip):
+            verdicts[arn] = {"skipped": end.reason}
+            continue
+        verdicts[arn] = outcomes.on_end(end, trigger="sweep")
+    return {
+        "ended": len(ended),
+        "recorded": len(recorded),
+        "verdicts": verdicts,
+        "unreadable": unreadable,
+    }
