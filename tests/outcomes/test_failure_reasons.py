@@ -13,7 +13,7 @@ from ir_vpc_guard.outcomes.failure_reasons import (
     classify,
 )
 
-# The messages of WORKLOADS.md §3 and the sources in the table, as users see them.
+# The messages docs/operations.md quotes ("Verdicts confirmed by what happened"), as users see them.
 KNOWN = [
     (
         "ClientError: Artifact upload failed:Please ensure that the subnet's route table has a "
