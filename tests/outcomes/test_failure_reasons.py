@@ -12,6 +12,9 @@ from ir_vpc_guard.outcomes.failure_reasons import (
     ReasonClass,
     classify,
 )
+from tests.conftest import ROOT
+
+NAMES = {p.name for p in PATTERNS}
 
 # The messages docs/operations.md quotes ("Verdicts confirmed by what happened"), as users see them.
 KNOWN = [
@@ -126,3 +129,15 @@ def test_every_check_a_pattern_confirms_is_a_check_of_the_catalogue_or_announced
     named = {c for p in PATTERNS for c in p.checks}
     assert named - set(CATALOGUE) <= announced
     assert all(p.kind is not ReasonClass.NETWORK or p.checks for p in PATTERNS)
+
+
+def test_operations_md_lists_every_pattern_with_its_class() -> None:
+    doc = (ROOT / "docs/operations.md").read_text()
+    section = doc.split("## Verdicts confirmed by what happened", 1)[1].split("\n## ", 1)[0]
+    rows = {
+        cells[1].strip("` "): cells[3].strip()
+        for line in section.splitlines()
+        if line.startswith("| `") and len(cells := line.split("|")) > 5
+    }
+    documented = {name: kind.split(":")[0] for name, kind in rows.items() if name in NAMES}
+    assert documented == {p.name: p.kind.value.replace("-", " ") for p in PATTERNS}
