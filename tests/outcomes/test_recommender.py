@@ -118,8 +118,10 @@ def test_only_recorded_ended_jobs_are_described_and_each_counts_once(
     assert (first["ended"], first["recorded"]) == (2, 1)
     assert list(first["verdicts"]) == [recorded]
     assert fake.calls.count("DescribeInferenceRecommendationsJob") == 1
-    second = run(loop)  # an overlapping window
-    assert second["verdicts"][recorded] == {"repeat": True, "job": recorded}
+    fake.calls.clear()
+    second = run(loop)  # an overlapping window: the judged job is not described again
+    assert (second["recorded"], second["verdicts"]) == (0, {})
+    assert fake.calls == ["ListInferenceRecommendationsJobs"]
 
 
 def test_a_job_modified_before_the_window_is_not_listed(loop: Loop, fake: FakeRecommender) -> None:

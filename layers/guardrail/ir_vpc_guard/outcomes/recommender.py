@@ -4,8 +4,8 @@ one's end with DescribeInferenceRecommendationsJob (`Status`, `FailureReason`) i
 `Ended` a state-change event gives. A job judged before (an overlapping window) counts once.
 
 Calls: one List page per 100 jobs modified in the window, one BatchGetItem per 100 of them,
-then per ended recorded job one Describe, one GetItem, one UpdateItem (+ one Publish for a
-miss or a false alarm)."""
+then per ended recorded job not judged yet one Describe, one GetItem, one UpdateItem (+ one
+Publish for a miss or a false alarm)."""
 
 from __future__ import annotations
 
@@ -85,7 +85,7 @@ def compare_ended_jobs(
         for s in page.get("InferenceRecommendationsJobs", [])
         if s.get("Status") in ENDINGS and s.get("JobArn") and s.get("JobName")
     }
-    recorded = outcomes.records.seen(ended)
+    recorded = outcomes.records.unjudged(ended)  # judged ones need no Describe
     verdicts: dict[str, Any] = {}
     unreadable: dict[str, str] = {}
     for arn in sorted(recorded):

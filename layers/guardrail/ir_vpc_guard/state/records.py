@@ -79,6 +79,8 @@ class CheckedJobs(Protocol):
 
     def judge_once(self, job_arn: str, verdict: str) -> bool: ...
 
+    def unjudged(self, job_arns: Iterable[str]) -> set[str]: ...
+
 
 def _key(job_arn: str) -> str:
     return f"job#{job_arn}"
@@ -95,20 +97,32 @@ class DynamoCheckedJobs:
         self._predictions: dict[str, Prediction] = {}
 
     def seen(self, job_arns: Iterable[str]) -> set[str]:
+        return {arn for arn, _ in self._live(job_arns, "id, expiration", {})}
+
+    def unjudged(self, job_arns: Iterable[str]) -> set[str]:
+        """The jobs recorded and not yet judged (outcomes/): the ones worth a Describe."""
+        found = self._live(job_arns, "id, expiration, #verdict", {"#verdict": VERDICT})
+        return {arn for arn, item in found if VERDICT not in item}
+
+    def _live(
+        self, job_arns: Iterable[str], projection: str, names: dict[str, str]
+    ) -> list[tuple[str, dict[str, Any]]]:
+        """The unexpired records of these jobs (BatchGetItem, 100 keys a call)."""
         arns = list(dict.fromkeys(job_arns))
-        found: set[str] = set()
+        found: list[tuple[str, dict[str, Any]]] = []
         for start in range(0, len(arns), BATCH):
             keys: list[dict[str, Any]] = [
                 {"id": {"S": _key(a)}} for a in arns[start : start + BATCH]
             ]
-            request: dict[str, Any] = {
-                self.table: {"Keys": keys, "ProjectionExpression": "id, expiration"}
-            }
+            wanted: dict[str, Any] = {"Keys": keys, "ProjectionExpression": projection}
+            if names:
+                wanted["ExpressionAttributeNames"] = names
+            request: dict[str, Any] = {self.table: wanted}
             now = time.time()
             while request:
                 answer = self.dynamodb.batch_get_item(RequestItems=request)
-                found.update(
-                    item["id"]["S"].removeprefix("job#")
+                found.extend(
+                    (item["id"]["S"].removeprefix("job#"), item)
                     for item in answer.get("Responses", {}).get(self.table, [])
                     if float(item.get("expiration", {}).get("N", "inf")) > now  # TTL is lazy
                 )
@@ -244,6 +258,10 @@ class MemoryCheckedJobs:
     def prediction(self, job_arn: str) -> Prediction | None:
         with self._lock:
             return self._predictions.get(job_arn)
+
+    def unjudged(self, job_arns: Iterable[str]) -> set[str]:
+        with self._lock:
+            return {a for a in job_arns if a in self._arns and a not in self._verdicts}
 
     def judge_once(self, job_arn: str, verdict: str) -> bool:
         with self._lock:
