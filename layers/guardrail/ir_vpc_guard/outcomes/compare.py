@@ -52,6 +52,7 @@ class Outcomes:
 
     def on_event(self, event: Any) -> dict[str, Any]:
         """A SageMaker state-change event: its job's verdict, or why there is none."""
+        verdict_metrics.received(self.metrics)
         ended = parse(event)
         if isinstance(ended, Skip):
             self.logger.info("state change not compared", extra={"reason": ended.reason})
@@ -87,7 +88,7 @@ class Outcomes:
             )
             for channel in self.channels:
                 channel.send(report)
-            summary["report"] = report.to_dict()
+            summary["finding"] = FINDING_IDS[judgement.verdict]
         return summary
 
 

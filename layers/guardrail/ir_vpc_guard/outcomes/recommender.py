@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from ir_vpc_guard.budget import UNLIMITED, Budget
 from ir_vpc_guard.intake.workload import INFERENCE_RECOMMENDER
 from ir_vpc_guard.outcomes.compare import Outcomes
 from ir_vpc_guard.outcomes.state_change import MAX_FAILURE_REASON, Ended, Skip
@@ -24,6 +25,10 @@ from ir_vpc_guard.outcomes.verdict import Ending
 if TYPE_CHECKING:  # boto3-stubs: a development dependency
     from mypy_boto3_sagemaker import SageMakerClient
 
+# How far back the catch-up schedule looks for ended jobs: several of its runs, so a run that
+# failed or ran out of time leaves nothing behind (the verdict on the record keeps a job from
+# counting twice).
+WINDOW = timedelta(hours=6)
 ENDINGS = {"COMPLETED": Ending.COMPLETED, "FAILED": Ending.FAILED, "STOPPED": Ending.STOPPED}
 _NAME = r"[a-zA-Z0-9](?:-*[a-zA-Z0-9]){0,63}"  # the API's RecommendationJobName
 
@@ -74,33 +79,50 @@ def compare_ended_jobs(
     account: str,
     region: str,
     since: datetime,
+    budget: Budget = UNLIMITED,
 ) -> dict[str, Any]:
     """Judge every recorded job that ended since `since`: the sweep's part of the loop. A
-    job whose Describe fails is left for the next run (its window must still cover it)."""
-    ended = {
-        str(s["JobArn"]): str(s["JobName"])
-        for page in sagemaker.get_paginator("list_inference_recommendations_jobs").paginate(
-            LastModifiedTimeAfter=since, PaginationConfig={"PageSize": 100}
-        )
-        for s in page.get("InferenceRecommendationsJobs", [])
-        if s.get("Status") in ENDINGS and s.get("JobArn") and s.get("JobName")
-    }
+    job whose Describe fails, or that the time left does not reach, is left for the next
+    run (its window still covers it); a failed List leaves them all, and says so."""
+    try:
+        ended = _ended_since(sagemaker, since)
+    except (ClientError, BotoCoreError) as error:
+        return {"unlisted": type(error).__name__}
     recorded = outcomes.records.unjudged(ended)  # judged ones need no Describe
     verdicts: dict[str, Any] = {}
     unreadable: dict[str, str] = {}
+    left = 0
     for arn in sorted(recorded):
+        if not budget.may_start():
+            left += 1
+            continue
         try:
             end = describe_end(sagemaker, ended[arn], account=account, region=region)
         except (ClientError, BotoCoreError) as error:
             unreadable[arn] = type(error).__name__
             continue
-        if isinstance(end, Skip):
-            verdicts[arn] = {"skipped": end.reason}
-            continue
-        verdicts[arn] = outcomes.on_end(end, trigger="sweep")
+        verdicts[arn] = (
+            {"skipped": end.reason}
+            if isinstance(end, Skip)
+            else outcomes.on_end(end, trigger="sweep")
+        )
     return {
         "ended": len(ended),
         "recorded": len(recorded),
         "verdicts": verdicts,
         "unreadable": unreadable,
+        "leftForNextRun": left,
+    }
+
+
+def _ended_since(sagemaker: SageMakerClient, since: datetime) -> dict[str, str]:
+    """Job ARN -> name of every job modified since `since` that has ended."""
+    pages = sagemaker.get_paginator("list_inference_recommendations_jobs").paginate(
+        LastModifiedTimeAfter=since, PaginationConfig={"PageSize": 100}
+    )
+    return {
+        str(s["JobArn"]): str(s["JobName"])
+        for page in pages
+        for s in page.get("InferenceRecommendationsJobs", [])
+        if s.get("Status") in ENDINGS and s.get("JobArn") and s.get("JobName")
     }
