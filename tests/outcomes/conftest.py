@@ -17,13 +17,17 @@ from ir_vpc_guard.aws import AwsClients
 from ir_vpc_guard.delivery.deliverer import Deliverer, make_deliverer
 from ir_vpc_guard.delivery.report import Report
 from ir_vpc_guard.findings import Finding, Outcome, Severity
+from ir_vpc_guard.intake.workload import INFERENCE_RECOMMENDER
 from ir_vpc_guard.outcomes.compare import Outcomes
+from ir_vpc_guard.outcomes.state_change import KINDS
 from ir_vpc_guard.settings import Settings
 from ir_vpc_guard.state.records import DynamoCheckedJobs
 from tests.conftest import REGION
 from tests.lambda_context import Inbox, create_table, emf_blobs, log_lines
 
 ACCOUNT = "123456789012"
+# Every workload with an end to compare, whether or not this branch registers it yet.
+EVERY_WORKLOAD = frozenset({kind.workload for kind in KINDS.values()} | {INFERENCE_RECOMMENDER})
 TRAINING_ARN = f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:training-job/demo-training-job"
 
 
@@ -103,5 +107,5 @@ def loop(aws: Any, capsys: pytest.CaptureFixture[str]) -> Loop:
         logger=logger,
         metrics=metrics,
     )
-    outcomes = Outcomes(records, deliverer.channels, logger, metrics)
+    outcomes = Outcomes(records, deliverer.channels, logger, metrics, EVERY_WORKLOAD)
     return Loop(deliverer, outcomes, records, inbox, logs, aws, table, capsys)

@@ -168,3 +168,13 @@ def test_the_verdict_line_never_carries_the_failure_text(loop: Loop) -> None:
     [line] = verdict_lines(loop)
     assert "s3://" not in json.dumps(line)
     assert line["reasonClass"] == "network"
+
+
+def test_a_workload_the_guardrail_does_not_check_is_no_missed_event(loop: Loop) -> None:
+    only_training = replace(loop.outcomes, workloads=frozenset({"training"}))
+    answer = only_training.on_event(load_event("state_change_processing_failed"))
+    assert answer["skipped"] == "the guardrail does not check processing jobs (WORKLOADS)"
+    assert loop.verdict_metrics() == []
+    assert only_training.on_event(load_event("state_change_training_failed"))["verdict"] == (
+        "not-checked"
+    )

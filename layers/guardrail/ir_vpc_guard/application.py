@@ -154,6 +154,7 @@ class App:
                 self.deliverer.channels,
                 self.logger,
                 self.metrics,
+                enabled(self.settings),
                 self.settings.remediation_mode,
             )
         return self._outcomes

@@ -48,6 +48,9 @@ class Outcomes:
     channels: Sequence[Channel]
     logger: Logger
     metrics: Metrics
+    # The workloads the guardrail checks (registered and left in by WORKLOADS): another's
+    # job was never meant to have a record, so its end is no missed event.
+    workloads: frozenset[str]
     mode: Mode = Mode.REPORT
 
     def on_event(self, event: Any) -> dict[str, Any]:
@@ -61,6 +64,10 @@ class Outcomes:
 
     def on_end(self, ended: Ended, *, trigger: str) -> dict[str, Any]:
         """Judge one ended job (`trigger`: "event", or "sweep" for a Describe answer)."""
+        if ended.workload not in self.workloads:
+            why = f"the guardrail does not check {ended.workload} jobs (WORKLOADS)"
+            self.logger.info("state change not compared", extra={"reason": why})
+            return {"skipped": why, "job": ended.job_arn}
         prediction = self.records.prediction(ended.job_arn)
         if prediction is None and not ended.in_vpc:
             # A job the guardrail never checked and that may not use a VPC at all (the
