@@ -8,6 +8,9 @@ import json
 from dataclasses import replace
 from typing import Any
 
+import pytest
+from botocore.exceptions import ClientError
+
 from ir_vpc_guard.findings import ActionName, RemediationStatus
 from ir_vpc_guard.outcomes.compare import VERDICT_FALSE_ALARM, VERDICT_MISSED
 from ir_vpc_guard.remediation.actions import Action
@@ -178,3 +181,25 @@ def test_a_workload_the_guardrail_does_not_check_is_no_missed_event(loop: Loop) 
     assert only_training.on_event(load_event("state_change_training_failed"))["verdict"] == (
         "not-checked"
     )
+
+
+def test_a_verdict_whose_report_cannot_be_published_is_judged_again_on_retry(
+    loop: Loop,
+) -> None:
+    loop.deliverer.deliver(job_report())
+    sns = loop.deliverer.channels[0].sns  # type: ignore[attr-defined]
+
+    def down(**_: object) -> None:
+        raise ClientError({"Error": {"Code": "InternalError", "Message": "no"}}, "Publish")
+
+    sns.meta.events.register("before-call.sns.Publish", down)
+    event = load_event("state_change_training_failed")
+    loop.capsys.readouterr()
+    with pytest.raises(ClientError, match="InternalError"):
+        loop.outcomes.on_event(event)
+    assert "verdict" not in loop.item(TRAINING_ARN)
+    assert loop.verdict_metrics() == []  # counted once, when delivered
+    sns.meta.events.unregister("before-call.sns.Publish", down)
+    assert loop.outcomes.on_event(event)["finding"] == VERDICT_MISSED  # the retry
+    [report] = published(loop)
+    assert report["findings"][0]["checkId"] == VERDICT_MISSED

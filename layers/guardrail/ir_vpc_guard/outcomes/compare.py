@@ -82,8 +82,6 @@ class Outcomes:
         ):
             self.logger.info("job already judged: a repeated state change")
             return {"repeat": True, "job": ended.job_arn}
-        self.logger.info("verdict", extra=_line(ended, prediction, reason, judgement))
-        verdict_metrics.count(self.metrics, judgement)
         summary: dict[str, Any] = {
             "job": ended.job_arn,
             "verdict": judgement.verdict.value,
@@ -93,9 +91,17 @@ class Outcomes:
             report = verdict_report(
                 ended, prediction, reason, judgement, mode=self.mode, trigger=trigger
             )
-            for channel in self.channels:
-                channel.send(report)
+            try:
+                for channel in self.channels:
+                    channel.send(report)
+            except BaseException:
+                # Not delivered: forget the verdict, so the retried event judges it again.
+                if prediction is not None:
+                    self.records.unjudge(ended.job_arn)
+                raise
             summary["finding"] = FINDING_IDS[judgement.verdict]
+        self.logger.info("verdict", extra=_line(ended, prediction, reason, judgement))
+        verdict_metrics.count(self.metrics, judgement)
         return summary
 
 

@@ -81,6 +81,8 @@ class CheckedJobs(Protocol):
 
     def unjudged(self, job_arns: Iterable[str]) -> set[str]: ...
 
+    def unjudge(self, job_arn: str) -> None: ...
+
 
 def _key(job_arn: str) -> str:
     return f"job#{job_arn}"
@@ -221,6 +223,16 @@ class DynamoCheckedJobs:
             raise
         return True
 
+    def unjudge(self, job_arn: str) -> None:
+        """Forget the verdict whose report could not be delivered: the retry judges again."""
+        self.dynamodb.update_item(
+            TableName=self.table,
+            Key={"id": {"S": _key(job_arn)}},
+            UpdateExpression="REMOVE #verdict",
+            ConditionExpression="attribute_exists(id)",
+            ExpressionAttributeNames={"#verdict": VERDICT},
+        )
+
 
 class MemoryCheckedJobs:
     """The same contract in memory, for the CLI and tests that run without a table."""
@@ -269,3 +281,7 @@ class MemoryCheckedJobs:
                 return False
             self._verdicts[job_arn] = verdict
             return True
+
+    def unjudge(self, job_arn: str) -> None:
+        with self._lock:
+            self._verdicts.pop(job_arn, None)
