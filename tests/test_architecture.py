@@ -12,7 +12,7 @@ from tests.conftest import ROOT
 PACKAGES = {"ir_vpc_guard": ROOT / "layers/guardrail", "ir_vpc_guard_dev": ROOT / "dev"}
 DOC = ROOT / "docs/architecture.md"
 # The stages in the order a job goes through them: a stage imports only earlier ones.
-STAGES = ("intake", "discovery", "checks", "remediation", "delivery")
+STAGES = ("intake", "discovery", "checks", "remediation", "delivery", "outcomes")
 # Shared by every stage, importing none: the vocabulary and the state table.
 FOUNDATION = ("__init__", "settings", "aws", "findings", "arns", "budget", "requirements", "state")
 # They wire the stages together, so they may import any of them.

@@ -84,6 +84,9 @@ class FakeRecommender:
         if "CreationTimeAfter" in request:
             after = datetime.fromtimestamp(float(request["CreationTimeAfter"]), UTC)
             jobs = [j for j in jobs if j["CreationTime"] > after]
+        if "LastModifiedTimeAfter" in request:
+            after = datetime.fromtimestamp(float(request["LastModifiedTimeAfter"]), UTC)
+            jobs = [j for j in jobs if j["LastModifiedTime"] > after]
         start = int(request.get("NextToken", "0"))
         size = min(int(request.get("MaxResults", 100)), 100)
         page = jobs[start : start + size]

@@ -36,6 +36,7 @@ PARAMETER_OF = {
     "MUTE_LIST_PARAMETER": "MuteListParameter",
     "STOP_DOOMED_JOBS": "StopDoomedJobs",
     "WORKLOADS": "Workloads",
+    "CONFIRM_OUTCOMES": "ConfirmOutcomes",
 }
 
 

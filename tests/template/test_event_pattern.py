@@ -45,7 +45,9 @@ MATCHING = (
     *HOSTING,
     *PROCESSING,
 )
-NOT_MATCHING = ("failed_call", "unrelated_event")
+# SageMaker's own state-change events go to the outcome rule (ConfirmOutcomes), not this one.
+STATE_CHANGES = tuple(p.stem for p in sorted(EVENTS.glob("state_change_*.json")))
+NOT_MATCHING = ("failed_call", "unrelated_event", *STATE_CHANGES)
 
 
 def pattern() -> dict[str, Any]:

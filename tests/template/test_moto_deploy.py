@@ -139,4 +139,5 @@ def test_the_stack_is_created_with_what_the_parameters_chose(
     if "VpcAllowlist" in overrides:
         assert created["AllowlistGuardPolicy"]["PhysicalResourceId"] in attached
     rules = aws.client("events", region_name=STACK_REGION).list_rules()["Rules"]
-    assert len(rules) == (1 if overrides.get("EnableSweep") == "false" else 2)
+    optional = ("EnableSweep", "ConfirmOutcomes")  # the schedule, the outcome rule
+    assert len(rules) == 1 + sum(overrides.get(name) != "false" for name in optional)

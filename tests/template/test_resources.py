@@ -55,9 +55,9 @@ def test_async_failures_go_to_the_dead_letter_queue() -> None:
 
 
 def test_both_rules_retry_then_dead_letter_and_only_they_may_send() -> None:
-    on = Stack(transformed(), {"EnableSweep": "true"})
+    on = Stack(transformed(), {"EnableSweep": "true", "ConfirmOutcomes": "true"})
     rules = dict(on.resources("AWS::Events::Rule"))
-    assert set(rules) == {"GuardrailFunctionCreateJob", "SweepRule"}
+    assert set(rules) == {"GuardrailFunctionCreateJob", "SweepRule", "OutcomeRule"}
     for rule in rules.values():
         (target,) = rule["Properties"]["Targets"]
         assert target["Arn"] == "<GuardrailFunction.Arn>"
@@ -68,13 +68,20 @@ def test_both_rules_retry_then_dead_letter_and_only_they_may_send() -> None:
     assert send["Principal"] == {"Service": "events.amazonaws.com"}
     assert send["Action"] == "sqs:SendMessage"
     assert send["Condition"] == {
-        "ArnEquals": {"aws:SourceArn": ["<GuardrailFunctionCreateJob.Arn>", "<SweepRule.Arn>"]}
+        "ArnEquals": {
+            "aws:SourceArn": [
+                "<GuardrailFunctionCreateJob.Arn>",
+                "<SweepRule.Arn>",
+                "<OutcomeRule.Arn>",
+            ]
+        }
     }
-    off = Stack(transformed(), {"EnableSweep": "false"})
+    off = Stack(transformed(), {"EnableSweep": "false", "ConfirmOutcomes": "false"})
     assert [name for name, _ in off.resources("AWS::Events::Rule")] == [
         "GuardrailFunctionCreateJob"
     ]
     assert not off.exists("SweepInvokePermission")
+    assert not off.exists("OutcomeInvokePermission")
     send = _statement(off, "DeadLetterQueuePolicy", "AllowRuleDeadLetters")
     assert send["Condition"]["ArnEquals"]["aws:SourceArn"] == ["<GuardrailFunctionCreateJob.Arn>"]
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import boto3
@@ -24,8 +24,10 @@ from ir_vpc_guard.budget import Budget
 from ir_vpc_guard.delivery import mutes
 from ir_vpc_guard.delivery.deliverer import Deliverer, make_deliverer
 from ir_vpc_guard.intake import invocation
+from ir_vpc_guard.intake.workload import INFERENCE_RECOMMENDER
 from ir_vpc_guard.intake.workloads import enabled
 from ir_vpc_guard.observability import make_tracer
+from ir_vpc_guard.outcomes.state_change import is_state_change
 from ir_vpc_guard.pipeline import handle_event
 from ir_vpc_guard.remediation.stopping import stoppable_checks
 from ir_vpc_guard.settings import Settings
@@ -37,6 +39,8 @@ if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig
     from aws_lambda_powertools.utilities.idempotency.persistence.datarecord import DataRecord
     from aws_lambda_powertools.utilities.typing import LambdaContext
+
+    from ir_vpc_guard.outcomes.compare import Outcomes
 
 SERVICE = "ir-vpc-guard"
 # A duplicate CloudTrail delivery or an EventBridge retry arrives within its 24 hours.
@@ -104,6 +108,8 @@ class App:
         self.deliverer = deliverer
         self.read_mute_list = read_mute_list
         self.logger = logger
+        self.metrics = metrics
+        self._outcomes: Outcomes | None = None
         # One X-Ray subsegment per delivered report (with EnableTracing).
         traced = tracer.capture_method(capture_response=False)
         self._deliver = traced(deliverer.deliver)
@@ -118,11 +124,40 @@ class App:
         )
 
     def dispatch(self, event: Any, context: LambdaContext) -> Result:
-        """The schedule's event to the sweep, anything else to the event path."""
+        """The schedule's event to the sweep, SageMaker's state-change events to the
+        comparison (the CloudTrail path would skip them: not an API call), anything else to
+        the event path."""
         schedule = invocation.is_schedule(event)
         self.logger.set_correlation_id(invocation.correlation_id(event))
+        if is_state_change(event):
+            self.logger.append_keys(job="outcome")
+            return self.compare_outcome(event)
         self.logger.append_keys(job="sweep" if schedule else invocation.job_name(event))
         return self.sweep(event, context) if schedule else self.check_event(event, context)
+
+    def compare_outcome(self, event: Any) -> Result:
+        """A job's end against what its report said (CONFIRM_OUTCOMES); no idempotency
+        record: the job's own record keeps its verdict, so a repeated event counts once."""
+        if not self.settings.confirm_outcomes:
+            why = "CONFIRM_OUTCOMES is false"
+            self.logger.info("state change not compared", extra={"reason": why})
+            return {"skipped": why}
+        return self.outcomes().on_event(event)
+
+    def outcomes(self) -> Outcomes:
+        """The comparison, made on first use: the same records and channels as the reports."""
+        if self._outcomes is None:
+            from ir_vpc_guard.outcomes.compare import Outcomes  # noqa: PLC0415 (only when used)
+
+            self._outcomes = Outcomes(
+                self.records,
+                self.deliverer.channels,
+                self.logger,
+                self.metrics,
+                enabled(self.settings),
+                self.settings.remediation_mode,
+            )
+        return self._outcomes
 
     def check_event(self, event: Any, context: LambdaContext) -> Result:
         """The CloudTrail record: once per event ID (a replay returns the stored report)."""
@@ -154,8 +189,24 @@ class App:
             mute_list=self.mute_list(),
         )
         summary = result.summary(region)
+        if self.settings.confirm_outcomes and INFERENCE_RECOMMENDER in enabled(self.settings):
+            summary["outcomes"] = self.recommender_outcomes(region, context)
         self.deliverer.sweep_done(summary)
         return summary
+
+    def recommender_outcomes(self, region: str, context: LambdaContext) -> Result:
+        """Inference Recommender jobs send no state-change event: the jobs the guardrail
+        recorded that ended in the window, Described and judged (outcomes/recommender.py)."""
+        from ir_vpc_guard.outcomes import recommender  # noqa: PLC0415 (only with the sweep)
+
+        return recommender.compare_ended_jobs(
+            self.clients_for(region).sagemaker,
+            self.outcomes(),
+            account=invocation.home_account(context),
+            region=region,
+            since=datetime.now(UTC) - recommender.WINDOW,
+            budget=Budget.of_lambda(context),
+        )
 
     def mute_list(self) -> mutes.MuteList:
         """Read per invocation, so edits apply; a list that cannot be used mutes nothing."""

@@ -79,6 +79,11 @@ DOCUMENTED: dict[str, tuple[str, str]] = {
         "workload's event is skipped with its reason, an unknown name stops the function "
         "at cold start.",
     ),
+    "CONFIRM_OUTCOMES": (
+        "true",
+        "`true` compares each checked job's real end with its report (docs/operations.md, "
+        '"Verdicts confirmed by what happened"); `false` never does.',
+    ),
 }
 
 
@@ -110,6 +115,9 @@ class Settings:
     # None: every registered one (intake/workloads/__init__.py, which also refuses, at cold
     # start, a name that is not a workload's).
     workloads: frozenset[str] | None = None
+    # Compare each checked job's end (state-change events, Inference Recommender Describes)
+    # with its report: outcomes/.
+    confirm_outcomes: bool = True
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -132,6 +140,7 @@ class Settings:
             stop_doomed_jobs=_bool(env, "STOP_DOOMED_JOBS"),
             stop_on_checks=frozenset(_list(env, "STOP_ON_CHECKS", CHECK_ID)) or None,
             workloads=frozenset(_list(env, "WORKLOADS", WORKLOAD_NAME)) or None,
+            confirm_outcomes=_choice(env, "CONFIRM_OUTCOMES", ("true", "false")) == "true",
         )
 
 

@@ -18,6 +18,7 @@ from aws_lambda_powertools.metrics import MetricUnit, single_metric
 from ir_vpc_guard.delivery import metrics as names
 from ir_vpc_guard.delivery import notify
 from ir_vpc_guard.delivery.channels import Channel, enabled_channels, why
+from ir_vpc_guard.delivery.prediction import prediction_of
 from ir_vpc_guard.delivery.report import Report
 from ir_vpc_guard.findings import Outcome
 from ir_vpc_guard.state.claims import job_claim
@@ -103,6 +104,9 @@ class Deliverer:
         for name, value in names.report_counts(report).items():
             self.metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)
         self._count_by_workload(report)
+        if report.job.get("arn") and report.outcome is not Outcome.SKIPPED:
+            # Kept with the job's record when its claim is confirmed (outcomes/ compares it).
+            self.records.predict(str(report.job["arn"]), prediction_of(report))
         for channel in self.channels:
             channel.send(report)
         return data

@@ -1,0 +1,25 @@
+"""What a report predicts about its job, kept on the job's record (state/records.py) so the
+job's real end can be compared with it later (outcomes/compare.py)."""
+
+from __future__ import annotations
+
+from ir_vpc_guard.delivery.report import CERTAIN_FAIL, Report
+from ir_vpc_guard.findings import CHECK_ERROR, ActionName, RemediationStatus
+from ir_vpc_guard.state.records import Prediction
+
+
+def prediction_of(report: Report) -> Prediction:
+    """The outcome, the check IDs of the certain (HIGH or CRITICAL, unmuted) findings and
+    whether the job was stopped: what a verdict needs, nothing else (the record stays small)."""
+    certain = {
+        f.check_id
+        for f in report.findings
+        if f.muted is None and f.severity in CERTAIN_FAIL and f.check_id != CHECK_ERROR
+    }
+    stopped = any(
+        a.name == ActionName.STOP_JOB and a.status is RemediationStatus.APPLIED
+        for a in report.actions
+    )
+    return Prediction(
+        outcome=report.outcome.value, certain_high=tuple(sorted(certain)), stopped=stopped
+    )
