@@ -44,6 +44,7 @@ from ir_vpc_guard_dev.sandbox import (
 
 EVENT = ROOT / "events" / "good_job.json"
 TRAINING_EVENT = ROOT / "events" / "training_job.json"
+TRAINING_BUCKET = "demo-training-data"  # the sample's input and output bucket
 REGION = "us-east-1"
 TABLE = "ir-vpc-guard-demo"
 MUTE_PARAMETER = "/ir-vpc-guard/mutes"
@@ -174,6 +175,7 @@ def run_demo(plain: bool = False) -> int:
         story.report(final)
 
         training = _training_event(world)
+        session.client("s3", region_name=world.region).create_bucket(Bucket=TRAINING_BUCKET)
         trained = _invoke(
             _new_training_event(training, 1), context, REMEDIATION_MODE="apply", TOPIC_ARN=topic
         )

@@ -50,7 +50,16 @@ def run_processing_job(
 
 
 def run_training_job(session: Any, world: World, name: str, *, instances: int = 2) -> str:
-    """A training job in progress in `world`'s subnets and group; its ARN."""
+    """A training job in progress in `world`'s subnets and group, its output bucket made in
+    the world's account; its ARN."""
+    s3 = session.client("s3", region_name=world.region)
+    if "demo-training-data" not in {b["Name"] for b in s3.list_buckets()["Buckets"]}:
+        where = (
+            {}
+            if world.region == "us-east-1"
+            else {"CreateBucketConfiguration": {"LocationConstraint": world.region}}
+        )
+        s3.create_bucket(Bucket="demo-training-data", **where)
     arn: str = session.client("sagemaker", region_name=world.region).create_training_job(
         TrainingJobName=name,
         AlgorithmSpecification={"TrainingImage": IMAGE, "TrainingInputMode": "File"},

@@ -60,8 +60,10 @@ def test_check_a_workloads_preflight_with_its_instances(
     validate_report(report)
     assert (report["job"]["workload"], report["trigger"]) == (workload, "cli")
     assert [f["checkId"] for f in report["findings"]] == ["S3_ENDPOINT_MISSING"]
-    assert set(report["summary"]["checks"]["notEvaluated"]) == set(
-        WORKLOADS[workload].not_evaluated
+    # The workload's own, and those a pre-flight has nothing for (no S3 location, no
+    # private registry named on the command line).
+    assert set(WORKLOADS[workload].not_evaluated) <= set(
+        report["summary"]["checks"]["notEvaluated"]
     )
 
 
