@@ -33,10 +33,11 @@ def parsed(event: dict[str, Any]) -> JobRequest:
 
 
 def test_each_module_is_one_workload_answering_its_own_events() -> None:
-    assert list(WORKLOADS) == ["inference-recommender", "training"]
+    assert list(WORKLOADS) == ["inference-recommender", "training", "tuning"]
     assert {
         "CreateInferenceRecommendationsJob": WORKLOADS["inference-recommender"],
         "CreateTrainingJob": TRAINING,
+        "CreateHyperParameterTuningJob": WORKLOADS["tuning"],
     } == BY_EVENT_NAME
     assert (TRAINING.describe_api, TRAINING.list_api, TRAINING.stop_api) == (
         "DescribeTrainingJob",
@@ -173,14 +174,17 @@ def test_training_ids_are_held_to_the_apis_limits() -> None:
 def test_an_event_no_workload_answers_names_the_covered_ones() -> None:
     result = parse_event(load_event("unrelated_event"))
     assert isinstance(result, Skipped)
-    assert result.reason == "event is not CreateInferenceRecommendationsJob or CreateTrainingJob"
+    assert result.reason == (
+        "event is not CreateInferenceRecommendationsJob or CreateTrainingJob or "
+        "CreateHyperParameterTuningJob"
+    )
 
 
 def test_workloads_names_a_subset_and_empty_means_every_registered_one() -> None:
     assert enabled(Settings.from_env({"WORKLOADS": " , "})) == frozenset(WORKLOADS)
     assert enabled(Settings.from_env({"WORKLOADS": "training"})) == {"training"}
-    with pytest.raises(SettingsError, match="unknown workloads tuning; known: inference-rec"):
-        enabled(Settings.from_env({"WORKLOADS": "training,tuning"}))
+    with pytest.raises(SettingsError, match="unknown workloads labeling; known: inference-rec"):
+        enabled(Settings.from_env({"WORKLOADS": "training,labeling"}))
 
 
 def test_a_training_event_is_skipped_when_workloads_leaves_training_out() -> None:

@@ -25,6 +25,7 @@ from tests.template.cfn import Stack, load, transformed
 # with invalid IDs, and workloads the Workloads parameter leaves out, are the handler's to
 # skip, with a reason.
 TRAINING = ("training_job", "training_job_too_large")
+TUNING = ("tuning_job", "tuning_job_broken")
 MATCHING = (
     "good_job",
     "good_job_pascal_case",
@@ -32,8 +33,11 @@ MATCHING = (
     "no_vpc_config",
     "invalid_ids",
     *TRAINING,
+    *TUNING,
 )
-NOT_MATCHING = ("failed_call", "unrelated_event")
+# A training job SageMaker creates for a tuning job is a service event, not an API call
+# (docs/event.md, "Jobs SageMaker creates for a parent").
+NOT_MATCHING = ("failed_call", "unrelated_event", "training_job_child")
 
 
 def pattern() -> dict[str, Any]:
@@ -52,7 +56,11 @@ def test_pattern_is_the_agreed_one() -> None:
         "detail-type": ["AWS API Call via CloudTrail"],
         "detail": {
             "eventSource": ["sagemaker.amazonaws.com"],
-            "eventName": ["CreateInferenceRecommendationsJob", "CreateTrainingJob"],
+            "eventName": [
+                "CreateInferenceRecommendationsJob",
+                "CreateTrainingJob",
+                "CreateHyperParameterTuningJob",
+            ],
             "errorCode": [{"exists": False}],
         },
     }
@@ -73,7 +81,7 @@ def test_the_workloads_parameter_allows_exactly_the_registered_names() -> None:
     names = list(WORKLOADS)
     assert allowed.fullmatch("") and allowed.fullmatch(",".join(names))
     assert all(allowed.fullmatch(name) for name in names)
-    assert not allowed.fullmatch(",".join([*names, "tuning"]))
+    assert not allowed.fullmatch(",".join([*names, "labeling"]))
     assert not allowed.fullmatch(f"{names[0]}, {names[-1]}")
 
 

@@ -111,6 +111,9 @@ class JobRequest:
     instance_basis: str = ""
     vpc_config_problems: tuple[str, ...] = ()
     input_problems: tuple[str, ...] = field(default=())
+    # A tuning job's training definition this job is (its DefinitionName, else where it sits
+    # in the request); None for every other workload. The report's `job.definition`.
+    definition: str | None = None
 
     @property
     def vpc_config_valid(self) -> bool:
