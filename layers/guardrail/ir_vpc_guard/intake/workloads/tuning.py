@@ -84,15 +84,16 @@ def read(view: Mapping[str, Any], problems: list[str]) -> dict[str, Any]:
     total = positive_int(member(limits, "maxNumberOfTrainingJobs"))
     if parallel is None:
         problems.append(f"{CONFIG}.resourceLimits.maxParallelTrainingJobs is missing or invalid")
-        parallel, said = 1, "at least 1 training job at once (MaxParallelTrainingJobs unread)"
+        parallel, said = 1, "MaxParallelTrainingJobs unread: at least 1"
     elif total is not None and total < parallel:
-        parallel, said = total, "MaxNumberOfTrainingJobs (below MaxParallelTrainingJobs)"
+        parallel, said = total, "MaxNumberOfTrainingJobs, below MaxParallelTrainingJobs"
     else:
         said = "MaxParallelTrainingJobs"
     return {
         "instance_count": parallel * per_job,
         "instance_groups": tuple((t, n * parallel) for t, n in groups),
-        "instance_basis": f"{said} ({parallel}) x {basis} of {definition} ({per_job})",
+        "instance_basis": f"{parallel} training jobs at once ({said}) x {basis} of "
+        f"{definition} ({per_job})",
         "definition": definition,
     }
 
