@@ -11,9 +11,10 @@ import pytest
 from moto.ec2.models.instance_types import INSTANCE_TYPES
 
 from ir_vpc_guard.checks import CATALOGUE
-from ir_vpc_guard.intake.event import Skipped, parse_event, parse_request
+from ir_vpc_guard.intake.children import is_child
+from ir_vpc_guard.intake.event import Skipped, parse_event, parse_request, read_event
 from ir_vpc_guard.intake.request import JobRequest
-from ir_vpc_guard.intake.workloads import BY_EVENT_NAME, WORKLOADS, enabled, training
+from ir_vpc_guard.intake.workloads import BY_EVENT_NAME, WORKLOADS, enabled, training, tuning
 from ir_vpc_guard.requirements import ROLE_REQUIRED_ACTIONS
 from ir_vpc_guard.settings import Settings, SettingsError
 from tests.conftest import load_event
@@ -194,4 +195,145 @@ def test_a_training_event_is_skipped_when_workloads_leaves_training_out() -> Non
     assert "training workload is not checked" in skipped.reason
     assert isinstance(
         parse_event(load_event("good_job"), workloads={"inference-recommender"}), JobRequest
+    )
+
+
+TUNING = WORKLOADS["tuning"]
+
+
+def test_tuning_limits_are_botocores(model: Any) -> None:
+    operation = model.operation_model("CreateHyperParameterTuningJob")
+    request = operation.input_shape.members
+    for limit, shape in (
+        (tuning.JOB_NAME, request["HyperParameterTuningJobName"]),
+        (tuning.DEFINITION_NAME, request["TrainingJobDefinition"].members["DefinitionName"]),
+    ):
+        assert limit.shape == shape.name
+        assert limit.pattern.pattern == shape.metadata["pattern"]
+        assert (limit.min_length, limit.max_length) == (
+            shape.metadata["min"],
+            shape.metadata["max"],
+        )
+    # The model's ARN pattern ends in `.*`; ours bounds that part to a tuning job's name.
+    arn = operation.output_shape.members["HyperParameterTuningJobArn"].metadata["pattern"]
+    assert tuning.JOB_ARN.pattern.startswith(arn.removesuffix(".*"))
+    assert request["TrainingJobDefinitions"].metadata["max"] == tuning.MAX_DEFINITIONS
+    definition = request["TrainingJobDefinition"].members
+    configs = definition["HyperParameterTuningResourceConfig"].members["InstanceConfigs"]
+    assert configs.metadata["max"] == tuning.MAX_INSTANCE_CONFIGS
+    assert set(definition["VpcConfig"].members) == {"Subnets", "SecurityGroupIds"}
+    assert "MaxParallelTrainingJobs" in model.shape_for("ResourceLimits").required_members
+    # As training: the same IPs, EFA types (not a copy) and role actions.
+    assert TUNING.efa_instance_types is training.EFA_INSTANCE_TYPES
+    assert (TUNING.ips_per_instance, TUNING.efa_ips_per_instance) == (2, 5)
+    assert TUNING.role_actions == TRAINING.role_actions
+    assert TUNING.not_evaluated == TRAINING.not_evaluated
+
+
+def tuning_jobs(event: dict[str, Any]) -> list[JobRequest]:
+    intake = read_event(event)
+    assert not isinstance(intake, Skipped), intake
+    jobs = list(intake.jobs(lambda: pytest.fail("tuning reads nothing with AWS")))
+    assert all(isinstance(j, JobRequest) for j in jobs), jobs
+    return jobs  # type: ignore[return-value]
+
+
+def test_a_tuning_event_is_one_job_per_training_definition() -> None:
+    small, distributed = tuning_jobs(load_event("tuning_job"))
+    arn = "arn:aws:sagemaker:us-east-1:123456789012:hyper-parameter-tuning-job/demo-tuning-job"
+    for job in (small, distributed):
+        assert (job.workload, job.job_name, job.job_arn) == ("tuning", "demo-tuning-job", arn)
+        assert job.role_arn == "arn:aws:iam::123456789012:role/SageMakerIRRole"
+        assert job.subnets == ("subnet-0123456789abcdef0", "subnet-0123456789abcdef1")
+        assert job.input_problems == () and job.vpc_config_valid
+    assert (small.definition, distributed.definition) == ("xgboost-small", "xgboost-distributed")
+    # 3 training jobs at once, each of the definition's own size.
+    assert (small.instance_count, small.instance_groups) == (3, (("ml.m5.xlarge", 3),))
+    assert (distributed.instance_count, distributed.instance_groups) == (
+        6,
+        (("ml.m5.2xlarge", 6),),
+    )
+    assert distributed.instance_basis == (
+        "3 training jobs at once (MaxParallelTrainingJobs) x ResourceConfig.InstanceCount of "
+        "xgboost-distributed (2)"
+    )
+
+
+def test_the_describe_answers_single_definition_reads_the_same_in_pascal_case() -> None:
+    answer = {
+        "HyperParameterTuningJobName": "hpo",
+        "HyperParameterTuningJobConfig": {"ResourceLimits": {"MaxParallelTrainingJobs": 4}},
+        "TrainingJobDefinition": {
+            "RoleArn": "arn:aws:iam::123456789012:role/Tuner",
+            "VpcConfig": {"Subnets": ["subnet-1"], "SecurityGroupIds": ["sg-1"]},
+            "HyperParameterTuningResourceConfig": {
+                "InstanceConfigs": [
+                    {"InstanceType": "ml.m5.xlarge", "InstanceCount": 3, "VolumeSizeInGB": 30},
+                    {"InstanceType": "ml.p4d.24xlarge", "InstanceCount": 1, "VolumeSizeInGB": 30},
+                ]
+            },
+        },
+    }
+    [view] = tuning.expand(answer, lambda: pytest.fail("no AWS read"))
+    job = parse_request(
+        view, account="123456789012", region="us-east-1", event_id="e", workload=TUNING
+    )
+    assert isinstance(job, JobRequest)
+    assert (job.job_name, job.role_arn) == ("hpo", "arn:aws:iam::123456789012:role/Tuner")
+    assert (job.subnets, job.definition) == (("subnet-1",), "TrainingJobDefinition")
+    # The largest of the alternative configurations, 4 at once; each type may be the one.
+    assert job.instance_count == 12
+    assert job.instance_groups == (("ml.m5.xlarge", 12), ("ml.p4d.24xlarge", 4))
+    assert "largest HyperParameterTuningResourceConfig.InstanceConfigs[] count" in (
+        job.instance_basis
+    )
+
+
+def test_an_unnamed_definition_is_named_by_its_place_and_a_bad_limit_is_said() -> None:
+    event = load_event("tuning_job")
+    params = event["detail"]["requestParameters"]
+    del params["trainingJobDefinitions"][1]["definitionName"]
+    params["hyperParameterTuningJobConfig"]["resourceLimits"] = {"maxParallelTrainingJobs": 0}
+    small, unnamed = tuning_jobs(event)
+    assert unnamed.definition == "TrainingJobDefinitions[1]"
+    assert (small.instance_count, unnamed.instance_count) == (1, 2)
+    assert small.input_problems == (
+        "hyperParameterTuningJobConfig.resourceLimits.maxParallelTrainingJobs is missing or "
+        "invalid",
+    )
+
+
+def test_more_definitions_than_the_api_allows_are_cut_and_said() -> None:
+    event = load_event("tuning_job")
+    listed = event["detail"]["requestParameters"]["trainingJobDefinitions"]
+    listed[:] = [dict(listed[0], definitionName=f"d{i}") for i in range(12)]
+    jobs = tuning_jobs(event)
+    assert [j.definition for j in jobs] == [f"d{i}" for i in range(10)]
+    assert "holds 12 definitions, more than the API's 10" in jobs[0].input_problems[0]
+
+
+def test_a_child_is_named_by_its_describe_answer() -> None:
+    parent = "arn:aws:sagemaker:us-east-1:123456789012:hyper-parameter-tuning-job/hpo"
+    answer = {"TrainingJobName": "hpo-001-abc", "TuningJobArn": parent}
+    assert is_child(answer) == (
+        f"judged with its tuning job {parent} (SageMaker runs this job for it), not alone"
+    )
+    automl = "arn:aws:sagemaker:us-east-1:123456789012:automl-job/auto"
+    assert is_child({"AutoMLJobArn": automl}) == (
+        f"judged with its Autopilot job {automl} (SageMaker runs this job for it), not alone"
+    )
+    # A value that is no parent's ARN is not echoed.
+    assert is_child({"TuningJobArn": "x;rm -rf /"}) == (
+        "judged with the tuning job its answer names (SageMaker runs this job for it), not alone"
+    )
+    assert is_child({"TrainingJobName": "mine"}) is None
+
+
+def test_a_child_training_job_event_is_skipped_naming_its_parent() -> None:
+    skipped = parse_event(load_event("training_job_child"))
+    assert isinstance(skipped, Skipped)
+    assert skipped.job_name == "demo-tuning-job-001-4f2a9c1e"
+    assert skipped.reason.startswith(
+        "judged with its tuning job arn:aws:sagemaker:us-east-1:123456789012:"
+        "hyper-parameter-tuning-job/demo-tuning-job"
     )
