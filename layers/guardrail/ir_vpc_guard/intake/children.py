@@ -11,7 +11,6 @@ job names its parent (`TuningJobArn`, `AutoMLJobArn`, `LabelingJobArn`).
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
 
 from ir_vpc_guard.intake.fields import matching, member
 

@@ -123,8 +123,8 @@ def _per_training_job(
     count = positive_int(member(tuning, "instanceCount"))
     instance_type = text(member(tuning, "instanceType"))
     if count is not None:
-        groups = ((instance_type, count),) if instance_type else ()
-        return count, groups, "HyperParameterTuningResourceConfig.InstanceCount"
+        one = ((instance_type, count),) if instance_type else ()
+        return count, one, "HyperParameterTuningResourceConfig.InstanceCount"
     configs = member(tuning, "instanceConfigs")
     sized = [
         (text(member(c, "instanceType")), positive_int(member(c, "instanceCount")))
