@@ -194,7 +194,7 @@ def test_a_definition_without_a_vpc_config_is_not_reported(aws: Any, world: Worl
 def test_two_definitions_in_one_vpc_cost_a_training_jobs_reads_each(aws: Any) -> None:
     # One report per definition: each is discovered on its own (a training job's 10 calls),
     # but the region's S3 prefix list (DescribePrefixLists, GetManagedPrefixListEntries) is
-    # read once for both: 18.
+    # kept warm for the container's life (discovery/prefix_lists.py): read once, 18.
     world = build_world(aws, REGION)
     calls: Counter[str] = Counter()
     session = counting_session(calls)
