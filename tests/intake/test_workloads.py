@@ -337,3 +337,28 @@ def test_a_child_training_job_event_is_skipped_naming_its_parent() -> None:
         "judged with its tuning job arn:aws:sagemaker:us-east-1:123456789012:"
         "hyper-parameter-tuning-job/demo-tuning-job"
     )
+
+
+def test_a_tuning_resource_config_instance_count_is_one_training_jobs_size() -> None:
+    event = load_event("tuning_job")
+    [definition] = event["detail"]["requestParameters"]["trainingJobDefinitions"][:1]
+    del definition["resourceConfig"]
+    definition["hyperParameterTuningResourceConfig"] = {
+        "instanceType": "ml.p4d.24xlarge",
+        "instanceCount": 2,
+        "volumeSizeInGB": 30,
+        "allocationStrategy": "Prioritized",
+    }
+    event["detail"]["requestParameters"]["trainingJobDefinitions"] = [definition]
+    [job] = tuning_jobs(event)
+    # 3 at once x 2 p4d: 12 IPs certain, 30 if every instance uses EFA; no ResourceConfig
+    # needed, none reported missing.
+    assert (job.instance_count, job.instance_groups, job.input_problems) == (
+        6,
+        (("ml.p4d.24xlarge", 6),),
+        (),
+    )
+    assert TUNING.ips_for(job.instance_count, job.instance_groups) == (12, 30)
+    assert "HyperParameterTuningResourceConfig.InstanceCount of xgboost-small (2)" in (
+        job.instance_basis
+    )

@@ -75,10 +75,23 @@ def expand(params: Mapping[str, Any], _sagemaker: SageMakerReader) -> Sequence[M
 
 
 def read(view: Mapping[str, Any], problems: list[str]) -> dict[str, Any]:
-    """The definition's name, and its instances at once: MaxParallelTrainingJobs (at most
-    MaxNumberOfTrainingJobs) training jobs of this definition's size."""
+    """A training job's members, read as training reads them (its flags, e.g. traffic
+    encryption), with the definition's name and its instances at once: MaxParallelTrainingJobs
+    (at most MaxNumberOfTrainingJobs) training jobs of this definition's size."""
     definition = _definition(view, problems)
-    per_job, groups, basis = _per_training_job(view, problems)
+    tuned = member(view, "hyperParameterTuningResourceConfig")
+    if isinstance(tuned, Mapping):
+        # Its size is HyperParameterTuningResourceConfig's: training's ResourceConfig reader
+        # is given one instance, then overridden, so only the other members come from it.
+        fields = training.read({**view, "resourceConfig": {"instanceCount": 1}}, problems)
+        per_job, groups, basis = _tuned(tuned, problems)
+    else:
+        fields = training.read(view, problems)
+        per_job, groups, basis = (
+            fields["instance_count"],
+            fields["instance_groups"],
+            fields["instance_basis"],
+        )
     limits = at(view, (CONFIG, "resourceLimits"))
     parallel = positive_int(member(limits, "maxParallelTrainingJobs"))
     total = positive_int(member(limits, "maxNumberOfTrainingJobs"))
@@ -90,6 +103,7 @@ def read(view: Mapping[str, Any], problems: list[str]) -> dict[str, Any]:
     else:
         said = "MaxParallelTrainingJobs"
     return {
+        **fields,
         "instance_count": parallel * per_job,
         "instance_groups": tuple((t, n * parallel) for t, n in groups),
         "instance_basis": f"{parallel} training jobs at once ({said}) x {basis} of "
@@ -110,22 +124,18 @@ def _definition(view: Mapping[str, Any], problems: list[str]) -> str:
     return name or text(member(view, POSITION)) or "TrainingJobDefinition"
 
 
-def _per_training_job(
-    view: Mapping[str, Any], problems: list[str]
+def _tuned(
+    tuned: Mapping[str, Any], problems: list[str]
 ) -> tuple[int, tuple[tuple[str, int], ...], str]:
-    """One training job's instances: ResourceConfig as a training job's, or
-    HyperParameterTuningResourceConfig's InstanceCount or largest InstanceConfigs[] count
-    (the types it lists are alternatives: each of them may be the one that runs)."""
-    tuning = member(view, "hyperParameterTuningResourceConfig")
-    if not isinstance(tuning, Mapping):
-        found = training.read(view, problems)
-        return found["instance_count"], found["instance_groups"], found["instance_basis"]
-    count = positive_int(member(tuning, "instanceCount"))
-    instance_type = text(member(tuning, "instanceType"))
+    """One training job's instances by HyperParameterTuningResourceConfig: its InstanceCount,
+    or the largest InstanceConfigs[] count (the types it lists are alternatives: each of them
+    may be the one that runs)."""
+    count = positive_int(member(tuned, "instanceCount"))
+    instance_type = text(member(tuned, "instanceType"))
     if count is not None:
         one = ((instance_type, count),) if instance_type else ()
         return count, one, "HyperParameterTuningResourceConfig.InstanceCount"
-    configs = member(tuning, "instanceConfigs")
+    configs = member(tuned, "instanceConfigs")
     sized = [
         (text(member(c, "instanceType")), positive_int(member(c, "instanceCount")))
         for c in (configs[:MAX_INSTANCE_CONFIGS] if isinstance(configs, list) else [])
