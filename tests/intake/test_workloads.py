@@ -362,3 +362,19 @@ def test_a_tuning_resource_config_instance_count_is_one_training_jobs_size() -> 
     assert "HyperParameterTuningResourceConfig.InstanceCount of xgboost-small (2)" in (
         job.instance_basis
     )
+
+
+def test_a_service_event_is_a_child_by_its_event_type_alone() -> None:
+    # As CloudTrail's documented service events look: no identity type, no parent named.
+    event = load_event("training_job_child")
+    detail = event["detail"]
+    detail["userIdentity"] = {"accountId": "123456789012", "invokedBy": "AWS Internal"}
+    del detail["requestParameters"]["tuningJobArn"]
+    skipped = parse_event(event)
+    assert isinstance(skipped, Skipped)
+    assert skipped.reason.startswith("a job the SageMaker service created for a parent job")
+    # The same record that is no service event is not an API call either: not read.
+    detail["eventType"] = "AwsApiCall"
+    skipped = parse_event(event)
+    assert isinstance(skipped, Skipped)
+    assert skipped.reason == "not a SageMaker API call recorded by CloudTrail"
