@@ -253,9 +253,11 @@ def test_a_tuning_event_is_one_job_per_training_definition() -> None:
         6,
         (("ml.m5.2xlarge", 6),),
     )
+    # The two definitions share the 3: only one training job of each is certain.
+    assert (small.certain_instances, distributed.certain_instances) == (1, 2)
     assert distributed.instance_basis == (
-        "3 training jobs at once (MaxParallelTrainingJobs) x ResourceConfig.InstanceCount of "
-        "xgboost-distributed (2)"
+        "at most 3 training jobs at once (MaxParallelTrainingJobs, shared by the request's "
+        "definitions) x ResourceConfig.InstanceCount of xgboost-distributed (2)"
     )
 
 
@@ -358,7 +360,7 @@ def test_a_tuning_resource_config_instance_count_is_one_training_jobs_size() -> 
         (("ml.p4d.24xlarge", 6),),
         (),
     )
-    assert TUNING.ips_for(job.instance_count, job.instance_groups) == (12, 30)
+    assert TUNING.ips_for(6, job.instance_groups) == (12, 30)
     assert "HyperParameterTuningResourceConfig.InstanceCount of xgboost-small (2)" in (
         job.instance_basis
     )

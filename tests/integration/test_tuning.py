@@ -161,6 +161,28 @@ def test_max_number_of_training_jobs_bounds_the_jobs_at_once(aws: Any, world: Wo
     )
 
 
+def test_definitions_sharing_the_parallel_jobs_are_high_only_when_one_training_job_fails(
+    aws: Any, world: World
+) -> None:
+    # 100 at once shared by two definitions: how many run the 4-instance one is the tuning
+    # strategy's choice. 800 IPs would not fit the 502, one training job's 8 do: MEDIUM.
+    event = tuning_event(world)
+    limits = event["detail"]["requestParameters"]["hyperParameterTuningJobConfig"]
+    limits["resourceLimits"] = {"maxParallelTrainingJobs": 100}
+    definitions(event)[1]["resourceConfig"]["instanceCount"] = 4
+    reports = by_definition(check(event))
+    finding = _capacity(reports["xgboost-distributed"])
+    assert (finding["severity"], reports["xgboost-distributed"]["outcome"]) == ("MEDIUM", "WARN")
+    assert finding["evidence"]["undetermined"] == (
+        "how many of the 400 instances run at once (4 certainly)"
+    )
+    # One training job of 300 instances (600 IPs) cannot run at all: HIGH.
+    definitions(event)[1]["resourceConfig"]["instanceCount"] = 300
+    finding = _capacity(by_definition(check(event))["xgboost-distributed"])
+    assert finding["severity"] == "HIGH"
+    assert (finding["evidence"]["needed"], finding["evidence"]["instances"]) == (600, 300)
+
+
 def test_an_efa_capable_definition_that_fits_only_without_efa_is_undetermined(
     aws: Any, world: World
 ) -> None:

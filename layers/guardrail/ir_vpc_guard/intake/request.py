@@ -114,6 +114,10 @@ class JobRequest:
     # A tuning job's training definition this job is (its DefinitionName, else where it sits
     # in the request); None for every other workload. The report's `job.definition`.
     definition: str | None = None
+    # When `instance_count` is only the most that may run at once (a tuning definition whose
+    # training jobs share MaxParallelTrainingJobs with other definitions), the fewest that
+    # certainly do: capacity is HIGH only below them. None: `instance_count` is certain.
+    certain_instances: int | None = None
 
     @property
     def vpc_config_valid(self) -> bool:

@@ -36,11 +36,12 @@ MAX_INSTANCE_CONFIGS = 6
 
 # Members of a definition's view that intake adds (CloudTrail's casing): the tuning job's
 # name and config, where the definition sits in the request, and definitions dropped.
-NAME, CONFIG, POSITION, DROPPED = (
+NAME, CONFIG, POSITION, DROPPED, SHARED_BY = (
     "hyperParameterTuningJobName",
     "hyperParameterTuningJobConfig",
     "definitionPosition",
     "definitionsDropped",
+    "definitionsSharingParallelJobs",
 )
 
 
@@ -60,8 +61,8 @@ def expand(params: Mapping[str, Any], _sagemaker: SageMakerReader) -> Sequence[M
         if isinstance(d, Mapping)
     ]
     dropped = max(len(listed) - MAX_DEFINITIONS, 0)
-    shared = {NAME: member(params, NAME), CONFIG: member(params, CONFIG)}
-    own = {k.lower() for k in (NAME, CONFIG, POSITION, DROPPED)}
+    shared = {NAME: member(params, NAME), CONFIG: member(params, CONFIG), SHARED_BY: len(found)}
+    own = {k.lower() for k in (NAME, CONFIG, POSITION, DROPPED, SHARED_BY)}
     return [
         {
             **{k: v for k, v in d.items() if not (isinstance(k, str) and k.lower() in own)},
@@ -102,13 +103,19 @@ def read(view: Mapping[str, Any], problems: list[str]) -> dict[str, Any]:
         parallel, said = total, "MaxNumberOfTrainingJobs, below MaxParallelTrainingJobs"
     else:
         said = "MaxParallelTrainingJobs"
+    # Several definitions share the parallel training jobs: how many run this one is the
+    # tuning strategy's choice, so only one of its training jobs is certain (docs/workloads.md).
+    mixed = (positive_int(member(view, SHARED_BY)) or 1) > 1
+    jobs = f"at most {parallel}" if mixed else f"{parallel}"
     return {
         **fields,
         "instance_count": parallel * per_job,
         "instance_groups": tuple((t, n * parallel) for t, n in groups),
-        "instance_basis": f"{parallel} training jobs at once ({said}) x {basis} of "
-        f"{definition} ({per_job})",
+        "instance_basis": f"{jobs} training jobs at once ({said}"
+        + (", shared by the request's definitions" if mixed else "")
+        + f") x {basis} of {definition} ({per_job})",
         "definition": definition,
+        "certain_instances": per_job if mixed else None,
     }
 
 
