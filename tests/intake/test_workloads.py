@@ -8,6 +8,7 @@ from typing import Any
 
 import botocore.session
 import pytest
+from botocore.validate import validate_parameters
 from moto.ec2.models.instance_types import INSTANCE_TYPES
 
 from ir_vpc_guard.checks import CATALOGUE
@@ -380,3 +381,23 @@ def test_a_service_event_is_a_child_by_its_event_type_alone() -> None:
     skipped = parse_event(event)
     assert isinstance(skipped, Skipped)
     assert skipped.reason == "not a SageMaker API call recorded by CloudTrail"
+
+
+def api_case(value: Any, shape: Any) -> Any:
+    """A CloudTrail request back in the API's member names (matched case-insensitively)."""
+    if shape.type_name == "structure" and isinstance(value, dict):
+        out = {}
+        for key, item in value.items():
+            name = next((n for n in shape.members if n.lower() == key.lower()), key)
+            out[name] = api_case(item, shape.members[name]) if name in shape.members else item
+        return out
+    if shape.type_name == "list" and isinstance(value, list):
+        return [api_case(item, shape.member) for item in value]
+    return value
+
+
+@pytest.mark.parametrize("name", ["tuning_job", "tuning_job_broken"])
+def test_the_tuning_samples_are_requests_the_api_accepts(model: Any, name: str) -> None:
+    shape = model.operation_model("CreateHyperParameterTuningJob").input_shape
+    request = api_case(load_event(name)["detail"]["requestParameters"], shape)
+    validate_parameters(request, shape)  # raises on any member or value the API refuses

@@ -13,7 +13,10 @@ from typing import Any
 import boto3
 import pytest
 
-from ir_vpc_guard.pipeline import handle_event
+from ir_vpc_guard.intake.event import parse_request
+from ir_vpc_guard.intake.request import JobRequest
+from ir_vpc_guard.intake.workloads import WORKLOADS
+from ir_vpc_guard.pipeline import check_job, handle_event
 from ir_vpc_guard.settings import Settings
 from ir_vpc_guard.state.lock import LocalVpcLock
 from ir_vpc_guard_dev.lambda_runtime import ACCOUNT, FakeContext
@@ -26,6 +29,7 @@ from tests.lambda_context import Inbox, deploy, topic_client
 from tests.report_schema import validate_report
 
 DEFINITIONS = ("xgboost-small", "xgboost-distributed")
+TUNING = WORKLOADS["tuning"]
 
 
 def tuning_event(world: World, name: str = "tuning_job") -> dict[str, Any]:
@@ -311,3 +315,68 @@ def test_a_pipelines_call_through_the_service_with_the_users_role_is_checked(
     event["detail"]["userIdentity"]["invokedBy"] = "sagemaker.amazonaws.com"
     [report] = check(event)
     assert (report["outcome"], report["job"]["workload"]) == ("PASS", "training")
+
+
+def cloudtrail_case(value: Any) -> Any:
+    """Request members as CloudTrail writes them: each member's first letter lowered, at
+    every depth (docs/event.md, "Confirmed")."""
+    if isinstance(value, dict):
+        return {k[:1].lower() + k[1:]: cloudtrail_case(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [cloudtrail_case(v) for v in value]
+    return value
+
+
+def test_a_tuning_job_made_as_the_api_reference_says_is_read_from_its_event_and_its_answer(
+    aws: Any, world: World
+) -> None:
+    # The request of the API reference's CreateHyperParameterTuningJob, made on moto: its
+    # CloudTrail record (camelCase) and its Describe answer (PascalCase) judge the same.
+    request = {
+        "HyperParameterTuningJobName": "api-tuning",
+        "HyperParameterTuningJobConfig": {
+            "Strategy": "Random",
+            "ResourceLimits": {"MaxNumberOfTrainingJobs": 20, "MaxParallelTrainingJobs": 4},
+            "HyperParameterTuningJobObjective": {"Type": "Minimize", "MetricName": "loss"},
+        },
+        "TrainingJobDefinition": {
+            "AlgorithmSpecification": {"TrainingImage": "img", "TrainingInputMode": "File"},
+            "RoleArn": world.role_arn,
+            "OutputDataConfig": {"S3OutputPath": "s3://demo-training-data/out/"},
+            "ResourceConfig": {"InstanceType": "ml.m5.xlarge", "InstanceCount": 100},
+            "VpcConfig": {"Subnets": world.subnet_ids, "SecurityGroupIds": world.group_ids},
+            "StoppingCondition": {"MaxRuntimeInSeconds": 3600},
+        },
+    }
+    sagemaker = aws.client("sagemaker")
+    arn = sagemaker.create_hyper_parameter_tuning_job(**request)["HyperParameterTuningJobArn"]
+    event = tuning_event(world)
+    event["detail"]["requestParameters"] = cloudtrail_case(request)
+    event["detail"]["responseElements"] = {"hyperParameterTuningJobArn": arn}
+    [from_event] = check(event)
+
+    answer = sagemaker.describe_hyper_parameter_tuning_job(HyperParameterTuningJobName="api-tuning")
+    assert TUNING.expand is not None
+    [view] = TUNING.expand(answer, lambda: sagemaker)
+    job = parse_request(
+        view,
+        account=world.account,
+        region=world.region,
+        event_id="describe",
+        job_arn=answer["HyperParameterTuningJobArn"],
+        trigger="cli",
+        workload=TUNING,
+    )
+    assert isinstance(job, JobRequest)
+    session = boto3.session.Session()
+    FakeGroupAssociations(session.events, session.client("ec2", region_name=REGION))
+    clients = clients_factory(session)(world.region)
+    from_answer = check_job(job, clients, Settings(), lock=LocalVpcLock()).to_dict()
+    validate_report(from_answer)
+
+    # 4 training jobs x 100 instances x 2 IPs = 800 > the 502 free: HIGH, from both.
+    for report in (from_event, from_answer):
+        assert report["outcome"] == "FAIL"
+        assert report["job"]["definition"] == "TrainingJobDefinition"
+        assert report["job"]["arn"] == arn
+        assert _capacity(report)["evidence"]["needed"] == 800
