@@ -23,6 +23,7 @@ from benchmarks.harness import use_fake_aws_env
 use_fake_aws_env()  # before anything creates a session
 
 from benchmarks import network  # noqa: E402
+from benchmarks.burst import burst_table  # noqa: E402
 from benchmarks.coldstart import ROOT, cold_start_table  # noqa: E402
 from benchmarks.lockwait import lock_wait_table  # noqa: E402
 from benchmarks.memory import memory_table  # noqa: E402
@@ -105,6 +106,7 @@ def main() -> None:
     apply = step("apply mode", network.run_apply)
     cold = step("cold start", cold_start_table)
     lock_wait = step("lock wait", lock_wait_table)
+    burst = step("burst", burst_table)
     tables = [
         calls_table(sizes, shapes),
         latency_table(sizes, apply),
@@ -113,6 +115,7 @@ def main() -> None:
         baseline_table(sizes),
         profile_table({run.extra: run.profile for run in sizes if run.profile}),
         lock_wait,
+        burst,
     ]
     header.append(f"- Load average (1/5/15 min) at start: {load_before}; at end: {load()}")
     text = document(tables, header, time.perf_counter() - started)

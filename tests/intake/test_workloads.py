@@ -8,13 +8,22 @@ from typing import Any
 
 import botocore.session
 import pytest
+from botocore.validate import validate_parameters
 from moto.ec2.models.instance_types import INSTANCE_TYPES
 
 from ir_vpc_guard.checks import CATALOGUE
 from ir_vpc_guard.intake import fields
-from ir_vpc_guard.intake.event import Skipped, parse_event, parse_request
+from ir_vpc_guard.intake.children import is_child
+from ir_vpc_guard.intake.event import Skipped, parse_event, parse_request, read_event
 from ir_vpc_guard.intake.request import JobRequest
-from ir_vpc_guard.intake.workloads import BY_EVENT_NAME, WORKLOADS, enabled, processing, training
+from ir_vpc_guard.intake.workloads import (
+    BY_EVENT_NAME,
+    WORKLOADS,
+    enabled,
+    processing,
+    training,
+    tuning,
+)
 from ir_vpc_guard.requirements import ROLE_REQUIRED_ACTIONS
 from ir_vpc_guard.settings import Settings, SettingsError
 from tests.conftest import load_event
@@ -42,6 +51,7 @@ def test_each_module_is_one_workload_answering_its_own_events() -> None:
         "processing",
         "training",
         "transform",
+        "tuning",
     ]
     assert {
         "CreateInferenceRecommendationsJob": WORKLOADS["inference-recommender"],
@@ -51,6 +61,7 @@ def test_each_module_is_one_workload_answering_its_own_events() -> None:
         "CreateProcessingJob": PROCESSING,
         "CreateTrainingJob": TRAINING,
         "CreateTransformJob": WORKLOADS["transform"],
+        "CreateHyperParameterTuningJob": WORKLOADS["tuning"],
     } == BY_EVENT_NAME
     assert (TRAINING.describe_api, TRAINING.list_api, TRAINING.stop_api) == (
         "DescribeTrainingJob",
@@ -205,15 +216,16 @@ def test_an_event_no_workload_answers_names_the_covered_ones() -> None:
     assert isinstance(result, Skipped)
     assert result.reason == (
         "event is not CreateInferenceRecommendationsJob or CreateEndpoint or UpdateEndpoint or "
-        "CreateModel or CreateProcessingJob or CreateTrainingJob or CreateTransformJob"
+        "CreateModel or CreateProcessingJob or CreateTrainingJob or CreateTransformJob or "
+        "CreateHyperParameterTuningJob"
     )
 
 
 def test_workloads_names_a_subset_and_empty_means_every_registered_one() -> None:
     assert enabled(Settings.from_env({"WORKLOADS": " , "})) == frozenset(WORKLOADS)
     assert enabled(Settings.from_env({"WORKLOADS": "training"})) == {"training"}
-    with pytest.raises(SettingsError, match="unknown workloads tuning; known: inference-rec"):
-        enabled(Settings.from_env({"WORKLOADS": "training,tuning"}))
+    with pytest.raises(SettingsError, match="unknown workloads labeling; known: inference-rec"):
+        enabled(Settings.from_env({"WORKLOADS": "training,labeling"}))
 
 
 def test_a_training_event_is_skipped_when_workloads_leaves_training_out() -> None:
@@ -473,3 +485,209 @@ def test_a_private_registry_and_its_credentials_lambda_are_read() -> None:
     job = parsed(event)
     assert (job.repository_access_mode, job.repository_credentials_provider) == (None, None)
     assert parsed(load_event("training_job")).repository_access_mode is None
+
+
+TUNING = WORKLOADS["tuning"]
+
+
+def test_tuning_limits_are_botocores(model: Any) -> None:
+    operation = model.operation_model("CreateHyperParameterTuningJob")
+    request = operation.input_shape.members
+    for limit, shape in (
+        (tuning.JOB_NAME, request["HyperParameterTuningJobName"]),
+        (tuning.DEFINITION_NAME, request["TrainingJobDefinition"].members["DefinitionName"]),
+    ):
+        assert limit.shape == shape.name
+        assert limit.pattern.pattern == shape.metadata["pattern"]
+        assert (limit.min_length, limit.max_length) == (
+            shape.metadata["min"],
+            shape.metadata["max"],
+        )
+    # The model's ARN pattern ends in `.*`; ours bounds that part to a tuning job's name.
+    arn = operation.output_shape.members["HyperParameterTuningJobArn"].metadata["pattern"]
+    assert tuning.JOB_ARN.pattern.startswith(arn.removesuffix(".*"))
+    assert request["TrainingJobDefinitions"].metadata["max"] == tuning.MAX_DEFINITIONS
+    definition = request["TrainingJobDefinition"].members
+    configs = definition["HyperParameterTuningResourceConfig"].members["InstanceConfigs"]
+    assert configs.metadata["max"] == tuning.MAX_INSTANCE_CONFIGS
+    assert set(definition["VpcConfig"].members) == {"Subnets", "SecurityGroupIds"}
+    assert "MaxParallelTrainingJobs" in model.shape_for("ResourceLimits").required_members
+    # As training: the same IPs, EFA types (not a copy) and role actions.
+    assert TUNING.efa_instance_types is training.EFA_INSTANCE_TYPES
+    assert (TUNING.ips_per_instance, TUNING.efa_ips_per_instance) == (2, 5)
+    assert TUNING.role_actions == TRAINING.role_actions
+    assert TUNING.not_evaluated == TRAINING.not_evaluated
+
+
+def tuning_jobs(event: dict[str, Any]) -> list[JobRequest]:
+    intake = read_event(event)
+    assert not isinstance(intake, Skipped), intake
+    jobs = list(intake.jobs(lambda: pytest.fail("tuning reads nothing with AWS")))
+    assert all(isinstance(j, JobRequest) for j in jobs), jobs
+    return jobs  # type: ignore[return-value]
+
+
+def test_a_tuning_event_is_one_job_per_training_definition() -> None:
+    small, distributed = tuning_jobs(load_event("tuning_job"))
+    arn = "arn:aws:sagemaker:us-east-1:123456789012:hyper-parameter-tuning-job/demo-tuning-job"
+    for job in (small, distributed):
+        assert (job.workload, job.job_name, job.job_arn) == ("tuning", "demo-tuning-job", arn)
+        assert job.role_arn == "arn:aws:iam::123456789012:role/SageMakerIRRole"
+        assert job.subnets == ("subnet-0123456789abcdef0", "subnet-0123456789abcdef1")
+        assert job.input_problems == () and job.vpc_config_valid
+    assert (small.definition, distributed.definition) == ("xgboost-small", "xgboost-distributed")
+    # 3 training jobs at once, each of the definition's own size.
+    assert (small.instance_count, small.instance_groups) == (3, (("ml.m5.xlarge", 3),))
+    assert (distributed.instance_count, distributed.instance_groups) == (
+        6,
+        (("ml.m5.2xlarge", 6),),
+    )
+    # The two definitions share the 3: only one training job of each is certain.
+    assert (small.certain_instances, distributed.certain_instances) == (1, 2)
+    assert distributed.instance_basis == (
+        "at most 3 training jobs at once (MaxParallelTrainingJobs, shared by the request's "
+        "definitions) x ResourceConfig.InstanceCount of xgboost-distributed (2)"
+    )
+
+
+def test_the_describe_answers_single_definition_reads_the_same_in_pascal_case() -> None:
+    answer = {
+        "HyperParameterTuningJobName": "hpo",
+        "HyperParameterTuningJobConfig": {"ResourceLimits": {"MaxParallelTrainingJobs": 4}},
+        "TrainingJobDefinition": {
+            "RoleArn": "arn:aws:iam::123456789012:role/Tuner",
+            "VpcConfig": {"Subnets": ["subnet-1"], "SecurityGroupIds": ["sg-1"]},
+            "HyperParameterTuningResourceConfig": {
+                "InstanceConfigs": [
+                    {"InstanceType": "ml.m5.xlarge", "InstanceCount": 3, "VolumeSizeInGB": 30},
+                    {"InstanceType": "ml.p4d.24xlarge", "InstanceCount": 1, "VolumeSizeInGB": 30},
+                ]
+            },
+        },
+    }
+    [view] = tuning.expand(answer, lambda: pytest.fail("no AWS read"))
+    job = parse_request(
+        view, account="123456789012", region="us-east-1", event_id="e", workload=TUNING
+    )
+    assert isinstance(job, JobRequest)
+    assert (job.job_name, job.role_arn) == ("hpo", "arn:aws:iam::123456789012:role/Tuner")
+    assert (job.subnets, job.definition) == (("subnet-1",), "TrainingJobDefinition")
+    # The largest of the alternative configurations, 4 at once; each type may be the one.
+    assert job.instance_count == 12
+    assert job.instance_groups == (("ml.m5.xlarge", 12), ("ml.p4d.24xlarge", 4))
+    assert "largest HyperParameterTuningResourceConfig.InstanceConfigs[] count" in (
+        job.instance_basis
+    )
+
+
+def test_an_unnamed_definition_is_named_by_its_place_and_a_bad_limit_is_said() -> None:
+    event = load_event("tuning_job")
+    params = event["detail"]["requestParameters"]
+    del params["trainingJobDefinitions"][1]["definitionName"]
+    params["hyperParameterTuningJobConfig"]["resourceLimits"] = {"maxParallelTrainingJobs": 0}
+    small, unnamed = tuning_jobs(event)
+    assert unnamed.definition == "TrainingJobDefinitions[1]"
+    assert (small.instance_count, unnamed.instance_count) == (1, 2)
+    assert small.input_problems == (
+        "hyperParameterTuningJobConfig.resourceLimits.maxParallelTrainingJobs is missing or "
+        "invalid",
+    )
+
+
+def test_more_definitions_than_the_api_allows_are_cut_and_said() -> None:
+    event = load_event("tuning_job")
+    listed = event["detail"]["requestParameters"]["trainingJobDefinitions"]
+    listed[:] = [dict(listed[0], definitionName=f"d{i}") for i in range(12)]
+    jobs = tuning_jobs(event)
+    assert [j.definition for j in jobs] == [f"d{i}" for i in range(10)]
+    assert "holds 12 definitions, more than the API's 10" in jobs[0].input_problems[0]
+
+
+def test_a_child_is_named_by_its_describe_answer() -> None:
+    parent = "arn:aws:sagemaker:us-east-1:123456789012:hyper-parameter-tuning-job/hpo"
+    answer = {"TrainingJobName": "hpo-001-abc", "TuningJobArn": parent}
+    assert is_child(answer) == (
+        f"judged with its tuning job {parent} (SageMaker runs this job for it), not alone"
+    )
+    automl = "arn:aws:sagemaker:us-east-1:123456789012:automl-job/auto"
+    # Autopilot is not a covered workload yet: the reason says so rather than claim a check.
+    assert is_child({"AutoMLJobArn": automl}) == (
+        f"run by its Autopilot job {automl}, a workload the guardrail does not judge yet: not "
+        "judged alone (one report per child job would flood the topic)"
+    )
+    # A value that is no parent's ARN is not echoed.
+    assert is_child({"TuningJobArn": "x;rm -rf /"}) == (
+        "judged with the tuning job its answer names (SageMaker runs this job for it), not alone"
+    )
+    assert is_child({"TrainingJobName": "mine"}) is None
+
+
+def test_a_child_training_job_event_is_skipped_naming_its_parent() -> None:
+    skipped = parse_event(load_event("training_job_child"))
+    assert isinstance(skipped, Skipped)
+    assert skipped.job_name == "demo-tuning-job-001-4f2a9c1e"
+    assert skipped.reason.startswith(
+        "judged with its tuning job arn:aws:sagemaker:us-east-1:123456789012:"
+        "hyper-parameter-tuning-job/demo-tuning-job"
+    )
+
+
+def test_a_tuning_resource_config_instance_count_is_one_training_jobs_size() -> None:
+    event = load_event("tuning_job")
+    [definition] = event["detail"]["requestParameters"]["trainingJobDefinitions"][:1]
+    del definition["resourceConfig"]
+    definition["hyperParameterTuningResourceConfig"] = {
+        "instanceType": "ml.p4d.24xlarge",
+        "instanceCount": 2,
+        "volumeSizeInGB": 30,
+        "allocationStrategy": "Prioritized",
+    }
+    event["detail"]["requestParameters"]["trainingJobDefinitions"] = [definition]
+    [job] = tuning_jobs(event)
+    # 3 at once x 2 p4d: 12 IPs certain, 30 if every instance uses EFA; no ResourceConfig
+    # needed, none reported missing.
+    assert (job.instance_count, job.instance_groups, job.input_problems) == (
+        6,
+        (("ml.p4d.24xlarge", 6),),
+        (),
+    )
+    assert TUNING.ips_for(6, job.instance_groups) == (12, 30)
+    assert "HyperParameterTuningResourceConfig.InstanceCount of xgboost-small (2)" in (
+        job.instance_basis
+    )
+
+
+def test_a_service_event_is_a_child_by_its_event_type_alone() -> None:
+    # As CloudTrail's documented service events look: no identity type, no parent named.
+    event = load_event("training_job_child")
+    detail = event["detail"]
+    detail["userIdentity"] = {"accountId": "123456789012", "invokedBy": "AWS Internal"}
+    del detail["requestParameters"]["tuningJobArn"]
+    skipped = parse_event(event)
+    assert isinstance(skipped, Skipped)
+    assert skipped.reason.startswith("a job the SageMaker service created for a parent job")
+    # The same record that is no service event is not an API call either: not read.
+    detail["eventType"] = "AwsApiCall"
+    skipped = parse_event(event)
+    assert isinstance(skipped, Skipped)
+    assert skipped.reason == "not a SageMaker API call recorded by CloudTrail"
+
+
+def api_case(value: Any, shape: Any) -> Any:
+    """A CloudTrail request back in the API's member names (matched case-insensitively)."""
+    if shape.type_name == "structure" and isinstance(value, dict):
+        out = {}
+        for key, item in value.items():
+            name = next((n for n in shape.members if n.lower() == key.lower()), key)
+            out[name] = api_case(item, shape.members[name]) if name in shape.members else item
+        return out
+    if shape.type_name == "list" and isinstance(value, list):
+        return [api_case(item, shape.member) for item in value]
+    return value
+
+
+@pytest.mark.parametrize("name", ["tuning_job", "tuning_job_broken"])
+def test_the_tuning_samples_are_requests_the_api_accepts(model: Any, name: str) -> None:
+    shape = model.operation_model("CreateHyperParameterTuningJob").input_shape
+    request = api_case(load_event(name)["detail"]["requestParameters"], shape)
+    validate_parameters(request, shape)  # raises on any member or value the API refuses

@@ -237,8 +237,8 @@ def test_a_check_that_cannot_stop_a_job_in_stop_on_checks_fails_the_cold_start(
 def test_an_unknown_workload_in_workloads_fails_the_cold_start(
     monkeypatch: pytest.MonkeyPatch, aws: Any
 ) -> None:
-    with pytest.raises(SettingsError, match="WORKLOADS has unknown workloads tuning"):
-        deploy(monkeypatch, WORKLOADS="training,tuning")
+    with pytest.raises(SettingsError, match="WORKLOADS has unknown workloads labeling"):
+        deploy(monkeypatch, WORKLOADS="training,labeling")
 
 
 def test_a_second_event_about_a_reported_job_is_marked_as_a_repeat(

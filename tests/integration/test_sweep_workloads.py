@@ -143,3 +143,24 @@ def test_the_per_run_cap_spans_the_workloads(session: Any, world: World, aws: An
     # Inference Recommender's first (as before), then the others by name.
     assert [r.job["name"] for r in delivered] == ["ir-job", "processing-job"]
     assert (result.listed, result.left_for_next_run) == (3, 1)
+
+
+def test_a_tuning_jobs_training_job_is_judged_with_it_not_swept_alone(
+    session: Any, world: World, aws: Any
+) -> None:
+    counted, _, _ = session
+    run_training_job(aws, world, "hpo-child-001")
+    parent = f"arn:aws:sagemaker:{world.region}:{world.account}:hyper-parameter-tuning-job/hpo"
+
+    def child_of_tuning(parsed: dict[str, Any], **_: Any) -> None:
+        # A narrow fake: moto's DescribeTrainingJob never names a tuning job (TuningJobArn),
+        # which AWS's answer does for the training jobs a tuning job runs.
+        parsed["TuningJobArn"] = parent
+
+    counted.events.register("after-call.sagemaker.DescribeTrainingJob", child_of_tuning)
+    delivered: list[Report] = []
+    result = sweep(counted, MemoryCheckedJobs(), delivered)
+    assert delivered == []
+    [(name, reason)] = [(r.job.get("name"), r.reason) for r in result.skipped]
+    assert name == "hpo-child-001" and reason is not None
+    assert reason.startswith(f"judged with its tuning job {parent}")

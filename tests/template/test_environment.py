@@ -145,7 +145,7 @@ def test_patterns_refuse_what_the_engine_refuses() -> None:
         ("VpcAllowlist", "vpc-123"),
         ("VpcAllowlist", "vpc-0123456789abcdef0, vpc-12345678"),
         ("RemediationActions", "delete-everything"),
-        ("Workloads", "tuning"),
+        ("Workloads", "labeling"),
         ("Workloads", "training,"),
         ("RemediationActions", ",".join(FIXES) + ","),
         ("ExistingTopicArn", "arn:aws:sqs:us-east-1:123456789012:queue"),

@@ -35,6 +35,7 @@ HOSTING = (
     "transform_job_broken",
 )
 PROCESSING = ("processing_job", "processing_job_broken")
+TUNING = ("tuning_job", "tuning_job_broken")
 MATCHING = (
     "good_job",
     "good_job_pascal_case",
@@ -44,10 +45,13 @@ MATCHING = (
     *TRAINING,
     *HOSTING,
     *PROCESSING,
+    *TUNING,
 )
 # SageMaker's own state-change events go to the outcome rule (ConfirmOutcomes), not this one.
 STATE_CHANGES = tuple(p.stem for p in sorted(EVENTS.glob("state_change_*.json")))
-NOT_MATCHING = ("failed_call", "unrelated_event", *STATE_CHANGES)
+# A training job SageMaker creates for a tuning job is a service event, not an API call
+# (docs/event.md, "Jobs SageMaker creates for a parent").
+NOT_MATCHING = ("failed_call", "unrelated_event", "training_job_child", *STATE_CHANGES)
 
 
 def pattern() -> dict[str, Any]:
@@ -74,6 +78,7 @@ def test_pattern_is_the_agreed_one() -> None:
                 "CreateProcessingJob",
                 "CreateTrainingJob",
                 "CreateTransformJob",
+                "CreateHyperParameterTuningJob",
             ],
             "errorCode": [{"exists": False}],
         },
@@ -95,7 +100,7 @@ def test_the_workloads_parameter_allows_exactly_the_registered_names() -> None:
     names = list(WORKLOADS)
     assert allowed.fullmatch("") and allowed.fullmatch(",".join(names))
     assert all(allowed.fullmatch(name) for name in names)
-    assert not allowed.fullmatch(",".join([*names, "tuning"]))
+    assert not allowed.fullmatch(",".join([*names, "labeling"]))
     assert not allowed.fullmatch(f"{names[0]}, {names[-1]}")
 
 

@@ -154,16 +154,22 @@ def _stated_capacity(snapshot: Snapshot, instances: int) -> Iterator[Problem]:
         ".[SubnetId,AvailabilityZone,AvailableIpAddressCount]'  # add these to the job"
     )
     counts = ", ".join(f"{sid} has {count}" for sid, count in free.items())
-    if total < needed:
+    # A count that is only the most that may run (JobRequest.certain_instances): HIGH below
+    # the fewest that certainly run, MEDIUM below the most.
+    sure = instances if job.certain_instances is None else job.certain_instances
+    if total < certain * sure:
         yield Problem(
-            detail=f"Needs {needed} free IPs in the job subnets ({instances} instances x "
+            detail=f"Needs {certain * sure} free IPs in the job subnets ({sure} instances x "
             f"{certain}, {job.instance_basis}); together they have {total} ({counts}).",
             resources=tuple(free),
-            evidence=evidence,
+            evidence={**evidence, "needed": certain * sure, "instances": sure},
             command=command,
         )
         return
-    unknown = EFA_UNKNOWN if total < possible else PLACEMENT_UNKNOWN
+    if total < needed:
+        unknown = f"how many of the {instances} instances run at once ({sure} certainly)"
+    else:
+        unknown = EFA_UNKNOWN if total < possible else PLACEMENT_UNKNOWN
     evidence["undetermined"] = unknown
     if possible != needed:
         evidence["neededWithEfa"] = possible

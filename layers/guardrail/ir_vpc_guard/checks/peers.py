@@ -112,7 +112,7 @@ EFA_UNKNOWN = "whether the job uses an Elastic Fabric Adapter (not in the reques
 def distributed(snapshot: Snapshot) -> bool:
     """More than one instance at once of a workload whose peers AWS documents."""
     job = snapshot.job
-    return workload_of(job.workload).peers is not None and (job.instance_count or 1) > 1
+    return workload_of(job.workload).peers is not None and job.peers > 1
 
 
 def needs(snapshot: Snapshot) -> list[Need]:
@@ -267,14 +267,14 @@ def _problem(
     cidrs = ", ".join(subnets.values())
     peers = f"the job's groups ({', '.join(group_ids)}) or its subnets ({cidrs})"
     detail = (
-        f"This job runs {snapshot.job.instance_count} instances at once, and no "
+        f"This job runs {snapshot.job.peers} instances that talk to each other, and no "
         f"{'inbound' if inbound else 'outbound'} rule of its groups allows "
         f"{', '.join(missing)} {way} {peers}."
     )
     if rules:
         detail = (
-            f"This job runs {snapshot.job.instance_count} instances at once; its groups allow "
-            f"{'in' if inbound else 'out'} only {'; '.join(rules)}, not {', '.join(missing)} "
+            f"This job runs {snapshot.job.peers} instances that talk to each other; its groups "
+            f"allow {'in' if inbound else 'out'} only {'; '.join(rules)}, not {', '.join(missing)} "
             f"{way} every peer."
         )
     evidence: dict[str, Any] = {
@@ -282,7 +282,7 @@ def _problem(
         "missing": missing,
         "groups": list(group_ids),
         "subnets": subnets,
-        "instances": snapshot.job.instance_count,
+        "instances": snapshot.job.peers,
         "sources": list(dict.fromkeys(g.need.source for g in kind)),
     }
     if rules:

@@ -9,7 +9,7 @@ Built once at cold start from what it needs; it keeps nothing between reports.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
@@ -53,15 +53,15 @@ class Deliverer:
     def deliver(self, report: Report) -> dict[str, Any]:
         """The event path: deliver the report under the job's claim; return it, bounded.
 
-        The job is claimed before publishing, so the sweep leaves it alone; if the publish
-        fails the claim is released (the retried invocation checks it again) and the error
-        propagates. A job the sweep or an event with another ID reported (or is reporting)
+        The job is claimed (`claim_key`) before publishing, so the sweep leaves it alone; if
+        the publish fails the claim is released (the retried invocation checks it again) and
+        the error propagates. A job the sweep or an event with another ID reported (or is reporting)
         is published all the same, marked, so a reader knows it is not a new job.
         """
-        arn = report.job.get("arn")
-        if not arn or report.outcome is Outcome.SKIPPED:
+        key = claim_key(report.job)
+        if key is None or report.outcome is Outcome.SKIPPED:
             return bounded(report, self._send(report))
-        with job_claim(self.records, str(arn), "event") as claim:
+        with job_claim(self.records, key, "event") as claim:
             if not claim.taken:
                 report = replace(report, repeat=True)
                 self.logger.info(
@@ -125,6 +125,18 @@ class Deliverer:
             default_dimensions={"service": str(self.metrics.service), **dimensions},
         ):
             pass  # printed when the block ends
+
+
+def claim_key(job: Mapping[str, Any]) -> str | None:
+    """The record a job's report is claimed under: its ARN, and for a tuning job's training
+    definitions (one report each) the ARN and the definition, so an event's second
+    definition is not a repeat of its first. The sweep claims a job under the same key.
+    None when the job has no ARN (nothing to claim)."""
+    arn = job.get("arn")
+    if not arn:
+        return None
+    definition = job.get("definition")
+    return f"{arn}#{definition}" if definition else str(arn)
 
 
 def make_deliverer(

@@ -169,6 +169,8 @@ def job_section(job: JobRequest, snapshot: Snapshot) -> dict[str, Any]:
         for key in ("type", "modelPackageArn", "modelName"):
             del section[key]
         section["workload"] = job.workload
+    if job.definition is not None:
+        section["definition"] = job.definition
     if snapshot.shared_vpc:
         section["vpcOwner"] = snapshot.vpc_owner
     return section

@@ -10,6 +10,7 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from ir_vpc_guard.intake.children import made_for_parent
 from ir_vpc_guard.intake.fields import at, ids, matching, member, region_of, short, text
 from ir_vpc_guard.intake.request import (
     ACCOUNT_PATTERN,
@@ -27,6 +28,9 @@ __all__ = ["Intake", "Skipped", "member", "parse_event", "parse_request", "read_
 
 EVENT_SOURCE = "aws.sagemaker"
 DETAIL_TYPE = "AWS API Call via CloudTrail"
+# The records intake reads: API calls, and the service's own events, whose jobs (a tuning
+# job's training jobs) are skipped as children of their parent (intake/children.py).
+RECORDS = (DETAIL_TYPE, "AWS Service Event via CloudTrail")
 # The workload of a request that names none (the CLI's pre-flight, IR's Describe answers).
 DEFAULT_WORKLOAD = WORKLOADS[INFERENCE_RECOMMENDER]
 
@@ -175,13 +179,18 @@ def _skip_reason(
     event: Mapping[str, Any], detail: object, params: object, account: str, region: str
 ) -> str | None:
     """Why the guardrail does not check this event, or None when it does."""
-    if event.get("source") != EVENT_SOURCE or event.get("detail-type") != DETAIL_TYPE:
+    if event.get("source") != EVENT_SOURCE or event.get("detail-type") not in RECORDS:
         return "not a SageMaker API call recorded by CloudTrail"
     if not isinstance(detail, Mapping):
         return "event has no CloudTrail detail"
     name = member(detail, "eventName")
     if not isinstance(name, str) or name not in BY_EVENT_NAME:
         return f"event is not {' or '.join(BY_EVENT_NAME)}"
+    child = made_for_parent(detail)
+    if child is not None:
+        return child
+    if event.get("detail-type") != DETAIL_TYPE:
+        return "not a SageMaker API call recorded by CloudTrail"
     if "unknown" in (account, region):
         return "event has no valid account or region"
     error_code = member(detail, "errorCode")

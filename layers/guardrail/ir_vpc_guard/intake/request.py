@@ -126,10 +126,26 @@ class JobRequest:
     # calls through the job's VPC (RepositoryCredentialsProviderArn), when named.
     repository_access_mode: str | None = None
     repository_credentials_provider: str | None = None
+    # A tuning job's training definition this job is (its DefinitionName, else where it sits
+    # in the request); None for every other workload. The report's `job.definition`.
+    definition: str | None = None
+    # When `instance_count` is only the most that may run at once (a tuning definition whose
+    # training jobs share MaxParallelTrainingJobs with other definitions), the fewest that
+    # certainly do: capacity is HIGH only below them. None: `instance_count` is certain.
+    certain_instances: int | None = None
+
+    # The instances that talk to each other, when fewer than `instance_count`: one training
+    # job's for a tuning job (its parallel training jobs do not talk to each other).
+    peer_instances: int | None = None
 
     @property
     def vpc_config_valid(self) -> bool:
         return not self.vpc_config_problems
+
+    @property
+    def peers(self) -> int:
+        """How many instances exchange traffic as one job (R7 peers)."""
+        return self.peer_instances or self.instance_count or 1
 
     @property
     def partition(self) -> str:

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from botocore import xform_name
 
+from ir_vpc_guard.intake.children import is_child
 from ir_vpc_guard.intake.event import DEFAULT_WORKLOAD, Intake, Skipped
 from ir_vpc_guard.intake.fields import at
 from ir_vpc_guard.intake.request import JobRequest
@@ -66,6 +67,9 @@ def describe_job(
     answer = call(sagemaker, workload.describe_api, workload, name)
     arn = at(answer, workload.job_arn_path)
     job_arn = arn if isinstance(arn, str) and workload.job_arn.fullmatch(arn) else None
+    parent = is_child(answer)  # a tuning job's training job: judged with the tuning job
+    if parent is not None:
+        return (Skipped(parent, account=account, region=region, job_name=name),)
     intake = Intake(
         params=answer,
         workload=workload,
