@@ -168,6 +168,7 @@ OTHER_LISTS = {
     "sagemaker.ListProcessingJobs": 1,
     "sagemaker.ListTrainingJobs": 1,
     "sagemaker.ListTransformJobs": 1,
+    "sagemaker.ListHyperParameterTuningJobs": 1,
 }
 
 
