@@ -30,6 +30,7 @@ from benchmarks.memory import memory_table  # noqa: E402
 from benchmarks.network_tables import baseline_table, calls_table, latency_table  # noqa: E402
 from benchmarks.profile import profile_table  # noqa: E402
 from benchmarks.tables import Table  # noqa: E402
+from benchmarks.workloads import workloads_table  # noqa: E402
 
 RESULTS = Path(__file__).with_name("RESULTS.md")
 PROFILED = (3, 500)  # VPC sizes whose warm check is also profiled
@@ -107,6 +108,7 @@ def main() -> None:
     cold = step("cold start", cold_start_table)
     lock_wait = step("lock wait", lock_wait_table)
     burst = step("burst", burst_table)
+    per_workload = step("calls per workload", workloads_table)
     tables = [
         calls_table(sizes, shapes),
         latency_table(sizes, apply),
@@ -116,6 +118,7 @@ def main() -> None:
         profile_table({run.extra: run.profile for run in sizes if run.profile}),
         lock_wait,
         burst,
+        per_workload,
     ]
     header.append(f"- Load average (1/5/15 min) at start: {load_before}; at end: {load()}")
     text = document(tables, header, time.perf_counter() - started)
