@@ -16,9 +16,11 @@ from ir_vpc_guard.checks.registry import Problem, register
 from ir_vpc_guard.discovery.snapshot import Snapshot
 from ir_vpc_guard.findings import Severity
 from ir_vpc_guard.intake.workloads import workload_of
+from ir_vpc_guard.intake.workloads.endpoint import UNIT as ENDPOINT_WORKLOAD
 
 # AWS's failure for this misconfiguration, as its Clarify page quotes it for the shadow
 # endpoint SageMaker hosts in the job's subnets.
+ENDPOINT = ENDPOINT_WORKLOAD.name
 AWS_ERROR = (
     "Unable to locate at least 2 availability zone(s) with the requested instance type "
     "... that overlap with SageMaker subnets."
@@ -85,7 +87,8 @@ CHOICE_UNKNOWN = "which of the endpoint's VPC configs SageMaker places these ins
     "(or the endpoint config) differ: instances may land where nothing was checked.",
     fix="Give every model of the endpoint (and the endpoint config, if it sets one) the "
     "same VpcConfig.",
-    concerns=lambda workload: workload.expand is not None,
+    # Only an endpoint names several models (and its config's own VpcConfig).
+    concerns=lambda workload: workload.name == ENDPOINT,
 )
 def endpoint_vpc_configs_differ(snapshot: Snapshot) -> Iterator[Problem]:
     job = snapshot.job
