@@ -18,7 +18,7 @@ from ir_vpc_guard.requirements import JOB_ROLE_ACTIONS
 from ir_vpc_guard.settings import Settings
 from ir_vpc_guard.state.lock import LocalVpcLock
 from ir_vpc_guard_dev.lambda_runtime import FakeContext
-from ir_vpc_guard_dev.sandbox import SAGEMAKER_TRUST, World
+from ir_vpc_guard_dev.sandbox import SAGEMAKER_TRUST, World, build_world
 from tests.conftest import REGION, load_event
 from tests.integration.calls import clients_factory, counting_session
 from tests.integration.fake_group_associations import FakeGroupAssociations
@@ -292,3 +292,13 @@ def test_a_finished_or_opted_out_processing_job_is_not_stopped(aws: Any, world: 
     [stop] = [a for a in check(event, STOP)["actions"] if a["action"] == "stop-job"]
     assert stop["status"] == "SKIPPED" and "tagged" in stop["reason"]
     assert status(world, "processing", "demo-processing-job") == "InProgress"
+
+
+def test_a_distributed_processing_job_needs_its_group_to_admit_its_own_members(aws: Any) -> None:
+    # "The group must allow inbound from members of the same security group" (AWS's
+    # processing page): the sample's 2 instances, a group that admits nothing inbound.
+    world = build_world(aws, REGION, peer_rule=False)
+    report = check(processing_event(world))
+    [finding] = [f for f in report["findings"] if f["checkId"] == "SG_PEER_TRAFFIC_BLOCKED"]
+    assert (finding["severity"], finding["evidence"]["direction"]) == ("HIGH", "inbound")
+    assert report["outcome"] == "FAIL"

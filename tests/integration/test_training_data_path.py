@@ -206,6 +206,30 @@ def test_an_endpoint_policy_that_lets_through_only_reads_refuses_the_output(
     assert "S3_ENDPOINT_POLICY_DENIES" in passed["summary"]["checks"]["passed"]
 
 
+def test_locations_without_a_trailing_slash_are_prefixes_never_a_certain_refusal(
+    aws: Any, world: World
+) -> None:
+    # The SDK's usual URIs: s3://bucket/train and s3://bucket/output name prefixes (SageMaker
+    # reads the objects under one and writes its own keys under the other).
+    event = training_event(world)
+    params = event["detail"]["requestParameters"]
+    params["inputDataConfig"][0]["dataSource"]["s3DataSource"]["s3Uri"] = (
+        f"s3://{TRAINING_BUCKET}/train"
+    )
+    params["outputDataConfig"]["s3OutputPath"] = f"s3://{TRAINING_BUCKET}/output"
+    _endpoint_policy(
+        world,
+        [f"arn:aws:s3:::{TRAINING_BUCKET}/train/*", f"arn:aws:s3:::{TRAINING_BUCKET}/output/*"],
+        ["s3:GetObject", "s3:PutObject"],
+    )
+    report = run(event)
+    # Whether the keys SageMaker uses all fall under train/ and output/ is not known: MEDIUM.
+    assert [f["severity"] for f in findings(report, "S3_ENDPOINT_POLICY_DENIES")] == ["MEDIUM"]
+    # A policy covering the bucket lets every key under either prefix through.
+    _endpoint_policy(world, [f"arn:aws:s3:::{TRAINING_BUCKET}/*"], ["s3:GetObject", "s3:PutObject"])
+    assert "S3_ENDPOINT_POLICY_DENIES" in run(event)["summary"]["checks"]["passed"]
+
+
 # --- EnableNetworkIsolation changes nothing about the S3 path ------------------------------
 def test_network_isolation_keeps_the_s3_path_high(aws: Any) -> None:
     world = build_world(aws, REGION, with_endpoint=False)

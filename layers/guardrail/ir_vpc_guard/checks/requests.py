@@ -124,6 +124,18 @@ def object_arn(job: JobRequest, url: str | None) -> str | None:
     )
 
 
+def prefix_arn(job: JobRequest, url: str | None) -> str | None:
+    """The objects under an `s3://bucket/prefix` location a job reads or writes through its
+    VPC (a channel's S3Prefix, an output path SageMaker appends its own keys to), as an ARN
+    ending in `*`: evaluated as a template (`Request.resource_is_template`), so a policy that
+    covers only part of the prefix is undetermined, never a certain refusal."""
+    match = S3_URL_PATTERN.fullmatch(url or "")
+    if not match:
+        return None
+    key = (match.group(2) or "/").lstrip("/")
+    return s3_object_arn(job.partition, match.group(1), key + "*")
+
+
 def job_objects(snapshot: Snapshot) -> dict[str, list[str]]:
     """The S3 objects the job reads (model artifacts and sample payload), by bucket."""
     model = snapshot.model.value if snapshot.model.ok else None

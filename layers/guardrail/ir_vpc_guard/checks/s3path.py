@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from ir_vpc_guard.checks import policy
 from ir_vpc_guard.checks.netmath import Interval, cidr_interval, contains, elementary
-from ir_vpc_guard.checks.requests import endpoint_read, object_arn, role_facts
+from ir_vpc_guard.checks.requests import endpoint_read, object_arn, prefix_arn, role_facts
 from ir_vpc_guard.discovery.snapshot import ReferencedPrefixList, Snapshot
 from ir_vpc_guard.findings import Severity
 from ir_vpc_guard.intake.workload import THROUGH_VPC
@@ -258,8 +258,8 @@ def job_requests(snapshot: Snapshot) -> list[tuple[str, str]]:
     job = snapshot.job
     if workload_of(job.workload).data_path != THROUGH_VPC:
         return [(S3_READ_ACTION, arn) for arn in artifact_objects(snapshot)]
-    found = [(S3_READ_ACTION, object_arn(job, u)) for u in job.s3_reads]
-    found += [(S3_WRITE_ACTION, object_arn(job, u)) for u in job.s3_writes]
+    found = [(S3_READ_ACTION, prefix_arn(job, u)) for u in job.s3_reads]
+    found += [(S3_WRITE_ACTION, prefix_arn(job, u)) for u in job.s3_writes]
     return list(dict.fromkeys((action, arn) for action, arn in found if arn))
 
 
@@ -285,10 +285,15 @@ def refused_requests(
         return {}
     endpoint_id = str(endpoint["VpcEndpointId"])
     vpc_id, role = str(snapshot.vpc_id), role_facts(snapshot)
+    # A VPC-side job's locations are prefixes (prefix_arn); IR's artifacts are objects.
+    prefixes = workload_of(snapshot.job.workload).data_path == THROUGH_VPC
     results = {
         (action, arn): policy.evaluate(
             [document],
-            endpoint_read(snapshot.job, endpoint_id, vpc_id, arn, role=role, action=action),
+            replace(
+                endpoint_read(snapshot.job, endpoint_id, vpc_id, arn, role=role, action=action),
+                resource_is_template=prefixes,
+            ),
         )
         for action, arn in job_requests(snapshot)
     }

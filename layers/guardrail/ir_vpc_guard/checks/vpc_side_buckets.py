@@ -12,7 +12,7 @@ on a bucket of another account whose policy only its owner may read.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ir_vpc_guard.checks import confirm, policy
 from ir_vpc_guard.checks.model import policy_command
@@ -50,8 +50,11 @@ class Way:
     def request(self, snapshot: Snapshot, action: str, arn: str, role: RoleFacts) -> policy.Request:
         job, vpc_id = snapshot.job, str(snapshot.vpc_id)
         if self.endpoint:
-            return endpoint_read(job, self.endpoint, vpc_id, arn, role=role, action=action)
-        return service_read(job, action, arn, role=role)  # no VPC key, as through NAT
+            request = endpoint_read(job, self.endpoint, vpc_id, arn, role=role, action=action)
+        else:
+            request = service_read(job, action, arn, role=role)  # no VPC key, as through NAT
+        # The job's locations are prefixes (requests.prefix_arn): evaluated as templates.
+        return replace(request, resource_is_template=True)
 
 
 def ways(paths: list[TablePath]) -> dict[str | None, list[Way]]:

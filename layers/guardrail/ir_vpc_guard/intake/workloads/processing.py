@@ -10,7 +10,7 @@ from typing import Any
 
 from ir_vpc_guard.intake.fields import at, member, positive_int
 from ir_vpc_guard.intake.request import TextLimit
-from ir_vpc_guard.intake.workload import Workload
+from ir_vpc_guard.intake.workload import PeerProfile, Workload
 from ir_vpc_guard.requirements import JOB_ROLE_ACTIONS
 
 # ProcessingJobName, ProcessingJobArn, ProcessingInstanceCount and InstancePreferences (max 5)
@@ -54,8 +54,8 @@ R3_INVERTS = (
 
 PEERS_ONLY = (
     "traffic between the job subnets is documented for Inference Recommender; a processing "
-    "job needs it only between the instances of a distributed job, whose check (its groups "
-    "admitting their own members) is not built yet (docs/workloads.md)"
+    "job needs it only between the instances of a distributed job, which SG_PEER_TRAFFIC_BLOCKED "
+    "judges (its groups admitting their own members; docs/workloads.md)"
 )
 
 
@@ -134,4 +134,9 @@ UNIT = Workload(
     restart_drops_nulls=True,
     instance_count_path=(*CLUSTER, "instanceCount"),
     instance_type_path=(*CLUSTER, "instanceType"),
+    # "The group must allow inbound from members of the same security group" (AWS's
+    # processing page; no ports, no outbound rule, no encryption rule stated).
+    peers=PeerProfile(
+        source="Give SageMaker AI Processing Jobs Access to Resources in Your Amazon VPC"
+    ),
 )
