@@ -8,15 +8,21 @@ from __future__ import annotations
 import copy
 import json
 from collections import Counter
+from types import SimpleNamespace
 from typing import Any
 
 import boto3
 import pytest
 
-from ir_vpc_guard.intake.event import parse_request
+from ir_vpc_guard.checks import CATALOGUE
+from ir_vpc_guard.checks.registry import Problem
+from ir_vpc_guard.discovery.snapshot import Snapshot
+from ir_vpc_guard.findings import Mode
+from ir_vpc_guard.intake.event import parse_request, read_event
 from ir_vpc_guard.intake.request import JobRequest
 from ir_vpc_guard.intake.workloads import WORKLOADS
 from ir_vpc_guard.pipeline import check_job, handle_event
+from ir_vpc_guard.remediation.fixes.stop_job import StopJob
 from ir_vpc_guard.settings import Settings
 from ir_vpc_guard.state.lock import LocalVpcLock
 from ir_vpc_guard_dev.lambda_runtime import ACCOUNT, FakeContext
@@ -52,13 +58,19 @@ def tuning_event(world: World, name: str = "tuning_job") -> dict[str, Any]:
     return event
 
 
-def check(event: dict[str, Any]) -> list[dict[str, Any]]:
+def check(event: dict[str, Any], settings: Settings | None = None) -> list[dict[str, Any]]:
     session = boto3.session.Session()
     # moto lacks DescribeSecurityGroupVpcAssociations: its narrow fake (no group associated).
     FakeGroupAssociations(session.events, session.client("ec2", region_name=REGION))
     reports = [
         r.to_dict()
-        for r in handle_event(event, Settings(), clients_factory(session), lock=LocalVpcLock())
+        for r in handle_event(
+            event,
+            settings or Settings(),
+            clients_factory(session),
+            home_account=event["account"],
+            lock=LocalVpcLock(),
+        )
     ]
     for report in reports:
         validate_report(report)
@@ -386,3 +398,49 @@ def test_a_tuning_job_made_as_the_api_reference_says_is_read_from_its_event_and_
         assert report["job"]["definition"] == "TrainingJobDefinition"
         assert report["job"]["arn"] == arn
         assert _capacity(report)["evidence"]["needed"] == 800
+
+
+def test_alternative_instance_configs_make_only_the_fewest_certain(aws: Any) -> None:
+    # InstanceConfigs are alternatives (AllocationStrategy Prioritized): a training job may
+    # run on 1 instance, so peers that are not admitted are never a certain gap, and the
+    # peer fix is never planned on them.
+    world = build_world(aws, REGION, peer_rule=False)
+    event = tuning_event(world)
+    for definition in definitions(event):
+        definition.pop("resourceConfig", None)
+        definition["hyperParameterTuningResourceConfig"] = {
+            "allocationStrategy": "Prioritized",
+            "instanceConfigs": [
+                {"instanceType": "ml.m5.xlarge", "instanceCount": 1, "volumeSizeInGB": 30},
+                {"instanceType": "ml.m5.2xlarge", "instanceCount": 2, "volumeSizeInGB": 30},
+            ],
+        }
+    for report in check(event):
+        peers = [f for f in report["findings"] if f["checkId"] == "SG_PEER_TRAFFIC_BLOCKED"]
+        assert not [f for f in peers if f["severity"] == "HIGH"], peers
+
+
+def test_one_doomed_definition_never_stops_the_whole_tuning_job(aws: Any, world: World) -> None:
+    # The other definition's training jobs may run fine: the tuning job is not doomed, and
+    # the stop does not even read the job (a client that is touched fails the test).
+    event = tuning_event(world)
+    definitions(event)[1]["vpcConfig"] = other_vpc(aws)  # a VPC without an S3 path
+    [_, doomed] = [
+        job
+        for job in read_event(event).jobs(lambda: pytest.fail("no read"))  # type: ignore[union-attr]
+        if isinstance(job, JobRequest)
+    ]
+    assert doomed.part_of_several
+    untouchable = SimpleNamespace(sagemaker=None)
+    settings = Settings(remediation_mode=Mode.APPLY, stop_doomed_jobs=True)
+    no_path = CATALOGUE["S3_ENDPOINT_MISSING"].finding(Problem(detail="no S3 path"))
+    decided = StopJob().decide(
+        doomed,
+        [no_path],
+        Snapshot(job=doomed),
+        settings=settings,
+        clients=untouchable,  # type: ignore[arg-type]
+        home_account=world.account,
+        broken_checks=[],
+    )
+    assert decided is None

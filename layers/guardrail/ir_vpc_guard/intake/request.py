@@ -137,6 +137,9 @@ class JobRequest:
     # The instances that talk to each other, when fewer than `instance_count`: one training
     # job's for a tuning job (its parallel training jobs do not talk to each other).
     peer_instances: int | None = None
+    # One of several jobs of one request whose other parts may run fine (a tuning job's
+    # training definitions): stopping the request would stop them too, so it is never stopped.
+    part_of_several: bool = False
 
     @property
     def vpc_config_valid(self) -> bool:

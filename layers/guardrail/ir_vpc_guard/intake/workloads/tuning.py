@@ -97,7 +97,7 @@ def read(view: Mapping[str, Any], problems: list[str]) -> dict[str, Any]:
         # Its size is HyperParameterTuningResourceConfig's: training's ResourceConfig reader
         # is given one instance, then overridden, so only the other members come from it.
         fields = training.read({**view, "resourceConfig": {"instanceCount": 1}}, problems)
-        per_job, groups, basis = _tuned(tuned, problems)
+        per_job, fewest, groups, basis = _tuned(tuned, problems)
     else:
         fields = training.read(view, problems)
         per_job, groups, basis = (
@@ -105,6 +105,7 @@ def read(view: Mapping[str, Any], problems: list[str]) -> dict[str, Any]:
             fields["instance_groups"],
             fields["instance_basis"],
         )
+        fewest = per_job
     limits = at(view, (CONFIG, "resourceLimits"))
     parallel = positive_int(member(limits, "maxParallelTrainingJobs"))
     total = positive_int(member(limits, "maxNumberOfTrainingJobs"))
@@ -127,9 +128,15 @@ def read(view: Mapping[str, Any], problems: list[str]) -> dict[str, Any]:
         + (", shared by the request's definitions" if mixed else "")
         + f") x {basis} of {definition} ({per_job})",
         "definition": definition,
-        "certain_instances": per_job if mixed else None,
-        # Parallel training jobs do not talk to each other: the peers are one job's.
-        "peer_instances": per_job,
+        # Certain: one training job of the fewest instances its alternatives run when the
+        # definitions share the parallel jobs, else that many training jobs of them.
+        "certain_instances": (fewest if mixed else parallel * fewest)
+        if mixed or fewest != per_job
+        else None,
+        # Parallel training jobs do not talk to each other: the peers are one job's, and
+        # only the fewest of its alternative instance configs is certain.
+        "peer_instances": fewest,
+        "part_of_several": mixed,
     }
 
 
@@ -147,27 +154,32 @@ def _definition(view: Mapping[str, Any], problems: list[str]) -> str:
 
 def _tuned(
     tuned: Mapping[str, Any], problems: list[str]
-) -> tuple[int, tuple[tuple[str, int], ...], str]:
+) -> tuple[int, int, tuple[tuple[str, int], ...], str]:
     """One training job's instances by HyperParameterTuningResourceConfig: its InstanceCount,
     or the largest InstanceConfigs[] count (the types it lists are alternatives: each of them
-    may be the one that runs)."""
+    may be the one that runs), and the fewest any of them runs (the certain count)."""
     count = positive_int(member(tuned, "instanceCount"))
     instance_type = text(member(tuned, "instanceType"))
     if count is not None:
         one = ((instance_type, count),) if instance_type else ()
-        return count, one, "HyperParameterTuningResourceConfig.InstanceCount"
+        return count, count, one, "HyperParameterTuningResourceConfig.InstanceCount"
     configs = member(tuned, "instanceConfigs")
     sized = [
         (text(member(c, "instanceType")), positive_int(member(c, "instanceCount")))
         for c in (configs[:MAX_INSTANCE_CONFIGS] if isinstance(configs, list) else [])
         if isinstance(c, Mapping)
     ]
-    largest = max((n for _, n in sized if n), default=None)
-    if largest is None:
+    counts = [n for _, n in sized if n]
+    if not counts:
         problems.append("hyperParameterTuningResourceConfig.instanceCount is missing or invalid")
-        return 1, (), "at least 1 instance (HyperParameterTuningResourceConfig unread)"
+        return 1, 1, (), "at least 1 instance (HyperParameterTuningResourceConfig unread)"
     groups = tuple((t, n) for t, n in sized if t and n)
-    return largest, groups, "the largest HyperParameterTuningResourceConfig.InstanceConfigs[] count"
+    return (
+        max(counts),
+        min(counts),
+        groups,
+        "the largest HyperParameterTuningResourceConfig.InstanceConfigs[] count",
+    )
 
 
 UNIT = Workload(

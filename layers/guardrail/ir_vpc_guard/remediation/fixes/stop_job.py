@@ -77,6 +77,8 @@ class StopJob(Stop):
         home_account: str | None,
         broken_checks: list[str],
     ) -> Action | None:
+        if job.part_of_several:
+            return None  # one definition doomed is not the tuning job doomed
         return stop_if_doomed(
             job,
             findings,
