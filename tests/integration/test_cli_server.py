@@ -120,6 +120,19 @@ def test_replay_of_another_accounts_event_is_skipped_unless_allowed(
     assert "S3_ENDPOINT_MISSING" in {f["checkId"] for f in checked["findings"]}
 
 
+def test_a_same_account_job_without_a_vpc_is_skipped_without_the_cross_account_note(
+    server: str, tmp_path: Path
+) -> None:
+    event = load_event("no_vpc_config")
+    event["account"] = event["detail"]["recipientAccountId"] = "123456789012"  # moto's own
+    event_file = tmp_path / "event.json"
+    event_file.write_text(json.dumps(event))
+    skipped = replay(server, event_file, "--json")
+    assert skipped.returncode == 0, skipped.stderr
+    assert json.loads(skipped.stdout)["outcome"] == "SKIPPED"
+    assert "--allow-cross-account" not in skipped.stderr  # red team: it said so wrongly
+
+
 def test_an_unreachable_endpoint_is_one_line_naming_the_region(tmp_path: Path) -> None:
     with socket.socket() as sock:  # a port nothing listens on
         sock.bind(("127.0.0.1", 0))

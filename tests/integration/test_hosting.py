@@ -409,3 +409,17 @@ def test_an_update_retaining_variant_properties_counts_one_instance_per_variant(
     event["detail"]["requestParameters"]["retainAllVariantProperties"] = True
     [retained] = run(app, {**event, "id": "retained"})
     assert retained["outcome"] == "PASS" and retained["findings"] == []
+
+
+def test_each_vpc_config_of_an_endpoint_is_a_new_report_not_a_repeat(
+    aws: Any, world: World, app: App, configs: FakeEndpointConfigs, inbox: Inbox
+) -> None:
+    # Two models in different VPC configs: two reports of one endpoint ARN, each claimed as
+    # its own part (the endpoint config and its subnets), so neither is marked a repeat.
+    create_model(aws, world, "model-a")
+    create_model(aws, world, "model-b", subnets=world.subnet_ids[:1])
+    create_config(aws, "two-models", [variant("model-a", 2, "A"), variant("model-b", 1, "B")])
+    first, second = run(app, endpoint_event(world, "two-models"), inbox)
+    assert not first.get("repeat") and not second.get("repeat")
+    assert first["job"]["definition"] != second["job"]["definition"]
+    assert second["job"]["definition"].startswith("endpoint config two-models, subnets ")

@@ -395,8 +395,11 @@ def _replay(args: argparse.Namespace, settings: Settings) -> tuple[Report, ...]:
         mute_list=_mutes(args),
     )
     skipped = reports[0].outcome.value == "SKIPPED"
-    checkable = not isinstance(read_event(event, workloads=enabled(settings)), Skipped)
-    if skipped and not settings.allow_cross_account and checkable:
+    # Skipped for the account rule alone: readable without it, skipped with it.
+    foreign = not isinstance(
+        read_event(event, workloads=enabled(settings)), Skipped
+    ) and isinstance(read_event(event, account, enabled(settings)), Skipped)
+    if skipped and not settings.allow_cross_account and foreign:
         # Checkable but for the account rule: say how to check it anyway.
         print(
             "ir-vpc-guard: note: with credentials that can read that account's VPC, pass"

@@ -128,10 +128,10 @@ class Deliverer:
 
 
 def claim_key(job: Mapping[str, Any]) -> str | None:
-    """The record a job's report is claimed under: its ARN, and for a tuning job's training
-    definitions (one report each) the ARN and the definition, so an event's second
-    definition is not a repeat of its first. The sweep claims a job under the same key.
-    None when the job has no ARN (nothing to claim)."""
+    """The record a job's report is claimed under: its ARN, and for a job that is one part of
+    its request (a tuning job's training definition, an endpoint's config and VPC config) the
+    ARN and that part, so an event's second part is not a repeat of its first. None when the
+    job has no ARN (nothing to claim)."""
     arn = job.get("arn")
     if not arn:
         return None

@@ -115,9 +115,11 @@ def arn_resource_type(workload: Workload) -> str:
     return match.group(1)
 
 
-def finding_id(arn: str, check_id: str) -> str:
-    """Deterministic: the same job and check always give the same Id."""
-    return f"{arn}/ir-vpc-guard/{check_id}"
+def finding_id(arn: str, check_id: str, part: object = None) -> str:
+    """Deterministic: the same job (and part of it: a tuning definition, an endpoint's VPC
+    config) and check always give the same Id; one part's pass never resolves another's."""
+    suffix = f"#{part}" if part else ""
+    return f"{arn}{suffix}/ir-vpc-guard/{check_id}"
 
 
 def asff_findings(report: Report, now: datetime | None = None) -> list[dict[str, Any]]:
@@ -156,7 +158,7 @@ def _base(report: Report, arn: str, check_id: str, stamp: str, severity: str) ->
         kind += "/Network Reachability"
     return {
         "SchemaVersion": ASFF_VERSION,
-        "Id": finding_id(arn, check_id),
+        "Id": finding_id(arn, check_id, report.job.get("definition")),
         "ProductArn": product_arn(region, account),
         "GeneratorId": f"ir-vpc-guard/{check_id}",
         "AwsAccountId": account,

@@ -131,6 +131,7 @@ def _as_request(params: Mapping[str, Any], view: _View, views: list[_View]) -> d
     others = dict.fromkeys(_described(o) for o in views if _vpc_key(o.vpc_config) != mine)
     return {
         "endpointName": member(params, "endpointName"),
+        "endpointConfigName": member(params, "endpointConfigName"),
         "vpcConfig": view.vpc_config,
         "executionRoleArn": view.role,
         VIEW: {
@@ -151,11 +152,20 @@ def _described(view: _View) -> str:
 
 
 def read(params: Mapping[str, Any], problems: list[str]) -> dict[str, Any]:
-    """The instances the view's variants run at once, and the endpoint's other VPC configs."""
+    """The instances the view's variants run at once, the endpoint's other VPC configs, and
+    which part of the endpoint this job is (`definition`): its endpoint config (an
+    UpdateEndpoint's new one is a new check, not a repeat), and the view's subnets when the
+    endpoint has several VPC configs (each its own report, claim and Security Hub finding)."""
     view = member(params, VIEW)
     count = member(view, "instances")
     others = member(view, "others")
+    config = matching(member(params, "endpointConfigName"), CONFIG_NAME)
+    part = f"endpoint config {config}" if config else "endpoint config unknown"
+    if isinstance(others, list) and others:
+        subnets = sorted(ids(member(member(params, "vpcConfig"), "subnets")))
+        part += f", subnets {','.join(subnets)}"
     return {
+        "definition": part,
         "instance_count": count if isinstance(count, int) and count >= 0 else 0,
         "instance_basis": text(member(view, "basis")) or "",
         "other_vpc_configs": tuple(o for o in others if isinstance(o, str))
