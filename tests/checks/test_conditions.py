@@ -244,3 +244,17 @@ def test_a_key_under_a_prefix_known_in_full_is_absent_not_unknown() -> None:
     # Other keys stay unknown.
     other = {"StringEquals": {"aws:ResourceTag/team": "ml"}}
     assert evaluate(other, {}, frozenset(), known).truth is Truth.UNKNOWN
+
+
+def test_a_policy_variable_takes_the_requests_value_or_stays_unknown() -> None:
+    # AmazonSageMakerJobFullAccess: aws:ResourceAccount must equal ${aws:PrincipalAccount}.
+    same = {"StringEquals": {"aws:ResourceAccount": "${aws:PrincipalAccount}"}}
+    context = {"aws:resourceaccount": ("111122223333",), "aws:principalaccount": ("111122223333",)}
+    assert evaluate(same, context, frozenset()).truth is Truth.TRUE
+    other = {**context, "aws:resourceaccount": ("444455556666",)}
+    assert evaluate(same, other, frozenset()).truth is Truth.FALSE
+    unknown = evaluate(same, {"aws:resourceaccount": ("111122223333",)}, frozenset())
+    assert (unknown.truth, unknown.unknown_keys) == (Truth.UNKNOWN, ("${aws:PrincipalAccount}",))
+    # ${*} is a literal asterisk, not a wildcard's variable.
+    star = {"StringEquals": {"aws:ResourceAccount": "${*}"}}
+    assert evaluate(star, {"aws:resourceaccount": ("*",)}, frozenset()).truth is Truth.TRUE

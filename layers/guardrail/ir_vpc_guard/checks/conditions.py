@@ -10,6 +10,7 @@ operators", "Conditions with multiple context keys or values".)
 from __future__ import annotations
 
 import ipaddress
+import re
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
@@ -185,11 +186,40 @@ def evaluate(
                 results.append(Truth.UNKNOWN)
                 unknown.append(str(key))
                 continue
-            truth = _test(str(operator), context.get(name), _values(raw))
+            wanted, unresolved = _resolved(_values(raw), context)
+            if unresolved:
+                results.append(Truth.UNKNOWN)
+                unknown.extend(unresolved)
+                continue
+            truth = _test(str(operator), context.get(name), wanted)
             if truth is Truth.UNKNOWN:
                 unknown.append(f"{operator} (an operator this product does not evaluate)")
             results.append(truth)
     return ConditionResult(all_of(results), unknown)
+
+
+# A policy variable in a condition value (IAM User Guide, "IAM policy elements: Variables
+# and tags"): ${key} takes the request's value of that key; ${*}, ${?}, ${$} are literals.
+_VARIABLE = re.compile(r"\$\{([^}]*)\}")
+_LITERALS = {"*": "*", "?": "?", "$": "$"}
+
+
+def _resolved(wanted: tuple[str, ...], context: Context) -> tuple[tuple[str, ...], list[str]]:
+    """The condition's values with their policy variables replaced by the request's values,
+    and the variables whose value is not known (the comparison then cannot be made)."""
+    unresolved: list[str] = []
+
+    def value(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name in _LITERALS:
+            return _LITERALS[name]
+        known = context.get(name.lower())
+        if known is None or len(known) != 1:
+            unresolved.append(f"${{{name}}}")
+            return match.group(0)
+        return known[0]
+
+    return tuple(_VARIABLE.sub(value, w) for w in wanted), unresolved
 
 
 def _test(operator: str, actual: tuple[str, ...] | None, wanted: tuple[str, ...]) -> Truth:

@@ -181,6 +181,11 @@ def role_calls(
     requests = []
     for arn in role_resources(job, action, owners):
         context = {**base, "ec2:vpc": (vpc,)} if vpc and arn != "*" else base
+        # aws:ResourceAccount: the job's own account for its own resources and for the calls
+        # that name none ("*": EC2 answers in the caller's account). Another account's
+        # resource (a shared VPC's subnet) is left unknown: never a certain refusal.
+        if arn == "*" or account_of(arn) == job.account:
+            context = {**context, "aws:resourceaccount": (job.account,)}
         interface = arn.endswith(NEW_INTERFACE)
         for subnet in subnets if interface and subnets else [None]:
             requests.append(
