@@ -38,7 +38,8 @@ WHY = {
     "inference-recommender": "+ DescribeModelPackage, the model's bucket and repository policies",
     "endpoint": "+ DescribeEndpointConfig, + DescribeModel once per distinct model",
     "model": "the network and role reads only (no bucket read: its S3 locations are not read)",
-    "processing": "+ the role's policy documents (their scope: AWS forbids scoped grants)",
+    "processing": "+ GetBucketPolicy of its bucket, + the role's policy documents (their "
+    "scope: AWS forbids scoped grants)",
     "training": "+ GetBucketPolicy of each of the job's buckets",
     "transform": "+ DescribeModel (its VpcConfig and role)",
     "tuning": "two definitions: two training checks, the S3 prefix list read once",
