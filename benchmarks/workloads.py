@@ -41,7 +41,8 @@ WHY = {
     "processing": "+ GetBucketPolicy of its bucket, + the role's policy documents (their "
     "scope: AWS forbids scoped grants)",
     "training": "+ GetBucketPolicy of each of the job's buckets",
-    "transform": "+ DescribeModel (its VpcConfig and role)",
+    "transform": "+ DescribeModel (its VpcConfig, role and containers), + GetBucketPolicy of "
+    "each of the job's buckets",
     "tuning": "two definitions: two training checks, the S3 prefix list read once",
 }
 

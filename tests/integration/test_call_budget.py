@@ -309,9 +309,11 @@ def test_an_endpoint_reads_its_config_and_each_model_once(aws: Any) -> None:
 
 
 def test_a_transform_job_reads_its_model_once(aws: Any) -> None:
-    """The request names the model: DescribeModel for its VpcConfig and role."""
+    """The request names the model: DescribeModel for its VpcConfig, role and containers
+    (this one names no model data); GetBucketPolicy of the one bucket of its input and
+    output."""
     world = build_world(aws, REGION)
     add_peer_egress(aws.client("ec2"), world.group_ids[0])  # all ports to its peers
     calls = _hosting_calls(aws, world, "transform_job")
-    assert calls == NETWORK + Counter({"sagemaker.DescribeModel": 1})
-    assert sum(calls.values()) == 11
+    assert calls == NETWORK + Counter({"sagemaker.DescribeModel": 1, "s3.GetBucketPolicy": 1})
+    assert sum(calls.values()) == 12

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from ir_vpc_guard.findings import Severity
+from ir_vpc_guard.intake.fields import member, s3_uri_at
 from ir_vpc_guard.intake.request import MODEL_NAME
 from ir_vpc_guard.intake.workload import SageMakerReader, Workload
 from ir_vpc_guard.requirements import JOB_ROLE_ACTIONS
@@ -21,6 +22,9 @@ if TYPE_CHECKING:  # boto3-stubs: a development dependency
 # ModelArn of botocore's SageMaker model (tests/intake/test_hosting.py asserts it is equal).
 MODEL_ARN = re.compile(r"arn:aws[a-z\-]*:sagemaker:[a-z0-9\-]*:[0-9]{12}:model/.*")
 DESCRIBE_MODEL = "sagemaker:DescribeModel"
+MAX_CONTAINERS = 15  # Containers (inference pipelines)
+# Where a container's model data is (a container of a model package names none).
+MODEL_DATA_PATHS = (("modelDataUrl",), ("modelDataSource", "s3DataSource", "s3Uri"))
 
 R3_INVERTS = (
     "a model's endpoints and transform jobs read S3 through its VPC, where a bucket or "
@@ -39,6 +43,23 @@ HOSTING_NOT_EVALUATED: Mapping[str, str] = {
     "ROLE_ENI_ATTRIBUTE_NOT_ALLOWED": "ec2:ModifyNetworkInterfaceAttribute is not among the "
     "actions AWS lists for model, endpoint and batch transform roles (docs/workloads.md)",
 }
+R3_JUDGED = (
+    "a model's endpoints and transform jobs read S3 through its VPC, where a bucket policy "
+    "restricted to that VPC or its endpoint is what AWS recommends: Inference Recommender's "
+    "R3 does not apply; BUCKET_POLICY_DENIES_JOB_PATH judges the job's own buckets against "
+    "the way its subnets reach S3 (docs/workloads.md)"
+)
+# The checks a hosting workload that reads its own S3 locations does not evaluate, and why.
+HOSTING_DATA_PATH_NOT_EVALUATED: Mapping[str, str] = {
+    **{c: r for c, r in HOSTING_NOT_EVALUATED.items() if c != "S3_ENDPOINT_POLICY_DENIES"},
+    "MODEL_ARTIFACT_VPC_RESTRICTED": R3_JUDGED,
+    "SAMPLE_PAYLOAD_VPC_RESTRICTED": R3_JUDGED,
+    "IMAGE_VPC_RESTRICTED": "whether a hosted model's image is pulled through its VPC is not "
+    "stated by AWS (MEDIUM, docs/workloads.md), and the model's repository policy is not "
+    "read yet",
+    "REGISTRY_AUTH_LAMBDA_UNREACHABLE": "the model's ImageConfig.RepositoryAuthConfig is not "
+    "read yet: the credentials Lambda of its private registry is not judged",
+}
 # Endpoints: AWS documents egress to S3 only (R7a); traffic between the job subnets is
 # Inference Recommender's and compilation's rule.
 S3_ONLY = (
@@ -55,6 +76,25 @@ def read(params: Mapping[str, Any], problems: list[str]) -> dict[str, Any]:
         "instance_basis": "none: a model runs nothing until an endpoint or a transform job "
         "hosts it",
     }
+
+
+def model_data(params: Mapping[str, Any], problems: list[str]) -> tuple[str, ...]:
+    """The S3 URIs a model's containers load their model data from (PrimaryContainer and
+    Containers, in a CreateModel request or a DescribeModel answer): read through its VPC."""
+    containers = member(params, "containers")
+    listed = [("primaryContainer", member(params, "primaryContainer"))] + [
+        (f"containers[{index}]", container)
+        for index, container in enumerate(
+            containers[:MAX_CONTAINERS] if isinstance(containers, list) else []
+        )
+    ]
+    uris = [
+        uri
+        for where, container in listed
+        for path in MODEL_DATA_PATHS
+        for uri in s3_uri_at(container, path, f"{where}.{path[0]}", problems)
+    ]
+    return tuple(dict.fromkeys(uris))
 
 
 def describe_model(sagemaker: SageMakerReader, name: str) -> DescribeModelOutputTypeDef:
