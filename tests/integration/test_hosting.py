@@ -335,6 +335,61 @@ def test_a_model_with_the_managed_policy_passes_without_r8(world: World, app: Ap
     assert "ROLE_VPC_PERMISSIONS_MISSING" in report["summary"]["checks"]["passed"]
 
 
+# --- A model's data, loaded through its VPC -------------------------------------------------
+def test_a_models_bucket_demanding_another_endpoint_is_high_for_it_and_its_endpoint(
+    aws: Any, world: World, app: App
+) -> None:
+    _deny_all_but(aws, MODEL_BUCKET, OTHER_ENDPOINT)
+    create_model(aws, world)
+    create_config(aws, "demo-endpoint-config", [variant(count=2)])
+    modelled = run(app, model_event(world))[0]
+    hosted = run(app, endpoint_event(world, "demo-endpoint-config"))[0]
+    for report in (modelled, hosted):
+        [finding] = report["findings"]
+        assert (finding["checkId"], finding["severity"]) == (
+            "BUCKET_POLICY_DENIES_JOB_PATH",
+            "HIGH",
+        )
+        assert finding["resources"] == [MODEL_BUCKET]
+        assert f"s3:GetObject on arn:aws:s3:::{MODEL_BUCKET}/model/" in finding["detail"]
+    # Restricted to the endpoint the subnets route S3 to: the path AWS recommends.
+    _deny_all_but(aws, MODEL_BUCKET, str(world.endpoint_id))
+    for again, event in enumerate(
+        (model_event(world), endpoint_event(world, "demo-endpoint-config"))
+    ):
+        [report] = run(app, {**event, "id": f"again-{again}"})
+        assert report["outcome"] == "PASS", report["findings"]
+        passed = report["summary"]["checks"]["passed"]
+        assert {"BUCKET_POLICY_DENIES_JOB_PATH", "S3_ENDPOINT_POLICY_DENIES"} <= set(passed)
+
+
+def test_an_endpoint_policy_that_admits_no_model_data_fails_the_endpoint(
+    aws: Any, world: World, app: App
+) -> None:
+    create_model(aws, world)
+    create_config(aws, "demo-endpoint-config", [variant(count=2)])
+    document = {
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": "*",
+                "Action": "s3:GetObject",
+                "Resource": f"arn:aws:s3:::{PAYLOAD_BUCKET}/*",
+            }
+        ]
+    }
+    aws.client("ec2").modify_vpc_endpoint(
+        VpcEndpointId=str(world.endpoint_id), PolicyDocument=json.dumps(document)
+    )
+    [report] = run(app, endpoint_event(world, "demo-endpoint-config"))
+    [finding] = report["findings"]
+    assert (finding["checkId"], finding["severity"]) == ("S3_ENDPOINT_POLICY_DENIES", "HIGH")
+    assert finding["detail"] == (
+        f"{world.endpoint_id} does not allow s3:GetObject on "
+        f"arn:aws:s3:::{MODEL_BUCKET}/model/model.tar.gz by the job's role."
+    )
+
+
 # --- Batch transform -----------------------------------------------------------------------
 def transform_event(
     world: World, instances: int | None = None, sample: str = "transform_job"

@@ -14,7 +14,7 @@ from ir_vpc_guard.intake.request import MODEL_NAME, TextLimit
 from ir_vpc_guard.intake.workload import THROUGH_VPC, PeerProfile, SageMakerReader, Workload
 from ir_vpc_guard.intake.workloads.model import (
     DESCRIBE_MODEL,
-    HOSTING_DATA_PATH_NOT_EVALUATED,
+    HOSTING_NOT_EVALUATED,
     describe_model,
     model_data,
 )
@@ -115,7 +115,7 @@ UNIT = Workload(
     ips_per_instance=2,
     role_actions=JOB_ROLE_ACTIONS,
     not_evaluated={
-        **HOSTING_DATA_PATH_NOT_EVALUATED,
+        **HOSTING_NOT_EVALUATED,
         "SG_EGRESS_SUBNETS_MISSING": PEERS_ONLY,
         "NACL_BLOCKS_SUBNETS": PEERS_ONLY,
         "ENDPOINT_SUBNETS_ONE_AZ": "AWS's batch transform page states no Availability Zone "
