@@ -132,3 +132,29 @@ def test_a_transform_view_lists_its_input_output_and_its_models_data() -> None:
     assert len(read["s3_reads"]) == 4 + 12 and "s3://extra/12" not in read["s3_reads"]
     assert read["s3_writes"] == ("s3://demo-ir-payloads/batch-out/",)
     assert problems == []
+
+
+def test_an_endpoint_view_lists_the_data_of_the_models_it_hosts_once_each() -> None:
+    """The view `expand` makes holds each hosted model's containers (DescribeModel's)."""
+    view = {
+        endpoint.VIEW: {
+            "instances": 2,
+            "models": [
+                {"primaryContainer": {"ModelDataUrl": "s3://models/a/model.tar.gz"}},
+                {
+                    "primaryContainer": {},
+                    "containers": [
+                        {"ModelDataUrl": "s3://models/a/model.tar.gz"},
+                        {"ModelDataUrl": "s3://other/b.tar.gz"},
+                    ],
+                },
+            ],
+        }
+    }
+    problems: list[str] = []
+    assert endpoint.read(view, problems)["s3_reads"] == (
+        "s3://models/a/model.tar.gz",
+        "s3://other/b.tar.gz",
+    )
+    assert problems == []
+    assert endpoint.read({endpoint.VIEW: {"models": "bad"}}, problems)["s3_reads"] == ()
