@@ -36,11 +36,14 @@ from tests.integration.test_tuning import tuning_event
 # Why each workload's count differs from a training job's network and role reads.
 WHY = {
     "inference-recommender": "+ DescribeModelPackage, the model's bucket and repository policies",
-    "endpoint": "+ DescribeEndpointConfig, + DescribeModel once per distinct model",
-    "model": "the network and role reads only (no bucket read: its S3 locations are not read)",
-    "processing": "+ the role's policy documents (their scope: AWS forbids scoped grants)",
+    "endpoint": "+ DescribeEndpointConfig, + DescribeModel once per distinct model, "
+    "+ GetBucketPolicy of each bucket of their model data",
+    "model": "+ GetBucketPolicy of each bucket of its model data",
+    "processing": "+ GetBucketPolicy of its bucket, + the role's policy documents (their "
+    "scope: AWS forbids scoped grants)",
     "training": "+ GetBucketPolicy of each of the job's buckets",
-    "transform": "+ DescribeModel (its VpcConfig and role)",
+    "transform": "+ DescribeModel (its VpcConfig, role and containers), + GetBucketPolicy of "
+    "each of the job's buckets",
     "tuning": "two definitions: two training checks, the S3 prefix list read once",
 }
 

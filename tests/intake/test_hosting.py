@@ -48,6 +48,10 @@ def test_names_arns_and_limits_are_botocores(api: Any) -> None:
     assert variants.metadata["max"] == endpoint.MAX_VARIANTS
     resources = _shape(api, "CreateTransformJob", "TransformResources")
     assert resources.members["InstanceCount"].metadata["min"] == 1
+    assert _shape(api, "CreateModel", "Containers").metadata["max"] == model.MAX_CONTAINERS
+    container = api.shape_for("ContainerDefinition").members
+    assert "ModelDataUrl" in container
+    assert "S3Uri" in container["ModelDataSource"].members["S3DataSource"].members
 
 
 def test_what_each_hosting_workload_needs() -> None:
@@ -101,3 +105,56 @@ def test_a_transform_event_without_a_model_is_skipped_without_a_read() -> None:
     assert isinstance(intake, Intake)
     [job] = intake.jobs(lambda: pytest.fail("no read without a model name"))
     assert isinstance(job, Skipped) and "no VPC config" in job.reason
+
+
+def test_a_transform_view_lists_its_input_output_and_its_models_data() -> None:
+    """The view `expand` makes: the request with DescribeModel's containers (PascalCase)."""
+    params = load_event("transform_job")["detail"]["requestParameters"]
+    view = {
+        **params,
+        "primaryContainer": {"ModelDataUrl": "s3://models/a/model.tar.gz"},
+        "containers": [
+            {"ModelDataSource": {"S3DataSource": {"S3Uri": "s3://models/b/"}}},
+            {"ModelDataUrl": "https://pipe.s3.us-east-1.amazonaws.com/c.tar.gz"},
+            {"ModelPackageName": "demo-models/1"},  # a package's container names none
+            *[{"ModelDataUrl": f"s3://extra/{i}"} for i in range(13)],
+        ],
+    }
+    problems: list[str] = []
+    read = transform.read(view, problems)
+    assert read["s3_reads"][:4] == (
+        "s3://demo-ir-payloads/batch/",
+        "s3://models/a/model.tar.gz",
+        "s3://models/b/",
+        "s3://pipe/c.tar.gz",
+    )
+    # Containers beyond the API's 15 are not read.
+    assert len(read["s3_reads"]) == 4 + 12 and "s3://extra/12" not in read["s3_reads"]
+    assert read["s3_writes"] == ("s3://demo-ir-payloads/batch-out/",)
+    assert problems == []
+
+
+def test_an_endpoint_view_lists_the_data_of_the_models_it_hosts_once_each() -> None:
+    """The view `expand` makes holds each hosted model's containers (DescribeModel's)."""
+    view = {
+        endpoint.VIEW: {
+            "instances": 2,
+            "models": [
+                {"primaryContainer": {"ModelDataUrl": "s3://models/a/model.tar.gz"}},
+                {
+                    "primaryContainer": {},
+                    "containers": [
+                        {"ModelDataUrl": "s3://models/a/model.tar.gz"},
+                        {"ModelDataUrl": "s3://other/b.tar.gz"},
+                    ],
+                },
+            ],
+        }
+    }
+    problems: list[str] = []
+    assert endpoint.read(view, problems)["s3_reads"] == (
+        "s3://models/a/model.tar.gz",
+        "s3://other/b.tar.gz",
+    )
+    assert problems == []
+    assert endpoint.read({endpoint.VIEW: {"models": "bad"}}, problems)["s3_reads"] == ()

@@ -262,6 +262,31 @@ def test_processing_limits_are_botocores(model: Any) -> None:
     assert set(network["VpcConfig"].members) == {"Subnets", "SecurityGroupIds"}
     assert {"EnableInterContainerTrafficEncryption", "EnableNetworkIsolation"} <= set(network)
     assert request["RoleArn"].name == "RoleArn"
+    assert request["ProcessingInputs"].metadata["max"] == processing.MAX_INPUTS
+    outputs = request["ProcessingOutputConfig"].members["Outputs"]
+    assert outputs.metadata["max"] == processing.MAX_OUTPUTS
+
+
+def test_a_processing_request_lists_its_s3_locations_within_the_apis_limits() -> None:
+    event = load_event("processing_job")
+    params = event["detail"]["requestParameters"]
+    assert (parsed(event).s3_reads, parsed(event).s3_writes) == (
+        ("s3://demo-processing-data/input/",),
+        ("s3://demo-processing-data/output/",),
+    )
+    params["processingInputs"] = [
+        {"S3Input": {"S3Uri": f"https://in-{i:02}.s3.us-east-1.amazonaws.com/x"}} for i in range(11)
+    ]
+    params["processingInputs"][1] = {"datasetDefinition": {"localPath": "/opt/ml/athena"}}
+    params["processingOutputConfig"]["outputs"].append({"s3Output": {"s3Uri": "ftp://out/x"}})
+    job = parsed(event)
+    assert len(job.s3_reads) == 9 and "s3://in-10/x" not in job.s3_reads
+    assert job.s3_reads[:2] == ("s3://in-00/x", "s3://in-02/x")
+    assert job.s3_writes == ("s3://demo-processing-data/output/",)
+    assert job.input_problems == (
+        "processingOutputConfig.outputs[1] is not an S3 URI the guardrail can read "
+        "(s3://bucket/key)",
+    )
 
 
 def test_a_processing_event_is_read_where_cloudtrail_writes_it() -> None:

@@ -252,7 +252,7 @@ def test_a_route_to_a_customer_list_costs_one_call_and_shares_the_groups_read(
 
 # The network and role reads every workload makes (EXPECTED without the Inference
 # Recommender model's package and the resource policies on its artifacts, payload and
-# image: the hosting workloads do not judge those yet).
+# image: a hosting workload reads the policies of its own buckets instead).
 NETWORK = EXPECTED - Counter(
     {
         "sagemaker.DescribeModelPackage": 1,
@@ -293,14 +293,17 @@ def _hosting_calls(aws: Any, world: World, event_name: str) -> Counter[str]:
     return calls
 
 
-def test_a_model_costs_the_network_reads_only(aws: Any) -> None:
+def test_a_model_costs_the_network_reads_and_its_data_buckets_policy(aws: Any) -> None:
+    """The sample's one ModelDataUrl: GetBucketPolicy of its bucket."""
     calls = _hosting_calls(aws, build_world(aws, REGION), "model")
-    assert calls == NETWORK and sum(calls.values()) == 10
+    assert calls == NETWORK + Counter({"s3.GetBucketPolicy": 1})
+    assert sum(calls.values()) == 11
 
 
 def test_an_endpoint_reads_its_config_and_each_model_once(aws: Any) -> None:
     """The event names only the endpoint config: DescribeEndpointConfig for its variants,
-    DescribeModel once for the model both variants name (its VpcConfig and role)."""
+    DescribeModel once for the model both variants name (its VpcConfig, role and containers;
+    this one names no model data: no bucket read)."""
     calls = _hosting_calls(aws, build_world(aws, REGION), "endpoint")
     assert calls == NETWORK + Counter(
         {"sagemaker.DescribeEndpointConfig": 1, "sagemaker.DescribeModel": 1}
@@ -309,9 +312,11 @@ def test_an_endpoint_reads_its_config_and_each_model_once(aws: Any) -> None:
 
 
 def test_a_transform_job_reads_its_model_once(aws: Any) -> None:
-    """The request names the model: DescribeModel for its VpcConfig and role."""
+    """The request names the model: DescribeModel for its VpcConfig, role and containers
+    (this one names no model data); GetBucketPolicy of the one bucket of its input and
+    output."""
     world = build_world(aws, REGION)
     add_peer_egress(aws.client("ec2"), world.group_ids[0])  # all ports to its peers
     calls = _hosting_calls(aws, world, "transform_job")
-    assert calls == NETWORK + Counter({"sagemaker.DescribeModel": 1})
-    assert sum(calls.values()) == 11
+    assert calls == NETWORK + Counter({"sagemaker.DescribeModel": 1, "s3.GetBucketPolicy": 1})
+    assert sum(calls.values()) == 12

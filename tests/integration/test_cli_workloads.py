@@ -140,6 +140,10 @@ def test_replay_of_a_processing_event(server: str, world: World, tmp_path: Path)
         "securityGroupIds": world.group_ids,
     }
     params["roleArn"] = world.role_arn
+    # The bucket it reads and writes, in the world's account (its policy is read).
+    RemoteSession(server).client("s3", region_name="us-east-1").create_bucket(
+        Bucket="demo-processing-data"
+    )
     event_file = tmp_path / "event.json"
     event_file.write_text(json.dumps(event))
     result = run_cli(server, "replay", str(event_file), "--json")

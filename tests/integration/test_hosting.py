@@ -16,6 +16,7 @@ from ir_vpc_guard.requirements import JOB_ROLE_ACTIONS
 from ir_vpc_guard_dev.lambda_runtime import FakeContext
 from ir_vpc_guard_dev.sandbox import (
     MODEL_BUCKET,
+    PAYLOAD_BUCKET,
     REPOSITORY,
     SAGEMAKER_TRUST,
     World,
@@ -23,6 +24,7 @@ from ir_vpc_guard_dev.sandbox import (
 )
 from tests.conftest import REGION, load_event
 from tests.integration.fake_endpoint_configs import FakeEndpointConfigs
+from tests.integration.test_training_data_path import OTHER_ENDPOINT, deny_unless
 from tests.lambda_context import Inbox, deploy
 from tests.report_schema import validate_report
 
@@ -333,6 +335,62 @@ def test_a_model_with_the_managed_policy_passes_without_r8(world: World, app: Ap
     assert "ROLE_VPC_PERMISSIONS_MISSING" in report["summary"]["checks"]["passed"]
 
 
+# --- A model's data, loaded through its VPC -------------------------------------------------
+def test_a_models_bucket_demanding_another_endpoint_is_high_for_it_and_its_endpoint(
+    aws: Any, world: World, app: App
+) -> None:
+    _deny_all_but(aws, MODEL_BUCKET, OTHER_ENDPOINT)
+    create_model(aws, world)
+    create_config(aws, "demo-endpoint-config", [variant(count=2)])
+    modelled = run(app, model_event(world))[0]
+    hosted = run(app, endpoint_event(world, "demo-endpoint-config"))[0]
+    for report in (modelled, hosted):
+        [finding] = report["findings"]
+        assert (finding["checkId"], finding["severity"]) == (
+            "BUCKET_POLICY_DENIES_JOB_PATH",
+            "HIGH",
+        )
+        assert finding["resources"] == [MODEL_BUCKET]
+        assert f"s3:GetObject on arn:aws:s3:::{MODEL_BUCKET}/model/" in finding["detail"]
+    # Restricted to the endpoint the subnets route S3 to: the path AWS recommends.
+    _deny_all_but(aws, MODEL_BUCKET, str(world.endpoint_id))
+    for again, event in enumerate(
+        (model_event(world), endpoint_event(world, "demo-endpoint-config"))
+    ):
+        [report] = run(app, {**event, "id": f"again-{again}"})
+        assert report["outcome"] == "PASS", report["findings"]
+        passed = report["summary"]["checks"]["passed"]
+        assert {"BUCKET_POLICY_DENIES_JOB_PATH", "S3_ENDPOINT_POLICY_DENIES"} <= set(passed)
+
+
+def test_an_endpoint_policy_that_admits_no_model_data_fails_the_endpoint(
+    aws: Any, world: World, app: App
+) -> None:
+    create_model(aws, world)
+    create_config(aws, "demo-endpoint-config", [variant(count=2)])
+    document = {
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": "*",
+                "Action": "s3:GetObject",
+                "Resource": f"arn:aws:s3:::{PAYLOAD_BUCKET}/*",
+            }
+        ]
+    }
+    aws.client("ec2").modify_vpc_endpoint(
+        VpcEndpointId=str(world.endpoint_id), PolicyDocument=json.dumps(document)
+    )
+    [report] = run(app, endpoint_event(world, "demo-endpoint-config"))
+    [finding] = report["findings"]
+    assert (finding["checkId"], finding["severity"]) == ("S3_ENDPOINT_POLICY_DENIES", "HIGH")
+    # A VPC-side job's S3 locations are read as the objects under them (requests.prefix_arn).
+    assert finding["detail"] == (
+        f"{world.endpoint_id} does not allow s3:GetObject on "
+        f"arn:aws:s3:::{MODEL_BUCKET}/model/model.tar.gz* by the job's role."
+    )
+
+
 # --- Batch transform -----------------------------------------------------------------------
 def transform_event(
     world: World, instances: int | None = None, sample: str = "transform_job"
@@ -386,6 +444,59 @@ def test_three_transform_instances_in_a_full_28_fail_capacity(
     [finding] = report["findings"]
     assert (finding["checkId"], finding["severity"]) == ("SUBNET_IP_CAPACITY", "HIGH")
     assert finding["evidence"]["needed"] == 6 and finding["evidence"]["freeIps"] == {small: 5}
+
+
+def _deny_all_but(aws: Any, bucket: str, endpoint: str) -> None:
+    """AWS's sample: deny every S3 action on `bucket` unless through `endpoint`."""
+    policy = deny_unless("aws:SourceVpce", endpoint, bucket)
+    aws.client("s3").put_bucket_policy(Bucket=bucket, Policy=policy)
+
+
+def test_a_transform_jobs_model_bucket_demanding_another_endpoint_is_high(
+    aws: Any, world: World, app: App
+) -> None:
+    add_peer_egress(aws.client("ec2"), world.group_ids[0])  # all ports to its peers
+    create_model(aws, world)
+    _deny_all_but(aws, MODEL_BUCKET, OTHER_ENDPOINT)
+    [report] = run(app, transform_event(world, 2))
+    [finding] = report["findings"]
+    assert (finding["checkId"], finding["severity"]) == ("BUCKET_POLICY_DENIES_JOB_PATH", "HIGH")
+    assert finding["resources"] == [MODEL_BUCKET]
+    assert f"s3:GetObject on arn:aws:s3:::{MODEL_BUCKET}/model/model.tar.gz" in finding["detail"]
+    # Its input and output bucket restricted to the job subnets' own endpoint: the path AWS
+    # recommends; the model's bucket too.
+    for bucket in (MODEL_BUCKET, PAYLOAD_BUCKET):
+        _deny_all_but(aws, bucket, str(world.endpoint_id))
+    [passed] = run(app, {**transform_event(world, 2), "id": "again"})
+    assert passed["outcome"] == "PASS", passed["findings"]
+    checks = passed["summary"]["checks"]
+    assert {"BUCKET_POLICY_DENIES_JOB_PATH", "S3_ENDPOINT_POLICY_DENIES"} <= set(checks["passed"])
+    assert (
+        "BUCKET_POLICY_DENIES_JOB_PATH" in checks["notEvaluated"]["MODEL_ARTIFACT_VPC_RESTRICTED"]
+    )
+
+
+def test_a_transform_jobs_endpoint_policy_must_admit_its_output(
+    aws: Any, world: World, app: App
+) -> None:
+    add_peer_egress(aws.client("ec2"), world.group_ids[0])  # all ports to its peers
+    create_model(aws, world)
+    reads = [f"arn:aws:s3:::{b}/*" for b in (MODEL_BUCKET, PAYLOAD_BUCKET)]
+    document = {
+        "Statement": [
+            {"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": reads}
+        ]
+    }
+    aws.client("ec2").modify_vpc_endpoint(
+        VpcEndpointId=str(world.endpoint_id), PolicyDocument=json.dumps(document)
+    )
+    [report] = run(app, transform_event(world, 2))
+    [finding] = report["findings"]
+    assert (finding["checkId"], finding["severity"]) == ("S3_ENDPOINT_POLICY_DENIES", "HIGH")
+    assert finding["detail"] == (
+        f"{world.endpoint_id} does not allow s3:PutObject on "
+        f"arn:aws:s3:::{PAYLOAD_BUCKET}/batch-out/* by the job's role."
+    )
 
 
 def test_a_transform_model_without_vpc_is_skipped(aws: Any, world: World, app: App) -> None:

@@ -31,14 +31,26 @@ from tests.integration.test_one_break_at_a_time import (
     role_without_ec2,
 )
 from tests.integration.test_training import IR_ONLY, training_event
+from tests.integration.test_training_data_path import OTHER_ENDPOINT, deny_unless
 from tests.lambda_context import Inbox, deploy
 from tests.report_schema import validate_report
+
+PROCESSING_BUCKET = "demo-processing-data"
 
 
 def processing_event(
     world: World, name: str = "processing_job", subnets: list[str] | None = None
 ) -> dict[str, Any]:
-    """A processing sample pointed at `world`: its subnets, group, role, account and region."""
+    """A processing sample pointed at `world`: its subnets, group, role, account and region,
+    with the bucket it reads and writes made in the world's account."""
+    s3 = boto3.client("s3", region_name=world.region)
+    if PROCESSING_BUCKET not in {b["Name"] for b in s3.list_buckets()["Buckets"]}:
+        where: dict[str, Any] = (
+            {}
+            if world.region == "us-east-1"
+            else {"CreateBucketConfiguration": {"LocationConstraint": world.region}}
+        )
+        s3.create_bucket(Bucket=PROCESSING_BUCKET, **where)
     event = load_event(name)
     event["account"], event["region"] = world.account, world.region
     params = event["detail"]["requestParameters"]
@@ -79,11 +91,18 @@ def test_a_processing_job_in_a_compliant_world_passes_with_its_workload_named(
     assert job["arn"].endswith(":processing-job/demo-processing-job")
     assert (job["subnets"], job["vpc"]) == (world.subnet_ids, world.vpc_id)
     checks = report["summary"]["checks"]
-    assert set(checks["notEvaluated"]) == IR_ONLY | {"S3_ENDPOINT_POLICY_DENIES"}
+    # A processing job names no private registry credentials Lambda (its API has none).
+    assert set(checks["notEvaluated"]) == IR_ONLY | {"REGISTRY_AUTH_LAMBDA_UNREACHABLE"}
     assert "processing job" in checks["notEvaluated"]["IMAGE_VPC_RESTRICTED"]
-    assert {"SUBNET_IP_CAPACITY", "S3_ENDPOINT_MISSING", "ROLE_VPC_PERMISSIONS_MISSING"} <= set(
-        checks["passed"]
-    )
+    reason = checks["notEvaluated"]["MODEL_ARTIFACT_VPC_RESTRICTED"]
+    assert "BUCKET_POLICY_DENIES_JOB_PATH" in reason
+    assert {
+        "SUBNET_IP_CAPACITY",
+        "S3_ENDPOINT_MISSING",
+        "ROLE_VPC_PERMISSIONS_MISSING",
+        "BUCKET_POLICY_DENIES_JOB_PATH",
+        "S3_ENDPOINT_POLICY_DENIES",
+    } <= set(checks["passed"])
 
 
 def _small_subnet(aws: Any, world: World) -> str:
@@ -304,3 +323,53 @@ def test_a_distributed_processing_job_needs_its_group_to_admit_its_own_members(a
     [finding] = [f for f in report["findings"] if f["checkId"] == "SG_PEER_TRAFFIC_BLOCKED"]
     assert (finding["severity"], finding["evidence"]["direction"]) == ("HIGH", "inbound")
     assert report["outcome"] == "FAIL"
+
+
+# --- The job's own S3 locations: R3 inverted and the endpoint policy ------------------------
+def _restricted(world: World, endpoint: str) -> dict[str, Any]:
+    """The sample, its bucket's policy denying everything not through `endpoint`."""
+    event = processing_event(world)
+    policy = deny_unless("aws:SourceVpce", endpoint, PROCESSING_BUCKET)
+    boto3.client("s3", region_name=REGION).put_bucket_policy(
+        Bucket=PROCESSING_BUCKET, Policy=policy
+    )
+    return event
+
+
+def test_a_bucket_policy_demanding_another_endpoint_fails_the_processing_job(
+    aws: Any, world: World
+) -> None:
+    report = check(_restricted(world, OTHER_ENDPOINT))
+    [finding] = report["findings"]
+    assert (finding["checkId"], finding["severity"]) == ("BUCKET_POLICY_DENIES_JOB_PATH", "HIGH")
+    assert finding["resources"] == [PROCESSING_BUCKET]
+    assert f"s3:GetObject on arn:aws:s3:::{PROCESSING_BUCKET}/input/*" in finding["detail"]
+    assert f"s3:PutObject on arn:aws:s3:::{PROCESSING_BUCKET}/output/*" in finding["detail"]
+    # Restricted to the endpoint the job subnets route S3 to: the path AWS recommends.
+    passed = check(_restricted(world, str(world.endpoint_id)))
+    assert passed["outcome"] == "PASS"
+    assert "BUCKET_POLICY_DENIES_JOB_PATH" in passed["summary"]["checks"]["passed"]
+
+
+def test_an_endpoint_policy_that_admits_only_the_inputs_refuses_the_outputs(
+    aws: Any, world: World
+) -> None:
+    document = {
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": "*",
+                "Action": ["s3:GetObject", "s3:PutObject"],
+                "Resource": f"arn:aws:s3:::{PROCESSING_BUCKET}/input/*",
+            }
+        ]
+    }
+    boto3.client("ec2", region_name=REGION).modify_vpc_endpoint(
+        VpcEndpointId=str(world.endpoint_id), PolicyDocument=json.dumps(document)
+    )
+    [finding] = check(processing_event(world))["findings"]
+    assert (finding["checkId"], finding["severity"]) == ("S3_ENDPOINT_POLICY_DENIES", "HIGH")
+    assert finding["detail"] == (
+        f"{world.endpoint_id} does not allow s3:PutObject on "
+        f"arn:aws:s3:::{PROCESSING_BUCKET}/output/* by the job's role."
+    )

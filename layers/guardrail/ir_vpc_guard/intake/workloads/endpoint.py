@@ -15,12 +15,13 @@ from typing import Any
 from ir_vpc_guard.findings import Severity
 from ir_vpc_guard.intake.fields import ids, matching, member, positive_int, text
 from ir_vpc_guard.intake.request import MODEL_NAME, TextLimit
-from ir_vpc_guard.intake.workload import SageMakerReader, Workload
+from ir_vpc_guard.intake.workload import THROUGH_VPC, SageMakerReader, Workload
 from ir_vpc_guard.intake.workloads.model import (
     DESCRIBE_MODEL,
     HOSTING_NOT_EVALUATED,
     S3_ONLY,
     describe_model,
+    model_data,
 )
 from ir_vpc_guard.requirements import JOB_ROLE_ACTIONS
 
@@ -45,12 +46,14 @@ VIEW = "guardView"
 
 @dataclass
 class _View:
-    """One VPC config and role of the endpoint, and the variants whose instances it hosts."""
+    """One VPC config and role of the endpoint, the variants whose instances it hosts, and
+    their models' containers (by model name), whose data is loaded through it."""
 
     vpc_config: Mapping[str, Any]
     role: object
     instances: int = 0
     hosts: list[str] = field(default_factory=list)
+    containers: dict[str, Mapping[str, Any]] = field(default_factory=dict)
 
 
 def expand(params: Mapping[str, Any], sagemaker: SageMakerReader) -> Sequence[Mapping[str, Any]]:
@@ -93,6 +96,11 @@ def expand(params: Mapping[str, Any], sagemaker: SageMakerReader) -> Sequence[Ma
         view = _view(views, vpc_config, role)
         view.instances += count
         view.hosts.append(f"variant {variant.get('VariantName')}: {basis} on {source}")
+        if model:
+            view.containers[str(variant.get("ModelName"))] = {
+                "primaryContainer": model.get("PrimaryContainer"),
+                "containers": model.get("Containers"),
+            }
     return [_as_request(params, view, list(views.values())) for view in views.values()]
 
 
@@ -138,6 +146,7 @@ def _as_request(params: Mapping[str, Any], view: _View, views: list[_View]) -> d
             "instances": view.instances,
             "basis": "; ".join(view.hosts) or OWN_ONLY,
             "others": list(others),
+            "models": list(view.containers.values()),
         },
     }
 
@@ -155,10 +164,17 @@ def read(params: Mapping[str, Any], problems: list[str]) -> dict[str, Any]:
     """The instances the view's variants run at once, the endpoint's other VPC configs, and
     which part of the endpoint this job is (`definition`): its endpoint config (an
     UpdateEndpoint's new one is a new check, not a repeat), and the view's subnets when the
-    endpoint has several VPC configs (each its own report, claim and Security Hub finding)."""
+    endpoint has several VPC configs (each its own report, claim and Security Hub finding);
+    the S3 URIs of its models' data."""
     view = member(params, VIEW)
     count = member(view, "instances")
     others = member(view, "others")
+    models = member(view, "models")
+    reads = [
+        uri
+        for model in (models if isinstance(models, list) else [])
+        for uri in model_data(model, problems)
+    ]
     config = matching(member(params, "endpointConfigName"), CONFIG_NAME)
     part = f"endpoint config {config}" if config else "endpoint config unknown"
     if isinstance(others, list) and others:
@@ -171,6 +187,7 @@ def read(params: Mapping[str, Any], problems: list[str]) -> dict[str, Any]:
         "other_vpc_configs": tuple(o for o in others if isinstance(o, str))
         if isinstance(others, list)
         else (),
+        "s3_reads": tuple(dict.fromkeys(reads)),
     }
 
 
@@ -198,4 +215,5 @@ UNIT = Workload(
     expand_actions=(DESCRIBE_ENDPOINT_CONFIG, DESCRIBE_MODEL),
     role_unproven_actions=("ec2:DescribeVpcEndpoints",),
     one_az_severity=Severity.HIGH,
+    data_path=THROUGH_VPC,
 )

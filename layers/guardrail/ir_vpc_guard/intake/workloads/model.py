@@ -11,8 +11,9 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from ir_vpc_guard.findings import Severity
+from ir_vpc_guard.intake.fields import member, s3_uri_at
 from ir_vpc_guard.intake.request import MODEL_NAME
-from ir_vpc_guard.intake.workload import SageMakerReader, Workload
+from ir_vpc_guard.intake.workload import THROUGH_VPC, SageMakerReader, Workload
 from ir_vpc_guard.requirements import JOB_ROLE_ACTIONS
 
 if TYPE_CHECKING:  # boto3-stubs: a development dependency
@@ -21,21 +22,27 @@ if TYPE_CHECKING:  # boto3-stubs: a development dependency
 # ModelArn of botocore's SageMaker model (tests/intake/test_hosting.py asserts it is equal).
 MODEL_ARN = re.compile(r"arn:aws[a-z\-]*:sagemaker:[a-z0-9\-]*:[0-9]{12}:model/.*")
 DESCRIBE_MODEL = "sagemaker:DescribeModel"
+MAX_CONTAINERS = 15  # Containers (inference pipelines)
+# Where a container's model data is (a container of a model package names none).
+MODEL_DATA_PATHS = (("modelDataUrl",), ("modelDataSource", "s3DataSource", "s3Uri"))
 
-R3_INVERTS = (
-    "a model's endpoints and transform jobs read S3 through its VPC, where a bucket or "
-    "repository policy restricted to that VPC is what AWS recommends (docs/workloads.md): "
-    "Inference Recommender's R3 does not apply, and the inverted R3 is not evaluated yet"
+R3_JUDGED = (
+    "a model's endpoints and transform jobs read S3 through its VPC, where a bucket policy "
+    "restricted to that VPC or its endpoint is what AWS recommends: Inference Recommender's "
+    "R3 does not apply; BUCKET_POLICY_DENIES_JOB_PATH judges the job's own buckets against "
+    "the way its subnets reach S3 (docs/workloads.md)"
 )
 # The checks no hosting workload (model, endpoint, batch transform) evaluates, and why.
 HOSTING_NOT_EVALUATED: Mapping[str, str] = {
     "MODEL_NOT_IN_REGISTRY": "R1 is Inference Recommender's: hosting a model needs no "
     "Model Registry package (docs/workloads.md)",
-    "MODEL_ARTIFACT_VPC_RESTRICTED": R3_INVERTS,
-    "SAMPLE_PAYLOAD_VPC_RESTRICTED": R3_INVERTS,
-    "IMAGE_VPC_RESTRICTED": R3_INVERTS,
-    "S3_ENDPOINT_POLICY_DENIES": "the model's own S3 locations (ModelDataUrl) are not read "
-    "for this workload yet: the endpoint policy is not judged against them",
+    "MODEL_ARTIFACT_VPC_RESTRICTED": R3_JUDGED,
+    "SAMPLE_PAYLOAD_VPC_RESTRICTED": R3_JUDGED,
+    "IMAGE_VPC_RESTRICTED": "whether a hosted model's image is pulled through its VPC is not "
+    "stated by AWS (MEDIUM, docs/workloads.md), and the model's repository policy is not "
+    "read yet",
+    "REGISTRY_AUTH_LAMBDA_UNREACHABLE": "the model's ImageConfig.RepositoryAuthConfig is not "
+    "read yet: the credentials Lambda of its private registry is not judged",
     "ROLE_ENI_ATTRIBUTE_NOT_ALLOWED": "ec2:ModifyNetworkInterfaceAttribute is not among the "
     "actions AWS lists for model, endpoint and batch transform roles (docs/workloads.md)",
 }
@@ -49,12 +56,33 @@ S3_ONLY = (
 
 
 def read(params: Mapping[str, Any], problems: list[str]) -> dict[str, Any]:
-    """A model places no instances: its endpoints and transform jobs do."""
+    """A model places no instances: its endpoints and transform jobs do, loading its data
+    through its VPC."""
     return {
         "instance_count": 0,
         "instance_basis": "none: a model runs nothing until an endpoint or a transform job "
         "hosts it",
+        "s3_reads": model_data(params, problems),
     }
+
+
+def model_data(params: Mapping[str, Any], problems: list[str]) -> tuple[str, ...]:
+    """The S3 URIs a model's containers load their model data from (PrimaryContainer and
+    Containers, in a CreateModel request or a DescribeModel answer): read through its VPC."""
+    containers = member(params, "containers")
+    listed = [("primaryContainer", member(params, "primaryContainer"))] + [
+        (f"containers[{index}]", container)
+        for index, container in enumerate(
+            containers[:MAX_CONTAINERS] if isinstance(containers, list) else []
+        )
+    ]
+    uris = [
+        uri
+        for where, container in listed
+        for path in MODEL_DATA_PATHS
+        for uri in s3_uri_at(container, path, f"{where}.{path[0]}", problems)
+    ]
+    return tuple(dict.fromkeys(uris))
 
 
 def describe_model(sagemaker: SageMakerReader, name: str) -> DescribeModelOutputTypeDef:
@@ -86,4 +114,5 @@ UNIT = Workload(
     stop_api=None,
     # The model may serve only batch transform jobs, for which AWS states no AZ rule.
     one_az_severity=Severity.MEDIUM,
+    data_path=THROUGH_VPC,
 )

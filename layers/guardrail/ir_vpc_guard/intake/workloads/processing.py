@@ -8,9 +8,9 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from ir_vpc_guard.intake.fields import at, member, positive_int
+from ir_vpc_guard.intake.fields import at, member, positive_int, s3_uri_at
 from ir_vpc_guard.intake.request import TextLimit
-from ir_vpc_guard.intake.workload import PeerProfile, Workload
+from ir_vpc_guard.intake.workload import THROUGH_VPC, PeerProfile, Workload
 from ir_vpc_guard.requirements import JOB_ROLE_ACTIONS
 
 # ProcessingJobName, ProcessingJobArn, ProcessingInstanceCount and InstancePreferences (max 5)
@@ -24,6 +24,8 @@ JOB_ARN = re.compile(
 )
 MIN_INSTANCES, MAX_INSTANCES = 1, 100
 MAX_INSTANCE_PREFERENCES = 5
+MAX_INPUTS = 10  # ProcessingInputs
+MAX_OUTPUTS = 10  # ProcessingOutputConfig.Outputs
 CLUSTER = ("processingResources", "clusterConfig")
 # The members of CreateProcessingJob that DescribeProcessingJob answers (botocore's model; the
 # test recomputes them): what the stop's restartCommand copies into a new job.
@@ -47,9 +49,15 @@ UNSCOPED_RULE = (
 )
 
 R3_INVERTS = (
-    "a processing job reads S3 through its own VPC, where a bucket or repository policy "
-    "restricted to that VPC is what AWS recommends (docs/workloads.md): Inference "
-    "Recommender's R3 does not apply, and the inverted R3 is not evaluated yet"
+    "a processing job reads and writes S3 through its own VPC, where a bucket policy "
+    "restricted to that VPC or its endpoint is what AWS recommends: Inference Recommender's "
+    "R3 does not apply; BUCKET_POLICY_DENIES_JOB_PATH judges the job's own buckets against "
+    "the way its subnets reach S3 (docs/workloads.md)"
+)
+IMAGE_NOT_READ = (
+    "a processing job's image is pulled as training's; a repository policy restricted to a "
+    "VPC is undetermined there (MEDIUM, docs/workloads.md), and the processing job's image "
+    "repository policy is not read yet (docs/workloads.md)"
 )
 
 PEERS_ONLY = (
@@ -71,6 +79,31 @@ def _count(value: object, label: str, problems: list[str]) -> int | None:
 
 
 def read(params: Mapping[str, Any], problems: list[str]) -> dict[str, Any]:
+    """The instances and the S3 locations of the request."""
+    return {**_instances(params, problems), **_s3_locations(params, problems)}
+
+
+def _s3_locations(params: Mapping[str, Any], problems: list[str]) -> dict[str, Any]:
+    """The S3 URIs the job reads (its S3 inputs) and writes (its S3 outputs) through its
+    VPC. Athena, Redshift and Feature Store inputs and outputs name no S3 URI of the job."""
+    inputs = member(params, "processingInputs")
+    reads = [
+        uri
+        for index, item in enumerate(inputs[:MAX_INPUTS] if isinstance(inputs, list) else [])
+        for uri in s3_uri_at(item, ("s3Input", "s3Uri"), f"processingInputs[{index}]", problems)
+    ]
+    outputs = at(params, ("processingOutputConfig", "outputs"))
+    writes = [
+        uri
+        for index, item in enumerate(outputs[:MAX_OUTPUTS] if isinstance(outputs, list) else [])
+        for uri in s3_uri_at(
+            item, ("s3Output", "s3Uri"), f"processingOutputConfig.outputs[{index}]", problems
+        )
+    ]
+    return {"s3_reads": tuple(dict.fromkeys(reads)), "s3_writes": tuple(dict.fromkeys(writes))}
+
+
+def _instances(params: Mapping[str, Any], problems: list[str]) -> dict[str, Any]:
     """ClusterConfig: InstanceCount (1-100; the API's default is 1), or, when the request
     lists InstancePreferences instead, the fewest instances any preference runs (SageMaker
     picks one: fewer than that is certain, more is not)."""
@@ -114,9 +147,7 @@ UNIT = Workload(
         "registered model (docs/workloads.md)",
         "MODEL_ARTIFACT_VPC_RESTRICTED": R3_INVERTS,
         "SAMPLE_PAYLOAD_VPC_RESTRICTED": R3_INVERTS,
-        "IMAGE_VPC_RESTRICTED": R3_INVERTS,
-        "S3_ENDPOINT_POLICY_DENIES": "the processing job's own S3 locations (processing "
-        "inputs and outputs) are not read yet: the endpoint policy is not judged against them",
+        "IMAGE_VPC_RESTRICTED": IMAGE_NOT_READ,
         "SG_EGRESS_SUBNETS_MISSING": PEERS_ONLY,
         "NACL_BLOCKS_SUBNETS": PEERS_ONLY,
         "ROLE_ENI_ATTRIBUTE_NOT_ALLOWED": "ec2:ModifyNetworkInterfaceAttribute is not among "
@@ -139,4 +170,5 @@ UNIT = Workload(
     peers=PeerProfile(
         source="Give SageMaker AI Processing Jobs Access to Resources in Your Amazon VPC"
     ),
+    data_path=THROUGH_VPC,
 )

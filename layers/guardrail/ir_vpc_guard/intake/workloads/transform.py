@@ -9,13 +9,14 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ir_vpc_guard.intake.fields import matching, member, positive_int, text
+from ir_vpc_guard.intake.fields import matching, member, positive_int, s3_uri_at, text
 from ir_vpc_guard.intake.request import MODEL_NAME, TextLimit
-from ir_vpc_guard.intake.workload import PeerProfile, SageMakerReader, Workload
+from ir_vpc_guard.intake.workload import THROUGH_VPC, PeerProfile, SageMakerReader, Workload
 from ir_vpc_guard.intake.workloads.model import (
     DESCRIBE_MODEL,
     HOSTING_NOT_EVALUATED,
     describe_model,
+    model_data,
 )
 from ir_vpc_guard.requirements import JOB_ROLE_ACTIONS
 
@@ -52,17 +53,43 @@ PEERS_ONLY = (
 
 
 def expand(params: Mapping[str, Any], sagemaker: SageMakerReader) -> Sequence[Mapping[str, Any]]:
-    """The request with its model's VpcConfig and ExecutionRoleArn (none: not in a VPC)."""
+    """The request with its model's VpcConfig and ExecutionRoleArn (none: not in a VPC), and
+    its containers (where their model data is)."""
     name = matching(member(params, "modelName"), MODEL_NAME)
     if name is None:
         return [params]  # intake reports the job without a VPC config: skipped
     model = describe_model(sagemaker, name)
     # An empty VpcConfig is none (moto answers one for a model created without).
     vpc_config = model.get("VpcConfig") or None
-    return [{**params, "vpcConfig": vpc_config, "roleArn": model.get("ExecutionRoleArn")}]
+    return [
+        {
+            **params,
+            "vpcConfig": vpc_config,
+            "roleArn": model.get("ExecutionRoleArn"),
+            "primaryContainer": model.get("PrimaryContainer"),
+            "containers": model.get("Containers"),
+        }
+    ]
 
 
 def read(params: Mapping[str, Any], problems: list[str]) -> dict[str, Any]:
+    """The instances and the S3 locations of the job."""
+    return {**_instances(params, problems), **_s3_locations(params, problems)}
+
+
+def _s3_locations(params: Mapping[str, Any], problems: list[str]) -> dict[str, Any]:
+    """The S3 URIs the job reads (its input, its model's data) and writes (its output)
+    through its VPC: "data and model artifacts" (AWS's batch transform page)."""
+    source = ("transformInput", "dataSource", "s3DataSource", "s3Uri")
+    reads = [*s3_uri_at(params, source, "transformInput", problems), *model_data(params, problems)]
+    output = ("transformOutput", "s3OutputPath")
+    return {
+        "s3_reads": tuple(dict.fromkeys(reads)),
+        "s3_writes": s3_uri_at(params, output, "transformOutput", problems),
+    }
+
+
+def _instances(params: Mapping[str, Any], problems: list[str]) -> dict[str, Any]:
     """TransformResources: the instances the job runs at once, and their type."""
     resources = member(params, "transformResources")
     count = positive_int(member(resources, "instanceCount"))
@@ -113,4 +140,5 @@ UNIT = Workload(
         source="Give Batch Transform Jobs Access to Resources in Your Amazon VPC",
         all_traffic=True,
     ),
+    data_path=THROUGH_VPC,
 )
