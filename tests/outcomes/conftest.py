@@ -36,15 +36,29 @@ def job_report(
     *findings: Finding,
     outcome: Outcome | None = None,
     name: str = "demo-training-job",
+    workload: str = "training",
+    definition: str | None = None,
+    part_of_several: bool = False,
 ) -> Report:
-    """A job's report as the pipeline makes it: FAIL with a certain HIGH, else PASS."""
+    """A job's report as the pipeline makes it: FAIL with a certain HIGH, else PASS; a part
+    of its job (a tuning definition, an endpoint config) names it in `definition`."""
     certain = any(f.severity is Severity.HIGH and f.muted is None for f in findings)
+    job: dict[str, Any] = {
+        "name": name,
+        "arn": arn,
+        "workload": workload,
+        "vpc": "vpc-0123456789abcdef0",
+    }
+    if definition is not None:
+        job["definition"] = definition
+    if part_of_several:
+        job["partOfSeveral"] = True
     return Report(
         event_id=str(uuid.uuid4()),
         account=ACCOUNT,
         region=REGION,
         outcome=outcome or (Outcome.FAIL if certain else Outcome.PASS),
-        job={"name": name, "arn": arn, "workload": "training", "vpc": "vpc-0123456789abcdef0"},
+        job=job,
         findings=list(findings),
     )
 

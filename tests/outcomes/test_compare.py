@@ -150,7 +150,13 @@ def test_an_unrecorded_job_whose_event_shows_no_vpc_is_not_counted(loop: Loop) -
 
 
 def test_an_endpoint_that_failed_for_one_az_confirms_the_az_check(loop: Loop) -> None:
-    report = job_report(ENDPOINT_ARN, high("ENDPOINT_SUBNETS_ONE_AZ"), name="demo-endpoint")
+    report = job_report(
+        ENDPOINT_ARN,
+        high("ENDPOINT_SUBNETS_ONE_AZ"),
+        name="demo-endpoint",
+        workload="endpoint",
+        definition="endpoint config demo-endpoint-config",
+    )
     loop.deliverer.deliver(report)
     answer = loop.outcomes.on_event(load_event("state_change_endpoint_failed"))
     assert answer["verdict"] == "confirmed"

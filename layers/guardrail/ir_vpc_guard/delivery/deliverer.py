@@ -106,7 +106,12 @@ class Deliverer:
         self._count_by_workload(report)
         if report.job.get("arn") and report.outcome is not Outcome.SKIPPED:
             # Kept with the job's record when its claim is confirmed (outcomes/ compares it).
-            self.records.predict(str(report.job["arn"]), prediction_of(report))
+            definition = report.job.get("definition")
+            self.records.predict(
+                str(report.job["arn"]),
+                str(definition) if definition else None,
+                prediction_of(report),
+            )
         for channel in self.channels:
             channel.send(report)
         return data

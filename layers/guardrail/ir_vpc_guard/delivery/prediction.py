@@ -10,7 +10,8 @@ from ir_vpc_guard.state.records import Prediction
 
 def prediction_of(report: Report) -> Prediction:
     """The outcome, the check IDs of the certain (HIGH or CRITICAL, unmuted) findings and
-    whether the job was stopped: what a verdict needs, nothing else (the record stays small)."""
+    whether the job was stopped: what a verdict needs, nothing else (the record stays small).
+    A part that need not end its job alone keeps its certain checks apart (`part_high`)."""
     certain = {
         f.check_id
         for f in report.findings
@@ -20,6 +21,8 @@ def prediction_of(report: Report) -> Prediction:
         a.name == ActionName.STOP_JOB and a.status is RemediationStatus.APPLIED
         for a in report.actions
     )
-    return Prediction(
-        outcome=report.outcome.value, certain_high=tuple(sorted(certain)), stopped=stopped
-    )
+    highs = tuple(sorted(certain))
+    if report.job.get("partOfSeveral"):
+        # One training definition of several: its doom need not end the tuning job.
+        return Prediction(report.outcome.value, (), stopped, part_high=highs)
+    return Prediction(outcome=report.outcome.value, certain_high=highs, stopped=stopped)

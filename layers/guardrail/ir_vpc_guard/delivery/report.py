@@ -171,6 +171,8 @@ def job_section(job: JobRequest, snapshot: Snapshot) -> dict[str, Any]:
         section["workload"] = job.workload
     if job.definition is not None:
         section["definition"] = job.definition
+    if job.part_of_several:
+        section["partOfSeveral"] = True  # the job may end well though this part cannot
     if snapshot.shared_vpc:
         section["vpcOwner"] = snapshot.vpc_owner
     return section

@@ -68,7 +68,7 @@ class Outcomes:
             why = f"the guardrail does not check {ended.workload} jobs (WORKLOADS)"
             self.logger.info("state change not compared", extra={"reason": why})
             return {"skipped": why, "job": ended.job_arn}
-        prediction = self.records.prediction(ended.job_arn)
+        prediction = self.records.prediction(ended.job_arn, ended.scope)
         if prediction is None and not ended.in_vpc:
             # A job the guardrail never checked and that may not use a VPC at all (the
             # events' documented fields need not carry VpcConfig): not a missed event.
@@ -78,7 +78,7 @@ class Outcomes:
         reason = classify(ended.failure_reason)
         judgement = judge(prediction, ended.ending, reason)
         if prediction is not None and not self.records.judge_once(
-            ended.job_arn, judgement.verdict.value
+            ended.job_arn, judgement.verdict.value, ended.scope
         ):
             self.logger.info("job already judged: a repeated state change")
             return {"repeat": True, "job": ended.job_arn}
@@ -97,7 +97,7 @@ class Outcomes:
             except BaseException:
                 # Not delivered: forget the verdict, so the retried event judges it again.
                 if prediction is not None:
-                    self.records.unjudge(ended.job_arn)
+                    self.records.unjudge(ended.job_arn, ended.scope)
                 raise
             summary["finding"] = FINDING_IDS[judgement.verdict]
         self.logger.info("verdict", extra=_line(ended, prediction, reason, judgement))
@@ -120,6 +120,8 @@ def verdict_report(
     job: dict[str, Any] = {"name": ended.job_name, "arn": ended.job_arn}
     if ended.workload != INFERENCE_RECOMMENDER:
         job["workload"] = ended.workload  # as job reports: Inference Recommender's has none
+    if ended.scope:
+        job["definition"] = ended.scope  # an endpoint's config, as its reports name it
     return Report(
         event_id=ended.event_id,
         account=ended.account,

@@ -15,7 +15,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from ir_vpc_guard.arns import is_region
+from ir_vpc_guard.intake.children import is_child
 from ir_vpc_guard.intake.request import ACCOUNT_PATTERN
+from ir_vpc_guard.intake.workloads.endpoint import endpoint_part
 from ir_vpc_guard.outcomes.verdict import Ending
 
 SOURCE = "aws.sagemaker"
@@ -74,7 +76,14 @@ KINDS = {
             "Endpoint",
             "endpoint",
             "endpoint",
-            {"InService": Ending.COMPLETED, "Failed": Ending.FAILED},
+            # AWS's sample event says IN_SERVICE (the page above), as events seen in the
+            # field do, where DescribeEndpoint says InService: both are taken.
+            {
+                "IN_SERVICE": Ending.COMPLETED,
+                "InService": Ending.COMPLETED,
+                "FAILED": Ending.FAILED,
+                "Failed": Ending.FAILED,
+            },
         ),
     )
 }
@@ -90,10 +99,13 @@ class Ended:
     workload: str
     job_name: str
     job_arn: str
-    status: str  # SageMaker's word (Completed, Failed, Stopped, InService)
+    status: str  # SageMaker's word (Completed, Failed, Stopped, IN_SERVICE, ...)
     ending: Ending
     failure_reason: str | None
     in_vpc: bool | None  # the detail's VpcConfig names subnets; None: it does not say
+    # Which of the job's recorded parts this end is about: an endpoint's config (each
+    # CreateEndpoint or UpdateEndpoint is judged apart); None: every part of the job.
+    scope: str | None = None
 
 
 @dataclass(frozen=True)
@@ -130,9 +142,17 @@ def parse(event: Any) -> Ended | Skip:
     job = _job(kind, detail, account, region)
     if isinstance(job, Skip):
         return job
+    parent = is_child(detail)
+    if parent is not None:
+        # A tuning job's training job (or Autopilot's, a labeling job's) has no record of
+        # its own: its end is no missed event, and its parent's end is judged.
+        return Skip(f"a job SageMaker ran for a parent: {parent}")
     reason = detail.get("FailureReason")
     if reason is not None and not isinstance(reason, str):
         return Skip("detail.FailureReason is not text")
+    scope = _scope(kind, detail, ending, reason)
+    if isinstance(scope, Skip):
+        return scope
     return Ended(
         event_id=event_id,
         account=account,
@@ -144,7 +164,25 @@ def parse(event: Any) -> Ended | Skip:
         ending=ending,
         failure_reason=reason[:MAX_FAILURE_REASON] if reason else None,
         in_vpc=_in_vpc(detail),
+        scope=scope,
     )
+
+
+def _scope(
+    kind: Kind, detail: dict[str, Any], ending: Ending, reason: str | None
+) -> str | Skip | None:
+    """An endpoint's end is its config's (`EndpointConfigName`, the part its report was
+    recorded under); a job's is the whole job's (None)."""
+    if kind.workload != "endpoint":
+        return None
+    if ending is Ending.COMPLETED and reason:
+        # In service with a FailureReason: an update failed and the endpoint went back to
+        # its config before, which is the one the event names, not the one that failed.
+        return Skip("an endpoint update failed and was rolled back: its config is not named")
+    config = detail.get("EndpointConfigName")
+    if not (isinstance(config, str) and re.fullmatch(_NAME, config)):
+        return Skip("detail.EndpointConfigName is not a SageMaker name")
+    return endpoint_part(config)
 
 
 def _envelope(event: dict[str, Any]) -> tuple[str, str, str] | Skip:
@@ -176,16 +214,20 @@ def _job(kind: Kind, detail: dict[str, Any], account: str, region: str) -> tuple
 
 
 def _in_vpc(detail: dict[str, Any]) -> bool | None:
-    """Whether the detail's VpcConfig (top level, or a processing job's NetworkConfig) names
-    subnets; None when the detail carries none (the events' documented fields need not)."""
-    config = detail.get("VpcConfig")
+    """Whether the detail's VpcConfig (top level, a processing job's NetworkConfig, a tuning
+    job's training definitions) names subnets; None when the detail carries none (the
+    events' documented fields need not)."""
     network = detail.get("NetworkConfig")
-    if config is None and isinstance(network, dict):
-        config = network.get("VpcConfig")
-    if config is None:
+    definitions = detail.get("TrainingJobDefinitions")
+    holders = [detail, network, detail.get("TrainingJobDefinition")]
+    holders += definitions if isinstance(definitions, list) else []
+    configs = [h["VpcConfig"] for h in holders if isinstance(h, dict) and "VpcConfig" in h]
+    if not configs:
         return None
-    subnets = config.get("Subnets") if isinstance(config, dict) else None
-    return isinstance(subnets, list) and len(subnets) > 0
+    return any(
+        isinstance(c, dict) and isinstance(c.get("Subnets"), list) and len(c["Subnets"]) > 0
+        for c in configs
+    )
 
 
 def _shown(value: str) -> str:

@@ -6,6 +6,10 @@ reason; false alarm: a certain HIGH, and the job completed (an endpoint: InServi
 consistent: no certain HIGH, and the job completed or failed for a reason that is not the
 network's. A stopped job has no outcome to compare; a job with no prediction was never
 checked (its event was missed). Everything else is inconclusive, with why.
+
+A part's certain HIGH that need not end its job (`part_high`: one training definition of a
+tuning job with several) confirms a network failure it predicts, but a completed job is no
+false alarm of it: the other definitions may have carried the job.
 """
 
 from __future__ import annotations
@@ -56,12 +60,18 @@ def judge(prediction: Prediction | None, ending: Ending, reason: Reason) -> Judg
     if ending is Ending.COMPLETED:
         if high:
             return Judgement(Verdict.FALSE_ALARM, "certain HIGH, yet the job completed", high)
+        if prediction.part_high:
+            return Judgement(
+                Verdict.INCONCLUSIVE,
+                "a definition was predicted to fail; the others may have completed the job",
+                prediction.part_high,
+            )
         return Judgement(Verdict.CONSISTENT, "no certain HIGH, and the job completed")
     return _failed(prediction, reason)
 
 
 def _failed(prediction: Prediction, reason: Reason) -> Judgement:
-    high = prediction.certain_high
+    high = tuple(sorted(prediction.certain_high + prediction.part_high))
     if reason.kind is ReasonClass.UNKNOWN:
         return Judgement(Verdict.INCONCLUSIVE, "failed for a reason no known message explains")
     if reason.kind is ReasonClass.NOT_NETWORK:

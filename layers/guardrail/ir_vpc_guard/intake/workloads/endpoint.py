@@ -56,6 +56,13 @@ class _View:
     containers: dict[str, Mapping[str, Any]] = field(default_factory=dict)
 
 
+def endpoint_part(config: str) -> str:
+    """The part an endpoint's report is about, by its endpoint config: the report's
+    `job.definition` starts with it, and the endpoint's state change names the config, so
+    its end is compared with the prediction for that config (outcomes/state_change.py)."""
+    return f"endpoint config {config}"
+
+
 def expand(params: Mapping[str, Any], sagemaker: SageMakerReader) -> Sequence[Mapping[str, Any]]:
     """One view per distinct (VPC config, role) of the endpoint config's instance-based
     variants (production and shadow), plus the config's own VpcConfig when it sets one.
@@ -176,7 +183,7 @@ def read(params: Mapping[str, Any], problems: list[str]) -> dict[str, Any]:
         for uri in model_data(model, problems)
     ]
     config = matching(member(params, "endpointConfigName"), CONFIG_NAME)
-    part = f"endpoint config {config}" if config else "endpoint config unknown"
+    part = endpoint_part(config) if config else "endpoint config unknown"
     if isinstance(others, list) and others:
         subnets = sorted(ids(member(member(params, "vpcConfig"), "subnets")))
         part += f", subnets {','.join(subnets)}"
