@@ -150,3 +150,28 @@ def test_rule_matches_successful_create_calls(matched: set[str], name: str) -> N
 @pytest.mark.parametrize("name", NOT_MATCHING)
 def test_rule_ignores_failed_calls_and_other_events(matched: set[str], name: str) -> None:
     assert name not in matched
+
+
+def narrowed(workloads: str) -> tuple[list[str], Stack]:
+    """The call rule's event names and the stack, for a Workloads value."""
+    stack = Stack(transformed(), {"Workloads": workloads})
+    rule = stack.resource("GuardrailFunctionCreateJob")
+    names: list[str] = rule["Properties"]["EventPattern"]["detail"]["eventName"]
+    return names, stack
+
+
+@pytest.mark.parametrize("chosen", [["training"], ["tuning", "endpoint"], list(WORKLOADS)])
+def test_the_rule_matches_only_the_workloads_left_in(chosen: list[str]) -> None:
+    # A workload left out never invokes the function: its calls do not match at all.
+    names, stack = narrowed(",".join(chosen))
+    assert sorted(names) == sorted(n for w in chosen for n in WORKLOADS[w].event_names)
+    outcome_rule = stack.resource("OutcomeRule")
+    sent = outcome_rule["Properties"]["EventPattern"]["detail-type"]
+    emitting = {"training", "processing", "transform", "tuning", "endpoint"}
+    assert len(sent) == len(set(chosen) & emitting)
+
+
+def test_no_outcome_rule_when_no_workload_left_in_sends_state_changes() -> None:
+    # Inference Recommender sends none (its ends come from the sweep's Describe).
+    _, stack = narrowed("inference-recommender")
+    assert not stack.exists("OutcomeRule") and not stack.exists("OutcomeInvokePermission")
