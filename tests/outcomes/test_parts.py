@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from ir_vpc_guard.findings import Finding, Outcome, Severity
 from ir_vpc_guard.outcomes.state_change import Skip, parse
 from ir_vpc_guard_dev.lambda_runtime import FakeContext
 from ir_vpc_guard_dev.sandbox import World
@@ -163,3 +164,19 @@ def test_the_record_keeps_each_parts_prediction_beside_the_others(loop: Loop) ->
         ("S3_ENDPOINT_MISSING",),
     )
     assert json.dumps(item).count("S3_ENDPOINT_MISSING") == 1  # small: a check ID per part
+
+
+def test_a_miss_on_a_check_left_undetermined_says_it_was_flagged(loop: Loop) -> None:
+    medium = Finding(
+        "SUBNET_IP_CAPACITY", Severity.MEDIUM, "SUBNET_IP_CAPACITY", "undetermined", ("subnet-1",)
+    )
+    loop.deliverer.deliver(job_report(TRAINING_ARN, medium, outcome=Outcome.WARN))
+    event = load_event("state_change_training_failed")
+    event["detail"]["FailureReason"] = "InsufficientFreeAddressesInSubnet: no free addresses"
+    answer = loop.outcomes.on_event(event)
+    assert answer["verdict"] == "missed"
+    assert "left undetermined (MEDIUM: SUBNET_IP_CAPACITY)" in answer["why"]
+    messages = [json.loads(e["Message"]) for e in loop.inbox.envelopes()]
+    [finding] = [f for m in messages for f in m["findings"] if f["checkId"] == "VERDICT_MISSED"]
+    assert "the guardrail said WARN (SUBNET_IP_CAPACITY undetermined)" in finding["detail"]
+    assert finding["evidence"]["guardrail"]["undeterminedChecks"] == ["SUBNET_IP_CAPACITY"]

@@ -146,6 +146,8 @@ def verdict_finding(
     said = prediction.outcome if prediction else "nothing"
     if prediction and prediction.certain_high:
         said += f" ({', '.join(prediction.certain_high)})"
+    elif prediction and prediction.flagged:
+        said += f" ({', '.join(prediction.flagged)} undetermined)"
     sagemaker = ended.status + (f": {ended.failure_reason}" if ended.failure_reason else "")
     return guardrail_finding(
         FINDING_IDS[judgement.verdict],
@@ -162,6 +164,7 @@ def verdict_finding(
             "guardrail": {
                 "outcome": prediction.outcome if prediction else None,
                 "certainHigh": list(prediction.certain_high) if prediction else [],
+                "undeterminedChecks": list(prediction.flagged) if prediction else [],
             },
             "sagemaker": {
                 "status": ended.status,

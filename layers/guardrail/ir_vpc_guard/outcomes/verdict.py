@@ -93,6 +93,14 @@ def _failed(prediction: Prediction, reason: Reason) -> Judgement:
             "failed for a network reason the guardrail could not judge (a read failed)",
             reason.checks,
         )
+    flagged = tuple(c for c in prediction.flagged if c in reason.checks)
+    if flagged:
+        return Judgement(
+            Verdict.MISSED,
+            "no certain HIGH, yet failed for a network reason the guardrail left undetermined "
+            f"(MEDIUM: {', '.join(flagged)})",
+            reason.checks,
+        )
     return Judgement(
         Verdict.MISSED, "no certain HIGH, yet failed for a network reason", reason.checks
     )

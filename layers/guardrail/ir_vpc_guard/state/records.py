@@ -57,6 +57,9 @@ class Prediction:
     # Certain HIGHs of a part whose failure need not end the job: one training definition
     # of a tuning job with several (the others may still carry it to Completed).
     part_high: tuple[str, ...] = ()
+    # The check IDs of its unmuted MEDIUM findings (an answer the guardrail could not know):
+    # a miss on one of them was flagged, if not predicted.
+    flagged: tuple[str, ...] = ()
 
     def item(self) -> dict[str, Any]:
         """As a DynamoDB map attribute."""
@@ -67,6 +70,8 @@ class Prediction:
         }
         if self.part_high:
             members["partHigh"] = {"L": [{"S": c} for c in self.part_high]}
+        if self.flagged:
+            members["flagged"] = {"L": [{"S": c} for c in self.flagged]}
         return {"M": members}
 
     @classmethod
@@ -78,6 +83,7 @@ class Prediction:
             certain_high=tuple(str(c["S"]) for c in members["certainHigh"]["L"]),
             stopped=bool(members["stopped"]["BOOL"]),
             part_high=tuple(str(c["S"]) for c in members.get("partHigh", {}).get("L", [])),
+            flagged=tuple(str(c["S"]) for c in members.get("flagged", {}).get("L", [])),
         )
 
     @classmethod
@@ -89,11 +95,13 @@ class Prediction:
             return None
         certain = sorted({c for p in parts for c in p.certain_high})
         partial = sorted({c for p in parts for c in p.part_high} - set(certain))
+        flagged = sorted({c for p in parts for c in p.flagged} - set(certain) - set(partial))
         return cls(
             outcome=max((p.outcome for p in parts), key=_outcome_rank),
             certain_high=tuple(certain),
             stopped=any(p.stopped for p in parts),
             part_high=tuple(partial),
+            flagged=tuple(flagged),
         )
 
 
