@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from ir_vpc_guard.outcomes.state_change import Ended, Skip, is_state_change, parse
+from ir_vpc_guard.intake.invocation import STATE_CHANGE_DETAIL_TYPES, is_state_change
+from ir_vpc_guard.outcomes.state_change import KINDS, Ended, Skip, parse
 from ir_vpc_guard.outcomes.verdict import Ending
 from tests.conftest import load_event
 
@@ -122,6 +123,12 @@ def test_a_malformed_event_is_skipped_with_a_reason(case: str) -> None:
 def test_other_events_are_not_state_changes(event: Any) -> None:
     assert not is_state_change(event)
     assert isinstance(parse(event), Skip)
+
+
+def test_the_dispatch_routes_exactly_the_detail_types_parse_reads() -> None:
+    """The handler routes by intake/invocation.py's list (the event path's import stays off
+    the outcome package): it must name every kind parse reads, and only those."""
+    assert set(KINDS) == STATE_CHANGE_DETAIL_TYPES
 
 
 def test_a_long_failure_reason_is_bounded() -> None:

@@ -6,7 +6,8 @@ theirs the same way, with `cold_start` or `build_app`.
 A deployment imports only what its settings use: the idempotency layer only with a table,
 the sweep only when the schedule fires, Security Hub only with SECURITY_HUB
 (delivery/channels/security_hub.py), the executor only when a fix is approved
-(remediation/stage.py).
+(remediation/stage.py), the outcome package only for a state-change event or the sweep's
+comparison (routing is intake/invocation.is_state_change).
 """
 
 from __future__ import annotations
@@ -27,7 +28,6 @@ from ir_vpc_guard.intake import invocation
 from ir_vpc_guard.intake.workload import INFERENCE_RECOMMENDER
 from ir_vpc_guard.intake.workloads import enabled
 from ir_vpc_guard.observability import make_tracer
-from ir_vpc_guard.outcomes.state_change import is_state_change
 from ir_vpc_guard.pipeline import handle_event
 from ir_vpc_guard.remediation.stopping import stoppable_checks
 from ir_vpc_guard.settings import Settings
@@ -129,7 +129,7 @@ class App:
         the event path."""
         schedule = invocation.is_schedule(event)
         self.logger.set_correlation_id(invocation.correlation_id(event))
-        if is_state_change(event):
+        if invocation.is_state_change(event):
             self.logger.append_keys(job="outcome")
             return self.compare_outcome(event)
         self.logger.append_keys(job="sweep" if schedule else invocation.job_name(event))

@@ -10,6 +10,18 @@ from ir_vpc_guard.intake.event import member
 from ir_vpc_guard.intake.request import ACCOUNT_PATTERN, JOB_NAME
 
 SCHEDULE_SOURCE, SCHEDULE_DETAIL_TYPE = "aws.events", "Scheduled Event"
+# SageMaker's own state-change events whose ends are compared with the reports (the detail
+# types outcomes/state_change.py's KINDS reads; the template's OutcomeRule sends these).
+STATE_CHANGE_SOURCE = "aws.sagemaker"
+STATE_CHANGE_DETAIL_TYPES = frozenset(
+    {
+        "SageMaker Training Job State Change",
+        "SageMaker Processing Job State Change",
+        "SageMaker Transform Job State Change",
+        "SageMaker HyperParameter Tuning Job State Change",
+        "SageMaker Endpoint State Change",
+    }
+)
 MAX_CORRELATION_ID = 128
 UNKNOWN = "unknown"
 
@@ -22,6 +34,17 @@ def is_schedule(event: Any) -> bool:
         isinstance(event, dict)
         and event.get("source") == SCHEDULE_SOURCE
         and event.get("detail-type") == SCHEDULE_DETAIL_TYPE
+    )
+
+
+def is_state_change(event: Any) -> bool:
+    """One of the state-change events the outcomes compare (routing only: the outcome path's
+    `state_change.parse` validates). Here, not in outcomes/, so that routing an event does
+    not import the outcome package on the event path's cold start."""
+    return (
+        isinstance(event, dict)
+        and event.get("source") == STATE_CHANGE_SOURCE
+        and event.get("detail-type") in STATE_CHANGE_DETAIL_TYPES
     )
 
 

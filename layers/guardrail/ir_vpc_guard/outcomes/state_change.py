@@ -16,11 +16,11 @@ from typing import Any
 
 from ir_vpc_guard.arns import is_region
 from ir_vpc_guard.intake.children import is_child
+from ir_vpc_guard.intake.invocation import is_state_change
 from ir_vpc_guard.intake.request import ACCOUNT_PATTERN
 from ir_vpc_guard.intake.workloads.endpoint import endpoint_part
 from ir_vpc_guard.outcomes.verdict import Ending
 
-SOURCE = "aws.sagemaker"
 MAX_FAILURE_REASON = 1024  # the API's limit on FailureReason
 MAX_EVENT_ID = 128
 # SageMaker's names: [a-zA-Z0-9](-*[a-zA-Z0-9]){0,62} (botocore's model; ARNs lower them).
@@ -113,15 +113,6 @@ class Skip:
     """Why the event is not compared (not an end, or malformed)."""
 
     reason: str
-
-
-def is_state_change(event: Any) -> bool:
-    """One of the state-change events compared here (routing only: `parse` validates)."""
-    return (
-        isinstance(event, dict)
-        and event.get("source") == SOURCE
-        and event.get("detail-type") in KINDS
-    )
 
 
 def parse(event: Any) -> Ended | Skip:
