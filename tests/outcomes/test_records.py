@@ -11,7 +11,7 @@ from botocore.exceptions import ClientError
 
 from ir_vpc_guard.findings import ActionName, Mute, RemediationStatus
 from ir_vpc_guard.remediation.actions import Action
-from ir_vpc_guard.state.records import RETENTION_SECONDS, Prediction
+from ir_vpc_guard.state.records import RETENTION_SECONDS, UNRECORDED, Prediction
 from tests.outcomes.conftest import TRAINING_ARN, Loop, high, job_report
 
 
@@ -82,7 +82,9 @@ def test_an_expired_record_predicts_nothing(loop: Loop) -> None:
     assert loop.records.prediction(TRAINING_ARN) is None  # TTL deletes lazily
 
 
-def test_a_record_from_before_this_version_predicts_nothing(loop: Loop) -> None:
+def test_a_record_from_before_this_version_is_a_checked_job_with_no_prediction(
+    loop: Loop,
+) -> None:
     loop.session.client("dynamodb").put_item(
         TableName=loop.table,
         Item={
@@ -91,7 +93,8 @@ def test_a_record_from_before_this_version_predicts_nothing(loop: Loop) -> None:
             "expiration": {"N": str(int(time.time()) + 3600)},
         },
     )
-    assert loop.records.prediction(TRAINING_ARN) is None
+    # Checked (its record is live), nothing known of what was said: never "event missed".
+    assert loop.records.prediction(TRAINING_ARN) == Prediction(UNRECORDED, (), stopped=False)
 
 
 def test_a_job_is_judged_once(loop: Loop) -> None:

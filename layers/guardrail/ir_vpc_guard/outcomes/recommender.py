@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from ir_vpc_guard.arns import partition_of
 from ir_vpc_guard.budget import UNLIMITED, Budget
 from ir_vpc_guard.intake.workload import INFERENCE_RECOMMENDER
 from ir_vpc_guard.outcomes.compare import Outcomes
@@ -42,7 +43,7 @@ def ended_job(answer: Mapping[str, Any], *, account: str, region: str) -> Ended 
     if not (isinstance(name, str) and re.fullmatch(_NAME, name)):
         return Skip("JobName is not a job name")
     arn_pattern = (
-        rf"arn:aws[a-z-]*:sagemaker:{re.escape(region)}:{account}:"
+        rf"arn:{re.escape(partition_of(region))}:sagemaker:{re.escape(region)}:{account}:"
         rf"inference-recommendations-job/{re.escape(name)}"
     )
     if not (isinstance(arn, str) and re.fullmatch(arn_pattern, arn, re.IGNORECASE)):

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ir_vpc_guard.arns import is_region
+from ir_vpc_guard.arns import is_region, partition_of
 from ir_vpc_guard.intake.children import is_child
 from ir_vpc_guard.intake.invocation import is_state_change
 from ir_vpc_guard.intake.request import ACCOUNT_PATTERN
@@ -169,7 +169,10 @@ def _scope(
     if ending is Ending.COMPLETED and reason:
         # In service with a FailureReason: an update failed and the endpoint went back to
         # its config before, which is the one the event names, not the one that failed.
-        return Skip("an endpoint update failed and was rolled back: its config is not named")
+        return Skip(
+            "in service with a FailureReason: an update failed and was rolled back; the event "
+            "does not say which config failed, so none is judged"
+        )
     config = detail.get("EndpointConfigName")
     if not (isinstance(config, str) and re.fullmatch(_NAME, config)):
         return Skip("detail.EndpointConfigName is not a SageMaker name")
@@ -196,7 +199,10 @@ def _job(kind: Kind, detail: dict[str, Any], account: str, region: str) -> tuple
     name, arn = detail.get(f"{kind.prefix}Name"), detail.get(f"{kind.prefix}Arn")
     if not (isinstance(name, str) and re.fullmatch(_NAME, name)):
         return Skip(f"detail.{kind.prefix}Name is not a SageMaker name")
-    arn_pattern = rf"arn:aws[a-z-]*:sagemaker:{re.escape(region)}:{account}:{kind.resource}/{_NAME}"
+    partition = re.escape(partition_of(region))
+    arn_pattern = (
+        rf"arn:{partition}:sagemaker:{re.escape(region)}:{account}:{kind.resource}/{_NAME}"
+    )
     if not (isinstance(arn, str) and re.fullmatch(arn_pattern, arn)):
         return Skip(f"detail.{kind.prefix}Arn is not a {kind.resource} ARN of the event's account")
     if arn.rsplit("/", 1)[1].lower() != name.lower():

@@ -19,7 +19,7 @@ from enum import StrEnum
 
 from ir_vpc_guard.findings import Outcome
 from ir_vpc_guard.outcomes.failure_reasons import Reason, ReasonClass
-from ir_vpc_guard.state.records import Prediction
+from ir_vpc_guard.state.records import UNRECORDED, Prediction
 
 
 class Verdict(StrEnum):
@@ -52,6 +52,12 @@ def judge(prediction: Prediction | None, ending: Ending, reason: Reason) -> Judg
     FailureReason classified; ignored unless it failed)."""
     if prediction is None:
         return Judgement(Verdict.NOT_CHECKED, "no prediction recorded: its event was missed")
+    if prediction.outcome == UNRECORDED:
+        return Judgement(
+            Verdict.INCONCLUSIVE,
+            "checked, but what the guardrail said was not recorded (its record's write failed, "
+            "or its check was still running)",
+        )
     if prediction.stopped:
         return Judgement(Verdict.STOPPED, "the guardrail stopped it: no outcome to compare")
     if ending is Ending.STOPPED:
@@ -65,6 +71,10 @@ def judge(prediction: Prediction | None, ending: Ending, reason: Reason) -> Judg
                 Verdict.INCONCLUSIVE,
                 "a definition was predicted to fail; the others may have completed the job",
                 prediction.part_high,
+            )
+        if prediction.outcome == Outcome.ERROR:
+            return Judgement(
+                Verdict.INCONCLUSIVE, "completed; the guardrail could not judge it (a read failed)"
             )
         return Judgement(Verdict.CONSISTENT, "no certain HIGH, and the job completed")
     return _failed(prediction, reason)

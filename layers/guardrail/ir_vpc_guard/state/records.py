@@ -44,6 +44,9 @@ TABLE_ACTIONS = (
 
 
 OUTCOME_RANK = ("SKIPPED", "PASS", "REMEDIATED", "WARN", "PARTIAL", "FAIL", "ERROR")
+# The outcome of a job that has a live record but no prediction on it: it was claimed for a
+# check, and the record's confirm failed (the report went out) or the check is still running.
+UNRECORDED = "UNRECORDED"
 
 
 @dataclass(frozen=True)
@@ -251,14 +254,17 @@ class DynamoCheckedJobs:
 
     def prediction(self, job_arn: str, scope: str | None = None) -> Prediction | None:
         """What the confirmed record of the job says the guardrail predicted, its parts in
-        `scope` merged; None when the job has no live record, or none in scope (a claim never
-        confirmed)."""
+        `scope` merged; None when the job has no live record or no part in scope; UNRECORDED
+        when its record holds no prediction at all (claimed, never confirmed)."""
         answer = self.dynamodb.get_item(TableName=self.table, Key={"id": {"S": _key(job_arn)}})
         item = answer.get("Item")
         if not item or float(item.get("expiration", {}).get("N", "inf")) <= time.time():
             return None
+        found = _parts(item, PREDICTION)
+        if not found:
+            return Prediction(UNRECORDED, (), stopped=False)
         parts = []
-        for part, value in _parts(item, PREDICTION).items():
+        for part, value in found.items():
             if not in_scope(part, scope):
                 continue
             try:
@@ -370,6 +376,8 @@ class MemoryCheckedJobs:
     def prediction(self, job_arn: str, scope: str | None = None) -> Prediction | None:
         with self._lock:
             parts = self._predictions.get(job_arn, {})
+            if not parts and job_arn in self._arns:
+                return Prediction(UNRECORDED, (), stopped=False)
             return Prediction.merged(p for part, p in parts.items() if in_scope(part, scope))
 
     def unjudged(self, job_arns: Iterable[str]) -> set[str]:
