@@ -72,7 +72,7 @@ def false_alarm_on_first_job(aws: Any, world: World, deployed: Deployed) -> None
 
 def finding(report: dict[str, Any], check_id: str) -> dict[str, Any]:
     [found] = [f for f in report["findings"] if f["checkId"] == check_id]
-    return found
+    return dict(found)
 
 
 def test_a_false_alarm_shows_in_the_next_report_that_fails_the_same_check(
