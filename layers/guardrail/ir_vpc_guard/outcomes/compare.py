@@ -56,7 +56,7 @@ class Outcomes:
     # job was never meant to have a record, so its end is no missed event.
     workloads: frozenset[str]
     mode: Mode = Mode.REPORT
-    # Where false alarms are remembered per check, for the next reports (the deliverer's).
+    # Where false alarms are remembered per check; the pipeline reads them for the next reports.
     false_alarms: FalseAlarms = field(kw_only=True)
 
     def on_event(self, event: Any) -> dict[str, Any]:

@@ -123,7 +123,7 @@ def blocking(
     ]
 
 
-def unproven(doomed: list[Finding]) -> list[Finding]:
+def never_wrong_here(doomed: list[Finding]) -> list[Finding]:
     """The blocking findings of checks with no false alarm recorded in this account: the
     only ones a stop may rest on."""
     return [f for f in doomed if EVIDENCE not in f.evidence]

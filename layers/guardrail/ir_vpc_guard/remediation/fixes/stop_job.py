@@ -25,8 +25,8 @@ from ir_vpc_guard.remediation.permissions import Grant
 from ir_vpc_guard.remediation.stopping import (
     blocking,
     held_back,
+    never_wrong_here,
     stoppable_checks,
-    unproven,
     why,
 )
 from ir_vpc_guard.remediation.targets import JOB, OPT_OUT_VALUE, Scope, Target, opted_out
@@ -161,7 +161,7 @@ def stop_if_doomed(
     # A workload without a Stop API (an endpoint) is reported, never stopped or deleted.
     if not doomed or job.job_arn is None or workload_of(job.workload).stop_api is None:
         return None
-    trusted = unproven(doomed)
+    trusted = never_wrong_here(doomed)
     action = UNIT.plan(job, trusted or doomed, snapshot)
     if broken_checks:
         return action.settle(
