@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import uuid
 from collections import Counter
 from datetime import UTC, datetime
 from typing import Any
@@ -36,8 +37,7 @@ def another_job(world: World, name: str) -> dict[str, Any]:
     event = training_event(world)
     params = event["detail"]["requestParameters"]
     params["trainingJobName"] = name
-    event["detail"]["eventID"] = f"{event['detail']['eventID'][:-8]}{abs(hash(name)) % 10**8:08d}"
-    event["id"] = event["detail"]["eventID"]
+    event["id"] = event["detail"]["eventID"] = str(uuid.uuid4())
     arn = f"arn:aws:sagemaker:{world.region}:{world.account}:training-job/{name}"
     event["detail"]["responseElements"]["trainingJobArn"] = arn
     return event
