@@ -21,6 +21,7 @@ from ir_vpc_guard.intake.workload import INFERENCE_RECOMMENDER
 from ir_vpc_guard.outcomes.compare import Outcomes
 from ir_vpc_guard.outcomes.state_change import KINDS
 from ir_vpc_guard.settings import Settings
+from ir_vpc_guard.state.false_alarms import DynamoFalseAlarms
 from ir_vpc_guard.state.records import DynamoCheckedJobs
 from tests.conftest import REGION
 from tests.lambda_context import Inbox, create_table, emf_blobs, log_lines
@@ -75,6 +76,7 @@ class Loop:
     deliverer: Deliverer
     outcomes: Outcomes
     records: DynamoCheckedJobs
+    false_alarms: DynamoFalseAlarms
     inbox: Inbox
     logs: io.StringIO
     session: Any
@@ -121,5 +123,8 @@ def loop(aws: Any, capsys: pytest.CaptureFixture[str]) -> Loop:
         logger=logger,
         metrics=metrics,
     )
-    outcomes = Outcomes(records, deliverer.channels, logger, metrics, EVERY_WORKLOAD)
-    return Loop(deliverer, outcomes, records, inbox, logs, aws, table, capsys)
+    false_alarms = DynamoFalseAlarms(aws.client("dynamodb"), table)
+    outcomes = Outcomes(
+        records, deliverer.channels, logger, metrics, EVERY_WORKLOAD, false_alarms=false_alarms
+    )
+    return Loop(deliverer, outcomes, records, false_alarms, inbox, logs, aws, table, capsys)

@@ -25,7 +25,9 @@ from ir_vpc_guard.remediation.fix import Unit
 from ir_vpc_guard.remediation.fixes import FIX_UNITS, STOP_UNITS
 from ir_vpc_guard.remediation.fixes.stop_job import stop_grant
 from ir_vpc_guard.remediation.permissions import LOCK_ACTIONS
+from ir_vpc_guard.state.false_alarms import DynamoFalseAlarms
 from ir_vpc_guard.state.records import TABLE_ACTIONS
+from tests.lambda_context import create_table
 from tests.template.cfn import (
     ACCOUNT,
     PARTITION,
@@ -444,3 +446,24 @@ def test_the_stacks_topic_key_and_subscription_follow_the_topic_choice() -> None
     assert central.exists("AlarmEmailSubscription"), "the e-mail gets the stack's alarms"
     env = central.resource("GuardrailFunction")["Properties"]["Environment"]["Variables"]
     assert env["TOPIC_ARN"] == CENTRAL_TOPIC
+
+
+def test_the_false_alarm_memory_calls_only_what_the_table_grants(aws: Any) -> None:
+    # Its calls as made on moto DynamoDB (a false alarm written, a report's read), each one a
+    # table action the function role holds on the table whatever the stack's parameters.
+    client = aws.client("dynamodb")
+    memory = DynamoFalseAlarms(client, create_table(aws))
+    made: set[str] = set()
+    client.meta.events.register(
+        "before-call.dynamodb", lambda event_name, **_: made.add(event_name.rsplit(".", 1)[1])
+    )
+    memory.record(ACCOUNT, "S3_ENDPOINT_MISSING", "arn:aws:sagemaker:::training-job/j")
+    memory.recall(ACCOUNT, ["S3_ENDPOINT_MISSING"])
+    used = {f"dynamodb:{operation}" for operation in made}
+    assert used == {"dynamodb:UpdateItem", "dynamodb:BatchGetItem"}
+    assert used <= set(TABLE_ACTIONS)
+    grants = granted(stack("report", "false", "false", "own"))
+    for action in used:
+        assert {r for s in grants[action] for r in as_list(s["Resource"])} == {
+            "<GuardrailTable.Arn>"
+        }

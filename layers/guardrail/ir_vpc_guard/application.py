@@ -31,6 +31,7 @@ from ir_vpc_guard.observability import make_tracer
 from ir_vpc_guard.pipeline import handle_event
 from ir_vpc_guard.remediation.stopping import stoppable_checks
 from ir_vpc_guard.settings import Settings
+from ir_vpc_guard.state.false_alarms import DynamoFalseAlarms, FalseAlarms, MemoryFalseAlarms
 from ir_vpc_guard.state.lock import DynamoVpcLock, LocalVpcLock, VpcLock
 from ir_vpc_guard.state.records import CheckedJobs, DynamoCheckedJobs, MemoryCheckedJobs
 
@@ -82,6 +83,13 @@ def job_records(settings: Settings, home: AwsClients) -> CheckedJobs:
     return MemoryCheckedJobs()
 
 
+def false_alarm_memory(settings: Settings, home: AwsClients) -> FalseAlarms:
+    """The checks' false alarms in the table, or (local runs) for the life of the process."""
+    if settings.idempotency_table:
+        return DynamoFalseAlarms(home.dynamodb, settings.idempotency_table)
+    return MemoryFalseAlarms()
+
+
 class App:
     """One function: the parts `build_app` made, and the three entries Lambda reaches."""
 
@@ -92,6 +100,7 @@ class App:
         home_region: str,
         *,
         records: CheckedJobs,
+        false_alarms: FalseAlarms,
         lock: VpcLock,
         deliverer: Deliverer,
         read_mute_list: Callable[[], mutes.MuteList],
@@ -104,6 +113,7 @@ class App:
         self.session = clients_for.session
         self.home_region = home_region
         self.records = records
+        self.false_alarms = false_alarms
         self.lock = lock
         self.deliverer = deliverer
         self.read_mute_list = read_mute_list
@@ -156,6 +166,7 @@ class App:
                 self.metrics,
                 enabled(self.settings),
                 self.settings.remediation_mode,
+                false_alarms=self.false_alarms,
             )
         return self._outcomes
 
@@ -187,6 +198,7 @@ class App:
             lookback=timedelta(minutes=self.settings.sweep_lookback_minutes) or None,
             budget=Budget.of_lambda(context),
             mute_list=self.mute_list(),
+            false_alarms=self.false_alarms,
         )
         summary = result.summary(region)
         if self.settings.confirm_outcomes and INFERENCE_RECOMMENDER in enabled(self.settings):
@@ -229,6 +241,7 @@ class App:
             home_account=invocation.home_account(context),
             lock=self.lock,
             mute_list=self.mute_list(),
+            false_alarms=self.false_alarms,
         )
         delivered = [self._deliver(report) for report in reports]
         if len(delivered) == 1:
@@ -295,6 +308,7 @@ def build_app(
         clients_for,
         home_region,
         records=records,
+        false_alarms=false_alarm_memory(settings, home),
         lock=vpc_lock(settings, home),
         deliverer=deliverer,
         read_mute_list=mutes.parameter_reader(settings.mute_list_parameter, MUTE_LIST_MAX_AGE),

@@ -11,6 +11,7 @@ from ir_vpc_guard.aws import AwsClients
 from ir_vpc_guard.budget import UNLIMITED, Budget
 from ir_vpc_guard.checks import CheckRun, run_checks
 from ir_vpc_guard.delivery import mutes
+from ir_vpc_guard.delivery.false_alarm_evidence import annotate
 from ir_vpc_guard.delivery.report import (
     Report,
     checked_report,
@@ -26,6 +27,7 @@ from ir_vpc_guard.intake.workloads import enabled
 from ir_vpc_guard.remediation.fixes import STOP_UNITS
 from ir_vpc_guard.remediation.stage import remediate
 from ir_vpc_guard.settings import Settings
+from ir_vpc_guard.state.false_alarms import FalseAlarms
 from ir_vpc_guard.state.lock import VpcLock
 
 ClientsFactory = Callable[[str], AwsClients]
@@ -40,6 +42,7 @@ def check_job(
     lock: VpcLock,
     mute_list: mutes.MuteList = mutes.EMPTY,
     home_account: str | None = None,
+    false_alarms: FalseAlarms | None = None,
 ) -> Report:
     """Check one job, remediate what the settings allow, and stop it (STOP_DOOMED_JOBS)
     when what remains makes it certain to fail; `home_account` (the credentials' own account)
@@ -48,7 +51,9 @@ def check_job(
 
     An invalid VPC config is reported without sending any ID to AWS. The mute list is a
     layer over the checks: every run of them (the re-check after remediation too) is
-    marked with it before anything acts on the findings.
+    marked with it before anything acts on the findings. `false_alarms` (the function's;
+    the CLI has none): what remains certain carries its checks' false alarms in this
+    account, read before the stop, which holds back a stop that rests on them only.
     """
     if not job.vpc_config_valid:
         snapshot = Snapshot(job=job)
@@ -85,6 +90,9 @@ def check_job(
         budget=budget,
         verify=checked,
     )
+    if false_alarms is not None:
+        findings = annotate(done.run.findings, false_alarms, job.account)
+        done = replace(done, run=replace(done.run, findings=findings))
     stops = [
         action
         for unit in STOP_UNITS
@@ -121,6 +129,7 @@ def handle_event(
     home_account: str | None = None,
     lock: VpcLock,
     mute_list: mutes.MuteList = mutes.EMPTY,
+    false_alarms: FalseAlarms | None = None,
 ) -> tuple[Report, ...]:
     """Check every job an EventBridge CloudTrail event describes (most describe one; a
     tuning job's definitions are one each), or say why the event is skipped.
@@ -149,6 +158,7 @@ def handle_event(
             lock=lock,
             mute_list=mute_list,
             home_account=home_account,
+            false_alarms=false_alarms,
         )
         for job in read.get()
     )

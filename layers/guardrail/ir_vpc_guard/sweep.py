@@ -25,6 +25,7 @@ from ir_vpc_guard.intake.workloads import WORKLOADS, enabled
 from ir_vpc_guard.pipeline import check_job
 from ir_vpc_guard.settings import Settings
 from ir_vpc_guard.state.claims import job_claim
+from ir_vpc_guard.state.false_alarms import FalseAlarms
 from ir_vpc_guard.state.lock import VpcLock
 from ir_vpc_guard.state.records import CheckedJobs
 
@@ -74,6 +75,7 @@ def run_sweep(
     lookback: timedelta | None = None,
     budget: Budget = UNLIMITED,
     mute_list: mutes.MuteList = mutes.EMPTY,
+    false_alarms: FalseAlarms | None = None,
 ) -> SweepResult:
     """List the enabled workloads' active jobs (in the registry's order, Inference
     Recommender's first), drop the ones already checked, check at most `max_jobs` of the
@@ -87,7 +89,9 @@ def run_sweep(
     seen = records.seen(summaries)
     result.already_checked = len(seen)
     pending = [s for arn, s in summaries.items() if arn not in seen]
-    sweep = _Sweep(clients, settings, account, records, deliver, lock, budget, mute_list, result)
+    sweep = _Sweep(
+        clients, settings, account, records, deliver, lock, budget, mute_list, result, false_alarms
+    )
     for index, summary in enumerate(pending):
         if len(result.checked) + len(result.skipped) >= max_jobs or not budget.may_start():
             result.stopped_for_deadline = len(result.checked) + len(result.skipped) < max_jobs
@@ -110,6 +114,7 @@ class _Sweep:
     budget: Budget
     mute_list: mutes.MuteList
     result: SweepResult
+    false_alarms: FalseAlarms | None  # the function's: reports carry their checks' false alarms
 
     def claim_and_check(self, summary: Listed) -> None:
         """One listed job: claimed, read, checked and delivered, or left to the next run.
@@ -155,6 +160,7 @@ class _Sweep:
             lock=self.lock,
             mute_list=self.mute_list,
             home_account=job.account,
+            false_alarms=self.false_alarms,
         )
         self.deliver(report)
         self.result.checked.append(report)

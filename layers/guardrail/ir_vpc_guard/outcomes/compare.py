@@ -5,16 +5,19 @@ Every verdict is one log line and one count (outcomes/verdict_metrics.py); a mis
 false-alarm verdict is also a finding of its own (VERDICT_MISSED, VERDICT_FALSE_ALARM) in a
 report sent to the same channels as the job reports. Calls per ended job: one GetItem, one
 UpdateItem for a recorded job (the verdict, once), one Publish for a finding; plus one
-Describe for an Inference Recommender job.
+Describe for an Inference Recommender job. A false alarm, once its report is out, is also
+remembered per check (state/false_alarms.py): one UpdateItem per check it is about.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from ir_vpc_guard.delivery.channels import Channel
+from botocore.exceptions import BotoCoreError, ClientError
+
+from ir_vpc_guard.delivery.channels import Channel, why
 from ir_vpc_guard.delivery.report import Report, outcome_of
 from ir_vpc_guard.findings import Finding, Mode, guardrail_finding
 from ir_vpc_guard.intake.workload import INFERENCE_RECOMMENDER
@@ -22,6 +25,7 @@ from ir_vpc_guard.outcomes import verdict_metrics
 from ir_vpc_guard.outcomes.failure_reasons import Reason, classify
 from ir_vpc_guard.outcomes.state_change import Ended, Skip, parse
 from ir_vpc_guard.outcomes.verdict import Judgement, Verdict, judge
+from ir_vpc_guard.state.false_alarms import FalseAlarms
 from ir_vpc_guard.state.records import CheckedJobs, Prediction
 
 if TYPE_CHECKING:  # types only: Powertools is imported by the handler
@@ -52,6 +56,8 @@ class Outcomes:
     # job was never meant to have a record, so its end is no missed event.
     workloads: frozenset[str]
     mode: Mode = Mode.REPORT
+    # Where false alarms are remembered per check; the pipeline reads them for the next reports.
+    false_alarms: FalseAlarms = field(kw_only=True)
 
     def on_event(self, event: Any) -> dict[str, Any]:
         """A SageMaker state-change event: its job's verdict, or why there is none."""
@@ -100,9 +106,30 @@ class Outcomes:
                     self.records.unjudge(ended.job_arn, ended.scope)
                 raise
             summary["finding"] = FINDING_IDS[judgement.verdict]
+            if judgement.verdict is Verdict.FALSE_ALARM:
+                unrecorded = self._remember(ended, judgement)
+                if unrecorded:
+                    summary["falseAlarmsNotRecorded"] = unrecorded
         self.logger.info("verdict", extra=_line(ended, prediction, reason, judgement))
         verdict_metrics.count(self.metrics, judgement)
         return summary
+
+    def _remember(self, ended: Ended, judgement: Judgement) -> list[str]:
+        """Count the false alarm against each check it is about; the checks whose count
+        could not be written. Never raises: the verdict's report is out and the verdict
+        recorded, so a retry would judge nothing again and only fail (then the DLQ); the
+        lost count is a WARNING line, and the next false alarm of the check counts anew."""
+        unrecorded = []
+        for check_id in judgement.checks:
+            try:
+                self.false_alarms.record(ended.account, check_id, ended.job_arn)
+            except (ClientError, BotoCoreError) as error:
+                unrecorded.append(check_id)
+                self.logger.warning(
+                    "false alarm not remembered",
+                    extra={"checkId": check_id, "jobArn": ended.job_arn, **why(error)},
+                )
+        return unrecorded
 
 
 def verdict_report(

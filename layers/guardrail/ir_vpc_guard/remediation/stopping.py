@@ -9,9 +9,12 @@ HIGH finding remains of a check that STOP_ON_CHECKS names (by default the checks
 with the job account's own credentials (never through a shared VPC's owner), that no mute
 touches and no undetermined read weakens, and only when no check raised. The job must still
 be PENDING or IN_PROGRESS, the function's own account's, and neither the job nor its VPC may
-carry the opt-out tag (the template's Deny holds that too). The report always says what was
-decided: action `stop-job`, PLANNED (setting off or report mode), APPLIED, FAILED or SKIPPED
-with why; it carries the findings that made the job certain to fail and their evidence.
+carry the opt-out tag (the template's Deny holds that too). A check that predicted a failure
+that did not happen in this account (state/false_alarms.py) is no certainty that holds: a
+stop resting on such checks only is held back (SKIPPED, the finding stays HIGH). The report
+always says what was decided: action `stop-job`, PLANNED (setting off or report mode),
+APPLIED, FAILED or SKIPPED with why; it carries the findings that made the job certain to
+fail and their evidence.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from ir_vpc_guard.discovery.shared_vpc import OWNER_READS
 from ir_vpc_guard.discovery.snapshot import Snapshot
 from ir_vpc_guard.findings import Finding, Severity
 from ir_vpc_guard.settings import Settings, SettingsError
+from ir_vpc_guard.state.false_alarms import EVIDENCE
 
 # The checks that may stop a job by default (STOP_ON_CHECKS empty), and why a HIGH of each
 # is certain: the AWS rule behind it, and what never makes it HIGH. The README's stop
@@ -117,6 +121,21 @@ def blocking(
         and CATALOGUE[f.check_id].blocks_job
         and not foreign.intersection(CATALOGUE[f.check_id].reads + CATALOGUE[f.check_id].consults)
     ]
+
+
+def never_wrong_here(doomed: list[Finding]) -> list[Finding]:
+    """The blocking findings of checks with no false alarm recorded in this account: the
+    only ones a stop may rest on."""
+    return [f for f in doomed if EVIDENCE not in f.evidence]
+
+
+def held_back(doomed: list[Finding]) -> str:
+    """Why a stop resting only on checks proven wrong here is not made."""
+    checks = ", ".join(sorted({f.check_id for f in doomed}))
+    return (
+        f"{checks} predicted a failure that did not happen in this account before "
+        "(evidence.falseAlarms): a person confirms before such a job is stopped"
+    )
 
 
 def _read_from_other_accounts(snapshot: Snapshot) -> set[str]:

@@ -22,7 +22,13 @@ from ir_vpc_guard.intake.workloads import WORKLOADS, workload_of
 from ir_vpc_guard.remediation.actions import Action
 from ir_vpc_guard.remediation.fix import Stop
 from ir_vpc_guard.remediation.permissions import Grant
-from ir_vpc_guard.remediation.stopping import blocking, stoppable_checks, why
+from ir_vpc_guard.remediation.stopping import (
+    blocking,
+    held_back,
+    never_wrong_here,
+    stoppable_checks,
+    why,
+)
 from ir_vpc_guard.remediation.targets import JOB, OPT_OUT_VALUE, Scope, Target, opted_out
 from ir_vpc_guard.settings import Settings
 
@@ -155,13 +161,16 @@ def stop_if_doomed(
     # A workload without a Stop API (an endpoint) is reported, never stopped or deleted.
     if not doomed or job.job_arn is None or workload_of(job.workload).stop_api is None:
         return None
-    action = UNIT.plan(job, doomed, snapshot)
+    trusted = never_wrong_here(doomed)
+    action = UNIT.plan(job, trusted or doomed, snapshot)
     if broken_checks:
         return action.settle(
             RemediationStatus.SKIPPED,
             f"{', '.join(broken_checks)} raised: the guardrail's view of this job is "
             "incomplete, so it stops nothing",
         )
+    if not trusted:
+        return action.settle(RemediationStatus.SKIPPED, held_back(doomed))
     if not settings.stop_doomed_jobs:
         return action.settle(
             RemediationStatus.PLANNED, "STOP_DOOMED_JOBS is false: set true to stop such jobs"
