@@ -225,9 +225,9 @@ def run_demo(plain: bool = False) -> int:
         story.step(
             10,
             "The job fails: SageMaker's state-change event reaches the guardrail",
-            "The same function, on the EventBridge rule of ConfirmOutcomes (training jobs send"
-            " their own state changes; Inference Recommender jobs send none: the catch-up"
-            " schedule Describes them).",
+            "The same function, on the stack's OutcomeRule (ConfirmOutcomes=true, the default):"
+            " training jobs send their own state changes; Inference Recommender jobs send none,"
+            " the catch-up schedule Describes them.",
         )
         story.text(_verdict_text(said, ended["detail"], answer, counted))
     confirmed = answer.get("verdict") == "confirmed" and {"Verdict": "confirmed"} in counted
@@ -493,7 +493,8 @@ def _invoke_end(
 
 
 def _recorded(session: Any, job_arn: str) -> dict[str, Any]:
-    """The job's record in the demo's table: the prediction and the verdict it keeps."""
+    """The job's record in the demo's table (key `job#<arn>`, state/records.py): the
+    prediction and the verdict it keeps."""
     item = session.client("dynamodb").get_item(
         TableName=TABLE, Key={"id": {"S": f"job#{job_arn}"}}
     )["Item"]
