@@ -6,8 +6,10 @@ The body is a Fn::Sub string: the region, the function's name and the dead-lette
 name are the stack's own. The namespace and the `service` dimension are the function's
 Powertools settings in the same template; nothing else is a dimension of the guardrail's
 metrics (delivery/metrics.py) but JobsCheckedByWorkload's `Workload` and `Outcome`, plotted
-for every registered workload and checked outcome, so every line here is one series
-CloudWatch holds.
+for every registered workload and checked outcome, and the verdicts' (outcomes/
+verdict_metrics.py) `Verdict`, plotted for every verdict, and `Verdict` with `CheckId` for
+the checks a confirmed, missed or false-alarm verdict can name (check_verdicts), so every
+line here is one series CloudWatch holds.
 """
 
 from __future__ import annotations
@@ -22,8 +24,12 @@ from cfnlint.decode import decode  # type: ignore[import-untyped]
 
 from ir_vpc_guard.checks.registry import CATALOGUE
 from ir_vpc_guard.delivery import metrics as names
+from ir_vpc_guard.delivery.report import CERTAIN_FAIL
 from ir_vpc_guard.findings import CHECK_ERROR, MUTE_LIST_INVALID, Severity
 from ir_vpc_guard.intake.workloads import WORKLOADS
+from ir_vpc_guard.outcomes import verdict_metrics
+from ir_vpc_guard.outcomes.failure_reasons import PATTERNS, ReasonClass
+from ir_vpc_guard.outcomes.verdict import Verdict
 
 ROOT = Path(__file__).resolve().parents[1]
 TEMPLATE = ROOT / "template.yaml"
@@ -43,6 +49,24 @@ OUTCOME_COLOURS = {
     "SKIPPED": "#7f7f7f",
     "ERROR": "#8c564b",
 }
+# The verdicts that say whether the guardrail was right, and how each is drawn.
+RIGHT_OR_WRONG = {
+    Verdict.CONFIRMED: ("confirmed: HIGH, failed for it", "#2ca02c"),
+    Verdict.MISSED: ("missed: no HIGH, network failure", "#ff7f0e"),
+    Verdict.FALSE_ALARM: ("false alarm: HIGH, yet completed", "#d62728"),
+}
+OTHER_VERDICTS = {
+    Verdict.CONSISTENT: "consistent: no HIGH, no network failure",
+    Verdict.INCONCLUSIVE: "inconclusive (reason unknown or other)",
+    Verdict.STOPPED: "stopped: no outcome to compare",
+    Verdict.NOT_CHECKED: "not checked: its event was missed",
+}
+VERDICTS_TEXT = (
+    "## Was the guardrail right?\n"
+    "Each checked job's end against its report. Precision = confirmed / (confirmed + false "
+    "alarms); recall = confirmed / (confirmed + missed). Inference Recommender's verdicts come "
+    "with the catch-up schedule. Empty with ConfirmOutcomes=false."
+)
 INTRO = (
     "## IR VPC Guard in ${AWS::Region}\n"
     "Every SageMaker job created in a VPC by a covered workload (docs/workloads.md), checked. "
@@ -73,6 +97,34 @@ def finding_severities() -> list[Severity]:
     return sorted(found, key=lambda s: s.rank, reverse=True)
 
 
+def check_verdicts() -> list[tuple[str, Verdict]]:
+    """The (check, verdict) pairs a job's verdict can count (outcomes/verdict.py), in the
+    catalogue's order: a false alarm names the certain checks (a check whose findings can be
+    HIGH), a miss the checks a network FailureReason points to (failure_reasons.PATTERNS),
+    a confirmation a check that is both."""
+    certain = {c.check_id for c in CATALOGUE.values() if c.severity in CERTAIN_FAIL}
+    pointed = {c for p in PATTERNS if p.kind is ReasonClass.NETWORK for c in p.checks}
+    possible = {
+        Verdict.CONFIRMED: certain & pointed,
+        Verdict.MISSED: pointed,
+        Verdict.FALSE_ALARM: certain,
+    }
+    return [(c, v) for c in check_ids() for v in RIGHT_OR_WRONG if c in possible[v]]
+
+
+def check_bars(guard: _Guard, top: int) -> dict[str, Any]:
+    """Confirmed, missed and false-alarm verdicts per check: where a check is wrong."""
+    bars = [
+        guard.by_verdict(
+            verdict, f"{check} {verdict.value}", check, color=RIGHT_OR_WRONG[verdict][1]
+        )
+        for check, verdict in check_verdicts()
+    ]
+    return _graph("Verdicts by check (total over the time range)",
+                  (12, top, 12, bar_height(len(bars))), view="bar", setPeriodToTimeRange=True,
+                  metrics=bars)  # fmt: skip
+
+
 def bar_height(bars: int) -> int:
     """Grid rows for a bar chart: its title, then two bars per row, so the checks and
     workloads added later fit without a hand."""
@@ -101,7 +153,7 @@ def body(source: dict[str, Any] | None = None) -> dict[str, Any]:
     queue_name = ("QueueName", f"${{{QUEUE}.QueueName}}")
     checks = check_ids()
     checks_height = bar_height(len(checks))
-    below = 8 + checks_height  # the function's row, under the findings by check
+    below = 14 + checks_height  # the function's row, under the findings by check
     widgets = [
         {"type": "text", "x": 0, "y": 0, "width": 24, "height": 2,
          "properties": {"markdown": INTRO}},
@@ -117,15 +169,24 @@ def body(source: dict[str, Any] | None = None) -> dict[str, Any]:
         _graph("Jobs only the sweep found", (16, 2, 8, 6), metrics=[
             guard.metric(names.SWEEP_FOUND_JOBS, "jobs no event announced"),
         ]),
-        _graph("Findings by check (total over the time range)", (0, 8, 12, checks_height),
+        _graph("Verdicts: confirmed, missed, false alarms", (0, 8, 9, 6),
+               metrics=[guard.by_verdict(v, label, color=colour)
+                        for v, (label, colour) in RIGHT_OR_WRONG.items()]),
+        _graph("Other ended jobs", (9, 8, 9, 6), metrics=[
+            *(guard.by_verdict(v, label) for v, label in OTHER_VERDICTS.items()),
+            guard.metric(verdict_metrics.STATE_CHANGES, "state changes received"),
+        ]),
+        {"type": "text", "x": 18, "y": 8, "width": 6, "height": 6,
+         "properties": {"markdown": VERDICTS_TEXT}},
+        _graph("Findings by check (total over the time range)", (0, 14, 12, checks_height),
                view="bar", setPeriodToTimeRange=True,
                metrics=[guard.metric(names.finding_metric(c), c) for c in checks]),
-        _graph("Findings by severity (muted ones apart)", (12, 8, 12, 6), metrics=[
+        _graph("Findings by severity (muted ones apart)", (12, 14, 12, 6), metrics=[
             *(guard.metric(names.severity_metric(s), s.value) for s in finding_severities()),
             guard.metric(names.FINDINGS, "all findings (not muted)"),
             guard.metric(names.MUTED_FINDINGS, "muted findings"),
         ]),
-        _graph("Reports made and delivered", (12, 14, 12, below - 14), metrics=[
+        _graph("Reports made and delivered", (12, 20, 12, below - 20), metrics=[
             guard.metric(names.REPORTS, "reports"),
             guard.metric(names.PUBLISHED, "published to SNS"),
             guard.metric(names.REPLAYS, "event replays (not published again)"),
@@ -148,6 +209,7 @@ def body(source: dict[str, Any] | None = None) -> dict[str, Any]:
                            stat="Maximum"),
                ]),
         workload_bars(guard, below + 6),
+        check_bars(guard, below + 6),
     ]  # fmt: skip
     # "inherit": each widget keeps its period, the one its picture states.
     return {"start": "-P7D", "periodOverride": "inherit", "widgets": widgets}
@@ -161,6 +223,18 @@ class _Guard:
 
     def metric(self, name: str, label: str, **rendering: str) -> list[Any]:
         return _series(self.namespace, name, ("service", self.service), label=label, **rendering)
+
+    def by_verdict(
+        self, verdict: Verdict, label: str, check: str | None = None, **rendering: str
+    ) -> list[Any]:
+        """Verdicts of one verdict (outcomes/verdict_metrics.py): all checks together, or
+        those about `check`."""
+        dimensions: tuple[str, ...] = ("service", self.service, "Verdict", verdict.value)
+        if check is not None:
+            dimensions += ("CheckId", check)
+        return _series(
+            self.namespace, verdict_metrics.VERDICTS, dimensions, label=label, **rendering
+        )
 
     def by_workload(self, workload: str, outcome: str, **rendering: str) -> list[Any]:
         """JobsCheckedByWorkload of one workload and outcome (delivery/metrics.py)."""

@@ -1,5 +1,6 @@
-"""The README's generated tables: the check catalogue and the configuration, from the code
-and the template themselves, so the README cannot drift from what ships."""
+"""The README's generated tables: the check catalogue, the configuration, the permissions,
+the checks that stop jobs and the FailureReason classes, from the code and the template
+themselves, so the README cannot drift from what ships."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ ROOT = Path(__file__).resolve().parents[1]
 TEMPLATE = ROOT / "template.yaml"
 FUNCTION = "GuardrailFunction"
 
-__all__ = ["checks_table", "config_table", "iam_table", "stops_table"]
+__all__ = ["checks_table", "config_table", "iam_table", "reasons_table", "stops_table"]
 
 
 def _template() -> dict[str, Any]:
@@ -109,4 +110,24 @@ def stops_table() -> str:
         f"| `{c}` | only when `StopOnChecks` names it | {_cell(why[0].upper() + why[1:])} |"
         for c, why in NOT_BY_DEFAULT.items()
     ]
+    return "\n".join(rows)
+
+
+def reasons_table() -> str:
+    """How a FailureReason is classified (outcomes/failure_reasons.PATTERNS, in the order
+    they are tried), with the checks a match confirms and the pattern's source."""
+    from ir_vpc_guard.outcomes.failure_reasons import PATTERNS, ReasonClass  # noqa: PLC0415
+
+    rows = [
+        "| pattern | the message matches (case-insensitive) | class | confirms | source |",
+        "|---|---|---|---|---|",
+    ]
+    for p in PATTERNS:
+        kind = "unknown: never attributed" if p.kind is ReasonClass.UNKNOWN else p.kind.value
+        checks = ", ".join(f"`{c}`" for c in p.checks) or "none"
+        rows.append(f"| `{p.name}` | `{_cell(p.regex)}` | {kind} | {checks} | {_cell(p.source)} |")
+    rows.append(
+        f"| (no pattern) | anything else, or no message | {ReasonClass.UNKNOWN.value} | none |"
+        " never guessed |"
+    )
     return "\n".join(rows)

@@ -5,7 +5,14 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from scripts.readme_tables import ROOT, checks_table, config_table, iam_table, stops_table
+from scripts.readme_tables import (
+    ROOT,
+    checks_table,
+    config_table,
+    iam_table,
+    reasons_table,
+    stops_table,
+)
 
 README = ROOT / "README.md"
 TABLES: dict[str, Callable[[], str]] = {
@@ -13,6 +20,7 @@ TABLES: dict[str, Callable[[], str]] = {
     "config": config_table,
     "iam": iam_table,
     "stops": stops_table,
+    "reasons": reasons_table,
 }
 
 

@@ -9,7 +9,13 @@ from ir_vpc_guard.checks import CATALOGUE
 from ir_vpc_guard.intake import workloads
 from ir_vpc_guard.intake.workloads import WORKLOADS
 from ir_vpc_guard_dev import catalogue
-from scripts.readme_tables import checks_table, config_table, iam_table, stops_table
+from scripts.readme_tables import (
+    checks_table,
+    config_table,
+    iam_table,
+    reasons_table,
+    stops_table,
+)
 from tests.conftest import ROOT
 
 
@@ -26,6 +32,7 @@ def between(text: str, name: str) -> str:
         ("config", config_table),
         ("iam", iam_table),
         ("stops", stops_table),
+        ("reasons", reasons_table),
     ],
 )
 def test_readme_tables_match_the_code(name: str, table: object) -> None:

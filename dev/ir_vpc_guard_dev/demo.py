@@ -4,7 +4,9 @@ A VPC that breaks several requirements; the sample event through the real Lambda
 in report mode, then in apply mode; the SNS message as an e-mail and an SQS subscriber get
 it; a person makes the one fix the guardrail never makes; the job passes. Then a distributed
 training job in the same VPC, whose group does not admit its own instances: the guardrail
-adds that one rule, and the next training job passes. Needs the dev
+adds that one rule, and the next training job passes. Last, back in report mode, a training
+job the guardrail judged certain to fail is let run; it fails, and SageMaker's state-change
+event makes the guardrail's prediction a confirmed verdict, counted. Needs the dev
 environment (moto, rich): it is not part of the Lambda layer's import path.
 """
 
@@ -33,6 +35,9 @@ from ir_vpc_guard.delivery import render
 from ir_vpc_guard.delivery.deliverer import Deliverer
 from ir_vpc_guard.delivery.report import Report
 from ir_vpc_guard.findings import Outcome
+from ir_vpc_guard.outcomes.failure_reasons import classify
+from ir_vpc_guard.outcomes.verdict_metrics import VERDICTS
+from ir_vpc_guard.state.records import PREDICTION, VERDICT, Prediction
 from ir_vpc_guard_dev.lambda_runtime import FUNCTION_ENV, ROOT, FakeContext, load_handler
 from ir_vpc_guard_dev.sandbox import (
     MODEL_BUCKET,
@@ -44,6 +49,11 @@ from ir_vpc_guard_dev.sandbox import (
 
 EVENT = ROOT / "events" / "good_job.json"
 TRAINING_EVENT = ROOT / "events" / "training_job.json"
+# SageMaker's state-change event for a failed training job, in its Pascal case; its
+# FailureReason is the training message reported in aws/amazon-sagemaker-operator-for-k8s
+# pull #22 (outcomes/failure_reasons.py, pattern "s3-path-training").
+TRAINING_FAILED = ROOT / "events" / "state_change_training_failed.json"
+UNROUTED_CIDR = "10.0.3.0/24"  # a subnet added later, on a route table of its own
 TRAINING_BUCKET = "demo-training-data"  # the sample's input and output bucket
 REGION = "us-east-1"
 TABLE = "ir-vpc-guard-demo"
@@ -192,6 +202,35 @@ def run_demo(plain: bool = False) -> int:
         )
         story.step(8, "The next training job in that VPC", "Nothing left to add.")
         story.report(next_job)
+
+        subnet, table = _unrouted_subnet(session, world)
+        doomed_event = _new_training_event(_in_subnet(training, subnet), 3)
+        doomed = _invoke(
+            doomed_event,
+            context,
+            REMEDIATION_MODE="report",
+            STOP_DOOMED_JOBS="false",
+            TOPIC_ARN=topic,
+        )
+        story.step(
+            9,
+            "Back to report mode (the default): a one-instance training job in a new subnet",
+            f"{subnet} ({UNROUTED_CIDR}) has a route table of its own, {table}, with no route"
+            " to the S3 endpoint. Report mode changes nothing and stops nothing: the job runs.",
+        )
+        story.report(doomed)
+        ended = _failed_training(doomed_event)
+        answer, counted = _invoke_end(ended, context)
+        said = _recorded(session, ended["detail"]["TrainingJobArn"])
+        story.step(
+            10,
+            "The job fails: SageMaker's state-change event reaches the guardrail",
+            "The same function, on the stack's OutcomeRule (ConfirmOutcomes=true, the default):"
+            " training jobs send their own state changes; Inference Recommender jobs send none,"
+            " the catch-up schedule Describes them.",
+        )
+        story.text(_verdict_text(said, ended["detail"], answer, counted))
+    confirmed = answer.get("verdict") == "confirmed" and {"Verdict": "confirmed"} in counted
     ok = (
         report.outcome is Outcome.FAIL
         and applied.outcome is Outcome.PARTIAL
@@ -199,6 +238,8 @@ def run_demo(plain: bool = False) -> int:
         and final.outcome is Outcome.PASS
         and trained.outcome is Outcome.REMEDIATED
         and next_job.outcome is Outcome.PASS
+        and doomed.outcome is Outcome.FAIL
+        and confirmed
     )
     return 0 if ok else 1
 
@@ -397,3 +438,92 @@ def _envelope_excerpt(envelope: dict[str, Any]) -> str:
 
 def _manual_fix(session: Any) -> None:
     session.client("s3").delete_bucket_policy(Bucket=MODEL_BUCKET)
+
+
+def _unrouted_subnet(session: Any, world: World) -> tuple[str, str]:
+    """A subnet added to the VPC later, on a new route table the S3 endpoint is not on."""
+    ec2 = session.client("ec2")
+    zone = ec2.describe_subnets(SubnetIds=world.subnet_ids[:1])["Subnets"][0]["AvailabilityZone"]
+    subnet = ec2.create_subnet(VpcId=world.vpc_id, CidrBlock=UNROUTED_CIDR, AvailabilityZone=zone)
+    table = ec2.create_route_table(VpcId=world.vpc_id)["RouteTable"]["RouteTableId"]
+    ec2.associate_route_table(RouteTableId=table, SubnetId=subnet["Subnet"]["SubnetId"])
+    return subnet["Subnet"]["SubnetId"], table
+
+
+def _in_subnet(template: dict[str, Any], subnet: str) -> dict[str, Any]:
+    """The training sample on one instance (no peer traffic to judge) in `subnet`."""
+    event = copy.deepcopy(template)
+    params = event["detail"]["requestParameters"]
+    params["vpcConfig"]["subnets"] = [subnet]
+    params["resourceConfig"]["instanceCount"] = 1
+    return event
+
+
+def _failed_training(created: dict[str, Any]) -> dict[str, Any]:
+    """SageMaker's event when the training job `created` fails for want of an S3 path."""
+    event: dict[str, Any] = json.loads(TRAINING_FAILED.read_text())
+    params = created["detail"]["requestParameters"]
+    arn = created["detail"]["responseElements"]["trainingJobArn"]
+    event["id"] = str(uuid.uuid4())
+    event["account"], event["region"], event["resources"] = created["account"], REGION, [arn]
+    detail = event["detail"]
+    detail["TrainingJobName"], detail["TrainingJobArn"] = params["trainingJobName"], arn
+    detail["RoleArn"] = params["roleArn"]
+    vpc = params["vpcConfig"]
+    detail["VpcConfig"] = {"SecurityGroupIds": vpc["securityGroupIds"], "Subnets": vpc["subnets"]}
+    return event
+
+
+def _invoke_end(
+    event: dict[str, Any], context: FakeContext
+) -> tuple[dict[str, Any], list[dict[str, str]]]:
+    """The real handler on a state-change event: its answer, and the dimensions of each
+    `Verdicts` count in the EMF lines it printed (what CloudWatch would record)."""
+    logs = io.StringIO()
+    with contextlib.redirect_stdout(logs):
+        answer: dict[str, Any] = load_handler().lambda_handler(event, context)
+    blobs = [json.loads(x) for x in logs.getvalue().splitlines() if x.startswith("{")]
+    counted = [
+        {d: blob[d] for d in directive["Dimensions"][0] if d != "service"}
+        for blob in blobs
+        for directive in blob.get("_aws", {}).get("CloudWatchMetrics", [])
+        if any(m["Name"] == VERDICTS for m in directive["Metrics"])
+    ]
+    return answer, counted
+
+
+def _recorded(session: Any, job_arn: str) -> dict[str, Any]:
+    """The job's record in the demo's table (key `job#<arn>`, state/records.py): the
+    prediction and the verdict it keeps."""
+    item = session.client("dynamodb").get_item(
+        TableName=TABLE, Key={"id": {"S": f"job#{job_arn}"}}
+    )["Item"]
+    prediction = Prediction.from_item(item[PREDICTION])
+    return {"prediction": prediction, "verdict": item.get(VERDICT, {}).get("S")}
+
+
+def _verdict_text(
+    said: dict[str, Any],
+    detail: dict[str, Any],
+    answer: dict[str, Any],
+    counted: list[dict[str, str]],
+) -> str:
+    prediction: Prediction = said["prediction"]
+    reason = classify(detail["FailureReason"])  # as the handler classified it
+    counts = " and ".join(
+        "+1 {" + ", ".join(f"{k}={v}" for k, v in dimensions.items()) + "}"
+        for dimensions in counted
+    )
+    return "\n".join(
+        (
+            f"Job: {detail['TrainingJobArn']}",
+            f"The guardrail said (its record in table {TABLE}): {prediction.outcome}, certain"
+            f" HIGH {', '.join(prediction.certain_high) or 'none'}; stopped:"
+            f" {'yes' if prediction.stopped else 'no'}.",
+            f"SageMaker said: {detail['TrainingJobStatus']}: {detail['FailureReason']}",
+            f"FailureReason class: {reason.kind}, pattern {reason.pattern} ({reason.source}).",
+            f"Verdict: {answer.get('verdict')} ({answer.get('why')}); on the record:"
+            f" {said['verdict']}.",
+            f"Counted: metric {VERDICTS} {counts or 'nothing'} (the dashboard's verdict line).",
+        )
+    )

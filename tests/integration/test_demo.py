@@ -1,4 +1,6 @@
-"""`make demo` tells the whole story: run it as a user would and read what it prints."""
+"""`make demo` tells the whole story: run it as a user would and read what it prints. It
+ends with one confirmed prediction: a job judged certain to fail, let run, failed for that
+reason (exit code 0 requires it)."""
 
 from __future__ import annotations
 
@@ -41,6 +43,20 @@ def test_demo_tells_the_story_and_exits_0() -> None:
         "* APPLIED add-peer-ingress-rule",
         "== 8. The next training job in that VPC",
         "PASS: demo-training-job-2",
+        "== 9. Back to report mode",
+        "FAIL: demo-training-job-3",
+        "[HIGH] S3_ENDPOINT_ROUTE_MISSING",
+        # STOP_DOOMED_JOBS is false: the job runs, and fails
+        "* PLANNED stop-job on arn:aws:sagemaker:us-east-1:123456789012:training-job/"
+        "demo-training-job-3",
+        "== 10. The job fails: SageMaker's state-change event",
+        "The guardrail said (its record in table ir-vpc-guard-demo): FAIL, certain HIGH"
+        " S3_ENDPOINT_ROUTE_MISSING; stopped: no.",
+        "SageMaker said: Failed: ClientError: Artifact upload failed:",
+        "FailureReason class: network, pattern s3-path-training",
+        "Verdict: confirmed (failed for the network reason predicted); on the record: confirmed.",
+        "Counted: metric Verdicts +1 {Verdict=confirmed} and +1 {Verdict=confirmed,"
+        " CheckId=S3_ENDPOINT_ROUTE_MISSING}",
     ]
     positions = [out.find(step) for step in steps]
     assert -1 not in positions, [s for s, p in zip(steps, positions, strict=True) if p == -1]

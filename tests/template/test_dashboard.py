@@ -18,6 +18,10 @@ from ir_vpc_guard.checks.registry import CATALOGUE
 from ir_vpc_guard.delivery import metrics
 from ir_vpc_guard.findings import CHECK_ERROR, MUTE_LIST_INVALID, Outcome, Severity
 from ir_vpc_guard.intake.workloads import WORKLOADS
+from ir_vpc_guard.outcomes import verdict_metrics
+from ir_vpc_guard.outcomes.failure_reasons import PATTERNS, UNKNOWN, Pattern, Reason, ReasonClass
+from ir_vpc_guard.outcomes.verdict import Ending, Verdict, judge
+from ir_vpc_guard.state.records import Prediction
 from ir_vpc_guard_dev.lambda_runtime import ACCOUNT, FakeContext
 from ir_vpc_guard_dev.sandbox import build_world
 from scripts import dashboard_body, render_dashboard
@@ -26,6 +30,7 @@ from tests.integration.fake_recommender import FakeRecommender
 from tests.integration.test_training import training_event
 from tests.lambda_context import Inbox, create_table, emf_blobs
 from tests.lambda_context import deploy as cold_start
+from tests.outcomes.test_handler import ended_training
 from tests.template.cfn import Stack, load, transformed
 from tests.template.test_moto_deploy import STACK_REGION, deploy
 
@@ -88,16 +93,27 @@ def test_every_guardrail_metric_the_code_can_emit_is_plotted_and_nothing_else() 
     ]
     service = (("service", env["POWERTOOLS_SERVICE_NAME"]),)
     by_workload = metrics.JOBS_CHECKED_BY_WORKLOAD
-    assert {dims for name, dims in series if name != by_workload} == {service}
+    verdicts = verdict_metrics.VERDICTS
+    assert {dims for name, dims in series if name not in {by_workload, verdicts}} == {service}
     # The one series with more dimensions: every registered workload, every checked outcome.
     assert {dims for name, dims in series if name == by_workload} == {
         (*service, ("Workload", workload), ("Outcome", outcome))
         for workload in WORKLOADS
         for outcome in ("PASS", "WARN", "FAIL", "REMEDIATED", "PARTIAL", "ERROR")
     }
+    # Verdicts: every verdict, all checks together; per check, the verdicts that say a check
+    # was right or wrong, for the checks such a verdict can name (test below).
+    assert {dims for name, dims in series if name == verdicts and len(dims) == 2} == {
+        (*service, ("Verdict", v.value)) for v in Verdict
+    }
+    per_check = [dict(dims[1:]) for name, dims in series if name == verdicts and len(dims) == 3]
+    assert [(d["CheckId"], d["Verdict"]) for d in per_check] == [
+        (check, verdict.value) for check, verdict in dashboard_body.check_verdicts()
+    ]
     own = {name for name, _ in series}
     check_ids = [*CATALOGUE, CHECK_ERROR, MUTE_LIST_INVALID]
     fixed = {v for k, v in vars(metrics).items() if k.isupper() and isinstance(v, str)}
+    fixed |= {verdict_metrics.VERDICTS, verdict_metrics.STATE_CHANGES}
     assert fixed >= {
         "Reports",
         "RemediationsApplied",
@@ -146,7 +162,8 @@ def test_what_the_handler_prints_is_what_the_dashboard_plots(
     aws: Any, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """A fix applied (the role's LOW advisory left), the same event replayed, an unrelated
-    event skipped, a lost event found by the sweep, a training job in the fixed VPC: every
+    event skipped, a lost event found by the sweep (which also judges the fixed job, ended),
+    a training job in the fixed VPC, then its failure for an S3-path reason (a miss): every
     series in the EMF documents is on the dashboard."""
     stack = Stack(transformed())
     env = guardrail_env(stack)
@@ -166,8 +183,13 @@ def test_what_the_handler_prints_is_what_the_dashboard_plots(
     app.lambda_handler(event, FakeContext())  # the same eventID: a replay
     app.lambda_handler(load_event("unrelated_event"), FakeContext())
     fake.add(world, "lost-event-job")
-    assert len(app.lambda_handler(SCHEDULE, FakeContext())["checked"]) == 1
+    fake.add(world, event["detail"]["requestParameters"]["jobName"], status="COMPLETED")
+    swept = app.lambda_handler(SCHEDULE, FakeContext())
+    assert len(swept["checked"]) == 1
+    assert [v["verdict"] for v in swept["outcomes"]["verdicts"].values()] == ["consistent"]
     assert app.lambda_handler(training_event(world), FakeContext())["outcome"] == "PASS"
+    failed = ended_training(world, "state_change_training_failed")
+    assert app.lambda_handler(failed, FakeContext())["verdict"] == "missed"
     printed: set[Series] = set()
     for blob in emf_blobs(capsys.readouterr().out):
         for directive in blob["_aws"]["CloudWatchMetrics"]:
@@ -186,7 +208,13 @@ def test_what_the_handler_prints_is_what_the_dashboard_plots(
         "EventReplays",
         "SweepFoundJobs",
         "JobsCheckedByWorkload",
+        "Verdicts",
+        "StateChanges",
     }, "each step printed its metrics"
+    verdicts = {
+        dict(d).get("CheckId", dict(d)["Verdict"]) for _, n, d in printed if n == "Verdicts"
+    }
+    assert verdicts >= {"consistent", "missed", "S3_ENDPOINT_ROUTE_MISSING"}
     by_workload = {d for _, n, d in printed if n == "JobsCheckedByWorkload"}
     assert {dict(d)["Workload"] for d in by_workload} == {"inference-recommender", "training"}
     assert printed <= set(plotted(body(stack)))
@@ -257,7 +285,7 @@ def test_a_widget_too_small_for_its_metrics_is_refused() -> None:
     """The picture would hide labels, and CloudWatch would squeeze them the same way."""
     _, dashboard = render_dashboard.deployed()
     charts = [w for w in dashboard["widgets"] if w["properties"].get("view") == "bar"]
-    assert len(charts) == 2  # findings by check, jobs by workload
+    assert len(charts) == 3  # findings by check, jobs by workload, verdicts by check
     render_dashboard.render(dashboard, "fits")
     for bars in charts:
         height, bars["height"] = bars["height"], 4
@@ -281,3 +309,26 @@ def test_the_workload_chart_grows_with_the_registry(monkeypatch: pytest.MonkeyPa
     picture = render_dashboard.render(dashboard, "thirteen")
     assert ">workload-12 ERROR<" in picture
     assert_fits_the_grid(dashboard["widgets"])
+
+
+def test_the_checks_plotted_by_verdict_are_the_ones_a_verdict_can_name() -> None:
+    """Judged by outcomes/verdict.py itself: a false alarm on each check that can be certain,
+    a miss for each network FailureReason, a confirmation where a certain check is one the
+    message points to. None left out, none that never comes."""
+    certain = [c for c in CATALOGUE.values() if c.severity in (Severity.HIGH, Severity.CRITICAL)]
+    network = [classify_pattern(p) for p in PATTERNS if p.kind is ReasonClass.NETWORK]
+    judged = [
+        *(judge(Prediction("FAIL", (c.check_id,), False), Ending.COMPLETED, UNKNOWN)
+          for c in certain),
+        *(judge(Prediction("PASS", (), False), Ending.FAILED, r) for r in network),
+        *(judge(Prediction("FAIL", (c.check_id,), False), Ending.FAILED, r)
+          for c in certain for r in network),
+    ]  # fmt: skip
+    wanted = {Verdict.CONFIRMED, Verdict.MISSED, Verdict.FALSE_ALARM}
+    named = {(c, j.verdict) for j in judged if j.verdict in wanted for c in j.checks}
+    assert set(dashboard_body.check_verdicts()) == named
+    assert ("S3_ENDPOINT_ROUTE_MISSING", Verdict.CONFIRMED) in named  # the demo's
+
+
+def classify_pattern(pattern: Pattern) -> Reason:
+    return Reason(pattern.kind, pattern.checks, pattern.name, pattern.source)
