@@ -255,3 +255,15 @@ def test_a_swept_report_carries_the_false_alarm_too(
     assert report["trigger"] == "sweep"
     alarms = finding(report, "S3_ENDPOINT_MISSING")["evidence"]["falseAlarms"]
     assert (alarms["count"], alarms["lastJob"]) == (1, job_arn(world, FIRST))
+
+
+def test_with_confirm_outcomes_off_a_failing_report_reads_no_false_alarms(
+    aws: Any, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The off switch turns off the comparison's reads: the memory is neither read nor used.
+    deployed = deploy_with(monkeypatch, aws, CONFIRM_OUTCOMES="false")
+    calls = table_calls(deployed.app)
+    no_endpoint(aws, world, {})
+    report = deployed.app.lambda_handler(another_job(world, "failing-job"), FakeContext())
+    assert report["outcome"] == "FAIL"
+    assert calls == Counter({"PutItem": 2, "UpdateItem": 2})

@@ -154,6 +154,11 @@ class App:
             return {"skipped": why}
         return self.outcomes().on_event(event)
 
+    def doubted_checks(self) -> FalseAlarms | None:
+        """The false-alarm memory the job reports read (their evidence, a held-back stop):
+        none with CONFIRM_OUTCOMES=false, which turns the comparison's reads off."""
+        return self.false_alarms if self.settings.confirm_outcomes else None
+
     def outcomes(self) -> Outcomes:
         """The comparison, made on first use: the same records and channels as the reports."""
         if self._outcomes is None:
@@ -198,7 +203,7 @@ class App:
             lookback=timedelta(minutes=self.settings.sweep_lookback_minutes) or None,
             budget=Budget.of_lambda(context),
             mute_list=self.mute_list(),
-            false_alarms=self.false_alarms,
+            false_alarms=self.doubted_checks(),
         )
         summary = result.summary(region)
         if self.settings.confirm_outcomes and INFERENCE_RECOMMENDER in enabled(self.settings):
@@ -241,7 +246,7 @@ class App:
             home_account=invocation.home_account(context),
             lock=self.lock,
             mute_list=self.mute_list(),
-            false_alarms=self.false_alarms,
+            false_alarms=self.doubted_checks(),
         )
         delivered = [self._deliver(report) for report in reports]
         if len(delivered) == 1:
