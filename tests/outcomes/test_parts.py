@@ -9,12 +9,16 @@ import json
 from typing import Any
 
 import pytest
+from moto.sagemaker.models import sagemaker_backends
 
 from ir_vpc_guard.findings import Finding, Outcome, Severity
 from ir_vpc_guard.outcomes.state_change import Skip, parse
 from ir_vpc_guard_dev.lambda_runtime import FakeContext
 from ir_vpc_guard_dev.sandbox import World
 from tests.conftest import REGION, load_event
+from tests.integration.fake_recommender import FakeRecommender
+from tests.integration.running_jobs import IMAGE
+from tests.integration.test_handler_sweep import SCHEDULE
 from tests.integration.test_tuning import definitions, other_vpc, tuning_event
 from tests.outcomes.conftest import ACCOUNT, TRAINING_ARN, Loop, high, job_report
 from tests.outcomes.test_handler import S3_FAILURE, Deployed, deploy_with, published
@@ -116,7 +120,10 @@ def test_an_endpoint_is_judged_per_config_create_then_update(loop: Loop) -> None
     # repeat of the first, and not judged against config-a's HIGH.
     loop.deliverer.deliver(
         job_report(
-            ENDPOINT_ARN, name="demo-endpoint", workload="endpoint", definition=second + ", x"
+            ENDPOINT_ARN,
+            name="demo-endpoint",
+            workload="endpoint",
+            definition=second + ", subnets subnet-1,subnet-2",
         )
     )
     served = loop.outcomes.on_event(ended_endpoint("config-b", "IN_SERVICE"))
@@ -180,3 +187,57 @@ def test_a_miss_on_a_check_left_undetermined_says_it_was_flagged(loop: Loop) -> 
     [finding] = [f for m in messages for f in m["findings"] if f["checkId"] == "VERDICT_MISSED"]
     assert "the guardrail said WARN (SUBNET_IP_CAPACITY undetermined)" in finding["detail"]
     assert finding["evidence"]["guardrail"]["undeterminedChecks"] == ["SUBNET_IP_CAPACITY"]
+
+
+def test_an_endpoint_deployed_again_with_the_same_config_is_a_new_report_and_verdict(
+    loop: Loop,
+) -> None:
+    # DeleteEndpoint, then CreateEndpoint with the same name and config (a pipeline's
+    # redeploy): the new deployment is no repeat, and its end is judged on its own report.
+    config = "endpoint config config-a"
+    first = job_report(
+        ENDPOINT_ARN,
+        high("ENDPOINT_SUBNETS_ONE_AZ"),
+        name="demo-endpoint",
+        workload="endpoint",
+        definition=config,
+    )
+    loop.deliverer.deliver(first)
+    reason = "Unable to locate at least 2 availability zone(s) with the requested instance type"
+    assert loop.outcomes.on_event(ended_endpoint("config-a", "FAILED", reason))["verdict"] == (
+        "confirmed"
+    )
+    again = job_report(ENDPOINT_ARN, name="demo-endpoint", workload="endpoint", definition=config)
+    delivered = loop.deliverer.deliver(again)
+    assert "repeat" not in delivered
+    answer = loop.outcomes.on_event(ended_endpoint("config-a", "IN_SERVICE"))
+    assert answer["verdict"] == "consistent"  # its own PASS, not the first one's HIGH
+
+
+def test_a_job_the_sweep_skipped_has_no_verdict(
+    aws: Any, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A training job outside any VPC, found by the sweep (found by review): skipped, its
+    # record keeps the next sweep off it, and its end is not compared, never "inconclusive".
+    sagemaker = aws.client("sagemaker", region_name=world.region)
+    arn = sagemaker.create_training_job(
+        TrainingJobName="no-vpc-job",
+        AlgorithmSpecification={"TrainingImage": IMAGE, "TrainingInputMode": "File"},
+        RoleArn=world.role_arn,
+        OutputDataConfig={"S3OutputPath": "s3://demo-training-data/output/"},
+        ResourceConfig={"InstanceType": "ml.m5.xlarge", "InstanceCount": 1, "VolumeSizeInGB": 30},
+        StoppingCondition={"MaxRuntimeInSeconds": 3600},
+    )["TrainingJobArn"]
+    backend = sagemaker_backends[world.account][world.region]
+    backend.training_jobs["no-vpc-job"].training_job_status = "InProgress"
+    deployed = deploy_with(monkeypatch, aws)
+    FakeRecommender(deployed.app.session)
+    schedule = dict(SCHEDULE, account=world.account, region=world.region)
+    swept = deployed.app.lambda_handler(schedule, FakeContext())
+    assert swept["skipped"] and not swept["checked"]
+    event = load_event("state_change_training_completed")
+    event["account"], event["region"], event["resources"] = world.account, world.region, [arn]
+    event["detail"].update(TrainingJobArn=arn, TrainingJobName="no-vpc-job")
+    answer = deployed.app.lambda_handler(event, FakeContext())
+    assert "skipped this job" in answer["skipped"]  # before: "inconclusive", counted
+    assert deployed.app.records.unjudged([arn]) == set()  # no Describe for it either

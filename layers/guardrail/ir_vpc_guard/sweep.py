@@ -27,7 +27,7 @@ from ir_vpc_guard.settings import Settings
 from ir_vpc_guard.state.claims import job_claim
 from ir_vpc_guard.state.false_alarms import FalseAlarms
 from ir_vpc_guard.state.lock import VpcLock
-from ir_vpc_guard.state.records import CheckedJobs
+from ir_vpc_guard.state.records import SKIPPED, CheckedJobs, Prediction
 
 Deliver = Callable[[Report], None]
 
@@ -141,6 +141,10 @@ class _Sweep:
                 self.result.unreadable[arn] = type(error).__name__
                 return
             for job in jobs:  # a tuning job's definitions are one report each
+                if isinstance(job, Skipped):
+                    # Its record keeps the next sweep from reading it again, and says that
+                    # its end has nothing to be compared with.
+                    self.records.predict(arn, arn, None, Prediction(SKIPPED, (), stopped=False))
                 self.check_one(job)
         if claim.unconfirmed is not None:
             # Delivered but not recorded: the claim lapses and a later sweep checks the job

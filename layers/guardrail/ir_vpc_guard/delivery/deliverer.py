@@ -21,6 +21,7 @@ from ir_vpc_guard.delivery.channels import Channel, enabled_channels, why
 from ir_vpc_guard.delivery.prediction import prediction_of
 from ir_vpc_guard.delivery.report import Report
 from ir_vpc_guard.findings import Outcome
+from ir_vpc_guard.intake.workloads.endpoint import endpoint_scope
 from ir_vpc_guard.state.claims import job_claim
 from ir_vpc_guard.state.records import CheckedJobs
 
@@ -58,16 +59,16 @@ class Deliverer:
         the error propagates. A job the sweep or an event with another ID reported (or is reporting)
         is published all the same, marked, so a reader knows it is not a new job.
         """
-        key = claim_key(report.job)
+        key = claim_key(report.job, report.event_id)
         if key is None or report.outcome is Outcome.SKIPPED:
-            return bounded(report, self._send(report))
+            return bounded(report, self._send(report, claim=None))
         with job_claim(self.records, key, "event") as claim:
             if not claim.taken:
                 report = replace(report, repeat=True)
                 self.logger.info(
                     "job already reported (sweep or an earlier event): published as a repeat"
                 )
-            data = self._send(report)
+            data = self._send(report, claim=key)
         if claim.unconfirmed is not None:
             # Published, not recorded: the claim lapses and a sweep may report the job once
             # more. Failing now would make Lambda retry and publish it again at once.
@@ -79,7 +80,7 @@ class Deliverer:
         job while it is delivered. A failed publish propagates to the sweep."""
         self.logger.append_keys(job=report.job.get("name") or "unknown")
         try:
-            self._send(report)
+            self._send(report, claim=str(report.job["arn"]) if report.job.get("arn") else None)
         finally:
             self.logger.append_keys(job=SWEEP_JOB)
 
@@ -95,20 +96,21 @@ class Deliverer:
         self.logger.info("event already processed: returned the stored report, published nothing")
         self.metrics.add_metric(name=names.REPLAYS, unit=MetricUnit.Count, value=1)
 
-    def _send(self, report: Report) -> dict[str, Any]:
+    def _send(self, report: Report, *, claim: str | None) -> dict[str, Any]:
         """Log, count and send one report to every channel; raise if a required one fails.
-        Returns the report's JSON."""
+        What it predicts is kept under the job's `claim`. Returns the report's JSON."""
         data = report.to_dict()
         self.logger.info("report", extra=log_line(report))
         self.logger.debug("full report", extra={"report": data})
         for name, value in names.report_counts(report).items():
             self.metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)
         self._count_by_workload(report)
-        if report.job.get("arn") and report.outcome is not Outcome.SKIPPED:
+        if claim is not None and report.outcome is not Outcome.SKIPPED:
             # Kept with the job's record when its claim is confirmed (outcomes/ compares it).
             definition = report.job.get("definition")
             self.records.predict(
-                str(report.job["arn"]),
+                claim,
+                record_key(report.job),
                 str(definition) if definition else None,
                 prediction_of(report),
             )
@@ -132,16 +134,33 @@ class Deliverer:
             pass  # printed when the block ends
 
 
-def claim_key(job: Mapping[str, Any]) -> str | None:
+# Resources deployed again and again under one ARN: an endpoint (CreateEndpoint, each
+# UpdateEndpoint, its name reused after DeleteEndpoint). Each call is a deployment of its own.
+REDEPLOYED = frozenset({"endpoint"})
+
+
+def claim_key(job: Mapping[str, Any], event_id: str) -> str | None:
     """The record a job's report is claimed under: its ARN, and for a job that is one part of
     its request (a tuning job's training definition, an endpoint's config and VPC config) the
-    ARN and that part, so an event's second part is not a repeat of its first. None when the
-    job has no ARN (nothing to claim)."""
+    ARN and that part, so an event's second part is not a repeat of its first; an endpoint's
+    also the event's, so a later deployment of the same config is no repeat either. None when
+    the job has no ARN (nothing to claim)."""
     arn = job.get("arn")
     if not arn:
         return None
     definition = job.get("definition")
-    return f"{arn}#{definition}" if definition else str(arn)
+    key = f"{arn}#{definition}" if definition else str(arn)
+    return f"{key}#{event_id}" if job.get("workload") in REDEPLOYED else key
+
+
+def record_key(job: Mapping[str, Any]) -> str:
+    """The record the job's end is judged on (outcomes/): the job's ARN; for an endpoint, the
+    ARN and the endpoint config its state change names."""
+    arn = str(job["arn"])
+    definition = job.get("definition")
+    if job.get("workload") in REDEPLOYED and definition:
+        return f"{arn}#{endpoint_scope(str(definition))}"
+    return arn
 
 
 def make_deliverer(

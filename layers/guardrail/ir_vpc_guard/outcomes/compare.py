@@ -26,7 +26,7 @@ from ir_vpc_guard.outcomes.failure_reasons import Reason, classify
 from ir_vpc_guard.outcomes.state_change import Ended, Skip, parse
 from ir_vpc_guard.outcomes.verdict import Judgement, Verdict, judge
 from ir_vpc_guard.state.false_alarms import FalseAlarms
-from ir_vpc_guard.state.records import CheckedJobs, Prediction
+from ir_vpc_guard.state.records import SKIPPED, CheckedJobs, Prediction
 
 if TYPE_CHECKING:  # types only: Powertools is imported by the handler
     from aws_lambda_powertools import Logger, Metrics
@@ -70,21 +70,18 @@ class Outcomes:
 
     def on_end(self, ended: Ended, *, trigger: str) -> dict[str, Any]:
         """Judge one ended job (`trigger`: "event", or "sweep" for a Describe answer)."""
-        if ended.workload not in self.workloads:
-            why = f"the guardrail does not check {ended.workload} jobs (WORKLOADS)"
-            self.logger.info("state change not compared", extra={"reason": why})
-            return {"skipped": why, "job": ended.job_arn}
-        prediction = self.records.prediction(ended.job_arn, ended.scope)
-        if prediction is None and not ended.in_vpc:
-            # A job the guardrail never checked and that may not use a VPC at all (the
-            # events' documented fields need not carry VpcConfig): not a missed event.
-            why = "no record, and the event does not show a VPC config"
+        prediction = None
+        why = f"the guardrail does not check {ended.workload} jobs (WORKLOADS)"
+        if ended.workload in self.workloads:
+            prediction = self.records.prediction(ended.record)
+            why = _not_compared(prediction, ended)
+        if why:
             self.logger.info("state change not compared", extra={"reason": why})
             return {"skipped": why, "job": ended.job_arn}
         reason = classify(ended.failure_reason)
         judgement = judge(prediction, ended.ending, reason)
         if prediction is not None and not self.records.judge_once(
-            ended.job_arn, judgement.verdict.value, ended.scope
+            ended.record, judgement.verdict.value
         ):
             self.logger.info("job already judged: a repeated state change")
             return {"repeat": True, "job": ended.job_arn}
@@ -103,7 +100,7 @@ class Outcomes:
             except BaseException:
                 # Not delivered: forget the verdict, so the retried event judges it again.
                 if prediction is not None:
-                    self.records.unjudge(ended.job_arn, ended.scope)
+                    self.records.unjudge(ended.record)
                 raise
             summary["finding"] = FINDING_IDS[judgement.verdict]
             if judgement.verdict is Verdict.FALSE_ALARM:
@@ -130,6 +127,17 @@ class Outcomes:
                     extra={"checkId": check_id, "jobArn": ended.job_arn, **why(error)},
                 )
         return unrecorded
+
+
+def _not_compared(prediction: Prediction | None, ended: Ended) -> str:
+    """Why an end of a covered workload has nothing to be compared with ("": it has)."""
+    if prediction is None and not ended.in_vpc:
+        # A job the guardrail never checked and that may not use a VPC at all (the events'
+        # documented fields need not carry VpcConfig): not a missed event.
+        return "no record, and the event does not show a VPC config"
+    if prediction is not None and prediction.outcome == SKIPPED:
+        return "the guardrail skipped this job (no VPC config, or run for a parent)"
+    return ""
 
 
 def verdict_report(

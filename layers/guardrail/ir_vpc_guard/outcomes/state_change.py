@@ -107,6 +107,12 @@ class Ended:
     # CreateEndpoint or UpdateEndpoint is judged apart); None: every part of the job.
     scope: str | None = None
 
+    @property
+    def record(self) -> str:
+        """The record this end is judged on (state/records.py): the job's, or for an
+        endpoint its config's (`<arn>#endpoint config <name>`)."""
+        return f"{self.job_arn}#{self.scope}" if self.scope else self.job_arn
+
 
 @dataclass(frozen=True)
 class Skip:

@@ -1,10 +1,13 @@
 """Which jobs were already checked, keyed by job ARN, so the event path and the sweep
 never check one job twice. Backed by the idempotency table (one item per job, with a TTL).
 
-A job reported in parts (a tuning job's training definitions, an endpoint's configs) is
-claimed per part, and each part's prediction is kept on the job's own record too
-(`prediction#<part>`): the job's end names the job, not the part, and the sweep, which lists
-jobs, finds the job recorded once any part of it was reported."""
+Each record also keeps what the guardrail predicted, for the job's end to be compared with
+(outcomes/). A job reported in parts (a tuning job's training definitions, an endpoint's
+configs) is claimed per part; each part's prediction goes on the record its end is judged
+on (`prediction#<part>`): the job's own for a tuning job (its end names the job, and the
+sweep, which lists jobs, then finds it reported), the endpoint config's for an endpoint
+(`job#<arn>#endpoint config <name>`: each deployment of a config is judged on its own).
+"""
 
 from __future__ import annotations
 
@@ -32,7 +35,7 @@ CLAIM_LEASE_SECONDS = 15 * 60
 BATCH = 100  # BatchGetItem's limit
 PREDICTION = "prediction"  # the record's attribute: what the guardrail predicted
 VERDICT = "verdict"  # the record's attribute: the verdict once the job ended
-PART = "#"  # `prediction#<part>`, `verdict#<scope>`: a part's prediction, a scope's verdict
+PART = "#"  # `<arn>#<part>` (a claim, a record), `prediction#<part>` (a part's prediction)
 # The idempotency layer, these records and the per-VPC write locks share one table.
 TABLE_ACTIONS = (
     "dynamodb:GetItem",
@@ -47,6 +50,9 @@ OUTCOME_RANK = ("SKIPPED", "PASS", "REMEDIATED", "WARN", "PARTIAL", "FAIL", "ERR
 # The outcome of a job that has a live record but no prediction on it: it was claimed for a
 # check, and the record's confirm failed (the report went out) or the check is still running.
 UNRECORDED = "UNRECORDED"
+# The outcome of a job the sweep listed and skipped (no VPC config, run for a parent): its
+# record keeps the sweep from reading it again, and its end is not compared.
+SKIPPED = "SKIPPED"
 
 
 @dataclass(frozen=True)
@@ -112,14 +118,6 @@ def _outcome_rank(outcome: str) -> int:
     return OUTCOME_RANK.index(outcome) if outcome in OUTCOME_RANK else len(OUTCOME_RANK)
 
 
-def in_scope(part: str | None, scope: str | None) -> bool:
-    """Whether a part's prediction is about the end judged: every part when the end names
-    no scope; else the scope's own part and its sub-parts (`<scope>, subnets ...`)."""
-    if scope is None:
-        return True
-    return part is not None and (part == scope or part.startswith(scope + ", "))
-
-
 def _attribute(name: str, part: str | None) -> str:
     return name if part is None else f"{name}{PART}{part}"
 
@@ -133,15 +131,17 @@ class CheckedJobs(Protocol):
 
     def confirm(self, job_arn: str) -> None: ...
 
-    def predict(self, job_arn: str, part: str | None, prediction: Prediction) -> None: ...
+    def predict(
+        self, claim: str, record: str, part: str | None, prediction: Prediction
+    ) -> None: ...
 
-    def prediction(self, job_arn: str, scope: str | None = None) -> Prediction | None: ...
+    def prediction(self, record: str) -> Prediction | None: ...
 
-    def judge_once(self, job_arn: str, verdict: str, scope: str | None = None) -> bool: ...
+    def judge_once(self, record: str, verdict: str) -> bool: ...
 
     def unjudged(self, job_arns: Iterable[str]) -> set[str]: ...
 
-    def unjudge(self, job_arn: str, scope: str | None = None) -> None: ...
+    def unjudge(self, record: str) -> None: ...
 
 
 def _key(job_arn: str) -> str:
@@ -155,16 +155,23 @@ class DynamoCheckedJobs:
         self.dynamodb = dynamodb
         self.table = table
         self._owners: dict[str, str] = {}  # our open claims: claim key -> owner token
-        # What our reports predicted (by part), written with the confirm of their claim.
-        self._predictions: dict[str, dict[str | None, Prediction]] = {}
+        # What our reports predicted: by claim, the record it goes on and each part's
+        # prediction, written with the confirm of the claim.
+        self._predictions: dict[str, tuple[str, dict[str | None, Prediction]]] = {}
 
     def seen(self, job_arns: Iterable[str]) -> set[str]:
         return {arn for arn, _ in self._live(job_arns, "id, expiration", {})}
 
     def unjudged(self, job_arns: Iterable[str]) -> set[str]:
-        """The jobs recorded and not yet judged (outcomes/): the ones worth a Describe."""
-        found = self._live(job_arns, "id, expiration, #verdict", {"#verdict": VERDICT})
-        return {arn for arn, item in found if VERDICT not in item}
+        """The jobs checked and not yet judged (outcomes/): the ones worth a Describe. A job
+        the sweep skipped (no VPC config) has nothing to judge."""
+        names = {"#verdict": VERDICT, "#prediction": PREDICTION}
+        found = self._live(job_arns, "id, expiration, #verdict, #prediction", names)
+        return {
+            arn
+            for arn, item in found
+            if VERDICT not in item and not _skipped_item(item.get(PREDICTION))
+        }
 
     def _live(
         self, job_arns: Iterable[str], projection: str, names: dict[str, str]
@@ -211,16 +218,14 @@ class DynamoCheckedJobs:
 
     def confirm(self, job_arn: str) -> None:
         """The report was delivered: keep our record for as long as any job may run, with
-        what the report predicted (`predict`) in the same write. `job_arn` is the claim's
-        key: for a part (`<arn>#<part>`) its prediction goes on the job's own record."""
+        what the report predicted (`predict`) in the same write; a part's prediction goes on
+        the record its end is judged on. `job_arn` is the claim's key."""
         owner = self._owners.pop(job_arn, None)
-        predictions = self._predictions.pop(job_arn, {})
+        record, predictions = self._predictions.pop(job_arn, (job_arn, {}))
         if not owner:
             return
-        arn = job_arn.partition(PART)[0]
         until = {"N": str(int(time.time()) + RETENTION_SECONDS)}
-        on_claim = predictions if arn == job_arn else {}
-        update, names, values = _set_predictions(on_claim)
+        update, names, values = _set_predictions(predictions if record == job_arn else {})
         try:
             self.dynamodb.update_item(
                 TableName=self.table,
@@ -233,30 +238,33 @@ class DynamoCheckedJobs:
         except ClientError as error:
             if error.response.get("Error", {}).get("Code") != leases.TAKEN:
                 raise
-        if arn != job_arn and predictions:
-            # A part's report is out: its job's record says so too (the sweep lists jobs,
-            # and the job's end names the job), with the part's prediction beside the others.
+        if record != job_arn and predictions:
+            # A part's report is out: the record its end is judged on says so, with the part's
+            # prediction beside the others'. An endpoint config's record is a new deployment
+            # each time: its last verdict goes, so this one is judged too.
             update, names, values = _set_predictions(predictions)
+            if PART in record:
+                update += " REMOVE #verdict"
+                names["#verdict"] = VERDICT
             self.dynamodb.update_item(
                 TableName=self.table,
-                Key={"id": {"S": _key(arn)}},
+                Key={"id": {"S": _key(record)}},
                 UpdateExpression="SET expiration = :until" + update,
                 ExpressionAttributeNames=names,
                 ExpressionAttributeValues={":until": until, **values},
             )
 
-    def predict(self, job_arn: str, part: str | None, prediction: Prediction) -> None:
-        """Keep what the report about our claimed job (or part of it) predicted, for its
-        confirm to write. The claim held is the part's (event path) or the job's (sweep)."""
-        key = _held(self._owners, job_arn, part)
-        if key is not None:
-            self._predictions.setdefault(key, {})[part] = prediction
+    def predict(self, claim: str, record: str, part: str | None, prediction: Prediction) -> None:
+        """Keep what the report delivered under our `claim` predicted about `part` of its job
+        (None: the whole job), for the claim's confirm to write on `record`."""
+        if claim in self._owners:
+            self._predictions.setdefault(claim, (record, {}))[1][part] = prediction
 
-    def prediction(self, job_arn: str, scope: str | None = None) -> Prediction | None:
-        """What the confirmed record of the job says the guardrail predicted, its parts in
-        `scope` merged; None when the job has no live record or no part in scope; UNRECORDED
-        when its record holds no prediction at all (claimed, never confirmed)."""
-        answer = self.dynamodb.get_item(TableName=self.table, Key={"id": {"S": _key(job_arn)}})
+    def prediction(self, record: str) -> Prediction | None:
+        """What the confirmed record says the guardrail predicted, its parts merged; None
+        when there is no live record; UNRECORDED when it holds no prediction at all (claimed,
+        never confirmed)."""
+        answer = self.dynamodb.get_item(TableName=self.table, Key={"id": {"S": _key(record)}})
         item = answer.get("Item")
         if not item or float(item.get("expiration", {}).get("N", "inf")) <= time.time():
             return None
@@ -264,27 +272,25 @@ class DynamoCheckedJobs:
         if not found:
             return Prediction(UNRECORDED, (), stopped=False)
         parts = []
-        for part, value in found.items():
-            if not in_scope(part, scope):
-                continue
+        for value in found.values():
             try:
                 parts.append(Prediction.from_item(dict(value)))
             except (KeyError, TypeError):
                 continue  # not a record this code wrote: nothing known
         return Prediction.merged(parts)
 
-    def judge_once(self, job_arn: str, verdict: str, scope: str | None = None) -> bool:
-        """Write the verdict on the job's record unless one is there: False for a repeat
-        (SageMaker may send several events for one state change, and the catch-up Describes
-        overlap), so each job counts once; an endpoint once per config (`scope`). The record's
+    def judge_once(self, record: str, verdict: str) -> bool:
+        """Write the verdict on the record unless one is there: False for a repeat (SageMaker
+        may send several events for one state change, and the catch-up Describes overlap),
+        so each job (each deployment of an endpoint config) counts once. The record's
         expiration is left as it is."""
         try:
             self.dynamodb.update_item(
                 TableName=self.table,
-                Key={"id": {"S": _key(job_arn)}},
+                Key={"id": {"S": _key(record)}},
                 UpdateExpression="SET #verdict = :verdict",
                 ConditionExpression="attribute_exists(id) AND attribute_not_exists(#verdict)",
-                ExpressionAttributeNames={"#verdict": _attribute(VERDICT, scope)},
+                ExpressionAttributeNames={"#verdict": VERDICT},
                 ExpressionAttributeValues={":verdict": {"S": verdict}},
             )
         except ClientError as error:
@@ -293,23 +299,27 @@ class DynamoCheckedJobs:
             raise
         return True
 
-    def unjudge(self, job_arn: str, scope: str | None = None) -> None:
+    def unjudge(self, record: str) -> None:
         """Forget the verdict whose report could not be delivered: the retry judges again."""
         self.dynamodb.update_item(
             TableName=self.table,
-            Key={"id": {"S": _key(job_arn)}},
+            Key={"id": {"S": _key(record)}},
             UpdateExpression="REMOVE #verdict",
             ConditionExpression="attribute_exists(id)",
-            ExpressionAttributeNames={"#verdict": _attribute(VERDICT, scope)},
+            ExpressionAttributeNames={"#verdict": VERDICT},
         )
 
 
-def _held(owners: Iterable[str], job_arn: str, part: str | None) -> str | None:
-    """The claim we hold on this job's report: its part's, else the whole job's."""
-    held = set(owners)
-    if part is not None and f"{job_arn}{PART}{part}" in held:
-        return f"{job_arn}{PART}{part}"
-    return job_arn if job_arn in held else None
+def _skipped(predictions: Iterable[Prediction]) -> bool:
+    return any(p.outcome == SKIPPED for p in predictions)
+
+
+def _skipped_item(value: Any) -> bool:
+    """Whether a record's whole-job prediction attribute says the job was skipped."""
+    try:
+        return bool(value) and Prediction.from_item(dict(value)).outcome == SKIPPED
+    except (KeyError, TypeError):
+        return False
 
 
 def _parts(item: dict[str, Any], name: str) -> dict[str | None, Any]:
@@ -341,8 +351,9 @@ class MemoryCheckedJobs:
 
     def __init__(self) -> None:
         self._arns: dict[str, str] = {}  # claim key -> trigger
-        self._predictions: dict[str, dict[str | None, Prediction]] = {}  # job ARN -> parts
-        self._verdicts: dict[tuple[str, str | None], str] = {}
+        self._pending: dict[str, tuple[str, dict[str | None, Prediction]]] = {}  # by claim
+        self._predictions: dict[str, dict[str | None, Prediction]] = {}  # by record
+        self._verdicts: dict[str, str] = {}  # by record
         self._lock = threading.Lock()
 
     def seen(self, job_arns: Iterable[str]) -> set[str]:
@@ -359,43 +370,47 @@ class MemoryCheckedJobs:
     def release(self, job_arn: str) -> None:
         with self._lock:
             self._arns.pop(job_arn, None)
-            arn, _, part = job_arn.partition(PART)
-            if part:
-                self._predictions.get(arn, {}).pop(part, None)
-            else:
-                self._predictions.pop(arn, None)
+            self._pending.pop(job_arn, None)
 
     def confirm(self, job_arn: str) -> None:
-        """In memory nothing lapses: the claim already stands for the process's life."""
-
-    def predict(self, job_arn: str, part: str | None, prediction: Prediction) -> None:
+        """Nothing lapses in memory; the claim's predictions go on their record."""
         with self._lock:
-            if _held(self._arns, job_arn, part) is not None:
-                self._predictions.setdefault(job_arn, {})[part] = prediction
+            record, predictions = self._pending.pop(job_arn, (job_arn, {}))
+            if predictions:
+                self._predictions.setdefault(record, {}).update(predictions)
+                if record != job_arn and PART in record:
+                    self._verdicts.pop(record, None)  # an endpoint config deployed again
 
-    def prediction(self, job_arn: str, scope: str | None = None) -> Prediction | None:
+    def predict(self, claim: str, record: str, part: str | None, prediction: Prediction) -> None:
         with self._lock:
-            parts = self._predictions.get(job_arn, {})
-            if not parts and job_arn in self._arns:
+            if claim in self._arns:
+                self._pending.setdefault(claim, (record, {}))[1][part] = prediction
+
+    def prediction(self, record: str) -> Prediction | None:
+        with self._lock:
+            parts = self._predictions.get(record, {})
+            if not parts and record in self._arns:
                 return Prediction(UNRECORDED, (), stopped=False)
-            return Prediction.merged(p for part, p in parts.items() if in_scope(part, scope))
+            return Prediction.merged(parts.values())
 
     def unjudged(self, job_arns: Iterable[str]) -> set[str]:
         with self._lock:
             return {
                 a
                 for a in job_arns
-                if (a in self._arns or a in self._predictions) and (a, None) not in self._verdicts
+                if (a in self._arns or a in self._predictions)
+                and a not in self._verdicts
+                and not _skipped(self._predictions.get(a, {}).values())
             }
 
-    def judge_once(self, job_arn: str, verdict: str, scope: str | None = None) -> bool:
+    def judge_once(self, record: str, verdict: str) -> bool:
         with self._lock:
-            known = job_arn in self._arns or job_arn in self._predictions
-            if not known or (job_arn, scope) in self._verdicts:
+            known = record in self._arns or record in self._predictions
+            if not known or record in self._verdicts:
                 return False
-            self._verdicts[job_arn, scope] = verdict
+            self._verdicts[record] = verdict
             return True
 
-    def unjudge(self, job_arn: str, scope: str | None = None) -> None:
+    def unjudge(self, record: str) -> None:
         with self._lock:
-            self._verdicts.pop((job_arn, scope), None)
+            self._verdicts.pop(record, None)

@@ -56,11 +56,20 @@ class _View:
     containers: dict[str, Mapping[str, Any]] = field(default_factory=dict)
 
 
+SUBNETS = ", subnets "  # in a definition: the subnets of the VPC config it judges
+
+
 def endpoint_part(config: str) -> str:
     """The part an endpoint's report is about, by its endpoint config: the report's
     `job.definition` starts with it, and the endpoint's state change names the config, so
     its end is compared with the prediction for that config (outcomes/state_change.py)."""
     return f"endpoint config {config}"
+
+
+def endpoint_scope(definition: str) -> str:
+    """The endpoint config part of a report's `job.definition` (`endpoint config <name>`,
+    without the `, subnets ...` that tells its VPC configs apart): what its end is judged on."""
+    return definition.partition(SUBNETS)[0]
 
 
 def expand(params: Mapping[str, Any], sagemaker: SageMakerReader) -> Sequence[Mapping[str, Any]]:
@@ -186,7 +195,7 @@ def read(params: Mapping[str, Any], problems: list[str]) -> dict[str, Any]:
     part = endpoint_part(config) if config else "endpoint config unknown"
     if isinstance(others, list) and others:
         subnets = sorted(ids(member(member(params, "vpcConfig"), "subnets")))
-        part += f", subnets {','.join(subnets)}"
+        part += f"{SUBNETS}{','.join(subnets)}"
     return {
         "definition": part,
         "instance_count": count if isinstance(count, int) and count >= 0 else 0,
