@@ -123,7 +123,7 @@ def loop(aws: Any, capsys: pytest.CaptureFixture[str]) -> Loop:
         logger=logger,
         metrics=metrics,
     )
-    false_alarms = DynamoFalseAlarms(aws.client("dynamodb"), table)
+    false_alarms = DynamoFalseAlarms(records.dynamodb, table)  # one client, as deployed
     outcomes = Outcomes(
         records, deliverer.channels, logger, metrics, EVERY_WORKLOAD, false_alarms=false_alarms
     )

@@ -1,6 +1,7 @@
 """Calls per ended job, as outcomes/compare.py states them: one GetItem for the prediction,
-one UpdateItem for the verdict (once), one Publish only for a miss or a false alarm. Counted
-on the clients' botocore events (exact counts: no timing)."""
+one UpdateItem for the verdict (once), one Publish only for a miss or a false alarm, and for
+a false alarm one UpdateItem per check it is about (the memory). Counted on the clients'
+botocore events (exact counts: no timing)."""
 
 from __future__ import annotations
 
@@ -33,13 +34,13 @@ def test_a_confirmed_end_costs_one_read_and_one_write(loop: Loop) -> None:
     assert calls == ["GetItem", "UpdateItem"]  # the conditional write refused: no publish
 
 
-def test_a_false_alarm_adds_its_one_publish(loop: Loop) -> None:
+def test_a_false_alarm_adds_its_publish_and_one_write_per_check(loop: Loop) -> None:
     loop.deliverer.deliver(job_report(TRAINING_ARN, high()))
     calls = counted(loop)
     ended = load_event("state_change_training_completed")
     assert loop.outcomes.on_event(ended)["verdict"] == "false-alarm"
-    assert calls.count("Publish") == 1
-    assert calls[:2] == ["GetItem", "UpdateItem"]
+    # The prediction, the verdict, the report, then the memory of its one check.
+    assert calls == ["GetItem", "UpdateItem", "Publish", "UpdateItem"]
 
 
 def test_an_end_not_compared_costs_nothing(loop: Loop) -> None:
@@ -48,3 +49,13 @@ def test_an_end_not_compared_costs_nothing(loop: Loop) -> None:
     event["detail"]["TrainingJobStatus"] = "InProgress"
     assert "skipped" in loop.outcomes.on_event(event)
     assert calls == []
+
+
+def test_an_inconclusive_verdict_is_one_series_not_one_per_check(loop: Loop) -> None:
+    # A HIGH job that failed for a reason not the network's: counted once by verdict; per
+    # check series are for confirmed, missed and false alarms only (each is billed).
+    loop.deliverer.deliver(job_report(TRAINING_ARN, high()))
+    event = load_event("state_change_training_failed")
+    event["detail"]["FailureReason"] = "CapacityError: Unable to provision requested ML compute"
+    assert loop.outcomes.on_event(event)["verdict"] == "inconclusive"
+    assert loop.verdict_metrics() == [{"service": "ir-vpc-guard", "Verdict": "inconclusive"}]

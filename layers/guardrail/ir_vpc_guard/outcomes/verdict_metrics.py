@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 
-from ir_vpc_guard.outcomes.verdict import Judgement
+from ir_vpc_guard.outcomes.verdict import Judgement, Verdict
 
 if TYPE_CHECKING:
     from aws_lambda_powertools import Metrics
@@ -28,10 +28,17 @@ def received(metrics: Metrics) -> None:
     metrics.add_metric(name=STATE_CHANGES, unit=MetricUnit.Count, value=1)
 
 
+# The verdicts counted per check too: a check's precision and recall (the dashboard's bars);
+# the others' checks are in their log line, not a metric series each (each one is billed).
+BY_CHECK = frozenset({Verdict.CONFIRMED, Verdict.MISSED, Verdict.FALSE_ALARM})
+
+
 def count(metrics: Metrics, judgement: Judgement) -> None:
-    """One per job by verdict, then one per check it concerns by verdict and check."""
+    """One per job by verdict, then, for a confirmed, missed or false-alarm verdict, one per
+    check it concerns by verdict and check."""
+    checks = judgement.checks if judgement.verdict in BY_CHECK else ()
     dimension_sets = [{"Verdict": judgement.verdict.value}] + [
-        {"Verdict": judgement.verdict.value, "CheckId": check} for check in judgement.checks
+        {"Verdict": judgement.verdict.value, "CheckId": check} for check in checks
     ]
     for dimensions in dimension_sets:
         with single_metric(
