@@ -92,7 +92,8 @@ def test_a_false_alarm_shows_in_the_next_report_that_fails_the_same_check(
     assert datetime.fromisoformat(alarms["lastAt"]).date() == datetime.now(UTC).date()
     said = (
         f"{SENTENCE} 1 time(s), last for job {job_arn(world, FIRST)} on "
-        f"{alarms['lastAt'][:10]}: confirm before acting."
+        f"{alarms['lastAt'][:10]} (or the network was fixed while that job started): "
+        "confirm before acting."
     )
     assert s3["detail"].endswith(said)
     [email] = deployed.inbox.emails()[-1:]

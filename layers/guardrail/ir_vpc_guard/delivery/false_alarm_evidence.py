@@ -34,8 +34,8 @@ def sentence(alarm: FalseAlarm) -> str:
     """The one sentence a person reads: how often, the last job and its date."""
     return (
         "This check predicted a failure that did not happen in this account "
-        f"{alarm.count} time(s), last for job {alarm.last_job} on {alarm.last_at[:10]}: "
-        "confirm before acting."
+        f"{alarm.count} time(s), last for job {alarm.last_job} on {alarm.last_at[:10]} (or "
+        "the network was fixed while that job started): confirm before acting."
     )
 
 
