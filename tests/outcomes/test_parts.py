@@ -241,3 +241,19 @@ def test_a_job_the_sweep_skipped_has_no_verdict(
     answer = deployed.app.lambda_handler(event, FakeContext())
     assert "skipped this job" in answer["skipped"]  # before: "inconclusive", counted
     assert deployed.app.records.unjudged([arn]) == set()  # no Describe for it either
+
+
+def test_a_tuning_job_completed_with_no_training_job_completed_proves_nothing(
+    loop: Loop,
+) -> None:
+    # A certain HIGH on its one definition, and the tuning job "Completed" while its event
+    # counts no completed training job (TrainingJobStatusCounters): no false alarm.
+    loop.deliverer.deliver(
+        job_report(TUNING_ARN, high(), workload="tuning", definition="xgboost-small")
+    )
+    event = ended_tuning(ACCOUNT, "Completed")
+    event["detail"]["TrainingJobStatusCounters"] = {"Completed": 0, "NonRetryableError": 3}
+    answer = loop.outcomes.on_event(event)
+    assert answer["skipped"] == "the tuning job completed with no training job completed"
+    event["detail"]["TrainingJobStatusCounters"]["Completed"] = 1
+    assert loop.outcomes.on_event(event)["verdict"] == "false-alarm"

@@ -150,6 +150,10 @@ def parse(event: Any) -> Ended | Skip:
     scope = _scope(kind, detail, ending, reason)
     if isinstance(scope, Skip):
         return scope
+    if ending is Ending.COMPLETED and _no_training_job_completed(kind, detail):
+        # A tuning job that ended Completed with none of its training jobs completed ran
+        # nothing that could prove a prediction wrong (its TrainingJobStatusCounters).
+        return Skip("the tuning job completed with no training job completed")
     return Ended(
         event_id=event_id,
         account=account,
@@ -214,6 +218,16 @@ def _job(kind: Kind, detail: dict[str, Any], account: str, region: str) -> tuple
     if arn.rsplit("/", 1)[1].lower() != name.lower():
         return Skip(f"detail.{kind.prefix}Arn does not name detail.{kind.prefix}Name")
     return name, arn
+
+
+def _no_training_job_completed(kind: Kind, detail: dict[str, Any]) -> bool:
+    """Whether a tuning job's event counts no completed training job (False when it does not
+    say: then its Completed is taken as it is)."""
+    counters = detail.get("TrainingJobStatusCounters")
+    if kind.workload != "tuning" or not isinstance(counters, dict):
+        return False
+    completed = counters.get("Completed")
+    return isinstance(completed, int) and not isinstance(completed, bool) and completed == 0
 
 
 def _in_vpc(detail: dict[str, Any]) -> bool | None:
