@@ -309,17 +309,20 @@ def _topic_with_inbox(session: Any) -> tuple[str, str]:
     return topic, queue
 
 
-def _new_event(template: dict[str, Any], attempt: int) -> dict[str, Any]:
+def _new_event(
+    template: dict[str, Any], attempt: int, name: str = "jobName", arn: str = "jobArn"
+) -> dict[str, Any]:
     """Each retry of the job is a new API call (a new CloudTrail event ID) and a new job:
     job names are unique in an account and region, so retry N is `<name>-N`. (The same
-    job ARN again would be reported as a repeat.)"""
+    job ARN again would be reported as a repeat.) `name` and `arn` are the request's and the
+    response's members (Inference Recommender's by default)."""
     event = copy.deepcopy(template)
     event["detail"]["eventID"] = str(uuid.uuid4())
     event["id"] = str(uuid.uuid4())
     if attempt > 1:
         params, response = event["detail"]["requestParameters"], event["detail"]["responseElements"]
-        params["jobName"] = f"{params['jobName']}-{attempt}"
-        response["jobArn"] = f"{response['jobArn']}-{attempt}"
+        params[name] = f"{params[name]}-{attempt}"
+        response[arn] = f"{response[arn]}-{attempt}"
     return event
 
 
@@ -339,14 +342,7 @@ def _training_event(world: World) -> dict[str, Any]:
 
 def _new_training_event(template: dict[str, Any], attempt: int) -> dict[str, Any]:
     """A new training job (as `_new_event` makes a new Inference Recommender job)."""
-    event = copy.deepcopy(template)
-    event["detail"]["eventID"] = str(uuid.uuid4())
-    event["id"] = str(uuid.uuid4())
-    if attempt > 1:
-        params, response = event["detail"]["requestParameters"], event["detail"]["responseElements"]
-        params["trainingJobName"] = f"{params['trainingJobName']}-{attempt}"
-        response["trainingJobArn"] = f"{response['trainingJobArn']}-{attempt}"
-    return event
+    return _new_event(template, attempt, "trainingJobName", "trainingJobArn")
 
 
 class _RunningJobs:
